@@ -1,0 +1,104 @@
+"""Every way the vault can refuse, as exception classes with one clear sentence each.
+
+The CLI prints ``str(error)`` on one line and exits non-zero; the app shows it in
+a dialog. Messages never contain record content: they name files, users and
+what to do next, because an error message may end up in a support ticket.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDenied",
+    "Conflict",
+    "DamagedFile",
+    "KeyChangeIncomplete",
+    "NewerFormat",
+    "NotSaved",
+    "RecordExists",
+    "RecordNotFound",
+    "UnknownUser",
+    "VaultBusy",
+    "VaultError",
+    "VaultExists",
+    "VaultNotFound",
+    "WeakSettings",
+    "WrongPassphrase",
+]
+
+
+class VaultError(Exception):
+    """Base class: anything the vault refuses, with a message fit for a user."""
+
+
+class VaultNotFound(VaultError):
+    """The directory given is not a vault (or does not exist)."""
+
+
+class VaultExists(VaultError):
+    """``init`` was pointed at a directory that already holds a vault."""
+
+
+class NewerFormat(VaultError):
+    """The vault (or one file in it) was written by a newer version of ydsi."""
+
+
+class WrongPassphrase(VaultError):
+    """No key slot opened with the passphrase given.
+
+    Kept distinct from :class:`DamagedFile` on purpose: most "corruption" reports
+    in password managers turn out to be forgotten passphrases, and the two need
+    different help.
+    """
+
+
+class UnknownUser(VaultError):
+    """No user of that name in this vault."""
+
+
+class DamagedFile(VaultError):
+    """A file failed to parse or to authenticate: damaged or tampered with.
+
+    ``path`` names the file so that the message can, and one damaged incident
+    never hides the others.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class AccessDenied(VaultError):
+    """The user's role does not hold the key (or the right) for this."""
+
+
+class Conflict(VaultError):
+    """A save was based on a copy that someone else has changed since."""
+
+
+class NotSaved(VaultError):
+    """The disk refused a write; the previous version is intact.
+
+    Raised only after every partial effect has been undone, so the caller can
+    keep the user's work in memory and say plainly that it was not saved.
+    """
+
+
+class VaultBusy(VaultError):
+    """Another process held the vault's lock for too long."""
+
+
+class RecordNotFound(VaultError):
+    """No record with that reference."""
+
+
+class RecordExists(VaultError):
+    """A record with that reference already exists."""
+
+
+class WeakSettings(VaultError):
+    """Key-derivation settings below the floor, or absurdly high (a stall attack)."""
+
+
+class KeyChangeIncomplete(VaultError):
+    """A key rotation was interrupted; it must be finished before more changes."""

@@ -1,0 +1,423 @@
+"""The vault header (``vault.json``): who may open what, and with which keys.
+
+The header is plaintext JSON, because it must be read before anyone is
+unlocked, and it holds nothing about pupils: staff login names, roles, public
+keys, sealed (encrypted) data keys and passphrase-wrapped private keys.
+
+It has two parts, and the split is the point:
+
+* ``body`` is **signed by the vault authority**, a key only DSLs (and the
+  recovery slot) hold. It lists users, roles, public keys and the data keys
+  sealed to each user. A group member with write access (a technician, say)
+  could otherwise seal a data key *of their own choosing* to the DSL and read
+  every record the DSL writes afterwards; the signature stops that.
+* ``slots`` are **not** signed: each is a user's private keys wrapped under
+  their own passphrase, and authenticates itself (AES-GCM with the vault id,
+  user id and KDF settings as associated data). Anyone can change their own
+  passphrase without a DSL's key; tampering with another's slot only locks
+  that person out, which the recovery code undoes.
+
+Each slot also records the authority key its owner trusts, so a header signed
+by a substituted authority is detected at unlock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .crypto import (
+    KEY_BYTES,
+    KdfParams,
+    b64d,
+    b64e,
+    canonical_json,
+    verify_signature,
+)
+from .errors import DamagedFile, NewerFormat
+
+__all__ = [
+    "COMPARTMENTS",
+    "FORMAT_VERSION",
+    "HEADER_NAME",
+    "ROLES",
+    "ROLE_COMPARTMENTS",
+    "AuthorityKey",
+    "Header",
+    "RecoveryEntry",
+    "SignKey",
+    "Slot",
+    "UserEntry",
+    "check_user_name",
+]
+
+HEADER_NAME = "vault.json"
+FORMAT_VERSION = 1
+MAX_USERS = 32  # like LUKS2's slot cap: bounds the work a hostile header can cause
+
+#: The compartments: each has its own data key, so a role can be denied one
+#: cryptographically rather than by a check in the interface.
+COMPARTMENTS = ("case", "custody")
+ROLES = ("dsl", "headteacher", "team", "technician")
+ROLE_COMPARTMENTS: dict[str, tuple[str, ...]] = {
+    "dsl": ("case", "custody"),
+    "headteacher": ("case", "custody"),
+    "team": ("case", "custody"),
+    "technician": ("custody",),
+}
+#: Only a DSL manages users, keys and the header.
+AUTHORITY_ROLES = ("dsl",)
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+_HEX = re.compile(r"^[0-9a-f]{32}$")
+_SEAL_OVERHEAD = 32 + 12 + 16
+
+
+def check_user_name(name: str) -> str:
+    """Login names: short, printable, safe in a file name and a terminal."""
+    if not _NAME.match(name):
+        raise ValueError(
+            "a user name is 1 to 64 letters, digits or . _ @ - (starting with a letter or digit)"
+        )
+    return name
+
+
+@dataclass
+class SignKey:
+    """An Ed25519 public key a user signs with; retired keys still verify old entries."""
+
+    key_id: str
+    public: bytes
+    active: bool = True
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"key_id": self.key_id, "public": b64e(self.public), "active": self.active}
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> SignKey:
+        return cls(_str(doc["key_id"]), b64d(doc["public"], length=KEY_BYTES), _bool(doc["active"]))
+
+
+@dataclass
+class AuthorityKey:
+    """One link of the authority chain: each new key is endorsed by the previous."""
+
+    key_id: str
+    public: bytes
+    endorsement: bytes | None  # signature by the previous authority key
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "public": b64e(self.public),
+            "endorsement": b64e(self.endorsement) if self.endorsement else None,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> AuthorityKey:
+        endorsement = doc["endorsement"]
+        return cls(
+            _str(doc["key_id"]),
+            b64d(doc["public"], length=KEY_BYTES),
+            None if endorsement is None else b64d(endorsement, length=64),
+        )
+
+
+@dataclass
+class UserEntry:
+    """A member of staff: role, public keys, and the data keys sealed to them."""
+
+    id: str
+    name: str
+    role: str
+    full_name: str
+    active: bool
+    box_public: bytes
+    sign_keys: list[SignKey]
+    sealed: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def sign_key(self) -> SignKey:
+        for key in reversed(self.sign_keys):
+            if key.active:
+                return key
+        raise LookupError("no active signing key")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "full_name": self.full_name,
+            "active": self.active,
+            "box_public": b64e(self.box_public),
+            "sign_keys": [k.to_doc() for k in self.sign_keys],
+            "sealed": {name: b64e(blob) for name, blob in sorted(self.sealed.items())},
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> UserEntry:
+        role = _str(doc["role"])
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        user_id = _str(doc["id"])
+        if not _HEX.match(user_id):
+            raise ValueError("bad user id")
+        return cls(
+            id=user_id,
+            name=check_user_name(_str(doc["name"])),
+            role=role,
+            full_name=_str(doc["full_name"]),
+            active=_bool(doc["active"]),
+            box_public=b64d(doc["box_public"], length=KEY_BYTES),
+            sign_keys=[SignKey.from_doc(k) for k in _list(doc["sign_keys"])],
+            sealed=_sealed(doc["sealed"]),
+        )
+
+
+@dataclass
+class RecoveryEntry:
+    """The recovery code's slot: holds every key, used only to reset passphrases."""
+
+    box_public: bytes
+    sign_keys: list[SignKey]
+    sealed: dict[str, bytes] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "box_public": b64e(self.box_public),
+            "sign_keys": [k.to_doc() for k in self.sign_keys],
+            "sealed": {name: b64e(blob) for name, blob in sorted(self.sealed.items())},
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> RecoveryEntry:
+        return cls(
+            box_public=b64d(doc["box_public"], length=KEY_BYTES),
+            sign_keys=[SignKey.from_doc(k) for k in _list(doc["sign_keys"])],
+            sealed=_sealed(doc["sealed"]),
+        )
+
+
+@dataclass
+class Slot:
+    """A user's private keys, wrapped under their passphrase (self-authenticating)."""
+
+    kdf: KdfParams
+    wrapped: bytes
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"kdf": self.kdf.to_doc(), "wrapped": b64e(self.wrapped)}
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> Slot:
+        wrapped = b64d(doc["wrapped"])
+        if not 28 <= len(wrapped) <= 4096:
+            raise ValueError("wrapped key has an impossible length")
+        return cls(KdfParams.from_doc(doc["kdf"]), wrapped)
+
+
+@dataclass
+class Header:
+    """The parsed ``vault.json``."""
+
+    vault_id: str
+    created_at: str
+    shared: bool
+    serial: int
+    kdf_default: dict[str, int]
+    authority: list[AuthorityKey]
+    epochs: dict[str, int]
+    users: list[UserEntry]
+    recovery: RecoveryEntry
+    signature_key: str = ""
+    signature: bytes = b""
+    slots: dict[str, Slot] = field(default_factory=dict)
+    version: int = FORMAT_VERSION
+
+    # -- lookups -----------------------------------------------------------
+    def user_by_name(self, name: str) -> UserEntry | None:
+        for user in self.users:
+            if user.name == name and user.active:
+                return user
+        return None
+
+    def user_by_id(self, user_id: str) -> UserEntry | None:
+        for user in self.users:
+            if user.id == user_id:
+                return user
+        return None
+
+    def public_key(self, key_id: str) -> tuple[bytes, str] | None:
+        """(public key, role) for any signing key ever issued in this vault."""
+        for user in self.users:
+            for key in user.sign_keys:
+                if key.key_id == key_id:
+                    return key.public, user.role
+        for key in self.recovery.sign_keys:
+            if key.key_id == key_id:
+                return key.public, "recovery"
+        for auth in self.authority:
+            if auth.key_id == key_id:
+                return auth.public, "authority"
+        return None
+
+    @property
+    def current_authority(self) -> AuthorityKey:
+        return self.authority[-1]
+
+    # -- signing -----------------------------------------------------------
+    def body_doc(self) -> dict[str, Any]:
+        return {
+            "vault_id": self.vault_id,
+            "created_at": self.created_at,
+            "shared": self.shared,
+            "serial": self.serial,
+            "kdf_default": dict(self.kdf_default),
+            "authority": [a.to_doc() for a in self.authority],
+            "epochs": dict(self.epochs),
+            "users": [u.to_doc() for u in self.users],
+            "recovery": self.recovery.to_doc(),
+        }
+
+    def signing_bytes(self) -> bytes:
+        return b"ydsi header v1|" + canonical_json(self.body_doc())
+
+    def authority_chain_ok(self, trusted: bytes | None = None) -> bool:
+        """Each authority key endorsed by the one before; optionally rooted at ``trusted``."""
+        if not self.authority or self.authority[0].endorsement is not None:
+            return False
+        for previous, current in zip(self.authority, self.authority[1:], strict=False):
+            message = endorsement_bytes(self.vault_id, current.key_id, current.public)
+            if current.endorsement is None or not verify_signature(
+                previous.public, current.endorsement, message
+            ):
+                return False
+        return trusted is None or any(a.public == trusted for a in self.authority)
+
+    def signature_ok(self) -> bool:
+        current = self.current_authority
+        return (
+            self.signature_key == current.key_id
+            and self.authority_chain_ok()
+            and verify_signature(current.public, self.signature, self.signing_bytes())
+        )
+
+    # -- (de)serialisation -------------------------------------------------
+    def to_bytes(self) -> bytes:
+        doc = {
+            "format": "ydsi-vault",
+            "version": self.version,
+            "body": self.body_doc(),
+            "signature": {"key_id": self.signature_key, "sig": b64e(self.signature)},
+            "slots": {uid: slot.to_doc() for uid, slot in sorted(self.slots.items())},
+        }
+        return canonical_json(doc) + b"\n"
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str = HEADER_NAME) -> Header:
+        """Parse strictly: anything unexpected is a :class:`DamagedFile`, never a crash."""
+        import json
+
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DamagedFile(path, "not a readable vault header") from exc
+        if not isinstance(doc, dict) or doc.get("format") != "ydsi-vault":
+            raise DamagedFile(path, "not a ydsi vault header")
+        version = doc.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise DamagedFile(path, "the header has no format version")
+        if version > FORMAT_VERSION:
+            raise NewerFormat(
+                f"this vault uses format {version}, made by a newer ydsi; "
+                f"this version reads format {FORMAT_VERSION}: upgrade ydsi"
+            )
+        try:
+            body = doc["body"]
+            users = [UserEntry.from_doc(u) for u in _list(body["users"])]
+            if len(users) > MAX_USERS:
+                raise ValueError("too many users")
+            header = cls(
+                vault_id=_hex_id(body["vault_id"]),
+                created_at=_str(body["created_at"]),
+                shared=_bool(body["shared"]),
+                serial=_int(body["serial"]),
+                kdf_default={k: _int(v) for k, v in dict(body["kdf_default"]).items()},
+                authority=[AuthorityKey.from_doc(a) for a in _list(body["authority"])],
+                epochs={_str(k): _int(v) for k, v in dict(body["epochs"]).items()},
+                users=users,
+                recovery=RecoveryEntry.from_doc(body["recovery"]),
+                signature_key=_str(doc["signature"]["key_id"]),
+                signature=b64d(doc["signature"]["sig"], length=64),
+                slots={_str(k): Slot.from_doc(v) for k, v in dict(doc["slots"]).items()},
+                version=version,
+            )
+        except NewerFormat:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DamagedFile(path, f"the vault header is malformed ({exc})") from exc
+        if set(header.epochs) != set(COMPARTMENTS) or not header.authority:
+            raise DamagedFile(path, "the vault header is malformed (keys)")
+        if len({u.name for u in header.users if u.active}) != len(
+            [u for u in header.users if u.active]
+        ):
+            raise DamagedFile(path, "the vault header lists a user twice")
+        return header
+
+
+def endorsement_bytes(vault_id: str, key_id: str, public: bytes) -> bytes:
+    return b"ydsi authority v1|" + canonical_json([vault_id, key_id, b64e(public)])
+
+
+def sealed_context(vault_id: str, owner_id: str, key_name: str) -> bytes:
+    """What a sealed key is bound to: which vault, whose, which key."""
+    return b"ydsi key v1|" + canonical_json([vault_id, owner_id, key_name])
+
+
+def slot_aad(vault_id: str, owner_id: str, kdf: KdfParams) -> bytes:
+    return b"ydsi slot v1|" + canonical_json([vault_id, owner_id, kdf.to_doc()])
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("expected a whole number")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _hex_id(value: Any) -> str:
+    text = _str(value)
+    if not _HEX.match(text):
+        raise ValueError("bad id")
+    return text
+
+
+def _sealed(value: Any) -> dict[str, bytes]:
+    if not isinstance(value, dict):
+        raise TypeError("expected sealed keys")
+    out: dict[str, bytes] = {}
+    for name, blob in value.items():
+        data = b64d(blob)
+        if len(data) != _SEAL_OVERHEAD + KEY_BYTES:
+            raise ValueError("sealed key has the wrong length")
+        out[_str(name)] = data
+    return out

@@ -1,0 +1,88 @@
+"""One lock per vault, across processes and threads, around every write.
+
+``fcntl.flock`` on a dedicated ``.lock`` file: advisory, released by the kernel
+when a process dies (so a killed session never wedges the vault), and taken on
+a read-only descriptor, so every member of a shared vault's group can take it
+whatever the file's owner. Inside one process a re-entrant thread lock guards
+the descriptor, because Textual thread workers may overlap and ``flock`` does
+not serialise threads that share a descriptor.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import VaultBusy
+
+__all__ = ["LOCK_NAME", "VaultLock"]
+
+LOCK_NAME = ".lock"
+
+
+class VaultLock:
+    """Re-entrant exclusive lock; waits up to ``timeout`` seconds, then gives up clearly."""
+
+    def __init__(self, path: Path, timeout: float = 15.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """True when this thread holds the lock (the storage asserts it before writing)."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            return self._depth > 0
+        finally:
+            self._thread_lock.release()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        if not self._thread_lock.acquire(timeout=self.timeout):
+            raise VaultBusy("the vault is busy in this program; try again in a moment")
+        try:
+            if self._depth == 0:
+                self._acquire_file()
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._release_file()
+        finally:
+            self._thread_lock.release()
+
+    def _acquire_file(self) -> None:
+        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        deadline = time.monotonic() + self.timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise VaultBusy(
+                        f"another user has held the vault's lock for over {self.timeout:.0f} s; "
+                        "nothing was changed: try again"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        self._fd = fd
+
+    def _release_file(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

@@ -1,0 +1,652 @@
+"""An unlocked vault: one user's keys, and everything they may do with them.
+
+The service layer (and through it the CLI and the app) reaches records only
+through a :class:`Session`. What a role may read is decided by which keys the
+session holds, not by checks in the interface: a technician's session has no
+case key at all, so no bug upstream can show them a case record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tinydb import TinyDB
+
+from .audit import AuditEntry
+from .crypto import (
+    KdfParams,
+    b64d,
+    ed25519_public_bytes,
+    random_key,
+    sha256_hex,
+    sign,
+    verify_signature,
+)
+from .errors import (
+    AccessDenied,
+    Conflict,
+    DamagedFile,
+    KeyChangeIncomplete,
+    RecordExists,
+    RecordNotFound,
+    UnknownUser,
+    VaultError,
+)
+from .header import (
+    AUTHORITY_ROLES,
+    COMPARTMENTS,
+    HEADER_NAME,
+    MAX_USERS,
+    ROLE_COMPARTMENTS,
+    ROLES,
+    AuthorityKey,
+    Header,
+    SignKey,
+    Slot,
+    UserEntry,
+    check_user_name,
+    endorsement_bytes,
+)
+from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
+from .recordfile import RECORD_SUFFIX, RecordHeader, decode, peek
+from .storage import SUMMARY_TABLE, EncryptedStorage
+from .vault import RECOVERY_ID, Vault, _check_passphrase, sign_header
+
+__all__ = ["Listed", "Session", "Snapshot", "decode_signature"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One record as read: its tables, its generation and the hash of its file."""
+
+    record_id: str
+    tables: dict[str, dict[str, Any]]
+    generation: int
+    file_hash: str
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of a listing: a record's summary, or why it could not be read."""
+
+    record_id: str
+    summary: dict[str, Any] | None
+    error: str | None = None
+
+
+class _Signer:
+    """The audit log's view of a session: an id, a key id, a signature."""
+
+    def __init__(self, actor_id: str, key_id: str, key: Ed25519PrivateKey) -> None:
+        self._actor_id = actor_id
+        self._key_id = key_id
+        self._key = key
+
+    @property
+    def actor_id(self) -> str:
+        return self._actor_id
+
+    @property
+    def key_id(self) -> str:
+        return self._key_id
+
+    def sign(self, message: bytes) -> bytes:
+        return sign(self._key, message)
+
+
+class Session:
+    """The keys of one unlocked user; dropped by :meth:`close`."""
+
+    def __init__(
+        self,
+        vault: Vault,
+        user: UserEntry,
+        identity: Identity,
+        keys: dict[str, bytes],
+        *,
+        recovery: bool = False,
+    ) -> None:
+        self.vault = vault
+        self.user = user
+        self.is_recovery = recovery
+        self._identity: Identity | None = identity
+        self._keys = keys
+        self._seen: dict[tuple[str, str], int] = {}
+
+    # ------------------------------------------------------------------
+    # who
+    # ------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.user.name
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    @property
+    def signer(self) -> _Signer:
+        identity = self._require_identity()
+        return _Signer(identity.owner_id, identity.sign_key_id, identity.sign)
+
+    def can_read(self, compartment: str) -> bool:
+        return compartment in ROLE_COMPARTMENTS[self.role] and not self.is_recovery
+
+    @property
+    def rotation_pending(self) -> bool:
+        """True while a key rotation was started and not finished."""
+        return any(
+            len({n for n in self.user.sealed if n.startswith(f"{comp}:")}) > 1
+            for comp in COMPARTMENTS
+        )
+
+    def close(self) -> None:
+        """Drop every key reference (as far as Python allows: no wiping of bytes)."""
+        self._keys.clear()
+        self._identity = None
+
+    @property
+    def closed(self) -> bool:
+        return self._identity is None
+
+    def _require_identity(self) -> Identity:
+        if self._identity is None:
+            raise AccessDenied("the vault is locked: unlock it again")
+        return self._identity
+
+    # ------------------------------------------------------------------
+    # keys
+    # ------------------------------------------------------------------
+    def _require(self, compartment: str) -> None:
+        self._require_identity()
+        if not self.can_read(compartment):
+            raise AccessDenied(
+                f"your role ({self.role}) does not hold the {compartment} key: "
+                "this record is not yours to open"
+            )
+
+    def _refresh_keys(self) -> None:
+        """Another DSL may have rotated keys since we unlocked: pick up the new ones."""
+        header = self.vault.reload_header()
+        identity = self._require_identity()
+        entry = header.recovery if self.is_recovery else header.user_by_id(self.user.id)
+        if entry is None or (isinstance(entry, UserEntry) and not entry.active):
+            self.close()
+            raise AccessDenied("your account has been removed from this vault")
+        self._keys.update(unseal_keys(header.vault_id, identity, entry.sealed))
+        if isinstance(entry, UserEntry):
+            self.user = entry
+
+    def current_key(self, compartment: str) -> tuple[str, bytes]:
+        self._require(compartment)
+        name = f"{compartment}:{self.vault.header.epochs[compartment]}"
+        if name not in self._keys:
+            self._refresh_keys()
+            name = f"{compartment}:{self.vault.header.epochs[compartment]}"
+        return name, self._keys[name]
+
+    def record_id(self, compartment: str, ref: str) -> str:
+        """The opaque file name of a record: a keyed hash of its human reference.
+
+        Keyed, so that nobody without the compartment's index key can tell
+        which file holds which incident (the audit log names records this way).
+        """
+        self._require(compartment)
+        key = self._keys[f"index:{compartment}"]
+        digest = hmac.new(key, f"{compartment}|{ref}".encode(), hashlib.sha256).digest()
+        return digest[:16].hex()
+
+    def decode_record(
+        self, raw: bytes, compartment: str, record_id: str, *, body: bool
+    ) -> tuple[RecordHeader, dict[str, Any], dict[str, Any] | None]:
+        self._require(compartment)
+        path = f"{compartment}/{record_id}{RECORD_SUFFIX}"
+        header = peek(raw, path)
+        if header.key_name not in self._keys:
+            self._refresh_keys()
+        return decode(
+            raw,
+            path,
+            vault_id=self.vault.header.vault_id,
+            compartment=compartment,
+            record_id=record_id,
+            keys=self._keys,
+            body=body,
+        )
+
+    # ------------------------------------------------------------------
+    # records
+    # ------------------------------------------------------------------
+    def _path(self, compartment: str, record_id: str) -> Any:
+        return self.vault.path / compartment / f"{record_id}{RECORD_SUFFIX}"
+
+    def exists(self, compartment: str, ref: str) -> bool:
+        return self.vault.fs.exists(self._path(compartment, self.record_id(compartment, ref)))
+
+    def read(self, compartment: str, ref: str, *, log: bool = True) -> Snapshot:
+        """Decrypt one record; by default the read itself is audited (who opened what)."""
+        record_id = self.record_id(compartment, ref)
+        path = self._path(compartment, record_id)
+        if not self.vault.fs.exists(path):
+            raise RecordNotFound(f"no record {ref!r}")
+        raw = self.vault.fs.read_bytes(path)
+        header, summary, body = self.decode_record(raw, compartment, record_id, body=True)
+        seen = self._seen.get((compartment, record_id), 0)
+        if header.generation < seen:
+            raise DamagedFile(
+                str(path), "this record went back to an older version since you last read it"
+            )
+        self._seen[(compartment, record_id)] = header.generation
+        if log:
+            self.log_read(compartment, record_id, header.generation)
+        tables = dict(body or {})
+        if summary:
+            tables[SUMMARY_TABLE] = summary
+        return Snapshot(record_id, tables, header.generation, sha256_hex(raw))
+
+    def log_read(self, compartment: str, record_id: str, generation: int) -> None:
+        with self.vault.lock():
+            self.vault.audit.append(
+                self.signer,
+                ts=_now(),
+                action="record.read",
+                comp=compartment,
+                rec=record_id,
+                extra={"gen": generation},
+            )
+
+    @contextmanager
+    def transaction(
+        self,
+        compartment: str,
+        ref: str,
+        *,
+        create: bool = False,
+        expect_hash: str | None = None,
+        action: str = "record.write",
+    ) -> Iterator[TinyDB]:
+        """A locked read-modify-write of one record, saved once at the end.
+
+        ``create`` demands that the record be new; ``expect_hash`` (the file
+        hash of the copy a user was looking at) refuses the save if anyone
+        changed the record since, for changes that must not be merged.
+        """
+        self._require(compartment)
+        record_id = self.record_id(compartment, ref)
+        with self.vault.lock():
+            db = TinyDB(
+                storage=EncryptedStorage,  # TinyDB passes our kwargs through
+                session=self,
+                compartment=compartment,
+                record_id=record_id,
+            )
+            storage = db.storage
+            assert isinstance(storage, EncryptedStorage)
+            storage.begin()
+            if create and storage.exists:
+                raise RecordExists(f"a record {ref!r} already exists")
+            if not create and not storage.exists:
+                raise RecordNotFound(f"no record {ref!r}")
+            if expect_hash is not None and storage.base_hash != expect_hash:
+                raise Conflict(
+                    "not saved: this record was changed by someone else since you looked at it; "
+                    "review the changes and try again"
+                )
+            try:
+                yield db
+            except BaseException:
+                storage.abandon()
+                raise
+            storage.commit(action)
+            self._seen[(compartment, record_id)] = storage.generation
+
+    def list_records(self, compartment: str) -> list[Listed]:
+        """Every record's summary; a damaged file is reported, never fatal."""
+        self._require(compartment)
+        directory = self.vault.path / compartment
+        results: list[Listed] = []
+        for name in sorted(self.vault.fs.listdir(directory)):
+            if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
+                continue
+            record_id = name[: -len(RECORD_SUFFIX)]
+            try:
+                raw = self.vault.fs.read_bytes(directory / name)
+                _, summary, _ = self.decode_record(raw, compartment, record_id, body=False)
+                doc = next(iter(summary.values()), None)
+                results.append(Listed(record_id, doc if isinstance(doc, dict) else None))
+            except (VaultError, OSError) as exc:
+                results.append(Listed(record_id, None, str(exc)))
+        return results
+
+    def audit_head(self) -> int:
+        """The audit log's last sequence number: a cheap "has anything changed?"."""
+        return self.vault.audit.head().seq
+
+    def changed_since(self, seq: int) -> set[tuple[str, str]]:
+        """(compartment, record id) of every record written after entry ``seq``."""
+        return {
+            (entry.comp, entry.rec)
+            for entry in self.vault.audit.entries()
+            if entry.seq > seq and entry.hash and entry.comp in COMPARTMENTS
+        }
+
+    # ------------------------------------------------------------------
+    # signatures (sign-offs)
+    # ------------------------------------------------------------------
+    def sign(self, message: bytes) -> tuple[str, bytes]:
+        identity = self._require_identity()
+        return identity.sign_key_id, sign(identity.sign, message)
+
+    def verify(self, key_id: str, message: bytes, signature: bytes) -> tuple[bool, str]:
+        """(valid, signer's name) for a signature by any key this vault ever issued."""
+        header = self.vault.header
+        for user in header.users:
+            for key in user.sign_keys:
+                if key.key_id == key_id:
+                    return verify_signature(key.public, signature, message), user.name
+        return False, "unknown key"
+
+    # ------------------------------------------------------------------
+    # users and keys (a DSL's work)
+    # ------------------------------------------------------------------
+    def _require_authority(self, header: Header) -> None:
+        self._require_identity()
+        if self.role not in AUTHORITY_ROLES or header.current_authority.key_id not in self._keys:
+            raise AccessDenied("only a DSL can manage users and keys")
+
+    def _commit_header(
+        self, header: Header, previous: bytes, action: str, extra: dict[str, Any]
+    ) -> AuditEntry:
+        entry = self.vault.commit_file(
+            self.signer,
+            comp="header",
+            rec=HEADER_NAME,
+            path=self.vault.path / HEADER_NAME,
+            data=header.to_bytes(),
+            previous=previous,
+            action=action,
+            extra=extra,
+        )
+        self.vault.header = header
+        return entry
+
+    def _fresh_header(self) -> tuple[Header, bytes]:
+        previous = self.vault.fs.read_bytes(self.vault.path / HEADER_NAME)
+        return self.vault.reload_header(), previous
+
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        passphrase: str,
+        *,
+        full_name: str = "",
+        kdf: KdfParams | None = None,
+    ) -> UserEntry:
+        """Add a member of staff with their first passphrase."""
+        check_user_name(name)
+        if role not in ROLES:
+            raise VaultError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+        _check_passphrase(passphrase)
+        header = self.vault.reload_header()
+        self._require_authority(header)
+        defaults = header.kdf_default
+        kdf = kdf or KdfParams.new(
+            defaults["memory_kib"], defaults["iterations"], defaults["lanes"]
+        )
+        user_id = secrets.token_hex(16)
+        identity = Identity.generate(user_id, f"{user_id}.1", header.authority[0].public)
+        slot = Slot(
+            kdf, wrap_slot(header.vault_id, identity, passphrase, kdf)
+        )  # slow: outside the lock
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._require_authority(header)
+            self._refresh_keys()
+            if header.user_by_name(name) is not None:
+                raise VaultError(f"there is already a user called {name!r}")
+            if len(header.users) >= MAX_USERS:
+                raise VaultError(f"a vault holds at most {MAX_USERS} users")
+            entry = UserEntry(
+                id=user_id,
+                name=name,
+                role=role,
+                full_name=full_name,
+                active=True,
+                box_public=identity.box_public,
+                sign_keys=[SignKey(identity.sign_key_id, identity.sign_public)],
+            )
+            entry.sealed = seal_keys(
+                header.vault_id,
+                user_id,
+                identity.box_public,
+                self._keys,
+                keys_for_role(role, header),
+            )
+            header.users.append(entry)
+            header.slots[user_id] = slot
+            header.serial += 1
+            sign_header(header, self._keys)
+            self._commit_header(
+                header,
+                previous,
+                "user.add",
+                {"user": user_id, "role": role, "key_id": identity.sign_key_id},
+            )
+        return entry
+
+    def remove_user(self, name: str) -> list[str]:
+        """Delete a user's slot and sealed keys; returns the compartments to rotate."""
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._require_authority(header)
+            user = header.user_by_name(name)
+            if user is None:
+                raise UnknownUser(f"no user called {name!r} in this vault")
+            dsls = [u for u in header.users if u.active and u.role == "dsl"]
+            if user.role == "dsl" and len(dsls) == 1:
+                raise VaultError("cannot remove the last DSL: add another DSL first")
+            held = list(ROLE_COMPARTMENTS[user.role])
+            if user.role in AUTHORITY_ROLES:
+                held.append("authority")
+            user.active = False
+            user.sealed = {}
+            for key in user.sign_keys:
+                key.active = False
+            header.slots.pop(user.id, None)
+            header.serial += 1
+            sign_header(header, self._keys)
+            self._commit_header(header, previous, "user.remove", {"user": user.id})
+        return held
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Re-wrap this user's keys under a new passphrase; no record is touched."""
+        identity = self._require_identity()
+        if self.is_recovery:
+            raise AccessDenied("the recovery code cannot be changed here")
+        _check_passphrase(new)
+        header = self.vault.reload_header()
+        slot = header.slots.get(self.user.id)
+        if slot is None:
+            raise DamagedFile(HEADER_NAME, "your key slot is missing")
+        open_slot(header.vault_id, self.user.id, old, slot.kdf, slot.wrapped)  # WrongPassphrase
+        kdf = slot.kdf.fresh()
+        identity.trusted_authority = header.authority[0].public
+        wrapped = wrap_slot(header.vault_id, identity, new, kdf)
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            header.slots[self.user.id] = Slot(kdf, wrapped)
+            self._commit_header(header, previous, "user.passwd", {"user": self.user.id})
+
+    def reset_user(self, name: str, new_passphrase: str) -> None:
+        """Give a user new keys and a new passphrase (they forgot theirs).
+
+        Their old private keys are lost with the old passphrase, so they get a
+        new key pair; the old public key stays listed (retired) so that every
+        signature they made before still verifies.
+        """
+        _check_passphrase(new_passphrase)
+        header = self.vault.reload_header()
+        self._require_authority(header)
+        user = header.user_by_name(name)
+        if user is None:
+            raise UnknownUser(f"no user called {name!r} in this vault")
+        number = len(user.sign_keys) + 1
+        identity = Identity.generate(user.id, f"{user.id}.{number}", header.authority[0].public)
+        defaults = header.kdf_default
+        kdf = KdfParams.new(defaults["memory_kib"], defaults["iterations"], defaults["lanes"])
+        slot = Slot(kdf, wrap_slot(header.vault_id, identity, new_passphrase, kdf))
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._require_authority(header)
+            self._refresh_keys()
+            user = header.user_by_name(name)
+            if user is None:
+                raise UnknownUser(f"no user called {name!r} in this vault")
+            for key in user.sign_keys:
+                key.active = False
+            user.sign_keys.append(SignKey(identity.sign_key_id, identity.sign_public))
+            user.box_public = identity.box_public
+            user.sealed = seal_keys(
+                header.vault_id,
+                user.id,
+                identity.box_public,
+                self._keys,
+                keys_for_role(user.role, header),
+            )
+            header.slots[user.id] = slot
+            header.serial += 1
+            sign_header(header, self._keys)
+            action = "user.recover" if self.is_recovery else "user.reset"
+            self._commit_header(
+                header, previous, action, {"user": user.id, "key_id": identity.sign_key_id}
+            )
+
+    def rotate(self, targets: list[str]) -> int:
+        """Replace data keys (and the authority key) and re-encrypt every record.
+
+        Three steps, each crash-safe: (1) the header gains the new keys, sealed
+        to every remaining user, while keeping the old ones; (2) every record is
+        re-encrypted under the new key, one atomic save each; (3) the old keys
+        are dropped. Until (3), both keys open records, so a crash anywhere
+        leaves every passphrase working; running the rotation again finishes it.
+        Returns the number of records re-encrypted.
+        """
+        compartments = [t for t in targets if t in COMPARTMENTS]
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._require_authority(header)
+            self._refresh_keys()
+            if not self.rotation_pending:
+                self._add_new_keys(header, compartments, rotate_authority="authority" in targets)
+                self._commit_header(
+                    header,
+                    previous,
+                    "key.rotate.begin",
+                    {"targets": sorted(targets), "epochs": dict(header.epochs)},
+                )
+        count = 0
+        for comp in COMPARTMENTS:
+            count += self._reencrypt(comp)
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._drop_old_keys(header)
+            header.serial += 1
+            sign_header(header, self._keys)
+            self._commit_header(header, previous, "key.rotate.end", {"epochs": dict(header.epochs)})
+            self._refresh_keys()
+        return count
+
+    def _recipients(self, header: Header) -> list[tuple[str, bytes, dict[str, bytes], str]]:
+        out = [(u.id, u.box_public, u.sealed, u.role) for u in header.users if u.active]
+        out.append((RECOVERY_ID, header.recovery.box_public, header.recovery.sealed, "recovery"))
+        return out
+
+    def _add_new_keys(
+        self, header: Header, compartments: list[str], *, rotate_authority: bool
+    ) -> None:
+        new: dict[str, bytes] = {}
+        for comp in compartments:
+            header.epochs[comp] += 1
+            new[f"{comp}:{header.epochs[comp]}"] = random_key()
+        old_authority = header.current_authority
+        if rotate_authority:
+            number = len(header.authority) + 1
+            private = Ed25519PrivateKey.generate()
+            public = ed25519_public_bytes(private)
+            key_id = f"authority:{number}"
+            old_private = Ed25519PrivateKey.from_private_bytes(self._keys[old_authority.key_id])
+            endorsement = sign(old_private, endorsement_bytes(header.vault_id, key_id, public))
+            header.authority.append(AuthorityKey(key_id, public, endorsement))
+            from .crypto import private_bytes
+
+            new[key_id] = private_bytes(private)
+        self._keys.update(new)
+        for owner, box, sealed, role in self._recipients(header):
+            names = [
+                n
+                for n in new
+                if role == "recovery"
+                or n.split(":")[0] in ROLE_COMPARTMENTS[role]
+                or (n.startswith("authority:") and role in AUTHORITY_ROLES)
+            ]
+            sealed.update(seal_keys(header.vault_id, owner, box, self._keys, names))
+        header.serial += 1
+        sign_header(header, self._keys)
+
+    def _drop_old_keys(self, header: Header) -> None:
+        current = {f"{c}:{header.epochs[c]}" for c in COMPARTMENTS} | {
+            header.current_authority.key_id
+        }
+        for _, _, sealed, _ in self._recipients(header):
+            for name in list(sealed):
+                family = name.split(":")[0]
+                if family in (*COMPARTMENTS, "authority") and name not in current:
+                    del sealed[name]
+
+    def _reencrypt(self, compartment: str) -> int:
+        """Re-save every record of a compartment that is not under the current key."""
+        directory = self.vault.path / compartment
+        current = f"{compartment}:{self.vault.header.epochs[compartment]}"
+        count = 0
+        for name in sorted(self.vault.fs.listdir(directory)):
+            if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
+                continue
+            record_id = name[: -len(RECORD_SUFFIX)]
+            with self.vault.lock():
+                storage = EncryptedStorage(
+                    session=self, compartment=compartment, record_id=record_id
+                )
+                storage.begin()
+                if not storage.exists:
+                    continue
+                if peek(self.vault.fs.read_bytes(storage.path), name).key_name == current:
+                    storage.abandon()
+                    continue
+                storage.mark_changed()
+                storage.commit("record.rekey")
+                count += 1
+        return count
+
+    def pending_rotation_error(self) -> KeyChangeIncomplete:
+        return KeyChangeIncomplete(
+            "a key rotation was interrupted: a DSL must run 'ydsi user rotate' to finish it"
+        )
+
+
+def _now() -> str:
+    from .vault import utc_now
+
+    return utc_now()
+
+
+def decode_signature(text: str) -> bytes:
+    """Signatures travel as base64 in records; refuse anything that is not 64 bytes."""
+    return b64d(text, length=64)

@@ -1,0 +1,557 @@
+"""A vault on disk: creating it, opening it, unlocking it, and the save protocol.
+
+Layout of a vault directory::
+
+    vault.json      header: users, roles, public keys, sealed keys, slots
+    audit.log       the hash-chained, signed audit log
+    .lock           the lock file (flock)
+    case/           one encrypted file per incident   (case key)
+    custody/        one encrypted file per device     (custody key)
+    throttle/       failed-unlock counters, one small file per user
+
+**The save protocol** (:meth:`Vault.commit_file`), under the lock:
+
+1. encrypt in memory; write a new temporary file beside the target
+   (exclusive create, 0600/0660) and fsync it;
+2. append the signed audit entry naming the new file's hash, fsync the log;
+3. rename the temporary file over the target, fsync the directory;
+4. only then acknowledge.
+
+A crash before 2 leaves a stray temporary file, removed at the next open. A
+crash between 2 and 3 leaves a temporary file whose hash the log already
+names: the next open renames it into place (rolls the save forward). A crash
+mid-append leaves a torn last line, which the next open cuts off. Any error
+(a full disk, EIO) undoes what was done and raises :class:`NotSaved`, with
+the previous version intact; a failed fsync is never retried as if fine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .audit import AUDIT_NAME, AuditAppendFailed, AuditEntry, AuditLog, Signer
+from .crypto import (
+    KdfParams,
+    canonical_json,
+    ed25519_public_bytes,
+    random_key,
+    sha256_hex,
+    sign,
+)
+from .errors import (
+    DamagedFile,
+    NotSaved,
+    UnknownUser,
+    VaultError,
+    VaultExists,
+    VaultNotFound,
+    WrongPassphrase,
+)
+from .fs import TEMP_PREFIX, FileSystem, Modes
+from .header import (
+    COMPARTMENTS,
+    HEADER_NAME,
+    AuthorityKey,
+    Header,
+    RecoveryEntry,
+    SignKey,
+    Slot,
+    UserEntry,
+    check_user_name,
+)
+from .hygiene import harden_process, set_umask
+from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
+from .lock import LOCK_NAME, VaultLock
+from .recordfile import RECORD_SUFFIX
+from .recovery_code import generate as generate_recovery_code
+from .recovery_code import normalise as normalise_recovery_code
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["RECOVERY_ID", "Vault", "utc_now"]
+
+RECOVERY_ID = "recovery"
+THROTTLE_DIR = "throttle"
+#: Failed unlocks allowed before each further attempt is made to wait.
+FREE_ATTEMPTS = 5
+MAX_DELAY = 30.0
+
+
+def utc_now() -> str:
+    """Audit timestamps: UTC, microseconds, a trailing Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Vault:
+    """An opened vault directory (header parsed and checked, nothing unlocked yet)."""
+
+    def __init__(self, path: Path, header: Header, fs: FileSystem, warnings: list[str]) -> None:
+        self.path = path
+        self.header = header
+        self.fs = fs
+        self.modes = Modes(header.shared)
+        self.lock = VaultLock(path / LOCK_NAME)
+        self.audit = AuditLog(fs, path / AUDIT_NAME, header.vault_id)
+        self.warnings = warnings
+        #: Replaced in tests so that throttling can be observed without waiting.
+        self.sleep: Callable[[float], None] = time.sleep
+
+    # ------------------------------------------------------------------
+    # opening
+    # ------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str, *, fs: FileSystem | None = None, repair: bool = True) -> Vault:
+        """Open (not unlock) a vault; finish or clean up any save a crash interrupted."""
+        path = Path(path)
+        fs = fs or FileSystem()
+        header_path = path / HEADER_NAME
+        if not path.is_dir() or not fs.exists(header_path):
+            raise VaultNotFound(f"no vault at {path}: create one with 'ydsi init --vault {path}'")
+        try:
+            data = fs.read_bytes(header_path)
+        except PermissionError as exc:
+            raise VaultError(
+                f"{header_path}: permission denied (are you in the vault's group?)"
+            ) from exc
+        header = Header.from_bytes(data, str(header_path))
+        if not header.signature_ok():
+            raise DamagedFile(
+                str(header_path), "its signature does not verify: altered outside ydsi"
+            )
+        set_umask(header.shared)
+        harden_process()
+        vault = cls(path, header, fs, _permission_warnings(fs, path, header.shared))
+        if repair:
+            vault.repair()
+        return vault
+
+    def reload_header(self) -> Header:
+        """Read the header afresh (another user may have changed it)."""
+        path = self.path / HEADER_NAME
+        header = Header.from_bytes(self.fs.read_bytes(path), str(path))
+        if not header.signature_ok():
+            raise DamagedFile(str(path), "its signature does not verify: altered outside ydsi")
+        self.header = header
+        return header
+
+    def repair(self) -> list[str]:
+        """Crash recovery: cut a torn audit line; roll forward or remove temp files.
+
+        Needs write access; on a read-only vault it is skipped with a warning,
+        because reading must still work there.
+        """
+        if not os.access(self.path, os.W_OK):
+            self.warnings.append("the vault is read-only here: nothing can be saved")
+            return []
+        done: list[str] = []
+        with self.lock():
+            if self.audit.repair_tail():
+                done.append("cut an incomplete audit entry left by an interrupted save")
+            for directory, comp in [
+                (self.path, "header"),
+                *((self.path / c, c) for c in COMPARTMENTS),
+            ]:
+                if not directory.is_dir():
+                    continue
+                for name in self.fs.listdir(directory):
+                    if name.startswith(TEMP_PREFIX):
+                        done.append(self._settle_temp(directory / name, comp))
+        return done
+
+    def _settle_temp(self, tmp: Path, comp: str) -> str:
+        """A leftover temporary file: finish its save if the log names it, else drop it."""
+        label = tmp.name[len(TEMP_PREFIX) :].rsplit("-", 1)[0]
+        if comp == "header":
+            target, rec = self.path / HEADER_NAME, HEADER_NAME
+        else:
+            rec = label
+            target = self.path / comp / f"{rec}{RECORD_SUFFIX}"
+        try:
+            data = self.fs.read_bytes(tmp)
+        except OSError:
+            return f"could not read leftover {tmp.name}"
+        last = self.audit.last_for(comp, rec)
+        current = self.fs.read_bytes(target) if self.fs.exists(target) else None
+        if (
+            last is not None
+            and last.hash == sha256_hex(data)
+            and (current is None or sha256_hex(current) != last.hash)
+        ):
+            self.fs.replace(tmp, target)
+            self.fs.fsync_dir(target.parent)
+            return f"finished an interrupted save of {comp}/{rec}"
+        self.fs.unlink(tmp)
+        return f"removed an unfinished temporary file ({tmp.name})"
+
+    # ------------------------------------------------------------------
+    # creating
+    # ------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path: Path | str,
+        *,
+        user: str,
+        passphrase: str,
+        full_name: str = "",
+        kdf: KdfParams | None = None,
+        shared: bool = False,
+        fs: FileSystem | None = None,
+    ) -> tuple[Session, str]:
+        """Make a new vault whose first user is a DSL; returns it and the recovery code."""
+        from .session import Session
+
+        path = Path(path)
+        fs = fs or FileSystem()
+        check_user_name(user)
+        _check_passphrase(passphrase)
+        kdf = kdf or KdfParams.new()
+        if fs.exists(path / HEADER_NAME):
+            raise VaultExists(f"{path} already holds a vault")
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise VaultExists(f"{path} exists and is not an empty directory")
+        set_umask(shared)
+        harden_process()
+        modes = Modes(shared)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fs.mkdir(path, modes.dir)
+        else:
+            os.chmod(path, modes.dir)
+
+        vault_id = secrets.token_hex(16)
+        authority = Identity.generate("authority", "authority:1", b"")
+        authority_key = AuthorityKey("authority:1", authority.sign_public, None)
+        keys: dict[str, bytes] = {
+            "case:1": random_key(),
+            "custody:1": random_key(),
+            "index:case": random_key(),
+            "index:custody": random_key(),
+            "authority:1": _private(authority),
+        }
+        user_id = secrets.token_hex(16)
+        first = Identity.generate(user_id, f"{user_id}.1", authority.sign_public)
+        recovery = Identity.generate(RECOVERY_ID, "recovery.1", authority.sign_public)
+        code = generate_recovery_code()
+
+        header = Header(
+            vault_id=vault_id,
+            created_at=utc_now(),
+            shared=shared,
+            serial=1,
+            kdf_default={
+                "memory_kib": kdf.memory_kib,
+                "iterations": kdf.iterations,
+                "lanes": kdf.lanes,
+            },
+            authority=[authority_key],
+            epochs={"case": 1, "custody": 1},
+            users=[],
+            recovery=RecoveryEntry(
+                box_public=recovery.box_public,
+                sign_keys=[SignKey(recovery.sign_key_id, recovery.sign_public)],
+            ),
+        )
+        header.users.append(
+            UserEntry(
+                id=user_id,
+                name=user,
+                role="dsl",
+                full_name=full_name,
+                active=True,
+                box_public=first.box_public,
+                sign_keys=[SignKey(first.sign_key_id, first.sign_public)],
+            )
+        )
+        header.users[0].sealed = seal_keys(
+            vault_id, user_id, first.box_public, keys, keys_for_role("dsl", header)
+        )
+        header.recovery.sealed = seal_keys(
+            vault_id, RECOVERY_ID, recovery.box_public, keys, list(keys)
+        )
+        header.slots = {
+            user_id: Slot(kdf, wrap_slot(vault_id, first, passphrase, kdf)),
+            RECOVERY_ID: _recovery_slot(vault_id, recovery, code, kdf),
+        }
+        sign_header(header, keys)
+
+        # Files that must exist before the first save can be made.
+        for comp in (*COMPARTMENTS, THROTTLE_DIR):
+            fs.mkdir(path / comp, modes.dir)
+        for name in (LOCK_NAME, AUDIT_NAME):
+            fd = fs.open_new(path / name, modes.file)
+            fs.fsync(fd, name)
+            fs.close(fd)
+        fs.fsync_dir(path)
+
+        vault = cls(path, header, fs, [])
+        session = Session(vault, header.users[0], first, keys)
+        with vault.lock():
+            vault.commit_file(
+                session.signer,
+                comp="header",
+                rec=HEADER_NAME,
+                path=path / HEADER_NAME,
+                data=header.to_bytes(),
+                previous=None,
+                action="vault.init",
+                extra={
+                    "authority": sha256_hex(authority_key.public)[:32],
+                    "user": user_id,
+                    "role": "dsl",
+                    "key_id": first.sign_key_id,
+                },
+            )
+        return session, code
+
+    # ------------------------------------------------------------------
+    # unlocking
+    # ------------------------------------------------------------------
+    def users(self) -> list[UserEntry]:
+        return [u for u in self.header.users if u.active]
+
+    def unlock(self, name: str, passphrase: str) -> Session:
+        """Derive, unwrap, unseal; wrong passphrases are counted and slowed down."""
+        from .session import Session
+
+        header = self.reload_header()
+        user = header.user_by_name(name)
+        if user is None:
+            raise UnknownUser(
+                f"no user called {name!r} in this vault ('ydsi user list' shows them)"
+            )
+        slot = header.slots.get(user.id)
+        if slot is None:
+            raise DamagedFile(str(self.path / HEADER_NAME), f"the key slot of {name} is missing")
+        self._throttle(user.id)
+        try:
+            identity = open_slot(header.vault_id, user.id, passphrase, slot.kdf, slot.wrapped)
+        except WrongPassphrase:
+            failures = self._count_failure(user.id)
+            hint = " (attempts are now slowed down)" if failures >= FREE_ATTEMPTS else ""
+            raise WrongPassphrase(f"passphrase not recognised for {name}{hint}") from None
+        self._check_identity(header, user, identity)
+        keys = unseal_keys(header.vault_id, identity, user.sealed)
+        self._clear_failures(user.id)
+        return Session(self, user, identity, keys)
+
+    def unlock_recovery(self, typed_code: str) -> Session:
+        """A session acting as the recovery code: it may only reset passphrases."""
+        from .session import Session
+
+        try:
+            code = normalise_recovery_code(typed_code)
+        except ValueError as exc:
+            raise WrongPassphrase(str(exc)) from None
+        header = self.reload_header()
+        slot = header.slots.get(RECOVERY_ID)
+        if slot is None:
+            raise DamagedFile(str(self.path / HEADER_NAME), "the recovery slot is missing")
+        self._throttle(RECOVERY_ID)
+        try:
+            identity = open_slot(header.vault_id, RECOVERY_ID, code, slot.kdf, slot.wrapped)
+        except WrongPassphrase:
+            self._count_failure(RECOVERY_ID)
+            raise WrongPassphrase("recovery code not recognised for this vault") from None
+        if identity.box_public != header.recovery.box_public:
+            raise DamagedFile(str(self.path / HEADER_NAME), "the recovery slot does not match")
+        if not header.authority_chain_ok(identity.trusted_authority):
+            raise DamagedFile(str(self.path / HEADER_NAME), "the header's authority was replaced")
+        keys = unseal_keys(header.vault_id, identity, header.recovery.sealed)
+        self._clear_failures(RECOVERY_ID)
+        recovery_user = UserEntry(
+            id=RECOVERY_ID,
+            name=RECOVERY_ID,
+            role="dsl",
+            full_name="Recovery code",
+            active=True,
+            box_public=identity.box_public,
+            sign_keys=header.recovery.sign_keys,
+        )
+        return Session(self, recovery_user, identity, keys, recovery=True)
+
+    def _check_identity(self, header: Header, user: UserEntry, identity: Identity) -> None:
+        """The unwrapped keys must be the ones the signed header lists for this user."""
+        path = str(self.path / HEADER_NAME)
+        if identity.box_public != user.box_public:
+            raise DamagedFile(path, f"the public key listed for {user.name} was replaced")
+        if not any(
+            k.key_id == identity.sign_key_id and k.public == identity.sign_public and k.active
+            for k in user.sign_keys
+        ):
+            raise DamagedFile(path, f"the signing key listed for {user.name} was replaced")
+        if not header.authority_chain_ok(identity.trusted_authority):
+            raise DamagedFile(path, "the header is signed by an authority this user never trusted")
+
+    # -- throttling ----------------------------------------------------
+    def _throttle_path(self, owner: str) -> Path:
+        return self.path / THROTTLE_DIR / owner
+
+    def _failures(self, owner: str) -> int:
+        try:
+            doc = json.loads(self.fs.read_bytes(self._throttle_path(owner)))
+            return int(doc["failures"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+
+    def _throttle(self, owner: str) -> None:
+        failures = self._failures(owner)
+        if failures >= FREE_ATTEMPTS:
+            self.sleep(min(2.0 ** (failures - FREE_ATTEMPTS), MAX_DELAY))
+
+    def _count_failure(self, owner: str) -> int:
+        failures = self._failures(owner) + 1
+        self._write_throttle(owner, failures)
+        return failures
+
+    def _clear_failures(self, owner: str) -> None:
+        if self._failures(owner):
+            self._write_throttle(owner, 0)
+
+    def _write_throttle(self, owner: str, failures: int) -> None:
+        # Best effort: a read-only vault must still open for reading.
+        with contextlib.suppress(OSError, VaultError), self.lock():
+            self.fs.write_file_atomic(
+                self._throttle_path(owner),
+                canonical_json({"failures": failures}),
+                self.modes.file,
+            )
+
+    # ------------------------------------------------------------------
+    # the save protocol
+    # ------------------------------------------------------------------
+    def commit_file(
+        self,
+        signer: Signer,
+        *,
+        comp: str,
+        rec: str,
+        path: Path,
+        data: bytes,
+        previous: bytes | None,
+        action: str,
+        extra: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Write ``data`` at ``path`` and log it, all or nothing (see the module docstring).
+
+        ``previous`` is the file's current content (None if new), read by the
+        caller under the same lock; it is how a failure after the rename is
+        undone.
+        """
+        if not self.lock.held:
+            raise RuntimeError("commit_file needs the vault lock")
+        label = "header" if comp == "header" else rec
+        try:
+            tmp = self.fs.write_temp(path.parent, label, data, self.modes.file)
+        except OSError as exc:
+            raise NotSaved(_not_saved(exc)) from exc
+        try:
+            entry, log_length = self.audit.append(
+                signer,
+                ts=utc_now(),
+                action=action,
+                comp=comp,
+                rec=rec,
+                file_hash=sha256_hex(data),
+                extra=extra,
+            )
+        except AuditAppendFailed as exc:
+            if exc.cut_back:
+                _discard(tmp)
+            raise
+        except (OSError, ValueError) as exc:
+            _discard(tmp)
+            raise NotSaved(_not_saved(exc)) from exc
+        try:
+            self.fs.replace(tmp, path)
+        except OSError as exc:
+            if self.audit.undo(log_length):
+                _discard(tmp)
+            raise NotSaved(_not_saved(exc)) from exc
+        try:
+            self.fs.fsync_dir(path.parent)
+        except OSError as exc:
+            self._put_back(path, previous, log_length)
+            raise NotSaved(_not_saved(exc)) from exc
+        return entry
+
+    def _put_back(self, path: Path, previous: bytes | None, log_length: int) -> None:
+        """After a failed directory fsync: restore the old version and the old log."""
+        try:
+            if previous is None:
+                self.fs.unlink(path)
+                self.fs.fsync_dir(path.parent)
+            else:
+                self.fs.write_file_atomic(path, previous, self.modes.file)
+        except OSError as exc:
+            raise NotSaved(
+                f"not saved, and the disk refused to restore {path.name} ({exc.strerror}): "
+                "run 'ydsi verify' once the disk is healthy"
+            ) from exc
+        self.audit.undo(log_length)
+
+
+def sign_header(header: Header, keys: dict[str, bytes]) -> None:
+    """Sign the header body with the current authority key (DSLs and recovery hold it)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    current = header.current_authority
+    private = Ed25519PrivateKey.from_private_bytes(keys[current.key_id])
+    if ed25519_public_bytes(private) != current.public:
+        raise DamagedFile(HEADER_NAME, "the authority key does not match the header")
+    header.signature_key = current.key_id
+    header.signature = sign(private, header.signing_bytes())
+
+
+def _recovery_slot(vault_id: str, recovery: Identity, code: str, kdf: KdfParams) -> Slot:
+    params = kdf.fresh()
+    return Slot(params, wrap_slot(vault_id, recovery, code, params))
+
+
+def _private(identity: Identity) -> bytes:
+    from .crypto import private_bytes
+
+    return private_bytes(identity.sign)
+
+
+def _check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < 10:
+        raise VaultError("a passphrase needs at least 10 characters (three random words work well)")
+    if len(passphrase) > 1024:
+        raise VaultError("a passphrase may be at most 1024 characters")
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def _not_saved(exc: BaseException) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"not saved: the disk refused the write ({reason}); the previous version is intact"
+
+
+def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
+    """Files other users can read are worth a loud warning, not a refusal."""
+    warnings: list[str] = []
+    loose = 0o007 if shared else 0o077
+    candidates = [path, path / HEADER_NAME, path / AUDIT_NAME, *(path / c for c in COMPARTMENTS)]
+    for candidate in candidates:
+        with contextlib.suppress(OSError):
+            if fs.mode(candidate) & loose:
+                who = "other users" if shared else "other users or the group"
+                warnings.append(
+                    f"{candidate} can be read by {who}: run 'chmod -R go-rwx {path}'"
+                    if not shared
+                    else f"{candidate} can be read by {who}: run 'chmod -R o-rwx {path}'"
+                )
+    return warnings

@@ -1,0 +1,227 @@
+"""``ydsi verify``: is every record exactly what its author last saved?
+
+Walks the audit log (sequence, chain, signatures, who may write what), then
+compares every file with the last entry that wrote it. Needs no passphrase:
+the log and the file hashes are keyless, so any member of the vault's group,
+technicians included, can check the vault. Detects a flipped byte anywhere, a
+deleted file, a file rolled back to an older version, two files swapped, an
+unknown file added, and (with a checkpoint) entries cut from the log's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audit import AUDIT_NAME, AuditEntry, genesis_hash
+from .checkpoint import Checkpoint
+from .crypto import sha256_hex, verify_signature
+from .errors import DamagedFile, VaultError
+from .fs import TEMP_PREFIX, FileSystem
+from .header import COMPARTMENTS, HEADER_NAME, Header
+from .recordfile import RECORD_SUFFIX
+from .vault import RECOVERY_ID, Vault
+
+__all__ = ["VerifyReport", "verify_vault"]
+
+_DSL_ACTIONS = {
+    "vault.init",
+    "user.add",
+    "user.remove",
+    "user.reset",
+    "key.rotate.begin",
+    "key.rotate.end",
+    "vault.settings",
+}
+_CASE_ROLES = {"dsl", "headteacher", "team"}
+_MAX_LISTED = 25
+
+
+@dataclass
+class VerifyReport:
+    """What verify found; ``ok`` only when there are no problems."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    entries: int = 0
+    records: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, problem: str) -> None:
+        self.problems.append(problem)
+
+
+def verify_vault(
+    path: Path | str, *, checkpoint: bytes | None = None, fs: FileSystem | None = None
+) -> VerifyReport:
+    path = Path(path)
+    fs = fs or FileSystem()
+    report = VerifyReport()
+    header = _open_header(path, fs, report)
+    if header is None:
+        return report
+    chain, writes, history = _walk_log(path, fs, header, report)
+    _check_files(path, fs, writes, history, report)
+    if checkpoint is not None:
+        try:
+            report.problems.extend(Checkpoint.from_bytes(checkpoint).check(header, chain))
+        except ValueError as exc:
+            report.add(f"checkpoint: {exc}")
+    if len(report.problems) > _MAX_LISTED:
+        hidden = len(report.problems) - _MAX_LISTED
+        report.problems = [*report.problems[:_MAX_LISTED], f"... and {hidden} more problems"]
+    return report
+
+
+def _open_header(path: Path, fs: FileSystem, report: VerifyReport) -> Header | None:
+    try:
+        vault = Vault.open(path, fs=fs, repair=True)
+        report.notes.extend(vault.warnings)
+        return vault.header
+    except DamagedFile as exc:
+        report.add(str(exc))
+    except VaultError as exc:
+        report.add(str(exc))
+        return None
+    # The header is damaged; still check the rest if it parses at all.
+    try:
+        return Header.from_bytes(fs.read_bytes(path / HEADER_NAME))
+    except (VaultError, OSError):
+        report.add("the vault header cannot be read, so signatures cannot be checked")
+        return None
+
+
+def _walk_log(
+    path: Path, fs: FileSystem, header: Header, report: VerifyReport
+) -> tuple[list[str], dict[tuple[str, str], AuditEntry], dict[tuple[str, str], dict[str, int]]]:
+    """Check the chain and signatures; collect each record's last write and past hashes."""
+    chain: list[str] = []
+    writes: dict[tuple[str, str], AuditEntry] = {}
+    history: dict[tuple[str, str], dict[str, int]] = {}
+    try:
+        data = fs.read_bytes(path / AUDIT_NAME)
+    except OSError:
+        report.add("audit.log is missing or unreadable")
+        return chain, writes, history
+    lines = data.split(b"\n")
+    if lines[-1]:
+        report.add(
+            "audit.log: the last entry is incomplete (an interrupted save); reopen the vault"
+        )
+    previous = genesis_hash(header.vault_id)
+    broken = False
+    for number, line in enumerate(lines[:-1], start=1):
+        try:
+            entry = AuditEntry.parse(line)
+        except (ValueError, UnicodeDecodeError):
+            report.add(f"audit.log entry {number}: damaged or altered (not a valid entry)")
+            broken = True
+            chain.append("")
+            previous = ""
+            continue
+        report.entries += 1
+        if not broken and (entry.seq != number or entry.prev != previous):
+            report.add(
+                f"audit.log entry {number}: the chain is broken here "
+                "(an entry was edited, removed, inserted or reordered)"
+            )
+            broken = True
+        _check_signature(entry, header, report)
+        chain.append(entry.entry_hash())
+        previous = entry.entry_hash()
+        if entry.action == "record.read":
+            continue
+        key = (entry.comp, entry.rec)
+        writes[key] = entry
+        history.setdefault(key, {})[entry.hash] = entry.seq
+    return chain, writes, history
+
+
+def _check_signature(entry: AuditEntry, header: Header, report: VerifyReport) -> None:
+    known = header.public_key(entry.key_id)
+    where = f"audit.log entry {entry.seq}"
+    if known is None:
+        report.add(f"{where}: signed with a key this vault never issued")
+        return
+    public, role = known
+    owner = entry.key_id.rsplit(".", 1)[0]
+    if owner != entry.actor and not (role == "recovery" and entry.actor == RECOVERY_ID):
+        report.add(f"{where}: the signer is not the named author")
+    from .crypto import b64d
+
+    if not verify_signature(public, b64d(entry.sig), entry.signing_bytes()):
+        report.add(f"{where}: the signature does not verify (altered or forged)")
+        return
+    allowed = True
+    if entry.comp == "header":
+        if entry.action == "user.recover":
+            allowed = role == "recovery"
+        elif entry.action == "user.passwd":
+            allowed = entry.extra.get("user") == entry.actor
+        elif entry.action in _DSL_ACTIONS:
+            allowed = role == "dsl"
+        else:
+            allowed = role == "dsl"
+    elif entry.comp == "case":
+        allowed = role in _CASE_ROLES
+    elif entry.comp == "custody":
+        allowed = role in {"dsl", "headteacher", "team", "technician"}
+    else:
+        allowed = False
+    if not allowed:
+        report.add(f"{where}: a {role} may not make this change ({entry.action})")
+
+
+def _check_files(
+    path: Path,
+    fs: FileSystem,
+    writes: dict[tuple[str, str], AuditEntry],
+    history: dict[tuple[str, str], dict[str, int]],
+    report: VerifyReport,
+) -> None:
+    """Every file must hash to its last audited write, and nothing may be unaccounted for."""
+    latest_owner = {entry.hash: key for key, entry in writes.items() if entry.hash}
+    on_disk: dict[tuple[str, str], Path] = {("header", HEADER_NAME): path / HEADER_NAME}
+    for comp in COMPARTMENTS:
+        directory = path / comp
+        try:
+            names = fs.listdir(directory)
+        except OSError:
+            report.add(f"{comp}/ is missing or unreadable")
+            continue
+        for name in names:
+            if name.endswith(RECORD_SUFFIX) and not name.startswith(TEMP_PREFIX):
+                on_disk[(comp, name[: -len(RECORD_SUFFIX)])] = directory / name
+    for key, entry in sorted(writes.items()):
+        label = HEADER_NAME if key[0] == "header" else f"{key[0]}/{key[1]}{RECORD_SUFFIX}"
+        file = on_disk.pop(key, None)
+        if entry.action == "record.destroy":
+            if file is not None:
+                report.add(f"{label}: destroyed at entry {entry.seq} but present again")
+            continue
+        report.records += 1 if key[0] != "header" else 0
+        if file is None or not fs.exists(file):
+            report.add(f"{label}: missing (deleted outside ydsi; last saved at entry {entry.seq})")
+            continue
+        found = sha256_hex(fs.read_bytes(file))
+        if found == entry.hash:
+            continue
+        earlier = history.get(key, {}).get(found)
+        owner = latest_owner.get(found)
+        if earlier is not None:
+            report.add(
+                f"{label}: rolled back to the version saved at entry {earlier} "
+                f"(the latest is entry {entry.seq})"
+            )
+        elif owner is not None and owner != key:
+            report.add(f"{label}: holds the content of {owner[0]}/{owner[1]} (files swapped)")
+        else:
+            report.add(f"{label}: altered outside ydsi (does not match entry {entry.seq})")
+    for key, file in sorted(on_disk.items()):
+        if key[0] == "header":
+            report.add(f"{HEADER_NAME}: the audit log has no entry for it")
+        else:
+            report.add(f"{key[0]}/{file.name}: not in the audit log (added outside ydsi)")
