@@ -1,0 +1,541 @@
+"""The school's procedure, loaded from a TOML file and checked before use.
+
+The procedure is data so that the wording on screen is the school's own, and
+so that a school whose policy differs (a national age threshold of 13 rather
+than this school's 17, say) changes a file and not the program. Because a
+mistake in that file would silently change what the DSL is told to do, every
+key is checked on load and an error names the file and the exact key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+#: When a step is part of an incident's procedure (see the bundled file's header).
+APPLIES = frozenset({"always", "if_in_school", "if_police", "if_csc", "if_viewed"})
+
+#: The check that only the DSL's "done" satisfies (evidence held elsewhere).
+CONFIRMED_BY_DSL = "confirmed_by_dsl"
+
+#: Vocabularies an event payload may be checked against, by name.
+VOCABULARIES = (
+    "incident_kinds",
+    "pupil_parts",
+    "discloser_types",
+    "police_routes",
+    "police_outcomes",
+    "support_routes",
+)
+
+BUNDLED_POLICY = "hindley-2016.toml"
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+T = TypeVar("T")
+
+
+class PolicyError(ValueError):
+    """The policy file cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a vocabulary: a stable id stored in records, and its label."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A consideration, risk question or viewing reason, in the policy's words."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An immediate-referral trigger; `text` may hold ``{age}`` for the threshold."""
+
+    n: int
+    id: str
+    text: str
+
+    def wording(self, age_threshold: int) -> str:
+        """The trigger as shown, with the age threshold in force written in."""
+        return self.text.replace("{age}", str(age_threshold))
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    text: str
+    check: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    policy_heading: str
+    applies: str
+    guidance: str
+    checklist: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True)
+class ViewingRule:
+    id: str
+    text: str
+    check: str
+
+
+@dataclass(frozen=True)
+class InspectionQuestion:
+    id: str
+    text: str
+    checks: tuple[str, ...]
+    fix_step: str
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    trigger4_age_threshold: int
+    disclosure_to_dsl_max_hours: int
+    parents_inform_within_hours: int
+    decision_review_days: int
+    device_collection_days: int
+    deletion_deadline_default_hours: int
+    transfer_receipt_school_days: int
+    closure_needs_reason_for_gaps: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, checked procedure. `digest` identifies the exact file bytes."""
+
+    name: str
+    version: str
+    school: str
+    source: str
+    digest: str
+    origin: str
+    settings: PolicySettings
+    harm_concern_text: str
+    steps: tuple[Step, ...]
+    triggers: tuple[Trigger, ...]
+    review_considerations: tuple[Question, ...]
+    risk_questions: tuple[Question, ...]
+    viewing_reasons: tuple[Question, ...]
+    viewing_rules: tuple[ViewingRule, ...]
+    inspection_questions: tuple[InspectionQuestion, ...]
+    incident_kinds: tuple[Choice, ...]
+    pupil_parts: tuple[Choice, ...]
+    discloser_types: tuple[Choice, ...]
+    police_routes: tuple[Choice, ...]
+    police_outcomes: tuple[Choice, ...]
+    support_routes: tuple[Choice, ...]
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id (KeyError if the policy has none)."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def trigger(self, n: int) -> Trigger:
+        for trigger in self.triggers:
+            if trigger.n == n:
+                return trigger
+        raise KeyError(n)
+
+    def trigger_text(self, n: int) -> str:
+        """Trigger `n` as shown, with this policy's age threshold written in."""
+        return self.trigger(n).wording(self.settings.trigger4_age_threshold)
+
+    def vocabulary(self, name: str) -> tuple[Choice, ...]:
+        """A vocabulary by name, one of `VOCABULARIES`."""
+        if name not in VOCABULARIES:
+            raise KeyError(name)
+        result: tuple[Choice, ...] = getattr(self, name)
+        return result
+
+    def label(self, vocabulary: str, choice_id: str) -> str:
+        """The label for a stored id; an unknown id is shown as itself."""
+        for choice in self.vocabulary(vocabulary):
+            if choice.id == choice_id:
+                return choice.label
+        return choice_id
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read and check a policy file; None means the one shipped with the program."""
+    if path is None:
+        resource = importlib.resources.files("ydsi_tui.model").joinpath("policies", BUNDLED_POLICY)
+        origin = f"<bundled>/{BUNDLED_POLICY}"
+        try:
+            raw = resource.read_bytes()
+        except OSError as exc:  # pragma: no cover - a broken installation
+            raise PolicyError(f"{origin}: cannot be read ({exc})") from None
+    else:
+        origin = str(path)
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise PolicyError(f"{origin}: cannot be read ({exc.strerror or exc})") from None
+    return parse_policy(raw, origin=origin)
+
+
+@cache
+def bundled_policy() -> Policy:
+    """The shipped policy, loaded once: forms ask for its vocabularies on every keystroke."""
+    return load_policy()
+
+
+def parse_policy(raw: bytes, *, origin: str = "<policy>") -> Policy:
+    """Check and build a policy from the bytes of a TOML file."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{origin}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{origin}: {_describe_toml_error(exc)}") from None
+    reader = _Reader(origin)
+    return reader.policy(data, hashlib.sha256(raw).hexdigest())
+
+
+def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    message = str(exc)
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if match:
+        reason = message[: match.start()].strip()
+        return f"TOML syntax error at line {match.group(1)}, column {match.group(2)}: {reason}"
+    return f"TOML syntax error: {message}"
+
+
+def _known_checks() -> tuple[frozenset[str], frozenset[str]]:
+    # Imported here rather than at the top: the predicates read incidents,
+    # and incidents are built from events whose forms use this module's
+    # vocabularies, so a module-level import would be circular.
+    from ydsi_tui.model.predicates import PREDICATES
+    from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES
+
+    return frozenset(PREDICATES) | {CONFIRMED_BY_DSL}, frozenset(VIEWING_PREDICATES)
+
+
+class _Reader:
+    """Walks the parsed TOML, keeping the key path for error messages."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.checks, self.viewing_checks = _known_checks()
+
+    def fail(self, path: str, message: str) -> PolicyError:
+        return PolicyError(f"{self.origin}: {path}: {message}")
+
+    # -- primitive readers
+
+    def table(self, parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+        value = parent.get(key)
+        where = _join(path, key)
+        if value is None:
+            raise self.fail(where, "missing table")
+        if not isinstance(value, dict):
+            raise self.fail(where, f"must be a table, not {_kind(value)}")
+        return value
+
+    def string(self, parent: Mapping[str, Any], key: str, path: str) -> str:
+        value = parent.get(key)
+        where = _join(path, key)
+        if value is None:
+            raise self.fail(where, "missing")
+        if not isinstance(value, str):
+            raise self.fail(where, f"must be a string, not {_kind(value)}")
+        if not value.strip():
+            raise self.fail(where, "must not be empty")
+        return value
+
+    def identifier(self, parent: Mapping[str, Any], key: str, path: str) -> str:
+        value = self.string(parent, key, path)
+        if not _ID.match(value):
+            raise self.fail(
+                _join(path, key),
+                f"{value!r} is not an id: use lower-case letters, digits and _, "
+                "starting with a letter",
+            )
+        return value
+
+    def integer(self, parent: Mapping[str, Any], key: str, path: str, low: int, high: int) -> int:
+        value = parent.get(key)
+        where = _join(path, key)
+        if value is None:
+            raise self.fail(where, "missing")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(where, f"must be a whole number, not {_kind(value)}")
+        if not low <= value <= high:
+            raise self.fail(where, f"{value} is out of range; it must be {low} to {high}")
+        return value
+
+    def boolean(self, parent: Mapping[str, Any], key: str, path: str) -> bool:
+        value = parent.get(key)
+        where = _join(path, key)
+        if value is None:
+            raise self.fail(where, "missing")
+        if not isinstance(value, bool):
+            raise self.fail(where, f"must be true or false, not {_kind(value)}")
+        return value
+
+    def array(self, parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
+        value = parent.get(key)
+        where = _join(path, key)
+        if value is None:
+            raise self.fail(where, "missing")
+        if not isinstance(value, list):
+            raise self.fail(where, f"must be an array, not {_kind(value)}")
+        if not value:
+            raise self.fail(where, "must not be empty")
+        return value
+
+    def only_keys(self, table: Mapping[str, Any], allowed: set[str], path: str) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.fail(_join(path, key), "unknown key (check the spelling)")
+
+    def entries(
+        self,
+        parent: Mapping[str, Any],
+        key: str,
+        path: str,
+        build: Callable[[Mapping[str, Any], str], T],
+    ) -> tuple[T, ...]:
+        """An array of tables, each built by `build`, ids unique."""
+        items: list[T] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(self.array(parent, key, path)):
+            where = f"{_join(path, key)}[{index}]"
+            if not isinstance(entry, dict):
+                raise self.fail(where, f"must be a table, not {_kind(entry)}")
+            item = build(entry, where)
+            item_id = getattr(item, "id", None)
+            if isinstance(item_id, str):
+                if item_id in seen:
+                    raise self.fail(f"{where}.id", f"duplicate id {item_id!r}")
+                seen.add(item_id)
+            items.append(item)
+        return tuple(items)
+
+    # -- the policy
+
+    def policy(self, data: Mapping[str, Any], digest: str) -> Policy:
+        self.only_keys(
+            data,
+            {
+                "policy", "settings", "harm_concern", "steps", "triggers",
+                "review_considerations", "risk_questions", "viewing_reasons",
+                "viewing_rules", "inspection_questions", *VOCABULARIES,
+            },
+            "",
+        )  # fmt: skip
+        head = self.table(data, "policy", "")
+        self.only_keys(head, {"name", "version", "school", "source"}, "policy")
+        harm = self.table(data, "harm_concern", "")
+        self.only_keys(harm, {"text"}, "harm_concern")
+        settings = self.settings(self.table(data, "settings", ""))
+        steps = self.entries(data, "steps", "", self.step)
+        triggers = self.entries(data, "triggers", "", self.trigger)
+        self.check_triggers(triggers)
+        step_ids = {step.id for step in steps}
+        inspection = self.entries(
+            data,
+            "inspection_questions",
+            "",
+            lambda entry, where: self.inspection(entry, where, step_ids),
+        )
+        vocabularies = {name: self.entries(data, name, "", self.choice) for name in VOCABULARIES}
+        return Policy(
+            name=self.string(head, "name", "policy"),
+            version=self.string(head, "version", "policy"),
+            school=self.string(head, "school", "policy"),
+            source=self.string(head, "source", "policy"),
+            digest=digest,
+            origin=self.origin,
+            settings=settings,
+            harm_concern_text=self.string(harm, "text", "harm_concern"),
+            steps=steps,
+            triggers=triggers,
+            review_considerations=self.entries(data, "review_considerations", "", self.question),
+            risk_questions=self.entries(data, "risk_questions", "", self.question),
+            viewing_reasons=self.entries(data, "viewing_reasons", "", self.question),
+            viewing_rules=self.entries(data, "viewing_rules", "", self.viewing_rule),
+            inspection_questions=inspection,
+            incident_kinds=vocabularies["incident_kinds"],
+            pupil_parts=vocabularies["pupil_parts"],
+            discloser_types=vocabularies["discloser_types"],
+            police_routes=vocabularies["police_routes"],
+            police_outcomes=vocabularies["police_outcomes"],
+            support_routes=vocabularies["support_routes"],
+        )
+
+    def settings(self, table: Mapping[str, Any]) -> PolicySettings:
+        path = "settings"
+        self.only_keys(table, set(PolicySettings.__dataclass_fields__), path)
+        return PolicySettings(
+            trigger4_age_threshold=self.integer(table, "trigger4_age_threshold", path, 10, 18),
+            disclosure_to_dsl_max_hours=self.integer(
+                table, "disclosure_to_dsl_max_hours", path, 1, 24 * 14
+            ),
+            parents_inform_within_hours=self.integer(
+                table, "parents_inform_within_hours", path, 1, 24 * 28
+            ),
+            decision_review_days=self.integer(table, "decision_review_days", path, 1, 365),
+            device_collection_days=self.integer(table, "device_collection_days", path, 1, 60),
+            deletion_deadline_default_hours=self.integer(
+                table, "deletion_deadline_default_hours", path, 1, 24 * 28
+            ),
+            transfer_receipt_school_days=self.integer(
+                table, "transfer_receipt_school_days", path, 1, 60
+            ),
+            closure_needs_reason_for_gaps=self.boolean(
+                table, "closure_needs_reason_for_gaps", path
+            ),
+        )
+
+    def step(self, entry: Mapping[str, Any], where: str) -> Step:
+        self.only_keys(
+            entry, {"id", "title", "policy_heading", "applies", "guidance", "checklist"}, where
+        )
+        applies = self.string(entry, "applies", where)
+        if applies not in APPLIES:
+            raise self.fail(
+                f"{where}.applies",
+                f"unknown value {applies!r}; use one of {', '.join(sorted(APPLIES))}",
+            )
+        return Step(
+            id=self.identifier(entry, "id", where),
+            title=self.string(entry, "title", where),
+            policy_heading=self.string(entry, "policy_heading", where),
+            applies=applies,
+            guidance=self.string(entry, "guidance", where),
+            checklist=self.entries(entry, "checklist", where, self.checklist_item),
+        )
+
+    def checklist_item(self, entry: Mapping[str, Any], where: str) -> ChecklistItem:
+        self.only_keys(entry, {"id", "text", "check", "required"}, where)
+        return ChecklistItem(
+            id=self.identifier(entry, "id", where),
+            text=self.string(entry, "text", where),
+            check=self.check_name(entry, "check", where, self.checks),
+            required=self.boolean(entry, "required", where),
+        )
+
+    def check_name(
+        self, entry: Mapping[str, Any], key: str, where: str, known: frozenset[str]
+    ) -> str:
+        name = self.string(entry, key, where)
+        if name not in known:
+            raise self.fail(_join(where, key), f"unknown check {name!r}")
+        return name
+
+    def trigger(self, entry: Mapping[str, Any], where: str) -> Trigger:
+        self.only_keys(entry, {"n", "id", "text"}, where)
+        return Trigger(
+            n=self.integer(entry, "n", where, 1, 99),
+            id=self.identifier(entry, "id", where),
+            text=self.string(entry, "text", where),
+        )
+
+    def check_triggers(self, triggers: tuple[Trigger, ...]) -> None:
+        for index, trigger in enumerate(triggers):
+            if trigger.n != index + 1:
+                raise self.fail(
+                    f"triggers[{index}].n",
+                    f"is {trigger.n}; triggers must be numbered 1, 2, 3... in order "
+                    "as the policy numbers them",
+                )
+        if len(triggers) < 4:
+            raise self.fail("triggers", "the policy has at least four triggers; trigger 4 is age")
+        for index, trigger in enumerate(triggers):
+            has_age = "{age}" in trigger.text
+            if trigger.n == 4 and not has_age:
+                raise self.fail(
+                    f"triggers[{index}].text",
+                    "trigger 4 must show the age threshold in force: write {age} where it goes",
+                )
+            if trigger.n != 4 and has_age:
+                raise self.fail(f"triggers[{index}].text", "only trigger 4 is about age")
+
+    def question(self, entry: Mapping[str, Any], where: str) -> Question:
+        self.only_keys(entry, {"id", "text"}, where)
+        return Question(
+            id=self.identifier(entry, "id", where), text=self.string(entry, "text", where)
+        )
+
+    def viewing_rule(self, entry: Mapping[str, Any], where: str) -> ViewingRule:
+        self.only_keys(entry, {"id", "text", "check"}, where)
+        return ViewingRule(
+            id=self.identifier(entry, "id", where),
+            text=self.string(entry, "text", where),
+            check=self.check_name(entry, "check", where, self.viewing_checks),
+        )
+
+    def inspection(
+        self, entry: Mapping[str, Any], where: str, step_ids: set[str]
+    ) -> InspectionQuestion:
+        self.only_keys(entry, {"id", "text", "checks", "fix_step"}, where)
+        checks = self.array(entry, "checks", where)
+        names: list[str] = []
+        for index, name in enumerate(checks):
+            item_where = f"{where}.checks[{index}]"
+            if not isinstance(name, str):
+                raise self.fail(item_where, f"must be a string, not {_kind(name)}")
+            if name not in self.checks or name == CONFIRMED_BY_DSL:
+                raise self.fail(item_where, f"unknown check {name!r}")
+            names.append(name)
+        fix_step = self.string(entry, "fix_step", where)
+        if fix_step not in step_ids:
+            raise self.fail(f"{where}.fix_step", f"no step has the id {fix_step!r}")
+        return InspectionQuestion(
+            id=self.identifier(entry, "id", where),
+            text=self.string(entry, "text", where),
+            checks=tuple(names),
+            fix_step=fix_step,
+        )
+
+    def choice(self, entry: Mapping[str, Any], where: str) -> Choice:
+        self.only_keys(entry, {"id", "label"}, where)
+        return Choice(
+            id=self.identifier(entry, "id", where), label=self.string(entry, "label", where)
+        )
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value: object) -> str:
+    names = {str: "a string", bool: "true/false", int: "a number", float: "a number",
+             list: "an array", dict: "a table"}  # fmt: skip
+    return names.get(type(value), type(value).__name__)
+
+
+def iter_checks(policy: Policy) -> Iterator[str]:
+    """Every check name the policy uses, for tests and diagnostics."""
+    for step in policy.steps:
+        for item in step.checklist:
+            yield item.check
+    for question in policy.inspection_questions:
+        yield from question.checks

@@ -1,0 +1,340 @@
+"""Named facts about an incident that the policy file's checklists refer to.
+
+The policy file says *what* must be recorded at each step by naming these
+predicates; this module says *how* that is read from the record. Keeping the
+names in one registry lets the loader refuse a policy that names a check the
+program does not have, instead of silently treating it as met.
+
+"For each pupil" checks are false when no pupil is recorded: a checklist must
+not be ticked off by an empty record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from ydsi_tui.model.decisions import signoff_needed
+from ydsi_tui.model.triggers import referral
+from ydsi_tui.model.viewing_rules import check_viewing
+
+if TYPE_CHECKING:
+    from ydsi_tui.model.incident import Incident
+    from ydsi_tui.model.policy import Policy
+
+Predicate = Callable[["Incident", "Policy"], bool]
+
+#: Every predicate a policy file may name, by name.
+PREDICATES: dict[str, Predicate] = {}
+#: A short sentence per predicate, shown when it is not met.
+DESCRIPTIONS: dict[str, str] = {}
+
+
+def predicate(name: str, description: str) -> Callable[[Predicate], Predicate]:
+    def register(function: Predicate) -> Predicate:
+        PREDICATES[name] = function
+        DESCRIPTIONS[name] = description
+        return function
+
+    return register
+
+
+def _filled(value: str) -> bool:
+    return bool(value.strip())
+
+
+def _each(items: Iterable[str], test: Callable[[str], bool]) -> bool:
+    ids = list(items)
+    return bool(ids) and all(test(item) for item in ids)
+
+
+def _refers_to(incident: Incident, agency: str) -> bool:
+    current = incident.current_decision
+    return current is not None and current.outcome == "refer" and agency in current.refer_to
+
+
+def _in_school(incident: Incident) -> bool:
+    current = incident.current_decision
+    return current is not None and current.outcome == "in_school"
+
+
+# ----------------------------------------------------------- disclosure
+
+
+@predicate("disclosure_recorded", "Who disclosed, to whom, when and how")
+def disclosure_recorded(incident: Incident, policy: Policy) -> bool:
+    d = incident.disclosure
+    return (
+        d is not None
+        and d.disclosed_at is not None
+        and _filled(d.discloser_type)
+        and _filled(d.to_whom)
+        and _filled(d.how)
+    )
+
+
+@predicate("dsl_told_time_recorded", "When the DSL was told")
+def dsl_told_time_recorded(incident: Incident, policy: Policy) -> bool:
+    return incident.disclosure is not None and incident.disclosure.dsl_told_at is not None
+
+
+@predicate("dsl_told_within_limit", "The DSL told within the time the policy allows")
+def dsl_told_within_limit(incident: Incident, policy: Policy) -> bool:
+    d = incident.disclosure
+    if d is None or d.disclosed_at is None or d.dsl_told_at is None:
+        return False
+    hours = (d.dsl_told_at - d.disclosed_at).total_seconds() / 3600
+    return hours <= policy.settings.disclosure_to_dsl_max_hours
+
+
+@predicate("pupils_recorded", "The young people involved, each with their part")
+def pupils_recorded(incident: Incident, policy: Policy) -> bool:
+    return _each(incident.pupils, lambda pid: bool(incident.pupils[pid].parts))
+
+
+# ------------------------------------------------------ review meeting
+
+
+@predicate("review_meeting_recorded", "The initial review meeting: when, and who attended")
+def review_meeting_recorded(incident: Incident, policy: Policy) -> bool:
+    meeting = incident.review_meeting
+    return meeting is not None and meeting.held_at is not None and bool(meeting.attendees)
+
+
+@predicate("all_considerations_answered", "An answer to each initial review consideration")
+def all_considerations_answered(incident: Incident, policy: Policy) -> bool:
+    meeting = incident.review_meeting
+    if meeting is None:
+        return False
+    return all(_filled(meeting.answers.get(item.id, "")) for item in policy.review_considerations)
+
+
+@predicate("content_described", "What is known about the content of the imagery, in words")
+def content_described(incident: Incident, policy: Policy) -> bool:
+    return incident.content is not None and _filled(incident.content.description)
+
+
+# ---------------------------------------------------------- decision
+
+
+@predicate("all_triggers_answered", "Each immediate referral trigger answered yes or no")
+def all_triggers_answered(incident: Incident, policy: Policy) -> bool:
+    return all(
+        trigger.n in incident.triggers and incident.triggers[trigger.n].answer in ("yes", "no")
+        for trigger in policy.triggers
+    )
+
+
+@predicate("decision_recorded", "The decision: refer out, or respond in school")
+def decision_recorded(incident: Incident, policy: Policy) -> bool:
+    return incident.current_decision is not None
+
+
+@predicate(
+    "referral_made_if_required",
+    "A referral where a trigger applies or a young person has been harmed or is at risk",
+)
+def referral_made_if_required(incident: Incident, policy: Policy) -> bool:
+    if not referral(incident, policy).required:
+        return True
+    current = incident.current_decision
+    return current is not None and current.outcome == "refer"
+
+
+@predicate("decision_reasons_recorded", "The reasons for the decision")
+def decision_reasons_recorded(incident: Incident, policy: Policy) -> bool:
+    current = incident.current_decision
+    return current is not None and _filled(current.reason)
+
+
+@predicate("signoff_if_in_school", "The Headteacher's sign-off of a decision not to refer")
+def signoff_if_in_school(incident: Incident, policy: Policy) -> bool:
+    return not signoff_needed(incident)
+
+
+# ------------------------------------------------------------- risks
+
+
+@predicate("risk_questions_answered", "An answer to each risk question")
+def risk_questions_answered(incident: Incident, policy: Policy) -> bool:
+    return all(
+        question.id in incident.risk_answers
+        and _filled(incident.risk_answers[question.id].text("answer"))
+        for question in policy.risk_questions
+    )
+
+
+@predicate("risks_assessed_if_in_school", "The risks assessed, where handled in school")
+def risks_assessed_if_in_school(incident: Incident, policy: Policy) -> bool:
+    return not _in_school(incident) or risk_questions_answered(incident, policy)
+
+
+# ------------------------------------------------------------ parents
+
+
+@predicate(
+    "parents_informed_or_reason_for_each_pupil",
+    "For each young person, their parents or carers informed, or why not",
+)
+def parents_informed_or_reason_for_each_pupil(incident: Incident, policy: Policy) -> bool:
+    return _each(incident.pupils, lambda pid: bool(incident.parents.get(pid)))
+
+
+# ------------------------------------------------------------- police
+
+
+@predicate("police_contact_recorded", "How the police were contacted and who was spoken to")
+def police_contact_recorded(incident: Incident, policy: Policy) -> bool:
+    return any(_filled(contact.spoken_to) for contact in incident.police_contacts)
+
+
+@predicate("crime_refs_recorded", "The crime reference numbers given")
+def crime_refs_recorded(incident: Incident, policy: Policy) -> bool:
+    return bool(incident.crime_refs)
+
+
+@predicate("police_outcome_recorded", "The outcome the police gave")
+def police_outcome_recorded(incident: Incident, policy: Policy) -> bool:
+    return bool(incident.police_outcomes)
+
+
+@predicate("police_contact_if_referred", "Contact with the police, where referred to them")
+def police_contact_if_referred(incident: Incident, policy: Policy) -> bool:
+    return not _refers_to(incident, "police") or police_contact_recorded(incident, policy)
+
+
+# ---------------------------------------------------- social care and agencies
+
+
+@predicate(
+    "csc_contact_if_referred",
+    "The referral to children's social care (where referred to them), and each contact",
+)
+def csc_contact_if_referred(incident: Incident, policy: Policy) -> bool:
+    if _refers_to(incident, "csc"):
+        return any(contact.type == "referral" for contact in incident.csc_contacts)
+    return True
+
+
+@predicate("agency_followup", "Follow-up with the agencies the incident was referred to")
+def agency_followup(incident: Incident, policy: Policy) -> bool:
+    police_ok = not _refers_to(incident, "police") or (
+        bool(incident.police_outcomes) or len(incident.police_contacts) >= 2
+    )
+    csc_ok = not _refers_to(incident, "csc") or (
+        len(incident.csc_contacts) >= 2 or bool(incident.agency_meetings)
+    )
+    return police_ok and csc_ok
+
+
+@predicate(
+    "agency_meeting_if_referred",
+    "Attendance at or contribution to inter-agency meetings, where referred out",
+)
+def agency_meeting_if_referred(incident: Incident, policy: Policy) -> bool:
+    current = incident.current_decision
+    if current is None or current.outcome != "refer":
+        return True
+    return bool(incident.agency_meetings)
+
+
+# ------------------------------------------------------------ viewing
+
+
+@predicate("viewing_recorded_fully", "Each viewing recorded in full, every rule met or explained")
+def viewing_recorded_fully(incident: Incident, policy: Policy) -> bool:
+    for viewing in incident.viewings:
+        acknowledged = viewing.data.get("acknowledgements")
+        if not isinstance(acknowledged, Mapping):
+            acknowledged = {}
+        for finding in check_viewing(viewing.data, incident, policy):
+            reason = acknowledged.get(finding.rule_id)
+            if not (isinstance(reason, str) and _filled(reason)):
+                return False
+    return True
+
+
+@predicate(
+    "staff_support_offered_after_viewing",
+    "Support offered to each member of staff who viewed the imagery",
+)
+def staff_support_offered_after_viewing(incident: Incident, policy: Policy) -> bool:
+    offered = {entry.text("staff_name").strip().casefold() for entry in incident.staff_support}
+    viewers = {viewing.text("viewer").strip().casefold() for viewing in incident.viewings}
+    return viewers <= offered
+
+
+# ----------------------------------------------------------- deletion
+
+
+@predicate("deletion_requested_for_each_pupil", "Each young person asked to delete the imagery")
+def deletion_requested_for_each_pupil(incident: Incident, policy: Policy) -> bool:
+    return _each(
+        incident.pupils,
+        lambda pid: pid in incident.deletions and bool(incident.deletions[pid].requests),
+    )
+
+
+@predicate("told_illegal_for_each_pupil", "Each young person told that possession is illegal")
+def told_illegal_for_each_pupil(incident: Incident, policy: Policy) -> bool:
+    return _each(
+        incident.pupils,
+        lambda pid: pid in incident.deletions and incident.deletions[pid].told_illegal,
+    )
+
+
+@predicate("deletion_confirmed_for_each_pupil", "Each young person's deletion confirmed")
+def deletion_confirmed_for_each_pupil(incident: Incident, policy: Policy) -> bool:
+    return _each(
+        incident.pupils,
+        lambda pid: pid in incident.deletions and incident.deletions[pid].confirmed,
+    )
+
+
+@predicate(
+    "deletion_confirmed_or_pending",
+    "Every deletion asked for is confirmed or has a deadline to chase",
+)
+def deletion_confirmed_or_pending(incident: Incident, policy: Policy) -> bool:
+    return all(
+        deletion.confirmed or deletion.deadline is not None
+        for deletion in incident.deletions.values()
+    )
+
+
+@predicate(
+    "deletion_handled_if_in_school",
+    "Deletion asked for and confirmed, where handled in school",
+)
+def deletion_handled_if_in_school(incident: Incident, policy: Policy) -> bool:
+    return not _in_school(incident) or (
+        deletion_requested_for_each_pupil(incident, policy)
+        and deletion_confirmed_for_each_pupil(incident, policy)
+    )
+
+
+# ------------------------------------------------------------ talking
+
+
+@predicate("conversation_recorded", "The conversation with the young people")
+def conversation_recorded(incident: Incident, policy: Policy) -> bool:
+    return any(_filled(entry.text("note")) for entry in incident.conversations)
+
+
+# ------------------------------------------------------------ closing
+
+
+@predicate("closure_summary", "A closing summary with actions, outcome and rationale")
+def closure_summary(incident: Incident, policy: Policy) -> bool:
+    closed = incident.closure.closed
+    return closed is not None and all(
+        _filled(closed.text(key)) for key in ("summary", "actions", "outcome", "rationale")
+    )
+
+
+@predicate("policy_recorded", "The policy the incident was handled under")
+def policy_recorded(incident: Incident, policy: Policy) -> bool:
+    meta = incident.meta
+    return (
+        _filled(meta.policy_name) and _filled(meta.policy_version) and len(meta.policy_digest) == 64
+    )
