@@ -1,0 +1,170 @@
+"""Vault benchmark: prints figures; it never passes or fails on a clock.
+
+    python -m tests.bench_vault [--sizes 10,1000,10000] [--entries 20] [--dir DIR]
+
+For each size it builds a vault of that many incidents, each with about
+``--entries`` timeline entries written as separate saves (so the audit log has
+the length a real vault of that size would have), then measures:
+
+* saving one note: median and 95th percentile over 200 saves;
+* opening the vault and listing every incident (unlock excluded), in a fresh
+  process so that the figure includes imports and cold caches of Python;
+* unlocking (one Argon2id run at the vault's settings);
+* ``ydsi verify`` over the whole vault;
+* peak memory (max RSS) of the open-and-list process and of verify.
+
+Targets from the issue (2-core machine): save median at 10,000 incidents
+within 1.5x of the same at 10 and under 5 ms; open and list 10,000 incidents
+under 1.5 s; peak memory under 250 MB. Vaults are built at the lowest accepted
+KDF cost so building is quick; unlock is also timed at the default cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ydsi_tui.vault.crypto import KdfParams
+from ydsi_tui.vault.vault import Vault
+
+PASSPHRASE = "benchmark passphrase only"
+MIN_KDF = (64 * 1024, 3, 4)
+
+
+def build(path: Path, incidents: int, entries: int) -> None:
+    session, _ = Vault.create(
+        path, user="bench", passphrase=PASSPHRASE, kdf=KdfParams.new(*MIN_KDF)
+    )
+    note = "A made-up timeline entry of ordinary length for a benchmark. " * 3
+    for n in range(incidents):
+        ref = f"2026-{n + 1:05d}"
+        with session.transaction("case", ref, create=True) as db:
+            db.table("events").insert({"kind": "incident.opened", "text": note})
+            db.table("_summary").insert({"ref": ref, "status": "open", "entries": 1})
+        for e in range(1, entries):
+            with session.transaction("case", ref) as db:
+                db.table("events").insert({"kind": "note", "text": note, "n": e})
+                db.table("_summary").update({"entries": e + 1})
+        if incidents >= 1000 and (n + 1) % (incidents // 10) == 0:
+            print(f"    built {n + 1} incidents", file=sys.stderr, flush=True)
+    session.close()
+
+
+def time_saves(path: Path, count: int = 200) -> tuple[float, float]:
+    session = Vault.open(path).unlock("bench", PASSPHRASE)
+    samples: list[float] = []
+    for i in range(count):
+        start = time.perf_counter()
+        with session.transaction("case", "2026-00001") as db:
+            db.table("events").insert({"kind": "note", "text": f"benchmark note {i}"})
+        samples.append(time.perf_counter() - start)
+    session.close()
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec from the parent.
+_PEAK = """
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+_CHILD = _PEAK + """
+import json, sys, time
+from ydsi_tui.vault.vault import Vault
+t0 = time.perf_counter()
+vault = Vault.open(sys.argv[1])
+t_open = time.perf_counter()
+session = vault.unlock("bench", sys.argv[2])
+t1 = time.perf_counter()
+listed = session.list_records("case")
+t2 = time.perf_counter()
+print(json.dumps({"open": t_open - t0, "list": t2 - t1, "count": len(listed),
+                  "errors": sum(1 for x in listed if x.error),
+                  "maxrss_mb": peak_mb()}))
+"""
+
+_VERIFY = _PEAK + """
+import json, sys, time
+from ydsi_tui.vault.verify import verify_vault
+t0 = time.perf_counter()
+report = verify_vault(sys.argv[1])
+print(json.dumps({"verify": time.perf_counter() - t0, "ok": report.ok,
+                  "entries": report.entries,
+                  "maxrss_mb": peak_mb()}))
+"""
+
+
+def run_child(code: str, *args: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def time_open_and_list(path: Path) -> dict[str, float]:
+    """Open (header, crash-repair scan) plus list, in a fresh process; unlock excluded."""
+    return run_child(_CHILD, str(path), PASSPHRASE)
+
+
+def time_unlock_default(tmp: Path) -> float:
+    path = tmp / "unlock"
+    session, _ = Vault.create(path, user="bench", passphrase=PASSPHRASE)
+    session.close()
+    vault = Vault.open(path)
+    start = time.perf_counter()
+    vault.unlock("bench", PASSPHRASE).close()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10,1000,10000")
+    parser.add_argument("--entries", type=int, default=20)
+    parser.add_argument("--dir", help="where to build (default: a temporary directory)")
+    args = parser.parse_args()
+    root = Path(args.dir or tempfile.mkdtemp(prefix="ydsi-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"ydsi vault benchmark on {os.cpu_count()} CPUs, in {root}")
+    try:
+        unlock_default = time_unlock_default(root)
+        print(f"unlock at the default KDF cost (256 MiB, 3 passes): {unlock_default:.2f} s")
+        for size in (int(s) for s in args.sizes.split(",")):
+            path = root / f"vault-{size}"
+            print(f"\n== {size} incidents x {args.entries} entries (separate saves)")
+            start = time.perf_counter()
+            build(path, size, args.entries)
+            print(f"  built in {time.perf_counter() - start:.1f} s")
+            median, p95 = time_saves(path)
+            print(f"  save one note: median {median * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms")
+            listing = time_open_and_list(path)
+            print(
+                f"  open and list {int(listing['count'])} incidents (unlock excluded): "
+                f"{listing['open'] + listing['list']:.3f} s (open {listing['open']:.3f} s); "
+                f"peak memory {listing['maxrss_mb']:.0f} MB"
+            )
+            verified = run_child(_VERIFY, str(path))
+            print(
+                f"  verify: {verified['verify']:.2f} s over {int(verified['entries'])} entries "
+                f"(ok={bool(verified['ok'])}); peak memory {verified['maxrss_mb']:.0f} MB"
+            )
+    finally:
+        if not args.dir:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
