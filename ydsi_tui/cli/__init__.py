@@ -1,0 +1,1 @@
+"""The command line: ``ydsi`` and its subcommands (``ydsi --help`` lists them)."""

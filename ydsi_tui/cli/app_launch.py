@@ -1,0 +1,31 @@
+"""Opening the app (``ydsi`` with no command), or the demo (``ydsi --demo``)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from .context import Context
+
+__all__ = ["launch"]
+
+
+def launch(ctx: Context, *, demo: bool) -> int:
+    """Start the Textual app; imported lazily so CLI commands never pay for Textual."""
+    vault_path = ctx.vault_path
+    if demo:
+        from ..service.demo import DEMO_PASSPHRASE, DEMO_USERS, ensure_demo_vault
+
+        vault_path = ensure_demo_vault()
+        print(f"DEMO vault at {vault_path}", file=sys.stderr)
+        print(f"DEMO passphrase (not secret): {DEMO_PASSPHRASE}", file=sys.stderr)
+        print(
+            "DEMO users: " + ", ".join(f"{login} ({role})" for login, role, _ in DEMO_USERS),
+            file=sys.stderr,
+        )
+    try:
+        app_main = importlib.import_module("ydsi_tui.app.main")
+    except ModuleNotFoundError:  # the app is not built yet: point at the CLI instead
+        print("The app is not available in this build; try 'ydsi incident list'.", file=sys.stderr)
+        return 0
+    return int(app_main.run_app(vault_path, user=ctx.user if not demo else "dsl", demo=demo))

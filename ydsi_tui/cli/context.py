@@ -1,0 +1,142 @@
+"""What every command needs: which vault, which user, and their passphrase.
+
+Passphrases come from a no-echo prompt, or from a file for scripts. Never from
+an argument or an environment variable: other users on the server can read
+both (``ps``, ``/proc``). A passphrase file that others could read is refused,
+because then it is no longer a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from ..vault.session import Session
+from ..vault.vault import Vault
+
+__all__ = [
+    "CliError",
+    "Context",
+    "default_vault_path",
+    "prompt_secret",
+    "read_secret_file",
+    "require",
+]
+
+
+class CliError(Exception):
+    """A usage problem, reported in one line with exit code 2."""
+
+
+def default_vault_path() -> Path:
+    """``$YDSI_VAULT``, else the platform's user data directory."""
+    configured = os.environ.get("YDSI_VAULT")
+    if configured:
+        return Path(configured).expanduser()
+    return platformdirs.user_data_path("ydsi") / "vault"
+
+
+def default_user() -> str:
+    return os.environ.get("YDSI_USER") or getpass.getuser()
+
+
+def read_secret_file(path: str, what: str) -> str:
+    """A passphrase (or recovery code) from a file only its owner can read."""
+    file = Path(path).expanduser()
+    try:
+        info = file.stat()
+    except OSError as exc:
+        raise CliError(f"cannot read {what} file {path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise CliError(f"{what} file {path} is not a regular file")
+    if info.st_mode & 0o077:
+        raise CliError(
+            f"{what} file {path} can be read by other users "
+            f"(mode {stat.S_IMODE(info.st_mode):04o}): run 'chmod 600 {path}' first"
+        )
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{what} file {path} is not valid UTF-8 text") from exc
+    except OSError as exc:
+        raise CliError(f"cannot read {what} file {path}: {exc.strerror}") from exc
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    if not text:
+        raise CliError(f"{what} file {path} is empty")
+    return text
+
+
+def prompt_secret(prompt: str, *, confirm: bool = False) -> str:
+    """Ask at the terminal with no echo; refuse when there is no terminal."""
+    if not sys.stdin.isatty():
+        raise CliError(
+            "no terminal to ask for the passphrase: use --passphrase-file "
+            "(or --new-passphrase-file) for scripts"
+        )
+    first = getpass.getpass(prompt)
+    if confirm:
+        again = getpass.getpass("Type it again: ")
+        if again != first:
+            raise CliError("the two passphrases differ: nothing was changed")
+    return first
+
+
+@dataclass
+class Context:
+    """The parsed command line plus the helpers every command shares."""
+
+    args: argparse.Namespace
+
+    @property
+    def vault_path(self) -> Path:
+        given = getattr(self.args, "vault", None)
+        return Path(given).expanduser() if given else default_vault_path()
+
+    @property
+    def user(self) -> str:
+        given = getattr(self.args, "user", None)
+        return str(given) if given else default_user()
+
+    def passphrase(self, *, prompt: str | None = None) -> str:
+        given = getattr(self.args, "passphrase_file", None)
+        if given:
+            return read_secret_file(given, "passphrase")
+        return prompt_secret(prompt or f"Passphrase for {self.user}: ")
+
+    def new_passphrase(self, *, who: str) -> str:
+        given = getattr(self.args, "new_passphrase_file", None)
+        if given:
+            return read_secret_file(given, "new passphrase")
+        return prompt_secret(f"New passphrase for {who}: ", confirm=True)
+
+    def open_vault(self) -> Vault:
+        vault = Vault.open(self.vault_path)
+        for warning in vault.warnings:
+            print(f"ydsi: warning: {warning}", file=sys.stderr)
+        return vault
+
+    def unlock(self) -> Session:
+        vault = self.open_vault()
+        session = vault.unlock(self.user, self.passphrase())
+        if session.rotation_pending and session.role == "dsl":
+            print(
+                "ydsi: warning: a key rotation was interrupted; "
+                "run 'ydsi user rotate' to finish it",
+                file=sys.stderr,
+            )
+        return session
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise CliError(message)

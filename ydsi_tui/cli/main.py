@@ -1,0 +1,140 @@
+"""``ydsi``: the entry point.
+
+Every failure is one clear line on stderr and a distinct exit code, never a
+traceback: a traceback can print local variables, and here those may be a
+pupil's name or a passphrase.
+
+Exit codes: 0 done; 1 verify found problems, or another refusal; 2 usage or
+invalid input; 3 wrong passphrase; 4 no such vault, user or record;
+5 damaged or tampered file; 6 not saved (the disk refused); 7 changed by
+someone else meanwhile; 8 not allowed for your role; 9 vault busy;
+70 internal error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from .context import CliError, Context
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import record_commands, vault_commands
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--vault", metavar="DIR", help="the vault directory (default: $YDSI_VAULT or your data dir)"
+    )
+    common.add_argument(
+        "--user", metavar="NAME", help="who you are in the vault (default: $YDSI_USER or login)"
+    )
+    common.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help="read your passphrase from FILE (for scripts; must be readable by you alone)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="ydsi",
+        description="The Designated Safeguarding Lead's encrypted record of incidents of "
+        "youth-produced sexual imagery, step by step through the school's procedure. "
+        "Run with no command to open the app.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"ydsi {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open a demo vault of made-up people (created on first use)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    vault_commands.register(sub, common)
+    record_commands.register(sub, common)
+    return parser
+
+
+def _check_text_arguments(args: argparse.Namespace) -> None:
+    """Arguments that were not valid UTF-8 arrive as lone surrogates: refuse them."""
+    for name, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise CliError(
+                        f"--{name.replace('_', '-')} is not valid UTF-8 text: check the terminal's "
+                        "character set"
+                    ) from None
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_text_arguments(args)
+    ctx = Context(args)
+    if args.command is None:
+        from .app_launch import launch
+
+        return launch(ctx, demo=args.demo)
+    func = args.func
+    result = func(ctx)
+    return int(result)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; translate every failure into one line and an exit code."""
+    from ..model.errors import ValidationError
+    from ..vault import errors as ve
+
+    codes: list[tuple[type[BaseException], int]] = [
+        (CliError, 2),
+        (ValidationError, 2),
+        (ve.WrongPassphrase, 3),
+        (ve.VaultNotFound, 4),
+        (ve.UnknownUser, 4),
+        (ve.RecordNotFound, 4),
+        (ve.DamagedFile, 5),
+        (ve.NewerFormat, 5),
+        (ve.NotSaved, 6),
+        (ve.Conflict, 7),
+        (ve.AccessDenied, 8),
+        (ve.VaultBusy, 9),
+        (ve.VaultError, 1),
+    ]
+    try:
+        code = run(argv)
+    except SystemExit as exc:  # argparse's own usage errors and --help
+        code = exc.code if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:
+        print("ydsi: interrupted; nothing half-saved", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except Exception as exc:  # noqa: BLE001 - the one place that must catch everything
+        for kind, number in codes:
+            if isinstance(exc, kind):
+                print(f"ydsi: {exc}", file=sys.stderr)
+                code = number
+                break
+        else:
+            # Deliberately no traceback and no str(exc): either may carry record text.
+            print(
+                f"ydsi: internal error ({type(exc).__name__}); nothing was saved half-way. "
+                "Please report what you were doing.",
+                file=sys.stderr,
+            )
+            code = 70
+    return code
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

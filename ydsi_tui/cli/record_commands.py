@@ -1,0 +1,681 @@
+"""The record commands: the CLI twins of the app's forms, for scripts and quick logging.
+
+Each one unlocks, makes exactly one change through the service layer (so the
+same validation and rules apply as in the app), and prints a short
+confirmation; read commands take ``--json`` with the shapes documented in
+:mod:`ydsi_tui.service.shapes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..model.events import new_id
+from ..model.incident import Incident
+from ..model.timeparse import (
+    format_local,
+    format_local_short,
+    parse_date,
+    parse_deadline,
+    to_iso_utc,
+)
+from ..service.casebook import CaseBook
+from ..service.describe import KIND_LABELS, describe
+from ..service.factory import Services, services_for
+from ..service.shapes import device_json, device_row_json, incident_json, row_json
+from ..vault.errors import AccessDenied
+from .context import CliError, Context
+from .output import emit_json, print_table, safe
+
+__all__ = ["register"]
+
+
+@contextmanager
+def _services(ctx: Context) -> Iterator[Services]:
+    session = ctx.unlock()
+    try:
+        yield services_for(session)
+    finally:
+        session.close()
+
+
+def _cases(services: Services) -> CaseBook:
+    if services.cases is None:
+        raise AccessDenied("your role records device custody only; incidents are not yours to open")
+    return services.cases
+
+
+def _pupil_id(incident: Incident, given: str) -> str:
+    """A pupil by id, or by their name if exactly one pupil has it."""
+    if given in incident.pupils:
+        return given
+    matches = [
+        p.pupil_id for p in incident.pupils.values() if p.name.casefold() == given.casefold()
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    prefix = [pid for pid in incident.pupils if pid.startswith(given)] if len(given) >= 4 else []
+    if len(prefix) == 1:
+        return prefix[0]
+    if not incident.pupils:
+        raise CliError(f"{incident.ref} has no pupils yet: add one with 'ydsi pupil add'")
+    raise CliError(
+        f"no single pupil {given!r} in {incident.ref}: use a name or id from 'ydsi incident show'"
+    )
+
+
+def _record(
+    ctx: Context, kind: str, data: dict[str, Any] | Callable[[Incident], dict[str, Any]]
+) -> int:
+    args = ctx.args
+    with _services(ctx) as services:
+        cases = _cases(services)
+        if callable(data):
+            data = data(cases.open(args.ref, log=False).incident)
+        event = cases.record(args.ref, kind, data, at=getattr(args, "at", None))
+    label = KIND_LABELS.get(kind, kind)
+    print(f"Recorded in {args.ref}: {label} at {format_local(event.at)} (entry {event.id[:8]}).")
+    return 0
+
+
+# ----------------------------------------------------------------------
+# incidents
+# ----------------------------------------------------------------------
+def cmd_incident_new(ctx: Context) -> int:
+    args = ctx.args
+    with _services(ctx) as services:
+        ref = _cases(services).create(args.summary, args.kind, disclosed_at=args.disclosed_at)
+    print(ref)
+    return 0
+
+
+def cmd_incident_list(ctx: Context) -> int:
+    with _services(ctx) as services:
+        rows = _cases(services).rows()
+    if ctx.args.json:
+        emit_json([row_json(r) for r in rows])
+        return 0
+    table = [
+        [
+            r.ref,
+            format_local_short(r.opened_at) if r.opened_at else "",
+            r.status.upper() if r.referral_required and r.status == "open" else r.status,
+            ("REFER NOW " if r.referral_required and r.status == "open" else "")
+            + safe(r.next_step),
+            f"{len(r.overdue)} overdue" if r.overdue else "",
+            safe(r.summary)[:40],
+        ]
+        for r in rows
+    ]
+    print_table(["REF", "OPENED", "STATUS", "NEXT STEP", "FLAGS", "SUMMARY"], table)
+    return 0
+
+
+def cmd_incident_show(ctx: Context) -> int:
+    with _services(ctx) as services:
+        view = _cases(services).open(ctx.args.ref)
+        devices = services.devices.rows(incident_ref=ctx.args.ref)
+    if ctx.args.json:
+        emit_json(incident_json(view, devices))
+        return 0
+    data = incident_json(view, devices)
+    print(f"Incident {data['ref']}  status: {data['status']}  kind: {safe(str(data['kind']))}")
+    print(f"Summary: {safe(data['summary'])}")
+    print(f"Policy: {safe(data['policy']['name'])} {safe(data['policy']['version'])}")
+    if data["referral_required"]:
+        print("!! IMMEDIATE REFERRAL REQUIRED (police and/or children's social care):")
+        for reason in data["referral_reasons"]:
+            print(f"   - {safe(reason)}")
+    step = data["next_step"]
+    print(f"Next step: {safe(step['title']) if step else 'none: ready to close'}")
+    for flag in data["overdue"]:
+        print(f"OVERDUE: {safe(flag['text'])}")
+    if data["pupils"]:
+        print("Pupils:")
+        for p in data["pupils"]:
+            print(f"   {safe(p['name'])} [{p['id'][:8]}] part: {', '.join(p['parts'])}")
+    print("Timeline:")
+    names = {pid: p.name for pid, p in view.incident.pupils.items()}
+    for entry in view.incident.timeline:
+        event = entry.event
+        mark = " (corrected)" if entry.superseded else ""
+        text = describe(event, view.policy, names)
+        print(
+            f"   {format_local_short(event.at)}  {KIND_LABELS.get(event.kind, event.kind)}{mark}: "
+            f"{safe(text)}  [by {safe(event.by)}, recorded {format_local_short(event.recorded_at)}]"
+        )
+    if data["gaps"]:
+        print(f"Gaps before closing ({len(data['gaps'])}):")
+        for gap in data["gaps"]:
+            print(f"   - {safe(gap['text'])}")
+    return 0
+
+
+def cmd_incident_close(ctx: Context) -> int:
+    a = ctx.args
+    return _record(
+        ctx,
+        "incident.closed",
+        {
+            "summary": a.summary,
+            "actions": a.actions,
+            "outcome": a.outcome,
+            "rationale": a.rationale,
+            "gaps_reason": a.gaps_reason or "",
+        },
+    )
+
+
+def cmd_incident_reopen(ctx: Context) -> int:
+    return _record(ctx, "incident.reopened", {"reason": ctx.args.reason})
+
+
+def cmd_pupil_add(ctx: Context) -> int:
+    a = ctx.args
+    with _services(ctx) as services:
+        now = _cases(services).clock.now()
+        data: dict[str, Any] = {
+            "pupil_id": new_id(),
+            "name": a.name,
+            "sex": a.sex,
+            "parts": a.part or [],
+            "sen": a.sen,
+            "vulnerabilities": a.vulnerabilities or "",
+        }
+        if a.dob:
+            data["dob"] = parse_date(a.dob, now=now).isoformat()
+        if a.year_group is not None:
+            data["year_group"] = a.year_group
+        event = _cases(services).record(a.ref, "pupil.added", data)
+    print(f"Added pupil {safe(a.name)} to {a.ref} (id {event.data['pupil_id']}).")
+    return 0
+
+
+def cmd_note(ctx: Context) -> int:
+    return _record(ctx, "note", {"text": ctx.args.text})
+
+
+def cmd_trigger(ctx: Context) -> int:
+    a = ctx.args
+    return _record(ctx, "trigger.answered", {"n": a.n, "answer": a.answer, "basis": a.basis})
+
+
+def cmd_concern(ctx: Context) -> int:
+    return _record(ctx, "concern.harm", {"text": ctx.args.text})
+
+
+def cmd_decide(ctx: Context) -> int:
+    a = ctx.args
+    data: dict[str, Any] = {
+        "outcome": "in_school" if a.outcome == "in-school" else "refer",
+        "reason": a.reason,
+        "input_from": a.input_from or [],
+        "override_reason": a.override_reason or "",
+    }
+    if a.outcome == "refer":
+        data["refer_to"] = a.refer_to or ["police", "csc"]
+    if a.review_by:
+        with _services(ctx) as services:
+            now = _cases(services).clock.now()
+        data["review_by"] = to_iso_utc(parse_deadline(a.review_by, now=now))
+    return _record(ctx, "decision", data)
+
+
+def cmd_signoff(ctx: Context) -> int:
+    a = ctx.args
+    with _services(ctx) as services:
+        cases = _cases(services)
+        view = cases.open(a.ref, log=False)
+        decision = view.incident.current_decision
+        if decision is None:
+            raise CliError(f"{a.ref} has no decision to sign off")
+        print(f"You are signing off, as Headteacher, the decision in {a.ref}:", file=sys.stderr)
+        print(f"   handle in school; reason: {safe(decision.reason)}", file=sys.stderr)
+        event = cases.sign_off(a.ref, a.statement, expect_hash=view.file_hash)
+    print(f"Signed off {a.ref} with your key (entry {event.id[:8]}).")
+    return 0
+
+
+def cmd_view(ctx: Context) -> int:
+    a = ctx.args
+    acks: dict[str, str] = {}
+    for item in a.ack or []:
+        rule, sep, reason = item.partition("=")
+        if not sep:
+            raise CliError(
+                "--ack takes RULE=REASON, e.g. --ack same_sex='no female staff available'"
+            )
+        acks[rule.strip()] = reason
+
+    def build(incident: Incident) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "viewer": a.viewer,
+            "viewer_role": a.viewer_role,
+            "present": a.present or [],
+            "where": a.where,
+            "on_premises": a.on_premises,
+            "reason_id": a.reason,
+            "head_consulted": a.head_consulted,
+            "same_sex": a.same_sex.replace("-", "_"),
+            "distress_considered": a.distress_considered,
+            "not_copied": True,
+            "actions": a.actions,
+            "acknowledgements": acks,
+        }
+        if a.pupil:
+            data["pupil_id"] = _pupil_id(incident, a.pupil)
+        return data
+
+    return _record(ctx, "viewing", build)
+
+
+def cmd_parents(ctx: Context) -> int:
+    a = ctx.args
+
+    def build(incident: Incident) -> dict[str, Any]:
+        pupil = _pupil_id(incident, a.pupil)
+        if a.status == "informed":
+            if not (a.who and a.how):
+                raise CliError("say who was told (--who) and how (--how)")
+            return {"pupil_id": pupil, "who": a.who, "how": a.how, "informed_by": a.by or ""}
+        if not (a.reason and a.agreed_with):
+            raise CliError("say why not (--reason) and which agency agreed (--agreed-with)")
+        return {"pupil_id": pupil, "reason": a.reason, "agreed_with": a.agreed_with}
+
+    kind = "parents.informed" if a.status == "informed" else "parents.not_informed"
+    if a.status == "informed" and not a.by:
+        with _services(ctx) as services:
+            a.by = _cases(services).author
+    return _record(ctx, kind, build)
+
+
+def cmd_police(ctx: Context) -> int:
+    a = ctx.args
+    if a.outcome:
+        crime_ref = (a.crime_ref or [""])[0]
+        return _record(
+            ctx,
+            "police.outcome",
+            {"outcome": a.outcome, "crime_ref": crime_ref, "note": a.note or ""},
+        )
+    if not (a.route and a.spoken_to):
+        raise CliError("a police contact needs --route and --spoken-to (or give --outcome)")
+    return _record(
+        ctx,
+        "police.contact",
+        {
+            "route": a.route.replace("-", "_"),
+            "spoken_to": a.spoken_to,
+            "crime_refs": a.crime_ref or [],
+            "note": a.note or "",
+        },
+    )
+
+
+def cmd_deletion(ctx: Context) -> int:
+    a = ctx.args
+
+    def build(incident: Incident) -> dict[str, Any]:
+        pupil = _pupil_id(incident, a.pupil)
+        if a.action == "request":
+            if not a.deadline:
+                raise CliError("a deletion request needs --deadline (e.g. 'friday 4pm' or +2d)")
+            from datetime import UTC, datetime
+
+            deadline = parse_deadline(a.deadline, now=datetime.now(UTC))
+            return {
+                "pupil_id": pupil,
+                "deadline": to_iso_utc(deadline),
+                "told_illegal": a.told_illegal,
+            }
+        if not a.how:
+            raise CliError("say how the young person confirmed deletion (--how)")
+        return {"pupil_id": pupil, "how": a.how}
+
+    kind = "deletion.requested" if a.action == "request" else "deletion.confirmed"
+    return _record(ctx, kind, build)
+
+
+def cmd_record(ctx: Context) -> int:
+    """Any entry kind, with its fields as JSON (the schemas are in ydsi_tui/model/schema.py)."""
+    try:
+        data = json.loads(ctx.args.data)
+    except ValueError as exc:
+        raise CliError("--data must be a JSON object") from exc
+    if not isinstance(data, dict):
+        raise CliError("--data must be a JSON object")
+    if ctx.args.kind.startswith("device."):
+        with _services(ctx) as services:
+            services.devices.record(ctx.args.ref, ctx.args.kind, data, at=ctx.args.at)
+        print(f"Recorded in {ctx.args.ref}: {KIND_LABELS.get(ctx.args.kind, ctx.args.kind)}.")
+        return 0
+    return _record(ctx, ctx.args.kind, data)
+
+
+# ----------------------------------------------------------------------
+# devices
+# ----------------------------------------------------------------------
+def cmd_device_seize(ctx: Context) -> int:
+    a = ctx.args
+    with _services(ctx) as services:
+        ref = services.devices.seize(
+            a.incident,
+            {
+                "description": a.description,
+                "owner": a.owner,
+                "seized_by": a.seized_by or services.devices.author,
+                "powered_off": a.powered_off,
+                "locked_where": a.locked_where or "",
+            },
+            at=a.at,
+        )
+    print(ref)
+    return 0
+
+
+def _device_record(ctx: Context, kind: str, data: dict[str, Any]) -> int:
+    with _services(ctx) as services:
+        event = services.devices.record(ctx.args.ref, kind, data, at=ctx.args.at)
+    print(f"Recorded for {ctx.args.ref}: {KIND_LABELS[kind]} at {format_local(event.at)}.")
+    return 0
+
+
+def cmd_device_move(ctx: Context) -> int:
+    return _device_record(ctx, "device.moved", {"to_where": ctx.args.to, "reason": ctx.args.reason})
+
+
+def cmd_device_lock(ctx: Context) -> int:
+    return _device_record(ctx, "device.locked", {"where": ctx.args.where})
+
+
+def cmd_device_poweroff(ctx: Context) -> int:
+    by = ctx.args.confirmed_by
+    with _services(ctx) as services:
+        by = by or services.devices.author
+    return _device_record(ctx, "device.powered_off", {"confirmed_by": by})
+
+
+def cmd_device_access(ctx: Context) -> int:
+    return _device_record(ctx, "device.accessed", {"by": ctx.args.by, "reason": ctx.args.reason})
+
+
+def cmd_device_handover(ctx: Context) -> int:
+    a = ctx.args
+    return _device_record(
+        ctx,
+        "device.handover",
+        {"officer": a.officer, "officer_id": a.officer_id or "", "crime_ref": a.crime_ref or ""},
+    )
+
+
+def cmd_device_return(ctx: Context) -> int:
+    return _device_record(ctx, "device.returned", {"to_whom": ctx.args.to})
+
+
+def cmd_device_list(ctx: Context) -> int:
+    with _services(ctx) as services:
+        rows = services.devices.rows(incident_ref=ctx.args.incident)
+    if ctx.args.json:
+        emit_json([device_row_json(r) for r in rows])
+        return 0
+    print_table(
+        ["DEVICE", "INCIDENT", "STATUS", "WHERE", "SEIZED", "FLAGS", "DESCRIPTION"],
+        [
+            [
+                r.ref,
+                r.incident_ref,
+                r.status,
+                safe(r.location)[:20],
+                format_local_short(r.seized_at) if r.seized_at else "",
+                "; ".join(f.code for f in r.overdue),
+                safe(r.description)[:30],
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def cmd_device_show(ctx: Context) -> int:
+    with _services(ctx) as services:
+        view = services.devices.open(ctx.args.ref)
+        policy = services.policy
+    data = device_json(view, policy)
+    if ctx.args.json:
+        emit_json(data)
+        return 0
+    print(f"Device {data['ref']} (incident {data['incident_ref']}): {data['status']}")
+    print(
+        f"  {safe(data['description'])}; owner {safe(data['owner'])}; at {safe(data['location'])}"
+    )
+    for link in data["chain"]:
+        print(
+            f"  {link['at_local']}  {link['label']}: {safe(link['text'])}  [by {safe(link['by'])}]"
+        )
+    for flag in data["overdue"]:
+        print(f"  OVERDUE: {safe(flag['text'])}")
+    return 0
+
+
+# ----------------------------------------------------------------------
+# the parser
+# ----------------------------------------------------------------------
+def _bool_pair(p: argparse.ArgumentParser, name: str, help_yes: str, default: bool = False) -> None:
+    dest = name.replace("-", "_")
+    p.add_argument(f"--{name}", dest=dest, action="store_true", default=default, help=help_yes)
+    p.add_argument(f"--no-{name}", dest=dest, action="store_false", help=argparse.SUPPRESS)
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    at = argparse.ArgumentParser(add_help=False)
+    at.add_argument(
+        "--at",
+        metavar="WHEN",
+        help="when it happened, UK style: '14/11 10:30', 'yesterday 3pm', '10:30' (default: now)",
+    )
+
+    incident = sub.add_parser("incident", help="open, list, show and close incidents")
+    isub = incident.add_subparsers(dest="incident_command", metavar="COMMAND", required=True)
+    p = isub.add_parser("new", parents=[common], help="open a new incident; prints its reference")
+    p.add_argument("--summary", required=True, help="a short description, in words")
+    p.add_argument(
+        "--kind",
+        default="peer_sharing",
+        help="peer_sharing (the default), non_consensual, sextortion, ai_generated or other",
+    )
+    p.add_argument("--disclosed-at", metavar="WHEN", help="when it was disclosed (default now)")
+    p.set_defaults(func=cmd_incident_new)
+    p = isub.add_parser("list", parents=[common], help="list incidents with next steps and flags")
+    p.add_argument("--json", action="store_true", help="print JSON (a list of incident rows)")
+    p.set_defaults(func=cmd_incident_list)
+    p = isub.add_parser("show", parents=[common], help="show one incident (the read is audited)")
+    p.add_argument("ref")
+    p.add_argument("--json", action="store_true", help="print JSON: ref, status, timeline, ...")
+    p.set_defaults(func=cmd_incident_show)
+    p = isub.add_parser("close", parents=[common, at], help="close an incident with its summary")
+    p.add_argument("ref")
+    p.add_argument("--summary", required=True)
+    p.add_argument("--actions", required=True, help="what was done")
+    p.add_argument("--outcome", required=True)
+    p.add_argument("--rationale", required=True, help="why these actions")
+    p.add_argument("--gaps-reason", help="why it can close with things still unrecorded")
+    p.set_defaults(func=cmd_incident_close)
+    p = isub.add_parser("reopen", parents=[common, at], help="reopen a closed incident")
+    p.add_argument("ref")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_incident_reopen)
+
+    pupil = sub.add_parser("pupil", help="add pupils to an incident")
+    psub = pupil.add_subparsers(dest="pupil_command", metavar="COMMAND", required=True)
+    p = psub.add_parser("add", parents=[common, at], help="add a pupil and their part")
+    p.add_argument("ref")
+    p.add_argument("name", help="their name in full")
+    age = p.add_mutually_exclusive_group()
+    age.add_argument("--dob", help="date of birth, e.g. 14/11/2010")
+    age.add_argument("--year-group", type=int, help="school year, e.g. 10")
+    p.add_argument("--sex", default="unknown", choices=["female", "male", "other", "unknown"])
+    p.add_argument(
+        "--part",
+        action="append",
+        choices=["pictured", "sent", "received", "shared"],
+        help="their part (repeat for several)",
+    )
+    p.add_argument("--sen", action="store_true", help="special educational needs")
+    p.add_argument("--vulnerabilities", help="other vulnerabilities, in words")
+    p.set_defaults(func=cmd_pupil_add)
+
+    p = sub.add_parser("note", parents=[common, at], help="add a timestamped note")
+    p.add_argument("ref")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_note)
+
+    p = sub.add_parser(
+        "trigger", parents=[common, at], help="answer one of the five referral triggers"
+    )
+    p.add_argument("ref")
+    p.add_argument("n", type=int, choices=range(1, 6), metavar="N", help="1 to 5, as in the policy")
+    p.add_argument("answer", choices=["yes", "no", "unknown"])
+    p.add_argument("--basis", required=True, help="what the answer is based on")
+    p.set_defaults(func=cmd_trigger)
+
+    p = sub.add_parser(
+        "concern", parents=[common, at], help="a young person harmed or at risk: refer now"
+    )
+    p.add_argument("ref")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_concern)
+
+    p = sub.add_parser(
+        "decide", parents=[common, at], help="record the decision: refer or in school"
+    )
+    p.add_argument("ref")
+    p.add_argument("outcome", choices=["refer", "in-school"])
+    p.add_argument("--reason", required=True)
+    p.add_argument("--refer-to", action="append", choices=["police", "csc"])
+    p.add_argument("--input-from", action="append", help="who gave input (repeat)")
+    p.add_argument("--override-reason", help="why in school although a trigger says refer")
+    p.add_argument("--review-by", metavar="WHEN", help="when the decision is to be reviewed")
+    p.set_defaults(func=cmd_decide)
+
+    p = sub.add_parser(
+        "signoff", parents=[common], help="Headteacher: sign off a decision not to refer out"
+    )
+    p.add_argument("ref")
+    p.add_argument(
+        "--statement",
+        default="I have reviewed this decision and its reasons and I agree with it.",
+    )
+    p.set_defaults(func=cmd_signoff)
+
+    p = sub.add_parser("view", parents=[common, at], help="record a viewing of the imagery")
+    p.add_argument("ref")
+    p.add_argument("--viewer", required=True)
+    p.add_argument(
+        "--viewer-role", default="dsl", choices=["dsl", "team", "headteacher", "other_staff"]
+    )
+    p.add_argument("--present", action="append", help="another member of staff present (repeat)")
+    p.add_argument("--where", required=True)
+    _bool_pair(p, "on-premises", "it was on school premises", default=True)
+    p.add_argument("--reason", required=True, help="which of the three permitted reasons (its id)")
+    _bool_pair(p, "head-consulted", "the Headteacher was consulted first")
+    p.add_argument("--same-sex", default="yes", choices=["yes", "no", "not-possible"])
+    _bool_pair(p, "distress-considered", "viewing would not cause the pupil significant distress")
+    p.add_argument("--actions", required=True, help="what happened next")
+    p.add_argument("--pupil", help="the pupil in the imagery (name or id)")
+    p.add_argument("--ack", action="append", help="RULE=REASON for each rule not met")
+    p.set_defaults(func=cmd_view)
+
+    p = sub.add_parser("parents", parents=[common, at], help="parents informed, or why not")
+    p.add_argument("ref")
+    p.add_argument("pupil", help="name or id")
+    p.add_argument("status", choices=["informed", "not-informed"])
+    p.add_argument("--who", help="who was told")
+    p.add_argument("--how", help="how (phone, meeting...)")
+    p.add_argument("--by", help="who told them (default: you)")
+    p.add_argument("--reason", help="why they were not informed")
+    p.add_argument("--agreed-with", choices=["csc", "police", "both"])
+    p.set_defaults(func=cmd_parents)
+
+    p = sub.add_parser("police", parents=[common, at], help="a police contact, or the outcome")
+    p.add_argument("ref")
+    p.add_argument("--route", help="safer_schools_officer, pcso, neighbourhood or call_101")
+    p.add_argument("--spoken-to")
+    p.add_argument("--crime-ref", action="append", help="every crime reference number (repeat)")
+    p.add_argument("--outcome", help="the outcome the police gave, e.g. outcome_21")
+    p.add_argument("--note")
+    p.set_defaults(func=cmd_police)
+
+    p = sub.add_parser("deletion", parents=[common, at], help="ask a pupil to delete, or confirm")
+    p.add_argument("ref")
+    p.add_argument("pupil", help="name or id")
+    p.add_argument("action", choices=["request", "confirm"])
+    p.add_argument("--deadline", help="by when (request)")
+    _bool_pair(p, "told-illegal", "they were told possession is illegal")
+    p.add_argument("--how", help="how they confirmed (confirm)")
+    p.set_defaults(func=cmd_deletion)
+
+    p = sub.add_parser(
+        "record", parents=[common, at], help="record any kind of entry, fields given as JSON"
+    )
+    p.add_argument("ref")
+    p.add_argument("kind", help="e.g. csc.contact, review.meeting, risk.answered, conversation")
+    p.add_argument(
+        "--data", required=True, help='the fields as a JSON object, e.g. {"text": "..."}'
+    )
+    p.set_defaults(func=cmd_record)
+
+    device = sub.add_parser("device", help="the device custody log (technicians too)")
+    dsub = device.add_subparsers(dest="device_command", metavar="COMMAND", required=True)
+    p = dsub.add_parser(
+        "seize", parents=[common, at], help="record a seized device; prints its ref"
+    )
+    p.add_argument("--incident", required=True, help="the incident's reference")
+    p.add_argument("--description", required=True, help="make, model, colour, case")
+    p.add_argument("--owner", required=True)
+    p.add_argument("--seized-by", help="who seized it (default: you)")
+    _bool_pair(p, "powered-off", "it was turned off")
+    p.add_argument("--locked-where", help="where it is locked up")
+    p.set_defaults(func=cmd_device_seize)
+    p = dsub.add_parser("move", parents=[common, at], help="record a move")
+    p.add_argument("ref")
+    p.add_argument("--to", required=True)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_device_move)
+    p = dsub.add_parser("lock", parents=[common, at], help="record where it is locked up")
+    p.add_argument("ref")
+    p.add_argument("--where", required=True)
+    p.set_defaults(func=cmd_device_lock)
+    p = dsub.add_parser("poweroff", parents=[common, at], help="confirm it is turned off")
+    p.add_argument("ref")
+    p.add_argument("--confirmed-by")
+    p.set_defaults(func=cmd_device_poweroff)
+    p = dsub.add_parser("access", parents=[common, at], help="record an access to the device")
+    p.add_argument("ref")
+    p.add_argument("--by", required=True)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_device_access)
+    p = dsub.add_parser("handover", parents=[common, at], help="record the hand-over to police")
+    p.add_argument("ref")
+    p.add_argument("--officer", required=True)
+    p.add_argument("--officer-id")
+    p.add_argument("--crime-ref")
+    p.set_defaults(func=cmd_device_handover)
+    p = dsub.add_parser("return", parents=[common, at], help="record its return")
+    p.add_argument("ref")
+    p.add_argument("--to", required=True)
+    p.set_defaults(func=cmd_device_return)
+    p = dsub.add_parser("list", parents=[common], help="list devices and their status")
+    p.add_argument("--incident", help="only this incident's devices")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_device_list)
+    p = dsub.add_parser("show", parents=[common], help="a device's whole custody chain")
+    p.add_argument("ref")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_device_show)

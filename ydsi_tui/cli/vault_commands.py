@@ -1,0 +1,265 @@
+"""Vault commands: init, users, recovery, verify, checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..vault.checkpoint import make_checkpoint
+from ..vault.crypto import KdfParams
+from ..vault.errors import VaultError
+from ..vault.header import ROLES
+from ..vault.vault import Vault
+from ..vault.verify import verify_vault
+from .context import CliError, Context, prompt_secret, read_secret_file
+from .output import emit_json, print_table, safe
+
+__all__ = ["register"]
+
+
+def cmd_init(ctx: Context) -> int:
+    args = ctx.args
+    try:
+        kdf = KdfParams.new(args.kdf_memory_mib * 1024, args.kdf_passes, args.kdf_lanes)
+    except VaultError as exc:
+        raise CliError(str(exc)) from exc
+    passphrase = ctx.new_passphrase(who=ctx.user) if not args.passphrase_file else ctx.passphrase()
+    session, code = Vault.create(
+        ctx.vault_path,
+        user=ctx.user,
+        passphrase=passphrase,
+        full_name=args.full_name or "",
+        kdf=kdf,
+        shared=args.shared,
+    )
+    session.close()
+    print(f"Created a vault at {ctx.vault_path} with {ctx.user} as its DSL.")
+    print()
+    print("RECOVERY CODE (shown once; it can reset any user's passphrase):")
+    print()
+    print(f"    {code}")
+    print()
+    print("Print it or write it down, seal it in an envelope and lock it in the school safe.")
+    print("Do not store it on this server or in email.")
+    return 0
+
+
+def cmd_user_list(ctx: Context) -> int:
+    vault = ctx.open_vault()
+    users = vault.users()
+    if ctx.args.json:
+        emit_json([{"name": u.name, "role": u.role, "full_name": u.full_name} for u in users])
+        return 0
+    print_table(["USER", "ROLE", "NAME"], [[u.name, u.role, safe(u.full_name)] for u in users])
+    return 0
+
+
+def cmd_user_add(ctx: Context) -> int:
+    args = ctx.args
+    if args.role not in ROLES:
+        raise CliError(f"unknown role {args.role!r}: choose one of {', '.join(ROLES)}")
+    session = ctx.unlock()
+    try:
+        passphrase = ctx.new_passphrase(who=args.name)
+        session.add_user(args.name, args.role, passphrase, full_name=args.full_name or "")
+    finally:
+        session.close()
+    print(f"Added {args.name} as {args.role}.")
+    return 0
+
+
+def cmd_user_remove(ctx: Context) -> int:
+    args = ctx.args
+    session = ctx.unlock()
+    try:
+        held = session.remove_user(args.name)
+        print(f"Removed {args.name}: their key slot is gone.")
+        rotate = args.rotate
+        if rotate is None:
+            rotate = _ask_yes(
+                f"{args.name} held the {', '.join(held)} keys. Rotate them now and "
+                "re-encrypt every record, so that a copy they kept opens nothing? [Y/n] "
+            )
+        if rotate:
+            count = session.rotate(held)
+            print(f"Rotated the keys and re-encrypted {count} records.")
+        else:
+            print("Keys not rotated: run 'ydsi user rotate' to do it later.")
+    finally:
+        session.close()
+    return 0
+
+
+def cmd_user_rotate(ctx: Context) -> int:
+    session = ctx.unlock()
+    try:
+        count = session.rotate(["case", "custody", "authority"])
+    finally:
+        session.close()
+    print(f"Rotated the data keys and re-encrypted {count} records.")
+    return 0
+
+
+def cmd_user_passwd(ctx: Context) -> int:
+    vault = ctx.open_vault()
+    old = ctx.passphrase(prompt=f"Current passphrase for {ctx.user}: ")
+    session = vault.unlock(ctx.user, old)
+    try:
+        session.change_passphrase(old, ctx.new_passphrase(who=ctx.user))
+    finally:
+        session.close()
+    print(f"Changed the passphrase of {ctx.user}.")
+    return 0
+
+
+def cmd_recover(ctx: Context) -> int:
+    args = ctx.args
+    vault = ctx.open_vault()
+    if args.recovery_code_file:
+        code = read_secret_file(args.recovery_code_file, "recovery code")
+    else:
+        code = prompt_secret("Recovery code: ")
+    session = vault.unlock_recovery(code)
+    try:
+        session.reset_user(args.name, ctx.new_passphrase(who=args.name))
+    finally:
+        session.close()
+    print(f"Reset the passphrase of {args.name}. Their old signatures still verify.")
+    print(
+        "The recovery code has now been used: consider re-issuing it (ydsi init makes a new one)."
+    )
+    return 0
+
+
+def cmd_verify(ctx: Context) -> int:
+    checkpoint = None
+    if ctx.args.checkpoint:
+        try:
+            checkpoint = Path(ctx.args.checkpoint).read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read checkpoint {ctx.args.checkpoint}: {exc.strerror}") from exc
+    report = verify_vault(ctx.vault_path, checkpoint=checkpoint)
+    if ctx.args.json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "problems": report.problems,
+                "notes": report.notes,
+                "entries": report.entries,
+                "records": report.records,
+            }
+        )
+    else:
+        for note in report.notes:
+            print(f"note: {note}")
+        for problem in report.problems:
+            print(f"PROBLEM: {problem}")
+        verdict = "intact" if report.ok else f"NOT intact ({len(report.problems)} problems)"
+        print(
+            f"Vault {verdict}: {report.entries} audit entries and {report.records} records checked"
+            + (", against the checkpoint" if checkpoint is not None else "")
+        )
+    return 0 if report.ok else 1
+
+
+def cmd_checkpoint(ctx: Context) -> int:
+    session = ctx.unlock()
+    try:
+        checkpoint = make_checkpoint(session)
+    finally:
+        session.close()
+    data = checkpoint.to_bytes()
+    if ctx.args.output:
+        Path(ctx.args.output).write_bytes(data)
+        print(
+            f"Checkpoint of entry {checkpoint.seq} written to {ctx.args.output}.", file=sys.stderr
+        )
+        print(
+            "Keep it off this server: print it, or store it with the off-site backup.",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(data.decode("ascii"))
+    return 0
+
+
+def _ask_yes(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return True  # the safe default for scripts: rotate
+    answer = input(question).strip().lower()
+    return answer in ("", "y", "yes")
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add the vault commands to the top-level parser."""
+    p = sub.add_parser(
+        "init",
+        parents=[common],
+        help="create a new vault; you become its first DSL",
+        description="Create a new, empty vault. The first user is a DSL. A recovery code is "
+        "printed once: lock it in the school safe.",
+    )
+    p.add_argument("--full-name", help="your name in full, as it should appear in records")
+    p.add_argument("--shared", action="store_true", help="a group vault (files 0660, dirs 2770)")
+    p.add_argument("--new-passphrase-file", help=argparse.SUPPRESS)
+    p.add_argument("--kdf-memory-mib", type=int, default=256, help="Argon2id memory (default 256)")
+    p.add_argument("--kdf-passes", type=int, default=3, help="Argon2id passes (default 3)")
+    p.add_argument("--kdf-lanes", type=int, default=4, help="Argon2id lanes (default 4)")
+    p.set_defaults(func=cmd_init)
+
+    users = sub.add_parser("user", help="list, add, remove users; change passphrases")
+    usub = users.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
+    p = usub.add_parser("list", parents=[common], help="list the vault's users and roles")
+    p.add_argument("--json", action="store_true", help="print JSON: [{name, role, full_name}]")
+    p.set_defaults(func=cmd_user_list)
+    p = usub.add_parser("add", parents=[common], help="add a user (DSL only)")
+    p.add_argument("name", help="their login name")
+    p.add_argument("--role", required=True, choices=ROLES, help="what they may open")
+    p.add_argument("--full-name", help="their name in full")
+    p.add_argument("--new-passphrase-file", help="read their first passphrase from this file")
+    p.set_defaults(func=cmd_user_add)
+    p = usub.add_parser("remove", parents=[common], help="remove a user (DSL only)")
+    p.add_argument("name")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--rotate", action="store_true", default=None, help="rotate keys now")
+    group.add_argument("--no-rotate", dest="rotate", action="store_false", help="do not rotate")
+    p.set_defaults(func=cmd_user_remove)
+    p = usub.add_parser("passwd", parents=[common], help="change your own passphrase")
+    p.add_argument("--new-passphrase-file", help="read the new passphrase from this file")
+    p.set_defaults(func=cmd_user_passwd)
+    p = usub.add_parser(
+        "rotate", parents=[common], help="new data keys, re-encrypt every record (DSL only)"
+    )
+    p.set_defaults(func=cmd_user_rotate)
+
+    p = sub.add_parser(
+        "recover",
+        parents=[common],
+        help="reset a user's passphrase with the recovery code",
+    )
+    p.add_argument("name", help="the user whose passphrase is forgotten")
+    p.add_argument("--recovery-code-file", help="read the recovery code from this file")
+    p.add_argument("--new-passphrase-file", help="read the new passphrase from this file")
+    p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="check every signature and every file against the audit log",
+        description="Walk the audit log, check every signature, and check that every record "
+        "file matches its last audited save. Exits 0 when intact, 1 naming each problem.",
+    )
+    p.add_argument("--checkpoint", help="also check against a checkpoint kept off the server")
+    p.add_argument("--json", action="store_true", help="print JSON: {ok, problems, ...}")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "checkpoint",
+        parents=[common],
+        help="write a signed checkpoint of the audit log, to keep off the server",
+    )
+    p.add_argument("--output", help="file to write (default: print it)")
+    p.set_defaults(func=cmd_checkpoint)

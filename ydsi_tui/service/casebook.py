@@ -1,0 +1,399 @@
+"""Incidents: open, list, record, sign off, close. The procedure applied to the vault.
+
+Every change is one vault transaction: read the newest copy under the lock,
+fold its events, build and check the new event against the schema *and* the
+policy's rules, append it, recompute the summary, save once. Appends made by
+two people at once therefore both land; a change that must not be merged
+(closing, signing off) can carry the file hash the user was looking at.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..model import rules
+from ..model.errors import ValidationError
+from ..model.events import Event, make_event
+from ..model.incident import Incident, IncidentMeta, fold, new_incident_meta, next_ref
+from ..model.obligations import Flag
+from ..model.policy import Policy, Step
+from ..model.steps import Gap, StepState
+from ..model.timeparse import from_iso, parse_when
+from ..model.triggers import Referral, Suggestion
+from ..vault.errors import AccessDenied
+from ..vault.session import Session, decode_signature
+from .clock import Clock, SystemClock
+from .policies import PolicyLibrary
+from .records import (
+    REFS_RECORD,
+    allocate_ref,
+    append_event,
+    read_events,
+    read_meta_doc,
+    write_summary,
+)
+
+__all__ = ["CaseBook", "IncidentRow", "IncidentView", "SignoffCheck", "When"]
+
+COMPARTMENT = "case"
+#: What may still be added to a closed incident.
+_AFTER_CLOSE = {"note", "incident.reopened"}
+
+When = str | datetime | None
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One line of the home screen's table, from the stored summary alone."""
+
+    ref: str
+    status: str
+    kind: str
+    opened_at: datetime | None
+    summary: str
+    next_step: str
+    referral_required: bool
+    signoff_needed: bool
+    overdue: tuple[Flag, ...]
+    updated_at: datetime | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SignoffCheck:
+    """A sign-off's signature, checked against the vault's keys."""
+
+    event_id: str
+    valid: bool
+    signer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An opened incident and everything the model computes about it."""
+
+    incident: Incident
+    policy: Policy
+    policy_in_force: bool
+    file_hash: str
+    referral: Referral
+    next_step: Step | None
+    steps: list[StepState]
+    gaps: list[Gap]
+    overdue: list[Flag]
+    obligations: list[Flag]
+    trigger4: Suggestion
+    signoffs: dict[str, SignoffCheck] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return self.incident.ref
+
+
+class CaseBook:
+    """The incidents one unlocked user may read, under the policy in force."""
+
+    def __init__(
+        self,
+        session: Session,
+        policies: PolicyLibrary,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        if not session.can_read(COMPARTMENT):
+            raise AccessDenied(
+                f"your role ({session.role}) records device custody only; incidents are not "
+                "yours to open"
+            )
+        self.session = session
+        self.policies = policies
+        self.clock: Clock = clock or SystemClock()
+
+    # ------------------------------------------------------------------
+    @property
+    def author(self) -> str:
+        """Who entries are recorded by: the name in full where the vault has it."""
+        user = self.session.user
+        return user.full_name.strip() or user.name
+
+    def _when(self, when: When, now: datetime) -> datetime:
+        if when is None:
+            return now
+        if isinstance(when, datetime):
+            return when
+        return parse_when(when, now=now)
+
+    # ------------------------------------------------------------------
+    # reading
+    # ------------------------------------------------------------------
+    def rows(self) -> list[IncidentRow]:
+        """Every incident, from summaries only; a damaged file becomes a row saying so."""
+        now = self.clock.now()
+        rows: list[IncidentRow] = []
+        for listed in self.session.list_records(COMPARTMENT):
+            if listed.error is not None:
+                rows.append(
+                    IncidentRow(
+                        ref=f"? {listed.record_id[:8]}",
+                        status="damaged",
+                        kind="",
+                        opened_at=None,
+                        summary="",
+                        next_step="",
+                        referral_required=False,
+                        signoff_needed=False,
+                        overdue=(),
+                        updated_at=None,
+                        error=listed.error,
+                    )
+                )
+                continue
+            summary = listed.summary
+            if not summary or summary.get("type") != "incident":
+                continue
+            rows.append(_row(summary, now))
+        rows.sort(key=lambda r: (r.opened_at is None, r.opened_at or now), reverse=True)
+        return rows
+
+    def open(self, ref: str, *, log: bool = True) -> IncidentView:
+        """Read and fold one incident; the read is audited (who opened which incident)."""
+        snapshot = self.session.read(COMPARTMENT, ref, log=log)
+        meta = IncidentMeta.from_doc(read_meta_doc(snapshot.tables))
+        events, problems = read_events(snapshot.tables)
+        return self._view(meta, events, problems, snapshot.file_hash)
+
+    def _view(
+        self, meta: IncidentMeta, events: list[Event], problems: list[str], file_hash: str
+    ) -> IncidentView:
+        policy = self.policies.get(meta.policy_digest)
+        incident = fold(meta, events)
+        now = self.clock.now()
+        checks = {s.event_id: self._check_signoff(incident, s.event_id) for s in incident.signoffs}
+        return IncidentView(
+            incident=incident,
+            policy=policy,
+            policy_in_force=policy.digest == meta.policy_digest,
+            file_hash=file_hash,
+            referral=rules.referral(incident, policy),
+            next_step=rules.next_step(incident, policy),
+            steps=rules.step_states(incident, policy),
+            gaps=rules.gaps(incident, policy),
+            overdue=rules.overdue(incident, policy, now),
+            obligations=rules.obligations(incident, policy),
+            trigger4=rules.suggest_trigger4(incident, policy),
+            signoffs=checks,
+            problems=[*problems, *(p.text for p in incident.problems)],
+        )
+
+    def _check_signoff(self, incident: Incident, event_id: str) -> SignoffCheck:
+        """Recompute what was signed and check the Headteacher's signature on it."""
+        event = incident.events_by_id.get(event_id)
+        if event is None:
+            return SignoffCheck(event_id, False, "", "the sign-off entry is missing")
+        data = event.data
+        decision = incident.events_by_id.get(str(data.get("decision_id", "")))
+        if decision is None:
+            return SignoffCheck(event_id, False, event.by, "the decision it signs is missing")
+        payload = rules.signoff_payload(
+            incident.meta,
+            decision,
+            signer=event.by,
+            signed_at=event.at,
+            statement=str(data.get("statement", "")),
+        )
+        if hashlib.sha256(payload).hexdigest() != data.get("payload_sha256"):
+            return SignoffCheck(event_id, False, event.by, "the decision changed after signing")
+        try:
+            signature = decode_signature(str(data.get("signature", "")))
+        except ValueError:
+            return SignoffCheck(event_id, False, event.by, "the signature is malformed")
+        valid, signer = self.session.verify(str(data.get("key_id", "")), payload, signature)
+        if not valid:
+            return SignoffCheck(event_id, False, event.by, "the signature does not verify")
+        return SignoffCheck(event_id, True, signer, "signature verified")
+
+    # ------------------------------------------------------------------
+    # writing
+    # ------------------------------------------------------------------
+    def create(self, summary: str, kind: str = "peer_sharing", *, disclosed_at: When = None) -> str:
+        """Open a new incident; returns its reference (such as ``2026-007``)."""
+        now = self.clock.now()
+        at = self._when(disclosed_at, now)
+        policy = self.policies.current
+        opened = make_event(
+            "incident.opened",
+            {"summary": summary, "kind": kind},
+            at=at,
+            now=now,
+            by=self.author,
+            by_role=self.session.role,
+            policy=policy,
+        )
+        self.policies.ensure_stored()
+        with self.session.vault.lock():
+            refs_exists = self.session.exists(COMPARTMENT, REFS_RECORD)
+            with self.session.transaction(COMPARTMENT, REFS_RECORD, create=not refs_exists) as db:
+                ref = allocate_ref(db, lambda existing: next_ref(existing, now=now))
+                if not refs_exists:
+                    write_summary(db, {}, "refs")
+            meta = new_incident_meta(ref, policy, now=now, by=self.author)
+            with self.session.transaction(COMPARTMENT, ref, create=True) as db:
+                db.table("meta", cache_size=0).insert(meta.to_doc())
+                append_event(db, opened)
+                write_summary(db, rules.summarize(fold(meta, [opened]), policy), "incident")
+        return ref
+
+    def record(
+        self,
+        ref: str,
+        kind: str,
+        data: Mapping[str, Any],
+        *,
+        at: When = None,
+        supersedes: str | None = None,
+        expect_hash: str | None = None,
+    ) -> Event:
+        """Add one entry, checked against the schema and the policy's rules."""
+        if kind == "signoff":
+            raise ValidationError("kind", "A sign-off is made with its own command, not recorded")
+        now = self.clock.now()
+        when = self._when(at, now)
+        with self.session.transaction(COMPARTMENT, ref, expect_hash=expect_hash) as db:
+            meta, events, policy, incident = self._load(db)
+            event = make_event(
+                kind,
+                data,
+                at=when,
+                now=now,
+                by=self.author,
+                by_role=self.session.role,
+                supersedes=supersedes,
+                policy=policy,
+            )
+            self._check(incident, policy, event)
+            append_event(db, event)
+            write_summary(db, rules.summarize(fold(meta, [*events, event]), policy), "incident")
+        return event
+
+    def note(self, ref: str, text: str, *, at: When = None) -> Event:
+        return self.record(ref, "note", {"text": text}, at=at)
+
+    def sign_off(self, ref: str, statement: str, *, expect_hash: str | None = None) -> Event:
+        """The Headteacher signs the current decision not to refer out, with their own key."""
+        if self.session.role != "headteacher":
+            raise AccessDenied("only the Headteacher signs off a decision not to refer out")
+        now = self.clock.now()
+        with self.session.transaction(COMPARTMENT, ref, expect_hash=expect_hash) as db:
+            meta, events, policy, incident = self._load(db)
+            decision = incident.current_decision
+            if decision is None or decision.outcome != "in_school":
+                raise ValidationError(
+                    "decision", "There is no decision to respond in school waiting for sign-off"
+                )
+            if not rules.signoff_needed(incident):
+                raise ValidationError("decision", "This decision is already signed off")
+            decision_event = incident.events_by_id[decision.event_id]
+            payload = rules.signoff_payload(
+                meta, decision_event, signer=self.author, signed_at=now, statement=statement
+            )
+            key_id, signature = self.session.sign(payload)
+            event = make_event(
+                "signoff",
+                {
+                    "decision_id": decision.event_id,
+                    "statement": statement,
+                    "signature": base64.b64encode(signature).decode("ascii"),
+                    "key_id": key_id,
+                    "payload_sha256": hashlib.sha256(payload).hexdigest(),
+                },
+                at=now,
+                now=now,
+                by=self.author,
+                by_role=self.session.role,
+                policy=policy,
+            )
+            append_event(db, event)
+            write_summary(db, rules.summarize(fold(meta, [*events, event]), policy), "incident")
+        return event
+
+    def _load(self, db: Any) -> tuple[IncidentMeta, list[Event], Policy, Incident]:
+        tables = db.storage.read() or {}
+        meta = IncidentMeta.from_doc(read_meta_doc(tables))
+        events, _ = read_events(tables)
+        policy = self.policies.get(meta.policy_digest)
+        return meta, events, policy, fold(meta, events)
+
+    def _check(self, incident: Incident, policy: Policy, event: Event) -> None:
+        """The rules a schema cannot see: they depend on the rest of the record."""
+        if incident.closed and event.kind not in _AFTER_CLOSE and event.supersedes is None:
+            raise ValidationError(
+                "status", "This incident is closed: reopen it (with a reason) to add to it"
+            )
+        pupil = event.data.get("pupil_id")
+        if (
+            isinstance(pupil, str)
+            and pupil
+            and event.kind != "pupil.added"
+            and pupil not in incident.pupils
+        ):
+            raise ValidationError("pupil_id", "No pupil with that id in this incident")
+        if event.supersedes is not None:
+            old = incident.events_by_id.get(event.supersedes)
+            if old is None:
+                raise ValidationError("supersedes", "The entry to correct is not in this incident")
+            if old.kind != event.kind:
+                raise ValidationError(
+                    "supersedes", f"A correction must be of the same kind ({old.kind})"
+                )
+        if event.kind == "decision":
+            rules.check_decision(incident, policy, event)
+        elif event.kind == "incident.closed":
+            rules.check_closure(incident, policy, event.data)
+        elif event.kind == "incident.reopened":
+            rules.check_reopen(incident)
+
+    # ------------------------------------------------------------------
+    # what needs attention today
+    # ------------------------------------------------------------------
+    def attention(self, rows: list[IncidentRow] | None = None) -> list[tuple[str, str]]:
+        """(reference, what) for everything overdue, and sign-offs waiting for this user."""
+        items: list[tuple[str, str]] = []
+        for row in rows if rows is not None else self.rows():
+            if row.status == "closed":
+                continue
+            if row.signoff_needed and self.session.role == "headteacher":
+                items.append((row.ref, "waiting for your sign-off"))
+            items.extend((row.ref, flag.text) for flag in row.overdue)
+        return items
+
+
+def _row(summary: Mapping[str, Any], now: datetime) -> IncidentRow:
+    next_step = summary.get("next_step")
+    return IncidentRow(
+        ref=str(summary.get("ref", "?")),
+        status=str(summary.get("status", "")),
+        kind=str(summary.get("kind") or ""),
+        opened_at=_time(summary.get("opened_at")),
+        summary=str(summary.get("summary", "")),
+        next_step=str(next_step.get("title", "")) if isinstance(next_step, Mapping) else "",
+        referral_required=bool(summary.get("referral_required")),
+        signoff_needed=bool(summary.get("signoff_needed")),
+        overdue=tuple(rules.summary_flags(summary, now)),
+        updated_at=_time(summary.get("updated_at")),
+    )
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return from_iso(value, "time")
+    except ValidationError:
+        return None

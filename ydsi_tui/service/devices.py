@@ -1,0 +1,208 @@
+"""The device custody log: seizure, power-off, lock-up, every access, hand-over.
+
+It lives in the custody compartment, whose key technicians hold: they can do
+all of this without ever holding a key that opens an incident. A device names
+its incident by reference only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..model.custody import (
+    Device,
+    DeviceMeta,
+    check_device_event,
+    device_obligations,
+    device_overdue,
+    device_summary,
+    fold_device,
+    new_device_meta,
+)
+from ..model.errors import ValidationError
+from ..model.events import Event, make_event
+from ..model.incident import next_ref
+from ..model.obligations import Flag
+from ..model.policy import Policy
+from ..model.rules import summary_flags
+from ..model.timeparse import from_iso, parse_when
+from ..vault.errors import AccessDenied
+from ..vault.session import Session
+from .clock import Clock, SystemClock
+from .records import (
+    REFS_RECORD,
+    allocate_ref,
+    append_event,
+    read_events,
+    read_meta_doc,
+    write_summary,
+)
+
+__all__ = ["DeviceLog", "DeviceRow", "DeviceView"]
+
+COMPARTMENT = "custody"
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    ref: str
+    incident_ref: str
+    status: str
+    description: str
+    location: str
+    seized_at: datetime | None
+    overdue: tuple[Flag, ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    device: Device
+    file_hash: str
+    overdue: list[Flag]
+    obligations: list[Flag]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return self.device.meta.ref
+
+
+class DeviceLog:
+    """Every seized device's custody chain."""
+
+    def __init__(self, session: Session, policy: Policy, *, clock: Clock | None = None) -> None:
+        if not session.can_read(COMPARTMENT):
+            raise AccessDenied("your role does not hold the custody key")
+        self.session = session
+        self.policy = policy
+        self.clock: Clock = clock or SystemClock()
+
+    @property
+    def author(self) -> str:
+        user = self.session.user
+        return user.full_name.strip() or user.name
+
+    def rows(self, *, incident_ref: str | None = None) -> list[DeviceRow]:
+        now = self.clock.now()
+        rows: list[DeviceRow] = []
+        for listed in self.session.list_records(COMPARTMENT):
+            if listed.error is not None:
+                rows.append(
+                    DeviceRow(
+                        f"? {listed.record_id[:8]}", "", "damaged", "", "", None, (), listed.error
+                    )
+                )
+                continue
+            summary = listed.summary
+            if not summary or summary.get("type") != "device":
+                continue
+            if incident_ref is not None and summary.get("incident_ref") != incident_ref:
+                continue
+            rows.append(
+                DeviceRow(
+                    ref=str(summary.get("ref", "?")),
+                    incident_ref=str(summary.get("incident_ref", "")),
+                    status=str(summary.get("status") or ""),
+                    description=str(summary.get("description", "")),
+                    location=str(summary.get("location", "")),
+                    seized_at=_time(summary.get("seized_at")),
+                    overdue=tuple(summary_flags(summary, now)),
+                )
+            )
+        rows.sort(key=lambda r: r.ref, reverse=True)
+        return rows
+
+    def open(self, ref: str, *, log: bool = True) -> DeviceView:
+        snapshot = self.session.read(COMPARTMENT, ref, log=log)
+        meta = DeviceMeta.from_doc(read_meta_doc(snapshot.tables))
+        events, problems = read_events(snapshot.tables)
+        device = fold_device(meta, events)
+        now = self.clock.now()
+        return DeviceView(
+            device=device,
+            file_hash=snapshot.file_hash,
+            overdue=device_overdue(device, self.policy, now),
+            obligations=device_obligations(device, self.policy),
+            problems=[*problems, *device.problems],
+        )
+
+    def seize(
+        self, incident_ref: str, data: Mapping[str, Any], *, at: str | datetime | None = None
+    ) -> str:
+        """Record a seizure as a new device; returns its reference (such as ``D-2026-004``)."""
+        now = self.clock.now()
+        when = _when(at, now)
+        event = make_event(
+            "device.seized", data, at=when, now=now, by=self.author,
+            by_role=self.session.role, policy=self.policy,
+        )  # fmt: skip
+        with self.session.vault.lock():
+            refs_exists = self.session.exists(COMPARTMENT, REFS_RECORD)
+            with self.session.transaction(COMPARTMENT, REFS_RECORD, create=not refs_exists) as db:
+                ref = allocate_ref(db, lambda existing: next_ref(existing, now=now, prefix="D-"))
+                if not refs_exists:
+                    write_summary(db, {}, "refs")
+            meta = new_device_meta(ref, incident_ref, now=now, by=self.author)
+            with self.session.transaction(COMPARTMENT, ref, create=True) as db:
+                db.table("meta", cache_size=0).insert(meta.to_doc())
+                append_event(db, event)
+                write_summary(db, device_summary(fold_device(meta, [event]), self.policy), "device")
+        return ref
+
+    def record(
+        self,
+        ref: str,
+        kind: str,
+        data: Mapping[str, Any],
+        *,
+        at: str | datetime | None = None,
+        supersedes: str | None = None,
+    ) -> Event:
+        """Add one link to a device's chain (access, move, hand-over, return, note...)."""
+        if not kind.startswith("device."):
+            raise ValidationError("kind", "Only device entries belong in the custody log")
+        now = self.clock.now()
+        when = _when(at, now)
+        with self.session.transaction(COMPARTMENT, ref) as db:
+            tables = db.storage.read() or {}
+            meta = DeviceMeta.from_doc(read_meta_doc(tables))
+            events, _ = read_events(tables)
+            device = fold_device(meta, events)
+            if supersedes is None:
+                check_device_event(device, kind)
+            event = make_event(
+                kind, data, at=when, now=now, by=self.author, by_role=self.session.role,
+                supersedes=supersedes, policy=self.policy,
+            )  # fmt: skip
+            append_event(db, event)
+            updated = fold_device(meta, [*events, event])
+            write_summary(db, device_summary(updated, self.policy), "device")
+        return event
+
+    def attention(self, rows: list[DeviceRow] | None = None) -> list[tuple[str, str]]:
+        return [
+            (row.ref, flag.text)
+            for row in (rows if rows is not None else self.rows())
+            for flag in row.overdue
+        ]
+
+
+def _when(when: str | datetime | None, now: datetime) -> datetime:
+    if when is None:
+        return now
+    if isinstance(when, datetime):
+        return when
+    return parse_when(when, now=now)
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return from_iso(value, "time")
+    except ValidationError:
+        return None

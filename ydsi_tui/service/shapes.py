@@ -1,0 +1,195 @@
+"""The documented, stable JSON shapes of ``--json`` output and JSON exports.
+
+Scripts and other tools rely on these keys; add keys freely, never rename or
+remove one without bumping ``SHAPE_VERSION``. Times are ISO 8601 in UTC with a
+trailing ``Z``; ``*_local`` twins give the Europe/London reading.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..model import rules
+from ..model.events import Event
+from ..model.obligations import Flag
+from ..model.timeparse import format_local, to_iso_utc
+from .casebook import IncidentRow, IncidentView
+from .describe import KIND_LABELS, describe
+from .devices import DeviceRow, DeviceView
+
+__all__ = ["SHAPE_VERSION", "device_json", "device_row_json", "incident_json", "row_json"]
+
+SHAPE_VERSION = 1
+
+
+def _t(value: datetime | None) -> str | None:
+    return to_iso_utc(value) if value is not None else None
+
+
+def _flag(flag: Flag) -> dict[str, Any]:
+    return {"code": flag.code, "text": flag.text, "due_at": _t(flag.due_at)}
+
+
+def row_json(row: IncidentRow) -> dict[str, Any]:
+    return {
+        "ref": row.ref,
+        "status": row.status,
+        "kind": row.kind,
+        "opened_at": _t(row.opened_at),
+        "summary": row.summary,
+        "next_step": row.next_step,
+        "referral_required": row.referral_required,
+        "signoff_needed": row.signoff_needed,
+        "overdue": [_flag(f) for f in row.overdue],
+        "error": row.error,
+    }
+
+
+def _event_json(
+    event: Event, view_policy: Any, names: dict[str, str], superseded_by: tuple[str, ...]
+) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": _t(event.at),
+        "at_local": format_local(event.at),
+        "recorded_at": _t(event.recorded_at),
+        "by": event.by,
+        "by_role": event.by_role,
+        "kind": event.kind,
+        "label": KIND_LABELS.get(event.kind, event.kind),
+        "text": describe(event, view_policy, names),
+        "data": _plain(event.data),
+        "supersedes": event.supersedes,
+        "superseded_by": list(superseded_by),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) -> dict[str, Any]:
+    """``ydsi incident show REF --json``: at least ref, status, referral_required,
+    referral_reasons, next_step, gaps, pupils and timeline (at, recorded_at, by, kind, text)."""
+    incident = view.incident
+    policy = view.policy
+    names = {pid: p.name for pid, p in incident.pupils.items()}
+    decision = incident.current_decision
+    return {
+        "shape": SHAPE_VERSION,
+        "ref": incident.ref,
+        "status": rules.incident_status(incident),
+        "kind": incident.kind,
+        "summary": incident.summary,
+        "opened_at": _t(incident.opened_at),
+        "policy": {
+            "name": incident.meta.policy_name,
+            "version": incident.meta.policy_version,
+            "digest": incident.meta.policy_digest,
+            "age_threshold": policy.settings.trigger4_age_threshold,
+        },
+        "referral_required": view.referral.required,
+        "referral_reasons": list(view.referral.reasons),
+        "next_step": (
+            {"id": view.next_step.id, "title": view.next_step.title} if view.next_step else None
+        ),
+        "steps": [
+            {"id": s.step.id, "title": s.step.title, "state": s.state, "missing": list(s.missing)}
+            for s in view.steps
+        ],
+        "gaps": [{"step_id": g.step_id, "text": g.text} for g in view.gaps],
+        "overdue": [_flag(f) for f in view.overdue],
+        "pupils": [
+            {
+                "id": p.pupil_id,
+                "name": p.name,
+                "dob": p.dob.isoformat() if p.dob else None,
+                "year_group": p.year_group,
+                "sex": p.sex,
+                "parts": list(p.parts),
+                "sen": p.sen,
+                "vulnerabilities": p.vulnerabilities,
+            }
+            for p in incident.pupils.values()
+        ],
+        "triggers": [
+            {
+                "n": t.n,
+                "text": policy.trigger_text(t.n),
+                "answer": incident.triggers[t.n].answer if t.n in incident.triggers else "unknown",
+                "basis": incident.triggers[t.n].basis if t.n in incident.triggers else "",
+            }
+            for t in policy.triggers
+        ],
+        "trigger4_suggestion": {"answer": view.trigger4.answer, "basis": view.trigger4.basis},
+        "decision": (
+            {
+                "outcome": decision.outcome,
+                "refer_to": list(decision.refer_to),
+                "reason": decision.reason,
+                "event_id": decision.event_id,
+                "at": _t(decision.at),
+            }
+            if decision
+            else None
+        ),
+        "signoffs": [
+            {
+                "event_id": s.event_id,
+                "by": s.by,
+                "at": _t(s.at),
+                "decision_id": s.decision_id,
+                "signature_valid": view.signoffs.get(s.event_id) is not None
+                and view.signoffs[s.event_id].valid,
+                "check": view.signoffs[s.event_id].reason if s.event_id in view.signoffs else "",
+            }
+            for s in incident.signoffs
+        ],
+        "crime_refs": list(incident.crime_refs),
+        "devices": [device_row_json(d) for d in devices or []],
+        "timeline": [
+            _event_json(entry.event, policy, names, entry.superseded_by)
+            for entry in incident.timeline
+        ],
+        "problems": list(view.problems),
+    }
+
+
+def device_row_json(row: DeviceRow) -> dict[str, Any]:
+    return {
+        "ref": row.ref,
+        "incident_ref": row.incident_ref,
+        "status": row.status,
+        "description": row.description,
+        "location": row.location,
+        "seized_at": _t(row.seized_at),
+        "overdue": [_flag(f) for f in row.overdue],
+        "error": row.error,
+    }
+
+
+def device_json(view: DeviceView, policy: Any) -> dict[str, Any]:
+    device = view.device
+    return {
+        "shape": SHAPE_VERSION,
+        "ref": device.meta.ref,
+        "incident_ref": device.meta.incident_ref,
+        "status": device.status,
+        "description": device.description,
+        "owner": device.owner,
+        "seized_at": _t(device.seized_at),
+        "seized_by": device.seized_by,
+        "powered_off_confirmed": device.powered_off_confirmed,
+        "location": device.location,
+        "handed_over_at": _t(device.handed_over_at),
+        "officer": device.officer,
+        "crime_ref": device.crime_ref,
+        "overdue": [_flag(f) for f in view.overdue],
+        "chain": [_event_json(e.event, policy, {}, e.superseded_by) for e in device.chain],
+        "problems": list(view.problems),
+    }
