@@ -29,6 +29,7 @@ from .crypto import (
     sign,
     verify_signature,
 )
+from .drafts import Draft, DraftBox
 from .errors import (
     AccessDenied,
     Conflict,
@@ -336,6 +337,24 @@ class Session:
             for entry in self.vault.audit.entries()
             if entry.seq > seq and entry.hash and entry.comp in COMPARTMENTS
         }
+
+    # ------------------------------------------------------------------
+    # drafts (unsaved forms; see drafts.py)
+    # ------------------------------------------------------------------
+    def draft_box(self) -> DraftBox:
+        """This user's drafts; the box can still *write* after :meth:`close`."""
+        header = self.vault.header
+        return DraftBox(
+            self.vault.fs,
+            self.vault.path,
+            header.vault_id,
+            self.user.id,
+            self.user.box_public,
+            header.shared,
+        )
+
+    def load_drafts(self) -> list[Draft]:
+        return self.draft_box().load(self._require_identity())
 
     # ------------------------------------------------------------------
     # signatures (sign-offs)
