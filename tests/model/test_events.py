@@ -100,20 +100,83 @@ def test_the_future_is_refused(policy: Policy) -> None:
         ("incident.opened", {"kind": "other"}, "summary"),
         ("note", {"text": "x", "colour": "red"}, "colour"),
         ("note", {"text": 5}, "text"),
-        ("pupil.added", {"pupil_id": "p1", "name": "Amy", "sex": "female",
-                         "parts": ["pictured"], "sen": False}, "dob"),
-        ("pupil.added", {"pupil_id": "p1", "name": "Amy", "sex": "female", "year_group": 15,
-                         "parts": ["pictured"], "sen": False}, "year_group"),
-        ("pupil.added", {"pupil_id": "p1", "name": "Amy", "sex": "female", "year_group": 9,
-                         "parts": ["photographed"], "sen": False}, "parts[0]"),
-        ("pupil.added", {"pupil_id": "p1", "name": "Amy", "sex": "female", "year_group": 9,
-                         "parts": ["sent", "sent"], "sen": False}, "parts"),
-        ("pupil.added", {"pupil_id": "p1", "name": "Amy", "sex": "female", "year_group": 9,
-                         "parts": ["sent"], "sen": "no"}, "sen"),
-        ("pupil.added", {"pupil_id": "p 1", "name": "Amy", "sex": "female", "year_group": 9,
-                         "parts": ["sent"], "sen": False}, "pupil_id"),
-        ("pupil.added", {"pupil_id": "p1", "name": "Amy", "sex": "female", "dob": "2026-01-01",
-                         "parts": ["sent"], "sen": False}, "dob"),
+        (
+            "pupil.added",
+            {"pupil_id": "p1", "name": "Amy", "sex": "female", "parts": ["pictured"], "sen": False},
+            "dob",
+        ),
+        (
+            "pupil.added",
+            {
+                "pupil_id": "p1",
+                "name": "Amy",
+                "sex": "female",
+                "year_group": 15,
+                "parts": ["pictured"],
+                "sen": False,
+            },
+            "year_group",
+        ),
+        (
+            "pupil.added",
+            {
+                "pupil_id": "p1",
+                "name": "Amy",
+                "sex": "female",
+                "year_group": 9,
+                "parts": ["photographed"],
+                "sen": False,
+            },
+            "parts[0]",
+        ),
+        (
+            "pupil.added",
+            {
+                "pupil_id": "p1",
+                "name": "Amy",
+                "sex": "female",
+                "year_group": 9,
+                "parts": ["sent", "sent"],
+                "sen": False,
+            },
+            "parts",
+        ),
+        (
+            "pupil.added",
+            {
+                "pupil_id": "p1",
+                "name": "Amy",
+                "sex": "female",
+                "year_group": 9,
+                "parts": ["sent"],
+                "sen": "no",
+            },
+            "sen",
+        ),
+        (
+            "pupil.added",
+            {
+                "pupil_id": "p 1",
+                "name": "Amy",
+                "sex": "female",
+                "year_group": 9,
+                "parts": ["sent"],
+                "sen": False,
+            },
+            "pupil_id",
+        ),
+        (
+            "pupil.added",
+            {
+                "pupil_id": "p1",
+                "name": "Amy",
+                "sex": "female",
+                "dob": "2026-01-01",
+                "parts": ["sent"],
+                "sen": False,
+            },
+            "dob",
+        ),
         ("pupil.updated", {"pupil_id": "p1"}, "pupil_id"),
         ("trigger.answered", {"n": 6, "answer": "yes", "basis": "x"}, "n"),
         ("trigger.answered", {"n": 1, "answer": "yes"}, "basis"),
@@ -125,34 +188,67 @@ def test_the_future_is_refused(policy: Policy) -> None:
         ("decision", {"outcome": "in_school", "reason": "x", "review_by": START}, "review_by"),
         ("decision.reviewed", {"decision_id": "nothex", "outcome": "confirmed"}, "decision_id"),
         ("decision.reviewed", {"decision_id": "a" * 32, "outcome": "escalated"}, "note"),
-        ("review.meeting", {"held_at": START, "attendees": [],
-                            "answers": {}}, "attendees"),
-        ("review.meeting", {"held_at": START, "attendees": ["A"],
-                            "answers": {"weather": "fine"}}, "answers.weather"),
+        ("review.meeting", {"held_at": START, "attendees": [], "answers": {}}, "attendees"),
+        (
+            "review.meeting",
+            {"held_at": START, "attendees": ["A"], "answers": {"weather": "fine"}},
+            "answers.weather",
+        ),
         ("risk.answered", {"question_id": "favourite_colour", "answer": "x"}, "question_id"),
         ("step.status", {"step_id": "police", "status": "later"}, "reason"),
         ("step.status", {"step_id": "lunch", "status": "done"}, "step_id"),
-        ("parents.not_informed", {"pupil_id": "p1", "reason": "x", "agreed_with": "me"},
-         "agreed_with"),
-        ("deletion.requested", {"pupil_id": "p1", "deadline": START - timedelta(hours=1),
-                                "told_illegal": True}, "deadline"),
+        (
+            "parents.not_informed",
+            {"pupil_id": "p1", "reason": "x", "agreed_with": "me"},
+            "agreed_with",
+        ),
+        (
+            "deletion.requested",
+            {"pupil_id": "p1", "deadline": START - timedelta(hours=1), "told_illegal": True},
+            "deadline",
+        ),
         ("police.contact", {"route": "carrier_pigeon", "spoken_to": "PC Hill"}, "route"),
-        ("police.contact", {"route": "call_101", "spoken_to": "PC Hill",
-                            "crime_refs": "CR123"}, "crime_refs"),
+        (
+            "police.contact",
+            {"route": "call_101", "spoken_to": "PC Hill", "crime_refs": "CR123"},
+            "crime_refs",
+        ),
         ("csc.contact", {"type": "email", "spoken_to": "Jo"}, "type"),
-        ("disclosure", {"discloser_type": "friend", "to_whom": "Mr B", "how": "said",
-                        "disclosed_at": START - timedelta(hours=1),
-                        "dsl_told_at": START - timedelta(hours=2)}, "dsl_told_at"),
-        ("disclosure", {"discloser_type": "friend", "to_whom": "Mr B", "how": "said",
-                        "disclosed_at": "2026-11-09T08:00:00"}, "disclosed_at"),
-        ("content.described", {"description": "see C:\\pics\\a.jpg", "sexual_acts": "no",
-                               "violent": "no"}, "description"),
+        (
+            "disclosure",
+            {
+                "discloser_type": "friend",
+                "to_whom": "Mr B",
+                "how": "said",
+                "disclosed_at": START - timedelta(hours=1),
+                "dsl_told_at": START - timedelta(hours=2),
+            },
+            "dsl_told_at",
+        ),
+        (
+            "disclosure",
+            {
+                "discloser_type": "friend",
+                "to_whom": "Mr B",
+                "how": "said",
+                "disclosed_at": "2026-11-09T08:00:00",
+            },
+            "disclosed_at",
+        ),
+        (
+            "content.described",
+            {"description": "see C:\\pics\\a.jpg", "sexual_acts": "no", "violent": "no"},
+            "description",
+        ),
         ("device.handover", {"officer_id": "4471"}, "officer"),
-        ("device.seized", {"description": "Phone", "owner": "Amy", "seized_by": "Mr B"},
-         "powered_off"),
+        (
+            "device.seized",
+            {"description": "Phone", "owner": "Amy", "seized_by": "Mr B"},
+            "powered_off",
+        ),
         ("lunch", {}, "kind"),
     ],
-)  # fmt: skip
+)
 def test_payloads_are_refused_naming_the_field(
     policy: Policy, kind: str, data: dict[str, Any], field: str
 ) -> None:
@@ -292,12 +388,23 @@ json_values = st.recursive(
 @given(
     st.dictionaries(
         st.sampled_from(
-            ["v", "id", "kind", "at", "at_offset", "recorded_at", "by", "by_role", "data",
-             "supersedes", "extra"]
+            [
+                "v",
+                "id",
+                "kind",
+                "at",
+                "at_offset",
+                "recorded_at",
+                "by",
+                "by_role",
+                "data",
+                "supersedes",
+                "extra",
+            ]
         ),
         json_values,
     )
-)  # fmt: skip
+)
 def test_from_doc_on_arbitrary_documents_only_raises_validation_error(doc: dict[str, Any]) -> None:
     try:
         event = Event.from_doc(doc)

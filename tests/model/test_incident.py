@@ -105,8 +105,9 @@ def test_corrections_supersede_and_both_stay_in_the_timeline(record: Record) -> 
 def test_a_correction_can_move_an_entry_earlier(record: Record) -> None:
     note = record.add("note", {"text": "Spoke to Amy"})
     record.tick(hours=2)
-    moved = record.add("note", {"text": "Spoke to Amy"}, at=START - timedelta(days=1),
-                       supersedes=note.id)  # fmt: skip
+    moved = record.add(
+        "note", {"text": "Spoke to Amy"}, at=START - timedelta(days=1), supersedes=note.id
+    )
     incident = record.incident
     assert [entry.event.id for entry in incident.timeline] == [moved.id, note.id]
     assert [n.event_id for n in incident.notes] == [moved.id]
@@ -142,9 +143,15 @@ def test_a_pupil_added_later_but_dated_earlier_is_not_unknown(record: Record) ->
     record.tick(hours=1)
     record.add(
         "pupil.added",
-        {"pupil_id": "p1", "name": "Amy", "sex": "female", "parts": ["sent"], "sen": False,
-         "year_group": 9},
-    )  # fmt: skip
+        {
+            "pupil_id": "p1",
+            "name": "Amy",
+            "sex": "female",
+            "parts": ["sent"],
+            "sen": False,
+            "year_group": 9,
+        },
+    )
     assert not record.incident.problems
 
 
@@ -170,10 +177,13 @@ def test_closing_and_reopening(record: Record) -> None:
 
 
 def test_crime_refs_are_collected_once_each(record: Record) -> None:
-    record.add("police.contact", {"route": "call_101", "spoken_to": "Call handler",
-                                  "crime_refs": ["CR/1", "CR/2"]})  # fmt: skip
-    record.add("police.contact", {"route": "pcso", "spoken_to": "PCSO Hill",
-                                  "crime_refs": ["CR/2"]})  # fmt: skip
+    record.add(
+        "police.contact",
+        {"route": "call_101", "spoken_to": "Call handler", "crime_refs": ["CR/1", "CR/2"]},
+    )
+    record.add(
+        "police.contact", {"route": "pcso", "spoken_to": "PCSO Hill", "crime_refs": ["CR/2"]}
+    )
     record.add("police.outcome", {"outcome": "outcome_21", "crime_ref": "CR/3"})
     assert record.incident.crime_refs == ("CR/1", "CR/2", "CR/3")
 
@@ -237,24 +247,68 @@ def test_duplicate_ids_are_flagged(policy: Policy) -> None:
 
 
 kinds = st.sampled_from(
-    ["note", "pupil.added", "pupil.updated", "trigger.answered", "decision", "signoff",
-     "parents.informed", "deletion.requested", "deletion.confirmed", "viewing", "step.status",
-     "incident.closed", "incident.reopened", "review.meeting", "disclosure", "police.contact",
-     "csc.contact", "risk.answered", "concern.harm", "content.described", "x.y"]
-)  # fmt: skip
+    [
+        "note",
+        "pupil.added",
+        "pupil.updated",
+        "trigger.answered",
+        "decision",
+        "signoff",
+        "parents.informed",
+        "deletion.requested",
+        "deletion.confirmed",
+        "viewing",
+        "step.status",
+        "incident.closed",
+        "incident.reopened",
+        "review.meeting",
+        "disclosure",
+        "police.contact",
+        "csc.contact",
+        "risk.answered",
+        "concern.harm",
+        "content.described",
+        "x.y",
+    ]
+)
 values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 20) | st.text(max_size=10)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 20)
+    | st.text(max_size=10)
     | st.sampled_from(["2026-11-09T09:00:00Z", "2010-01-01", "p1", "yes", "in_school"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                   max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=10,
-)  # fmt: skip
+)
 payloads = st.dictionaries(
-    st.sampled_from(["pupil_id", "name", "parts", "n", "answer", "outcome", "decision_id",
-                     "deadline", "step_id", "status", "answers", "text", "dob", "year_group",
-                     "crime_refs", "present", "acknowledgements", "disclosed_at", "type"]),
-    values, max_size=6,
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "pupil_id",
+            "name",
+            "parts",
+            "n",
+            "answer",
+            "outcome",
+            "decision_id",
+            "deadline",
+            "step_id",
+            "status",
+            "answers",
+            "text",
+            "dob",
+            "year_group",
+            "crime_refs",
+            "present",
+            "acknowledgements",
+            "disclosed_at",
+            "type",
+        ]
+    ),
+    values,
+    max_size=6,
+)
 
 
 @settings(deadline=None, max_examples=150)

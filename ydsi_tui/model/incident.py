@@ -27,11 +27,18 @@ _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _PUPIL_KINDS = frozenset(
     {
-        "parents.informed", "parents.not_informed", "deletion.requested",
-        "deletion.confirmed", "deletion.search", "conversation", "support.route",
-        "discipline", "viewing", "pupil.updated",
+        "parents.informed",
+        "parents.not_informed",
+        "deletion.requested",
+        "deletion.confirmed",
+        "deletion.search",
+        "conversation",
+        "support.route",
+        "discipline",
+        "viewing",
+        "pupil.updated",
     }
-)  # fmt: skip
+)
 
 
 # ------------------------------------------------------------------ meta
@@ -759,9 +766,11 @@ def _disclosure(b: _Builder, e: Event, p: _Payload) -> None:
 
 def _content(b: _Builder, e: Event, p: _Payload) -> None:
     b.content = ContentDescription(
-        e.id, p.text("description"), p.text("sexual_acts") or "unknown",
+        e.id,
+        p.text("description"),
+        p.text("sexual_acts") or "unknown",
         p.text("violent") or "unknown",
-    )  # fmt: skip
+    )
 
 
 def _pupil_added(b: _Builder, e: Event, p: _Payload) -> None:

@@ -54,8 +54,10 @@ def referral(incident: Incident, policy: Policy) -> Referral:
     if incident.harm_concerns:
         count = len(incident.harm_concerns)
         recorded = "A concern was recorded" if count == 1 else f"{count} concerns were recorded"
-        reasons.append(f"{recorded} that a young person has been harmed or is at risk of harm: "
-                       f"{policy.harm_concern_text}")  # fmt: skip
+        reasons.append(
+            f"{recorded} that a young person has been harmed or is at risk of harm: "
+            f"{policy.harm_concern_text}"
+        )
     return Referral(required=bool(reasons), reasons=reasons)
 
 

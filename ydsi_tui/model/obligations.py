@@ -1,0 +1,153 @@
+"""What is due, and when: the dated obligations the policy puts on a DSL.
+
+Every obligation has a due time, so the same list serves two purposes: the
+incident screen shows what is overdue now, and the summary stored beside
+the record carries the list so the home screen can tell what has become
+overdue since, without decrypting and folding every incident.
+
+Flag texts never carry names or content: they appear on lists and in
+reminders that other people may see over a shoulder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ydsi_tui.model.decisions import signoff_needed
+from ydsi_tui.model.timeparse import format_local
+from ydsi_tui.model.triggers import referral
+
+if TYPE_CHECKING:
+    from ydsi_tui.model.incident import Incident
+    from ydsi_tui.model.policy import Policy
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something due by `due_at` (aware UTC); overdue once `now` reaches it."""
+
+    code: str
+    text: str
+    due_at: datetime
+
+
+def obligations(incident: Incident, policy: Policy) -> list[Flag]:
+    """Every dated obligation of this incident, due or not, soonest first."""
+    flags = _dsl_delay(incident, policy)
+    if not incident.closed:
+        flags += _referral(incident, policy)
+        flags += _signoff(incident)
+        flags += _parents(incident, policy)
+        flags += _deletions(incident)
+        flags += _decision_review(incident, policy)
+    return sorted(flags, key=lambda flag: (flag.due_at, flag.code))
+
+
+def overdue(incident: Incident, policy: Policy, now: datetime) -> list[Flag]:
+    """The obligations whose time has come."""
+    return [flag for flag in obligations(incident, policy) if flag.due_at <= now]
+
+
+def _dsl_delay(incident: Incident, policy: Policy) -> list[Flag]:
+    """A late referral to the DSL stays flagged: it is part of the record, not a task."""
+    d = incident.disclosure
+    if d is None or d.disclosed_at is None or d.dsl_told_at is None:
+        return []
+    limit = timedelta(hours=policy.settings.disclosure_to_dsl_max_hours)
+    delay = d.dsl_told_at - d.disclosed_at
+    if delay <= limit:
+        return []
+    hours = delay.total_seconds() / 3600
+    return [
+        Flag(
+            "dsl_delay",
+            f"The DSL was told {hours:.0f} hours after the disclosure; the policy says as "
+            f"soon as possible (within {policy.settings.disclosure_to_dsl_max_hours} hours).",
+            d.disclosed_at + limit,
+        )
+    ]
+
+
+def _referral(incident: Incident, policy: Policy) -> list[Flag]:
+    current = incident.current_decision
+    if not referral(incident, policy).required:
+        return []
+    if current is not None and current.outcome == "refer":
+        return []
+    if current is not None and current.override_reason.strip():
+        return []  # decided otherwise, with a recorded reason
+    times = [a.at for a in incident.triggers.values() if a.answer == "yes"]
+    times += [concern.at for concern in incident.harm_concerns]
+    return [
+        Flag(
+            "referral_required",
+            "The policy requires an immediate referral to the police and/or children's "
+            "social care.",
+            min(times),
+        )
+    ]
+
+
+def _signoff(incident: Incident) -> list[Flag]:
+    current = incident.current_decision
+    if current is None or not signoff_needed(incident):
+        return []
+    return [
+        Flag(
+            "signoff_waiting",
+            "The decision to respond in school is waiting for the Headteacher's sign-off.",
+            current.at,
+        )
+    ]
+
+
+def _parents(incident: Incident, policy: Policy) -> list[Flag]:
+    waiting = [pid for pid in incident.pupils if not incident.parents.get(pid)]
+    if not waiting:
+        return []
+    d = incident.disclosure
+    start = d.disclosed_at if d is not None and d.disclosed_at is not None else None
+    start = start or incident.opened_at or incident.meta.created_at
+    hours = policy.settings.parents_inform_within_hours
+    count = "1 young person" if len(waiting) == 1 else f"{len(waiting)} young people"
+    return [
+        Flag(
+            "parents_not_informed",
+            f"Parents or carers of {count} not yet informed, and no reason recorded "
+            f"(the policy says at an early stage; this program allows {hours} hours).",
+            start + timedelta(hours=hours),
+        )
+    ]
+
+
+def _deletions(incident: Incident) -> list[Flag]:
+    flags: list[Flag] = []
+    for deletion in incident.deletions.values():
+        deadline = deletion.deadline
+        if deadline is None or deletion.confirmed:
+            continue
+        flags.append(
+            Flag(
+                "deletion_overdue",
+                "A young person has not confirmed deleting the imagery; the deadline was "
+                f"{format_local(deadline)}.",
+                deadline,
+            )
+        )
+    return flags
+
+
+def _decision_review(incident: Incident, policy: Policy) -> list[Flag]:
+    current = incident.current_decision
+    if current is None:
+        return []
+    reviews = [r for r in incident.decision_reviews if r.decision_id == current.event_id]
+    if reviews:
+        due = max(r.at for r in reviews) + timedelta(days=policy.settings.decision_review_days)
+    elif current.review_by is not None:
+        due = current.review_by
+    else:
+        due = current.at + timedelta(days=policy.settings.decision_review_days)
+    return [Flag("decision_review_due", "The decision is due for review.", due)]

@@ -1,0 +1,138 @@
+"""Where an incident stands in the procedure, step by step.
+
+A step is done when its required checklist is met, or when the DSL says so;
+it can be marked not applicable or left for later, each with a reason.
+Steps that depend on the decision (police, deletion...) are skipped by rule
+once the decision rules them out, and shown as still to do before it is made.
+The first step not yet done is the current one: the program always has an
+answer to "what next?", in the policy's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ydsi_tui.model.incident import Incident, StepStatus
+from ydsi_tui.model.policy import CONFIRMED_BY_DSL, ChecklistItem, InspectionQuestion, Policy, Step
+from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
+
+STATES = ("done", "not_applicable", "later", "current", "to_do", "skipped_by_rule")
+
+#: The check met by the act of closing, so never a reason not to close.
+CLOSING_CHECK = "closure_summary"
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: Step
+    state: str
+    missing: list[str] = field(default_factory=list)
+    status: StepStatus | None = None
+    applies: bool | None = True
+
+
+@dataclass(frozen=True)
+class Gap:
+    step_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class InspectionFinding:
+    question: InspectionQuestion
+    met: bool
+    missing: list[str]
+    fix_step: str
+
+
+def applies(step: Step, incident: Incident) -> bool | None:
+    """Whether the step is part of this incident's procedure; None until the decision says."""
+    rule = step.applies
+    if rule == "always":
+        return True
+    if rule == "if_viewed":
+        return bool(incident.viewings)
+    current = incident.current_decision
+    if rule == "if_police" and (incident.police_contacts or incident.police_outcomes):
+        return True
+    if rule == "if_csc" and incident.csc_contacts:
+        return True
+    if current is None:
+        return None
+    if rule == "if_in_school":
+        return current.outcome == "in_school"
+    agency = {"if_police": "police", "if_csc": "csc"}.get(rule)
+    return current.outcome == "refer" and agency in current.refer_to
+
+
+def item_met(
+    item: ChecklistItem, incident: Incident, policy: Policy, status: StepStatus | None
+) -> bool:
+    if item.check == CONFIRMED_BY_DSL:
+        return status is not None and status.status == "done"
+    check = PREDICATES.get(item.check)
+    return check is not None and check(incident, policy)
+
+
+def step_states(incident: Incident, policy: Policy) -> list[StepState]:
+    """Every step of the policy in order, with its state and what is missing."""
+    states: list[StepState] = []
+    have_current = False
+    for step in policy.steps:
+        status = incident.step_statuses.get(step.id)
+        required = [item for item in step.checklist if item.required]
+        missing = [item.text for item in required if not item_met(item, incident, policy, status)]
+        rule = applies(step, incident)
+        if status is not None and status.status in ("done", "not_applicable", "later"):
+            state = status.status
+        elif rule is False:
+            state = "skipped_by_rule"
+        elif required and not missing:
+            state = "done"
+        elif have_current:
+            state = "to_do"
+        else:
+            state, have_current = "current", True
+        states.append(StepState(step, state, missing, status, rule))
+    return states
+
+
+def next_step(incident: Incident, policy: Policy) -> Step | None:
+    """The current step; failing that the first left for later; None when nothing is left."""
+    states = step_states(incident, policy)
+    for wanted in ("current", "later"):
+        for state in states:
+            if state.state == wanted:
+                return state.step
+    return None
+
+
+def gaps(incident: Incident, policy: Policy) -> list[Gap]:
+    """What is still not recorded, for closing: a reason is needed to close with gaps."""
+    found: list[Gap] = []
+    for state in step_states(incident, policy):
+        if state.state in ("not_applicable", "skipped_by_rule") or state.applies is None:
+            continue
+        if state.state == "later":
+            reason = state.status.reason if state.status is not None else ""
+            found.append(Gap(state.step.id, f"{state.step.title}: left for later ({reason})"))
+        closing_texts = {item.text for item in state.step.checklist if item.check == CLOSING_CHECK}
+        found.extend(
+            Gap(state.step.id, f"{state.step.title}: {text}")
+            for text in state.missing
+            if text not in closing_texts
+        )
+    return found
+
+
+def inspection(incident: Incident, policy: Policy) -> list[InspectionFinding]:
+    """The inspectorate's questions, each answered from the record."""
+    findings: list[InspectionFinding] = []
+    for question in policy.inspection_questions:
+        missing = [
+            DESCRIPTIONS.get(name, name)
+            for name in question.checks
+            if not (name in PREDICATES and PREDICATES[name](incident, policy))
+        ]
+        findings.append(InspectionFinding(question, not missing, missing, question.fix_step))
+    return findings

@@ -1,0 +1,93 @@
+"""A small summary stored beside each record, for lists of thousands of incidents.
+
+The home screen must list every incident without decrypting and folding
+each one; this is what it reads instead. It holds no names and no narrative
+beyond the first line of the summary the DSL typed, and it carries the
+dated obligations so that what is overdue can be computed later from the
+summary alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ydsi_tui.model.decisions import signoff_needed
+from ydsi_tui.model.errors import ValidationError
+from ydsi_tui.model.obligations import Flag, obligations
+from ydsi_tui.model.steps import next_step
+from ydsi_tui.model.timeparse import from_iso, to_iso_utc
+from ydsi_tui.model.triggers import referral
+
+if TYPE_CHECKING:
+    from ydsi_tui.model.incident import Incident
+    from ydsi_tui.model.policy import Policy
+
+SUMMARY_VERSION = 1
+SUMMARY_LINE_MAX = 120
+
+
+def incident_status(incident: Incident) -> str:
+    """open | referred | in_school | closed."""
+    if incident.closed:
+        return "closed"
+    current = incident.current_decision
+    if current is None:
+        return "open"
+    return "referred" if current.outcome == "refer" else "in_school"
+
+
+def summary_line(text: str) -> str:
+    """The first line of the summary, cut for a list: a derived label, not the record."""
+    first = text.splitlines()[0] if text.splitlines() else ""
+    return first if len(first) <= SUMMARY_LINE_MAX else first[: SUMMARY_LINE_MAX - 1] + "…"
+
+
+def summarize(incident: Incident, policy: Policy) -> dict[str, Any]:
+    """A JSON-safe summary of the incident for the home screen."""
+    step = next_step(incident, policy)
+    last = max((e.recorded_at for e in incident.effective), default=incident.meta.created_at)
+    return {
+        "v": SUMMARY_VERSION,
+        "ref": incident.ref,
+        "status": incident_status(incident),
+        "kind": incident.kind,
+        "opened_at": to_iso_utc(incident.opened_at) if incident.opened_at else None,
+        "summary": summary_line(incident.summary),
+        "next_step": {"id": step.id, "title": step.title} if step is not None else None,
+        "referral_required": referral(incident, policy).required,
+        "signoff_needed": signoff_needed(incident),
+        "pupil_count": len(incident.pupils),
+        "policy_digest": incident.meta.policy_digest,
+        "updated_at": to_iso_utc(last),
+        "due": [
+            {"code": flag.code, "text": flag.text, "due_at": to_iso_utc(flag.due_at)}
+            for flag in obligations(incident, policy)
+        ],
+    }
+
+
+def summary_flags(summary: Mapping[str, Any], now: datetime) -> list[Flag]:
+    """What is overdue at `now`, from a stored summary alone.
+
+    A damaged entry in the list is skipped rather than allowed to break the
+    home screen; the incident itself still shows everything when opened.
+    """
+    due = summary.get("due") if isinstance(summary, Mapping) else None
+    if not isinstance(due, list | tuple):
+        return []
+    flags: list[Flag] = []
+    for item in due:
+        if not isinstance(item, Mapping):
+            continue
+        code, text, when = item.get("code"), item.get("text"), item.get("due_at")
+        if not (isinstance(code, str) and isinstance(text, str) and isinstance(when, str)):
+            continue
+        try:
+            due_at = from_iso(when, "due_at")
+        except ValidationError:
+            continue
+        if due_at <= now:
+            flags.append(Flag(code, text, due_at))
+    return sorted(flags, key=lambda flag: (flag.due_at, flag.code))
