@@ -193,10 +193,14 @@ class AuditLog:
                 yield AuditEntry.parse(line)
 
     def last_for(self, comp: str, rec: str) -> AuditEntry | None:
-        """The latest entry that wrote a record (used by crash recovery only)."""
+        """The latest entry that wrote or destroyed a record (used by crash recovery only)."""
         last: AuditEntry | None = None
         for entry in self.entries():
-            if entry.comp == comp and entry.rec == rec and entry.hash:
+            if (
+                entry.comp == comp
+                and entry.rec == rec
+                and (entry.hash or entry.action == "record.destroy")
+            ):
                 last = entry
         return last
 

@@ -8,6 +8,7 @@ case key at all, so no bug upstream can show them a case record.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -35,11 +36,13 @@ from .errors import (
     Conflict,
     DamagedFile,
     KeyChangeIncomplete,
+    NotSaved,
     RecordExists,
     RecordNotFound,
     UnknownUser,
     VaultError,
 )
+from .fs import TEMP_PREFIX
 from .header import (
     AUTHORITY_ROLES,
     COMPARTMENTS,
@@ -307,6 +310,58 @@ class Session:
                 raise
             storage.commit(action)
             self._seen[(compartment, record_id)] = storage.generation
+
+    def destroy_record(
+        self, compartment: str, ref: str, *, extra: dict[str, Any] | None = None
+    ) -> AuditEntry:
+        """Delete a record for good (retention), leaving an audit entry without its content.
+
+        Only a DSL may. The file is first renamed to a temporary name, then the
+        destruction is logged, then the file is unlinked: a crash before the
+        log entry restores the record at the next open; a crash after it
+        finishes the deletion.
+        """
+        self._require(compartment)
+        if self.role != "dsl":
+            raise AccessDenied("only a DSL can destroy a record")
+        record_id = self.record_id(compartment, ref)
+        path = self._path(compartment, record_id)
+        fs = self.vault.fs
+        with self.vault.lock():
+            if not fs.exists(path):
+                raise RecordNotFound(f"no record {ref!r}")
+            tmp = path.parent / f"{TEMP_PREFIX}{record_id}-{secrets.token_hex(6)}"
+            try:
+                fs.replace(path, tmp)
+                fs.fsync_dir(path.parent)
+            except OSError as exc:
+                self._undo_destroy(tmp, path)
+                raise NotSaved(f"not destroyed: the disk refused ({exc.strerror})") from exc
+            try:
+                entry, _ = self.vault.audit.append(
+                    self.signer,
+                    ts=_now(),
+                    action="record.destroy",
+                    comp=compartment,
+                    rec=record_id,
+                    extra=dict(extra or {}),
+                )
+            except (NotSaved, OSError) as exc:
+                self._undo_destroy(tmp, path)
+                raise NotSaved(
+                    f"not destroyed: the audit log could not be written ({exc})"
+                ) from exc
+            with contextlib.suppress(OSError):  # the next open finishes it if this fails
+                fs.unlink(tmp)
+                fs.fsync_dir(path.parent)
+        return entry
+
+    def _undo_destroy(self, tmp: Any, path: Any) -> None:
+        fs = self.vault.fs
+        with contextlib.suppress(OSError):
+            if fs.exists(tmp) and not fs.exists(path):
+                fs.replace(tmp, path)
+                fs.fsync_dir(path.parent)
 
     def list_records(self, compartment: str) -> list[Listed]:
         """Every record's summary; a damaged file is reported, never fatal."""

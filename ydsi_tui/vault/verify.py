@@ -165,6 +165,8 @@ def _check_signature(entry: AuditEntry, header: Header, report: VerifyReport) ->
             allowed = role == "dsl"
         else:
             allowed = role == "dsl"
+    elif entry.action == "record.destroy":
+        allowed = role == "dsl"
     elif entry.comp == "case":
         allowed = role in _CASE_ROLES
     elif entry.comp == "custody":
