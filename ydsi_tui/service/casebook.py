@@ -159,7 +159,7 @@ class CaseBook:
             if not summary or summary.get("type") != "incident":
                 continue
             rows.append(_row(summary, now))
-        rows.sort(key=lambda r: (r.opened_at is None, r.opened_at or now), reverse=True)
+        rows.sort(key=lambda r: (r.opened_at is not None, r.opened_at or now, r.ref), reverse=True)
         return rows
 
     def open(self, ref: str, *, log: bool = True) -> IncidentView:
@@ -363,14 +363,11 @@ class CaseBook:
     # what needs attention today
     # ------------------------------------------------------------------
     def attention(self, rows: list[IncidentRow] | None = None) -> list[tuple[str, str]]:
-        """(reference, what) for everything overdue, and sign-offs waiting for this user."""
+        """(reference, what) for everything overdue: deletions, reviews, sign-offs, referrals."""
         items: list[tuple[str, str]] = []
         for row in rows if rows is not None else self.rows():
-            if row.status == "closed":
-                continue
-            if row.signoff_needed and self.session.role == "headteacher":
-                items.append((row.ref, "waiting for your sign-off"))
-            items.extend((row.ref, flag.text) for flag in row.overdue)
+            if row.status != "closed":
+                items.extend((row.ref, flag.text) for flag in row.overdue)
         return items
 
 

@@ -1,0 +1,230 @@
+"""The ``ydsi`` command as a user (or a script) runs it: real processes, real vaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PASS = "cli tests passphrase"
+KDF = ["--kdf-memory-mib", "64", "--kdf-lanes", "1"]
+
+
+class Ydsi:
+    """Runs ``python -m ydsi_tui.cli.main`` against one vault."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.vault = tmp / "vault"
+        self.files: dict[str, Path] = {}
+
+    def secret(self, name: str, text: str, mode: int = 0o600) -> Path:
+        path = self.tmp / f"{name}.secret"
+        path.write_text(text + "\n", encoding="utf-8")
+        path.chmod(mode)
+        return path
+
+    def run(
+        self, *args: str | bytes, user: str = "dsl", passphrase: str | None = PASS
+    ) -> subprocess.CompletedProcess[str]:
+        command: list[str | bytes] = [sys.executable, "-m", "ydsi_tui.cli.main", *args]
+        command += ["--vault", str(self.vault), "--user", user]
+        if passphrase is not None:
+            command += ["--passphrase-file", str(self.secret(f"pass-{user}", passphrase))]
+        env = {**os.environ, "HOME": str(self.tmp), "XDG_DATA_HOME": str(self.tmp / "data")}
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False
+        )
+
+
+@pytest.fixture(scope="module")
+def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
+    tool = Ydsi(tmp_path_factory.mktemp("cli"))
+    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    assert made.returncode == 0, made.stderr
+    assert "RECOVERY CODE" in made.stdout
+    code = next(line.strip() for line in made.stdout.splitlines() if line.count("-") == 7)
+    tool.files["recovery"] = tool.secret("recovery", code)
+    for name, role in (("head", "headteacher"), ("tech", "technician")):
+        new = tool.secret(f"new-{name}", PASS)
+        added = tool.run("user", "add", name, "--role", role, "--new-passphrase-file", str(new))
+        assert added.returncode == 0, added.stderr
+    return tool
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 1, result.stderr
+
+
+def test_incident_twins_and_the_json_shape(ydsi: Ydsi) -> None:
+    made = ydsi.run(
+        "incident", "new", "--summary", "Image shared [b]x[/b]", "--disclosed-at", "09:00"
+    )
+    assert made.returncode == 0, made.stderr
+    ref = made.stdout.strip()
+    assert ref.count("-") == 1 and ref[:4].isdigit()  # the reference alone on stdout
+    steps = [
+        ("pupil", "add", ref, "Ann [b]Bold[/b]", "--year-group", "9", "--part", "pictured"),
+        ("note", ref, "spoke to \x1b]0;tutor\x07 her tutor", "--at", "09:30"),
+        ("trigger", ref, "1", "no", "--basis", "no adult"),
+        ("decide", ref, "in-school", "--reason", "no trigger applies"),
+    ]
+    for step in steps:
+        result = ydsi.run(*step)
+        assert result.returncode == 0, (step, result.stderr)
+    shown = ydsi.run("incident", "show", ref, "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    for key in ("ref", "status", "referral_required", "referral_reasons", "next_step", "gaps"):
+        assert key in data
+    assert data["ref"] == ref and data["status"] == "in_school"
+    assert data["referral_required"] is False and data["referral_reasons"] == []
+    assert data["pupils"][0]["name"] == "Ann [b]Bold[/b]"
+    for entry in data["timeline"]:
+        assert {"at", "recorded_at", "by", "kind", "text"} <= set(entry)
+    notes = [e for e in data["timeline"] if e["kind"] == "note"]
+    assert notes[0]["data"]["text"] == "spoke to \x1b]0;tutor\x07 her tutor"
+    human = ydsi.run("incident", "show", ref)
+    assert "\x1b" not in human.stdout and "\\x1b" in human.stdout
+    signed = ydsi.run("signoff", ref, user="head")
+    assert signed.returncode == 0, signed.stderr
+    after = json.loads(ydsi.run("incident", "show", ref, "--json").stdout)
+    assert after["signoffs"][0]["signature_valid"] is True
+    listed = json.loads(ydsi.run("incident", "list", "--json").stdout)
+    assert ref in [row["ref"] for row in listed]
+
+
+def test_a_trigger_yes_is_reported_as_referral_required(ydsi: Ydsi) -> None:
+    ref = ydsi.run(
+        "incident", "new", "--summary", "sextortion", "--kind", "sextortion"
+    ).stdout.strip()
+    ydsi.run("trigger", ref, "2", "yes", "--basis", "demands for money")
+    data = json.loads(ydsi.run("incident", "show", ref, "--json").stdout)
+    assert data["referral_required"] is True
+    assert len(data["referral_reasons"]) == 1
+    refused = ydsi.run("decide", ref, "in-school", "--reason", "we will manage")
+    assert refused.returncode == 2
+    assert "override" in refused.stderr
+    no_traceback(refused)
+
+
+def test_technicians_use_the_custody_log_only(ydsi: Ydsi) -> None:
+    seized = ydsi.run(
+        "device", "seize", "--incident", "2026-001", "--description", "black phone",
+        "--owner", "Ann", "--powered-off", "--locked-where", "cabinet B", user="tech",
+    )  # fmt: skip
+    assert seized.returncode == 0, seized.stderr
+    device = seized.stdout.strip()
+    assert device.startswith("D-")
+    moved = ydsi.run("device", "move", device, "--to", "safe", "--reason", "audit", user="tech")
+    assert moved.returncode == 0, moved.stderr
+    handed = ydsi.run(
+        "device", "handover", device, "--officer", "PC Example", "--crime-ref", "AB/1", user="tech"
+    )
+    assert handed.returncode == 0, handed.stderr
+    rows = json.loads(ydsi.run("device", "list", "--json", user="tech").stdout)
+    assert rows[0]["status"] == "handed_over"
+    denied = ydsi.run("incident", "list", user="tech")
+    assert denied.returncode == 8
+    no_traceback(denied)
+
+
+def test_clear_errors_and_exit_codes(ydsi: Ydsi, tmp_path: Path) -> None:
+    wrong = ydsi.run("incident", "list", passphrase="not the passphrase at all")
+    assert wrong.returncode == 3 and "passphrase not recognised" in wrong.stderr
+    no_traceback(wrong)
+    missing = Ydsi(tmp_path).run("incident", "list")
+    assert missing.returncode == 4 and "no vault" in missing.stderr
+    loose = ydsi.secret("loose", PASS, mode=0o644)
+    command = [sys.executable, "-m", "ydsi_tui.cli.main", "incident", "list"]
+    result = subprocess.run(
+        [*command, "--vault", str(ydsi.vault), "--user", "dsl", "--passphrase-file", str(loose)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "chmod 600" in result.stderr
+    unknown = ydsi.run("incident", "list", user="nobody")
+    assert unknown.returncode == 4 and "nobody" in unknown.stderr
+    bad_time = ydsi.run("note", "2026-001", "x", "--at", "31/02 10:00")
+    assert bad_time.returncode == 2
+    no_traceback(bad_time)
+    future = ydsi.run("note", "2026-001", "x", "--at", "tomorrow 10:00")
+    assert future.returncode == 2 and "not happened yet" in future.stderr
+    image = ydsi.run("note", "2026-001", "file:///home/dsl/IMG_0001.jpeg")
+    assert image.returncode == 2 and "illegal" in image.stderr
+    env = {**os.environ}
+    raw = subprocess.run(
+        [sys.executable, "-m", "ydsi_tui.cli.main", "note", "2026-001", b"bad \xff utf8",
+         "--vault", str(ydsi.vault), "--user", "dsl"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert raw.returncode == 2 and "UTF-8" in raw.stderr
+    no_traceback(raw)
+
+
+def test_no_passphrase_and_no_terminal_is_a_clear_error(ydsi: Ydsi) -> None:
+    result = ydsi.run("incident", "list", passphrase=None)
+    assert result.returncode == 2 and "--passphrase-file" in result.stderr
+
+
+def test_users_recovery_and_passphrase_change(ydsi: Ydsi) -> None:
+    listed = json.loads(ydsi.run("user", "list", "--json", passphrase=None).stdout)
+    assert {u["name"]: u["role"] for u in listed} == {
+        "dsl": "dsl",
+        "head": "headteacher",
+        "tech": "technician",
+    }
+    forgotten = ydsi.secret("reset", "a brand new passphrase")
+    recovered = ydsi.run(
+        "recover", "head", "--recovery-code-file", str(ydsi.files["recovery"]),
+        "--new-passphrase-file", str(forgotten), passphrase=None,
+    )  # fmt: skip
+    assert recovered.returncode == 0, recovered.stderr
+    assert ydsi.run("incident", "list", user="head").returncode == 3
+    assert (
+        ydsi.run("incident", "list", user="head", passphrase="a brand new passphrase").returncode
+        == 0
+    )
+    back = ydsi.secret("back", PASS)
+    changed = ydsi.run(
+        "user", "passwd", "--new-passphrase-file", str(back), user="head",
+        passphrase="a brand new passphrase",
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    assert ydsi.run("incident", "list", user="head").returncode == 0
+
+
+def test_verify_and_checkpoint(ydsi: Ydsi, tmp_path: Path) -> None:
+    intact = ydsi.run("verify", passphrase=None)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    checkpoint = tmp_path / "checkpoint.json"
+    made = ydsi.run("checkpoint", "--output", str(checkpoint))
+    assert made.returncode == 0, made.stderr
+    ydsi.run("note", "2026-001", "one more entry after the checkpoint")
+    assert ydsi.run("verify", "--checkpoint", str(checkpoint), passphrase=None).returncode == 0
+    victim = next((ydsi.vault / "case").glob("*.ydsr"))
+    original = victim.read_bytes()
+    victim.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    try:
+        damaged = ydsi.run("verify", "--json", passphrase=None)
+        assert damaged.returncode == 1
+        report = json.loads(damaged.stdout)
+        assert report["ok"] is False
+        assert any(victim.name in problem for problem in report["problems"])
+    finally:
+        victim.write_bytes(original)
+    assert ydsi.run("verify", passphrase=None).returncode == 0
+
+
+def test_help_says_what_each_command_does() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ydsi_tui.cli.main", "--help"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0
+    for command in ("init", "user", "recover", "verify", "incident", "note", "trigger", "device"):
+        assert command in result.stdout
