@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 import pytest
 from hypothesis import given, settings
@@ -197,10 +197,14 @@ def test_deadline_and_date_parsers_only_raise_validation_error(text: str) -> Non
     st.datetimes(
         min_value=datetime(1900, 1, 2),
         max_value=datetime(2999, 12, 30),
-        timezones=st.sampled_from([UTC, LONDON, timezone(timedelta(hours=-5, minutes=-30))]),
-    )
+        timezones=st.just(UTC),
+    ),
+    st.sampled_from([UTC, LONDON, timezone(timedelta(hours=-5, minutes=-30))]),
 )
-def test_iso_round_trip(dt: datetime) -> None:
+def test_iso_round_trip(instant: datetime, zone: tzinfo) -> None:
+    # Built by conversion so that every value is a real instant: a wall time
+    # inside a clock-change gap names no instant and has nothing to round-trip.
+    dt = instant.astimezone(zone)
     text = to_iso_utc(dt)
     assert text.endswith("Z")
     back = from_iso(text)
