@@ -19,7 +19,7 @@ from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event, make_event
 from ydsi_tui.model.policy import Policy
 
-from .conftest import START
+from .support import START
 
 TECH = "Chris Tech"
 

@@ -15,7 +15,7 @@ from ydsi_tui.model.events import Event, make_event, new_id
 from ydsi_tui.model.policy import Policy
 from ydsi_tui.model.schema import INCIDENT_SCHEMAS, SCHEMAS
 
-from .conftest import START
+from .support import START
 
 SUMMER = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 

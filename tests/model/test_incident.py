@@ -14,7 +14,7 @@ from ydsi_tui.model.events import Event, new_id
 from ydsi_tui.model.incident import IncidentMeta, fold, new_incident_meta, next_ref
 from ydsi_tui.model.policy import Policy
 
-from .conftest import DSL, START, Record
+from .support import DSL, START, Record
 
 
 def test_meta_round_trip_and_validation(policy: Policy) -> None:

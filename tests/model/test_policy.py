@@ -20,7 +20,7 @@ from ydsi_tui.model.policy import (
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
 from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES
 
-from .conftest import policy_with, write_policy
+from .support import policy_with, write_policy
 
 STEP_ORDER = [
     "disclosure",

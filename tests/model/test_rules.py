@@ -30,7 +30,7 @@ from ydsi_tui.model.rules import (
 from ydsi_tui.model.signoff import SIGNOFF_DOMAIN, signoff_digest
 from ydsi_tui.model.summary import SUMMARY_LINE_MAX, summary_line
 
-from .conftest import HEAD, START, Record
+from .support import HEAD, START, Record
 
 
 def _decision(record: Record) -> Event:
@@ -153,7 +153,7 @@ def test_closing_with_gaps_needs_a_reason(record: Record, policy: Policy) -> Non
 def test_a_policy_without_the_gap_rule_closes_without_a_reason(
     policy_text: str,
 ) -> None:
-    from .conftest import policy_with
+    from .support import policy_with
 
     lenient = policy_with(
         policy_text, "closure_needs_reason_for_gaps = true", "closure_needs_reason_for_gaps = false"

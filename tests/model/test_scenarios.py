@@ -27,7 +27,7 @@ from ydsi_tui.model.rules import (
 )
 from ydsi_tui.model.timeparse import format_local
 
-from .conftest import DSL, HEAD, START, Record, policy_with
+from .support import DSL, HEAD, START, Record, policy_with
 
 
 def in_school_decision(**extra: Any) -> dict[str, Any]:
