@@ -1,0 +1,339 @@
+"""What is known about an incident: the immutable records a fold produces.
+
+Screens and rules read these, never the raw events, so that a payload's
+oddities are dealt with once (in the fold) and everything downstream can
+trust the types it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from ydsi_tui.model.timeparse import to_local
+
+if TYPE_CHECKING:
+    from ydsi_tui.model.events import Event
+    from ydsi_tui.model.incident import IncidentMeta
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """An event as shown in the timeline, with how it relates to corrections."""
+
+    event: Event
+    superseded_by: tuple[str, ...]
+    corrects: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def superseded(self) -> bool:
+        return bool(self.superseded_by)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something odd about an entry: kept, shown, and not acted on blindly."""
+
+    event_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A recorded entry whose details are shown as they were typed."""
+
+    event_id: str
+    kind: str
+    at: datetime
+    by: str
+    data: Mapping[str, Any]
+
+    def text(self, key: str) -> str:
+        value = self.data.get(key)
+        return value if isinstance(value, str) else ""
+
+    @property
+    def pupil_id(self) -> str | None:
+        value = self.data.get("pupil_id")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    event_id: str
+    discloser_type: str
+    discloser_name: str
+    to_whom: str
+    how: str
+    disclosed_at: datetime | None
+    dsl_told_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ContentDescription:
+    event_id: str
+    description: str
+    sexual_acts: str
+    violent: str
+
+
+@dataclass(frozen=True)
+class Pupil:
+    """A young person and their part in this incident (the part is theirs, not the incident's)."""
+
+    pupil_id: str
+    name: str
+    dob: date | None
+    year_group: int | None
+    sex: str
+    parts: tuple[str, ...]
+    sen: bool
+    vulnerabilities: str
+    event_ids: tuple[str, ...]
+
+    @property
+    def pictured(self) -> bool:
+        return "pictured" in self.parts
+
+
+@dataclass(frozen=True)
+class Adult:
+    adult_id: str
+    name: str
+    description: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    name: str
+    role: str
+    involvement: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class ReviewMeeting:
+    event_id: str
+    held_at: datetime | None
+    attendees: tuple[str, ...]
+    answers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TriggerAnswer:
+    n: int
+    answer: str  # yes | no | unknown
+    basis: str
+    event_id: str
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    event: Event
+    outcome: str  # refer | in_school
+    refer_to: tuple[str, ...]
+    reason: str
+    input_from: tuple[str, ...]
+    override_reason: str
+    review_by: datetime | None
+
+    @property
+    def event_id(self) -> str:
+        return self.event.id
+
+    @property
+    def at(self) -> datetime:
+        return self.event.at
+
+
+@dataclass(frozen=True)
+class DecisionReview:
+    event_id: str
+    at: datetime
+    decision_id: str
+    outcome: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Signoff:
+    event_id: str
+    at: datetime
+    by: str
+    by_role: str
+    decision_id: str
+    statement: str
+    key_id: str
+    signature: str
+    payload_sha256: str
+    payload_matches: bool
+
+    @property
+    def valid(self) -> bool:
+        """By a Headteacher, and over exactly the decision it names."""
+        return self.by_role == "headteacher" and self.payload_matches
+
+
+@dataclass(frozen=True)
+class ParentsEntry:
+    event_id: str
+    at: datetime
+    informed: bool
+    who: str
+    how: str
+    informed_by: str
+    reason: str
+    agreed_with: str
+
+
+@dataclass(frozen=True)
+class PoliceContact:
+    event_id: str
+    at: datetime
+    route: str
+    spoken_to: str
+    crime_refs: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class PoliceOutcome:
+    event_id: str
+    at: datetime
+    outcome: str
+    crime_ref: str
+    note: str
+
+
+@dataclass(frozen=True)
+class CscContact:
+    event_id: str
+    at: datetime
+    type: str  # contact | referral
+    spoken_to: str
+    reference: str
+    note: str
+
+
+@dataclass(frozen=True)
+class DeletionRequest:
+    event_id: str
+    at: datetime
+    deadline: datetime | None
+    told_illegal: bool
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """Deletion for one young person: every request and every confirmation."""
+
+    pupil_id: str
+    requests: tuple[DeletionRequest, ...]
+    confirmations: tuple[Entry, ...]
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.confirmations)
+
+    @property
+    def deadline(self) -> datetime | None:
+        """The latest deadline given: a later request extends an earlier one."""
+        deadlines = [r.deadline for r in self.requests if r.deadline is not None]
+        return max(deadlines, default=None)
+
+    @property
+    def told_illegal(self) -> bool:
+        return any(r.told_illegal for r in self.requests)
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    step_id: str
+    status: str  # done | not_applicable | later
+    reason: str
+    event_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Closure:
+    status: str  # open | closed
+    closed: Entry | None  # the closing entry in force, if closed
+    history: tuple[Entry, ...]  # every close and reopen, in order
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An immutable reading of one incident's record."""
+
+    meta: IncidentMeta
+    timeline: tuple[TimelineEntry, ...]
+    effective: tuple[Event, ...]
+    problems: tuple[Problem, ...]
+    summary: str
+    kind: str | None
+    opened_at: datetime | None
+    disclosure: Disclosure | None
+    content: ContentDescription | None
+    pupils: Mapping[str, Pupil]
+    adults: Mapping[str, Adult]
+    staff: tuple[StaffMember, ...]
+    review_meeting: ReviewMeeting | None
+    triggers: Mapping[int, TriggerAnswer]
+    harm_concerns: tuple[Entry, ...]
+    decisions: tuple[Decision, ...]
+    decision_reviews: tuple[DecisionReview, ...]
+    signoffs: tuple[Signoff, ...]
+    risk_answers: Mapping[str, Entry]
+    parents: Mapping[str, tuple[ParentsEntry, ...]]
+    police_contacts: tuple[PoliceContact, ...]
+    police_outcomes: tuple[PoliceOutcome, ...]
+    csc_contacts: tuple[CscContact, ...]
+    agency_meetings: tuple[Entry, ...]
+    other_setting_contacts: tuple[Entry, ...]
+    viewings: tuple[Entry, ...]
+    staff_support: tuple[Entry, ...]
+    support_routes: tuple[Entry, ...]
+    deletions: Mapping[str, Deletion]
+    deletion_searches: tuple[Entry, ...]
+    disciplines: tuple[Entry, ...]
+    conversations: tuple[Entry, ...]
+    notes: tuple[Entry, ...]
+    step_statuses: Mapping[str, StepStatus]
+    closure: Closure
+    events_by_id: Mapping[str, Event] = field(repr=False)
+
+    @property
+    def ref(self) -> str:
+        return self.meta.ref
+
+    @property
+    def current_decision(self) -> Decision | None:
+        """The latest decision: the record says decisions are reviewed and may change."""
+        return self.decisions[-1] if self.decisions else None
+
+    @property
+    def crime_refs(self) -> tuple[str, ...]:
+        """Every crime reference recorded anywhere, in order, each once."""
+        refs: list[str] = []
+        for contact in self.police_contacts:
+            refs.extend(contact.crime_refs)
+        refs.extend(outcome.crime_ref for outcome in self.police_outcomes if outcome.crime_ref)
+        return tuple(dict.fromkeys(ref for ref in refs if ref.strip()))
+
+    @property
+    def closed(self) -> bool:
+        return self.closure.status == "closed"
+
+    @property
+    def incident_date(self) -> date:
+        """The UK date the incident is dated by: disclosure, else opening, else creation."""
+        if self.disclosure is not None and self.disclosure.disclosed_at is not None:
+            return to_local(self.disclosure.disclosed_at).date()
+        return to_local(self.opened_at or self.meta.created_at).date()
