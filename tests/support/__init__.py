@@ -1,0 +1,1 @@
+"""Helpers shared by the vault tests, the crash children and the soak script."""

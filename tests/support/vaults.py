@@ -1,0 +1,101 @@
+"""Small helpers for building, copying, hashing and damaging test vaults.
+
+Everything here works on real files with the real vault code: nothing is
+mocked. Test vaults use the cheapest key-derivation settings the vault accepts
+(64 MiB, 3 passes, 1 lane), so that an unlock costs a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ydsi_tui.vault.crypto import KdfParams
+from ydsi_tui.vault.fs import TEMP_PREFIX
+
+if TYPE_CHECKING:
+    from ydsi_tui.vault.session import Session
+
+#: The ``make_vault`` fixture's type: (name=None, *, user, passphrase, shared, full_name)
+#: -> (session, recovery code, path).
+MakeVault = Callable[..., "tuple[Session, str, Path]"]
+
+#: Passphrases of the synthetic test users (not secrets: they guard fake data).
+DSL_PASS = "dsl test passphrase one"
+TECH_PASS = "technician test passphrase"
+TEAM_PASS = "team member test passphrase"
+HEAD_PASS = "headteacher test passphrase"
+
+#: The vault's floor: the lowest-cost settings it accepts.
+MIN_KDF = (64 * 1024, 3, 1)
+
+
+def min_kdf() -> KdfParams:
+    """Fresh minimum-cost Argon2id settings (a new salt every call)."""
+    return KdfParams.new(*MIN_KDF)
+
+
+def vault_files(path: Path) -> list[Path]:
+    """Every regular file under a vault, sorted."""
+    return sorted(p for p in Path(path).rglob("*") if p.is_file())
+
+
+def tree_hashes(path: Path, *, skip_throttle: bool = False) -> dict[str, str]:
+    """{relative path: sha256} of every file under ``path``."""
+    out: dict[str, str] = {}
+    for file in vault_files(path):
+        rel = file.relative_to(path).as_posix()
+        if skip_throttle and rel.startswith("throttle/"):
+            continue
+        out[rel] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return out
+
+
+def copy_vault(src: Path, dst: Path) -> Path:
+    """A byte-for-byte copy of a vault directory, modes included."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def restore_vault(snapshot: Path, target: Path) -> None:
+    """Make ``target`` hold exactly what ``snapshot`` holds (in place, same inode dir)."""
+    for child in list(target.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    for child in snapshot.iterdir():
+        if child.is_dir():
+            shutil.copytree(child, target / child.name, symlinks=True)
+        else:
+            shutil.copy2(child, target / child.name)
+
+
+def temp_files(path: Path) -> list[Path]:
+    """Leftover temporary files anywhere under a vault."""
+    return list(Path(path).rglob(f"{TEMP_PREFIX}*"))
+
+
+def record_files(path: Path, compartment: str) -> list[Path]:
+    return sorted((Path(path) / compartment).glob("*.ydsr"))
+
+
+def flip(data: bytes, offset: int, mask: int = 0xFF) -> bytes:
+    """``data`` with the byte at ``offset`` XOR-ed with ``mask`` (non-zero)."""
+    assert mask & 0xFF, "a zero mask changes nothing"
+    out = bytearray(data)
+    out[offset] ^= mask & 0xFF
+    return bytes(out)
+
+
+def write_raw(path: Path, data: bytes) -> None:
+    """Overwrite a file outside the vault's protocol, as an attacker would."""
+    mode = os.stat(path).st_mode & 0o7777 if path.exists() else 0o600
+    path.write_bytes(data)
+    os.chmod(path, mode)
