@@ -61,7 +61,7 @@ from .header import (
 from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode, peek
 from .storage import SUMMARY_TABLE, EncryptedStorage
-from .vault import RECOVERY_ID, Vault, _check_passphrase, sign_header
+from .vault import RECOVERY_ID, Vault, _check_passphrase, _not_saved, sign_header, unreadable
 
 __all__ = ["Listed", "Session", "Snapshot", "decode_signature"]
 
@@ -240,7 +240,10 @@ class Session:
         path = self._path(compartment, record_id)
         if not self.vault.fs.exists(path):
             raise RecordNotFound(f"no record {ref!r}")
-        raw = self.vault.fs.read_bytes(path)
+        try:
+            raw = self.vault.fs.read_bytes(path)
+        except OSError as exc:
+            raise VaultError(unreadable(exc)) from exc
         header, summary, body = self.decode_record(raw, compartment, record_id, body=True)
         seen = self._seen.get((compartment, record_id), 0)
         if header.generation < seen:
@@ -257,14 +260,19 @@ class Session:
 
     def log_read(self, compartment: str, record_id: str, generation: int) -> None:
         with self.vault.lock():
-            self.vault.audit.append(
-                self.signer,
-                ts=_now(),
-                action="record.read",
-                comp=compartment,
-                rec=record_id,
-                extra={"gen": generation},
-            )
+            try:
+                self.vault.audit.append(
+                    self.signer,
+                    ts=_now(),
+                    action="record.read",
+                    comp=compartment,
+                    rec=record_id,
+                    extra={"gen": generation},
+                )
+            except (OSError, ValueError) as exc:
+                # As in Vault.commit_file: a failure before the entry was written
+                # (reading the log's head, opening it) has changed nothing.
+                raise NotSaved(_not_saved(exc)) from exc
 
     @contextmanager
     def transaction(
@@ -293,7 +301,10 @@ class Session:
             )
             storage = db.storage
             assert isinstance(storage, EncryptedStorage)
-            storage.begin()
+            try:
+                storage.begin()
+            except OSError as exc:
+                raise NotSaved(f"not saved: {unreadable(exc)}") from exc
             if create and storage.exists:
                 raise RecordExists(f"a record {ref!r} already exists")
             if not create and not storage.exists:
@@ -452,7 +463,10 @@ class Session:
         return entry
 
     def _fresh_header(self) -> tuple[Header, bytes]:
-        previous = self.vault.fs.read_bytes(self.vault.path / HEADER_NAME)
+        try:
+            previous = self.vault.fs.read_bytes(self.vault.path / HEADER_NAME)
+        except OSError as exc:
+            raise NotSaved(f"not saved: {unreadable(exc)}") from exc
         return self.vault.reload_header(), previous
 
     def add_user(

@@ -77,7 +77,7 @@ from .recovery_code import normalise as normalise_recovery_code
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["RECOVERY_ID", "Vault", "utc_now"]
+__all__ = ["RECOVERY_ID", "Vault", "unreadable", "utc_now"]
 
 RECOVERY_ID = "recovery"
 THROTTLE_DIR = "throttle"
@@ -122,6 +122,8 @@ class Vault:
             raise VaultError(
                 f"{header_path}: permission denied (are you in the vault's group?)"
             ) from exc
+        except OSError as exc:
+            raise VaultError(unreadable(exc)) from exc
         header = Header.from_bytes(data, str(header_path))
         if not header.signature_ok():
             raise DamagedFile(
@@ -137,7 +139,11 @@ class Vault:
     def reload_header(self) -> Header:
         """Read the header afresh (another user may have changed it)."""
         path = self.path / HEADER_NAME
-        header = Header.from_bytes(self.fs.read_bytes(path), str(path))
+        try:
+            data = self.fs.read_bytes(path)
+        except OSError as exc:
+            raise VaultError(unreadable(exc)) from exc
+        header = Header.from_bytes(data, str(path))
         if not header.signature_ok():
             raise DamagedFile(str(path), "its signature does not verify: altered outside ydsi")
         self.header = header
@@ -538,6 +544,12 @@ def _discard(tmp: Path) -> None:
 def _not_saved(exc: BaseException) -> str:
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return f"not saved: the disk refused the write ({reason}); the previous version is intact"
+
+
+def unreadable(exc: OSError) -> str:
+    """One line for a read the disk refused (EIO, say): names the file, never a traceback."""
+    where = exc.filename or "a vault file"
+    return f"{where}: could not be read ({exc.strerror or exc}); nothing was changed"
 
 
 def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
