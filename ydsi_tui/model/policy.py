@@ -19,6 +19,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ydsi_tui.model.predicates import PREDICATES
+from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES
+
 #: When a step is part of an incident's procedure (see the bundled file's header).
 APPLIES = frozenset({"always", "if_in_school", "if_police", "if_csc", "if_viewed"})
 
@@ -228,12 +231,7 @@ def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
 
 
 def _known_checks() -> tuple[frozenset[str], frozenset[str]]:
-    # Imported here rather than at the top: the predicates read incidents,
-    # and incidents are built from events whose forms use this module's
-    # vocabularies, so a module-level import would be circular.
-    from ydsi_tui.model.predicates import PREDICATES
-    from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES
-
+    """Check names a policy may use: the incident predicates and the viewing rules."""
     return frozenset(PREDICATES) | {CONFIRMED_BY_DSL}, frozenset(VIEWING_PREDICATES)
 
 

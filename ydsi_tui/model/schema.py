@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ydsi_tui.model.errors import ValidationError
+from ydsi_tui.model.policy import VOCABULARIES, Policy
 from ydsi_tui.model.text import (
     LONG_TEXT_MAX_CHARS,
     NAME_MAX_CHARS,
@@ -33,9 +34,6 @@ from ydsi_tui.model.timeparse import (
     to_iso_utc,
 )
 from ydsi_tui.model.viewing_rules import SAME_SEX, VIEWER_ROLES, check_viewing
-
-if TYPE_CHECKING:
-    from ydsi_tui.model.policy import Policy
 
 ROLES = ("dsl", "headteacher", "team", "technician")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
@@ -252,8 +250,6 @@ class Context:
 
 def policy_ids(policy: Policy, name: str) -> tuple[str, ...]:
     """Ids of a policy list by name (vocabularies and the procedure's own lists)."""
-    from ydsi_tui.model.policy import VOCABULARIES
-
     if name in VOCABULARIES:
         return tuple(choice.id for choice in policy.vocabulary(name))
     lists: dict[str, tuple[Any, ...]] = {
