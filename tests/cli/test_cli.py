@@ -53,6 +53,9 @@ def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
         new = tool.secret(f"new-{name}", PASS)
         added = tool.run("user", "add", name, "--role", role, "--new-passphrase-file", str(new))
         assert added.returncode == 0, added.stderr
+    # Every test may rely on incident 2026-001 existing, whichever worker runs it.
+    first = tool.run("incident", "new", "--summary", "the first incident")
+    assert first.stdout.strip() == "2026-001", first.stderr
     return tool
 
 

@@ -248,14 +248,6 @@ def test_planted_dsl_slot_does_not_make_the_technician_a_dsl(vault: Path) -> Non
         Vault.open(vault).unlock("dsl", "evil passphrase 1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "KNOWN GAP (reported): a removed DSL keeps authority:1, the root every slot "
-        "trusts; rotating the authority appends authority:2 but a chain forked at the "
-        "root [authority:1, evil] is accepted too, so they can still substitute keys"
-    ),
-)
 def test_removed_dsl_cannot_substitute_keys_after_authority_rotation(vault: Path) -> None:
     dsl = Vault.open(vault).unlock("dsl", DSL_PASS)
     dsl.add_user("dsl2", "dsl", "second dsl passphrase")
@@ -264,7 +256,7 @@ def test_removed_dsl_cannot_substitute_keys_after_authority_rotation(vault: Path
     slot = old.slots[dsl2_id]
     ident = open_slot(old.vault_id, dsl2_id, "second dsl passphrase", slot.kdf, slot.wrapped)
     stolen = unseal_keys(old.vault_id, ident, old.user_by_name("dsl2").sealed)  # type: ignore[union-attr]
-    dsl.rotate(dsl.remove_user("dsl2"))
+    dsl.rotate(dsl.remove_user("dsl2"), passphrase=DSL_PASS)  # re-pins the rotating DSL
 
     header = Header.from_bytes((vault / "vault.json").read_bytes())
     root = Ed25519PrivateKey.from_private_bytes(stolen["authority:1"])
@@ -290,3 +282,23 @@ def test_removed_dsl_cannot_substitute_keys_after_authority_rotation(vault: Path
     write_raw(vault / "vault.json", header.to_bytes())
     with pytest.raises(DamagedFile):
         Vault.open(vault).unlock("dsl", DSL_PASS)
+
+
+def test_other_users_are_repinned_to_the_new_authority_when_they_next_unlock(vault: Path) -> None:
+    """A slot pinned to the old authority accepts a fork of it; the next unlock re-pins it."""
+    dsl = Vault.open(vault).unlock("dsl", DSL_PASS)
+    dsl.add_user("dsl2", "dsl", "second dsl passphrase")
+    dsl.add_user("head", "headteacher", "headteacher passphrase")
+    dsl.rotate(dsl.remove_user("dsl2"), passphrase=DSL_PASS)
+    before = Header.from_bytes((vault / "vault.json").read_bytes())
+    head_id = before.user_by_name("head").id  # type: ignore[union-attr]
+    slot = before.slots[head_id]
+    pinned = open_slot(before.vault_id, head_id, "headteacher passphrase", slot.kdf, slot.wrapped)
+    assert pinned.trusted_authority == before.authority[0].public  # still the old one
+    Vault.open(vault).unlock("head", "headteacher passphrase").close()
+    after = Header.from_bytes((vault / "vault.json").read_bytes())
+    slot = after.slots[head_id]
+    repinned = open_slot(after.vault_id, head_id, "headteacher passphrase", slot.kdf, slot.wrapped)
+    assert repinned.trusted_authority == after.current_authority.public
+    assert after.current_authority.public != after.authority[0].public
+    assert verify_vault(vault).ok

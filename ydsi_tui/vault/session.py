@@ -490,7 +490,7 @@ class Session:
             defaults["memory_kib"], defaults["iterations"], defaults["lanes"]
         )
         user_id = secrets.token_hex(16)
-        identity = Identity.generate(user_id, f"{user_id}.1", header.authority[0].public)
+        identity = Identity.generate(user_id, f"{user_id}.1", header.current_authority.public)
         slot = Slot(
             kdf, wrap_slot(header.vault_id, identity, passphrase, kdf)
         )  # slow: outside the lock
@@ -566,12 +566,39 @@ class Session:
             raise DamagedFile(HEADER_NAME, "your key slot is missing")
         open_slot(header.vault_id, self.user.id, old, slot.kdf, slot.wrapped)  # WrongPassphrase
         kdf = slot.kdf.fresh()
-        identity.trusted_authority = header.authority[0].public
+        identity.trusted_authority = header.current_authority.public
         wrapped = wrap_slot(header.vault_id, identity, new, kdf)
         with self.vault.lock():
             header, previous = self._fresh_header()
             header.slots[self.user.id] = Slot(kdf, wrapped)
             self._commit_header(header, previous, "user.passwd", {"user": self.user.id})
+
+    def repin(self, passphrase: str) -> bool:
+        """Pin this user's slot to the current authority key, after a rotation.
+
+        A slot records the authority key its owner trusts. Once a DSL leaves
+        and the authority is rotated, a slot still pinned to the old key would
+        accept a header forked from it by whoever kept that key; re-wrapping
+        the slot (which needs the passphrase, so it happens at unlock or at
+        the end of the rotation) closes that door for this user.
+        """
+        identity = self._require_identity()
+        header = self.vault.reload_header()
+        current = header.current_authority.public
+        if identity.trusted_authority == current:
+            return False
+        owner = RECOVERY_ID if self.is_recovery else self.user.id
+        slot = header.slots.get(owner)
+        if slot is None:
+            raise DamagedFile(HEADER_NAME, "your key slot is missing")
+        kdf = slot.kdf.fresh()
+        identity.trusted_authority = current
+        wrapped = wrap_slot(header.vault_id, identity, passphrase, kdf)
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            header.slots[owner] = Slot(kdf, wrapped)
+            self._commit_header(header, previous, "user.repin", {"user": owner})
+        return True
 
     def reset_user(self, name: str, new_passphrase: str) -> None:
         """Give a user new keys and a new passphrase (they forgot theirs).
@@ -587,7 +614,9 @@ class Session:
         if user is None:
             raise UnknownUser(f"no user called {name!r} in this vault")
         number = len(user.sign_keys) + 1
-        identity = Identity.generate(user.id, f"{user.id}.{number}", header.authority[0].public)
+        identity = Identity.generate(
+            user.id, f"{user.id}.{number}", header.current_authority.public
+        )
         defaults = header.kdf_default
         kdf = KdfParams.new(defaults["memory_kib"], defaults["iterations"], defaults["lanes"])
         slot = Slot(kdf, wrap_slot(header.vault_id, identity, new_passphrase, kdf))
@@ -617,7 +646,7 @@ class Session:
                 header, previous, action, {"user": user.id, "key_id": identity.sign_key_id}
             )
 
-    def rotate(self, targets: list[str]) -> int:
+    def rotate(self, targets: list[str], *, passphrase: str | None = None) -> int:
         """Replace data keys (and the authority key) and re-encrypt every record.
 
         Three steps, each crash-safe: (1) the header gains the new keys, sealed
@@ -625,7 +654,9 @@ class Session:
         re-encrypted under the new key, one atomic save each; (3) the old keys
         are dropped. Until (3), both keys open records, so a crash anywhere
         leaves every passphrase working; running the rotation again finishes it.
-        Returns the number of records re-encrypted.
+        With ``passphrase``, this user's slot is re-pinned to the new authority
+        at once (others are re-pinned when they next unlock). Returns the number
+        of records re-encrypted.
         """
         compartments = [t for t in targets if t in COMPARTMENTS]
         with self.vault.lock():
@@ -650,6 +681,8 @@ class Session:
             sign_header(header, self._keys)
             self._commit_header(header, previous, "key.rotate.end", {"epochs": dict(header.epochs)})
             self._refresh_keys()
+        if passphrase is not None:
+            self.repin(passphrase)
         return count
 
     def _recipients(self, header: Header) -> list[tuple[str, bytes, dict[str, bytes], str]]:

@@ -348,7 +348,9 @@ class Vault:
         self._check_identity(header, user, identity)
         keys = unseal_keys(header.vault_id, identity, user.sealed)
         self._clear_failures(user.id)
-        return Session(self, user, identity, keys)
+        session = Session(self, user, identity, keys)
+        self._repin(session, identity, passphrase)
+        return session
 
     def unlock_recovery(self, typed_code: str) -> Session:
         """A session acting as the recovery code: it may only reset passphrases."""
@@ -383,7 +385,15 @@ class Vault:
             box_public=identity.box_public,
             sign_keys=header.recovery.sign_keys,
         )
-        return Session(self, recovery_user, identity, keys, recovery=True)
+        session = Session(self, recovery_user, identity, keys, recovery=True)
+        self._repin(session, identity, code)
+        return session
+
+    def _repin(self, session: Session, identity: Identity, secret: str) -> None:
+        """Re-pin a slot still trusting an older authority (best effort: reading must work)."""
+        if identity.trusted_authority != self.header.current_authority.public:
+            with contextlib.suppress(VaultError, OSError):
+                session.repin(secret)
 
     def _check_identity(self, header: Header, user: UserEntry, identity: Identity) -> None:
         """The unwrapped keys must be the ones the signed header lists for this user."""

@@ -113,6 +113,7 @@ def _walk_log(
         )
     previous = genesis_hash(header.vault_id)
     broken = False
+    removed: dict[str, int] = {}
     for number, line in enumerate(lines[:-1], start=1):
         try:
             entry = AuditEntry.parse(line)
@@ -130,6 +131,13 @@ def _walk_log(
             )
             broken = True
         _check_signature(entry, header, report)
+        if entry.actor in removed:
+            report.add(
+                f"audit.log entry {entry.seq}: signed by a user removed at entry "
+                f"{removed[entry.actor]} (their access was restored outside ydsi)"
+            )
+        if entry.action == "user.remove" and isinstance(entry.extra.get("user"), str):
+            removed[entry.extra["user"]] = entry.seq
         chain.append(entry.entry_hash())
         previous = entry.entry_hash()
         if entry.action == "record.read":
@@ -159,7 +167,7 @@ def _check_signature(entry: AuditEntry, header: Header, report: VerifyReport) ->
     if entry.comp == "header":
         if entry.action == "user.recover":
             allowed = role == "recovery"
-        elif entry.action == "user.passwd":
+        elif entry.action in ("user.passwd", "user.repin"):
             allowed = entry.extra.get("user") == entry.actor
         elif entry.action in _DSL_ACTIONS:
             allowed = role == "dsl"
