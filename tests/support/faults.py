@@ -132,10 +132,14 @@ class KillingFileSystem(CountingFileSystem):
 class SnapshotFileSystem(CountingFileSystem):
     """Copies ``vault`` to ``out/<n>`` just before each primitive while armed."""
 
-    def __init__(self, vault: Path, out: Path) -> None:
+    def __init__(self, vault: Path, out: Path, *, before: frozenset[str] | None = None) -> None:
+        """``before``: photograph only before these ops (e.g. ``WRITE_OPS``: the
+        disk changes only at writes, so a crash just before a read leaves the
+        same state as a crash just before the next write)."""
         super().__init__()
         self.vault = Path(vault)
         self.out = Path(out)
+        self.before = before
         self.armed = False
         self.snapshots: list[tuple[int, str, str, Path]] = []
 
@@ -148,8 +152,12 @@ class SnapshotFileSystem(CountingFileSystem):
         self.armed = False
 
     def act(self, n: int, op: str, path: str) -> None:
-        if not self.armed:
+        if not self.armed or (self.before is not None and op not in self.before):
             return
+        self.take(n, op, path)
+
+    def take(self, n: int, op: str, path: str) -> Path:
         dst = self.out / f"{n:04d}"
         shutil.copytree(self.vault, dst, symlinks=True)
         self.snapshots.append((n, op, path, dst))
+        return dst

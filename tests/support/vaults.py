@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ydsi_tui.vault.crypto import KdfParams
+from ydsi_tui.vault import keys as keys_module
+from ydsi_tui.vault.crypto import KdfParams, normalise_passphrase
 from ydsi_tui.vault.fs import TEMP_PREFIX
 
 if TYPE_CHECKING:
@@ -99,3 +102,45 @@ def write_raw(path: Path, data: bytes) -> None:
     mode = os.stat(path).st_mode & 0o7777 if path.exists() else 0o600
     path.write_bytes(data)
     os.chmod(path, mode)
+
+
+@contextmanager
+def cached_kdf() -> Iterator[dict[str, int]]:
+    """Memoise Argon2id while checking many crash states of the same vault.
+
+    The crash and fault tests unlock after every kill or fault, hundreds of
+    times, with the same passphrase, settings and salt: the same pure function
+    with the same inputs. This caches its result on exactly those inputs
+    (normalised passphrase, memory, passes, lanes, salt), so every unlock still
+    reads vault.json from disk, checks its signature, authenticates and
+    unwraps the slot, checks the identity and unseals the keys: only the
+    repeated derivation is skipped. A changed salt or passphrase misses the
+    cache and runs the real KDF. Yields hit/miss counters.
+    """
+    real = keys_module.derive_kek
+    cache: dict[tuple[bytes, int, int, int, bytes], bytes] = {}
+    counts = {"hits": 0, "misses": 0}
+    lock = threading.Lock()
+
+    def derive(passphrase: str, params: KdfParams) -> bytes:
+        key = (
+            normalise_passphrase(passphrase),
+            params.memory_kib,
+            params.iterations,
+            params.lanes,
+            params.salt,
+        )
+        with lock:
+            found = cache.get(key)
+            counts["hits" if found is not None else "misses"] += 1
+        if found is None:
+            found = real(passphrase, params)
+            with lock:
+                cache[key] = found
+        return found
+
+    keys_module.derive_kek = derive
+    try:
+        yield counts
+    finally:
+        keys_module.derive_kek = real
