@@ -126,15 +126,20 @@ class Context:
         return vault
 
     def unlock(self) -> Session:
+        return self.unlock_keeping_passphrase()[0]
+
+    def unlock_keeping_passphrase(self) -> tuple[Session, str]:
+        """For the few commands that need the passphrase again (re-pinning after rotation)."""
         vault = self.open_vault()
-        session = vault.unlock(self.user, self.passphrase())
+        passphrase = self.passphrase()
+        session = vault.unlock(self.user, passphrase)
         if session.rotation_pending and session.role == "dsl":
             print(
                 "ydsi: warning: a key rotation was interrupted; "
                 "run 'ydsi user rotate' to finish it",
                 file=sys.stderr,
             )
-        return session
+        return session, passphrase
 
 
 def require(condition: bool, message: str) -> None:

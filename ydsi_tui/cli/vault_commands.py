@@ -71,7 +71,7 @@ def cmd_user_add(ctx: Context) -> int:
 
 def cmd_user_remove(ctx: Context) -> int:
     args = ctx.args
-    session = ctx.unlock()
+    session, passphrase = ctx.unlock_keeping_passphrase()
     try:
         held = session.remove_user(args.name)
         print(f"Removed {args.name}: their key slot is gone.")
@@ -82,7 +82,7 @@ def cmd_user_remove(ctx: Context) -> int:
                 "re-encrypt every record, so that a copy they kept opens nothing? [Y/n] "
             )
         if rotate:
-            count = session.rotate(held)
+            count = session.rotate(held, passphrase=passphrase)
             print(f"Rotated the keys and re-encrypted {count} records.")
         else:
             print("Keys not rotated: run 'ydsi user rotate' to do it later.")
@@ -92,9 +92,9 @@ def cmd_user_remove(ctx: Context) -> int:
 
 
 def cmd_user_rotate(ctx: Context) -> int:
-    session = ctx.unlock()
+    session, passphrase = ctx.unlock_keeping_passphrase()
     try:
-        count = session.rotate(["case", "custody", "authority"])
+        count = session.rotate(["case", "custody", "authority"], passphrase=passphrase)
     finally:
         session.close()
     print(f"Rotated the data keys and re-encrypted {count} records.")
