@@ -152,6 +152,13 @@ class Vault:
     def repair(self) -> list[str]:
         """Crash recovery: cut a torn audit line; roll forward or remove temp files.
 
+        Also recreates the vault's standard directories if they are missing:
+        git, and some backup tools, drop empty directories, and a vault
+        restored without ``custody/`` (no device logged yet) or ``throttle/``
+        would otherwise refuse every save there, fail verify, and silently stop
+        slowing down wrong passphrases. Records that were in a deleted
+        directory are still reported missing by verify.
+
         Needs write access; on a read-only vault it is skipped with a warning,
         because reading must still work there.
         """
@@ -160,6 +167,11 @@ class Vault:
             return []
         done: list[str] = []
         with self.lock():
+            for name in (*COMPARTMENTS, THROTTLE_DIR):
+                if not self.fs.exists(self.path / name):
+                    self.fs.mkdir(self.path / name, self.modes.dir)
+                    self.fs.fsync_dir(self.path)
+                    done.append(f"recreated the empty directory {name}/")
             if self.audit.repair_tail():
                 done.append("cut an incomplete audit entry left by an interrupted save")
             for directory, comp in [
