@@ -17,4 +17,7 @@ Where things are:
   trigger 4, decisions and sign-off, viewing rules, steps, gaps, inspection,
   overdue flags, summaries), gathered from the small modules that hold them.
 - ``custody``: the device custody chain, readable by IT technicians.
+- ``retention``: how long a record is kept (birth + 25 years, or transfer) and
+  what blocks its destruction (legal holds); ``schoolyear``: school days,
+  terms (Easter computed) and school years.
 """

@@ -26,6 +26,7 @@ from ydsi_tui.model.policy import Policy, bundled_policy
 from ydsi_tui.model.schema import (
     DEVICE_SCHEMAS,
     INCIDENT_SCHEMAS,
+    KIND_ROLES,
     ROLES,
     SCHEMAS,
     Context,
@@ -201,6 +202,9 @@ def make_event(
     )
 
 
+_ROLE_NAMES = {"dsl": "DSL", "headteacher": "Headteacher", "team": "safeguarding team"}
+
+
 def _check_role(kind: str, by_role: str) -> None:
     if by_role not in ROLES:
         raise ValidationError(
@@ -210,6 +214,10 @@ def _check_role(kind: str, by_role: str) -> None:
         raise ValidationError(
             "by_role", "Only the Headteacher can sign off a decision not to refer out."
         )
+    allowed = KIND_ROLES.get(kind)
+    if allowed is not None and by_role not in allowed:
+        who = " or the ".join(_ROLE_NAMES.get(role, role) for role in allowed)
+        raise ValidationError("by_role", f"Only the {who} may record this ({kind}).")
     if kind in INCIDENT_SCHEMAS and by_role == "technician":
         raise ValidationError(
             "by_role", "IT technicians record device custody only, not incident entries."

@@ -27,6 +27,7 @@ from ydsi_tui.model.records import (
     DeletionRequest,
     Disclosure,
     Entry,
+    Hold,
     Incident,
     ParentsEntry,
     PoliceContact,
@@ -38,6 +39,7 @@ from ydsi_tui.model.records import (
     StaffMember,
     StepStatus,
     TimelineEntry,
+    Transfer,
     TriggerAnswer,
 )
 from ydsi_tui.model.signoff import signoff_digest
@@ -58,6 +60,7 @@ _PUPIL_KINDS = frozenset(
         "discipline",
         "viewing",
         "pupil.updated",
+        "transfer.sent",
     }
 )
 
@@ -168,6 +171,10 @@ class Builder:
         self.confirmations: dict[str, list[Entry]] = {}
         self.steps: dict[str, StepStatus] = {}
         self.closure_history: list[Entry] = []
+        self.holds: list[Hold] = []
+        self.lifts: dict[str, Entry] = {}
+        self.transfers: list[Transfer] = []
+        self.receipts: dict[str, Entry] = {}
 
     def problems_for(self, event: Event) -> list[str]:
         return self.problem_map.setdefault(event.id, [])
@@ -198,6 +205,17 @@ class Builder:
                     self.problems_for(event).append(
                         "This refers to a young person who is not in this record."
                     )
+        holds = {hold.event_id for hold in self.holds}
+        transfers = {transfer.transfer_id for transfer in self.transfers}
+        for event in effective:
+            target = event.data.get("hold_id") if isinstance(event.data, Mapping) else None
+            if event.kind == "hold.lifted" and target not in holds:
+                self.problems_for(event).append("This lifts a hold that is not in this record.")
+            target = event.data.get("transfer_id") if isinstance(event.data, Mapping) else None
+            if event.kind == "transfer.receipt" and target not in transfers:
+                self.problems_for(event).append(
+                    "This is a receipt for a transfer that is not in this record."
+                )
         for event in effective:
             if event.kind in ("decision.reviewed", "signoff"):
                 decision_id = event.data.get("decision_id")
@@ -267,6 +285,11 @@ class Builder:
                 status, closed if status == "closed" else None, tuple(self.closure_history)
             ),
             events_by_id=MappingProxyType(dict(self.by_id)),
+            holds=tuple(replace(h, lifted=self.lifts.get(h.event_id)) for h in self.holds),
+            transfers=tuple(
+                replace(t, receipt=self.receipts.get(t.transfer_id)) for t in self.transfers
+            ),
+            retention_reviews=entries("retention.reviewed"),
         )
 
 
@@ -494,6 +517,44 @@ def _closure(b: Builder, e: Event, p: Payload) -> None:
     b.closure_history.append(b.entry(e))
 
 
+def _hold_set(b: Builder, e: Event, p: Payload) -> None:
+    b.holds.append(Hold(e.id, e.at, e.by, e.by_role, p.text("reason"), p.text("authority")))
+
+
+def _hold_lifted(b: Builder, e: Event, p: Payload) -> None:
+    hold_id = p.text("hold_id")
+    if hold_id in b.lifts:
+        p.problems.append("This hold was already lifted; the first lifting is kept.")
+        return
+    b.lifts[hold_id] = b.entry(e)
+
+
+def _transfer_sent(b: Builder, e: Event, p: Payload) -> None:
+    transfer_id = p.text("transfer_id")
+    if not transfer_id:
+        p.problems.append("This transfer has no transfer id; no receipt can be matched to it.")
+    b.transfers.append(
+        Transfer(
+            transfer_id=transfer_id,
+            event_id=e.id,
+            at=e.at,
+            by=e.by,
+            pupil_id=p.text("pupil_id"),
+            to_school=p.text("to_school"),
+            to_dsl=p.text("to_dsl"),
+            file_sha256=p.text("file_sha256"),
+        )
+    )
+
+
+def _transfer_receipt(b: Builder, e: Event, p: Payload) -> None:
+    transfer_id = p.text("transfer_id")
+    if transfer_id in b.receipts:
+        p.problems.append("A receipt for this transfer was already recorded; the first is kept.")
+        return
+    b.receipts[transfer_id] = b.entry(e)
+
+
 _Handler = Callable[[Builder, Event, Payload], None]
 
 
@@ -543,4 +604,9 @@ _HANDLERS: dict[str, _Handler] = {
     "step.status": _step_status,
     "incident.closed": _closure,
     "incident.reopened": _closure,
+    "hold.set": _hold_set,
+    "hold.lifted": _hold_lifted,
+    "transfer.sent": _transfer_sent,
+    "transfer.receipt": _transfer_receipt,
+    "retention.reviewed": _keep_as("retention.reviewed"),
 }

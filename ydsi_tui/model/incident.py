@@ -31,6 +31,7 @@ from ydsi_tui.model.records import (
     DeletionRequest,
     Disclosure,
     Entry,
+    Hold,
     Incident,
     ParentsEntry,
     PoliceContact,
@@ -42,6 +43,7 @@ from ydsi_tui.model.records import (
     StaffMember,
     StepStatus,
     TimelineEntry,
+    Transfer,
     TriggerAnswer,
 )
 from ydsi_tui.model.text import NAME_MAX_CHARS
@@ -59,6 +61,7 @@ __all__ = [
     "DeletionRequest",
     "Disclosure",
     "Entry",
+    "Hold",
     "Incident",
     "IncidentMeta",
     "Linked",
@@ -72,6 +75,7 @@ __all__ = [
     "StaffMember",
     "StepStatus",
     "TimelineEntry",
+    "Transfer",
     "TriggerAnswer",
     "fold",
     "link_corrections",

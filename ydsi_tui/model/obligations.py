@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ydsi_tui.model.decisions import signoff_needed
+from ydsi_tui.model.schoolyear import add_school_days
 from ydsi_tui.model.timeparse import format_local
 from ydsi_tui.model.triggers import referral
 
@@ -35,7 +36,7 @@ class Flag:
 
 def obligations(incident: Incident, policy: Policy) -> list[Flag]:
     """Every dated obligation of this incident, due or not, soonest first."""
-    flags = _dsl_delay(incident, policy)
+    flags = _dsl_delay(incident, policy) + transfer_receipts(incident, policy)
     if not incident.closed:
         flags += _referral(incident, policy)
         flags += _signoff(incident)
@@ -151,3 +152,23 @@ def _decision_review(incident: Incident, policy: Policy) -> list[Flag]:
     else:
         due = current.at + timedelta(days=policy.settings.decision_review_days)
     return [Flag("decision_review_due", "The decision is due for review.", due)]
+
+
+def transfer_receipts(incident: Incident, policy: Policy) -> list[Flag]:
+    """Records sent to another school need the receiving school's receipt.
+
+    Due ``transfer_receipt_school_days`` school days (Monday to Friday) after
+    sending; flagged on closed incidents too, since transfers usually follow
+    closing.
+    """
+    days = policy.settings.transfer_receipt_school_days
+    return [
+        Flag(
+            "transfer_receipt_missing",
+            f"No receipt recorded for records sent to another school on "
+            f"{format_local(transfer.at)}; the policy expects one within {days} school days.",
+            add_school_days(transfer.at, days),
+        )
+        for transfer in incident.transfers
+        if not transfer.received
+    ]

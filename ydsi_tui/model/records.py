@@ -262,6 +262,42 @@ class StepStatus:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A legal hold (an inquiry's moratorium, say): no destruction while it is active."""
+
+    event_id: str
+    at: datetime
+    by: str
+    by_role: str
+    reason: str
+    authority: str
+    lifted: Entry | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.lifted is None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One pupil's records sent to another school, and the receipt, once recorded."""
+
+    transfer_id: str
+    event_id: str
+    at: datetime
+    by: str
+    pupil_id: str
+    to_school: str
+    to_dsl: str
+    file_sha256: str
+    receipt: Entry | None = None
+
+    @property
+    def received(self) -> bool:
+        return self.receipt is not None
+
+
+@dataclass(frozen=True)
 class Closure:
     status: str  # open | closed
     closed: Entry | None  # the closing entry in force, if closed
@@ -308,6 +344,9 @@ class Incident:
     step_statuses: Mapping[str, StepStatus]
     closure: Closure
     events_by_id: Mapping[str, Event] = field(repr=False)
+    holds: tuple[Hold, ...] = ()
+    transfers: tuple[Transfer, ...] = ()
+    retention_reviews: tuple[Entry, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -330,6 +369,11 @@ class Incident:
     @property
     def closed(self) -> bool:
         return self.closure.status == "closed"
+
+    @property
+    def active_holds(self) -> tuple[Hold, ...]:
+        """Legal holds not yet lifted: while there is one, nothing may be destroyed."""
+        return tuple(hold for hold in self.holds if hold.active)
 
     @property
     def incident_date(self) -> date:

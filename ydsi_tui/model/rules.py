@@ -14,9 +14,10 @@ from typing import Any
 from ydsi_tui.model.decisions import check_decision, signoff_needed
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.incident import Incident
-from ydsi_tui.model.obligations import Flag, obligations, overdue
+from ydsi_tui.model.obligations import Flag, obligations, overdue, transfer_receipts
 from ydsi_tui.model.policy import Policy
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
+from ydsi_tui.model.retention import Retention, destruction_blockers, retention
 from ydsi_tui.model.signoff import signoff_digest, signoff_payload
 from ydsi_tui.model.steps import (
     Gap,
@@ -41,6 +42,7 @@ __all__ = [
     "Gap",
     "InspectionFinding",
     "Referral",
+    "Retention",
     "StepState",
     "Suggestion",
     "applies",
@@ -48,6 +50,7 @@ __all__ = [
     "check_decision",
     "check_reopen",
     "check_viewing",
+    "destruction_blockers",
     "gaps",
     "incident_status",
     "inspection",
@@ -55,6 +58,7 @@ __all__ = [
     "obligations",
     "overdue",
     "referral",
+    "retention",
     "signoff_digest",
     "signoff_needed",
     "signoff_payload",
@@ -62,6 +66,7 @@ __all__ = [
     "suggest_trigger4",
     "summarize",
     "summary_flags",
+    "transfer_receipts",
 ]
 
 

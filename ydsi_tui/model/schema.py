@@ -32,6 +32,7 @@ from ydsi_tui.model.timeparse import (
     format_local,
     from_iso,
     to_iso_utc,
+    to_local,
 )
 from ydsi_tui.model.viewing_rules import SAME_SEX, VIEWER_ROLES, check_viewing
 
@@ -212,6 +213,29 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
         "gaps_reason": OPTIONAL_TEXT,
     },
     "incident.reopened": {"reason": TEXT},
+    # Hand-overs and records management: allowed on closed incidents too.
+    "hold.set": {"reason": TEXT, "authority": OPTIONAL_NAME},
+    "hold.lifted": {"hold_id": Field("event_id"), "reason": TEXT},
+    "transfer.sent": {
+        "transfer_id": Field("id"),
+        "pupil_id": PUPIL_ID,
+        "to_school": NAME,
+        "to_dsl": OPTIONAL_NAME,
+        "file_sha256": Field("sha256"),
+    },
+    "transfer.receipt": {"transfer_id": Field("id"), "received_by": NAME, "note": OPTIONAL_TEXT},
+    "retention.reviewed": {"keep_until": Field("date"), "reason": TEXT},
+}
+
+#: Entry kinds only some roles may record (any other kind: any role with the case key).
+#: Holds may be set or lifted by a DSL or the Headteacher (an inquiry may write to
+#: either); transfers and retention decisions are the DSL's.
+KIND_ROLES: dict[str, tuple[str, ...]] = {
+    "hold.set": ("dsl", "headteacher"),
+    "hold.lifted": ("dsl", "headteacher"),
+    "transfer.sent": ("dsl",),
+    "transfer.receipt": ("dsl",),
+    "retention.reviewed": ("dsl",),
 }
 
 #: Payload fields of each device custody entry kind.
@@ -476,6 +500,11 @@ def _check_deletion_request(data: dict[str, Any], context: Context) -> None:
         raise ValidationError("deadline", "The deadline must be after the request was made.")
 
 
+def _check_retention_review(data: dict[str, Any], context: Context) -> None:
+    if date_from_iso(data["keep_until"]) <= to_local(context.at).date():
+        raise ValidationError("keep_until", "Keep the record until a date after the review.")
+
+
 def _check_viewing(data: dict[str, Any], context: Context) -> None:
     acknowledgements: dict[str, str] = data.get("acknowledgements", {})
     findings = check_viewing(data, None, context.policy)
@@ -505,4 +534,5 @@ CROSS_CHECKS: dict[str, Callable[[dict[str, Any], Context], None]] = {
     "step.status": _check_step_status,
     "deletion.requested": _check_deletion_request,
     "viewing": _check_viewing,
+    "retention.reviewed": _check_retention_review,
 }

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ydsi_tui.model.decisions import signoff_needed
 from ydsi_tui.model.errors import ValidationError
-from ydsi_tui.model.obligations import Flag, obligations
+from ydsi_tui.model.obligations import Flag, obligations, transfer_receipts
+from ydsi_tui.model.retention import retention
 from ydsi_tui.model.steps import next_step
-from ydsi_tui.model.timeparse import from_iso, to_iso_utc
+from ydsi_tui.model.timeparse import date_to_iso, from_iso, to_iso_utc
 from ydsi_tui.model.triggers import referral
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ def summarize(incident: Incident, policy: Policy) -> dict[str, Any]:
     """A JSON-safe summary of the incident for the home screen."""
     step = next_step(incident, policy)
     last = max((e.recorded_at for e in incident.effective), default=incident.meta.created_at)
+    kept = retention(incident)
+    pending = [t for t in incident.transfers if not t.received]
+    due_receipts = transfer_receipts(incident, policy)
     return {
         "v": SUMMARY_VERSION,
         "ref": incident.ref,
@@ -64,6 +68,16 @@ def summarize(incident: Incident, policy: Policy) -> dict[str, Any]:
         "due": [
             {"code": flag.code, "text": flag.text, "due_at": to_iso_utc(flag.due_at)}
             for flag in obligations(incident, policy)
+        ],
+        "retention": {
+            "until": date_to_iso(kept.until),
+            "basis": kept.basis,
+            "estimated": kept.estimated,
+        },
+        "on_hold": kept.on_hold,
+        "transfers_pending": [
+            {"id": t.transfer_id, "sent_at": to_iso_utc(t.at), "due_at": to_iso_utc(f.due_at)}
+            for t, f in zip(pending, due_receipts, strict=True)
         ],
     }
 
