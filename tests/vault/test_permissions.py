@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import stat
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.support.vaults import DSL_PASS, TECH_PASS, MakeVault, temp_files
 from ydsi_tui.vault.errors import WrongPassphrase
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
+from ydsi_tui.vault.verify import verify_vault
 
 
 def exercise(session: Session, path: Path) -> None:
@@ -93,3 +95,35 @@ def test_no_temporary_file_survives_many_saves(make_vault: MakeVault) -> None:
         assert not temp_files(path)
     case_files = sorted(p.name for p in (path / "case").iterdir())
     assert len(case_files) == 3 and all(name.endswith(".ydsr") for name in case_files)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_vault_restored_without_empty_directories_works(
+    make_vault: MakeVault, shared: bool
+) -> None:
+    """Backups and git drop empty directories: the vault recreates its own."""
+    session, _, path = make_vault(shared=shared)
+    with session.transaction("case", "INC-1", create=True) as db:
+        db.table("timeline").insert({"n": 1})
+    (path / "custody").rmdir()
+    (path / "throttle").rmdir()
+    opened = Vault.open(path)
+    assert (path / "custody").is_dir() and (path / "throttle").is_dir()
+    assert verify_vault(path).ok
+    dsl = opened.unlock("dsl", DSL_PASS)
+    assert dsl.list_records("custody") == []
+    with dsl.transaction("custody", "DEV-1", create=True) as db:
+        db.table("devices").insert({"bag": "B1"})
+    files, dirs = modes(path)
+    assert dirs == ({0o2770} if shared else {0o700})
+    assert files == ({0o660} if shared else {0o600})
+
+
+def test_deleting_a_directory_of_records_is_still_reported(make_vault: MakeVault) -> None:
+    session, _, path = make_vault()
+    with session.transaction("custody", "DEV-1", create=True) as db:
+        db.table("devices").insert({"bag": "B1"})
+    shutil.rmtree(path / "custody")
+    Vault.open(path)  # recreates the directory...
+    problems = verify_vault(path).problems
+    assert any("custody/" in p and "missing" in p for p in problems)  # ...but not the record
