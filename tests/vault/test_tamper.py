@@ -315,3 +315,85 @@ def test_header_body_edit_without_resigning_is_refused(vault: Path, base: Base) 
         Vault.open(vault)
     report = verify_vault(vault)
     assert any("vault.json" in p and "signature" in p for p in report.problems)
+
+
+# ---------------------------------------------------------------------------
+# Hypothesis: arbitrary damage to any file meets only documented errors
+# ---------------------------------------------------------------------------
+
+_edit = st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(1, 255)),
+    st.tuples(st.just("delete"), st.integers(0, 10**6), st.integers(1, 64)),
+    st.tuples(st.just("insert"), st.integers(0, 10**6), st.binary(min_size=1, max_size=64)),
+    st.tuples(st.just("truncate"), st.integers(0, 10**6), st.just(0)),
+    st.tuples(st.just("append"), st.just(0), st.binary(min_size=1, max_size=64)),
+)
+
+
+def _apply(data: bytes, edits: list[tuple[str, int, object]]) -> bytes:
+    out = bytearray(data)
+    for kind, where, arg in edits:
+        at = where % (len(out) + 1)
+        if kind == "flip" and out:
+            out[at % len(out)] ^= int(arg)  # type: ignore[call-overload]
+        elif kind == "delete":
+            del out[at : at + int(arg)]  # type: ignore[call-overload]
+        elif kind == "insert":
+            out[at:at] = arg  # type: ignore[index]
+        elif kind == "truncate":
+            del out[at:]
+        elif kind == "append":
+            out += arg  # type: ignore[operator]
+    return bytes(out)
+
+
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    target=st.sampled_from(["case", "custody", "vault.json", "audit.log"]),
+    edits=st.lists(_edit, min_size=1, max_size=3),
+)
+def test_mutated_files_meet_only_documented_errors(
+    dsl: Session, base: Base, target: str, edits: list[tuple[str, int, object]]
+) -> None:
+    vault = dsl.vault.path
+    if target in ("case", "custody"):
+        ref = CASES[0] if target == "case" else DEVICES[0]
+        path = record_path(dsl, target, ref)
+    else:
+        path = vault / target
+    original = path.read_bytes()
+    mutated = _apply(original, edits)
+    genuine = dsl.read(target, ref, log=False).tables if target in ("case", "custody") else None
+    write_raw(path, mutated)
+    try:
+        if target in ("case", "custody"):
+            try:
+                tables = dsl.read(target, ref, log=False).tables
+            except RECORD_DECODE_ERRORS:
+                assert mutated != original
+            else:
+                assert mutated == original and tables == genuine  # never altered data
+        elif target == "vault.json":
+            try:
+                opened = Vault.open(vault, repair=False)
+            except VaultError:
+                assert mutated != original
+            else:
+                # Whatever opened, its signed part is the genuine one.
+                assert (
+                    opened.header.signing_bytes()
+                    == Header.from_bytes(base.header_bytes).signing_bytes()
+                )
+        report = verify_vault(vault)  # never raises, whatever the damage
+        cut = mutated[: mutated.rfind(b"\n") + 1]
+        truncation = target == "audit.log" and original.startswith(cut)
+        if mutated != original and not truncation:
+            assert not report.ok, (target, edits)
+    finally:
+        write_raw(path, original)
+        for leftover in vault.rglob(".tmp-*"):
+            leftover.unlink()
