@@ -470,15 +470,22 @@ def run_key_kills(
     return stats
 
 
-def run_key_crash_points(workdir: Path, op: str, *, records: int = 2) -> tuple[KeyStats, int]:
+def run_key_crash_points(
+    workdir: Path, op: str, *, records: int = 2, args: dict[str, Any] | None = None
+) -> tuple[KeyStats, int]:
     """Every crash point of ``op`` at once: the files as a SIGKILL before each
-    write primitive would leave them (photographed in-process), each checked."""
+    write primitive would leave them (photographed in-process), each checked.
+
+    ``args`` overrides the op's arguments (e.g. rotate only the data keys: a
+    rotated authority makes every later unlock re-pin its slot, a fresh
+    Argon2id run each, which the soak can afford and CI would rather not).
+    """
     vault_path = workdir / "vault"
     make_key_vault(vault_path, records)
     fs = SnapshotFileSystem(vault_path, workdir / "points", before=WRITE_OPS)
     session = Vault.open(vault_path, fs=fs).unlock("dsl", DSL_PASS)
     fs.arm()
-    _run_op(session, op)
+    _run_op(session, op, args)
     fs.disarm()
     total = fs.count
     fs.take(total + 1, "end", "")  # and the finished state
@@ -506,8 +513,8 @@ def _checked(snap: Path, op: str, label: str) -> KeyStats:
     return stats
 
 
-def _run_op(session: Session, op: str) -> None:
-    args = KEY_OPS[op]
+def _run_op(session: Session, op: str, override: dict[str, Any] | None = None) -> None:
+    args = override or KEY_OPS[op]
     runner: dict[str, Callable[[], object]] = {
         "add_user": lambda: session.add_user(
             args.get("name", ""), args.get("role", ""), args.get("passphrase", "")

@@ -57,7 +57,10 @@ def test_sigkill_during_key_changes_leaves_old_or_new(tmp_path: Path, op: str) -
 
 @pytest.mark.parametrize("op", list(KEY_OPS))
 def test_crash_at_every_step_of_key_changes_leaves_old_or_new(tmp_path: Path, op: str) -> None:
-    stats, primitives = run_key_crash_points(tmp_path, op)
+    # Rotating the authority too is covered by the random kills above and,
+    # at every step, by the soak script (each check then re-pins two slots).
+    args = {"targets": ["case", "custody"]} if op == "rotate" else None
+    stats, primitives = run_key_crash_points(tmp_path, op, args=args)
     print(f"\n{op}: {primitives} primitives, {stats.runs} crash states: {stats.summary()}")
     assert primitives > 0 and stats.runs > 0
     assert stats.neither == 0, stats.problems

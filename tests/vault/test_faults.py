@@ -32,6 +32,7 @@ from tests.support.faults import WRITE_OPS, FaultyFileSystem
 from tests.support.vaults import (
     DSL_PASS,
     TECH_PASS,
+    cached_kdf,
     copy_vault,
     min_kdf,
     restore_vault,
@@ -150,6 +151,11 @@ def check_unchanged(snapshot: Path, pristine: Path, kind: Kind) -> list[str]:
 
 
 def run_kind(kind: Kind, pristine: Path, work: Path, *, sticky: bool = False) -> dict[str, object]:
+    with cached_kdf():  # see tests/support/vaults.py: only repeated identical Argon2id runs
+        return _run_kind(kind, pristine, work, sticky=sticky)
+
+
+def _run_kind(kind: Kind, pristine: Path, work: Path, *, sticky: bool) -> dict[str, object]:
     live = copy_vault(pristine, work / "live")
     fs = FaultyFileSystem()
     session = Vault.open(live, fs=fs).unlock(kind.user, kind.passphrase)

@@ -18,6 +18,8 @@ from tests.support.vaults import (
     DSL_PASS,
     TECH_PASS,
     MakeVault,
+    copy_vault,
+    min_kdf,
     record_files,
     tree_hashes,
     write_raw,
@@ -52,6 +54,19 @@ def kdf_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[KdfParams]]:
 
     monkeypatch.setattr(keys_module, "derive_kek", spy)
     return calls
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One vault to copy for the crafted-header tests (each needs no unlock)."""
+    path = tmp_path_factory.mktemp("passphrases") / "template"
+    Vault.create(path, user="dsl", passphrase=DSL_PASS, kdf=min_kdf())
+    return path
+
+
+@pytest.fixture
+def crafted(template: Path, tmp_path: Path) -> Path:
+    return copy_vault(template, tmp_path / "vault")
 
 
 def _with_records(session: Any) -> None:
@@ -218,10 +233,9 @@ def _edit_header(path: Path, edit: Any) -> None:
     ],
 )
 def test_slot_kdf_settings_out_of_bounds_are_refused_before_any_work(
-    make_vault: MakeVault, kdf_calls: list[KdfParams], field: str, value: object
+    crafted: Path, kdf_calls: list[KdfParams], field: str, value: object
 ) -> None:
-    _, _, path = make_vault()
-    kdf_calls.clear()
+    path = crafted
 
     def edit(doc: dict[str, Any]) -> None:
         for slot in doc["slots"].values():
@@ -233,8 +247,8 @@ def test_slot_kdf_settings_out_of_bounds_are_refused_before_any_work(
     assert kdf_calls == []
 
 
-def test_signed_default_kdf_settings_cannot_be_lowered(make_vault: MakeVault) -> None:
-    _, _, path = make_vault()
+def test_signed_default_kdf_settings_cannot_be_lowered(crafted: Path) -> None:
+    path = crafted
     _edit_header(path, lambda doc: doc["body"]["kdf_default"].update(memory_kib=1024))
     with pytest.raises(DamagedFile, match="signature"):
         Vault.open(path)
@@ -253,8 +267,8 @@ def test_creating_with_weak_settings_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "v" / "vault.json").exists()
 
 
-def test_newer_vault_format_is_refused_clearly(make_vault: MakeVault) -> None:
-    _, _, path = make_vault()
+def test_newer_vault_format_is_refused_clearly(crafted: Path) -> None:
+    path = crafted
     _edit_header(path, lambda doc: doc.update(version=2))
     with pytest.raises(NewerFormat, match="upgrade"):
         Vault.open(path)
