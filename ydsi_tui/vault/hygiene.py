@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import os
 import resource
 import sys
@@ -32,5 +33,11 @@ def harden_process() -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+            _libc().prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """Looked up once: ``find_library`` runs ``ldconfig -p`` in a child process
+    (~3 ms), and every ``Vault.open`` (every verify) hardens the process."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
