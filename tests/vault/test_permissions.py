@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import resource
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,6 +55,9 @@ def test_private_vault_is_0600_and_0700(make_vault: MakeVault) -> None:
     os.umask(old)
     assert old == 0o077  # every file private from birth, not chmod-ed after
     assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)  # no core dumps with keys
+    if sys.platform.startswith("linux"):  # and no ptrace by the same user's processes
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        assert libc.prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
 
 
 def test_shared_vault_is_0660_and_2770(make_vault: MakeVault) -> None:
