@@ -41,8 +41,17 @@ from .records import (
 __all__ = ["CaseBook", "IncidentRow", "IncidentView", "SignoffCheck", "When"]
 
 COMPARTMENT = "case"
-#: What may still be added to a closed incident.
-_AFTER_CLOSE = {"note", "incident.reopened"}
+#: What may still be added to a closed incident: notes, reopening, and records
+#: management (holds, transfers and retention reviews usually come after closing).
+_AFTER_CLOSE = {
+    "note",
+    "incident.reopened",
+    "hold.set",
+    "hold.lifted",
+    "transfer.sent",
+    "transfer.receipt",
+    "retention.reviewed",
+}
 
 When = str | datetime | None
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..model.events import Event
 from ..model.policy import Policy
-from ..model.timeparse import format_local, from_iso
+from ..model.timeparse import date_from_iso, format_local, format_local_date, from_iso
 
 __all__ = ["KIND_LABELS", "describe"]
 
@@ -52,6 +52,11 @@ KIND_LABELS: dict[str, str] = {
     "step.status": "Procedure step",
     "incident.closed": "Incident closed",
     "incident.reopened": "Incident reopened",
+    "hold.set": "Legal hold set",
+    "hold.lifted": "Legal hold lifted",
+    "transfer.sent": "Records sent to another school",
+    "transfer.receipt": "Receipt from the receiving school",
+    "retention.reviewed": "Retention reviewed",
     "device.seized": "Device seized",
     "device.powered_off": "Powered off",
     "device.locked": "Locked away",
@@ -78,6 +83,16 @@ def _when(data: Mapping[str, Any], key: str) -> str:
         return ""
     try:
         return format_local(from_iso(value, key))
+    except ValueError:
+        return value
+
+
+def _date(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        return ""
+    try:
+        return format_local_date(date_from_iso(value, key))
     except ValueError:
         return value
 
@@ -196,6 +211,21 @@ _DESCRIBERS: dict[str, Describer] = {
     ),
     "incident.closed": lambda d, p, n: _join(_s(d, "outcome"), _s(d, "rationale")),
     "incident.reopened": lambda d, p, n: _s(d, "reason"),
+    "hold.set": lambda d, p, n: _join(
+        _s(d, "reason"), f"at the request of {_s(d, 'authority')}" if d.get("authority") else ""
+    ),
+    "hold.lifted": lambda d, p, n: _s(d, "reason"),
+    "transfer.sent": lambda d, p, n: _join(
+        f"records of {n.get(_s(d, 'pupil_id'), '?')} sent to {_s(d, 'to_school')}",
+        f"for {_s(d, 'to_dsl')}" if d.get("to_dsl") else "",
+        f"transfer {_s(d, 'transfer_id')}",
+    ),
+    "transfer.receipt": lambda d, p, n: _join(
+        f"transfer {_s(d, 'transfer_id')} received by {_s(d, 'received_by')}", _s(d, "note")
+    ),
+    "retention.reviewed": lambda d, p, n: _join(
+        f"keep until {_date(d, 'keep_until')}", _s(d, "reason")
+    ),
     "device.seized": lambda d, p, n: _join(
         _s(d, "description"),
         f"owner {_s(d, 'owner')}",
