@@ -309,8 +309,10 @@ def run_notes_campaign(
 KEY_OPS: dict[str, dict[str, Any]] = {
     "add_user": {"name": "added", "role": "team", "passphrase": ADDED_PASS},
     "change_passphrase": {"old": DSL_PASS, "new": NEW_PASS},
+    "remove_user": {"name": "leaver"},
     "rotate": {"targets": ["case", "custody", "authority"]},
 }
+LEAVER_PASS = "the passphrase of a member of staff who leaves"
 
 
 @dataclass
@@ -332,6 +334,7 @@ def make_key_vault(path: Path, records: int = 4) -> None:
     """A DSL, a technician, a team member to remove, and a few records to re-encrypt."""
     dsl, _ = Vault.create(path, user="dsl", passphrase=DSL_PASS, kdf=min_kdf())
     dsl.add_user("tech", "technician", TECH_PASS)
+    dsl.add_user("leaver", "team", LEAVER_PASS)
     for n in range(records):
         comp = "custody" if n % 2 else "case"
         with dsl.transaction(comp, f"K-{n}", create=True) as db:
@@ -386,6 +389,20 @@ def check_key_state(path: Path, op: str, stats: KeyStats, label: str) -> None:
                 stats.problems.append(f"{label}: an unlisted user unlocked")
             except UnknownUser:
                 _count(stats, "old", label)
+    elif op == "remove_user":
+        if "leaver" in [u.name for u in vault.users()]:
+            try:
+                vault.unlock("leaver", LEAVER_PASS).close()
+                _count(stats, "old", label)
+            except VaultError as exc:
+                _count(stats, None, label)
+                stats.problems.append(f"{label}: the user is listed but cannot unlock: {exc}")
+        else:
+            try:
+                vault.unlock("leaver", LEAVER_PASS)
+                stats.problems.append(f"{label}: a removed user unlocked")
+            except UnknownUser:
+                _count(stats, "new", label)
     elif op == "rotate":
         state = "new" if not dsl.rotation_pending and dsl.vault.header.epochs["case"] > 1 else "old"
         problems = _read_everything(dsl, path)
@@ -522,6 +539,7 @@ def _run_op(session: Session, op: str, override: dict[str, Any] | None = None) -
         "change_passphrase": lambda: session.change_passphrase(
             args.get("old", ""), args.get("new", "")
         ),
+        "remove_user": lambda: session.remove_user(args.get("name", "")),
         "rotate": lambda: session.rotate(list(args.get("targets", []))),
     }
     runner[op]()

@@ -7,7 +7,7 @@ what the kill interrupted), a real unlock works, ``verify`` passes and every
 acknowledged note is there, exactly once. At least 200 kills here; the soak
 script ``python -m tests.soak_crash --kills 5000`` runs thousands.
 
-Key changes (add_user, change_passphrase, rotate) are killed at random moments
+Key changes (add_user, change_passphrase, remove_user, rotate) are killed at random moments
 too, and, to cover every step rather than hoping to hit it, every crash point
 of each is checked: the files as a SIGKILL just before each write primitive
 would leave them. Afterwards the old or the new credentials work, never neither.
