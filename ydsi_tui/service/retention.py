@@ -1,0 +1,116 @@
+"""Records management: legal holds, retention reviews and destruction.
+
+* **Legal holds** (a DSL or the Headteacher): a ``hold.set`` entry with who
+  set it and why (and at whose request, such as an inquiry); lifted by a
+  ``hold.lifted`` entry with its reason. While one is active the incident
+  cannot be destroyed.
+* **Reviews** (a DSL): a record due for review may be kept longer, to a date,
+  with a reason; it can never be made due earlier.
+* **Destruction** (a DSL only): refused while a hold is active or before the
+  record is due. The incident's device custody records go with it. Each file
+  is removed by :meth:`Session.destroy_record` (crash-safe), which leaves a
+  signed audit entry naming the record's opaque id, its reference, the
+  retention basis and the date it was kept until, when and by whom, and
+  nothing of its content. The whole check-and-destroy runs under the vault's
+  lock, so a hold set at the same moment cannot be missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..model import rules
+from ..model.events import Event
+from ..model.timeparse import date_to_iso, to_local
+from ..vault.audit import AuditEntry
+from ..vault.errors import AccessDenied, VaultError
+from .casebook import CaseBook
+from .devices import COMPARTMENT as CUSTODY
+from .devices import DeviceLog
+
+__all__ = ["Destroyed", "Refused", "RetentionDesk"]
+
+
+class Refused(VaultError):
+    """The records-management rules forbid this (a hold, or not yet due)."""
+
+
+@dataclass(frozen=True)
+class Destroyed:
+    ref: str
+    entry: AuditEntry
+    devices: tuple[str, ...]
+
+
+class RetentionDesk:
+    """Holds, reviews and destruction for one unlocked user."""
+
+    def __init__(self, cases: CaseBook, devices: DeviceLog | None) -> None:
+        self.cases = cases
+        self.devices = devices
+
+    @property
+    def today(self) -> date:
+        return to_local(self.cases.clock.now()).date()
+
+    def set_hold(self, ref: str, reason: str, *, authority: str = "") -> Event:
+        """Put a legal hold on an incident (DSL or Headteacher)."""
+        return self.cases.record(ref, "hold.set", {"reason": reason, "authority": authority})
+
+    def lift_hold(self, ref: str, reason: str, *, hold_id: str | None = None) -> Event:
+        """Lift a hold; ``hold_id`` may be left out when exactly one is active."""
+        active = self.cases.open(ref, log=False).incident.active_holds
+        if hold_id is None:
+            if len(active) != 1:
+                raise Refused(
+                    f"{ref} has {len(active)} active holds: say which one to lift"
+                    if active
+                    else f"{ref} has no active legal hold"
+                )
+            hold_id = active[0].event_id
+        else:
+            matches = [h for h in active if h.event_id.startswith(hold_id)]
+            if len(matches) != 1:
+                raise Refused(f"no single active hold {hold_id!r} in {ref}")
+            hold_id = matches[0].event_id
+        return self.cases.record(ref, "hold.lifted", {"hold_id": hold_id, "reason": reason})
+
+    def review(self, ref: str, keep_until: date, reason: str) -> Event:
+        """Keep a record until a later date, with the reason (a DSL)."""
+        return self.cases.record(
+            ref, "retention.reviewed", {"keep_until": date_to_iso(keep_until), "reason": reason}
+        )
+
+    def blockers(self, ref: str) -> list[str]:
+        """Why this incident may not be destroyed today (empty: it may)."""
+        incident = self.cases.open(ref, log=False).incident
+        return rules.destruction_blockers(incident, self.today)
+
+    def destroy(self, ref: str) -> Destroyed:
+        """Destroy a retention-due incident and its devices' custody records (DSL only)."""
+        session = self.cases.session
+        if session.role != "dsl" or session.is_recovery:
+            raise AccessDenied("only a DSL can destroy a record")
+        with session.vault.lock():
+            incident = self.cases.open(ref, log=False).incident
+            blockers = rules.destruction_blockers(incident, self.today)
+            if blockers:
+                raise Refused(f"{ref} cannot be destroyed: " + "; ".join(blockers))
+            kept = rules.retention(incident)
+            extra = {
+                "ref": ref,
+                "reason": "retention",
+                "basis": kept.basis,
+                "kept_until": date_to_iso(kept.until),
+            }
+            gone: list[str] = []
+            if self.devices is not None:
+                for row in self.devices.rows(incident_ref=ref):
+                    if row.error is None:
+                        session.destroy_record(
+                            CUSTODY, row.ref, extra={**extra, "ref": row.ref, "incident": ref}
+                        )
+                        gone.append(row.ref)
+            entry = session.destroy_record("case", ref, extra=extra)
+        return Destroyed(ref, entry, tuple(gone))
