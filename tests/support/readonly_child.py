@@ -38,6 +38,7 @@ def main() -> int:
         "add-user": lambda s: s.add_user("rouser", "team", "read only passphrase"),
         "change-passphrase": lambda s: s.change_passphrase(config["passphrase"], "x" * 12),
         "audit-only-read": lambda s: s.read("case", "INC-1"),
+        "record-destroy": lambda s: s.destroy_record("case", "INC-1"),
     }
     results: dict[str, list[str]] = {}
     for name, save in kinds.items():

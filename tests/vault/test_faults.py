@@ -56,6 +56,9 @@ class Kind:
     user: str
     passphrase: str
     save: Callable[[Session], object]
+    #: Only tidying follows this save's commit point (its audit entry): a fault
+    #: there may be reported as success, and must then leave the new state.
+    tidies_after_commit: bool = False
 
 
 def _update(session: Session) -> None:
@@ -85,6 +88,13 @@ KINDS = [
         lambda s: s.change_passphrase(DSL_PASS, NEW_PASS),
     ),
     Kind("audit-only-read", "dsl", DSL_PASS, lambda s: s.read("case", "INC-1")),
+    Kind(
+        "record-destroy",
+        "dsl",
+        DSL_PASS,
+        lambda s: s.destroy_record("case", "INC-1"),
+        tidies_after_commit=True,
+    ),
 ]
 
 
@@ -181,19 +191,23 @@ def _run_kind(kind: Kind, pristine: Path, work: Path, *, sticky: bool) -> dict[s
             # error (it names the file and says nothing was changed); never a raw
             # OSError, never a success.
             expected = NotSaved if write else VaultError
+            saved = False
             try:
                 kind.save(session)
+                saved = True
             except expected:
                 pass
             except Exception as exc:
                 failures.append(f"fault at call {n} ({fs.calls[n - 1]}): raised {exc!r}")
-            else:
-                failures.append(f"fault at call {n} ({fs.calls[n - 1]}): the save reported success")
             finally:
                 fs.disarm()
+            if saved and not kind.tidies_after_commit:
+                failures.append(f"fault at call {n} ({fs.calls[n - 1]}): the save reported success")
             assert fs.fired >= 1, f"fault {n} never fired"
             snap = copy_vault(live, work / f"after-{n:03d}")
-            if sticky:
+            if saved:
+                checks.append((n, pool.submit(check_destroyed, snap, kind)))
+            elif sticky:
                 checks.append((n, pool.submit(check_consistent, snap, kind)))
             else:
                 checks.append((n, pool.submit(check_unchanged, snap, pristine, kind)))
@@ -215,6 +229,24 @@ def test_io_error_at_every_primitive(kind: Kind, pristine: Path, tmp_path: Path)
     assert not result["failures"], "\n".join(map(str, result["failures"]))
 
 
+def check_destroyed(snapshot: Path, kind: Kind) -> list[str]:
+    """A destruction reported done despite a fault in its tidying: it is done."""
+    problems: list[str] = []
+    vault = Vault.open(snapshot)
+    if temp_files(snapshot):
+        problems.append(f"temporary files left after open: {temp_files(snapshot)}")
+    report = verify_vault(snapshot)
+    if not report.ok:
+        problems.append(f"verify: {report.problems}")
+    session = vault.unlock(kind.user, kind.passphrase)
+    try:
+        session.read("case", "INC-1", log=False)
+        problems.append("reported destroyed, but INC-1 is still there")
+    except RecordNotFound:
+        pass
+    return problems
+
+
 def check_consistent(snapshot: Path, kind: Kind) -> list[str]:
     """After a save refused by a disk that stayed broken: old or new, never damaged."""
     problems: list[str] = []
@@ -233,7 +265,12 @@ def check_consistent(snapshot: Path, kind: Kind) -> list[str]:
     if session is None:
         return [*problems, "neither the old nor the new passphrase unlocks"]
     if kind.user == "dsl":
-        notes = list(session.read("case", "INC-1", log=False).tables["timeline"].values())
+        try:
+            notes = list(session.read("case", "INC-1", log=False).tables["timeline"].values())
+        except RecordNotFound:
+            if kind.name != "record-destroy":
+                problems.append("INC-1 is gone")
+            return problems
         if notes not in (ORIGINAL_NOTES, [*ORIGINAL_NOTES, {"note": "third, never saved"}]):
             problems.append(f"INC-1 is neither old nor new: {notes}")
     return problems
@@ -243,6 +280,7 @@ STICKY = [
     KINDS[0],
     KINDS[1],
     KINDS[5],
+    KINDS[6],
     pytest.param(KINDS[4], marks=pytest.mark.slow),  # two Argon2id runs per point
 ]
 
@@ -270,7 +308,7 @@ def test_read_only_file_system_refuses_every_save(pristine: Path, tmp_path: Path
     before = _comparable(live)
     for kind in RO_KINDS:
         fs.arm(None, error=errno.EROFS, ops=WRITE_OPS)
-        with pytest.raises(NotSaved, match="not saved"):
+        with pytest.raises(NotSaved, match=r"^not (saved|destroyed)"):
             kind.save(session)
         assert fs.fired >= 1, kind.name
         fs.disarm()
@@ -321,7 +359,7 @@ def test_real_read_only_vault_directory(pristine: Path, tmp_path: Path) -> None:
     assert any("read-only" in w for w in report["warnings"]), report
     for kind, (error, message) in report["results"].items():
         assert error == "NotSaved", (kind, error, message)
-        assert "not saved" in message and "Traceback" not in message
+        assert message.startswith(("not saved", "not destroyed")), message
         assert "Permission denied" in message or "Read-only" in message, message
     assert _comparable(live) == before
     assert not temp_files(live)
