@@ -53,6 +53,9 @@ _AFTER_CLOSE = {
     "retention.reviewed",
 }
 
+#: Overdue flags still chased once an incident is closed.
+_CHASED_AFTER_CLOSE = {"transfer_receipt_missing"}
+
 When = str | datetime | None
 
 
@@ -372,11 +375,15 @@ class CaseBook:
     # what needs attention today
     # ------------------------------------------------------------------
     def attention(self, rows: list[IncidentRow] | None = None) -> list[tuple[str, str]]:
-        """(reference, what) for everything overdue: deletions, reviews, sign-offs, referrals."""
+        """(reference, what) for everything overdue: deletions, reviews, sign-offs, referrals,
+        and (closed incidents too) a transfer of records still without its receipt."""
         items: list[tuple[str, str]] = []
         for row in rows if rows is not None else self.rows():
-            if row.status != "closed":
-                items.extend((row.ref, flag.text) for flag in row.overdue)
+            items.extend(
+                (row.ref, flag.text)
+                for flag in row.overdue
+                if row.status != "closed" or flag.code in _CHASED_AFTER_CLOSE
+            )
         return items
 
 
