@@ -1,0 +1,112 @@
+"""Governors' figures and the inspection check, on a real vault."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+import pypdf
+
+from ydsi_tui.model.schoolyear import parse_school_year
+from ydsi_tui.service.reports.formats import render
+from ydsi_tui.service.reports.governors import (
+    governors_document,
+    governors_json,
+    governors_report,
+)
+from ydsi_tui.service.reports.inspection import (
+    inspection_document,
+    inspection_json,
+    inspection_report,
+)
+from ydsi_tui.service.reports.markdown import render_markdown
+
+from .conftest import World, add_pupil, decide_in_school, refer
+
+NAMES = ("Quentin Zebedee", "Ophelia Marchbanks", "Dana Lead", "Hana Head", "black phone")
+
+
+def on(world: World, *when: int) -> datetime:
+    moment = datetime(*when, 10, 0, tzinfo=UTC)  # type: ignore[misc]
+    world.at(moment)
+    return moment
+
+
+def test_figures_by_term_with_no_names_or_references(world: World) -> None:
+    dsl = world.cases()
+    refs = []
+    on(world, 2025, 10, 6)  # autumn
+    refs.append(a := dsl.create("Quentin Zebedee shared an image"))
+    add_pupil(dsl, a, "Quentin Zebedee", dob="2011-01-01")
+    refer(dsl, a, "police", "csc")
+    world.devices().seize(
+        a,
+        {"description": "black phone", "owner": "Quentin Zebedee", "seized_by": "Dana Lead",
+         "powered_off": True},
+    )  # fmt: skip
+    on(world, 2026, 2, 2)  # spring
+    refs.append(b := dsl.create("Ophelia Marchbanks"))
+    add_pupil(dsl, b, "Ophelia Marchbanks", dob="2011-02-02")
+    decide_in_school(dsl, b)
+    dsl.record(b, "viewing", {
+        "viewer": "Dana Lead", "viewer_role": "dsl", "present": ["Hana Head"],
+        "where": "Head's office", "on_premises": True, "reason_id": "unavoidable",
+        "head_consulted": True, "same_sex": "yes", "distress_considered": True,
+        "not_copied": True, "actions": "none",
+    })  # fmt: skip
+    on(world, 2026, 4, 5)  # Easter Day 2026: still spring
+    refs.append(dsl.create("undecided one"))
+    on(world, 2026, 4, 6)  # Easter Monday: summer
+    refs.append(c := dsl.create("csc only"))
+    refer(dsl, c, "csc")
+    on(world, 2026, 9, 10)  # the next school year: not counted
+    refs.append(dsl.create("next year"))
+
+    report = governors_report(dsl, world.devices(), parse_school_year("2025-26"))
+    data = governors_json(report)
+    by_term = {t["term"]: t for t in data["terms"]}
+    autumn = {key: value for key, value in by_term["autumn"].items() if isinstance(value, int)}
+    assert autumn == {
+        "incidents": 1,
+        "referred_police": 1,
+        "referred_csc": 1,
+        "in_school": 0,
+        "undecided": 0,
+        "devices_seized": 1,
+        "viewings": 0,
+    }
+    assert (by_term["spring"]["incidents"], by_term["spring"]["in_school"]) == (2, 1)
+    assert (by_term["spring"]["undecided"], by_term["spring"]["viewings"]) == (1, 1)
+    assert by_term["spring"]["end"] == "2026-04-05"
+    assert (by_term["summer"]["incidents"], by_term["summer"]["referred_csc"]) == (1, 1)
+    assert data["year_total"]["incidents"] == 4
+    assert data["year"] == "2025-26"
+
+    md = render_markdown(governors_document(report))
+    pdf = render("pdf", governors_document(report), data)
+    pdf_text = " ".join(p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "OFFICIAL-SENSITIVE" in pdf_text
+    for text in (md, pdf_text, json.dumps(data)):
+        for name in NAMES:
+            assert name not in text, name
+        for ref in refs:
+            assert ref not in text, ref
+        assert not re.search(r"\b20\d\d-\d{3}\b", text)  # nothing shaped like a reference
+
+
+def test_the_inspection_check_says_what_is_missing_and_where_to_fix_it(world: World) -> None:
+    dsl = world.cases()
+    ref = dsl.create("An incident with almost nothing recorded")
+    report = inspection_report(dsl)
+    (item,) = report.incidents
+    assert item.ref == ref and not item.complete
+    questions = {m.question_id: m for m in item.missing}
+    assert "up_to_date" in questions and "sound_decisions" in questions
+    assert questions["up_to_date"].fix_step == "Disclosure"
+    assert any("decision" in text.lower() for text in questions["sound_decisions"].missing)
+    data = inspection_json(report)
+    assert data["incomplete"] == 1 and data["incidents"][0]["missing"][0]["fix_step"]["id"]
+    text = render_markdown(inspection_document(report))
+    assert ref in text and "Fix at: Disclosure" in text
