@@ -133,6 +133,10 @@ def cmd_recover(ctx: Context) -> int:
 
 
 def cmd_verify(ctx: Context) -> int:
+    if ctx.args.backup:
+        from .report_commands import verify_backup_command
+
+        return verify_backup_command(ctx)
     checkpoint = None
     if ctx.args.checkpoint:
         try:
@@ -253,6 +257,7 @@ def register(
         "file matches its last audited save. Exits 0 when intact, 1 naming each problem.",
     )
     p.add_argument("--checkpoint", help="also check against a checkpoint kept off the server")
+    p.add_argument("--backup", metavar="FILE", help="check a backup file instead of the vault")
     p.add_argument("--json", action="store_true", help="print JSON: {ok, problems, ...}")
     p.set_defaults(func=cmd_verify)
 

@@ -1,0 +1,174 @@
+"""The hand-over commands as a DSL runs them: real processes on a real vault."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+PASS = "cli report tests passphrase"
+KDF = ["--kdf-memory-mib", "64", "--kdf-lanes", "1"]
+
+
+class Ydsi:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.vault = tmp / "vault"
+
+    def secret(self, name: str, text: str) -> Path:
+        path = self.tmp / f"{name}.secret"
+        path.write_text(text + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+    def run(
+        self, *args: str, user: str = "dsl", vault: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "ydsi_tui.cli.main", *args]
+        command += ["--vault", str(vault or self.vault), "--user", user]
+        command += ["--passphrase-file", str(self.secret(f"pass-{user}", PASS))]
+        env = {**os.environ, "HOME": str(self.tmp), "XDG_DATA_HOME": str(self.tmp / "data")}
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False
+        )
+
+    def ok(self, *args: str, user: str = "dsl") -> str:
+        result = self.run(*args, user=user)
+        assert result.returncode == 0, (args, result.stderr)
+        return result.stdout
+
+    def incident(self, summary: str, pupil: str, *extra: str) -> str:
+        ref = self.ok("incident", "new", "--summary", summary).strip()
+        self.ok("pupil", "add", ref, pupil, "--part", "pictured", *extra)
+        return ref
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> None:
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.fixture(scope="module")
+def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
+    tool = Ydsi(tmp_path_factory.mktemp("cli-reports"))
+    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    assert made.returncode == 0, made.stderr
+    new = tool.secret("new-head", PASS)
+    tool.ok("user", "add", "head", "--role", "headteacher", "--new-passphrase-file", str(new))
+    return tool
+
+
+def test_export_in_every_format_to_new_private_files(ydsi: Ydsi) -> None:
+    ref = ydsi.incident("Image shared", "Zoë Łukasz", "--year-group", "10")
+    for fmt in ("pdf", "md", "json"):
+        out = ydsi.tmp / f"{ref}.{fmt}"
+        said = ydsi.ok("export", ref, "--format", fmt, "--output", str(out))
+        assert str(out) in said and "outside the vault's protection" in said
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert out.read_text(encoding="utf-8").count('"marking": "OFFICIAL-SENSITIVE"') == 1
+    assert "Zoë Łukasz" in (ydsi.tmp / f"{ref}.md").read_text(encoding="utf-8")
+    assert (ydsi.tmp / f"{ref}.pdf").read_bytes().startswith(b"%PDF")
+    again = ydsi.run("export", ref, "--format", "md", "--output", str(ydsi.tmp / f"{ref}.md"))
+    one_line_error(again, 1)
+    assert "already exists" in again.stderr
+    one_line_error(ydsi.run("export", "2001-999", "--format", "md", "--output", "x.md"), 4)
+
+
+def test_reports_print_or_write(ydsi: Ydsi) -> None:
+    ydsi.incident("Another", "Ann Other", "--year-group", "9")
+    assert "incident(s) complete" in ydsi.ok("report", "inspection")
+    shape = json.loads(ydsi.ok("report", "inspection", "--json"))
+    assert shape["kind"] == "inspection" and shape["incomplete"] >= 1
+    year = date.today().year if date.today().month >= 9 else date.today().year - 1
+    label = f"{year}-{(year + 1) % 100:02d}"
+    governors = ydsi.ok("report", "governors", "--year", label)
+    assert "OFFICIAL-SENSITIVE" in governors and "Ann Other" not in governors
+    one_line_error(ydsi.run("report", "governors", "--year", label, "--format", "pdf"), 2)
+    out = ydsi.tmp / "governors.pdf"
+    ydsi.ok("report", "governors", "--year", label, "--format", "pdf", "--output", str(out))
+    assert out.read_bytes().startswith(b"%PDF")
+    one_line_error(ydsi.run("report", "governors", "--year", "2025-27"), 2)
+    retention = json.loads(ydsi.ok("report", "retention", "--json"))
+    assert retention["kind"] == "retention" and retention["incidents"]
+    out = ydsi.tmp / "sar.md"
+    said = ydsi.ok("report", "subject-access", "Ann Other", "--format", "md", "--output", str(out))
+    assert "marked for redaction" in said and "NOT FOR RELEASE" in out.read_text()
+
+
+def test_backup_verify_and_restore(ydsi: Ydsi) -> None:
+    out = ydsi.tmp / "backup.tar"
+    said = ydsi.ok("backup", "--output", str(out))
+    assert "still encrypted" in said
+    checked = ydsi.run("verify", "--backup", str(out))
+    assert checked.returncode == 0 and "Backup intact" in checked.stdout, checked.stdout
+    target = ydsi.tmp / "restored"
+    restored = ydsi.run("restore", str(out), vault=target)
+    assert restored.returncode == 0 and "Vault intact" in restored.stdout, restored.stderr
+    assert ydsi.run("verify", vault=target).returncode == 0
+    ydsi.ok("note", ydsi.incident("Newer", "Nia Newer", "--year-group", "8"), "after")
+    refused = ydsi.run("restore", str(out))
+    one_line_error(refused, 1)
+    assert "newer work" in refused.stderr
+    damaged = ydsi.tmp / "damaged.tar"
+    with tarfile.open(out) as tar:
+        record = next(m for m in tar.getmembers() if m.name.startswith("case/"))
+    data = bytearray(out.read_bytes())
+    data[record.offset_data + 100] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    bad = ydsi.run("verify", "--backup", str(damaged), "--json")
+    assert bad.returncode == 1 and json.loads(bad.stdout)["ok"] is False
+
+
+def test_hold_blocks_destruction_until_lifted(ydsi: Ydsi) -> None:
+    born = date.today().replace(year=date.today().year - 25) - timedelta(days=10)
+    ref = ydsi.incident("Due for review", "Old Pupil", "--dob", born.strftime("%d/%m/%Y"))
+    due = json.loads(ydsi.ok("report", "retention", "--json"))
+    assert ref in [row["ref"] for row in due["incidents"] if row["due"]]
+    ydsi.ok("hold", "set", ref, "--reason", "Inquiry moratorium", "--authority", "The Inquiry")
+    blocked = ydsi.run("retention", "destroy", ref, "--confirm", ref)
+    one_line_error(blocked, 1)
+    assert "legal hold" in blocked.stderr
+    one_line_error(ydsi.run("retention", "destroy", ref), 2)  # no --confirm, no terminal
+    ydsi.ok("hold", "lift", ref, "--reason", "Inquiry reported")
+    one_line_error(ydsi.run("retention", "destroy", ref, "--confirm", ref, user="head"), 8)
+    said = ydsi.ok("retention", "destroy", ref, "--confirm", ref)
+    assert "Destroyed" in said and "none of its content" in said
+    assert ydsi.run("verify").returncode == 0
+    assert f"destroyed: {ref}" in ydsi.ok("report", "retention")
+    one_line_error(ydsi.run("incident", "show", ref), 4)
+
+
+def test_transfer_round_trip(ydsi: Ydsi) -> None:
+    ref = ydsi.incident("Leaver's incident", "Lee Leaver", "--year-group", "11")
+    out = ydsi.tmp / "lee.transfer"
+    said = ydsi.ok("transfer", "Lee Leaver", "--output", str(out), "--to-school", "Ash Grove")
+    assert ref in said and "by phone" in said
+    lines = said.splitlines()
+    passphrase = lines[lines.index(next(line for line in lines if "by phone" in line)) + 1]
+    transfer_id = said.split("Transfer ", 1)[1].split()[0]
+    pending = json.loads(ydsi.ok("transfer", "list", "--json"))
+    assert [p["id"] for p in pending if p["id"] == transfer_id] == [transfer_id]
+    opened = ydsi.tmp / "received"
+    ydsi.ok(
+        "transfer", "open", str(out), "--output", str(opened),
+        "--transfer-passphrase-file", str(ydsi.secret("transfer", passphrase.strip())),
+    )  # fmt: skip
+    assert "Lee Leaver" in (opened / "records.md").read_text(encoding="utf-8")
+    assert (opened / "records.pdf").read_bytes().startswith(b"%PDF")
+    assert json.loads((opened / "records.json").read_text())["transfer_id"] == transfer_id
+    wrong = ydsi.run(
+        "transfer", "open", str(out), "--output", str(ydsi.tmp / "nope"),
+        "--transfer-passphrase-file", str(ydsi.secret("wrong", "wrong passphrase here")),
+    )  # fmt: skip
+    one_line_error(wrong, 3)
+    ydsi.ok("transfer", "receipt", transfer_id, "--received-by", "Mo Receiver")
+    pending = json.loads(ydsi.ok("transfer", "list", "--json"))
+    assert transfer_id not in [p["id"] for p in pending]

@@ -1,0 +1,568 @@
+"""Hand-overs and reports: export, report, backup, restore, retention, hold, transfer.
+
+Every file these commands write is new (never written over an existing
+file), readable by you alone (0600), and announced with where it went and a
+reminder that it is now outside the vault's protection. Reading an incident
+for an export, a subject access report or a transfer is audited like any
+other read. ``--json`` shapes are documented in the report modules
+(:mod:`ydsi_tui.service.reports`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from ..model.schoolyear import parse_school_year
+from ..model.timeparse import format_local, format_local_date, parse_date
+from ..service.casebook import CaseBook
+from ..service.factory import Services, services_for
+from ..service.reports.chronology import chronology, chronology_document, chronology_json
+from ..service.reports.formats import FORMATS, render
+from ..service.reports.governors import governors_document, governors_json, governors_report
+from ..service.reports.inspection import inspection_json, inspection_report
+from ..service.reports.retention import BASIS_LABELS, retention_json, retention_report
+from ..service.reports.subject_access import (
+    subject_access,
+    subject_access_document,
+    subject_access_json,
+)
+from ..service.retention import RetentionDesk
+from ..service.transfers import TransferDesk
+from ..vault.backup import BackupCheck, restore_backup, verify_backup, write_backup
+from ..vault.errors import AccessDenied, VaultError
+from ..vault.export import write_new_private
+from ..vault.transfer import generate_passphrase, open_transfer
+from .context import CliError, Context, prompt_secret, read_secret_file
+from .output import emit_json, print_table, safe
+
+__all__ = ["print_backup_check", "register"]
+
+OUTSIDE = (
+    "It is now outside the vault's protection: keep it on an encrypted device, send it only "
+    "by a secure route, and delete it when it is no longer needed."
+)
+
+
+@contextmanager
+def _services(ctx: Context) -> Iterator[Services]:
+    session = ctx.unlock()
+    try:
+        yield services_for(session)
+    finally:
+        session.close()
+
+
+def _cases(services: Services) -> CaseBook:
+    if services.cases is None:
+        raise AccessDenied("your role records device custody only; incidents are not yours to open")
+    return services.cases
+
+
+def _written(path: Path, what: str, size: int) -> None:
+    print(f"Wrote {what} to {safe(str(path))} ({size:,} bytes, readable by you only).")
+    print(OUTSIDE)
+
+
+def _write(path: str, data: bytes, what: str) -> None:
+    target = Path(path).expanduser()
+    write_new_private(target, data)
+    _written(target, what, len(data))
+
+
+def _dob(text: str | None) -> date | None:
+    if not text:
+        return None
+    from datetime import UTC, datetime
+
+    return parse_date(text, now=datetime.now(UTC), allow_future=False)
+
+
+# ----------------------------------------------------------------------
+# export and reports
+# ----------------------------------------------------------------------
+def cmd_export(ctx: Context) -> int:
+    a = ctx.args
+    with _services(ctx) as services:
+        chrono = chronology(_cases(services), services.devices, a.ref)
+    data = render(a.format, chronology_document(chrono), chronology_json(chrono))
+    _write(a.output, data, f"the chronology of {a.ref} ({a.format.upper()})")
+    return 0
+
+
+def cmd_report_inspection(ctx: Context) -> int:
+    with _services(ctx) as services:
+        report = inspection_report(_cases(services))
+    if ctx.args.json:
+        emit_json(inspection_json(report))
+        return 0
+    print(f"{report.complete} of {len(report.incidents)} incident(s) complete and up to date.")
+    for item in report.incidents:
+        if item.complete:
+            continue
+        print(f"{item.ref} ({item.status}):")
+        if item.error:
+            print(f"   could not be read: {safe(item.error)}")
+        for missing in item.missing:
+            print(f"   - {safe(missing.question)}")
+            print(f"     missing: {safe('; '.join(missing.missing))}")
+            print(f"     fix at step: {safe(missing.fix_step)}")
+        for text in item.overdue:
+            print(f"   - OVERDUE: {safe(text)}")
+    return 0
+
+
+def cmd_report_governors(ctx: Context) -> int:
+    a = ctx.args
+    year = parse_school_year(a.year)
+    with _services(ctx) as services:
+        report = governors_report(_cases(services), services.devices, year)
+    if a.format == "pdf" and not a.output:
+        raise CliError("a PDF needs --output FILE")
+    data = render(a.format, governors_document(report), governors_json(report))
+    if a.output:
+        _write(a.output, data, f"the governors' report for {year.label} ({a.format.upper()})")
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
+def cmd_report_retention(ctx: Context) -> int:
+    with _services(ctx) as services:
+        report = retention_report(_cases(services))
+    if ctx.args.json:
+        emit_json(retention_json(report))
+        return 0
+    rows = report.rows if ctx.args.all else report.due
+    print(f"{len(report.due)} incident(s) due for review on {format_local_date(report.today)}.")
+    if rows:
+        print_table(
+            ["REF", "KEPT UNTIL", "DUE", "HOLD", "WHY"],
+            [
+                [
+                    r.ref,
+                    format_local_date(r.until) if r.until else "?",
+                    "DUE" if r.due else "",
+                    "ON HOLD" if r.on_hold else "",
+                    safe(r.error or r.why),
+                ]
+                for r in rows
+            ],
+        )
+    for d in report.destroyed:
+        when = format_local(d.at) if d.at else "?"
+        print(
+            f"destroyed: {d.ref} on {when} by {safe(d.by)} ({BASIS_LABELS.get(d.basis, d.basis)})"
+        )
+    return 0
+
+
+def cmd_report_subject_access(ctx: Context) -> int:
+    a = ctx.args
+    with _services(ctx) as services:
+        report = subject_access(_cases(services), services.devices, a.pupil, dob=_dob(a.dob))
+    data = render(a.format, subject_access_document(report), subject_access_json(report))
+    _write(a.output, data, f"the subject access report ({a.format.upper()})")
+    print(
+        f"{len(report.incidents)} incident(s); {report.marked} item(s) marked for redaction: "
+        "review them all before anything is released."
+    )
+    return 0
+
+
+# ----------------------------------------------------------------------
+# backup and restore
+# ----------------------------------------------------------------------
+def cmd_backup(ctx: Context) -> int:
+    session = ctx.unlock()
+    try:
+        target = Path(ctx.args.output).expanduser()
+        manifest = write_backup(session, target)
+    finally:
+        session.close()
+    size = target.stat().st_size
+    print(
+        f"Backed up {len(manifest.files)} files (audit entry {manifest.audit_seq}) to "
+        f"{safe(str(target))} ({size:,} bytes, readable by you only)."
+    )
+    print(
+        "The records in it are still encrypted and no key is in it, but keep it as securely "
+        "as the vault, off this server. Check it any time with: ydsi verify --backup FILE"
+    )
+    return 0
+
+
+def print_backup_check(check: BackupCheck, *, as_json: bool) -> int:
+    """Shared by ``ydsi verify --backup``."""
+    manifest = check.manifest
+    if as_json:
+        emit_json(
+            {
+                "ok": check.ok,
+                "problems": check.problems,
+                "notes": check.notes,
+                "entries": check.report.entries if check.report else 0,
+                "records": check.report.records if check.report else 0,
+                "made_by": manifest.made_by if manifest else None,
+                "created_at": manifest.created_at if manifest else None,
+            }
+        )
+        return 0 if check.ok else 1
+    for note in check.notes:
+        print(f"note: {safe(note)}")
+    for problem in check.problems:
+        print(f"PROBLEM: {safe(problem)}")
+    verdict = "intact" if check.ok else f"NOT intact ({len(check.problems)} problems)"
+    if manifest is not None:
+        print(
+            f"Backup {verdict}: made {safe(manifest.created_at)} by {safe(manifest.made_by)}, "
+            f"{len(manifest.files)} files, audit entry {manifest.audit_seq}"
+        )
+    else:
+        print(f"Backup {verdict}")
+    return 0 if check.ok else 1
+
+
+def cmd_restore(ctx: Context) -> int:
+    target = ctx.vault_path
+    result = restore_backup(Path(ctx.args.file).expanduser(), target, force=ctx.args.force)
+    print(f"Restored the backup made {safe(result.manifest.created_at)} to {safe(str(target))}.")
+    if result.replaced is not None:
+        print(f"The vault that was there is kept, renamed, at {safe(str(result.replaced))}.")
+    if result.manifest.shared:
+        print("A shared vault: give it to the vault's group again (chgrp -R GROUP DIR).")
+    verdict = "intact" if result.report.ok else "NOT intact"
+    print(
+        f"Vault {verdict}: {result.report.entries} audit entries and {result.report.records} "
+        "records checked."
+    )
+    return 0 if result.report.ok else 1
+
+
+def verify_backup_command(ctx: Context) -> int:
+    return print_backup_check(verify_backup(Path(ctx.args.backup)), as_json=ctx.args.json)
+
+
+# ----------------------------------------------------------------------
+# retention and legal holds
+# ----------------------------------------------------------------------
+def cmd_retention_review(ctx: Context) -> int:
+    a = ctx.args
+    from datetime import UTC, datetime
+
+    keep = parse_date(a.keep_until, now=datetime.now(UTC))
+    with _services(ctx) as services:
+        RetentionDesk(_cases(services), services.devices).review(a.ref, keep, a.reason)
+    print(f"Recorded: {a.ref} is kept until {format_local_date(keep)}.")
+    return 0
+
+
+def cmd_retention_destroy(ctx: Context) -> int:
+    a = ctx.args
+    if a.confirm is None:
+        if not sys.stdin.isatty():
+            raise CliError(
+                f"destroying is for good: add --confirm {a.ref} to do it without a prompt"
+            )
+        typed = input(f"This destroys {a.ref} for good. Type its reference again: ").strip()
+        if typed != a.ref:
+            raise CliError("the reference typed does not match: nothing was destroyed")
+    elif a.confirm != a.ref:
+        raise CliError("--confirm must repeat the reference: nothing was destroyed")
+    with _services(ctx) as services:
+        done = RetentionDesk(_cases(services), services.devices).destroy(a.ref)
+    devices = f" and {len(done.devices)} device record(s)" if done.devices else ""
+    print(
+        f"Destroyed {done.ref}{devices}. The audit log (entry {done.entry.seq}) records what was "
+        "destroyed, when and by whom; none of its content."
+    )
+    return 0
+
+
+def cmd_hold_set(ctx: Context) -> int:
+    a = ctx.args
+    with _services(ctx) as services:
+        event = RetentionDesk(_cases(services), services.devices).set_hold(
+            a.ref, a.reason, authority=a.authority or ""
+        )
+    print(f"Legal hold set on {a.ref} (hold {event.id[:8]}): it cannot be destroyed until lifted.")
+    return 0
+
+
+def cmd_hold_lift(ctx: Context) -> int:
+    a = ctx.args
+    with _services(ctx) as services:
+        RetentionDesk(_cases(services), services.devices).lift_hold(a.ref, a.reason, hold_id=a.hold)
+    print(f"Legal hold lifted on {a.ref}.")
+    return 0
+
+
+# ----------------------------------------------------------------------
+# transfers
+# ----------------------------------------------------------------------
+def cmd_transfer(ctx: Context) -> int:
+    a = ctx.args
+    first, second = a.target, a.arg
+    if first == "receipt":
+        return _transfer_receipt(ctx, second)
+    if first == "list":
+        return _transfer_list(ctx)
+    if first == "open":
+        return _transfer_open(ctx, second)
+    if second is not None:
+        raise CliError("give the pupil's name in quotes: ydsi transfer 'First Last' --output FILE")
+    if not a.output or not a.to_school:
+        raise CliError("a transfer needs --output FILE and --to-school NAME")
+    if a.transfer_passphrase_file:
+        passphrase = read_secret_file(a.transfer_passphrase_file, "transfer passphrase")
+        generated = False
+    else:
+        passphrase, generated = generate_passphrase(), True
+    with _services(ctx) as services:
+        sent = TransferDesk(_cases(services), services.devices).send(
+            first,
+            Path(a.output).expanduser(),
+            passphrase,
+            to_school=a.to_school,
+            to_dsl=a.to_dsl or "",
+            dob=_dob(a.dob),
+        )
+    _written(sent.path, f"the encrypted records of {len(sent.refs)} incident(s)", sent.size)
+    print(f"Transfer {sent.transfer_id} recorded in {', '.join(sent.refs)}.")
+    if generated:
+        print("Give the receiving DSL this passphrase separately (by phone, never with the file):")
+        print(f"    {passphrase}")
+    print(
+        "When they confirm receipt, record it: "
+        f"ydsi transfer receipt {sent.transfer_id} --received-by 'NAME'"
+    )
+    return 0
+
+
+def _transfer_receipt(ctx: Context, transfer_id: str | None) -> int:
+    a = ctx.args
+    if not transfer_id or not a.received_by:
+        raise CliError("usage: ydsi transfer receipt TRANSFER_ID --received-by NAME [--at WHEN]")
+    with _services(ctx) as services:
+        refs = TransferDesk(_cases(services), services.devices).receipt(
+            transfer_id, a.received_by, at=a.at, note=a.note or ""
+        )
+    print(f"Receipt recorded in {', '.join(refs)}.")
+    return 0
+
+
+def _transfer_list(ctx: Context) -> int:
+    with _services(ctx) as services:
+        pending = TransferDesk(_cases(services), services.devices).pending()
+    if ctx.args.json:
+        emit_json(
+            [
+                {
+                    "id": p.transfer_id,
+                    "refs": list(p.refs),
+                    "sent_at": p.sent_at.isoformat(),
+                    "due_at": p.due_at.isoformat(),
+                    "overdue": p.overdue,
+                }
+                for p in pending
+            ]
+        )
+        return 0
+    if not pending:
+        print("No transfer is waiting for a receipt.")
+        return 0
+    print_table(
+        ["TRANSFER", "INCIDENTS", "SENT", "RECEIPT DUE", ""],
+        [
+            [
+                p.transfer_id,
+                ", ".join(p.refs),
+                format_local(p.sent_at),
+                format_local(p.due_at),
+                "OVERDUE" if p.overdue else "",
+            ]
+            for p in pending
+        ],
+    )
+    return 0
+
+
+def _transfer_open(ctx: Context, file: str | None) -> int:
+    a = ctx.args
+    if not file or not a.output:
+        raise CliError("usage: ydsi transfer open FILE --output DIR")
+    source = Path(file).expanduser()
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {file}: {exc.strerror}") from exc
+    if a.transfer_passphrase_file:
+        passphrase = read_secret_file(a.transfer_passphrase_file, "transfer passphrase")
+    else:
+        passphrase = prompt_secret("Passphrase given by the sending DSL: ")
+    opened = open_transfer(data, passphrase, source.name)
+    try:
+        contents = json.loads(opened.plaintext.decode("utf-8"))
+        pdf = base64.b64decode(contents["pdf_base64"])
+        markdown = str(contents["markdown"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise VaultError(f"{source.name}: opened, but its contents are damaged") from exc
+    target = Path(a.output).expanduser()
+    try:
+        target.mkdir(mode=0o700)
+    except FileExistsError:
+        raise CliError(f"{a.output} already exists: give a new directory") from None
+    except OSError as exc:
+        raise CliError(f"cannot create {a.output}: {exc.strerror}") from exc
+    os.chmod(target, 0o700)
+    records = {k: v for k, v in contents.items() if k not in ("markdown", "pdf_base64")}
+    text = json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    write_new_private(target / "records.json", text.encode("utf-8"))
+    write_new_private(target / "records.md", markdown.encode("utf-8"))
+    write_new_private(target / "records.pdf", pdf)
+    print(
+        f"Opened transfer {safe(opened.transfer_id)}: records.pdf, records.md and records.json "
+        f"are in {safe(str(target))} (readable by you only)."
+    )
+    print("Confirm receipt to the sending school's DSL, and file them as child protection records.")
+    return 0
+
+
+# ----------------------------------------------------------------------
+# the parser
+# ----------------------------------------------------------------------
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="export one incident's chronology (PDF, Markdown or JSON)",
+        description="Every entry in time order with who recorded it and when, decisions with "
+        "their reasons, sign-offs with their signatures verified, the policy used; marked "
+        "OFFICIAL-SENSITIVE. The file is new, readable by you only; the read is audited.",
+    )
+    p.add_argument("ref")
+    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("--output", metavar="FILE", required=True, help="a new file to write")
+    p.set_defaults(func=cmd_export)
+
+    report = sub.add_parser("report", help="inspection check, governors, retention, subject access")
+    rsub = report.add_subparsers(dest="report_command", metavar="COMMAND", required=True)
+    p = rsub.add_parser(
+        "inspection",
+        parents=[common],
+        help="every incident against the inspectorate's questions: what is missing",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (see service/reports)")
+    p.set_defaults(func=cmd_report_inspection)
+    p = rsub.add_parser(
+        "governors",
+        parents=[common],
+        help="counts by term and school year, with no names or references",
+    )
+    p.add_argument("--year", required=True, help="the school year, e.g. 2025-26")
+    p.add_argument("--format", choices=FORMATS, default="md")
+    p.add_argument("--output", metavar="FILE", help="a new file (default: print Markdown/JSON)")
+    p.set_defaults(func=cmd_report_governors)
+    p = rsub.add_parser(
+        "retention", parents=[common], help="records due for review (birth + 25 years)"
+    )
+    p.add_argument("--all", action="store_true", help="list every incident, not just those due")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report_retention)
+    p = rsub.add_parser(
+        "subject-access",
+        parents=[common],
+        help="everything about one pupil, with others' names marked for redaction",
+    )
+    p.add_argument("pupil", help="the young person's name in full")
+    p.add_argument("--dob", help="their date of birth, if two pupils share the name")
+    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("--output", metavar="FILE", required=True)
+    p.set_defaults(func=cmd_report_subject_access)
+
+    p = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="write one file holding the vault as it is (still encrypted)",
+        description="Copies the header, the audit log and every encrypted record, under the "
+        "vault's lock, with a manifest you sign. No key leaves the vault. DSL only.",
+    )
+    p.add_argument("--output", metavar="FILE", required=True)
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser(
+        "restore",
+        parents=[common],
+        help="restore a backup to --vault DIR (verified first)",
+        description="Verifies the backup, then puts it at --vault DIR. Refuses a directory "
+        "holding a newer vault (or a different history) unless --force; a vault it replaces "
+        "is kept beside, renamed.",
+    )
+    p.add_argument("file", help="the backup file")
+    p.add_argument("--force", action="store_true", help="replace a newer or different vault")
+    p.set_defaults(func=cmd_restore)
+
+    retention = sub.add_parser("retention", help="review or destroy records due for review")
+    tsub = retention.add_subparsers(dest="retention_command", metavar="COMMAND", required=True)
+    p = tsub.add_parser("review", parents=[common], help="keep a record longer, with a reason")
+    p.add_argument("ref")
+    p.add_argument("--keep-until", required=True, metavar="DATE", help="e.g. 31/08/2030")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_retention_review)
+    p = tsub.add_parser(
+        "destroy",
+        parents=[common],
+        help="destroy a record due for review (DSL only; refused under a legal hold)",
+    )
+    p.add_argument("ref")
+    p.add_argument("--confirm", metavar="REF", help="repeat the reference (for scripts)")
+    p.set_defaults(func=cmd_retention_destroy)
+
+    hold = sub.add_parser("hold", help="legal holds: nothing is destroyed while one is set")
+    hsub = hold.add_subparsers(dest="hold_command", metavar="COMMAND", required=True)
+    p = hsub.add_parser("set", parents=[common], help="put a legal hold on an incident")
+    p.add_argument("ref")
+    p.add_argument("--reason", required=True, help="why (e.g. an inquiry's moratorium)")
+    p.add_argument("--authority", help="who asked for it")
+    p.set_defaults(func=cmd_hold_set)
+    p = hsub.add_parser("lift", parents=[common], help="lift a legal hold")
+    p.add_argument("ref")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--hold", metavar="ID", help="which hold, if there are several")
+    p.set_defaults(func=cmd_hold_lift)
+
+    p = sub.add_parser(
+        "transfer",
+        parents=[common],
+        help="send a pupil's records to their new school; receipts; open a transfer file",
+        usage="ydsi transfer PUPIL --output FILE --to-school NAME [--to-dsl NAME] [--dob DATE]\n"
+        "       ydsi transfer receipt TRANSFER_ID --received-by NAME [--at WHEN] [--note TEXT]\n"
+        "       ydsi transfer list [--json]\n"
+        "       ydsi transfer open FILE --output DIR",
+        description="Writes the pupil's records, encrypted to a passphrase the receiving DSL "
+        "is given separately, and records the transfer; a transfer without a receipt after the "
+        "policy's school days (5) is flagged.",
+    )
+    p.add_argument("target", metavar="PUPIL", help="the pupil's name (or receipt, list, open)")
+    p.add_argument("arg", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--output", help="the transfer file to write (or, for open, a new directory)")
+    p.add_argument("--to-school", help="the receiving school")
+    p.add_argument("--to-dsl", help="the receiving DSL's name")
+    p.add_argument("--dob", help="the pupil's date of birth, if two pupils share the name")
+    p.add_argument(
+        "--transfer-passphrase-file",
+        help="read the transfer passphrase from this file (default: generate one)",
+    )
+    p.add_argument("--received-by", help="receipt: who at the receiving school confirmed it")
+    p.add_argument("--at", metavar="WHEN", help="receipt: when it was confirmed (default now)")
+    p.add_argument("--note", help="receipt: a note")
+    p.add_argument("--json", action="store_true", help="list: print JSON")
+    p.set_defaults(func=cmd_transfer)
