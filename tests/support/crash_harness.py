@@ -13,6 +13,7 @@ the one note that was in flight).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -21,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -330,8 +332,27 @@ class KeyStats:
         return ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("problems", "op"))
 
 
+_TEMPLATES: dict[int, Path] = {}
+_TEMPLATE_LOCK = threading.Lock()
+
+
 def make_key_vault(path: Path, records: int = 4) -> None:
-    """A DSL, a technician, a team member to remove, and a few records to re-encrypt."""
+    """A DSL, a technician, a team member to remove, and a few records to re-encrypt.
+
+    Made once per process (four Argon2id runs) and copied: every key-change
+    test starts from the same kind of vault, and a copy is a whole vault.
+    """
+    with _TEMPLATE_LOCK:
+        template = _TEMPLATES.get(records)
+        if template is None or not template.exists():
+            template = Path(tempfile.mkdtemp(prefix="ydsi-key-template-")) / "vault"
+            atexit.register(shutil.rmtree, template.parent, True)
+            _make_key_vault(template, records)
+            _TEMPLATES[records] = template
+    copy_vault(template, path)
+
+
+def _make_key_vault(path: Path, records: int) -> None:
     dsl, _ = Vault.create(path, user="dsl", passphrase=DSL_PASS, kdf=min_kdf())
     dsl.add_user("tech", "technician", TECH_PASS)
     dsl.add_user("leaver", "team", LEAVER_PASS)
