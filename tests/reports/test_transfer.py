@@ -154,3 +154,18 @@ def test_only_a_dsl_transfers_and_never_over_a_file(
         desk(world).send("Ava Leaver", tmp_path / "taken", PASSPHRASE, to_school="Ash")
     assert (tmp_path / "taken").read_bytes() == b"mine"
     assert desk(world).pending() == []
+
+
+def test_the_incident_json_shows_transfers_and_retention(
+    world: World, leaver: tuple[str, str], tmp_path: Path
+) -> None:
+    from ydsi_tui.service.shapes import incident_json
+
+    first, _ = leaver
+    sent = desk(world).send("Ava Leaver", tmp_path / "t", PASSPHRASE, to_school="Ash Grove")
+    shape = incident_json(world.cases().open(first, log=False))
+    (transfer,) = shape["transfers"]
+    assert transfer["id"] == sent.transfer_id and transfer["received_at"] is None
+    # Ben (Year 10, no date of birth) is kept longest, on an estimate that says so.
+    assert shape["retention"]["keep_until"] == "2038-08-31" and shape["retention"]["estimated"]
+    assert shape["holds"] == []

@@ -75,7 +75,8 @@ def _plain(value: Any) -> Any:
 
 def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) -> dict[str, Any]:
     """``ydsi incident show REF --json``: at least ref, status, referral_required,
-    referral_reasons, next_step, gaps, pupils and timeline (at, recorded_at, by, kind, text)."""
+    referral_reasons, next_step, gaps, pupils and timeline (at, recorded_at, by, kind, text);
+    also holds, transfers and retention (keep_until, basis, why, estimated, on_hold)."""
     incident = view.incident
     policy = view.policy
     names = {pid: p.name for pid, p in incident.pupils.items()}
@@ -151,12 +152,50 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
             for s in incident.signoffs
         ],
         "crime_refs": list(incident.crime_refs),
+        "holds": [
+            {
+                "id": h.event_id,
+                "set_at": _t(h.at),
+                "set_by": h.by,
+                "reason": h.reason,
+                "authority": h.authority,
+                "active": h.active,
+                "lifted_at": _t(h.lifted.at) if h.lifted else None,
+                "lifted_by": h.lifted.by if h.lifted else None,
+            }
+            for h in incident.holds
+        ],
+        "transfers": [
+            {
+                "id": t.transfer_id,
+                "pupil_id": t.pupil_id,
+                "sent_at": _t(t.at),
+                "to_school": t.to_school,
+                "to_dsl": t.to_dsl,
+                "file_sha256": t.file_sha256,
+                "received_at": _t(t.receipt.at) if t.receipt else None,
+                "received_by": t.receipt.text("received_by") if t.receipt else None,
+            }
+            for t in incident.transfers
+        ],
+        "retention": _retention(incident),
         "devices": [device_row_json(d) for d in devices or []],
         "timeline": [
             _event_json(entry.event, policy, names, entry.superseded_by)
             for entry in incident.timeline
         ],
         "problems": list(view.problems),
+    }
+
+
+def _retention(incident: Any) -> dict[str, Any]:
+    kept = rules.retention(incident)
+    return {
+        "keep_until": kept.until.isoformat(),
+        "basis": kept.basis,
+        "why": kept.text,
+        "estimated": kept.estimated,
+        "on_hold": kept.on_hold,
     }
 
 
