@@ -495,7 +495,14 @@ class Vault:
         except AuditAppendFailed as exc:
             if exc.cut_back:
                 _discard(tmp)
-            raise
+                raise
+            # The log could not even be cut back: the whole entry may be on disk.
+            # Keep the temporary file so the next open settles it one way or the
+            # other, and say honestly that the outcome is not yet known.
+            raise NotSaved(
+                "not confirmed as saved: the disk failed twice during the save; reopen the "
+                "vault and check whether the change is there before entering it again"
+            ) from exc
         except (OSError, ValueError) as exc:
             _discard(tmp)
             raise NotSaved(_not_saved(exc)) from exc
