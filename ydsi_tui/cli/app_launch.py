@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from .context import Context
@@ -23,6 +24,10 @@ def launch(ctx: Context, *, demo: bool) -> int:
             "DEMO users: " + ", ".join(f"{login} ({role})" for login, role, _ in DEMO_USERS),
             file=sys.stderr,
         )
+    # Before Textual is imported (it reads these once, at import): no log file
+    # of the screen's contents, no devtools on the server's shared localhost.
+    for variable in ("TEXTUAL_LOG", "TEXTUAL_DEBUG"):
+        os.environ.pop(variable, None)
     try:
         app_main = importlib.import_module("ydsi_tui.app.main")
     except ModuleNotFoundError:  # the app is not built yet: point at the CLI instead

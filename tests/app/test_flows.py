@@ -1,0 +1,614 @@
+"""Every flow of the app, driven by keys through Textual's Pilot on a real vault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, TextArea
+
+from tests.app.conftest import (
+    CLOCK,
+    HOSTILE_NAME,
+    PASS,
+    MakeApp,
+    Refs,
+    open_incident,
+    screen_text,
+    settle,
+    unlock,
+)
+from ydsi_tui.app.app import YdsiApp
+from ydsi_tui.app.formspec import field_id
+from ydsi_tui.app.screens.devices import DeviceListScreen, DeviceScreen
+from ydsi_tui.app.screens.dialogs import ConfirmDialog, MenuDialog
+from ydsi_tui.app.screens.drafts import DraftsScreen
+from ydsi_tui.app.screens.forms import FormScreen
+from ydsi_tui.app.screens.home import HomeScreen
+from ydsi_tui.app.screens.incident import IncidentScreen
+from ydsi_tui.app.screens.lock import LockScreen
+from ydsi_tui.app.screens.quick_note import QuickNoteScreen
+from ydsi_tui.app.screens.signoff import SignoffScreen
+from ydsi_tui.app.screens.unlock import UnlockScreen
+from ydsi_tui.app.widgets.table import RecordTable
+from ydsi_tui.service.factory import services_for
+from ydsi_tui.vault.vault import Vault
+
+
+def services(app: YdsiApp, user: str = "dsl") -> Any:
+    session = Vault.open(app.vault_path).unlock(user, PASS)
+    return services_for(session, clock=CLOCK)
+
+
+async def fill(pilot: Pilot[Any], name: str, value: object) -> None:
+    """Set one form field as a person would leave it (typing for text fields)."""
+    screen = pilot.app.screen
+    widget = screen.query_one(f"#{field_id(name)}")
+    widget.focus()
+    if isinstance(widget, Input):
+        widget.value = str(value)  # as if typed (Pilot types ~60 ms a key)
+    elif isinstance(widget, TextArea):
+        widget.text = str(value)
+    elif isinstance(widget, Select):
+        widget.value = value
+    else:  # ChoiceList
+        widget.set_selected(value)  # type: ignore[attr-defined]
+        widget.post_message(widget.Changed(widget))  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+async def choose(pilot: Pilot[Any], kind: str) -> None:
+    """Pick ``kind`` in an open menu."""
+    menu = pilot.app.screen
+    assert isinstance(menu, MenuDialog)
+    ids = [item for item, _ in menu.items]
+    menu.dismiss(ids[ids.index(kind)])
+    await settle(pilot)
+
+
+# ------------------------------------------------------------------ unlock
+
+
+async def test_wrong_passphrase_says_so_and_stays(app_factory: MakeApp) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot, "not the passphrase")
+        assert isinstance(app.screen, UnlockScreen)
+        assert "passphrase not recognised for dsl" in screen_text(app)
+        assert app.screen.query_one("#passphrase", Input).value == ""
+        assert app.session is None
+        await unlock(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.session is not None
+
+
+async def test_passphrase_is_never_echoed(app_factory: MakeApp) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press(*"visible secret")
+        assert "visible secret" not in screen_text(app)
+        assert "•" not in screen_text(app)  # not even its length
+
+
+# ------------------------------------------------------------------ home
+
+
+async def test_home_lists_filters_and_sorts(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        table = home.query_one("#incidents", RecordTable)
+        assert set(table.keys) == {refs.chat, refs.referral, refs.signoff, refs.fresh}
+        text = screen_text(app)
+        assert "‼ REFER NOW" in text
+        assert "Needs attention today" in text
+        await pilot.press("slash", *"threatened")
+        await pilot.pause(0.3)
+        assert table.keys == [refs.referral]
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert len(table.keys) == 4
+        await pilot.press("s")  # by reference
+        assert table.keys == sorted(table.keys, reverse=True)
+        assert "sort: reference" in screen_text(app)
+
+
+# ------------------------------------------------------------------ new incident
+
+
+async def test_new_incident(app_factory: MakeApp) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        await fill(pilot, "summary", "Image passed round the Year 8 bus")
+        await fill(pilot, "_at", "9:15")
+        assert "Mon 16/11/2026 09:15 GMT" in screen_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        rows = services(app).cases.rows()
+        assert any(r.summary == "Image passed round the Year 8 bus" for r in rows)
+
+
+async def test_form_checks_as_you_type(app_factory: MakeApp) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await fill(pilot, "_at", "tomorrow 3pm")
+        text = screen_text(app)
+        assert "✗" in text and "has not happened yet" in text
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)  # refused: nothing saved
+        assert "This is required." in screen_text(app)
+
+
+# ------------------------------------------------------------------ the guide
+
+
+async def test_step_through_the_guide(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        incident = app.screen
+        assert isinstance(incident, IncidentScreen)
+        view = incident.view
+        assert view is not None and view.next_step is not None
+        assert view.next_step.id == "review_meeting"
+        # a: the entries of the current step; record the content described.
+        await pilot.press("a")
+        await settle(pilot)
+        await choose(pilot, "content.described")
+        await fill(pilot, "description", "A topless image; no sexual acts")
+        await fill(pilot, "sexual_acts", "no")
+        await fill(pilot, "violent", "no")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        # m: mark the step for later, with a reason: the guide moves on.
+        await pilot.press("m")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.form.kind == "step.status"
+        assert form.query_one(f"#{field_id('step_id')}", Select).value == "review_meeting"
+        await fill(pilot, "status", "later")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)  # a reason is required for "later"
+        assert "Say why this step is left for later" in screen_text(app)
+        await fill(pilot, "reason", "meeting booked for Tuesday")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        view = app.screen.view
+        assert view is not None and view.next_step is not None
+        assert view.next_step.id == "decision"
+        text = screen_text(app)
+        assert "… " in text and "Next: Immediate referral triggers" in text
+
+
+# ------------------------------------------------------------------ triggers
+
+
+async def test_trigger_yes_shows_the_referral_banner(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        assert "IMMEDIATE REFERRAL" not in screen_text(app)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("enter")  # answer trigger 1, highlighted
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.query_one(f"#{field_id('n')}", Select).value == "1"
+        await fill(pilot, "answer", "yes")
+        await fill(pilot, "basis", "a 23-year-old asked for the image")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        text = screen_text(app)
+        assert "‼ IMMEDIATE REFERRAL REQUIRED ‼" in text
+        assert "trigger 1 answered YES" in text
+        assert "✖ YES" in text
+        for pane in "12456":  # the banner stays above every pane
+            await pilot.press(pane)
+            await pilot.pause()
+            assert "IMMEDIATE REFERRAL REQUIRED" in screen_text(app)
+
+
+async def test_refer_now_is_one_key_away(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        await pilot.press("6", "r")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.form.kind == "concern.harm"
+        await fill(pilot, "text", "pupil talked of self-harm")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "IMMEDIATE REFERRAL REQUIRED" in screen_text(app)
+
+
+# ------------------------------------------------------------------ viewing
+
+
+async def test_viewing_with_an_unmet_rule_needs_an_acknowledgement(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("4", "a")
+        await settle(pilot)
+        await choose(pilot, "viewing")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        for name, value in [
+            ("viewer", "Dana Lead"), ("viewer_role", "dsl"), ("present", "Hana Head"),
+            ("where", "Headteacher's office"), ("on_premises", "yes"),
+            ("reason_id", "unavoidable"), ("head_consulted", "yes"), ("same_sex", "no"),
+            ("distress_considered", "yes"), ("not_copied", "yes"),
+            ("actions", "Image reported for removal"),
+        ]:  # fmt: skip
+            await fill(pilot, name, value)
+        await settle(pilot)
+        # The one unmet rule gets its own field, in the policy's words.
+        ack = f"#{field_id('ack.same_sex')}"
+        assert form.query(ack)
+        assert "Rule not met" in screen_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        await fill(pilot, "ack.same_sex", "no female member of staff on site that day")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        assert "1 of 9 rules not met (acknowledged)" in screen_text(app)
+        view = services(app).cases.open(refs.chat)
+        [viewing] = view.incident.viewings
+        assert viewing.data["acknowledgements"] == {
+            "same_sex": "no female member of staff on site that day"
+        }
+
+
+# ------------------------------------------------------------------ devices
+
+
+async def test_technician_records_a_seizure_and_sees_no_incident(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    app = app_factory(user="tech")
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        assert app.services is not None and app.services.cases is None
+        assert isinstance(app.screen, DeviceListScreen)
+        text = screen_text(app)
+        assert refs.device in text
+        for content in ("threatened", "group chat", HOSTILE_NAME, "Year 10"):
+            assert content not in text
+        await pilot.press("escape")  # the technician's home: nowhere to go back to
+        assert isinstance(app.screen, DeviceListScreen)
+        await pilot.press("s")
+        await settle(pilot)
+        await fill(pilot, "_incident_ref", refs.chat)
+        await fill(pilot, "description", "silver tablet")
+        await fill(pilot, "owner", "Ben Example")
+        await fill(pilot, "seized_by", "Tom Tech")
+        await fill(pilot, "powered_off", "no")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, DeviceListScreen)
+        table = app.screen.query_one("#devices", RecordTable)
+        assert len(table.keys) == 2
+        assert "The device has not been confirmed as turned off." in screen_text(app)
+        # Power it off and lock it away, from the device's own screen.
+        table.move_cursor(row=table.keys.index("D-2026-002"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DeviceScreen)
+        await pilot.press("p")
+        await settle(pilot)
+        await fill(pilot, "confirmed_by", "Tom Tech")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "✔ confirmed off" in screen_text(app)
+        devices = services(app, "tech").devices
+        assert devices.open("D-2026-002").device.powered_off_confirmed
+
+
+# ------------------------------------------------------------------ quick note
+
+
+async def test_quick_note_stamped_at_a_typed_time(app_factory: MakeApp, refs: Refs) -> None:
+    notified: list[tuple[str, bool]] = []
+    app = app_factory()
+    app.notify = lambda message, **kw: notified.append((message, kw.get("markup", True)))  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("2", "n")
+        await settle(pilot)
+        assert isinstance(app.screen, QuickNoteScreen)
+        await pilot.press(*"9:30 spoke to mum")
+        assert "Stamped: Mon 16/11/2026 09:30 GMT" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        assert "spoke to mum" in screen_text(app)
+        notes = services(app).cases.open(refs.chat).incident.notes
+        assert notes[-1].text("text") == "spoke to mum"
+        assert notes[-1].at == CLOCK.moment.replace(hour=9, minute=30)
+        # Notifications never carry what was written (nor names), and are never markup.
+        assert notified == [("Note saved.", False)]
+
+
+async def test_quick_note_refuses_a_future_time(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("n", *"11:30 meeting later", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QuickNoteScreen)
+        assert "in the future" in screen_text(app)
+
+
+# ------------------------------------------------------------------ corrections
+
+
+async def test_correcting_an_entry_keeps_both(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one("#timeline-table", RecordTable)
+        view = app.screen.view
+        assert view is not None
+        note = view.incident.notes[0]
+        table.move_cursor(row=table.keys.index(note.event_id))
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.form.supersedes == note.event_id
+        assert form.query_one(f"#{field_id('text')}", TextArea).text == note.text("text")
+        await fill(pilot, "text", "corrected wording")
+        await pilot.press("f2")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Note ✗ corrected" in text
+        assert "↳ correction: Note" in text
+        events = services(app).cases.open(refs.chat).incident.timeline
+        assert sum(1 for e in events if e.event.kind == "note") == 2
+
+
+# ------------------------------------------------------------------ sign-off
+
+
+async def test_headteacher_signs_off_what_they_read(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory(user="head")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        assert "waiting for your sign-off" in screen_text(app)
+        await open_incident(pilot, refs.signoff)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, SignoffScreen)
+        text = screen_text(app)
+        assert "removed within the hour; no trigger applies" in text
+        assert "established at the review meeting" in text
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        view = services(app, "head").cases.open(refs.signoff)
+        [check] = view.signoffs.values()
+        assert check.valid and check.signer == "head"
+
+
+async def test_only_the_headteacher_can_sign(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.signoff)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+
+
+# ------------------------------------------------------------------ lock
+
+
+async def test_lock_and_unlock_keep_work_in_progress(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("n", *"half a thought")
+        session = app.session
+        assert session is not None
+        await pilot.press("f12")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert session.closed and app.services is None
+        assert "half a thought" not in screen_text(app)
+        await pilot.press(*"wrong", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert "not recognised" in screen_text(app)
+        await pilot.press(*PASS, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QuickNoteScreen)
+        assert app.screen.query_one("#note-text", Input).value == "half a thought"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert services(app).cases.open(refs.chat).incident.notes[-1].text("text") == (
+            "half a thought"
+        )
+
+
+async def test_idle_lock(app_factory: MakeApp) -> None:
+    from dataclasses import replace
+
+    from tests.app.conftest import TEST_SETTINGS
+
+    app = app_factory(settings=replace(TEST_SETTINGS, lock_after=0.5))
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if isinstance(app.screen, LockScreen):
+                break
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert app.session is None
+
+
+# ------------------------------------------------------------------ drafts
+
+
+async def test_hangup_keeps_forms_as_drafts_and_offers_them_back(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("a")
+        await settle(pilot)
+        await choose(pilot, "content.described")
+        await fill(pilot, "description", "typed before the line dropped")
+        await pilot.press("f12")  # even while locked, the drafts box can write
+        await settle(pilot)
+        app.hangup()  # what the SIGHUP handler calls
+        await pilot.pause()
+    assert app.return_code == 129
+
+    again = app_factory()
+    async with again.run_test() as pilot:
+        await unlock(pilot)
+        assert isinstance(again.screen, DraftsScreen)
+        assert "Content described" in screen_text(again)
+        assert "typed before" not in screen_text(again)  # the list names forms, not text
+        await pilot.press("enter")
+        await settle(pilot)
+        form = again.screen
+        assert isinstance(form, FormScreen) and form.form.kind == "content.described"
+        assert form.query_one(f"#{field_id('description')}", TextArea).text == (
+            "typed before the line dropped"
+        )
+        await fill(pilot, "sexual_acts", "no")
+        await fill(pilot, "violent", "no")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(again.screen, IncidentScreen)
+        assert again.draft_box is not None
+        session = again.session
+        assert session is not None and session.load_drafts() == []
+
+
+async def test_escape_never_destroys_work(app_factory: MakeApp) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await fill(pilot, "summary", "something typed")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")  # back to the form, nothing lost
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        assert app.screen.query_one(f"#{field_id('summary')}", Input).value == "something typed"
+        await pilot.press("escape", "y")  # keep it as a draft
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        session = app.session
+        assert session is not None
+        [draft] = session.load_drafts()
+        assert draft.content["values"]["summary"] == "something typed"
+
+
+# ------------------------------------------------------------------ hostile text
+
+
+async def test_hostile_text_shows_literally(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("2")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "[b]Ann[/b] Markup" in text
+        assert "look ␛[31mred␛[0m and [/ and [bold]x[/bold] ␇ end" in text
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "\x07" not in svg
+        await pilot.press("6")
+        await settle(pilot)
+        assert "[b]Ann[/b] Markup" in screen_text(app)
+
+
+# ------------------------------------------------------------------ help and keys
+
+
+async def test_help_lists_the_screens_keys(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test(size=(100, 50)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await pilot.press("f1")
+        await settle(pilot)
+        text = screen_text(app)
+        for words in ("Note", "Refer now", "Guide", "Timeline", "Lock", "Add"):
+            assert words in text
+        await pilot.press("escape", "question_mark")
+        await settle(pilot)
+        assert "Keys on this screen" in screen_text(app)
+
+
+async def test_a_school_can_remap_a_key(app_factory: MakeApp, refs: Refs) -> None:
+    from dataclasses import replace
+
+    from tests.app.conftest import TEST_SETTINGS
+
+    app = app_factory(settings=replace(TEST_SETTINGS, keymap={"app.lock": "f11"}))
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await pilot.press("f11")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+
+
+@pytest.mark.parametrize("user", ["dsl", "tech"])
+async def test_the_title_and_top_bar_name_nobody(
+    app_factory: MakeApp, refs: Refs, user: str
+) -> None:
+    app = app_factory(user=user)
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        if user == "dsl":
+            await open_incident(pilot, refs.chat)
+        for name in ("Dana", "Tom", "Ann", "Ben", "Cara", "Example"):
+            assert name not in app.title and name not in app.sub_title
+            assert name not in screen_text(app).splitlines()[0]

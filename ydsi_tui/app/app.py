@@ -1,0 +1,417 @@
+"""The Textual app: the session's life (unlock, lock, hang-up) and Textual's leaks closed.
+
+What the app object owns, and nothing else: the vault and the unlocked
+session (through :class:`~ydsi_tui.service.factory.Services`), the lock that
+serialises writes, the idle timer, the poll that notices other users'
+writes, and the drafts box that keeps unsaved forms when the terminal goes
+away. Screens ask it for services; they never open files themselves.
+
+Textual defaults closed here, because this app shows safeguarding records:
+
+* the crash handler prints a traceback *with local variables* (decrypted
+  text, a passphrase): replaced by one line naming the error's type;
+* the command palette's "Screenshot" writes the screen as a plain SVG into
+  Downloads: the system commands provider is replaced (``COMMANDS``);
+* devtools and the debug feature are switched off whatever ``$TEXTUAL`` says;
+* text selection (copied to the client's clipboard over OSC 52) is off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from .commands import PaletteCommands, bindings
+from .jobs import describe_error
+from .messages import DraftsFound, Failed, VaultChanged, VaultOpened
+from .paths import stylesheets
+from .settings import AppSettings
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from ..service.clock import Clock
+    from ..service.factory import Services
+    from ..vault.drafts import Draft, DraftBox
+    from ..vault.session import Session
+    from ..vault.vault import Vault
+
+__all__ = ["DraftSource", "YdsiApp"]
+
+ROLE_NAMES = {
+    "dsl": "DSL",
+    "headteacher": "Headteacher",
+    "team": "Safeguarding team",
+    "technician": "IT technician",
+}
+
+
+@runtime_checkable
+class DraftSource(Protocol):
+    """A screen holding typed text that must survive a lock or a dropped connection."""
+
+    draft_id: str | None
+
+    def draft_content(self) -> dict[str, Any] | None:
+        """The form as a JSON-safe dict, or None when nothing has been typed."""
+        ...
+
+
+class YdsiApp(App[int]):
+    """ydsi: the Designated Safeguarding Lead's record keeper."""
+
+    CSS_PATH: ClassVar[list[Path]] = stylesheets()  # type: ignore[assignment]
+    TITLE = "ydsi"
+    ALLOW_SELECT = False
+    COMMANDS: ClassVar[set[Any]] = {PaletteCommands}
+    BINDINGS = bindings("app")
+
+    def __init__(
+        self,
+        vault_path: Path,
+        *,
+        user: str | None = None,
+        demo: bool = False,
+        settings: AppSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__()
+        # Whatever $TEXTUAL asked for: no devtools (localhost is shared on a
+        # server), no debug feature (it prints every error, tracebacks included).
+        self.features = frozenset(f for f in self.features if f not in ("devtools", "debug"))
+        self.devtools = None
+        self.vault_path = Path(vault_path)
+        self.login = user
+        self.demo = demo
+        self.settings = settings or AppSettings()
+        self.clock = clock
+        self.title = "ydsi DEMO" if demo else "ydsi"
+        self.vault: Vault | None = None
+        self.vault_error: str | None = None
+        self.vault_users: list[str] = []
+        self.session: Session | None = None
+        self.services: Services | None = None
+        self.draft_box: DraftBox | None = None
+        self.vault_lock = threading.RLock()
+        self.locked = False
+        self.role = ""
+        self._last_input = time.monotonic()
+        self._audit_seq: int | None = None
+        self._polling = False
+        self._hung_up = False
+
+    # ------------------------------------------------------------------
+    # start
+    # ------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from .screens.unlock import UnlockScreen
+
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        if self.settings.theme:
+            self.theme = self.settings.theme
+        elif self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette
+        self.push_screen(UnlockScreen())
+        self.open_vault()
+        if self.settings.lock_after > 0:
+            tick = min(1.0, self.settings.lock_after / 4)
+            self.set_interval(tick, self._check_idle, name="idle-lock")
+        if self.settings.poll_seconds > 0:
+            self.set_interval(self.settings.poll_seconds, self._poll, name="poll")
+        if self.settings.watch_terminal:
+            self.set_interval(5.0, self._check_terminal, name="terminal-watch")
+
+    @work(thread=True, exit_on_error=False, group="vault-open")
+    def open_vault(self) -> None:
+        from ..vault.vault import Vault
+
+        try:
+            vault = Vault.open(self.vault_path)
+            users = [user.name for user in vault.users()]
+        except Exception as error:  # noqa: BLE001 - reported in words, never a traceback
+            failed = describe_error("open the vault", error)
+            self.post_message(VaultOpened(None, [], failed.message))
+            return
+        self.post_message(VaultOpened(vault, users))
+
+    def on_vault_opened(self, message: VaultOpened) -> None:
+        self.vault = message.vault
+        self.vault_error = message.error
+        self.vault_users = message.users
+        for screen in self.screen_stack:
+            screen.post_message(VaultOpened(message.vault, message.users, message.error))
+
+    # ------------------------------------------------------------------
+    # the session
+    # ------------------------------------------------------------------
+    def begin_session(self, session: Session, services: Services, head: int) -> None:
+        """Called by the unlock and lock screens once a passphrase opened the keys."""
+        from .screens.devices import DeviceListScreen
+        from .screens.home import HomeScreen
+
+        relock = self.locked
+        self.session = session
+        self.services = services
+        self.draft_box = session.draft_box()
+        self.role = session.role
+        self._audit_seq = head
+        self._last_input = time.monotonic()
+        self.locked = False
+        if relock:
+            self.pop_screen()  # the lock screen
+            for screen in self.screen_stack:
+                screen.post_message(VaultChanged(changed=set()))
+        else:
+            home = DeviceListScreen(technician=True) if services.cases is None else HomeScreen()
+            self.switch_screen(home)
+            self.find_drafts()
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES.get(self.role, self.role)
+
+    def now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
+
+    # ------------------------------------------------------------------
+    # lock
+    # ------------------------------------------------------------------
+    def on_event(self, event: events.Event) -> Any:
+        if not event.is_forwarded and isinstance(
+            event, events.Key | events.MouseDown | events.MouseScrollDown
+        ):
+            self._last_input = time.monotonic()
+        return super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.session is None or self.locked:
+            return
+        if time.monotonic() - self._last_input >= self.settings.lock_after:
+            self.action_lock()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lock":
+            return self.session is not None and not self.locked
+        return True
+
+    def action_lock(self) -> None:
+        """Cover the screen, drop the keys; open forms stay as they are, underneath."""
+        from .screens.lock import LockScreen
+
+        if self.session is None or self.locked:
+            return
+        self.locked = True
+        self.push_screen(LockScreen(self.session.name, self.role_name))
+        self._close_session()
+
+    @work(thread=True, exit_on_error=False, group="vault-lock")
+    def _close_session(self) -> None:
+        with self.vault_lock:
+            session, self.session, self.services = self.session, None, None
+            if session is not None:
+                session.close()
+
+    # ------------------------------------------------------------------
+    # other users' writes
+    # ------------------------------------------------------------------
+    def _poll(self) -> None:
+        if self.session is None or self.locked or self._polling:
+            return
+        self._polling = True
+        self._poll_vault()
+
+    @work(thread=True, exit_on_error=False, group="vault-poll")
+    def _poll_vault(self) -> None:
+        try:
+            session, seq = self.session, self._audit_seq
+            if session is None or seq is None:
+                self.post_message(_Polled(None, set()))
+                return
+            head = session.audit_head()
+            changed = session.changed_since(seq) if head != seq else set()
+            self.post_message(_Polled(head, changed))
+        except Exception:  # noqa: BLE001 - a failed poll is retried; never fatal
+            self.post_message(_Polled(None, set()))
+
+    @on(VaultChanged)
+    def _forward_changes(self, message: VaultChanged) -> None:
+        if isinstance(message, _Polled):
+            self._polling = False
+            if message.head is not None:
+                self._audit_seq = message.head
+            if not message.changed:
+                return
+            for screen in self.screen_stack:
+                screen.post_message(VaultChanged(changed=message.changed))
+
+    # ------------------------------------------------------------------
+    # drafts
+    # ------------------------------------------------------------------
+    def draft_sources(self) -> Iterable[DraftSource]:
+        for screen in list(self.screen_stack):
+            if isinstance(screen, DraftSource):
+                yield screen
+
+    def save_drafts(self) -> int:
+        """Seal every open form's contents as a draft (works while locked); returns how many."""
+        box = self.draft_box
+        if box is None:
+            return 0
+        saved = 0
+        for source in self.draft_sources():
+            try:
+                content = source.draft_content()
+                if content:
+                    source.draft_id = box.save(content, source.draft_id)
+                    saved += 1
+            except Exception:  # noqa: BLE001, S112 - keep going: save every form we can
+                continue
+        return saved
+
+    @work(thread=True, exit_on_error=False, group="drafts")
+    def find_drafts(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            drafts = session.load_drafts()
+        except Exception:  # noqa: BLE001 - drafts are a convenience; never block the app
+            return
+        if drafts:
+            self.post_message(DraftsFound(drafts))
+
+    def on_drafts_found(self, message: DraftsFound) -> None:
+        from .screens.drafts import DraftsScreen
+
+        self.push_screen(DraftsScreen(message.drafts))
+
+    def discard_draft(self, draft_id: str | None) -> None:
+        if draft_id and self.draft_box is not None:
+            with contextlib.suppress(OSError):
+                self.draft_box.discard(draft_id)
+
+    def restore_draft(self, draft: Draft) -> None:
+        from .screens.drafts import restore
+
+        restore(self, draft)
+
+    # ------------------------------------------------------------------
+    # leaving
+    # ------------------------------------------------------------------
+    def hangup(self) -> None:
+        """The terminal went away (SIGHUP) or is closing: keep what was typed, then leave."""
+        if self._hung_up:
+            return
+        self._hung_up = True
+        self.save_drafts()
+        self.exit(return_code=129)
+
+    def _check_terminal(self) -> None:
+        import sys
+
+        try:
+            gone = not sys.__stdin__ or not sys.__stdin__.isatty()
+        except (ValueError, OSError):
+            gone = True
+        if gone and self.is_headless is False:
+            self.hangup()
+
+    async def action_quit(self) -> None:
+        from .screens.dialogs import ConfirmDialog
+
+        unsaved = [s for s in self.draft_sources() if s.draft_content()]
+        if not unsaved:
+            self.exit(return_code=0)
+            return
+
+        def answer(keep: bool | None) -> None:
+            if keep is None:
+                return
+            if keep:
+                self.save_drafts()
+            self.exit(return_code=0)
+
+        self.push_screen(
+            ConfirmDialog(
+                "Quit with unsaved forms?",
+                f"{len(unsaved)} form(s) hold text that is not saved. Keep them as "
+                "encrypted drafts (offered next time), or discard them?",
+                yes="Keep drafts and quit",
+                no="Discard and quit",
+                cancel=True,
+            ),
+            answer,
+        )
+
+    def action_toggle_ansi_theme(self) -> None:
+        self.theme = "textual-dark" if self.theme.startswith("ansi") else "ansi-dark"
+
+    async def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    # ------------------------------------------------------------------
+    # errors
+    # ------------------------------------------------------------------
+    def show_error(self, failed: Failed) -> None:
+        from .screens.dialogs import ErrorDialog
+
+        self.push_screen(ErrorDialog(f"Could not {failed.what}", failed.message))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker raised something nobody expected: say so in one line, keep running."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if self.locked and error is not None:
+            return
+        what = event.worker.description or "finish that"
+        self.show_error(describe_error(what, error or RuntimeError()))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's handler prints a traceback with local variables; this prints one line."""
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        with contextlib.suppress(Exception):  # already failing: keep the exit clean
+            self.save_drafts()
+        self._exit_renderables.append(
+            Text(
+                f"ydsi stopped on an internal error ({type(error).__name__}). Nothing was "
+                "saved half-way; open forms were kept as encrypted drafts. Please report "
+                "what you were doing."
+            )
+        )
+        self._close_messages_no_wait()
+
+    def _fatal_error(self) -> None:  # pragma: no cover - only reached via the handler above
+        self._exit_renderables.append(Text("ydsi stopped on an internal error."))
+        self._close_messages_no_wait()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[Any]:
+        """No system commands (no Screenshot, no theme picker that lists files)."""
+        return ()
+
+
+class _Polled(VaultChanged, bubble=False):
+    """The poll's own report, turned into VaultChanged for the screens by the app."""
+
+    def __init__(self, head: int | None, changed: set[tuple[str, str]]) -> None:
+        super().__init__(changed=changed)
+        self.head = head

@@ -1,0 +1,283 @@
+"""Every command of the app, defined once.
+
+Each :class:`Command` feeds four places: the screen's ``BINDINGS`` (through
+:func:`bindings`), the footer (``show``), the help screen (``help``) and the
+command palette (:class:`PaletteCommands`). Every binding carries the
+command's ``id`` so that a school can remap a key without touching code
+(``YDSI_KEYMAP="incident.note=m;app.lock=f11"``, applied with
+``App.set_keymap``).
+
+Keys are chosen to arrive over SSH, in tmux and in PuTTY: letters, digits,
+F-keys, Enter and Escape. Keys that terminals swallow (ctrl+enter, ctrl+s,
+ctrl+j) are only ever extra aliases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
+
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from .text import plain
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "PaletteCommands",
+    "PaletteEntry",
+    "bindings",
+    "commands_for",
+    "parse_keymap",
+]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One action: its id, key(s), what it is called, and where it applies."""
+
+    id: str
+    scope: str
+    action: str
+    description: str
+    help: str
+    key: str | None = None
+    show: bool = True
+    key_display: str | None = None
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        assert self.key is not None
+        return Binding(
+            self.key,
+            self.action,
+            self.description,
+            show=self.show,
+            key_display=self.key_display,
+            priority=self.priority,
+            tooltip=self.help,
+            id=self.id,
+        )
+
+
+def _c(
+    id: str,
+    key: str | None,
+    action: str,
+    description: str,
+    help: str,
+    *,
+    show: bool = True,
+    key_display: str | None = None,
+    priority: bool = False,
+) -> Command:
+    scope = id.split(".", 1)[0]
+    return Command(id, scope, action, description, help, key, show, key_display, priority)
+
+
+COMMANDS: tuple[Command, ...] = (
+    # -- everywhere ---------------------------------------------------------
+    _c("app.help", "f1", "app.help", "Help",
+       "List every key of this screen (F1 works everywhere; ? where nothing is typed)",
+       key_display="F1", priority=True),
+    _c("app.help_alt", "question_mark", "app.help", "Help",
+       "List every key of this screen", show=False),
+    _c("app.commands", "ctrl+p", "app.command_palette", "Commands",
+       "Search every action by name", key_display="^p", priority=True),
+    _c("app.lock", "f12", "app.lock", "Lock",
+       "Lock now: cover the screen, drop the keys, ask for the passphrase again",
+       key_display="F12", priority=True),
+    _c("app.quit", "ctrl+q", "app.quit", "Quit",
+       "Leave ydsi (asks first if a form holds unsaved text)", key_display="^q",
+       priority=True, show=False),
+    _c("app.theme", None, "app.toggle_ansi_theme", "Colours: 16-colour theme on/off",
+       "Switch between the full-colour theme and one using the terminal's own 16 colours"),
+    # -- home: the incident list --------------------------------------------
+    _c("home.open", "enter", "open_incident", "Open", "Open the highlighted incident"),
+    _c("home.new", "n", "new_incident", "New", "Record a new incident"),
+    _c("home.filter", "slash,f", "filter", "Filter",
+       "Type to narrow the list (reference, status, step, summary)", key_display="/"),
+    _c("home.sort", "s", "sort", "Sort",
+       "Sort by the next column: opened, reference, status, next step, flags"),
+    _c("home.attention", "a", "attention", "Attention",
+       "Move to the list of what needs attention today", show=False),
+    _c("home.devices", "d", "devices", "Devices", "The device custody log"),
+    _c("home.refresh", "f5", "refresh", "Reload", "Read the list again from the vault",
+       show=False),
+    # -- an incident --------------------------------------------------------
+    _c("incident.back", "escape", "back", "Back", "Back to the list of incidents"),
+    _c("incident.guide", "1", "pane('guide')", "Guide",
+       "Pane 1: the procedure step by step", show=False),
+    _c("incident.timeline", "2", "pane('timeline')", "Timeline",
+       "Pane 2: every entry in time order, corrections beside what they correct", show=False),
+    _c("incident.triggers", "3", "pane('triggers')", "Triggers",
+       "Pane 3: the five immediate-referral triggers", show=False),
+    _c("incident.viewing", "4", "pane('viewing')", "Viewing",
+       "Pane 4: the imagery viewing log and the rules", show=False),
+    _c("incident.custody", "5", "pane('custody')", "Devices",
+       "Pane 5: the custody chain of each device", show=False),
+    _c("incident.people", "6", "pane('people')", "People",
+       "Pane 6: pupils, adults, staff, parents informed", show=False),
+    _c("incident.note", "n", "note", "Note",
+       "Quick note stamped now (type a time first to stamp it then: '10:30 spoke to mum')"),
+    _c("incident.refer", "r", "refer", "Refer now",
+       "A young person has been harmed or is at risk: record the concern; refer immediately"),
+    _c("incident.add", "a", "add", "Add", "Add an entry for this pane or step"),
+    _c("incident.mark", "m", "mark_step", "Mark step",
+       "Mark the highlighted step done, not applicable or for later (with a reason)"),
+    _c("incident.correct", "c", "correct", "Correct",
+       "Correct the highlighted entry (a new entry; the original stays)"),
+    _c("incident.signoff", "o", "sign_off", "Sign off",
+       "Headteacher: read and sign the decision not to refer out"),
+    _c("incident.refresh", "f5", "refresh", "Reload", "Read this incident again",
+       show=False),
+    # -- the device custody log ---------------------------------------------
+    _c("devices.open", "enter", "open_device", "Open", "Open the highlighted device's chain"),
+    _c("devices.seize", "s", "seize", "Seize", "Record a device seized"),
+    _c("devices.back", "escape", "back", "Back", "Back"),
+    _c("devices.refresh", "f5", "refresh", "Reload", "Read the log again", show=False),
+    # -- one device ---------------------------------------------------------
+    _c("device.back", "escape", "back", "Back", "Back to the device list"),
+    _c("device.power", "p", "entry('device.powered_off')", "Power off",
+       "Record that the device is powered off (and who confirmed it)"),
+    _c("device.lock", "k", "entry('device.locked')", "Lock away",
+       "Record where the device is locked away"),
+    _c("device.access", "x", "entry('device.accessed')", "Access",
+       "Record an access to the device: who and why"),
+    _c("device.move", "v", "entry('device.moved')", "Move", "Record a move: where to and why"),
+    _c("device.handover", "h", "entry('device.handover')", "Hand over",
+       "Record the hand-over to the police: officer, id, crime reference"),
+    _c("device.return", "t", "entry('device.returned')", "Return",
+       "Record the device's return: to whom"),
+    _c("device.note", "n", "entry('device.note')", "Note", "Add a note to the chain",
+       show=False),
+    # -- a form -------------------------------------------------------------
+    _c("form.save", "f2,ctrl+s", "save", "Save",
+       "Save this entry (F2 works everywhere; ctrl+s where the terminal passes it)",
+       key_display="F2", priority=True),
+    _c("form.close", "escape", "close", "Close",
+       "Close the form; if anything was typed, asks: keep a draft, discard, or go back"),
+)  # fmt: skip
+
+
+def commands_for(*scopes: str) -> list[Command]:
+    return [command for command in COMMANDS if command.scope in scopes]
+
+
+def bindings(*scopes: str) -> list[BindingType]:
+    """The bindings of these scopes, for a class's ``BINDINGS``."""
+    return [command.binding() for command in commands_for(*scopes) if command.key]
+
+
+def parse_keymap(text: str) -> dict[str, str]:
+    """``"incident.note=m;app.lock=f11"`` -> ``{"incident.note": "m", ...}``.
+
+    Unknown ids are ignored (an old keymap must not stop the app opening).
+    """
+    known = {command.id for command in COMMANDS}
+    keymap: dict[str, str] = {}
+    for item in text.replace(",", ";").split(";") if text else []:
+        name, _, key = item.partition("=")
+        name, key = name.strip(), key.strip()
+        if name in known and key:
+            keymap[name] = key
+    return keymap
+
+
+# ---------------------------------------------------------------- palette
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """A palette line: what it is called, what it does, and how to run it."""
+
+    title: str
+    help: str
+    callback: Callable[[], object]
+
+
+class HasPaletteEntries(Protocol):
+    def palette_entries(self) -> Iterable[PaletteEntry]: ...
+
+
+def _screen_entries(screen: Screen[object]) -> Iterator[PaletteEntry]:
+    """The registry's commands of this screen (those allowed now), then its own extras."""
+    scopes: tuple[str, ...] = getattr(screen, "COMMAND_SCOPES", ())
+    app = screen.app
+    for command in commands_for(*scopes, "app"):
+        action = command.action
+        if action == "app.command_palette":
+            continue
+        target: object = screen
+        name = action
+        if action.startswith("app."):
+            target, name = app, action[4:]
+        check = getattr(target, "check_action", None)
+        if check is not None and not check(name.split("(", 1)[0], ()):
+            continue
+        key = f" ({command.key_display or command.key.split(',')[0]})" if command.key else ""
+        yield PaletteEntry(
+            f"{command.description}{key}",
+            command.help,
+            partial(_run, target, name),
+        )
+    extra = getattr(screen, "palette_entries", None)
+    if extra is not None:
+        yield from extra()
+
+
+def _run(target: object, action: str) -> None:
+    run_action = getattr(target, "run_action", None)
+    if run_action is not None:
+        target_app = getattr(target, "app", None)
+        if target_app is not None:
+            target_app.call_later(run_action, action)
+
+
+class PaletteCommands(Provider):
+    """The command palette's only provider: it replaces Textual's system commands.
+
+    Textual's own provider offers "Screenshot", which writes the screen (record
+    text and all) as a plain SVG file into the user's Downloads folder; it is
+    deliberately not offered.
+    """
+
+    def _entries(self) -> list[PaletteEntry]:
+        return list(_screen_entries(self.screen))
+
+    async def discover(self) -> Hits:
+        for entry in self._entries():
+            yield DiscoveryHit(
+                plain(entry.title), entry.callback, text=entry.title, help=entry.help
+            )
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for entry in self._entries():
+            score = max(matcher.match(entry.title), matcher.match(entry.help) * 0.5)
+            if score > 0:
+                yield Hit(
+                    score,
+                    _highlight(matcher, query, entry.title),
+                    entry.callback,
+                    text=entry.title,
+                    help=entry.help,
+                )
+
+
+def _highlight(matcher: Matcher, query: str, title: str) -> Content:
+    """Textual's own highlighter parses the title as markup; this one never does."""
+    content = plain(title)
+    _score, offsets = matcher.fuzzy_search.match(query, title)
+    for offset in offsets:
+        if offset < len(title) and not title[offset].isspace():
+            content = content.stylize("bold underline", offset, offset + 1)
+    return content

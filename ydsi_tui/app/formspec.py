@@ -1,0 +1,738 @@
+"""Forms as data: one spec per kind of entry, built from the model's schema and the policy.
+
+The schema (``model/schema.py``) says what each entry must contain; this
+module adds what a person needs to fill it in: a label, the widget, the
+policy's own wording beside the field, and the conversion from what was
+typed (``yesterday 3pm``, ``Ava; Ben``) to the payload the service checks.
+No widgets here: the form screen draws a :class:`FormSpec`, and tests can
+check every spec without a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..model.errors import ValidationError
+from ..model.events import new_id
+from ..model.schema import (
+    DEVICE_SCHEMAS,
+    INCIDENT_SCHEMAS,
+    SCHEMAS,
+    Context,
+    Field,
+    validate_payload,
+)
+from ..model.text import LONG_TEXT_MAX_CHARS
+from ..model.timeparse import (
+    date_from_iso,
+    from_iso,
+    parse_deadline,
+    parse_dob,
+    parse_when,
+    to_iso_utc,
+    to_local,
+)
+from ..model.viewing_rules import Finding, check_viewing
+from ..service.describe import KIND_LABELS
+
+if TYPE_CHECKING:
+    from ..model.events import Event
+    from ..model.policy import Policy
+    from ..service.casebook import IncidentView
+
+__all__ = [
+    "AT",
+    "INCIDENT_REF",
+    "KIND_STEP",
+    "FieldSpec",
+    "FormSpec",
+    "Values",
+    "check_form",
+    "collect",
+    "device_spec",
+    "entry_spec",
+    "field_id",
+    "new_incident_spec",
+    "split_note_time",
+    "values_from_event",
+]
+
+#: The field holding when the entry's event happened (``at``), where it has one.
+AT = "_at"
+#: The incident reference typed on a seizure recorded outside an incident.
+INCIDENT_REF = "_incident_ref"
+
+Values = dict[str, Any]
+
+#: The entry whose payload time is the event's time, instead of a separate "when".
+AT_FROM = {"disclosure": "disclosed_at", "review.meeting": "held_at"}
+
+#: Which step of the procedure each kind of entry belongs to (for its guidance).
+KIND_STEP = {
+    "disclosure": "disclosure",
+    "pupil.added": "disclosure",
+    "pupil.updated": "disclosure",
+    "adult.added": "disclosure",
+    "staff.added": "disclosure",
+    "incident.opened": "disclosure",
+    "review.meeting": "review_meeting",
+    "content.described": "review_meeting",
+    "trigger.answered": "decision",
+    "decision": "decision",
+    "decision.reviewed": "decision",
+    "risk.answered": "risks",
+    "parents.informed": "parents",
+    "parents.not_informed": "parents",
+    "police.contact": "police",
+    "police.outcome": "police",
+    "device.seized": "devices",
+    "csc.contact": "csc",
+    "agency.meeting": "csc",
+    "other_setting.contact": "csc",
+    "viewing": "viewing",
+    "staff.support_offered": "viewing",
+    "deletion.requested": "deletion",
+    "deletion.confirmed": "deletion",
+    "deletion.search": "deletion",
+    "discipline": "deletion",
+    "conversation": "talking",
+    "support.route": "talking",
+    "incident.closed": "closing",
+}
+
+_LABELS: dict[str, str] = {
+    "summary": "Summary (what happened, in a line or two)",
+    "kind": "Kind of incident",
+    "text": "Note",
+    "discloser_type": "Who disclosed",
+    "discloser_name": "Their name, if known",
+    "to_whom": "Disclosed to (name and role)",
+    "how": "How (in person, by phone, by message…)",
+    "disclosed_at": "When it was disclosed",
+    "dsl_told_at": "When the DSL was told",
+    "description": "What the imagery shows, in words (never the image itself)",
+    "sexual_acts": "Does it show sexual acts?",
+    "violent": "Is it violent?",
+    "name": "Name in full",
+    "dob": "Date of birth (dd/mm/yyyy)",
+    "year_group": "Year group, if the date of birth is not known",
+    "sex": "Sex",
+    "parts": "Their part (Space ticks; tick all that apply)",
+    "sen": "Special educational needs?",
+    "vulnerabilities": "Other vulnerabilities",
+    "role": "Role",
+    "involvement": "Involvement",
+    "held_at": "When the meeting was held",
+    "attendees": "Who attended (names in full, separated by ;)",
+    "n": "Trigger",
+    "answer": "Answer",
+    "basis": "Basis: what the answer rests on, and from whom",
+    "outcome": "Outcome",
+    "refer_to": "Refer to (Space ticks)",
+    "reason": "Reason",
+    "input_from": "Input from (names, separated by ;)",
+    "override_reason": "If a trigger applies and you still respond in school: why",
+    "review_by": "Review the decision by (e.g. +7d, friday)",
+    "note": "Note",
+    "question_id": "Risk question",
+    "who": "Who was told (name and relationship)",
+    "informed_by": "Told by",
+    "agreed_with": "Decision agreed with",
+    "route": "Route",
+    "spoken_to": "Spoke to (name, role or number)",
+    "crime_refs": "Crime reference number(s), separated by ;",
+    "crime_ref": "Crime reference number",
+    "type": "Contact or referral",
+    "reference": "Their reference",
+    "setting": "Setting or person contacted",
+    "viewer": "Who viewed it (name in full)",
+    "viewer_role": "Their role",
+    "present": "Who else was in the room (names, separated by ;)",
+    "where": "Where",
+    "on_premises": "On school premises?",
+    "reason_id": "Why it was viewed",
+    "head_consulted": "Discussed with the Headteacher first?",
+    "same_sex": "Viewed by someone of the young person's sex?",
+    "distress_considered": "Was the risk of significant distress to the pupil considered?",
+    "not_copied": "Confirmed not copied, printed or shared?",
+    "actions": "What happened next (subsequent actions)",
+    "pupil_id": "Young person",
+    "staff_name": "Member of staff",
+    "what": "What support was offered",
+    "deadline": "Delete by (e.g. +48h, friday 3pm)",
+    "told_illegal": "Told that possessing the imagery is illegal?",
+    "by_whom": "Held by",
+    "step_id": "Step",
+    "status": "Mark the step",
+    "rationale": "Rationale",
+    "gaps_reason": "If something is not recorded: why it can be closed anyway",
+    "owner": "Whose device",
+    "seized_by": "Seized by",
+    "powered_off": "Powered off?",
+    "locked_where": "Locked away where",
+    "confirmed_by": "Confirmed off by",
+    "by": "Accessed by",
+    "to_where": "Moved to",
+    "officer": "Police officer (name)",
+    "officer_id": "Officer's number",
+}
+
+#: Labels that differ by kind of entry.
+_KIND_LABELS: dict[tuple[str, str], str] = {
+    ("decision", "outcome"): "Decision",
+    ("decision", "reason"): "Reasons for the decision",
+    ("decision.reviewed", "outcome"): "Outcome of the review",
+    ("decision.reviewed", "note"): "Note (why, if escalated)",
+    ("police.outcome", "outcome"): "Outcome given by the police",
+    ("incident.closed", "outcome"): "Outcome",
+    ("incident.closed", "summary"): "Closing summary",
+    ("incident.closed", "actions"): "Actions taken",
+    ("parents.informed", "how"): "How they were told",
+    ("parents.not_informed", "reason"): "Why they were not told",
+    ("step.status", "reason"): "Reason (needed for not applicable or later)",
+    ("deletion.search", "reason"): "The good and clear reason for searching",
+    ("deletion.confirmed", "how"): "How deletion was confirmed",
+    ("device.accessed", "reason"): "Why",
+    ("device.moved", "reason"): "Why",
+    ("incident.reopened", "reason"): "Why it is reopened",
+    ("agency.meeting", "who"): "The meeting: who attended, which agencies",
+    ("adult.added", "description"): "Who they are, and their part",
+    ("staff.added", "name"): "Member of staff (name in full)",
+    ("device.seized", "description"): "The device (make, colour, case); never its contents",
+    ("device.locked", "where"): "Where it is locked away",
+    ("viewing", "where"): "Where it was viewed",
+    ("support.route", "route"): "Support route offered",
+    ("risk.answered", "answer"): "Answer",
+    ("concern.harm", "text"): "The concern: who may be harmed or at risk, and why",
+    ("conversation", "note"): "What was found out (without looking at the imagery)",
+    ("discipline", "note"): "The disciplinary response (the school's choice)",
+    ("police.contact", "route"): "Route",
+    ("device.returned", "to_whom"): "Returned to",
+}
+
+_CHOICE_LABELS: dict[str, str] = {
+    "yes": "Yes",
+    "no": "No",
+    "unknown": "Not yet known",
+    "female": "Female",
+    "male": "Male",
+    "other": "Other",
+    "refer": "Refer to the police and/or children's social care",
+    "in_school": "Respond in school (reasons, Headteacher's sign-off)",
+    "police": "The police",
+    "csc": "Children's social care",
+    "both": "Both",
+    "confirmed": "Confirmed: the decision stands",
+    "escalated": "Escalated",
+    "contact": "Contact",
+    "referral": "Referral",
+    "dsl": "DSL",
+    "team": "Safeguarding team (delegated)",
+    "headteacher": "Headteacher",
+    "slt": "Senior leadership team",
+    "other_staff": "Other member of staff",
+    "not_possible": "Not possible",
+    "done": "Done",
+    "not_applicable": "Not applicable",
+    "later": "Later",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field as shown: ``widget`` is line, text, when, deadline, dob, int, list,
+    select, yesno or multi."""
+
+    name: str
+    label: str
+    widget: str
+    required: bool = False
+    help: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+    option_help: Mapping[str, str] = field(default_factory=dict)
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A form: which entry it makes, for which record, its fields and the policy's words.
+
+    ``target`` is ``incident`` (an entry in incident ``ref``), ``new_incident``,
+    ``device`` (an entry in device ``ref``) or ``new_device`` (a seizure).
+    ``fixed`` holds payload values the form does not show (the id of a new
+    pupil, the decision a review is of).
+    """
+
+    kind: str
+    title: str
+    target: str
+    fields: tuple[FieldSpec, ...]
+    ref: str | None = None
+    guidance: str = ""
+    supersedes: str | None = None
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def field_id(name: str) -> str:
+    """A widget id for a field name (``answers.parents`` -> ``f-answers--parents``)."""
+    return "f-" + name.replace(".", "--")
+
+
+# --------------------------------------------------------------------- building
+
+
+def _label(kind: str, name: str) -> str:
+    return _KIND_LABELS.get((kind, name), _LABELS.get(name, name.replace("_", " ").capitalize()))
+
+
+def _choices(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((_CHOICE_LABELS.get(v, v), v) for v in values)
+
+
+def _vocab_options(policy: Policy, vocab: str) -> tuple[tuple[str, str], ...]:
+    if vocab == "steps":
+        return tuple((step.title, step.id) for step in policy.steps)
+    if vocab == "risk_questions":
+        return tuple((q.text, q.id) for q in policy.risk_questions)
+    if vocab == "viewing_reasons":
+        return tuple((q.text, q.id) for q in policy.viewing_reasons)
+    return tuple((choice.label, choice.id) for choice in policy.vocabulary(vocab))
+
+
+def _guidance(policy: Policy, kind: str) -> str:
+    if kind == "concern.harm":
+        return policy.harm_concern_text
+    step_id = KIND_STEP.get(kind)
+    if step_id is None:
+        return ""
+    try:
+        step = policy.step(step_id)
+    except KeyError:
+        return ""
+    return f"{step.title} (the policy's words):\n{step.guidance.strip()}"
+
+
+def _field(
+    kind: str, name: str, spec: Field, policy: Policy, view: IncidentView | None
+) -> list[FieldSpec]:
+    label = _label(kind, name)
+    required = spec.required
+    t = spec.type
+    if t in ("text", "name", "ref"):
+        widget = "text" if spec.max_chars >= LONG_TEXT_MAX_CHARS else "line"
+        return [FieldSpec(name, label, widget, required)]
+    if t == "bool":
+        return [FieldSpec(name, label, "yesno", required, options=_choices(("yes", "no")))]
+    if t == "int" and name == "n":
+        options = tuple(
+            (f"{trigger.n}. {trigger.wording(policy.settings.trigger4_age_threshold)}",
+             str(trigger.n))
+            for trigger in policy.triggers
+        )  # fmt: skip
+        return [
+            FieldSpec(
+                name,
+                label,
+                "select",
+                required,
+                options=tuple(
+                    (text[:60] + ("…" if len(text) > 60 else ""), v) for text, v in options
+                ),
+                option_help={v: text for text, v in options if len(text) > 60},
+            )
+        ]
+    if t == "int":
+        return [FieldSpec(name, label, "int", required)]
+    if t == "choice":
+        return [FieldSpec(name, label, "select", required, options=_choices(spec.choices))]
+    if t == "vocab":
+        options = _vocab_options(policy, spec.vocab or "")
+        short = tuple((text[:60] + ("…" if len(text) > 60 else ""), v) for text, v in options)
+        return [
+            FieldSpec(name, label, "select", required, options=short,
+                      option_help={v: text for text, v in options if len(text) > 60})
+        ]  # fmt: skip
+    if t == "datetime":
+        widget = "deadline" if spec.future else "when"
+        return [FieldSpec(name, label, widget, required)]
+    if t == "date":
+        return [FieldSpec(name, label, "dob", required)]
+    if t in ("names", "refs"):
+        return [FieldSpec(name, label, "list", required)]
+    if t == "choices":
+        return [FieldSpec(name, label, "multi", required, options=_choices(spec.choices))]
+    if t == "vocabs":
+        return [
+            FieldSpec(name, label, "multi", required,
+                      options=_vocab_options(policy, spec.vocab or ""))
+        ]  # fmt: skip
+    if t == "answers":
+        items = policy.review_considerations if spec.vocab == "review_considerations" else ()
+        return [
+            FieldSpec(f"{name}.{item.id}", f"{i}. {item.text}", "line", False)
+            for i, item in enumerate(items, start=1)
+        ]
+    if t == "id" and name == "pupil_id":
+        pupils = view.incident.pupils if view is not None else {}
+        options = tuple((pupil.name or "(no name)", pid) for pid, pupil in pupils.items())
+        return [FieldSpec(name, label, "select", required, options=options)]
+    if t == "id" and name == "reason_id":
+        options = _vocab_options(policy, "viewing_reasons")
+        return [
+            FieldSpec(
+                name, label, "select", required,
+                options=tuple((text[:60] + "…", v) for text, v in options),
+                option_help={v: text for text, v in options},
+            )
+        ]  # fmt: skip
+    return []  # event ids, sha256, base64, acknowledgements: not typed by people
+
+
+def _with_help(
+    kind: str,
+    fields: list[FieldSpec],
+    policy: Policy,
+    view: IncidentView | None,
+    preset: Mapping[str, Any],
+) -> list[FieldSpec]:
+    out: list[FieldSpec] = []
+    for spec in fields:
+        help_text = ""
+        default = spec.default
+        if (
+            kind == "trigger.answered"
+            and spec.name == "answer"
+            and view is not None
+            and str(preset.get("n")) == "4"
+        ):
+            suggestion = view.trigger4
+            help_text = (
+                f"For trigger 4 the record suggests: {suggestion.answer.upper()}. "
+                f"{suggestion.basis}"
+            )
+        elif kind == "deletion.requested" and spec.name == "deadline":
+            hours = policy.settings.deletion_deadline_default_hours
+            help_text = "Young people should be given a deadline for deletion."
+            default = f"+{hours}h"
+        elif kind == "parents.not_informed" and spec.name == "agreed_with":
+            help_text = (
+                "A decision not to inform parents is made with children's social care "
+                "and/or the police."
+            )
+        elif kind == "decision" and spec.name == "reason":
+            help_text = (
+                "Where the school does not refer out, record the reason; the Headteacher "
+                "signs it off."
+            )
+        elif kind == "viewing" and spec.name == "reason_id":
+            help_text = "Viewing is permissible only for one of the policy's three reasons."
+        elif spec.name == "sen":
+            help_text = "Concerns about capacity to consent (trigger 2) include SEN."
+        out.append(replace(spec, help=help_text or spec.help, default=default))
+    return out
+
+
+def entry_spec(
+    kind: str,
+    policy: Policy,
+    view: IncidentView | None,
+    *,
+    ref: str,
+    supersedes: str | None = None,
+    preset: Mapping[str, Any] | None = None,
+) -> FormSpec:
+    """The form for an incident entry of ``kind`` in incident ``ref``."""
+    schema = INCIDENT_SCHEMAS[kind]
+    fixed: dict[str, Any] = {}
+    fields: list[FieldSpec] = []
+    for name, spec in schema.items():
+        if name in ("pupil_id", "adult_id") and kind in ("pupil.added", "adult.added"):
+            fixed[name] = new_id()
+            continue
+        if name == "decision_id" and view is not None:
+            current = view.incident.current_decision
+            if current is not None:
+                fixed[name] = current.event_id
+            continue
+        if kind == "viewing" and name == "acknowledgements":
+            continue
+        fields.extend(_field(kind, name, spec, policy, view))
+    if kind not in AT_FROM:
+        fields.append(
+            FieldSpec(AT, "When it happened (now, 10:30, yesterday 3pm, 14/11 10:30)", "when",
+                      True, default="now")
+        )  # fmt: skip
+    fields = _with_help(kind, fields, policy, view, preset or {})
+    if preset:
+        fields = [replace(f, default=preset[f.name]) if f.name in preset else f for f in fields]
+    verb = "Correct" if supersedes else "Record"
+    return FormSpec(
+        kind=kind,
+        title=f"{verb}: {KIND_LABELS.get(kind, kind)} ({ref})",
+        target="incident",
+        fields=tuple(fields),
+        ref=ref,
+        guidance=_guidance(policy, kind),
+        supersedes=supersedes,
+        fixed=fixed,
+    )
+
+
+def new_incident_spec(policy: Policy) -> FormSpec:
+    fields = [
+        FieldSpec("summary", _LABELS["summary"], "line", True),
+        FieldSpec("kind", _LABELS["kind"], "select", True,
+                  options=_vocab_options(policy, "incident_kinds"), default="peer_sharing"),
+        FieldSpec(AT, "When it was disclosed (now, 10:30, yesterday 3pm)", "when", True,
+                  default="now"),
+    ]  # fmt: skip
+    return FormSpec(
+        kind="incident.opened",
+        title="New incident",
+        target="new_incident",
+        fields=tuple(fields),
+        guidance=_guidance(policy, "disclosure"),
+    )
+
+
+def device_spec(
+    kind: str,
+    policy: Policy,
+    *,
+    ref: str | None,
+    incident_ref: str | None = None,
+    supersedes: str | None = None,
+) -> FormSpec:
+    """A custody form; a seizure outside an incident asks for the incident's reference."""
+    fields: list[FieldSpec] = []
+    if kind == "device.seized" and incident_ref is None:
+        fields.append(FieldSpec(INCIDENT_REF, "Incident reference (such as 2026-007)", "line",
+                                True))  # fmt: skip
+    for name, spec in DEVICE_SCHEMAS[kind].items():
+        fields.extend(_field(kind, name, spec, policy, None))
+    fields.append(
+        FieldSpec(AT, "When (now, 10:30, yesterday 3pm, 14/11 10:30)", "when", True,
+                  default="now")
+    )  # fmt: skip
+    where = ref or incident_ref or ""
+    return FormSpec(
+        kind=kind,
+        title=f"{KIND_LABELS.get(kind, kind)}{f' ({where})' if where else ''}",
+        target="new_device" if kind == "device.seized" else "device",
+        fields=tuple(fields),
+        ref=ref if kind != "device.seized" else incident_ref,
+        guidance=_guidance(policy, "device.seized"),
+        supersedes=supersedes,
+    )
+
+
+# --------------------------------------------------------------------- reading values
+
+_SPLIT = re.compile(r"\s*[;\n]\s*")
+
+
+def _text_value(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _parse(spec: FieldSpec, raw: Any, now: datetime) -> Any:
+    """One field's typed value as the payload wants it; None when left empty."""
+    widget = spec.widget
+    if widget == "multi":
+        return list(raw) if isinstance(raw, list | tuple) else []
+    if widget in ("select", "yesno"):
+        if raw in (None, ""):
+            return None
+        if widget == "yesno":
+            return raw == "yes"
+        return int(raw) if spec.name == "n" else raw
+    text = _text_value(raw)
+    if widget == "list":
+        if not text.strip():
+            return []
+        separator = _SPLIT if (";" in text or "\n" in text) else re.compile(r"\s*,\s*")
+        return [item for item in separator.split(text.strip()) if item]
+    if not text.strip():
+        return None
+    if widget == "when":
+        return parse_when(text, now=now, field=spec.name)
+    if widget == "deadline":
+        return parse_deadline(text, now=now, field=spec.name)
+    if widget == "dob":
+        return parse_dob(text, now=now, field=spec.name)
+    if widget == "int":
+        if not text.strip().isdigit():
+            raise ValidationError(spec.name, "Type a whole number, such as 10.")
+        return int(text.strip())
+    return text
+
+
+def collect(
+    form: FormSpec, values: Mapping[str, Any], now: datetime, *, strict: bool = True
+) -> tuple[dict[str, Any], datetime | None, dict[str, str]]:
+    """(payload, when it happened, errors by field) from what was typed.
+
+    With ``strict`` the first error is raised as ValidationError instead of
+    being returned in the errors map.
+    """
+    data: dict[str, Any] = dict(form.fixed)
+    errors: dict[str, str] = {}
+    at: datetime | None = None
+    answers: dict[str, str] = {}
+    acks: dict[str, str] = {}
+    for spec in form.fields:
+        try:
+            value = _parse(spec, values.get(spec.name, spec.default), now)
+        except ValidationError as error:
+            if strict:
+                raise
+            errors[spec.name] = error.message
+            continue
+        if spec.required and value in (None, "", []):
+            message = "This is required."
+            if strict:
+                raise ValidationError(spec.name, message)
+            errors[spec.name] = message
+            continue
+        if spec.name == AT:
+            at = value
+        elif spec.name.startswith("answers."):
+            if value:
+                answers[spec.name.split(".", 1)[1]] = value
+        elif spec.name.startswith("ack."):
+            if value:
+                acks[spec.name.split(".", 1)[1]] = value
+        elif spec.name == INCIDENT_REF:
+            data[INCIDENT_REF] = (value or "").strip()
+        elif value is not None:
+            if isinstance(value, datetime):
+                value = to_iso_utc(value)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            data[spec.name] = value
+    if any(f.name.startswith("answers.") for f in form.fields):
+        data["answers"] = answers
+    if acks:
+        data["acknowledgements"] = acks
+    if form.kind in AT_FROM and isinstance(data.get(AT_FROM[form.kind]), str):
+        at = from_iso(data[AT_FROM[form.kind]])
+    return data, at, errors
+
+
+def unmet_viewing_rules(data: Mapping[str, Any], policy: Policy) -> list[Finding]:
+    payload = {k: v for k, v in data.items() if k != "acknowledgements"}
+    return check_viewing(payload, None, policy)
+
+
+def check_form(
+    form: FormSpec, values: Mapping[str, Any], now: datetime, policy: Policy
+) -> tuple[dict[str, Any], datetime | None, dict[str, str]]:
+    """Everything that can be checked before saving: each field, then the schema."""
+    data, at, errors = collect(form, values, now, strict=False)
+    if errors:
+        return data, at, errors
+    payload = {k: v for k, v in data.items() if k != INCIDENT_REF}
+    if form.target == "new_incident":
+        return data, at, errors
+    try:
+        validate_payload(form.kind, payload, Context(at=at or now, now=now, policy=policy))
+    except ValidationError as error:
+        errors[error.field.replace("acknowledgements.", "ack.")] = error.message
+    return data, at, errors
+
+
+def split_note_time(text: str, now: datetime) -> tuple[datetime | None, str, str | None]:
+    """A quick note's time prefix: ``"10:30 spoke to mum"`` -> (10:30 today, "spoke to mum").
+
+    Returns (when or None for now, the note, an error if the text starts with
+    something that looks like a time but cannot be one).
+    """
+    words = text.strip().split()
+    for count in (3, 2, 1):
+        if len(words) <= count:
+            continue
+        prefix = " ".join(words[:count])
+        try:
+            when = parse_when(prefix, now=now)
+        except ValidationError:
+            continue
+        return when, " ".join(words[count:]), None
+    if words and _TIMELIKE.match(words[0]) and len(words) > 1:
+        try:
+            parse_when(words[0], now=now)
+        except ValidationError as error:
+            return None, text.strip(), error.message
+    return None, text.strip(), None
+
+
+_TIMELIKE = re.compile(
+    r"^(\d{1,2}[:.]\d{2}(am|pm)?|\d{1,2}(am|pm)|\d{1,2}/\d{1,2}(/\d{2,4})?|yesterday|today)$",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------- corrections
+
+
+def _local(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return f"{to_local(from_iso(value)):%d/%m/%Y %H:%M}"
+        except ValidationError:
+            return value
+    return ""
+
+
+def values_from_event(form: FormSpec, event: Event) -> Values:
+    """What the form would hold to record ``event`` again (to correct it)."""
+    data = event.data
+    values: Values = {}
+    for spec in form.fields:
+        name = spec.name
+        if name == AT:
+            values[name] = f"{to_local(event.at):%d/%m/%Y %H:%M}"
+            continue
+        if name.startswith("answers."):
+            answers = data.get("answers") or {}
+            values[name] = str(answers.get(name.split(".", 1)[1], ""))
+            continue
+        value = data.get(name)
+        if value is None:
+            continue
+        if spec.widget in ("when", "deadline"):
+            values[name] = _local(value)
+        elif spec.widget == "dob":
+            try:
+                values[name] = f"{date_from_iso(str(value)):%d/%m/%Y}"
+            except ValidationError:
+                values[name] = str(value)
+        elif spec.widget == "yesno":
+            values[name] = "yes" if value is True else "no"
+        elif spec.widget == "list":
+            values[name] = "; ".join(str(v) for v in value)
+        elif spec.widget == "multi":
+            values[name] = [str(v) for v in value]
+        else:
+            values[name] = str(value)
+    for rule_id, reason in (data.get("acknowledgements") or {}).items():
+        values[f"ack.{rule_id}"] = str(reason)
+    return values
+
+
+def correction_fixed(form: FormSpec, event: Event) -> dict[str, Any]:
+    """A correction keeps the ids the original entry carried (pupil, adult, decision)."""
+    fixed = dict(form.fixed)
+    for name in ("pupil_id", "adult_id", "decision_id"):
+        if name in fixed and isinstance(event.data.get(name), str):
+            fixed[name] = event.data[name]
+    return fixed
+
+
+assert set(KIND_STEP) <= set(SCHEMAS)

@@ -1,0 +1,109 @@
+"""What thread workers report back. Workers never touch widgets: they post these.
+
+The handlers (on the screen that started the work, or on the app) own every
+change of state. A failure carries a message fit for the user, never a
+traceback: the error classes of the vault and the model are written to be
+shown (they name files and fields, never record content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from ..service.casebook import IncidentRow, IncidentView
+    from ..service.devices import DeviceRow, DeviceView
+    from ..service.factory import Services
+    from ..vault.drafts import Draft
+    from ..vault.session import Session
+    from ..vault.vault import Vault
+
+__all__ = [
+    "DeviceLoaded",
+    "DevicesLoaded",
+    "DraftsFound",
+    "Failed",
+    "IncidentLoaded",
+    "IncidentsLoaded",
+    "Saved",
+    "Unlocked",
+    "VaultChanged",
+    "VaultOpened",
+]
+
+
+@dataclass(repr=False)
+class VaultOpened(Message, bubble=False):
+    """The vault was opened (``vault`` set), or could not be (``error`` says why)."""
+
+    vault: Vault | None
+    users: list[str]
+    error: str | None = None
+
+
+@dataclass(repr=False)
+class Unlocked(Message, bubble=False):
+    session: Session
+    services: Services
+    head: int = 0
+
+
+@dataclass(repr=False)
+class DraftsFound(Message, bubble=False):
+    drafts: list[Draft]
+
+
+@dataclass(repr=False)
+class Failed(Message, bubble=False):
+    """A job failed; ``message`` is one line for the user, ``field`` the form field if any."""
+
+    what: str
+    message: str
+    field: str | None = None
+    error_type: str = ""
+
+
+@dataclass(repr=False)
+class IncidentsLoaded(Message, bubble=False):
+    rows: list[IncidentRow]
+    device_rows: list[DeviceRow]
+    attention: list[tuple[str, str]]
+    generation: int = 0
+
+
+@dataclass(repr=False)
+class IncidentLoaded(Message, bubble=False):
+    view: IncidentView
+    devices: list[DeviceView]
+    generation: int = 0
+
+
+@dataclass(repr=False)
+class DevicesLoaded(Message, bubble=False):
+    rows: list[DeviceRow]
+    attention: list[tuple[str, str]]
+    generation: int = 0
+
+
+@dataclass(repr=False)
+class DeviceLoaded(Message, bubble=False):
+    view: DeviceView
+
+
+@dataclass(repr=False)
+class Saved(Message, bubble=False):
+    """An entry was saved; ``ref`` is the record it went into (new for a new record)."""
+
+    ref: str
+    what: str
+    result: Any = None
+
+
+@dataclass(repr=False)
+class VaultChanged(Message, bubble=False):
+    """Someone (maybe another user) wrote to these records since we last looked."""
+
+    changed: set[tuple[str, str]] = field(default_factory=set)

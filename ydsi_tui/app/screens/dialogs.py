@@ -1,0 +1,160 @@
+"""Small typed dialogs: each returns a value through ``dismiss`` and handles Escape.
+
+Escape always means "back, nothing done": it never confirms and never
+destroys anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..text import plain, styled
+
+__all__ = ["ConfirmDialog", "ErrorDialog", "MenuDialog", "ReasonDialog"]
+
+
+class ConfirmDialog(ModalScreen[bool | None]):
+    """A question with two answers (y / n) and, if ``cancel``, a way back (Escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", show=False),
+        Binding("n", "answer(False)", "No", show=False),
+        Binding("escape", "back", "Back", show=False),
+        Binding("left,h", "app.focus_previous", show=False),
+        Binding("right,l", "app.focus_next", show=False),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        question: str,
+        *,
+        yes: str = "Yes",
+        no: str = "No",
+        cancel: bool = False,
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.question = question
+        self.yes = yes
+        self.no = no
+        self.cancel = cancel
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(styled(self.title_text, "bold"), classes="dialog-title")
+            yield Static(plain(self.question, multiline=True), classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(plain(f"Y  {self.yes}"), id="yes", variant="primary")
+                yield Button(plain(f"N  {self.no}"), id="no")
+                if self.cancel:
+                    yield Button(plain("Esc  Go back"), id="back")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "back":
+            self.dismiss(None)
+        else:
+            self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    def action_back(self) -> None:
+        self.dismiss(None if self.cancel else False)
+
+
+class ErrorDialog(ModalScreen[None]):
+    """What went wrong, in one or two sentences; Enter or Escape closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter,q", "close", "Close", show=False)
+    ]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box error-box"):
+            yield Label(styled(f"✗ {self.title_text}", "bold"), classes="dialog-title")
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Static(plain(self.message, multiline=True), classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(plain("Enter  OK"), id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class MenuDialog(ModalScreen[str | None]):
+    """Pick one of several things to do; returns its id, or None on Escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+
+    def __init__(self, title: str, items: Sequence[tuple[str, str]]) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.items = tuple(items)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box menu-box"):
+            yield Label(styled(self.title_text, "bold"), classes="dialog-title")
+            yield OptionList(
+                *[Option(plain(label), id=item_id) for item_id, label in self.items],
+                id="menu",
+            )
+            yield Static(plain("Enter: choose   Esc: back"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#menu", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class ReasonDialog(ModalScreen[str | None]):
+    """Ask for one line of text (a reason); Escape returns None and keeps nothing."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+
+    def __init__(self, title: str, prompt: str, *, value: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.prompt = prompt
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(styled(self.title_text, "bold"), classes="dialog-title")
+            yield Static(plain(self.prompt, multiline=True), classes="dialog-text")
+            yield Input(self.value, id="reason")
+            yield Static(plain("Enter: done   Esc: back"), classes="dialog-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_back(self) -> None:
+        self.dismiss(None)

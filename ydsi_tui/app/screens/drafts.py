@@ -1,0 +1,139 @@
+"""Drafts kept when the app last closed (a dropped connection, a lock, Esc with "keep").
+
+Offered right after unlocking: restore one (its form opens where it was),
+discard it, or leave them all for later. The list names the form and the
+record reference, never the text.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...model.errors import ValidationError
+from ...model.timeparse import format_local_short, from_iso
+from ..text import plain, styled
+
+if TYPE_CHECKING:
+    from ...vault.drafts import Draft
+    from ..app import YdsiApp
+
+__all__ = ["DraftsScreen", "draft_title", "restore"]
+
+
+def draft_title(draft: Draft) -> str:
+    content = draft.content
+    title = str(content.get("title") or content.get("form") or "A form")
+    saved = content.get("saved_at")
+    when = ""
+    if isinstance(saved, str):
+        try:
+            when = f", kept {format_local_short(from_iso(saved))}"
+        except ValidationError:
+            when = ""
+    return f"{title}{when}"
+
+
+class DraftsScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,l", "later", "Later", show=False),
+        Binding("d,delete", "discard", "Discard", show=False),
+    ]
+
+    def __init__(self, drafts: list[Draft]) -> None:
+        super().__init__(classes="dialog")
+        self.drafts = list(drafts)
+
+    @property
+    def ydsi(self) -> YdsiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box menu-box"):
+            yield Label(styled("Unsaved forms were kept as drafts", "bold"), classes="dialog-title")
+            yield OptionList(id="drafts")
+            yield Static(
+                plain("Enter: open it again   d: discard it   Esc: later (kept)"),
+                classes="dialog-hint",
+            )
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#drafts", OptionList).focus()
+
+    def _show(self) -> None:
+        options = self.query_one("#drafts", OptionList)
+        options.set_options([Option(plain(draft_title(d)), id=d.draft_id) for d in self.drafts])
+        if self.drafts:
+            options.highlighted = 0
+
+    def _current(self) -> Draft | None:
+        index = self.query_one("#drafts", OptionList).highlighted
+        return self.drafts[index] if index is not None and index < len(self.drafts) else None
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        draft = self._current()
+        if draft is None:
+            return
+        self.dismiss(None)
+        self.ydsi.restore_draft(draft)
+
+    def action_discard(self) -> None:
+        draft = self._current()
+        if draft is None:
+            return
+        self.ydsi.discard_draft(draft.draft_id)
+        self.drafts.remove(draft)
+        if not self.drafts:
+            self.dismiss(None)
+            return
+        self._show()
+
+    def action_later(self) -> None:
+        self.dismiss(None)
+
+
+def restore(app: YdsiApp, draft: Draft) -> None:
+    """Open a draft's form again, inside its incident or device where it has one."""
+    from .devices import DeviceScreen
+    from .forms import FormScreen
+    from .incident import IncidentScreen
+
+    content = draft.content
+    target = str(content.get("target", ""))
+    ref = content.get("ref")
+    values = content.get("values")
+    services = app.services
+    if services is None:
+        return
+    if target == "new_incident":
+        from ..formspec import new_incident_spec
+
+        app.push_screen(
+            FormScreen(new_incident_spec(services.policy),
+                       values if isinstance(values, dict) else {}, draft_id=draft.draft_id)
+        )  # fmt: skip
+        return
+    if target == "new_device":
+        from ..formspec import device_spec
+
+        incident_ref = ref if isinstance(ref, str) and ref else None
+        form_spec = device_spec("device.seized", services.policy, ref=None,
+                                incident_ref=incident_ref)  # fmt: skip
+        app.push_screen(
+            FormScreen(form_spec, values if isinstance(values, dict) else {},
+                       draft_id=draft.draft_id)
+        )  # fmt: skip
+        return
+    if target == "device" and isinstance(ref, str):
+        app.push_screen(DeviceScreen(ref, restore=draft))
+        return
+    if isinstance(ref, str) and services.cases is not None:
+        app.push_screen(IncidentScreen(ref, restore=draft))

@@ -1,0 +1,458 @@
+"""The form screen: draws a :class:`~ydsi_tui.app.formspec.FormSpec`, checks as you type.
+
+Every field shows its label, the policy's words where they help, and, as you
+type, either what the program understood (``= Mon 16/11/2026 10:30 GMT``) or
+what is wrong. Saving runs in a worker; the form stays open until the vault
+says the entry is saved, so a refusal never loses what was typed. Escape
+with anything typed asks first: keep a draft, discard, or go back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+
+from ...model.errors import ValidationError
+from ...model.timeparse import format_local, to_iso_utc
+from ..commands import bindings
+from ..formspec import (
+    AT,
+    INCIDENT_REF,
+    FieldSpec,
+    FormSpec,
+    Values,
+    check_form,
+    collect,
+    entry_spec,
+    field_id,
+    new_incident_spec,
+    unmet_viewing_rules,
+)
+from ..jobs import call
+from ..messages import Failed, Saved
+from ..text import join, plain
+from ..widgets.bars import TopBar
+from ..widgets.choices import ChoiceList
+
+if TYPE_CHECKING:
+    from ...service.factory import Services
+    from ..app import YdsiApp
+
+__all__ = ["FormScreen", "entry_spec", "new_incident_spec"]
+
+_TIME_WIDGETS = ("when", "deadline", "dob")
+
+
+class FormScreen(Screen[Saved | None]):
+    """One entry's form. Dismisses with :class:`Saved` once the vault has it."""
+
+    COMMAND_SCOPES = ("form",)
+    BINDINGS = bindings("form")
+
+    def __init__(
+        self,
+        form: FormSpec,
+        values: Values | None = None,
+        *,
+        draft_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.base_form = form
+        self.form = form
+        self.initial: Values = {f.name: f.default for f in form.fields}
+        self.values: Values = dict(self.initial)
+        if values:
+            self.values.update(values)
+        self.restored = bool(values) and draft_id is not None
+        self.draft_id = draft_id
+        self.touched: set[str] = set(values or ()) if draft_id else set()
+        self.tried = False
+        self.saving = False
+        self.errors: dict[str, str] = {}
+
+    @property
+    def ydsi(self) -> YdsiApp:
+        return self.app  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------
+    # drawing
+    # ------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.form.title)
+        with VerticalScroll(id="form-body"):
+            if self.restored:
+                restored = (
+                    "Restored from a draft kept when the app last closed. Check it, "
+                    "then save (F2) or close (Esc)."
+                )
+                yield Static(plain(restored), classes="form-note")
+            for spec in self.form.fields:
+                yield self._field(spec)
+            yield Vertical(id="acks")
+            yield Button(plain("F2  Save"), id="save", variant="primary")
+            if self.form.guidance:
+                yield Static(plain(self.form.guidance, multiline=True), id="form-guidance")
+        yield Static("", id="form-status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def _field(self, spec: FieldSpec) -> Widget:
+        fid = field_id(spec.name)
+        mark = " *" if spec.required else ""
+        children: list[Widget] = [Label(plain(spec.label + mark), classes="field-label")]
+        value = self.values.get(spec.name, spec.default)
+        if spec.widget in ("select", "yesno"):
+            select: Select[str] = Select(
+                [(plain(label), v) for label, v in spec.options],
+                prompt="— choose —",
+                value=value if value in {v for _, v in spec.options} else Select.NULL,
+                id=fid,
+                compact=True,
+            )
+            children.append(select)
+        elif spec.widget == "multi":
+            chosen = value if isinstance(value, list) else []
+            children.append(ChoiceList(spec.options, chosen, id=fid))
+        elif spec.widget == "text":
+            area = TextArea(str(value or ""), id=fid, soft_wrap=True, tab_behavior="focus",
+                            compact=True)  # fmt: skip
+            area.cursor_blink = self.ydsi.settings.cursor_blink
+            children.append(area)
+        else:
+            field_input = Input(str(value or ""), id=fid, compact=True)
+            field_input.cursor_blink = self.ydsi.settings.cursor_blink
+            children.append(field_input)
+        help_text = spec.help or spec.option_help.get(str(value), "")
+        children.append(Static(plain(help_text, multiline=True), classes="field-help",
+                               id=f"{fid}-help"))  # fmt: skip
+        children.append(Static("", classes="field-feedback", id=f"{fid}-fb"))
+        return Vertical(*children, classes="field", id=f"{fid}-box")
+
+    def on_mount(self) -> None:
+        for spec in self.form.fields:
+            if not (spec.help or spec.option_help.get(str(self.values.get(spec.name)))):
+                self.query_one(f"#{field_id(spec.name)}-help").display = False
+        self._check()
+        first = self.form.fields[0] if self.form.fields else None
+        if first is not None:
+            self.query_one(f"#{field_id(first.name)}").focus()
+
+    # ------------------------------------------------------------------
+    # reading and checking
+    # ------------------------------------------------------------------
+    def _read(self) -> Values:
+        values: Values = {}
+        for spec in self.form.fields:
+            found = self.query(f"#{field_id(spec.name)}")
+            if not found:  # being mounted (an acknowledgement just added)
+                values[spec.name] = self.values.get(spec.name, spec.default)
+                continue
+            widget = found.first()
+            if isinstance(widget, Select):
+                values[spec.name] = None if widget.value is Select.NULL else widget.value
+            elif isinstance(widget, ChoiceList):
+                values[spec.name] = widget.selected
+            elif isinstance(widget, TextArea):
+                values[spec.name] = widget.text
+            elif isinstance(widget, Input):
+                values[spec.name] = widget.value
+        return values
+
+    def _name_of(self, widget: Widget | None) -> str | None:
+        while widget is not None and widget is not self:
+            if widget.id and widget.id.startswith("f-") and not widget.id.endswith("-box"):
+                return next(
+                    (s.name for s in self.form.fields if field_id(s.name) == widget.id), None
+                )
+            widget = widget.parent  # type: ignore[assignment]
+        return None
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    @on(ChoiceList.Changed)
+    def _changed(self, event: Any) -> None:
+        name = self._name_of(event.control)
+        if name is None:
+            return
+        self.touched.add(name)
+        if isinstance(event, Select.Changed):
+            spec = self.form.field(name)
+            if spec is not None and spec.option_help:
+                help_widget = self.query_one(f"#{field_id(name)}-help", Static)
+                text = spec.help or spec.option_help.get(str(event.value), "")
+                help_widget.update(plain(text, multiline=True))
+                help_widget.display = bool(text)
+        self._check()
+
+    def _now(self) -> datetime:
+        return self.ydsi.now()
+
+    def _check(self) -> None:
+        """Check every field as typed; draw what was understood and what is wrong."""
+        services = self.ydsi.services
+        self.values = self._read()
+        now = self._now()
+        if services is None:
+            return
+        data, _at, errors = check_form(self.form, self.values, now, services.policy)
+        if self.form.kind == "viewing" and not any(k for k in errors if not k.startswith("ack.")):
+            self._sync_acknowledgements(data)
+            data, _at, errors = check_form(self.form, self._read(), now, services.policy)
+        self.errors = errors
+        for spec in self.form.fields:
+            self._feedback(spec, errors.get(spec.name), now)
+        self._status()
+
+    def _feedback(self, spec: FieldSpec, error: str | None, now: datetime) -> None:
+        try:
+            feedback = self.query_one(f"#{field_id(spec.name)}-fb", Static)
+        except Exception:  # noqa: BLE001 - a field being mounted or removed
+            return
+        show_error = error is not None and (spec.name in self.touched or self.tried)
+        if show_error:
+            feedback.update(join([("✗ ", "bold"), error or ""]))
+            feedback.set_class(True, "error")
+            feedback.display = True
+            return
+        feedback.set_class(False, "error")
+        understood = ""
+        if spec.widget in _TIME_WIDGETS and error is None:
+            raw = self.values.get(spec.name)
+            if isinstance(raw, str) and raw.strip():
+                try:
+                    single = replace(self.form, fields=(spec,), fixed={})
+                    data, at, _ = collect(single, {spec.name: raw}, now)
+                    moment = at if spec.name == AT else data.get(spec.name)
+                    understood = _understood(moment)
+                except ValidationError:
+                    understood = ""
+        feedback.update(plain(f"= {understood}") if understood else plain(""))
+        feedback.display = bool(understood)
+
+    def _status(self) -> None:
+        status = self.query_one("#form-status", Static)
+        shown = {k for k in self.errors if k in self.touched or self.tried}
+        if self.saving:
+            status.update(plain("⏳ Saving…"))
+        elif any(f.name.startswith("ack.") for f in self.form.fields) and not shown:
+            count = sum(1 for f in self.form.fields if f.name.startswith("ack."))
+            words = (
+                f"Rule not met: {count} of the policy's rules (fields marked ⚠, below). "
+                "Say why for each, then F2."
+            )
+            status.update(join([("⚠ ", "bold"), words]))
+        elif shown:
+            status.update(join([("✗ ", "bold"), f"{len(shown)} field(s) need attention "
+                                "(marked ✗). Esc closes (asks first)."]))  # fmt: skip
+        elif self.errors:
+            status.update(plain("Fields marked * are required. F2 saves; Esc closes."))
+        else:
+            status.update(join([("✔ ", "bold"), "Ready to save: F2 (or the Save button)."]))
+
+    # ------------------------------------------------------------------
+    # viewing: one acknowledgement per unmet rule
+    # ------------------------------------------------------------------
+    def _sync_acknowledgements(self, data: dict[str, Any]) -> None:
+        services = self.ydsi.services
+        if services is None:
+            return
+        findings = unmet_viewing_rules(data, services.policy)
+        wanted = {f"ack.{finding.rule_id}": finding for finding in findings}
+        current = {f.name for f in self.form.fields if f.name.startswith("ack.")}
+        if set(wanted) == current:
+            return
+        box = self.query_one("#acks", Vertical)
+        for name in current - set(wanted):
+            self.query_one(f"#{field_id(name)}-box").remove()
+        new_fields: list[FieldSpec] = []
+        for name, finding in wanted.items():
+            spec = FieldSpec(
+                name,
+                f"⚠ Rule not met: {finding.text} Why? (required)",
+                "line",
+                True,
+                help=f"The policy says: “{finding.rule_text}”",
+            )
+            new_fields.append(spec)
+            if name not in current:
+                box.mount(self._field(spec))
+        base = [f for f in self.form.fields if not f.name.startswith("ack.")]
+        self.form = replace(self.form, fields=(*base, *new_fields))
+
+    # ------------------------------------------------------------------
+    # focus and keys
+    # ------------------------------------------------------------------
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        for box in self.query(".field"):
+            box.set_class(False, "-current")
+        widget: Widget | None = self.focused
+        while widget is not None and widget is not self:
+            if widget.has_class("field"):
+                widget.set_class(True, "-current")
+                break
+            widget = widget.parent  # type: ignore[assignment]
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        self.tried = True
+        self._check()
+        if self.errors:
+            first = next((f.name for f in self.form.fields if f.name in self.errors), None)
+            if first is not None and self.query(f"#{field_id(first)}"):
+                self.query_one(f"#{field_id(first)}").focus()
+            return
+        self.saving = True
+        self._status()
+        self._save(self.form, dict(self.values), self._now())
+
+    @work(thread=True, exit_on_error=False, group="vault-write", description="save the entry")
+    def _save(self, form: FormSpec, values: Values, now: datetime) -> None:
+        def job(services: Services) -> Saved:
+            data, at, _ = collect(form, values, now)
+            return save_entry(services, form, data, at)
+
+        self.post_message(call(self.ydsi, "save the entry", job, write=True))
+
+    def on_saved(self, message: Saved) -> None:
+        self.saving = False
+        self.ydsi.discard_draft(self.draft_id)
+        self.draft_id = None
+        self.values = dict(self.initial)  # nothing unsaved any more
+        self.restored = False
+        self.dismiss(message)
+
+    def on_failed(self, message: Failed) -> None:
+        self.saving = False
+        name = message.field
+        if name is not None and name.startswith("acknowledgements."):
+            name = "ack." + name.split(".", 1)[1]
+        if name is not None and self.form.field(name) is not None:
+            self.errors[name] = message.message
+            self.touched.add(name)
+            spec = self.form.field(name)
+            assert spec is not None
+            self._feedback(spec, message.message, self._now())
+            self._status()
+            self.query_one(f"#{field_id(name)}").focus()
+            return
+        self._status()
+        self.ydsi.show_error(message)
+
+    def action_close(self) -> None:
+        from .dialogs import ConfirmDialog
+
+        if self.saving:
+            return
+        if not self.draft_content():
+            self.ydsi.discard_draft(self.draft_id)
+            self.dismiss(None)
+            return
+
+        def answer(keep: bool | None) -> None:
+            if keep is None:
+                return
+            if keep:
+                self.ydsi.save_drafts()
+            else:
+                self.ydsi.discard_draft(self.draft_id)
+            self.values = dict(self.initial)
+            self.restored = False
+            self.draft_id = None
+            self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Close this form?",
+                "You have typed something that is not saved.",
+                yes="Keep it as a draft",
+                no="Discard it",
+                cancel=True,
+            ),
+            answer,
+        )
+
+    # ------------------------------------------------------------------
+    # drafts
+    # ------------------------------------------------------------------
+    def draft_content(self) -> dict[str, Any] | None:
+        """The form as typed, or None when nothing differs from how it opened."""
+        if self.is_mounted and not self.saving:
+            with contextlib.suppress(Exception):  # keep the last values read
+                self.values = self._read()
+        if _meaningful(self.values) == _meaningful(self.initial) and not self.restored:
+            return None
+        return {
+            "v": 1,
+            "form": self.base_form.kind,
+            "target": self.base_form.target,
+            "ref": self.base_form.ref,
+            "supersedes": self.base_form.supersedes,
+            "fixed": dict(self.base_form.fixed),
+            "values": self.values,
+            "title": self.base_form.title,
+            "saved_at": to_iso_utc(datetime.now(UTC)),
+        }
+
+
+def _meaningful(values: Values) -> dict[str, Any]:
+    """What was typed, ignoring fields left empty (None, "" and [] all mean nothing)."""
+    return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+
+def _understood(moment: object) -> str:
+    if isinstance(moment, datetime):
+        return format_local(moment)
+    if isinstance(moment, str):
+        try:
+            from ...model.timeparse import date_from_iso, from_iso
+
+            if len(moment) == 10:
+                return f"{date_from_iso(moment):%d/%m/%Y}"
+            return format_local(from_iso(moment))
+        except ValidationError:
+            return ""
+    return ""
+
+
+def save_entry(
+    services: Services, form: FormSpec, data: dict[str, Any], at: datetime | None
+) -> Saved:
+    """Hand one form's payload to the service (called in a worker thread)."""
+    if form.target == "new_incident":
+        assert services.cases is not None
+        ref = services.cases.create(str(data["summary"]), str(data["kind"]), disclosed_at=at)
+        return Saved(ref, "incident")
+    if form.target == "new_device":
+        incident_ref = str(data.pop(INCIDENT_REF, "") or form.ref or "")
+        if not incident_ref:
+            raise ValidationError(INCIDENT_REF, "Give the incident's reference.")
+        ref = services.devices.seize(incident_ref, data, at=at)
+        return Saved(ref, "device")
+    assert form.ref is not None
+    if form.target == "device":
+        event = services.devices.record(form.ref, form.kind, data, at=at,
+                                        supersedes=form.supersedes)  # fmt: skip
+        return Saved(form.ref, "device entry", event)
+    assert services.cases is not None
+    event = services.cases.record(form.ref, form.kind, data, at=at, supersedes=form.supersedes)
+    return Saved(form.ref, "entry", event)

@@ -1,0 +1,326 @@
+"""Home: every incident, what needs attention today, filter as you type, sort.
+
+The list is read from the small summaries stored beside each record (no
+timeline is decrypted to draw it), in a thread worker; later reloads change
+only the rows that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...model.timeparse import format_local_short
+from ..commands import PaletteEntry, bindings
+from ..jobs import call
+from ..messages import Failed, IncidentsLoaded, VaultChanged
+from ..text import cell, line, plain
+from ..widgets.bars import TopBar
+from ..widgets.table import RecordTable, Row
+
+if TYPE_CHECKING:
+    from ...model.obligations import Flag
+    from ...service.casebook import IncidentRow
+    from ...service.factory import Services
+    from ..app import YdsiApp
+
+__all__ = ["FLAG_WORDS", "STATUS_WORDS", "HomeScreen", "flag_words"]
+
+SORTS = ("opened", "reference", "status", "next step", "flags")
+
+STATUS_WORDS = {
+    "open": "open",
+    "referred": "referred",
+    "in_school": "in school",
+    "closed": "closed",
+    "damaged": "✗ DAMAGED",
+}
+
+#: Short words (and a symbol) for each flag code, for tables.
+FLAG_WORDS = {
+    "referral_required": "‼ REFER NOW",
+    "signoff_waiting": "✎ sign-off",
+    "deletion_overdue": "⌛ deletion",
+    "decision_review_due": "↻ review",
+    "parents_not_informed": "⚠ parents",
+    "dsl_delay": "⚠ late to DSL",
+    "device_collection_overdue": "⌛ device",
+}
+
+
+def flag_words(flags: Iterable[Flag]) -> str:
+    return "  ".join(FLAG_WORDS.get(flag.code, "⚠ " + flag.code) for flag in flags)
+
+
+class HomeScreen(Screen[None]):
+    """The DSL's (and Headteacher's) list of incidents."""
+
+    COMMAND_SCOPES = ("home",)
+    BINDINGS = bindings("home")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[IncidentRow] = []
+        self.sort_index = 0
+        self._generation = 0
+        self._filter_timer: Timer | None = None
+        self.loaded = False
+
+    @property
+    def ydsi(self) -> YdsiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Incidents")
+        yield Static(plain("Reading the vault…"), id="attention-none")
+        yield OptionList(id="attention")
+        with Horizontal(id="filter-row"):
+            yield Input(placeholder="/ filter: reference, status, step, words", id="filter")
+            yield Static("", id="sort-label")
+        yield RecordTable(
+            [
+                ("ref", "Ref", 9),
+                ("opened", "Opened", 11),
+                ("status", "Status", 9),
+                ("next", "Next step", 24),
+                ("flags", "Flags", None),
+            ],
+            id="incidents",
+        )
+        yield Static("", id="row-summary")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#attention", OptionList).display = False
+        self.query_one("#filter", Input).cursor_blink = self.ydsi.settings.cursor_blink
+        self._show_sort()
+        self.query_one("#incidents", RecordTable).focus()
+        self.load()
+
+    # ------------------------------------------------------------------
+    # loading
+    # ------------------------------------------------------------------
+    def load(self) -> None:
+        self._generation += 1
+        self._load(self._generation)
+
+    @work(thread=True, exit_on_error=False, group="home-load", description="read the incidents")
+    def _load(self, generation: int) -> None:
+        def job(services: Services) -> IncidentsLoaded:
+            assert services.cases is not None
+            rows = services.cases.rows()
+            device_rows = services.devices.rows()
+            attention = services.cases.attention(rows) + services.devices.attention(device_rows)
+            if services.session.role == "headteacher":
+                attention[:0] = [
+                    (row.ref, "✎ A decision is waiting for your sign-off.")
+                    for row in rows
+                    if row.signoff_needed and row.status != "closed"
+                ]
+            return IncidentsLoaded(rows, device_rows, attention, generation)
+
+        self.post_message(call(self.ydsi, "read the incidents", job))
+
+    def on_incidents_loaded(self, message: IncidentsLoaded) -> None:
+        if message.generation != self._generation:
+            return  # an older reload finished late
+        self.rows = message.rows
+        self.loaded = True
+        self._show_attention(message.attention)
+        self._show_rows()
+
+    def on_failed(self, message: Failed) -> None:
+        if message.error_type == "Locked":
+            return
+        self.ydsi.show_error(message)
+
+    def on_vault_changed(self, message: VaultChanged) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.load()
+
+    # ------------------------------------------------------------------
+    # showing
+    # ------------------------------------------------------------------
+    def _show_attention(self, items: list[tuple[str, str]]) -> None:
+        options = self.query_one("#attention", OptionList)
+        none = self.query_one("#attention-none", Static)
+        if not items:
+            options.display = False
+            none.display = True
+            none.update(plain("✔ Nothing overdue today."))
+            return
+        none.display = False
+        options.display = True
+        options.set_options(
+            [
+                Option(line(("⚠ ", "bold"), (f"{ref:<9}", "bold"), text), id=f"{i}:{ref}")
+                for i, (ref, text) in enumerate(items)
+            ]
+        )
+        options.border_title = f"Needs attention today ({len(items)}) — a to move here"
+
+    def _visible_rows(self) -> list[IncidentRow]:
+        words = self.query_one("#filter", Input).value.casefold().split()
+        rows = self.rows
+        if words:
+            rows = [row for row in rows if all(word in _haystack(row) for word in words)]
+        mode = SORTS[self.sort_index]
+        if mode == "reference":
+            rows = sorted(rows, key=lambda r: r.ref, reverse=True)
+        elif mode == "status":
+            rows = sorted(rows, key=lambda r: (r.status, r.ref))
+        elif mode == "next step":
+            rows = sorted(rows, key=lambda r: (r.next_step, r.ref))
+        elif mode == "flags":
+            rows = sorted(rows, key=lambda r: (-len(r.overdue), r.ref))
+        return rows
+
+    def _show_rows(self) -> None:
+        now = self.ydsi.now()
+        table = self.query_one("#incidents", RecordTable)
+        shown: list[Row] = [(row.ref, _cells(row, now)) for row in self._visible_rows()]
+        table.show_rows(shown)
+        self._show_summary()
+        count = len(shown)
+        total = len(self.rows)
+        table.border_title = (
+            f"Incidents ({count} of {total})" if count != total else f"Incidents ({total})"
+        )
+
+    def _show_sort(self) -> None:
+        self.query_one("#sort-label", Static).update(plain(f" sort: {SORTS[self.sort_index]} (s)"))
+
+    def _show_summary(self) -> None:
+        key = self.query_one("#incidents", RecordTable).current_key
+        row = next((r for r in self.rows if r.ref == key), None)
+        text = "" if row is None else (row.error or row.summary)
+        self.query_one("#row-summary", Static).update(plain(text))
+
+    @on(DataTable.RowHighlighted, "#incidents")
+    def _highlighted(self) -> None:
+        self._show_summary()
+
+    @on(DataTable.RowSelected, "#incidents")
+    def _selected(self) -> None:
+        self.action_open_incident()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(0.15, self._show_rows)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#incidents", RecordTable).focus()
+
+    @on(OptionList.OptionSelected, "#attention")
+    def _attention_selected(self, event: OptionList.OptionSelected) -> None:
+        ref = (event.option.id or "").split(":", 1)[-1]
+        if any(row.ref == ref for row in self.rows):
+            self._open(ref)
+        else:  # a device reference
+            from .devices import DeviceScreen
+
+            self.app.push_screen(DeviceScreen(ref))
+
+    # ------------------------------------------------------------------
+    # actions
+    # ------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_incident":
+            return self.query_one("#incidents", RecordTable).current_key is not None or None
+        return True
+
+    def action_open_incident(self) -> None:
+        key = self.query_one("#incidents", RecordTable).current_key
+        row = next((r for r in self.rows if r.ref == key), None)
+        if row is None or row.error is not None:
+            return
+        self._open(row.ref)
+
+    def _open(self, ref: str) -> None:
+        from .incident import IncidentScreen
+
+        self.app.push_screen(IncidentScreen(ref))
+
+    def action_new_incident(self) -> None:
+        from .forms import FormScreen, new_incident_spec
+
+        services = self.ydsi.services
+        if services is None:
+            return
+        self.app.push_screen(FormScreen(new_incident_spec(services.policy)))
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._show_sort()
+        self._show_rows()
+
+    def action_attention(self) -> None:
+        options = self.query_one("#attention", OptionList)
+        if options.display:
+            options.focus()
+
+    def action_devices(self) -> None:
+        from .devices import DeviceListScreen
+
+        self.app.push_screen(DeviceListScreen(technician=False))
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def key_escape(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.value or filter_input.has_focus:
+            filter_input.value = ""
+            self.query_one("#incidents", RecordTable).focus()
+
+    def palette_entries(self) -> Iterable[PaletteEntry]:
+        yield PaletteEntry(
+            "Clear the filter", "Show every incident again", lambda: self.key_escape()
+        )
+
+
+def _haystack(row: IncidentRow) -> str:
+    return " ".join(
+        (
+            row.ref,
+            row.status,
+            STATUS_WORDS.get(row.status, ""),
+            row.kind,
+            row.next_step,
+            row.summary,
+            flag_words(row.overdue),
+        )
+    ).casefold()
+
+
+def _cells(row: IncidentRow, now: datetime) -> list[Text]:
+    opened = format_local_short(row.opened_at, now=now) if row.opened_at else "—"
+    flags = flag_words(row.overdue)
+    if row.error is not None:
+        flags = "✗ cannot be read"
+    return [
+        cell(row.ref, "bold"),
+        cell(opened),
+        cell(STATUS_WORDS.get(row.status, row.status)),
+        cell(row.next_step or "—"),
+        cell(flags, "bold" if row.overdue or row.error else ""),
+    ]

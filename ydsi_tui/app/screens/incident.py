@@ -1,0 +1,454 @@
+"""One incident: six panes (keys 1-6), the referral banner, and every way to add to it.
+
+The banner is the one thing this screen will not let anyone miss: while the
+policy requires an immediate referral that is not yet recorded, it sits
+above every pane, in words and symbols as well as colour, and says what to
+record. A note (n) and "refer now / harm concern" (r) are one key away from
+every pane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Static
+
+from ...model.schema import INCIDENT_SCHEMAS
+from ...service.describe import KIND_LABELS
+from ..commands import PaletteEntry, bindings
+from ..formspec import correction_fixed, device_spec, entry_spec, values_from_event
+from ..jobs import call
+from ..messages import Failed, IncidentLoaded, Saved, VaultChanged
+from ..text import join, plain
+from ..widgets.bars import PaneBar, TopBar
+from ..widgets.panes import (
+    PANES,
+    CustodyPane,
+    GuidePane,
+    Pane,
+    PeoplePane,
+    TimelinePane,
+    TriggersPane,
+    ViewingPane,
+    event_text,
+    pupil_names,
+)
+from .home import STATUS_WORDS, flag_words
+
+if TYPE_CHECKING:
+    from ...service.casebook import IncidentView
+    from ...service.devices import DeviceView
+    from ...service.factory import Services
+    from ...vault.drafts import Draft
+    from ..app import YdsiApp
+
+__all__ = ["ADD_BY_PANE", "STEP_FORMS", "IncidentScreen"]
+
+#: The entries that belong to each step of the procedure (by the bundled policy's ids).
+STEP_FORMS: dict[str, tuple[str, ...]] = {
+    "disclosure": ("disclosure", "pupil.added", "adult.added", "staff.added"),
+    "review_meeting": ("review.meeting", "content.described"),
+    "decision": ("trigger.answered", "decision", "decision.reviewed", "concern.harm"),
+    "risks": ("risk.answered",),
+    "parents": ("parents.informed", "parents.not_informed"),
+    "police": ("police.contact", "police.outcome"),
+    "devices": ("device.seized",),
+    "csc": ("csc.contact", "agency.meeting", "other_setting.contact"),
+    "viewing": ("viewing", "staff.support_offered"),
+    "deletion": ("deletion.requested", "deletion.confirmed", "deletion.search", "discipline"),
+    "talking": ("conversation", "support.route"),
+    "closing": ("incident.closed", "incident.reopened"),
+}
+
+ADD_BY_PANE: dict[str, tuple[str, ...]] = {
+    "triggers": ("trigger.answered", "concern.harm", "decision", "decision.reviewed"),
+    "viewing": ("viewing", "staff.support_offered"),
+    "custody": ("device.seized",),
+    "people": ("pupil.added", "pupil.updated", "adult.added", "staff.added",
+               "parents.informed", "parents.not_informed"),
+}  # fmt: skip
+
+#: What may be recorded for one young person (Enter on the People pane).
+PUPIL_FORMS = (
+    "parents.informed",
+    "parents.not_informed",
+    "deletion.requested",
+    "deletion.confirmed",
+    "deletion.search",
+    "conversation",
+    "support.route",
+    "discipline",
+    "pupil.updated",
+)
+
+#: Entries nobody records through a form (made by their own commands).
+_NO_FORM = {"signoff", "incident.opened"}
+
+
+class IncidentScreen(Screen[None]):
+    COMMAND_SCOPES = ("incident",)
+    BINDINGS = bindings("incident")
+
+    def __init__(self, ref: str, *, restore: Draft | None = None) -> None:
+        super().__init__()
+        self.ref = ref
+        self.view: IncidentView | None = None
+        self.devices: list[DeviceView] = []
+        self.pane = "guide"
+        self.record_id: str | None = None
+        self._restore = restore
+        self._generation = 0
+
+    @property
+    def ydsi(self) -> YdsiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(f"Incident {self.ref}")
+        yield Static(plain(f"{self.ref}: reading…"), id="incident-line")
+        yield Static("", id="referral-banner")
+        yield PaneBar(PANES, id="pane-bar")
+        with ContentSwitcher(initial="guide", id="panes"):
+            yield GuidePane(id="guide")
+            yield TimelinePane(id="timeline")
+            yield TriggersPane(id="triggers")
+            yield ViewingPane(id="viewing")
+            yield CustodyPane(id="custody")
+            yield PeoplePane(id="people")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#referral-banner").display = False
+        self.query_one(PaneBar).active = "guide"
+        self.load(log=True)
+
+    # ------------------------------------------------------------------
+    # loading
+    # ------------------------------------------------------------------
+    def load(self, *, log: bool = False) -> None:
+        self._generation += 1
+        self._load(self._generation, log)
+
+    @work(thread=True, exit_on_error=False, group="incident-load", description="open the incident")
+    def _load(self, generation: int, log: bool) -> None:
+        ref = self.ref
+
+        def job(services: Services) -> IncidentLoaded:
+            assert services.cases is not None
+            view = services.cases.open(ref, log=log)
+            devices = [
+                services.devices.open(row.ref, log=log)
+                for row in services.devices.rows(incident_ref=ref)
+                if row.error is None
+            ]
+            self.record_id = services.session.record_id("case", ref)
+            return IncidentLoaded(view, devices, generation)
+
+        self.post_message(call(self.ydsi, "open the incident", job))
+
+    def on_incident_loaded(self, message: IncidentLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self.view = message.view
+        self.devices = list(message.devices)
+        self._show()
+        if self._restore is not None:
+            draft, self._restore = self._restore, None
+            self.restore(draft)
+
+    def on_failed(self, message: Failed) -> None:
+        if message.error_type == "Locked":
+            return
+        self.ydsi.show_error(message)
+
+    def on_vault_changed(self, message: VaultChanged) -> None:
+        if (
+            not message.changed
+            or ("case", self.record_id) in message.changed
+            or any(comp == "custody" for comp, _ in message.changed)
+        ):
+            self.load(log=bool(message.changed))
+
+    def _show(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        now = self.ydsi.now()
+        incident = view.incident
+        status = STATUS_WORDS.get((incident.closed and "closed") or _status(view), "open")
+        next_title = view.next_step.title if view.next_step else "nothing left to record"
+        overdue = (
+            f"   ⚠ {len(view.overdue)} overdue: {flag_words(view.overdue)}" if view.overdue else ""
+        )
+        problems = f"   ✗ {len(view.problems)} problem(s) in the record" if view.problems else ""
+        self.query_one("#incident-line", Static).update(
+            join([(f"{self.ref}", "bold"), f" · {status} · Next: {next_title}{overdue}{problems}"])
+        )
+        self._banner(view)
+        for pane in self.query(Pane):
+            pane.show(view, self.devices, now)
+
+    def _banner(self, view: IncidentView) -> None:
+        banner = self.query_one("#referral-banner", Static)
+        if not view.referral.required:
+            banner.display = False
+            return
+        outstanding = any(flag.code == "referral_required" for flag in view.obligations)
+        yes = sorted(n for n, answer in view.incident.triggers.items() if answer.answer == "yes")
+        why = []
+        if yes:
+            why.append(f"trigger {', '.join(str(n) for n in yes)} answered YES (pane 3)")
+        if view.incident.harm_concerns:
+            why.append("a concern of harm or risk of harm was recorded")
+        reasons = "; ".join(why)
+        banner.display = True
+        banner.set_class(outstanding, "-urgent")
+        if outstanding:
+            banner.update(
+                join(
+                    [
+                        ("‼ IMMEDIATE REFERRAL REQUIRED ‼ ", "bold"),
+                        f"Why: {reasons}. Refer to the police and/or children's social care "
+                        "now, then record the decision to refer, the contact made and every "
+                        "crime reference (a: add).",
+                    ]
+                )
+            )
+        else:
+            current = view.incident.current_decision
+            decided = (
+                "referred to " + " and ".join(current.refer_to)
+                if current is not None and current.outcome == "refer"
+                else "decided otherwise, with the reason recorded"
+            )
+            banner.update(join([("‼ Referral required by the policy: ", "bold"),
+                                f"{decided}. Why: {reasons}."]))  # fmt: skip
+
+    # ------------------------------------------------------------------
+    # panes
+    # ------------------------------------------------------------------
+    def action_pane(self, pane: str) -> None:
+        if pane not in dict(PANES):
+            return
+        self.pane = pane
+        self.query_one("#panes", ContentSwitcher).current = pane
+        self.query_one(PaneBar).active = pane
+        focus = {
+            "guide": "#steps",
+            "timeline": "#timeline-table",
+            "triggers": "#triggers-table",
+            "viewing": "#viewing-table",
+            "custody": "#custody-table",
+            "people": "#people-table",
+        }[pane]
+        self.query_one(focus).focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "mark_step":
+            return self.pane == "guide"
+        if action == "correct":
+            return self.pane == "timeline"
+        if action == "sign_off":
+            return self.ydsi.role == "headteacher"
+        return True
+
+    # ------------------------------------------------------------------
+    # adding
+    # ------------------------------------------------------------------
+    def open_form(
+        self,
+        kind: str,
+        *,
+        preset: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        supersedes: str | None = None,
+        fixed: dict[str, Any] | None = None,
+        draft_id: str | None = None,
+    ) -> None:
+        from dataclasses import replace
+
+        from .forms import FormScreen
+
+        services = self.ydsi.services
+        if services is None or self.view is None:
+            return
+        if kind.startswith("device."):
+            form = device_spec(kind, services.policy, ref=None, incident_ref=self.ref)
+        else:
+            form = entry_spec(kind, services.policy, self.view, ref=self.ref,
+                              supersedes=supersedes, preset=preset)  # fmt: skip
+        if fixed:
+            form = replace(form, fixed={**form.fixed, **fixed})
+        self.app.push_screen(FormScreen(form, values, draft_id=draft_id), self._after_form)
+
+    def _after_form(self, saved: Saved | None) -> None:
+        if saved is not None:
+            self.load()
+
+    def _menu(self, title: str, kinds: Iterable[str], **preset: Any) -> None:
+        from .dialogs import MenuDialog
+
+        items = [(kind, KIND_LABELS.get(kind, kind)) for kind in kinds if kind not in _NO_FORM]
+        if not items:
+            return
+
+        def chosen(kind: str | None) -> None:
+            if kind is not None:
+                self.open_form(kind, preset=dict(preset) or None)
+
+        self.app.push_screen(MenuDialog(title, items), chosen)
+
+    def action_add(self) -> None:
+        if self.view is None:
+            return
+        if self.pane == "guide":
+            step_id = self.query_one(GuidePane).step_id or ""
+            kinds = STEP_FORMS.get(step_id, tuple(INCIDENT_SCHEMAS))
+            self._menu("Add an entry for this step", (*kinds, "note"))
+        elif self.pane == "triggers":
+            n = self.query_one(TriggersPane).trigger_n
+            self._menu("Add", ADD_BY_PANE["triggers"], n=str(n) if n else None)
+        elif self.pane in ADD_BY_PANE:
+            self._menu("Add", ADD_BY_PANE[self.pane])
+        else:
+            self._menu("Add an entry", [k for k in INCIDENT_SCHEMAS if k not in _NO_FORM])
+
+    def action_note(self) -> None:
+        from .quick_note import QuickNoteScreen
+
+        self.app.push_screen(QuickNoteScreen(self.ref), self._after_form)
+
+    def action_refer(self) -> None:
+        self.open_form("concern.harm")
+
+    def action_mark_step(self) -> None:
+        step_id = self.query_one(GuidePane).step_id
+        if step_id is not None:
+            self.open_form("step.status", preset={"step_id": step_id})
+
+    def action_correct(self) -> None:
+        event = self.query_one(TimelinePane).event
+        if event is None or self.view is None:
+            return
+        if event.kind in _NO_FORM or event.kind not in INCIDENT_SCHEMAS:
+            self.notify("This entry cannot be corrected with a form.", markup=False)
+            return
+        services = self.ydsi.services
+        if services is None:
+            return
+        form = entry_spec(event.kind, services.policy, self.view, ref=self.ref,
+                          supersedes=event.id)  # fmt: skip
+        self.open_form(
+            event.kind,
+            values=values_from_event(form, event),
+            supersedes=event.id,
+            fixed=correction_fixed(form, event),
+        )
+
+    def action_sign_off(self) -> None:
+        from .signoff import SignoffScreen
+
+        if self.view is not None:
+            self.app.push_screen(SignoffScreen(self.view), self._after_form)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_refresh(self) -> None:
+        self.load(log=True)
+
+    # ------------------------------------------------------------------
+    # Enter on a row
+    # ------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#triggers-table")
+    def _answer_trigger(self) -> None:
+        n = self.query_one(TriggersPane).trigger_n
+        if n is not None:
+            self.open_form("trigger.answered", preset={"n": str(n)})
+
+    @on(DataTable.RowSelected, "#timeline-table")
+    def _read_entry(self) -> None:
+        from .reader import ReaderScreen
+
+        event = self.query_one(TimelinePane).event
+        if event is None or self.view is None:
+            return
+        self.app.push_screen(
+            ReaderScreen("Entry", event_text(event, self.view.policy, pupil_names(self.view)))
+        )
+
+    @on(DataTable.RowSelected, "#custody-table")
+    def _open_device(self) -> None:
+        from .devices import DeviceScreen
+
+        ref = self.query_one(CustodyPane).device_ref
+        if ref is not None:
+            self.app.push_screen(DeviceScreen(ref), self._after_form)
+
+    @on(DataTable.RowSelected, "#people-table")
+    def _pupil_menu(self) -> None:
+        pupil_id = self.query_one(PeoplePane).pupil_id
+        if pupil_id is not None:
+            self._menu("Record for this young person", PUPIL_FORMS, pupil_id=pupil_id)
+
+    @on(OptionList.OptionSelected, "#steps")
+    def _step_chosen(self) -> None:
+        self.action_add()
+
+    # ------------------------------------------------------------------
+    # palette and drafts
+    # ------------------------------------------------------------------
+    def palette_entries(self) -> Iterable[PaletteEntry]:
+        for kind in INCIDENT_SCHEMAS:
+            if kind in _NO_FORM:
+                continue
+            yield PaletteEntry(
+                f"Record: {KIND_LABELS.get(kind, kind)}",
+                f"Add a {KIND_LABELS.get(kind, kind).lower()} entry to this incident",
+                partial(self.open_form, kind),
+            )
+        yield PaletteEntry(
+            "Record: Device seized",
+            "Record a device seized for this incident",
+            partial(self.open_form, "device.seized"),
+        )
+        for n in range(1, 6):
+            yield PaletteEntry(
+                f"Answer trigger {n}",
+                "Answer an immediate-referral trigger yes, no or not yet known, with the basis",
+                partial(self.open_form, "trigger.answered", preset={"n": str(n)}),
+            )
+
+    def restore(self, draft: Draft) -> None:
+        content = draft.content
+        kind = str(content.get("form", ""))
+        values = content.get("values")
+        fixed = content.get("fixed")
+        if kind == "note":
+            from .quick_note import QuickNoteScreen
+
+            text = values.get("text", "") if isinstance(values, dict) else ""
+            self.app.push_screen(
+                QuickNoteScreen(self.ref, str(text), draft_id=draft.draft_id), self._after_form
+            )
+            return
+        self.open_form(
+            kind,
+            values=values if isinstance(values, dict) else {},
+            supersedes=content.get("supersedes") or None,
+            fixed=fixed if isinstance(fixed, dict) else None,
+            draft_id=draft.draft_id,
+        )
+
+
+def _status(view: IncidentView) -> str:
+    current = view.incident.current_decision
+    if current is None:
+        return "open"
+    return "referred" if current.outcome == "refer" else "in_school"

@@ -1,0 +1,174 @@
+"""Sign-off: the Headteacher reads exactly what they sign, confirms, and signs with their key.
+
+What is shown is what is signed: the decision as recorded (outcome, reasons,
+who gave input, review date), with the triggers' answers it rests on. The
+signature is made by the service with the Headteacher's own key, over the
+decision and the statement; if the record changed while they were reading,
+the service refuses (the file hash no longer matches) and nothing is signed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from ...model.timeparse import format_local
+from ...service.describe import describe
+from ..jobs import call
+from ..messages import Failed, Saved
+from ..text import join, plain
+from ..widgets.bars import TopBar
+from ..widgets.panes import answer_words, pupil_names
+
+if TYPE_CHECKING:
+    from textual.content import Content
+
+    from ...service.casebook import IncidentView
+    from ...service.factory import Services
+    from ..app import YdsiApp
+
+__all__ = ["DEFAULT_STATEMENT", "SignoffScreen", "what_is_signed"]
+
+DEFAULT_STATEMENT = "I agree with this decision and its reasons."
+
+
+def what_is_signed(view: IncidentView) -> Content:
+    """The decision as the Headteacher will sign it, in full."""
+    decision = view.incident.current_decision
+    if decision is None:
+        return plain("There is no decision recorded yet: nothing to sign.")
+    event = decision.event
+    threshold = view.policy.settings.trigger4_age_threshold
+    parts: list[Content | str | tuple[str, str]] = [
+        ("The decision you are signing\n", "bold underline"),
+        ("Decision: ", "bold"),
+        describe(event, view.policy, pupil_names(view)),
+        "\n",
+        ("Reasons: ", "bold"),
+        decision.reason or "(none recorded)",
+        "\n",
+        ("Input from: ", "bold"),
+        "; ".join(decision.input_from) or "(nobody recorded)",
+        "\n",
+        ("Recorded by: ", "bold"),
+        f"{event.by} on {format_local(event.recorded_at)}",
+        "\n",
+    ]
+    if decision.review_by is not None:
+        parts += [("To be reviewed by: ", "bold"), format_local(decision.review_by), "\n"]
+    parts.append(("\nThe five triggers it rests on\n", "bold underline"))
+    for trigger in view.policy.triggers:
+        answer = view.incident.triggers.get(trigger.n)
+        words, style = answer_words(answer.answer if answer else None)
+        parts += [(f"{trigger.n}. {words}", style or "bold"), f" {trigger.wording(threshold)}\n"]
+        if answer is not None and answer.basis:
+            parts += ["   Basis: ", answer.basis, "\n"]
+    return join(parts)
+
+
+class SignoffScreen(Screen[Saved | None]):
+    COMMAND_SCOPES = ("signoff",)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="signoff.back"),
+        Binding("f2", "sign", "Sign", id="signoff.sign"),
+    ]
+
+    def __init__(self, view: IncidentView) -> None:
+        super().__init__()
+        self.view = view
+        self.saving = False
+        self.draft_id: str | None = None
+
+    @property
+    def ydsi(self) -> YdsiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(f"Sign-off {self.view.ref}")
+        with VerticalScroll(id="signoff-body"):
+            yield Static(what_is_signed(self.view), id="signoff-decision")
+            yield Label(plain("Your statement (signed with the decision):"), classes="field-label")
+            yield Input(DEFAULT_STATEMENT, id="statement")
+            yield Button(plain("F2  Sign with my key"), id="sign", variant="primary")
+        yield Static("", id="signoff-status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        status = self.query_one("#signoff-status", Static)
+        decision = self.view.incident.current_decision
+        if decision is None or decision.outcome != "in_school":
+            status.update(join([("✗ ", "bold"), "There is no decision to respond in school "
+                                "waiting for sign-off."]))  # fmt: skip
+        else:
+            status.update(plain("Read the decision, then F2 to sign it with your own key."))
+        self.query_one("#statement", Input).cursor_blink = self.ydsi.settings.cursor_blink
+        self.query_one("#signoff-body").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_sign()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#sign", Button).focus()
+
+    def action_sign(self) -> None:
+        from .dialogs import ConfirmDialog
+
+        statement = self.query_one("#statement", Input).value.strip()
+        if not statement or self.saving:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.saving = True
+                self.query_one("#signoff-status", Static).update(plain("⏳ Signing…"))
+                self._sign(statement)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Sign this decision?",
+                "Your signature will be made with your own key over the decision shown and "
+                "your statement. It cannot be taken back (a later decision replaces it).",
+                yes="Sign",
+                no="Not now",
+            ),
+            answer,
+        )
+
+    @work(thread=True, exit_on_error=False, group="vault-write", description="sign the decision")
+    def _sign(self, statement: str) -> None:
+        ref, file_hash = self.view.ref, self.view.file_hash
+
+        def job(services: Services) -> Saved:
+            assert services.cases is not None
+            event = services.cases.sign_off(ref, statement, expect_hash=file_hash)
+            return Saved(ref, "sign-off", event)
+
+        self.post_message(call(self.ydsi, "sign the decision", job, write=True))
+
+    def on_saved(self, message: Saved) -> None:
+        self.saving = False
+        self.notify("Signed.", markup=False)
+        self.dismiss(message)
+
+    def on_failed(self, message: Failed) -> None:
+        self.saving = False
+        self.query_one("#signoff-status", Static).update(join([("✗ ", "bold"), message.message]))
+        if message.error_type == "Conflict":
+            message = Failed(
+                message.what,
+                "The incident changed while you were reading it, so nothing was signed. "
+                "Go back, read the decision again and sign the current version.",
+            )
+        self.ydsi.show_error(message)
+
+    def action_close(self) -> None:
+        if not self.saving:
+            self.dismiss(None)

@@ -1,0 +1,150 @@
+"""Unlock: who you are and your passphrase (never echoed).
+
+Deriving the key takes up to a second on purpose (Argon2id), and a few
+wrong passphrases make the vault wait longer before the next try; both run
+in a thread worker so the screen stays alive and says what it is doing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Select, Static
+
+from ..jobs import describe_error
+from ..messages import Failed, Unlocked, VaultOpened
+from ..text import join, plain, styled
+from ..widgets.bars import TopBar
+from ..widgets.secret import SecretInput
+
+if TYPE_CHECKING:
+    from ..app import YdsiApp
+
+__all__ = ["UnlockScreen", "unlock_in_thread"]
+
+
+def unlock_in_thread(app: YdsiApp, user: str, passphrase: str) -> Unlocked | Failed:
+    """Open the keys and build the services (runs in a worker thread)."""
+    from ...service.factory import services_for
+
+    vault = app.vault
+    if vault is None:
+        return Failed("unlock", app.vault_error or "The vault is not open yet.")
+    try:
+        session = vault.unlock(user, passphrase)
+        services = services_for(session, clock=app.clock)
+        head = session.audit_head()
+    except Exception as error:  # noqa: BLE001 - every refusal becomes words on screen
+        return describe_error("unlock", error)
+    return Unlocked(session, services, head)
+
+
+class UnlockScreen(Screen[None]):
+    """The first screen: choose the user, type the passphrase, Enter."""
+
+    COMMAND_SCOPES = ("unlock",)
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.quit", "Quit", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+
+    @property
+    def ydsi(self) -> YdsiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Unlock")
+        with Vertical(id="unlock-box"):
+            yield Label(styled("Unlock the safeguarding vault", "bold"), id="unlock-title")
+            if self.ydsi.demo:
+                from ...service.demo import DEMO_PASSPHRASE
+
+                yield Static(
+                    join(
+                        [
+                            ("DEMO", "bold reverse"),
+                            " made-up people only. Passphrase: ",
+                            (DEMO_PASSPHRASE, "bold"),
+                            "\nUsers: dsl, head (Headteacher), tech (IT technician).",
+                        ]
+                    ),
+                    id="demo-note",
+                )
+            yield Label(plain("User"), classes="field-label")
+            yield Select[str]([], prompt="Choose who you are", id="user", allow_blank=True)
+            yield Label(plain("Passphrase (not shown as you type)"), classes="field-label")
+            yield SecretInput(id="passphrase")
+            yield Static(plain("Opening the vault…"), id="unlock-status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        passphrase = self.query_one("#passphrase", Input)
+        passphrase.cursor_blink = self.ydsi.settings.cursor_blink
+        if self.ydsi.vault is not None or self.ydsi.vault_error is not None:
+            self._vault_ready(self.ydsi.vault_users, self.ydsi.vault_error)
+
+    def on_vault_opened(self, message: VaultOpened) -> None:
+        self._vault_ready(message.users, message.error)
+
+    def _vault_ready(self, users: list[str], error: str | None) -> None:
+        status = self.query_one("#unlock-status", Static)
+        if error is not None:
+            status.update(join([("✗ ", "bold"), error, "\nCtrl+Q quits."]))
+            status.add_class("error")
+            return
+        select = self.query_one("#user", Select)
+        select.set_options([(plain(name), name) for name in users])
+        wanted = self.ydsi.login if self.ydsi.login in users else None
+        if wanted is None and len(users) == 1:
+            wanted = users[0]
+        if wanted is not None:
+            select.value = wanted
+            self.query_one("#passphrase", Input).focus()
+        else:
+            select.focus()
+        status.update(plain("Type your passphrase and press Enter."))
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self.query_one("#passphrase", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.busy:
+            return
+        user = self.query_one("#user", Select).value
+        status = self.query_one("#unlock-status", Static)
+        if user is Select.NULL or not isinstance(user, str):
+            status.update(join([("✗ ", "bold"), "Choose who you are first."]))
+            self.query_one("#user", Select).focus()
+            return
+        if not event.value:
+            status.update(join([("✗ ", "bold"), "Type your passphrase."]))
+            return
+        self.busy = True
+        status.remove_class("error")
+        status.update(plain("⏳ Unlocking… (deriving the key takes a moment)"))
+        self.unlock(user, event.value)
+
+    @work(thread=True, exit_on_error=False, group="unlock", description="unlock")
+    def unlock(self, user: str, passphrase: str) -> None:
+        self.post_message(unlock_in_thread(self.ydsi, user, passphrase))
+
+    def on_unlocked(self, message: Unlocked) -> None:
+        self.busy = False
+        self.ydsi.begin_session(message.session, message.services, message.head)
+
+    def on_failed(self, message: Failed) -> None:
+        self.busy = False
+        passphrase = self.query_one("#passphrase", Input)
+        passphrase.value = ""
+        passphrase.focus()
+        status = self.query_one("#unlock-status", Static)
+        status.add_class("error")
+        status.update(join([("✗ ", "bold"), message.message]))

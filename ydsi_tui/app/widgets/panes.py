@@ -1,0 +1,627 @@
+"""The six panes of an incident. Each draws an :class:`IncidentView` and nothing else.
+
+Panes hold no state of their own beyond what is highlighted: the incident
+screen loads the view in a worker and hands it to every pane's ``show``.
+Everything typed by people reaches the screen through ``text.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...model.timeparse import format_local, format_local_date, format_local_short
+from ...model.viewing_rules import check_viewing
+from ...service.describe import KIND_LABELS, describe
+from ..text import cell, join, plain, styled
+from .table import RecordTable, Row
+
+if TYPE_CHECKING:
+    from textual.content import Content
+
+    from ...model.events import Event
+    from ...model.policy import Policy
+    from ...model.records import TimelineEntry
+    from ...model.steps import StepState
+    from ...service.casebook import IncidentView
+    from ...service.devices import DeviceView
+
+__all__ = [
+    "PANES",
+    "STATE_WORDS",
+    "CustodyPane",
+    "GuidePane",
+    "Pane",
+    "PeoplePane",
+    "TimelinePane",
+    "TriggersPane",
+    "ViewingPane",
+    "answer_words",
+    "timeline_rows",
+]
+
+#: (id, title) in key order: key 1 shows the first.
+PANES = (
+    ("guide", "Guide"),
+    ("timeline", "Timeline"),
+    ("triggers", "Triggers"),
+    ("viewing", "Viewing"),
+    ("custody", "Devices"),
+    ("people", "People"),
+)
+
+#: Step states in symbols and words (never colour alone).
+STATE_WORDS = {
+    "done": ("✔", "done"),
+    "not_applicable": ("–", "not applicable"),
+    "later": ("…", "left for later"),
+    "current": ("▶", "CURRENT STEP"),
+    "to_do": ("○", "to do"),
+    "skipped_by_rule": ("·", "not needed (the decision rules it out)"),
+}
+
+
+def answer_words(answer: str | None) -> tuple[str, str]:
+    """(symbol and word, style) for a trigger answer."""
+    if answer == "yes":
+        return "✖ YES", "bold reverse"
+    if answer == "no":
+        return "✔ no", ""
+    if answer == "unknown":
+        return "? not yet known", "bold"
+    return "— not answered", "bold"
+
+
+class Pane(Vertical):
+    """A pane: ``show`` draws the view; ``current`` names what is highlighted."""
+
+    def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------ 1. guide
+
+
+class GuidePane(Pane):
+    """The procedure in order: each step's state, checklist and the policy's guidance."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="steps-column"):
+                yield OptionList(id="steps")
+                yield Static(
+                    plain("✔ done ▶ now ○ to do\n– n/a … later · not needed", multiline=True),
+                    id="steps-legend",
+                )
+            with VerticalScroll(id="step-detail"):
+                yield Static("", id="step-text")
+
+    def on_mount(self) -> None:
+        self.view: IncidentView | None = None
+        self._selected: str | None = None
+
+    @property
+    def step_id(self) -> str | None:
+        options = self.query_one("#steps", OptionList)
+        if options.highlighted is None or self.view is None:
+            return None
+        return self.view.steps[options.highlighted].step.id
+
+    def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
+        first = self.view is None
+        self.view = view
+        options = self.query_one("#steps", OptionList)
+        keep = options.highlighted
+        prompts = []
+        for number, state in enumerate(view.steps, start=1):
+            symbol, _ = STATE_WORDS.get(state.state, ("?", state.state))
+            style = "bold" if state.state == "current" else ""
+            prompts.append(Option(styled(f"{symbol} {number:>2}. {state.step.title}", style)))
+        options.set_options(prompts)
+        if first or keep is None:
+            current = next((i for i, s in enumerate(view.steps) if s.state == "current"), 0)
+            options.highlighted = current
+        else:
+            options.highlighted = min(keep, len(prompts) - 1)
+        self._detail()
+
+    @on(OptionList.OptionHighlighted, "#steps")
+    def _moved(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        view = self.view
+        options = self.query_one("#steps", OptionList)
+        if view is None or options.highlighted is None:
+            return
+        state = view.steps[options.highlighted]
+        self.query_one("#step-text", Static).update(step_detail(view, state))
+
+
+def step_detail(view: IncidentView, state: StepState) -> Content:
+    step = state.step
+    symbol, word = STATE_WORDS.get(state.state, ("?", state.state))
+    parts: list[Content | str | tuple[str, str]] = []
+    if view.overdue:
+        parts.append(("⚠ Overdue now:\n", "bold"))
+        parts.extend(f"  ⚠ {flag.text}\n" for flag in view.overdue)
+        parts.append("\n")
+    parts.append((f"{step.title}\n", "bold underline"))
+    parts.append((f"{symbol} {word}", "bold"))
+    if state.status is not None and state.status.reason:
+        parts.append(f": {state.status.reason}")
+    parts.append("\n")
+    if view.next_step is not None and view.next_step.id != step.id:
+        parts.append(f"Suggested next: {view.next_step.title}\n")
+    parts.append("\nChecklist:\n")
+    for item in step.checklist:
+        met = item.text not in state.missing
+        mark = "✔" if met else ("✗" if item.required else "○")
+        optional = "" if item.required else " (optional)"
+        parts.append((f" {mark} ", "bold"))
+        parts.append(f"{item.text}{optional}\n")
+    parts.append("\n")
+    parts.append(("The policy says:\n", "bold"))
+    parts.append(plain(step.guidance.strip(), multiline=True))
+    parts.append("\n\na: add an entry for this step   m: mark done / not applicable / later")
+    return join(parts)
+
+
+# ------------------------------------------------------------------ 2. timeline
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    key: str
+    event: Event
+    depth: int
+    superseded: bool
+
+
+def timeline_rows(entries: Sequence[TimelineEntry]) -> list[TimelineLine]:
+    """Time order, each correction placed right under what it corrects."""
+    by_id = {entry.event.id: entry for entry in entries}
+    children: dict[str, list[TimelineEntry]] = {}
+    for entry in entries:
+        if entry.corrects and entry.corrects in by_id and entry.corrects != entry.event.id:
+            children.setdefault(entry.corrects, []).append(entry)
+    lines: list[TimelineLine] = []
+    seen: set[str] = set()
+
+    def add(entry: TimelineEntry, depth: int) -> None:
+        if entry.event.id in seen:
+            return
+        seen.add(entry.event.id)
+        lines.append(TimelineLine(entry.event.id, entry.event, depth, entry.superseded))
+        for child in children.get(entry.event.id, []):
+            add(child, depth + 1)
+
+    for entry in entries:
+        if entry.corrects and entry.corrects in by_id and entry.corrects != entry.event.id:
+            continue
+        add(entry, 0)
+    for entry in entries:  # anything left (a cycle of corrections): still shown
+        add(entry, 0)
+    return lines
+
+
+def pupil_names(view: IncidentView) -> dict[str, str]:
+    return {pid: pupil.name for pid, pupil in view.incident.pupils.items()}
+
+
+class TimelinePane(Pane):
+    def compose(self) -> ComposeResult:
+        yield RecordTable(
+            [("when", "When", 11), ("what", "Entry", 24), ("details", "Details", None)],
+            id="timeline-table",
+        )
+        yield Static("", id="timeline-detail")
+
+    def on_mount(self) -> None:
+        self.view: IncidentView | None = None
+        self.lines: dict[str, TimelineLine] = {}
+
+    def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
+        self.view = view
+        names = pupil_names(view)
+        rows: list[Row] = []
+        self.lines = {}
+        for line in timeline_rows(view.incident.timeline):
+            self.lines[line.key] = line
+            label = KIND_LABELS.get(line.event.kind, line.event.kind)
+            prefix = "  " * line.depth + ("↳ correction: " if line.depth else "")
+            if line.superseded:
+                label = f"{label} ✗ corrected"
+            style = "bold" if line.event.kind == "concern.harm" else ""
+            rows.append(
+                (
+                    line.key,
+                    [
+                        cell(format_local_short(line.event.at, now=now)),
+                        cell(prefix + label, style),
+                        cell(describe(line.event, view.policy, names)),
+                    ],
+                )
+            )
+        table = self.query_one("#timeline-table", RecordTable)
+        table.show_rows(rows)
+        table.border_title = f"{len(rows)} entries, in the order things happened"
+        self._detail()
+
+    @property
+    def event(self) -> Event | None:
+        key = self.query_one("#timeline-table", RecordTable).current_key
+        line = self.lines.get(key or "")
+        return line.event if line is not None else None
+
+    @on(DataTable.RowHighlighted, "#timeline-table")
+    def _moved(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        event = self.event
+        detail = self.query_one("#timeline-detail", Static)
+        if event is None or self.view is None:
+            detail.update(plain("Nothing recorded yet. n: quick note   a: add an entry"))
+            return
+        line = self.lines[event.id]
+        extra = " (corrected: the correction is shown under it)" if line.superseded else ""
+        if event.supersedes:
+            extra = " (this corrects an earlier entry)"
+        detail.update(
+            join(
+                [
+                    (KIND_LABELS.get(event.kind, event.kind), "bold"),
+                    f" at {format_local(event.at)}, recorded {format_local(event.recorded_at)}"
+                    f" by {event.by}{extra}. Enter: read it all   c: correct it",
+                ]
+            )
+        )
+
+
+def event_text(event: Event, policy: Policy, names: dict[str, str]) -> Content:
+    """Every field of an entry, for reading in full."""
+    parts: list[Content | str | tuple[str, str]] = [
+        (f"{KIND_LABELS.get(event.kind, event.kind)}\n", "bold underline"),
+        f"Happened: {format_local(event.at)}\n",
+        f"Recorded: {format_local(event.recorded_at)} by {event.by} ({event.by_role})\n",
+    ]
+    if event.supersedes:
+        parts.append("This entry corrects an earlier one.\n")
+    parts.append("\n")
+    summary = describe(event, policy, names)
+    if summary:
+        parts.append(plain(summary, multiline=True))
+        parts.append("\n\n")
+    for key, value in event.data.items():
+        if key in ("signature", "payload_sha256", "key_id"):
+            continue
+        if key == "pupil_id" and isinstance(value, str):
+            value = names.get(value, value)
+        parts.append((f"{key.replace('_', ' ')}: ", "bold"))
+        parts.append(plain(_value_text(value), multiline=True))
+        parts.append("\n")
+    return join(parts)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "\n".join(f"  {k}: {v}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+# ------------------------------------------------------------------ 3. triggers
+
+
+class TriggersPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield RecordTable(
+            [("n", "#", 2), ("answer", "Answer", 15), ("trigger", "Trigger", None)],
+            id="triggers-table",
+        )
+        with VerticalScroll(id="trigger-scroll"):
+            yield Static("", id="trigger-detail")
+
+    def on_mount(self) -> None:
+        self.view: IncidentView | None = None
+
+    def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
+        self.view = view
+        threshold = view.policy.settings.trigger4_age_threshold
+        rows: list[Row] = []
+        for trigger in view.policy.triggers:
+            answer = view.incident.triggers.get(trigger.n)
+            words, style = answer_words(answer.answer if answer else None)
+            rows.append(
+                (
+                    str(trigger.n),
+                    [cell(str(trigger.n)), cell(words, style), cell(trigger.wording(threshold))],
+                )
+            )
+        table = self.query_one("#triggers-table", RecordTable)
+        table.show_rows(rows)
+        table.border_title = "Any YES means refer immediately. Enter answers the highlighted one"
+        self._detail()
+
+    @property
+    def trigger_n(self) -> int | None:
+        key = self.query_one("#triggers-table", RecordTable).current_key
+        return int(key) if key else None
+
+    @on(DataTable.RowHighlighted, "#triggers-table")
+    def _moved(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        view, n = self.view, self.trigger_n
+        if view is None or n is None:
+            return
+        threshold = view.policy.settings.trigger4_age_threshold
+        trigger = view.policy.trigger(n)
+        answer = view.incident.triggers.get(n)
+        words, style = answer_words(answer.answer if answer else None)
+        parts: list[Content | str | tuple[str, str]] = [
+            (f"Trigger {n}: ", "bold"),
+            trigger.wording(threshold),
+            "\n",
+            ("Answer: ", "bold"),
+            (words, style),
+        ]
+        if answer is not None:
+            parts += [f" ({answer.by}, {format_local(answer.at)})\n", ("Basis: ", "bold"),
+                      answer.basis or "(none given)"]  # fmt: skip
+        parts.append("\n")
+        if n == 4:
+            suggestion = view.trigger4
+            parts += [
+                ("\nSuggested from the record: ", "bold"),
+                (suggestion.answer.upper(), "bold"),
+                f". {suggestion.basis}\n",
+                f"(This school's policy sets the age threshold at {threshold}; the national "
+                "guidance says 13.)\n",
+            ]
+        self.query_one("#trigger-detail", Static).update(join(parts))
+
+
+# ------------------------------------------------------------------ 4. viewing
+
+
+class ViewingPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield RecordTable(
+            [("when", "When", 11), ("viewer", "Viewed by", 22), ("rules", "Rules", None)],
+            id="viewing-table",
+        )
+        with VerticalScroll(id="viewing-scroll"):
+            yield Static("", id="viewing-detail")
+
+    def on_mount(self) -> None:
+        self.view: IncidentView | None = None
+
+    def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
+        self.view = view
+        rows: list[Row] = []
+        for entry in view.incident.viewings:
+            unmet = check_viewing(entry.data, view.incident, view.policy)
+            total = len(view.policy.viewing_rules)
+            if unmet:
+                rules = f"✗ {len(unmet)} of {total} rules not met (acknowledged)"
+            else:
+                rules = f"✔ all {total} rules met"
+            rows.append(
+                (
+                    entry.event_id,
+                    [
+                        cell(format_local_short(entry.at, now=now)),
+                        cell(entry.text("viewer")),
+                        cell(rules, "bold" if unmet else ""),
+                    ],
+                )
+            )
+        table = self.query_one("#viewing-table", RecordTable)
+        table.show_rows(rows)
+        table.border_title = f"Viewings of the imagery ({len(rows)})"
+        self._detail()
+
+    @on(DataTable.RowHighlighted, "#viewing-table")
+    def _moved(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        detail = self.query_one("#viewing-detail", Static)
+        key = self.query_one("#viewing-table", RecordTable).current_key
+        entry = next((e for e in view.incident.viewings if e.event_id == key), None)
+        if entry is None:
+            detail.update(
+                plain(
+                    "No viewing of the imagery is recorded. The policy: imagery is not viewed "
+                    "unless there is good and clear reason, and then only under its rules. "
+                    "a: record a viewing.",
+                    multiline=True,
+                )
+            )
+            return
+        unmet = {f.rule_id: f for f in check_viewing(entry.data, view.incident, view.policy)}
+        raw_acks = entry.data.get("acknowledgements")
+        acks = raw_acks if isinstance(raw_acks, dict) else {}
+        parts: list[Content | str | tuple[str, str]] = [
+            ("Viewed by ", "bold"),
+            entry.text("viewer"),
+            f" at {format_local(entry.at)}; where: ",
+            entry.text("where"),
+            "; present: ",
+            "; ".join(str(p) for p in entry.data.get("present") or ()) or "nobody else",
+            "\nWhat happened next: ",
+            entry.text("actions"),
+            "\n\n",
+            ("The policy's rules:\n", "bold"),
+        ]
+        for rule in view.policy.viewing_rules:
+            finding = unmet.get(rule.id)
+            if finding is None:
+                parts += [(" ✔ met: ", "bold"), f"{rule.text}\n"]
+            else:
+                reason = str(acks.get(rule.id, "(no reason)"))
+                parts += [(" ✗ NOT MET: ", "bold reverse"), f"{finding.text}\n"]
+                parts += ["     acknowledged: ", reason, "\n"]
+        detail.update(join(parts))
+
+
+# ------------------------------------------------------------------ 5. custody
+
+
+class CustodyPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield RecordTable(
+            [("when", "When", 11), ("what", "Device / entry", 26), ("details", "Details", None)],
+            id="custody-table",
+        )
+        yield Static(
+            plain("Enter: open the device's chain   a: record a device seized"),
+            id="custody-hint",
+        )
+
+    def on_mount(self) -> None:
+        self.devices: dict[str, str] = {}
+
+    def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
+        rows: list[Row] = []
+        self.devices = {}
+        for device_view in devices:
+            device = device_view.device
+            ref = device.meta.ref
+            self.devices[ref] = ref
+            status = (device.status or "?").replace("_", " ")
+            off = "off ✔" if device.powered_off_confirmed else "✗ NOT confirmed off"
+            seized = format_local_short(device.seized_at, now=now) if device.seized_at else "—"
+            rows.append(
+                (
+                    ref,
+                    [
+                        cell(seized),
+                        cell(f"{ref} ({status})", "bold"),
+                        cell(f"{device.description}; {off}; at: {device.location or '?'}"),
+                    ],
+                )
+            )
+            for line in timeline_rows(device.chain):
+                key = f"{ref}/{line.key}"
+                self.devices[key] = ref
+                label = KIND_LABELS.get(line.event.kind, line.event.kind)
+                prefix = "    ↳ correction: " if line.depth else "  ↳ "
+                suffix = " ✗ corrected" if line.superseded else ""
+                rows.append(
+                    (
+                        key,
+                        [
+                            cell(format_local_short(line.event.at, now=now)),
+                            cell(prefix + label + suffix),
+                            cell(describe(line.event, view.policy, {})),
+                        ],
+                    )
+                )
+        table = self.query_one("#custody-table", RecordTable)
+        table.show_rows(rows)
+        table.border_title = f"Devices seized for this incident ({len(devices)})"
+
+    @property
+    def device_ref(self) -> str | None:
+        key = self.query_one("#custody-table", RecordTable).current_key
+        return self.devices.get(key or "")
+
+
+# ------------------------------------------------------------------ 6. people
+
+
+class PeoplePane(Pane):
+    def compose(self) -> ComposeResult:
+        yield RecordTable(
+            [("who", "Who", 26), ("part", "Part", 18), ("parents", "Parents", None)],
+            id="people-table",
+        )
+        yield Static("", id="people-detail")
+
+    def on_mount(self) -> None:
+        self.view: IncidentView | None = None
+
+    def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
+        self.view = view
+        policy = view.policy
+        rows: list[Row] = []
+        for pid, pupil in view.incident.pupils.items():
+            parts = ", ".join(policy.label("pupil_parts", p) for p in pupil.parts)
+            rows.append((f"pupil:{pid}", [cell(pupil.name, "bold"), cell(parts),
+                                          cell(*_parents(view, pid))]))  # fmt: skip
+        for aid, adult in view.incident.adults.items():
+            rows.append((f"adult:{aid}", [cell(f"{adult.name} (adult)", "bold"),
+                                          cell(adult.description), cell("")]))  # fmt: skip
+        for index, staff in enumerate(view.incident.staff):
+            rows.append((f"staff:{index}", [cell(f"{staff.name} (staff)"), cell(staff.role),
+                                            cell(staff.involvement)]))  # fmt: skip
+        table = self.query_one("#people-table", RecordTable)
+        table.show_rows(rows)
+        table.border_title = "Young people, adults and staff involved"
+        self._detail()
+
+    @property
+    def pupil_id(self) -> str | None:
+        key = self.query_one("#people-table", RecordTable).current_key or ""
+        return key.split(":", 1)[1] if key.startswith("pupil:") else None
+
+    @on(DataTable.RowHighlighted, "#people-table")
+    def _moved(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        view = self.view
+        detail = self.query_one("#people-detail", Static)
+        if view is None:
+            return
+        pid = self.pupil_id
+        pupil = view.incident.pupils.get(pid or "")
+        if pupil is None:
+            if not view.incident.pupils:
+                detail.update(plain("No young person recorded yet. a: add a pupil"))
+            else:
+                detail.update(plain("a: add a pupil, adult or member of staff"))
+            return
+        age = (
+            f"born {format_local_date(pupil.dob)}"
+            if pupil.dob
+            else (f"Year {pupil.year_group}" if pupil.year_group else "age not known")
+        )
+        detail.update(
+            join(
+                [
+                    (pupil.name, "bold"),
+                    f": {age}; {pupil.sex}; SEN: {'yes' if pupil.sen else 'no'}",
+                    f"; vulnerabilities: {pupil.vulnerabilities}" if pupil.vulnerabilities else "",
+                    "\nEnter: record for this young person (parents, deletion, conversation…)",
+                ]
+            )
+        )
+
+
+def _parents(view: IncidentView, pupil_id: str) -> tuple[str, str]:
+    entries = view.incident.parents.get(pupil_id) or ()
+    if not entries:
+        return "⚠ not yet informed", "bold"
+    last = entries[-1]
+    if last.informed:
+        return f"✔ told: {last.who} ({format_local_short(last.at)})", ""
+    return f"✗ not told: {last.reason} (agreed with {last.agreed_with})", ""
