@@ -9,8 +9,9 @@ cells) here and nowhere else, with control characters made visible:
 
 * C0 controls (ESC, BEL, NUL...) become their Unicode "control pictures"
   (``␛``, ``␇``, ``␀``); DEL becomes ``␡``;
-* C1 controls and invisible format characters (bidi overrides, zero-width
-  joiners, BOM) become ``⟨U+202E⟩``: they could reorder or hide text;
+* C1 controls, invisible format characters (bidi overrides, zero-width
+  joiners, BOM) and anything else not printable become ``⟨U+202E⟩``: they
+  could reorder or hide text;
 * lone surrogates (undecodable input) become ``�``;
 * a newline is kept only where the widget shows several lines, otherwise it
   is shown as ``⏎``; a tab becomes spaces.
@@ -39,9 +40,7 @@ def _visible_char(char: str) -> str:
         return f"⟨U+{code:04X}⟩"
     if 0xD800 <= code <= 0xDFFF:
         return "\ufffd"
-    if unicodedata.category(char) in ("Cf", "Zl", "Zp"):
-        return f"⟨U+{code:04X}⟩"
-    return char
+    return f"⟨U+{code:04X}⟩"  # format, unassigned, private: named, never drawn as is
 
 
 def visible(text: object, *, multiline: bool = False) -> str:

@@ -7,15 +7,14 @@ destroys anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..commands import bindings
 from ..text import plain, styled
 
 __all__ = ["ConfirmDialog", "ErrorDialog", "MenuDialog", "ReasonDialog"]
@@ -24,13 +23,7 @@ __all__ = ["ConfirmDialog", "ErrorDialog", "MenuDialog", "ReasonDialog"]
 class ConfirmDialog(ModalScreen[bool | None]):
     """A question with two answers (y / n) and, if ``cancel``, a way back (Escape)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", show=False),
-        Binding("n", "answer(False)", "No", show=False),
-        Binding("escape", "back", "Back", show=False),
-        Binding("left,h", "app.focus_previous", show=False),
-        Binding("right,l", "app.focus_next", show=False),
-    ]
+    BINDINGS = bindings("dialog")
 
     def __init__(
         self,
@@ -75,9 +68,7 @@ class ConfirmDialog(ModalScreen[bool | None]):
 class ErrorDialog(ModalScreen[None]):
     """What went wrong, in one or two sentences; Enter or Escape closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,q", "close", "Close", show=False)
-    ]
+    BINDINGS = bindings("message")
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__(classes="dialog")
@@ -106,7 +97,7 @@ class ErrorDialog(ModalScreen[None]):
 class MenuDialog(ModalScreen[str | None]):
     """Pick one of several things to do; returns its id, or None on Escape."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+    BINDINGS = bindings("menu")
 
     def __init__(self, title: str, items: Sequence[tuple[str, str]]) -> None:
         super().__init__(classes="dialog")
@@ -136,7 +127,7 @@ class MenuDialog(ModalScreen[str | None]):
 class ReasonDialog(ModalScreen[str | None]):
     """Ask for one line of text (a reason); Escape returns None and keeps nothing."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+    BINDINGS = bindings("menu")
 
     def __init__(self, title: str, prompt: str, *, value: str = "") -> None:
         super().__init__(classes="dialog")

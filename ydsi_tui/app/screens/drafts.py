@@ -7,10 +7,9 @@ record reference, never the text.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
@@ -18,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from ...model.errors import ValidationError
 from ...model.timeparse import format_local_short, from_iso
+from ..commands import bindings
 from ..text import plain, styled
 
 if TYPE_CHECKING:
@@ -41,10 +41,7 @@ def draft_title(draft: Draft) -> str:
 
 
 class DraftsScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,l", "later", "Later", show=False),
-        Binding("d,delete", "discard", "Discard", show=False),
-    ]
+    BINDINGS = bindings("drafts")
 
     def __init__(self, drafts: list[Draft]) -> None:
         super().__init__(classes="dialog")

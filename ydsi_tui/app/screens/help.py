@@ -7,15 +7,14 @@ are listed too, with a pointer to the command palette.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
-from ..commands import COMMANDS, commands_for
+from ..commands import COMMANDS, bindings, commands_for
 from ..text import join, plain, styled
 
 __all__ = ["HelpScreen", "help_lines"]
@@ -64,9 +63,7 @@ def help_lines(screen: Screen[Any]) -> list[tuple[str, str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,question_mark,q", "close", "Close", show=False)
-    ]
+    BINDINGS = bindings("help")
 
     def __init__(self, screen: Screen[Any]) -> None:
         super().__init__(classes="dialog")

@@ -54,12 +54,13 @@ FLAG_WORDS = {
     "decision_review_due": "↻ review",
     "parents_not_informed": "⚠ parents",
     "dsl_delay": "⚠ late to DSL",
-    "device_collection_overdue": "⌛ device",
+    "device_collection_overdue": "⌛ collection",
+    "device_power_unconfirmed": "⚠ not off",
 }
 
 
 def flag_words(flags: Iterable[Flag]) -> str:
-    return "  ".join(FLAG_WORDS.get(flag.code, "⚠ " + flag.code) for flag in flags)
+    return " ".join(FLAG_WORDS.get(flag.code, "⚠ " + flag.code) for flag in flags)
 
 
 class HomeScreen(Screen[None]):
@@ -89,10 +90,10 @@ class HomeScreen(Screen[None]):
             yield Static("", id="sort-label")
         yield RecordTable(
             [
-                ("ref", "Ref", 9),
+                ("ref", "Ref", 8),
                 ("opened", "Opened", 11),
                 ("status", "Status", 9),
-                ("next", "Next step", 24),
+                ("next", "Next step", 22),
                 ("flags", "Flags", None),
             ],
             id="incidents",

@@ -9,16 +9,16 @@ silently. Escape with text typed asks first (keep a draft, discard, back).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...model.timeparse import format_local, to_iso_utc
+from ..commands import bindings
 from ..formspec import split_note_time
 from ..jobs import call
 from ..messages import Failed, Saved
@@ -33,10 +33,7 @@ __all__ = ["QuickNoteScreen"]
 
 class QuickNoteScreen(ModalScreen[Saved | None]):
     COMMAND_SCOPES = ("note",)
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", show=False, id="note.close"),
-        Binding("f2", "save", "Save", show=False, id="note.save"),
-    ]
+    BINDINGS = bindings("note")
 
     def __init__(self, ref: str, text: str = "", *, draft_id: str | None = None) -> None:
         super().__init__(classes="dialog")

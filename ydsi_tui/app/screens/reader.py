@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from ..commands import bindings
 from ..text import plain, styled
 
 __all__ = ["ReaderScreen"]
 
 
 class ReaderScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,q", "close", "Close", show=False)
-    ]
+    BINDINGS = bindings("message")
 
     def __init__(self, title: str, body: Content) -> None:
         super().__init__(classes="dialog")

@@ -9,17 +9,17 @@ the service refuses (the file hash no longer matches) and nothing is signed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from ...model.timeparse import format_local
 from ...service.describe import describe
+from ..commands import bindings
 from ..jobs import call
 from ..messages import Failed, Saved
 from ..text import join, plain
@@ -48,7 +48,9 @@ def what_is_signed(view: IncidentView) -> Content:
     parts: list[Content | str | tuple[str, str]] = [
         ("The decision you are signing\n", "bold underline"),
         ("Decision: ", "bold"),
-        describe(event, view.policy, pupil_names(view)),
+        "respond in school, without referring to the police or children's social care"
+        if decision.outcome == "in_school"
+        else describe(event, view.policy, pupil_names(view)),
         "\n",
         ("Reasons: ", "bold"),
         decision.reason or "(none recorded)",
@@ -74,10 +76,7 @@ def what_is_signed(view: IncidentView) -> Content:
 
 class SignoffScreen(Screen[Saved | None]):
     COMMAND_SCOPES = ("signoff",)
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Back", id="signoff.back"),
-        Binding("f2", "sign", "Sign", id="signoff.sign"),
-    ]
+    BINDINGS = bindings("signoff")
 
     def __init__(self, view: IncidentView) -> None:
         super().__init__()

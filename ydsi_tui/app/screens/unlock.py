@@ -7,15 +7,15 @@ in a thread worker so the screen stays alive and says what it is doing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static
 
+from ..commands import bindings
 from ..jobs import describe_error
 from ..messages import Failed, Unlocked, VaultOpened
 from ..text import join, plain, styled
@@ -48,7 +48,7 @@ class UnlockScreen(Screen[None]):
     """The first screen: choose the user, type the passphrase, Enter."""
 
     COMMAND_SCOPES = ("unlock",)
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.quit", "Quit", show=False)]
+    BINDINGS = bindings("unlock")
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,13 +8,12 @@ Enter toggles the highlighted line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
 
-from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ..commands import bindings
 from ..text import plain
 
 __all__ = ["ChoiceList"]
@@ -23,7 +22,7 @@ __all__ = ["ChoiceList"]
 class ChoiceList(OptionList):
     """Several choices, each ticked or not; ``selected`` lists the ticked values."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "tick", "Tick/untick", show=False)]
+    BINDINGS = bindings("choices")
 
     class Changed(Message):
         def __init__(self, choices: ChoiceList) -> None:

@@ -7,7 +7,7 @@ Everything typed by people reaches the screen through ``text.py``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -317,7 +317,7 @@ def _value_text(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
         return "; ".join(str(v) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "\n".join(f"  {k}: {v}" for k, v in value.items())
     return "" if value is None else str(value)
 
@@ -458,7 +458,7 @@ class ViewingPane(Pane):
             return
         unmet = {f.rule_id: f for f in check_viewing(entry.data, view.incident, view.policy)}
         raw_acks = entry.data.get("acknowledgements")
-        acks = raw_acks if isinstance(raw_acks, dict) else {}
+        acks = raw_acks if isinstance(raw_acks, Mapping) else {}
         parts: list[Content | str | tuple[str, str]] = [
             ("Viewed by ", "bold"),
             entry.text("viewer"),
@@ -471,7 +471,8 @@ class ViewingPane(Pane):
             "\n\n",
             ("The policy's rules:\n", "bold"),
         ]
-        for rule in view.policy.viewing_rules:
+        rules = sorted(view.policy.viewing_rules, key=lambda rule: rule.id not in unmet)
+        for rule in rules:  # the unmet ones first
             finding = unmet.get(rule.id)
             if finding is None:
                 parts += [(" ✔ met: ", "bold"), f"{rule.text}\n"]

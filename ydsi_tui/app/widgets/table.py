@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 __all__ = ["RecordTable", "Row"]
 
@@ -32,7 +32,29 @@ class RecordTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for key, label, width in self._columns_spec:
-            self.add_column(label, key=key, width=width)
+            self.add_column(label, key=key, width=width or 10)
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The column without a width takes what is left: no sideways scrolling at 80x24."""
+        fill = [key for key, _, width in self._columns_spec if width is None]
+        if not fill:
+            return
+        padding = 2 * self.cell_padding
+        fixed = sum((w or 0) + padding for _, _, w in self._columns_spec if w is not None)
+        available = self.scrollable_content_region.width - fixed - padding
+        column = self.columns.get(ColumnKey(fill[0]))
+        if column is None:
+            return
+        width = max(8, available)
+        if column.width != width or column.auto_width:
+            column.width = width
+            column.auto_width = False
+            self._require_update_dimensions = True
+            self.refresh(layout=True)
 
     @property
     def keys(self) -> list[str]:
