@@ -105,6 +105,13 @@ def _seed(path: Path) -> Refs:
         "trigger.answered",
         {"n": 2, "answer": "yes", "basis": "demands for money; threats to share"},
     )
+    cases.record(referral, "viewing", {
+        "viewer": "Dana Lead", "viewer_role": "dsl", "present": ["Hana Head"],
+        "where": "Headteacher's office", "on_premises": True, "reason_id": "unavoidable",
+        "head_consulted": True, "same_sex": "not_possible", "distress_considered": True,
+        "not_copied": True, "actions": "Reported for removal; police informed",
+        "acknowledgements": {"same_sex": "no female member of staff on site"},
+    }, at=NOW - timedelta(days=1))  # fmt: skip
     device = services.devices.seize(referral, {
         "description": "black phone in a blue case", "owner": "Cara Sample",
         "seized_by": "Tom Tech", "powered_off": True, "locked_where": "Office cabinet B",

@@ -612,3 +612,29 @@ async def test_the_title_and_top_bar_name_nobody(
         for name in ("Dana", "Tom", "Ann", "Ben", "Cara", "Example"):
             assert name not in app.title and name not in app.sub_title
             assert name not in screen_text(app).splitlines()[0]
+
+
+# ------------------------------------------------------------------ other users
+
+
+async def test_another_users_write_shows_up_without_asking(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    from dataclasses import replace
+
+    from tests.app.conftest import TEST_SETTINGS
+
+    app = app_factory(settings=replace(TEST_SETTINGS, poll_seconds=0.2))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        await pilot.press("2")
+        services(app, "head").cases.note(refs.fresh, "written by the Headteacher elsewhere")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if "written by the Headteacher elsewhere" in screen_text(app):
+                break
+        assert "written by the Headteacher elsewhere" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)

@@ -1,0 +1,180 @@
+"""Every screen at 80x24 (the worst terminal the app must serve) and at 120x40.
+
+Deterministic by construction: a copy of the same seeded vault, a fixed
+clock, no cursor blink, no polling, a fixed theme, synthetic names only.
+Review changes with ``pytest tests/app/test_snapshots.py --snapshot-update``
+and the report pytest-textual-snapshot writes; never update blind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.app.conftest import MakeApp, Refs, open_incident, settle, unlock
+from ydsi_tui.app.messages import Failed
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+
+Steps = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def after(*steps: Steps) -> Steps:
+    async def run(pilot: Pilot[Any]) -> None:
+        for step in steps:
+            await step(pilot)
+        await settle(pilot)
+
+    return run
+
+
+def keys(*pressed: str) -> Steps:
+    async def run(pilot: Pilot[Any]) -> None:
+        for key in pressed:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run
+
+
+def incident(ref: str) -> Steps:
+    async def run(pilot: Pilot[Any]) -> None:
+        await open_incident(pilot, ref)
+
+    return run
+
+
+async def just_wait(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+
+
+async def wrong_passphrase(pilot: Pilot[Any]) -> None:
+    await unlock(pilot, "not it")
+
+
+@SIZES
+def test_unlock(snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app_factory(), terminal_size=size, run_before=just_wait)
+
+
+@SIZES
+def test_unlock_wrong_passphrase(
+    snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]
+) -> None:
+    assert snap_compare(app_factory(), terminal_size=size, run_before=wrong_passphrase)
+
+
+@SIZES
+def test_home(snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app_factory(), terminal_size=size, run_before=after(unlock))
+
+
+@SIZES
+@pytest.mark.parametrize("pane", ["1", "2", "3", "4", "5", "6"])
+def test_incident_panes(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int], pane: str
+) -> None:
+    # The referral incident shows the banner, a viewing and a device; the chat
+    # incident shows hostile text in the timeline and among the people.
+    ref = refs.chat if pane in "26" else refs.referral
+    run = after(unlock, incident(ref), keys(pane))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_add_menu(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int]
+) -> None:
+    run = after(unlock, incident(refs.chat), keys("a"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_new_incident_form(snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]) -> None:
+    run = after(unlock, keys("n", "f2"))  # F2 on an empty form: every problem shown
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_trigger_form(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int]
+) -> None:
+    run = after(unlock, incident(refs.chat), keys("3", "down", "down", "down", "enter"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_quick_note(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int]
+) -> None:
+    run = after(unlock, incident(refs.chat), keys("n", "9", ":", "3", "0", "space", "x"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_help(snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int]) -> None:
+    run = after(unlock, incident(refs.chat), keys("f1"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_lock(snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]) -> None:
+    run = after(unlock, keys("f12"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_technician_device_list(
+    snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]
+) -> None:
+    assert snap_compare(app_factory(user="tech"), terminal_size=size, run_before=after(unlock))
+
+
+@SIZES
+def test_device_chain(snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]) -> None:
+    run = after(unlock, keys("enter"))
+    assert snap_compare(app_factory(user="tech"), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_signoff(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int]
+) -> None:
+    run = after(unlock, incident(refs.signoff), keys("o"))
+    assert snap_compare(app_factory(user="head"), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_drafts_offered(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int]
+) -> None:
+    from tests.app.conftest import PASS
+    from ydsi_tui.vault.vault import Vault
+
+    app = app_factory()
+    session = Vault.open(app.vault_path).unlock("dsl", PASS)
+    session.draft_box().save(
+        {
+            "form": "note",
+            "target": "incident",
+            "ref": refs.chat,
+            "values": {"text": "typed before the line dropped"},
+            "title": f"Quick note ({refs.chat})",
+            "saved_at": "2026-11-16T09:55:00Z",
+        }
+    )
+    session.close()
+    assert snap_compare(app, terminal_size=size, run_before=after(unlock))
+
+
+@SIZES
+def test_error_dialog(snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]) -> None:
+    async def fail(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        message = "The disk refused: No space left on device. Nothing was saved half-way."
+        app.show_error(Failed("save the entry", message))  # type: ignore[attr-defined]
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=after(unlock, fail))

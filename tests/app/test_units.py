@@ -1,0 +1,190 @@
+"""The app's pure parts: the text door, form specs, the note's time prefix, the styles path."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.text import Text
+from textual.content import Content
+
+from ydsi_tui.app.formspec import (
+    AT,
+    check_form,
+    collect,
+    device_spec,
+    entry_spec,
+    field_id,
+    new_incident_spec,
+    split_note_time,
+)
+from ydsi_tui.app.paths import STYLESHEETS, styles_dir
+from ydsi_tui.app.text import cell, plain, visible
+from ydsi_tui.model.policy import load_policy
+from ydsi_tui.model.schema import DEVICE_SCHEMAS, INCIDENT_SCHEMAS
+
+NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+POLICY = load_policy()
+REPO = Path(__file__).resolve().parents[2]
+
+
+# ------------------------------------------------------------------ text
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("[b]Ann[/b]", "[b]Ann[/b]"),
+        ("a\x1b[31mred", "a␛[31mred"),
+        ("bell\x07", "bell␇"),
+        ("nul\x00", "nul␀"),
+        ("del\x7f", "del␡"),
+        ("csi\x9b", "csi⟨U+009B⟩"),
+        ("rtl\u202eevil", "rtl⟨U+202E⟩evil"),
+        ("zero\u200bwidth", "zero⟨U+200B⟩width"),
+        ("line\nbreak", "line⏎break"),
+        ("bad\udcff", "bad\ufffd"),
+        ("[/", "[/"),
+    ],
+)
+def test_visible_shows_every_character_and_controls_nothing(raw: str, shown: str) -> None:
+    assert visible(raw) == shown
+    assert plain(raw).plain == shown
+    assert cell(raw).plain == shown
+
+
+def test_multiline_keeps_newlines() -> None:
+    assert visible("a\nb\tc", multiline=True) == "a\nb    c"
+
+
+@given(st.text())
+def test_nothing_typed_reaches_the_terminal_as_a_control(raw: str) -> None:
+    out = visible(raw)
+    assert all(ch.isprintable() or ch in "⏎" for ch in out)
+    assert isinstance(plain(raw), Content)
+    assert isinstance(cell(raw), Text)
+
+
+# ------------------------------------------------------------------ forms
+
+
+@pytest.mark.parametrize("kind", sorted(INCIDENT_SCHEMAS))
+def test_every_incident_kind_has_a_form(kind: str) -> None:
+    if kind == "signoff":
+        return  # made by the sign-off screen, with the Headteacher's key
+    form = entry_spec(kind, POLICY, None, ref="2026-001")
+    ids = [field_id(f.name) for f in form.fields]
+    assert len(ids) == len(set(ids))
+    assert all(f.label for f in form.fields)
+    assert form.title.endswith("(2026-001)")
+
+
+@pytest.mark.parametrize("kind", sorted(DEVICE_SCHEMAS))
+def test_every_device_kind_has_a_form(kind: str) -> None:
+    form = device_spec(kind, POLICY, ref="D-2026-001")
+    assert form.fields and form.fields[-1].name == AT
+
+
+def test_the_review_meeting_asks_the_policy_s_nine_considerations() -> None:
+    form = entry_spec("review.meeting", POLICY, None, ref="2026-001")
+    answers = [f for f in form.fields if f.name.startswith("answers.")]
+    assert [f.label.split(". ", 1)[1] for f in answers] == [
+        q.text for q in POLICY.review_considerations
+    ]
+
+
+def test_collect_turns_typing_into_the_payload() -> None:
+    form = entry_spec("police.contact", POLICY, None, ref="2026-001")
+    data, at, errors = collect(
+        form,
+        {
+            "route": "call_101",
+            "spoken_to": "PC Example",
+            "crime_refs": "AB/1; CD/2",
+            AT: "yesterday 3pm",
+        },
+        NOW,
+    )
+    assert errors == {}
+    assert data == {"route": "call_101", "spoken_to": "PC Example", "crime_refs": ["AB/1", "CD/2"]}
+    assert at == datetime(2026, 11, 15, 15, 0, tzinfo=UTC)
+
+
+def test_check_form_names_the_field_at_fault() -> None:
+    form = entry_spec("decision", POLICY, None, ref="2026-001")
+    _, _, errors = check_form(form, {"outcome": "in_school", AT: "now"}, NOW, POLICY)
+    assert "reason" in errors
+    _, _, errors = check_form(form, {"outcome": "refer", AT: "now"}, NOW, POLICY)
+    assert "refer_to" in errors
+
+
+def test_new_incident_form() -> None:
+    form = new_incident_spec(POLICY)
+    data, at, errors = collect(form, {"summary": "x", "kind": "other", AT: "9:00"}, NOW)
+    assert errors == {} and data == {"summary": "x", "kind": "other"}
+    assert at == datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed", "when", "note", "error"),
+    [
+        ("spoke to mum", None, "spoke to mum", False),
+        ("10:30 spoke to mum", None, "10:30 spoke to mum", True),  # future at 10:00
+        ("9:30 spoke to mum", datetime(2026, 11, 16, 9, 30, tzinfo=UTC), "spoke to mum", False),
+        ("yesterday 3pm rang CSC", datetime(2026, 11, 15, 15, tzinfo=UTC), "rang CSC", False),
+        ("2 boys were seen", None, "2 boys were seen", False),
+        ("10:30", None, "10:30", False),
+    ],
+)
+def test_a_quick_note_s_time_prefix(
+    typed: str, when: datetime | None, note: str, error: bool
+) -> None:
+    got_when, got_note, got_error = split_note_time(typed, NOW)
+    assert got_when == when and got_note == note and (got_error is not None) == error
+
+
+# ------------------------------------------------------------------ styles
+
+
+def test_styles_are_found_in_the_repository() -> None:
+    folder = styles_dir()
+    assert all((folder / name).is_file() for name in STYLESHEETS)
+
+
+def test_the_wheel_carries_the_styles(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", str(REPO), "-w", str(tmp_path), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0 and "hatchling" in result.stderr and "No matching" in result.stderr:
+        pytest.skip("no package index to fetch the build backend from")
+    assert result.returncode == 0, result.stderr
+    [wheel] = tmp_path.glob("ydsi_tui-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for name in STYLESHEETS:
+            packaged = f"ydsi_tui/styles/{name}"
+            assert packaged in names
+            assert archive.read(packaged) == (REPO / "styles" / name).read_bytes()
+        archive.extractall(tmp_path / "site")
+    # An installed copy finds its own styles, not the repository's.
+    found = subprocess.run(
+        [sys.executable, "-c", "from ydsi_tui.app.paths import styles_dir; print(styles_dir())"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+    )
+    assert Path(found.stdout.strip()) == tmp_path / "site" / "ydsi_tui" / "styles"
