@@ -319,3 +319,24 @@ def test_checkpoint_round_trips_and_damaged_file_is_reported(
     assert Checkpoint.from_bytes(checkpoint.to_bytes()) == checkpoint
     report = verify_vault(vault, checkpoint=b"{not json")
     assert any(p.startswith("checkpoint:") for p in report.problems)
+
+
+def test_entries_after_reads_back_from_the_end(tmp_path: Path) -> None:
+    """What the app's poll uses: the same entries as a full read, from the tail only."""
+    from ydsi_tui.vault.crypto import KdfParams
+    from ydsi_tui.vault.vault import Vault
+
+    session, _ = Vault.create(
+        tmp_path / "v", user="dsl", passphrase="entries after test pass",
+        kdf=KdfParams.new(64 * 1024, 3, 1),
+    )  # fmt: skip
+    for n in range(300):  # several tail reads' worth of lines
+        with session.transaction("case", f"2026-{n:03d}", create=True) as db:
+            db.table("events").insert({"n": n})
+    audit = session.vault.audit
+    every = list(audit.entries())
+    head = every[-1].seq
+    for seq in (0, 1, head // 2, head - 3, head - 1, head):
+        assert [e.seq for e in audit.entries_after(seq)] == [e.seq for e in every if e.seq > seq]
+    written = {(e.comp, e.rec) for e in every if e.seq > head - 10 and e.hash}
+    assert session.changed_since(head - 10) == {w for w in written if w[0] in ("case", "custody")}

@@ -185,6 +185,34 @@ class AuditLog:
             lines.pop()
         return lines
 
+    def entries_after(self, seq: int) -> list[AuditEntry]:
+        """Complete entries numbered above ``seq``, read back from the end of the file.
+
+        Cheap when few entries are new (the app polls for other users' writes
+        every few seconds); ``entries()`` would parse the whole log each time.
+        """
+        size = 16384
+        while True:
+            length, tail = self.fs.read_tail(self.path, size)
+            whole = len(tail) >= length
+            lines = tail.split(b"\n")[:-1]  # what follows the last newline is torn
+            if not whole:
+                lines = lines[1:]  # the first line may start before the tail
+            found: list[AuditEntry] = []
+            reached = whole
+            for line in reversed(lines):
+                try:
+                    entry = AuditEntry.parse(line)
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                if entry.seq <= seq:
+                    reached = True
+                    break
+                found.append(entry)
+            if reached:
+                return found[::-1]
+            size *= 4
+
     def entries(self) -> Iterator[AuditEntry]:
         """Every complete, parseable entry, for callers that only need to look things up."""
         data = self.fs.read_bytes(self.path)

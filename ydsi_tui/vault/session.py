@@ -400,8 +400,8 @@ class Session:
         """(compartment, record id) of every record written after entry ``seq``."""
         return {
             (entry.comp, entry.rec)
-            for entry in self.vault.audit.entries()
-            if entry.seq > seq and entry.hash and entry.comp in COMPARTMENTS
+            for entry in self.vault.audit.entries_after(seq)
+            if entry.hash and entry.comp in COMPARTMENTS
         }
 
     # ------------------------------------------------------------------
