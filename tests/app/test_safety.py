@@ -13,7 +13,8 @@ from textual.dom import DOMNode
 
 import ydsi_tui.app
 from tests.app.conftest import MakeApp, Refs, open_incident, screen_text, settle, unlock
-from ydsi_tui.app.commands import COMMANDS, PaletteCommands, parse_keymap
+from ydsi_tui.app.commands import COMMANDS, palette_provider, parse_keymap
+from ydsi_tui.app.palette import PaletteCommands
 from ydsi_tui.app.screens.home import HomeScreen
 
 #: Keys that tmux, PuTTY or the terminal itself often swallow.
@@ -62,7 +63,8 @@ def test_keymap_text_is_parsed_leniently() -> None:
 
 def test_no_screenshot_and_no_system_commands(app_factory: MakeApp) -> None:
     app = app_factory()
-    assert {PaletteCommands} == app.COMMANDS
+    assert {palette_provider} == app.COMMANDS
+    assert palette_provider() is PaletteCommands
     assert list(app.get_system_commands(HomeScreen())) == []
 
 

@@ -22,6 +22,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -31,9 +32,10 @@ from textual import events, on, work
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
-from .commands import PaletteCommands, bindings
+from .commands import bindings, palette_provider
 from .jobs import describe_error
-from .messages import DraftsFound, Failed, VaultChanged, VaultOpened
+from .loading import HomeData, Opened, open_session, start_thread
+from .messages import DraftsFound, Failed, Unlocked, VaultChanged, VaultOpened
 from .paths import stylesheets
 from .settings import AppSettings
 
@@ -73,7 +75,7 @@ class YdsiApp(App[int]):
     CSS_PATH: ClassVar[list[Path]] = stylesheets()  # type: ignore[assignment]
     TITLE = "ydsi"
     ALLOW_SELECT = False
-    COMMANDS: ClassVar[set[Any]] = {PaletteCommands}
+    COMMANDS: ClassVar[set[Any]] = {palette_provider}
     BINDINGS = bindings("app")
 
     def __init__(
@@ -84,7 +86,10 @@ class YdsiApp(App[int]):
         demo: bool = False,
         settings: AppSettings | None = None,
         clock: Clock | None = None,
+        session: Session | None = None,
     ) -> None:
+        """``session``: one already unlocked (benchmarks, embedding); the app then
+        starts at home and locks to the usual passphrase prompt."""
         super().__init__()
         # Whatever $TEXTUAL asked for: no devtools (localhost is shared on a
         # server), no debug feature (it prints every error, tracebacks included).
@@ -109,6 +114,13 @@ class YdsiApp(App[int]):
         self._audit_seq: int | None = None
         self._polling = False
         self._hung_up = False
+        self._home_prefetch: HomeData | None = None
+        self._preset: Future[Opened] | None = None
+        if session is not None:
+            # Read the vault while Textual starts: the home screen then
+            # appears with its rows rather than empty. (Starting this before
+            # Textual is imported measured slower: the two fight for the GIL.)
+            self._preset = start_thread(open_session, session, clock)
 
     # ------------------------------------------------------------------
     # start
@@ -122,8 +134,11 @@ class YdsiApp(App[int]):
             self.theme = self.settings.theme
         elif self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette
-        self.push_screen(UnlockScreen())
-        self.open_vault()
+        if self._preset is not None:
+            self._await_preset()
+        else:
+            self.push_screen(UnlockScreen())
+            self.open_vault()
         if self.settings.lock_after > 0:
             tick = min(1.0, self.settings.lock_after / 4)
             self.set_interval(tick, self._check_idle, name="idle-lock")
@@ -131,6 +146,25 @@ class YdsiApp(App[int]):
             self.set_interval(self.settings.poll_seconds, self._poll, name="poll")
         if self.settings.watch_terminal:
             self.set_interval(5.0, self._check_terminal, name="terminal-watch")
+
+    @work(thread=True, exit_on_error=False, group="vault-open")
+    def _await_preset(self) -> None:
+        assert self._preset is not None
+        try:
+            opened = self._preset.result()
+        except Exception as error:  # noqa: BLE001 - reported in words, never a traceback
+            self.post_message(describe_error("open the vault", error))
+            return
+        self.post_message(Unlocked(opened.session, opened.services, opened.head, opened.home))
+
+    def on_unlocked(self, message: Unlocked) -> None:
+        """Only the preset session's start comes here (the unlock screens handle theirs)."""
+        self.vault = message.session.vault
+        self.vault_users = [user.name for user in message.session.vault.users()]
+        self.begin_session(message)
+
+    def on_failed(self, message: Failed) -> None:
+        self.show_error(message)
 
     @work(thread=True, exit_on_error=False, group="vault-open")
     def open_vault(self) -> None:
@@ -155,17 +189,20 @@ class YdsiApp(App[int]):
     # ------------------------------------------------------------------
     # the session
     # ------------------------------------------------------------------
-    def begin_session(self, session: Session, services: Services, head: int) -> None:
+    def begin_session(self, unlocked: Unlocked) -> None:
         """Called by the unlock and lock screens once a passphrase opened the keys."""
         from .screens.devices import DeviceListScreen
         from .screens.home import HomeScreen
+        from .screens.unlock import UnlockScreen
 
         relock = self.locked
+        session, services = unlocked.session, unlocked.services
         self.session = session
         self.services = services
         self.draft_box = session.draft_box()
         self.role = session.role
-        self._audit_seq = head
+        self._audit_seq = unlocked.head
+        self._home_prefetch = None if relock else unlocked.home
         self._last_input = time.monotonic()
         self.locked = False
         if relock:
@@ -174,8 +211,16 @@ class YdsiApp(App[int]):
                 screen.post_message(VaultChanged(changed=set()))
         else:
             home = DeviceListScreen(technician=True) if services.cases is None else HomeScreen()
-            self.switch_screen(home)
+            if isinstance(self.screen, UnlockScreen):
+                self.switch_screen(home)
+            else:
+                self.push_screen(home)
             self.find_drafts()
+
+    def take_home_prefetch(self) -> HomeData | None:
+        """The home screen's first rows, if they were read with the keys (once)."""
+        first, self._home_prefetch = self._home_prefetch, None
+        return first
 
     @property
     def role_name(self) -> str:

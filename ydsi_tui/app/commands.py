@@ -2,7 +2,7 @@
 
 Each :class:`Command` feeds four places: the screen's ``BINDINGS`` (through
 :func:`bindings`), the footer (``show``), the help screen (``help``) and the
-command palette (:class:`PaletteCommands`). Every binding carries the
+command palette (``palette.py``). Every binding carries the
 command's ``id`` so that a school can remap a key without touching code
 (``YDSI_KEYMAP="incident.note=m;app.lock=f11"``, applied with
 ``App.set_keymap``).
@@ -14,28 +14,22 @@ ctrl+j) are only ever extra aliases.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
-from textual.fuzzy import Matcher
-
-from .text import plain
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
+    from .palette import PaletteCommands
 
 __all__ = [
     "COMMANDS",
     "Command",
-    "PaletteCommands",
     "PaletteEntry",
     "bindings",
     "commands_for",
+    "palette_provider",
     "parse_keymap",
 ]
 
@@ -186,6 +180,16 @@ COMMANDS: tuple[Command, ...] = (
     _c("choices.tick", "space", "tick", "Tick", "Tick or untick the highlighted choice",
        show=False),
     _c("unlock.quit", "escape", "app.quit", "Quit", "Leave without unlocking", show=False),
+    # -- tables -------------------------------------------------------------
+    _c("table.up", "up", "cursor_up", "Up", "Highlight the row above", show=False),
+    _c("table.down", "down", "cursor_down", "Down", "Highlight the row below", show=False),
+    _c("table.page_up", "pageup", "page_up", "Page up", "A screenful up", show=False),
+    _c("table.page_down", "pagedown", "page_down", "Page down", "A screenful down",
+       show=False),
+    _c("table.first", "home", "first", "First", "The first row", show=False),
+    _c("table.last", "end", "last", "Last", "The last row", show=False),
+    _c("table.select", "enter", "select", "Open", "Open or answer the highlighted row",
+       show=False),
     # -- a form -------------------------------------------------------------
     _c("form.save", "f2,ctrl+s", "save", "Save",
        "Save this entry (F2 works everywhere; ctrl+s where the terminal passes it)",
@@ -235,76 +239,8 @@ class HasPaletteEntries(Protocol):
     def palette_entries(self) -> Iterable[PaletteEntry]: ...
 
 
-def _screen_entries(screen: Screen[object]) -> Iterator[PaletteEntry]:
-    """The registry's commands of this screen (those allowed now), then its own extras."""
-    scopes: tuple[str, ...] = getattr(screen, "COMMAND_SCOPES", ())
-    app = screen.app
-    for command in commands_for(*scopes, "app"):
-        action = command.action
-        if action == "app.command_palette":
-            continue
-        target: object = screen
-        name = action
-        if action.startswith("app."):
-            target, name = app, action[4:]
-        check = getattr(target, "check_action", None)
-        if check is not None and not check(name.split("(", 1)[0], ()):
-            continue
-        key = f" ({command.key_display or command.key.split(',')[0]})" if command.key else ""
-        yield PaletteEntry(
-            f"{command.description}{key}",
-            command.help,
-            partial(_run, target, name),
-        )
-    extra = getattr(screen, "palette_entries", None)
-    if extra is not None:
-        yield from extra()
+def palette_provider() -> type[PaletteCommands]:
+    """The palette's provider class, imported when the palette first opens."""
+    from .palette import PaletteCommands
 
-
-def _run(target: object, action: str) -> None:
-    run_action = getattr(target, "run_action", None)
-    if run_action is not None:
-        target_app = getattr(target, "app", None)
-        if target_app is not None:
-            target_app.call_later(run_action, action)
-
-
-class PaletteCommands(Provider):
-    """The command palette's only provider: it replaces Textual's system commands.
-
-    Textual's own provider offers "Screenshot", which writes the screen (record
-    text and all) as a plain SVG file into the user's Downloads folder; it is
-    deliberately not offered.
-    """
-
-    def _entries(self) -> list[PaletteEntry]:
-        return list(_screen_entries(self.screen))
-
-    async def discover(self) -> Hits:
-        for entry in self._entries():
-            yield DiscoveryHit(
-                plain(entry.title), entry.callback, text=entry.title, help=entry.help
-            )
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for entry in self._entries():
-            score = max(matcher.match(entry.title), matcher.match(entry.help) * 0.5)
-            if score > 0:
-                yield Hit(
-                    score,
-                    _highlight(matcher, query, entry.title),
-                    entry.callback,
-                    text=entry.title,
-                    help=entry.help,
-                )
-
-
-def _highlight(matcher: Matcher, query: str, title: str) -> Content:
-    """Textual's own highlighter parses the title as markup; this one never does."""
-    content = plain(title)
-    _score, offsets = matcher.fuzzy_search.match(query, title)
-    for offset in offsets:
-        if offset < len(title) and not title[offset].isspace():
-            content = content.stylize("bold underline", offset, offset + 1)
-    return content
+    return PaletteCommands

@@ -16,11 +16,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from .settings import AppSettings
-
 if TYPE_CHECKING:
     from ..service.clock import Clock
+    from ..vault.session import Session
     from .app import YdsiApp
+    from .settings import AppSettings
 
 __all__ = ["close_textual_leaks", "install_hangup_handler", "make_app", "run_app"]
 
@@ -49,8 +49,11 @@ def make_app(
     demo: bool = False,
     settings: AppSettings | None = None,
     clock: Clock | None = None,
+    session: Session | None = None,
 ) -> YdsiApp:
+    """The app, as ``ydsi`` and the tests build it (``session``: already unlocked)."""
     from .app import YdsiApp
+    from .settings import AppSettings
 
     return YdsiApp(
         Path(vault_path),
@@ -58,6 +61,7 @@ def make_app(
         demo=demo,
         settings=settings or AppSettings.from_env(),
         clock=clock,
+        session=session,
     )
 
 

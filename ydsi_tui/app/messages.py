@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..vault.drafts import Draft
     from ..vault.session import Session
     from ..vault.vault import Vault
+    from .loading import HomeData
 
 __all__ = [
     "DeviceLoaded",
@@ -46,9 +47,12 @@ class VaultOpened(Message, bubble=False):
 
 @dataclass(repr=False)
 class Unlocked(Message, bubble=False):
+    """The keys are open; ``home`` is the first home screen, read in the same thread."""
+
     session: Session
     services: Services
     head: int = 0
+    home: HomeData | None = None
 
 
 @dataclass(repr=False)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.timeparse import format_local_short
@@ -136,14 +136,14 @@ class DeviceListScreen(Screen[None]):
         table.border_title = f"Devices ({len(shown)})"
         self._summary()
 
-    @on(DataTable.RowHighlighted, "#devices")
+    @on(RecordTable.RowHighlighted, "#devices")
     def _summary(self) -> None:
         key = self.query_one("#devices", RecordTable).current_key
         row = next((r for r in self.rows if r.ref == key), None)
         text = "" if row is None else (row.error or row.description)
         self.query_one("#device-summary", Static).update(plain(text))
 
-    @on(DataTable.RowSelected, "#devices")
+    @on(RecordTable.RowSelected, "#devices")
     def _selected(self) -> None:
         self.action_open_device()
 
@@ -281,7 +281,7 @@ class DeviceScreen(Screen[Saved | None]):
             draft, self._restore = self._restore, None
             _restore_device_form(self, draft)
 
-    @on(DataTable.RowSelected, "#chain")
+    @on(RecordTable.RowSelected, "#chain")
     def _read(self) -> None:
         from .reader import ReaderScreen
 

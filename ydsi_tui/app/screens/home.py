@@ -17,16 +17,17 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.timeparse import format_local_short
 from ..commands import PaletteEntry, bindings
 from ..jobs import call
+from ..loading import load_home
 from ..messages import Failed, IncidentsLoaded, VaultChanged
 from ..text import cell, line, plain
 from ..widgets.bars import TopBar
-from ..widgets.table import RecordTable, Row
+from ..widgets.table import RecordTable
 
 if TYPE_CHECKING:
     from ...model.obligations import Flag
@@ -75,6 +76,8 @@ class HomeScreen(Screen[None]):
         self.sort_index = 0
         self._generation = 0
         self._filter_timer: Timer | None = None
+        self._haystacks: dict[str, str] = {}
+        self._resumed = False
         self.loaded = False
 
     @property
@@ -106,7 +109,11 @@ class HomeScreen(Screen[None]):
         self.query_one("#filter", Input).cursor_blink = self.ydsi.settings.cursor_blink
         self._show_sort()
         self.query_one("#incidents", RecordTable).focus()
-        self.load()
+        first = self.ydsi.take_home_prefetch()
+        if first is not None:  # read while the passphrase was being checked
+            self._show_loaded(first.rows, first.attention)
+        else:
+            self.load()
 
     # ------------------------------------------------------------------
     # loading
@@ -118,26 +125,21 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="home-load", description="read the incidents")
     def _load(self, generation: int) -> None:
         def job(services: Services) -> IncidentsLoaded:
-            assert services.cases is not None
-            rows = services.cases.rows()
-            device_rows = services.devices.rows()
-            attention = services.cases.attention(rows) + services.devices.attention(device_rows)
-            if services.session.role == "headteacher":
-                attention[:0] = [
-                    (row.ref, "✎ A decision is waiting for your sign-off.")
-                    for row in rows
-                    if row.signoff_needed and row.status != "closed"
-                ]
-            return IncidentsLoaded(rows, device_rows, attention, generation)
+            home = load_home(services)
+            return IncidentsLoaded(home.rows, home.device_rows, home.attention, generation)
 
         self.post_message(call(self.ydsi, "read the incidents", job))
 
     def on_incidents_loaded(self, message: IncidentsLoaded) -> None:
         if message.generation != self._generation:
             return  # an older reload finished late
-        self.rows = message.rows
+        self._show_loaded(message.rows, message.attention)
+
+    def _show_loaded(self, rows: list[IncidentRow], attention: list[tuple[str, str]]) -> None:
+        self.rows = rows
+        self._haystacks = {row.ref: _haystack(row) for row in rows}
         self.loaded = True
-        self._show_attention(message.attention)
+        self._show_attention(attention)
         self._show_rows()
 
     def on_failed(self, message: Failed) -> None:
@@ -149,8 +151,11 @@ class HomeScreen(Screen[None]):
         self.load()
 
     def on_screen_resume(self) -> None:
-        if self.loaded:
+        # Back from an incident: show what was just recorded. (Not on the
+        # first showing: the rows were read with the keys a moment ago.)
+        if self._resumed and self.loaded:
             self.load()
+        self._resumed = True
 
     # ------------------------------------------------------------------
     # showing
@@ -177,7 +182,8 @@ class HomeScreen(Screen[None]):
         words = self.query_one("#filter", Input).value.casefold().split()
         rows = self.rows
         if words:
-            rows = [row for row in rows if all(word in _haystack(row) for word in words)]
+            hay = self._haystacks
+            rows = [row for row in rows if all(word in hay[row.ref] for word in words)]
         mode = SORTS[self.sort_index]
         if mode == "reference":
             rows = sorted(rows, key=lambda r: r.ref, reverse=True)
@@ -192,8 +198,9 @@ class HomeScreen(Screen[None]):
     def _show_rows(self) -> None:
         now = self.ydsi.now()
         table = self.query_one("#incidents", RecordTable)
-        shown: list[Row] = [(row.ref, _cells(row, now)) for row in self._visible_rows()]
-        table.show_rows(shown)
+        shown = self._visible_rows()
+        # Only the rows on screen are ever formatted: ten thousand cost nothing.
+        table.show_lazy([row.ref for row in shown], lambda i: _cells(shown[i], now))
         self._show_summary()
         count = len(shown)
         total = len(self.rows)
@@ -210,11 +217,11 @@ class HomeScreen(Screen[None]):
         text = "" if row is None else (row.error or row.summary)
         self.query_one("#row-summary", Static).update(plain(text))
 
-    @on(DataTable.RowHighlighted, "#incidents")
+    @on(RecordTable.RowHighlighted, "#incidents")
     def _highlighted(self) -> None:
         self._show_summary()
 
-    @on(DataTable.RowSelected, "#incidents")
+    @on(RecordTable.RowSelected, "#incidents")
     def _selected(self) -> None:
         self.action_open_incident()
 

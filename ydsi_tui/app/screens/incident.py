@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Static
+from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from ...model.schema import INCIDENT_SCHEMAS
 from ...service.describe import KIND_LABELS
@@ -38,6 +38,7 @@ from ..widgets.panes import (
     event_text,
     pupil_names,
 )
+from ..widgets.table import RecordTable
 from .home import STATUS_WORDS, flag_words
 
 if TYPE_CHECKING:
@@ -366,13 +367,13 @@ class IncidentScreen(Screen[None]):
     # ------------------------------------------------------------------
     # Enter on a row
     # ------------------------------------------------------------------
-    @on(DataTable.RowSelected, "#triggers-table")
+    @on(RecordTable.RowSelected, "#triggers-table")
     def _answer_trigger(self) -> None:
         n = self.query_one(TriggersPane).trigger_n
         if n is not None:
             self.open_form("trigger.answered", preset={"n": str(n)})
 
-    @on(DataTable.RowSelected, "#timeline-table")
+    @on(RecordTable.RowSelected, "#timeline-table")
     def _read_entry(self) -> None:
         from .reader import ReaderScreen
 
@@ -383,7 +384,7 @@ class IncidentScreen(Screen[None]):
             ReaderScreen("Entry", event_text(event, self.view.policy, pupil_names(self.view)))
         )
 
-    @on(DataTable.RowSelected, "#custody-table")
+    @on(RecordTable.RowSelected, "#custody-table")
     def _open_device(self) -> None:
         from .devices import DeviceScreen
 
@@ -391,7 +392,7 @@ class IncidentScreen(Screen[None]):
         if ref is not None:
             self.app.push_screen(DeviceScreen(ref), self._after_form)
 
-    @on(DataTable.RowSelected, "#people-table")
+    @on(RecordTable.RowSelected, "#people-table")
     def _pupil_menu(self) -> None:
         pupil_id = self.query_one(PeoplePane).pupil_id
         if pupil_id is not None:

@@ -79,7 +79,7 @@ class LockScreen(Screen[None]):
 
     def on_unlocked(self, message: Unlocked) -> None:
         self.busy = False
-        self.ydsi.begin_session(message.session, message.services, message.head)
+        self.ydsi.begin_session(message)
 
     def on_failed(self, message: Failed) -> None:
         self.busy = False

@@ -17,12 +17,14 @@ from textual.widgets import Footer, Input, Label, Select, Static
 
 from ..commands import bindings
 from ..jobs import describe_error
+from ..loading import open_session
 from ..messages import Failed, Unlocked, VaultOpened
 from ..text import join, plain, styled
 from ..widgets.bars import TopBar
 from ..widgets.secret import SecretInput
 
 if TYPE_CHECKING:
+    from ...vault.session import Session
     from ..app import YdsiApp
 
 __all__ = ["UnlockScreen", "unlock_in_thread"]
@@ -30,18 +32,23 @@ __all__ = ["UnlockScreen", "unlock_in_thread"]
 
 def unlock_in_thread(app: YdsiApp, user: str, passphrase: str) -> Unlocked | Failed:
     """Open the keys and build the services (runs in a worker thread)."""
-    from ...service.factory import services_for
-
     vault = app.vault
     if vault is None:
         return Failed("unlock", app.vault_error or "The vault is not open yet.")
     try:
         session = vault.unlock(user, passphrase)
-        services = services_for(session, clock=app.clock)
-        head = session.audit_head()
     except Exception as error:  # noqa: BLE001 - every refusal becomes words on screen
         return describe_error("unlock", error)
-    return Unlocked(session, services, head)
+    return unlocked(app, session)
+
+
+def unlocked(app: YdsiApp, session: Session) -> Unlocked | Failed:
+    """Services for an unlocked session, and the first home screen read at once."""
+    try:
+        opened = open_session(session, app.clock)
+    except Exception as error:  # noqa: BLE001 - every refusal becomes words on screen
+        return describe_error("unlock", error)
+    return Unlocked(opened.session, opened.services, opened.head, opened.home)
 
 
 class UnlockScreen(Screen[None]):
@@ -138,7 +145,7 @@ class UnlockScreen(Screen[None]):
 
     def on_unlocked(self, message: Unlocked) -> None:
         self.busy = False
-        self.ydsi.begin_session(message.session, message.services, message.head)
+        self.ydsi.begin_session(message)
 
     def on_failed(self, message: Failed) -> None:
         self.busy = False

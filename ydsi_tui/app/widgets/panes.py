@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.timeparse import format_local, format_local_date, format_local_short
@@ -262,7 +262,7 @@ class TimelinePane(Pane):
         line = self.lines.get(key or "")
         return line.event if line is not None else None
 
-    @on(DataTable.RowHighlighted, "#timeline-table")
+    @on(RecordTable.RowHighlighted, "#timeline-table")
     def _moved(self) -> None:
         self._detail()
 
@@ -360,7 +360,7 @@ class TriggersPane(Pane):
         key = self.query_one("#triggers-table", RecordTable).current_key
         return int(key) if key else None
 
-    @on(DataTable.RowHighlighted, "#triggers-table")
+    @on(RecordTable.RowHighlighted, "#triggers-table")
     def _moved(self) -> None:
         self._detail()
 
@@ -435,7 +435,7 @@ class ViewingPane(Pane):
         table.border_title = f"Viewings of the imagery ({len(rows)})"
         self._detail()
 
-    @on(DataTable.RowHighlighted, "#viewing-table")
+    @on(RecordTable.RowHighlighted, "#viewing-table")
     def _moved(self) -> None:
         self._detail()
 
@@ -584,7 +584,7 @@ class PeoplePane(Pane):
         key = self.query_one("#people-table", RecordTable).current_key or ""
         return key.split(":", 1)[1] if key.startswith("pupil:") else None
 
-    @on(DataTable.RowHighlighted, "#people-table")
+    @on(RecordTable.RowHighlighted, "#people-table")
     def _moved(self) -> None:
         self._detail()
 
