@@ -1,0 +1,381 @@
+"""App benchmark: prints figures; it never passes or fails on a clock.
+
+    python -m tests.bench_app [--incidents 1000] [--typing-incidents 10000]
+                              [--runs 5] [--dir DIR]
+
+Two measurements, each in real pseudo-terminals (80x24), so that drawing to
+a terminal is part of what is timed:
+
+1. Launch to an interactive home screen listing ``--incidents`` incidents,
+   unlock excluded (the clock starts after the passphrase has opened the
+   keys, before Textual is imported), against a bare Textual app that shows a
+   DataTable of the same number of rows, timed the same way. Both runs
+   alternate, ``--runs`` times each; the medians and their ratio are printed
+   (target: at most 1.3).
+2. Key to screen while typing in the quick note with ``--typing-incidents``
+   incidents in the vault: the time from writing a key to the terminal until
+   the terminal receives the redrawn field holding it, for 40 keys.
+
+Vaults are built through the service, one save per incident, at the lowest
+KDF cost; ``--dir`` keeps them between runs (building 10,000 takes a while).
+
+Diagnosis: ``BENCH_VERBOSE=1`` prints every key's latency; ``BENCH_GC_LOG=FILE``
+makes the typing child log garbage collections and any message handler slower
+than 30 ms (that is how a 0.5 s stall from a full home reload was found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+PASSPHRASE = "benchmark passphrase only"
+COLUMNS, LINES = 80, 24
+TYPED = "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+
+
+# ------------------------------------------------------------------ building
+
+
+def build(path: Path, incidents: int) -> None:
+    """A vault of ``incidents`` incidents, each created by the service (one save each)."""
+    from ydsi_tui.service.factory import services_for
+    from ydsi_tui.vault.crypto import KdfParams
+    from ydsi_tui.vault.vault import Vault
+
+    marker = path / "bench-incidents"
+    if marker.exists() and int(marker.read_text()) == incidents:
+        return
+    if path.exists():
+        shutil.rmtree(path)
+    session, _ = Vault.create(
+        path, user="bench", passphrase=PASSPHRASE, full_name="Bench DSL",
+        kdf=KdfParams.new(64 * 1024, 3, 1),
+    )  # fmt: skip
+    cases = services_for(session).cases
+    assert cases is not None
+    started = time.monotonic()
+    for n in range(incidents):
+        cases.create(f"Made-up incident number {n + 1} for the benchmark", "peer_sharing")
+        if incidents >= 1000 and (n + 1) % (incidents // 10) == 0:
+            print(f"    built {n + 1} incidents ({time.monotonic() - started:.0f} s)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+    session.close()
+    marker.write_text(str(incidents))
+
+
+# ------------------------------------------------------------------ children
+
+
+def _report(path: str, seconds: float) -> None:
+    Path(path).write_text(json.dumps({"seconds": seconds}))
+
+
+def child_app(vault: str, report: str, rows: int) -> None:
+    """The real app on an unlocked session: how long until home is drawn with every row."""
+    from ydsi_tui.vault.vault import Vault
+
+    session = Vault.open(vault).unlock("bench", PASSPHRASE)  # not timed
+    started = time.monotonic()
+
+    from ydsi_tui.app.app import YdsiApp
+    from ydsi_tui.app.main import close_textual_leaks
+    from ydsi_tui.app.screens.home import HomeScreen
+    from ydsi_tui.app.settings import AppSettings
+    from ydsi_tui.app.widgets.table import RecordTable
+
+    close_textual_leaks()
+
+    class BenchApp(YdsiApp):
+        def on_mount(self) -> None:
+            # Textual calls YdsiApp.on_mount itself (handlers run for each class).
+            self.set_interval(0.002, self._bench_check)
+
+        def _bench_check(self) -> None:
+            screen = self.screen
+            if isinstance(screen, HomeScreen) and screen.loaded:
+                table = screen.query_one("#incidents", RecordTable)
+                if table.row_count == rows:  # every row in the table
+                    self.call_after_refresh(self._bench_done)
+
+        def _bench_done(self) -> None:
+            _report(report, time.monotonic() - started)
+            self.exit()
+
+    settings = AppSettings(lock_after=0, poll_seconds=0, watch_terminal=False)
+    BenchApp(Path(vault), user="bench", settings=settings, session=session).run()
+
+
+def child_bare(report: str, rows: int) -> None:
+    """A bare Textual app: one DataTable of ``rows`` rows, timed the same way."""
+    started = time.monotonic()
+
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("Ref", "Opened", "Status", "Next step", "Flags")
+            for n in range(rows):
+                table.add_row(
+                    Text(f"2026-{n + 1:03d}"), Text("16/11 10:00"), Text("open"),
+                    Text("Disclosure"), Text(""), key=str(n),
+                )  # fmt: skip
+            self.call_after_refresh(self._bench_done)
+
+        def _bench_done(self) -> None:
+            _report(report, time.monotonic() - started)
+            self.exit()
+
+    Bare().run()
+
+
+def child_typing(vault: str) -> None:
+    """The real app, for the parent to type into (the parent does the timing)."""
+    from ydsi_tui.vault.vault import Vault
+
+    session = Vault.open(vault).unlock("bench", PASSPHRASE)
+    if os.environ.get("BENCH_GC_LOG"):
+        import gc
+
+        log = open(os.environ["BENCH_GC_LOG"], "w")  # noqa: SIM115
+        marks: dict[str, float] = {}
+
+        def gc_timer(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                marks["t"] = time.perf_counter()
+            else:
+                took = (time.perf_counter() - marks["t"]) * 1000
+                log.write(f"gen{info['generation']} {took:.1f} ms\n")
+                log.flush()
+
+        gc.callbacks.append(gc_timer)
+        from textual.message_pump import MessagePump
+
+        original = MessagePump._dispatch_message
+
+        async def timed(self: MessagePump, message: object) -> object:
+            started = time.perf_counter()
+            result = await original(self, message)  # type: ignore[arg-type]
+            took = (time.perf_counter() - started) * 1000
+            if took > 30:
+                log.write(f"{type(self).__name__} {type(message).__name__} {took:.0f} ms\n")
+                log.flush()
+            return result
+
+        MessagePump._dispatch_message = timed  # type: ignore[method-assign]
+    from ydsi_tui.app.app import YdsiApp
+    from ydsi_tui.app.main import close_textual_leaks
+    from ydsi_tui.app.settings import AppSettings
+
+    close_textual_leaks()
+    settings = AppSettings(lock_after=0, cursor_blink=False, watch_terminal=False)
+    YdsiApp(Path(vault), user="bench", settings=settings, session=session).run()
+
+
+# ------------------------------------------------------------------ terminals
+
+
+class Terminal:
+    """A child process on a pseudo-terminal of 80x24 that we read and write."""
+
+    def __init__(self, args: list[str]) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child
+            env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLUMNS),
+                       LINES=str(LINES))  # fmt: skip
+            os.execve(sys.executable, [sys.executable, "-m", "tests.bench_app", *args], env)
+        self.pid, self.fd = pid, fd
+        size = struct.pack("HHHH", LINES, COLUMNS, 0, 0)
+        import fcntl
+
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
+        self.output = b""
+
+    def read(self, timeout: float) -> bytes:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:
+            return b""
+        self.output += data
+        return data
+
+    def drain_until_exit(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read(0.05)
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                return
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        raise RuntimeError("the benchmark child did not finish")
+
+    def wait_for(self, text: bytes, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        start = len(self.output)
+        while time.monotonic() < deadline:
+            self.read(0.05)
+            if text in self.output[start:]:
+                return
+        raise RuntimeError(f"{text!r} never appeared")
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def close(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                self.read(0.05)
+                if os.waitpid(self.pid, os.WNOHANG)[0]:
+                    break
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(self.fd)
+
+
+def timed_launch(args: list[str], workdir: Path) -> float:
+    report = workdir / f"report-{time.monotonic_ns()}.json"
+    terminal = Terminal([*args, "--report", str(report)])
+    try:
+        terminal.drain_until_exit()
+    finally:
+        os.close(terminal.fd)
+    if not report.exists():
+        tail = terminal.output[-2000:].decode(errors="replace")
+        raise RuntimeError(f"the benchmark child failed; its terminal showed:\n{tail}")
+    return float(json.loads(report.read_text())["seconds"])
+
+
+def key_to_screen(vault: Path) -> list[float]:
+    terminal = Terminal(["--child", "typing", "--vault", str(vault)])
+    try:
+        terminal.wait_for(b"Incidents (", timeout=300)
+        terminal.wait_for(b"Made-up incident", timeout=300)  # the list is drawn
+        terminal.send(b"\r")
+        terminal.wait_for(b"Guide", timeout=60)
+        time.sleep(0.5)
+        terminal.send(b"n")
+        terminal.wait_for(b"Quick note", timeout=60)
+        time.sleep(0.5)
+        while terminal.read(0.1):
+            pass
+        latencies: list[float] = []
+        for char in TYPED:
+            while terminal.read(0.03):  # let the last redraw finish arriving
+                pass
+            mark = len(terminal.output)
+            started = time.perf_counter()
+            terminal.send(char.encode())
+            while char.encode() not in terminal.output[mark:]:
+                if not terminal.read(5.0):
+                    raise RuntimeError(f"no redraw after typing {char!r}")
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.05)  # a fast typist: 20 keys a second
+        return latencies
+    finally:
+        terminal.close()
+
+
+# ------------------------------------------------------------------ main
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench_app")
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--typing-incidents", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--dir", type=Path, default=None, help="keep the built vaults here")
+    parser.add_argument("--child", choices=("app", "bare", "typing"), help=argparse.SUPPRESS)
+    parser.add_argument("--vault", help=argparse.SUPPRESS)
+    parser.add_argument("--report", help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, default=1000, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child == "app":
+        child_app(args.vault, args.report, args.rows)
+        return 0
+    if args.child == "bare":
+        child_bare(args.report, args.rows)
+        return 0
+    if args.child == "typing":
+        child_typing(args.vault)
+        return 0
+
+    base = args.dir or Path(tempfile.mkdtemp(prefix="ydsi-bench-app-"))
+    base.mkdir(parents=True, exist_ok=True)
+    print(f"ydsi app benchmark ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
+
+    vault = base / f"vault-{args.incidents}"
+    print(f"building {args.incidents} incidents ...", file=sys.stderr, flush=True)
+    build(vault, args.incidents)
+    app_times: list[float] = []
+    bare_times: list[float] = []
+    for _ in range(args.runs):
+        app_times.append(timed_launch(["--child", "app", "--vault", str(vault),
+                                       "--rows", str(args.incidents)], base))  # fmt: skip
+        bare_times.append(timed_launch(["--child", "bare", "--rows", str(args.incidents)], base))
+    app_median = statistics.median(app_times)
+    bare_median = statistics.median(bare_times)
+    print(f"\nLaunch to an interactive home screen, {args.incidents} rows, unlock excluded "
+          f"(median of {args.runs}):")  # fmt: skip
+    print(
+        f"  ydsi home screen          {_ms(app_median)}   runs: "
+        + ", ".join(f"{t * 1000:.0f}" for t in app_times)
+    )
+    print(
+        f"  bare Textual DataTable    {_ms(bare_median)}   runs: "
+        + ", ".join(f"{t * 1000:.0f}" for t in bare_times)
+    )
+    print(f"  ratio                     {app_median / bare_median:7.2f}   (target <= 1.30)")
+
+    typing_vault = base / f"vault-{args.typing_incidents}"
+    print(f"building {args.typing_incidents} incidents ...", file=sys.stderr, flush=True)
+    build(typing_vault, args.typing_incidents)
+    latencies = key_to_screen(typing_vault)
+    if os.environ.get("BENCH_VERBOSE"):
+        print(" ".join(f"{t * 1000:.0f}" for t in latencies))
+    ordered = sorted(latencies)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    print(f"\nKey to screen, typing a quick note with {args.typing_incidents} incidents "
+          f"({len(latencies)} keys):")  # fmt: skip
+    print(
+        f"  median {_ms(statistics.median(latencies))}   p95 {_ms(p95)}   max {_ms(max(latencies))}"
+    )
+    if args.dir is None:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
