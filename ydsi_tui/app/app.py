@@ -77,6 +77,8 @@ class YdsiApp(App[int]):
     ALLOW_SELECT = False
     COMMANDS: ClassVar[set[Any]] = {palette_provider}
     BINDINGS = bindings("app")
+    #: Screens get the class -wide from 110 columns: the styles give lists more room.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
 
     def __init__(
         self,
