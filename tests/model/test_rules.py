@@ -328,3 +328,16 @@ def test_rules_read_any_stored_record_without_crashing(
     inspection(incident, policy)
     referral(incident, policy)
     assert suggest_trigger4(incident, policy).answer in ("yes", "no", "unknown")
+
+
+def test_a_step_that_waits_on_the_decision_is_never_shown_done_before_it(
+    record: Record, policy: Policy
+) -> None:
+    """Children's social care's checklist is met vacuously while nobody is referred;
+    before the decision the step must read "to do", as the policy file says."""
+    states = {s.step.id: s for s in step_states(record.incident, policy)}
+    assert states["csc"].applies is None
+    assert states["csc"].state == "to_do"
+    record.add("decision", {"outcome": "in_school", "reason": "no trigger applies"})
+    states = {s.step.id: s for s in step_states(record.incident, policy)}
+    assert states["csc"].state == "skipped_by_rule"

@@ -87,7 +87,7 @@ def step_states(incident: Incident, policy: Policy) -> list[StepState]:
             state = status.status
         elif rule is False:
             state = "skipped_by_rule"
-        elif required and not missing:
+        elif required and not missing and rule is not None:
             state = "done"
         elif have_current:
             state = "to_do"
