@@ -638,3 +638,31 @@ async def test_another_users_write_shows_up_without_asking(
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_an_unexpected_error_while_saving_keeps_the_form(
+    app_factory: MakeApp, refs: Refs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ydsi_tui.app.screens.dialogs import ErrorDialog
+    from ydsi_tui.service.casebook import CaseBook
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a pupil's name that must not be shown")
+
+    monkeypatch.setattr(CaseBook, "create", broken)
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await fill(pilot, "summary", "kept after the failure")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        text = screen_text(app)
+        assert "internal error (KeyError)" in text and "must not be shown" not in text
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and not form.saving
+        assert form.query_one(f"#{field_id('summary')}", Input).value == "kept after the failure"

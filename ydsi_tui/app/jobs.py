@@ -65,5 +65,7 @@ def call(
                     return Failed(what, LOCKED_MESSAGE, error_type="Locked")
                 return job(services)
         return job(services)
-    except (ValidationError, VaultError, OSError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - the screen must hear back, whatever happened
+        # An unexpected error still comes back as a Failed (named by type only):
+        # a form waiting for its save must be told, or it would wait for ever.
         return describe_error(what, error)

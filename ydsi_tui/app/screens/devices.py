@@ -49,12 +49,11 @@ class DeviceListScreen(Screen[None]):
     COMMAND_SCOPES = ("devices",)
     BINDINGS = bindings("devices")
 
-    def __init__(self, *, technician: bool, restore: Draft | None = None) -> None:
+    def __init__(self, *, technician: bool) -> None:
         super().__init__()
         self.technician = technician
         self.rows: list[DeviceRow] = []
         self._generation = 0
-        self._restore = restore
 
     @property
     def ydsi(self) -> YdsiApp:
@@ -81,9 +80,6 @@ class DeviceListScreen(Screen[None]):
         self.query_one("#attention", OptionList).display = False
         self.query_one("#devices", RecordTable).focus()
         self.load()
-        if self._restore is not None:
-            draft, self._restore = self._restore, None
-            _restore_device_form(self, draft)
 
     def load(self) -> None:
         self._generation += 1
@@ -322,7 +318,7 @@ class DeviceScreen(Screen[Saved | None]):
         self.dismiss(None)
 
 
-def _restore_device_form(screen: DeviceListScreen | DeviceScreen, draft: Draft) -> None:
+def _restore_device_form(screen: DeviceScreen, draft: Draft) -> None:
     from .forms import FormScreen
 
     services = screen.ydsi.services
