@@ -666,3 +666,30 @@ async def test_an_unexpected_error_while_saving_keeps_the_form(
         form = app.screen
         assert isinstance(form, FormScreen) and not form.saving
         assert form.query_one(f"#{field_id('summary')}", Input).value == "kept after the failure"
+
+
+async def test_closing_with_gaps_needs_a_reason_beside_the_field(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        await pilot.press("end", "a")  # the last step: recording and closing
+        await settle(pilot)
+        await choose(pilot, "incident.closed")
+        for name, value in [("summary", "Parent's report; nothing found"),
+                            ("actions", "Spoke to both families"), ("outcome", "No further action"),
+                            ("rationale", "No image was found to exist")]:  # fmt: skip
+            await fill(pilot, name, value)
+        await pilot.press("f2")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert "gaps_reason" in form.errors and "not yet recorded" in form.errors["gaps_reason"]
+        assert "✗" in screen_text(app)
+        await fill(pilot, "gaps_reason", "The report was withdrawn the same day")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        assert "· closed ·" in screen_text(app)
