@@ -150,7 +150,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("device.handover", "h", "entry('device.handover')", "Hand over",
        "Record the hand-over to the police: officer, id, crime reference"),
     _c("device.return", "t", "entry('device.returned')", "Return",
-       "Record the device's return: to whom"),
+       "Record the device's return: to whom", show=False),
     _c("device.note", "n", "entry('device.note')", "Note", "Add a note to the chain",
        show=False),
     # -- the quick note -----------------------------------------------------

@@ -33,4 +33,8 @@ def launch(ctx: Context, *, demo: bool) -> int:
     except ModuleNotFoundError:  # the app is not built yet: point at the CLI instead
         print("The app is not available in this build; try 'ydsi incident list'.", file=sys.stderr)
         return 0
-    return int(app_main.run_app(vault_path, user=ctx.user if not demo else "dsl", demo=demo))
+    # The demo starts as its DSL unless a demo user was asked for (--user head).
+    user = ctx.user
+    if demo and not getattr(ctx.args, "user", None):
+        user = "dsl"
+    return int(app_main.run_app(vault_path, user=user, demo=demo))

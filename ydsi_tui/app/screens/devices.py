@@ -241,7 +241,7 @@ class DeviceScreen(Screen[Saved | None]):
         held = ""
         if device.status == "handed_over":
             held = f"; handed to {device.officer} {device.officer_id}, crime ref {device.crime_ref}"
-        overdue = f"\n⚠ {flag_words(message.view.overdue)}" if message.view.overdue else ""
+        overdue = "".join(f"\n⚠ {flag.text}" for flag in message.view.overdue)
         self.query_one("#device-state", Static).update(
             join(
                 [
