@@ -187,7 +187,13 @@ def from_iso(text: str, field: str = "time") -> datetime:
             field, f"{_shown(text)} has no time zone; stored times end in Z or an offset."
         )
     try:
-        parsed = dateutil_parser.isoparse(text.upper())
+        # The standard library reads every form we store (and is far quicker
+        # than dateutil: listing 10,000 incidents reads tens of thousands of
+        # times); dateutil is the fallback for any other ISO form accepted above.
+        try:
+            parsed = datetime.fromisoformat(text.upper())
+        except ValueError:
+            parsed = dateutil_parser.isoparse(text.upper())
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         raise ValidationError(field, f"{_shown(text)} is not a real time ({exc}).") from None

@@ -30,7 +30,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .crypto import b64d, b64e, canonical_json, hkdf, random_key
 from .errors import DamagedFile, NewerFormat
 
-__all__ = ["RECORD_SUFFIX", "RECORD_VERSION", "RecordHeader", "decode", "encode", "peek"]
+__all__ = [
+    "RECORD_SUFFIX",
+    "RECORD_VERSION",
+    "Parsed",
+    "RecordHeader",
+    "decode",
+    "decode_parsed",
+    "encode",
+    "parse",
+    "peek",
+]
 
 MAGIC = b"YDSR"
 RECORD_VERSION = 1
@@ -113,14 +123,16 @@ def _dumps(value: dict[str, Any]) -> bytes:
 
 
 @dataclass(frozen=True)
-class _Parsed:
+class Parsed:
+    """A record file split into its parts; nothing authenticated yet."""
+
     header: RecordHeader
     prefix: bytes
     summary_ct: bytes
     body_ct: bytes
 
 
-def _parse(data: bytes, path: str) -> _Parsed:
+def parse(data: bytes, path: str) -> Parsed:
     if len(data) < 7 or data[:4] != MAGIC:
         raise DamagedFile(path, "not a ydsi record file (damaged or truncated)")
     if data[4] > RECORD_VERSION:
@@ -160,12 +172,12 @@ def _parse(data: bytes, path: str) -> _Parsed:
         offset += length
     if offset != len(data):
         raise DamagedFile(path, "record file has unexpected trailing data")
-    return _Parsed(header, data[: 7 + header_len], segments[0], segments[1])
+    return Parsed(header, data[: 7 + header_len], segments[0], segments[1])
 
 
 def peek(data: bytes, path: str) -> RecordHeader:
     """The header alone, checked for shape but not authenticated (needs no key)."""
-    return _parse(data, path).header
+    return parse(data, path).header
 
 
 def decode(
@@ -183,7 +195,28 @@ def decode(
     Nothing is returned unless every requested segment authenticated, so
     altered data is never shown as if it were genuine.
     """
-    parsed = _parse(data, path)
+    return decode_parsed(
+        parse(data, path),
+        path,
+        vault_id=vault_id,
+        compartment=compartment,
+        record_id=record_id,
+        keys=keys,
+        body=body,
+    )
+
+
+def decode_parsed(
+    parsed: Parsed,
+    path: str,
+    *,
+    vault_id: str,
+    compartment: str,
+    record_id: str,
+    keys: dict[str, bytes],
+    body: bool = True,
+) -> tuple[RecordHeader, dict[str, Any], dict[str, Any] | None]:
+    """:func:`decode` for a file already split by :func:`parse` (listing parses once)."""
     header = parsed.header
     if (header.vault_id, header.compartment, header.record_id) != (
         vault_id,

@@ -59,7 +59,7 @@ from .header import (
     endorsement_bytes,
 )
 from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
-from .recordfile import RECORD_SUFFIX, RecordHeader, decode, peek
+from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse, peek
 from .storage import SUMMARY_TABLE, EncryptedStorage
 from .vault import RECOVERY_ID, Vault, _check_passphrase, _not_saved, sign_header, unreadable
 
@@ -212,11 +212,11 @@ class Session:
     ) -> tuple[RecordHeader, dict[str, Any], dict[str, Any] | None]:
         self._require(compartment)
         path = f"{compartment}/{record_id}{RECORD_SUFFIX}"
-        header = peek(raw, path)
-        if header.key_name not in self._keys:
+        parsed = parse(raw, path)
+        if parsed.header.key_name not in self._keys:
             self._refresh_keys()
-        return decode(
-            raw,
+        return decode_parsed(
+            parsed,
             path,
             vault_id=self.vault.header.vault_id,
             compartment=compartment,
