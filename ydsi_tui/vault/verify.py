@@ -11,7 +11,8 @@ unknown file added, and (with a checkpoint) entries cut from the log's end.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,10 +97,28 @@ def _open_header(path: Path, fs: FileSystem, report: VerifyReport) -> Header | N
         return None
 
 
+def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(number, line) for every complete line, without splitting the whole log at once."""
+    start = 0
+    number = 0
+    while True:
+        end = data.find(b"\n", start)
+        if end == -1:
+            return
+        number += 1
+        yield number, data[start:end]
+        start = end + 1
+
+
 def _walk_log(
     path: Path, fs: FileSystem, header: Header, report: VerifyReport
 ) -> tuple[list[str], dict[tuple[str, str], AuditEntry], dict[tuple[str, str], dict[str, int]]]:
-    """Check the chain and signatures; collect each record's last write and past hashes."""
+    """Check the chain and signatures; collect each record's last write and past hashes.
+
+    The log is walked as a stream: entries go to the signature checkers in
+    batches and are not kept, so a 200,000-entry log stays within a modest
+    amount of memory.
+    """
     chain: list[str] = []
     writes: dict[tuple[str, str], AuditEntry] = {}
     history: dict[tuple[str, str], dict[str, int]] = {}
@@ -108,80 +127,87 @@ def _walk_log(
     except OSError:
         report.add("audit.log is missing or unreadable")
         return chain, writes, history
-    lines = data.split(b"\n")
-    if lines[-1]:
+    if data and not data.endswith(b"\n"):
         report.add(
             "audit.log: the last entry is incomplete (an interrupted save); reopen the vault"
         )
     previous = genesis_hash(header.vault_id)
     broken = False
     removed: dict[str, int] = {}
-    parsed: list[AuditEntry] = []
-    found: list[list[str]] = []  # problems per line, merged in order at the end
-    for number, line in enumerate(lines[:-1], start=1):
-        problems: list[str] = []
-        found.append(problems)
-        try:
-            entry = AuditEntry.parse(line)
-        except (ValueError, UnicodeDecodeError):
-            problems.append(f"audit.log entry {number}: damaged or altered (not a valid entry)")
-            broken = True
-            chain.append("")
-            previous = ""
-            continue
-        report.entries += 1
-        parsed.append(entry)
-        if not broken and (entry.seq != number or entry.prev != previous):
-            problems.append(
-                f"audit.log entry {number}: the chain is broken here "
-                "(an entry was edited, removed, inserted or reordered)"
-            )
-            broken = True
-        if entry.actor in removed:
-            problems.append(
-                f"audit.log entry {entry.seq}: signed by a user removed at entry "
-                f"{removed[entry.actor]} (their access was restored outside ydsi)"
-            )
-        if entry.action == "user.remove" and isinstance(entry.extra.get("user"), str):
-            removed[entry.extra["user"]] = entry.seq
-        chain.append(entry.entry_hash())
-        previous = chain[-1]
-        if entry.action == "record.read":
-            continue
-        key = (entry.comp, entry.rec)
-        writes[key] = entry
-        history.setdefault(key, {})[entry.hash] = entry.seq
-    signature_problems = _check_signatures(parsed, header)
-    for number, problems in enumerate(found, start=1):
-        report.problems.extend(problems)
+    found: dict[int, list[str]] = {}  # problems by entry number, merged in order at the end
+    batch: list[AuditEntry] = []
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: list[Future[dict[int, list[str]]]] = []
+        signature_problems: dict[int, list[str]] = {}
+        for number, line in _lines(data):
+            try:
+                entry = AuditEntry.parse(line)
+            except (ValueError, UnicodeDecodeError):
+                found.setdefault(number, []).append(
+                    f"audit.log entry {number}: damaged or altered (not a valid entry)"
+                )
+                broken = True
+                chain.append("")
+                previous = ""
+                continue
+            report.entries += 1
+            if not broken and (entry.seq != number or entry.prev != previous):
+                found.setdefault(number, []).append(
+                    f"audit.log entry {number}: the chain is broken here "
+                    "(an entry was edited, removed, inserted or reordered)"
+                )
+                broken = True
+            if entry.actor in removed:
+                found.setdefault(number, []).append(
+                    f"audit.log entry {entry.seq}: signed by a user removed at entry "
+                    f"{removed[entry.actor]} (their access was restored outside ydsi)"
+                )
+            if entry.action == "user.remove" and isinstance(entry.extra.get("user"), str):
+                removed[entry.extra["user"]] = entry.seq
+            chain.append(entry.entry_hash())
+            previous = chain[-1]
+            batch.append(entry)
+            if len(batch) >= _BATCH:
+                pending.append(pool.submit(_check_batch, batch, header))
+                batch = []
+                # Back-pressure: parsing outruns checking, and every batch waiting
+                # in the queue keeps its entries in memory.
+                while len(pending) > 2 * workers:
+                    _collect(pending.pop(0), signature_problems)
+            if entry.action == "record.read":
+                continue
+            key = (entry.comp, entry.rec)
+            writes[key] = entry
+            history.setdefault(key, {})[entry.hash] = entry.seq
+        if batch:
+            pending.append(pool.submit(_check_batch, batch, header))
+        for future in pending:
+            _collect(future, signature_problems)
+    for number in sorted(set(found) | set(signature_problems)):
+        report.problems.extend(found.get(number, []))
         report.problems.extend(signature_problems.get(number, []))
     return chain, writes, history
 
 
-def _check_signatures(entries: list[AuditEntry], header: Header) -> dict[int, list[str]]:
-    """Every entry's signature and authority, on a few threads.
+#: Entries per signature-checking task: Ed25519 verification dominates verify's
+#: time and ``cryptography`` releases the GIL while it runs, so a small pool
+#: roughly halves it on two cores.
+_BATCH = 2000
 
-    Ed25519 verification dominates verify's time and ``cryptography`` releases
-    the GIL while it runs, so a small pool roughly halves it on two cores.
-    """
-    chunk = 2000
-    batches = [entries[i : i + chunk] for i in range(0, len(entries), chunk)]
 
-    def run(batch: list[AuditEntry]) -> dict[int, list[str]]:
-        out: dict[int, list[str]] = {}
-        for entry in batch:
-            problems = _check_signature(entry, header)
-            if problems:
-                out.setdefault(entry.seq, []).extend(problems)
-        return out
+def _collect(future: Future[dict[int, list[str]]], into: dict[int, list[str]]) -> None:
+    for seq, problems in future.result().items():
+        into.setdefault(seq, []).extend(problems)
 
-    merged: dict[int, list[str]] = {}
-    workers = max(1, min(4, os.cpu_count() or 1, len(batches)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(run, batches):
-            for seq, problems in result.items():
-                merged.setdefault(seq, []).extend(problems)
-    return merged
+
+def _check_batch(batch: list[AuditEntry], header: Header) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for entry in batch:
+        problems = _check_signature(entry, header)
+        if problems:
+            out.setdefault(entry.seq, []).extend(problems)
+    return out
 
 
 def _check_signature(entry: AuditEntry, header: Header) -> list[str]:
