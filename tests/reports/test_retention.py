@@ -160,3 +160,22 @@ def test_a_crash_between_devices_and_the_incident_leaves_a_consistent_vault(
     done = d.destroy(old)
     assert done.devices == ()
     assert verify_vault(Vault.open(world.path).path).ok
+
+
+def test_check_destroy_refuses_as_destroy_would_and_destroys_nothing(
+    world: World, old_and_new: tuple[str, str]
+) -> None:
+    old, new = old_and_new
+    with pytest.raises(AccessDenied, match="only a DSL can destroy a record"):
+        desk(world, "head").check_destroy(old)
+    with pytest.raises(Refused, match="not due for review until 05/05/2036"):
+        desk(world).check_destroy(new)
+    desk(world, "head").set_hold(old, "Inquiry moratorium on destruction")
+    with pytest.raises(Refused, match="legal hold set by Hana Head") as checked:
+        desk(world).check_destroy(old)
+    with pytest.raises(Refused) as destroying:
+        desk(world).destroy(old)
+    assert str(checked.value) == str(destroying.value)
+    desk(world).lift_hold(old, "The inquiry has reported")
+    desk(world).check_destroy(old)  # may now be destroyed: nothing raised, nothing gone
+    assert world.cases().open(old, log=False).incident.ref == old

@@ -22,6 +22,7 @@ from datetime import date
 
 from ..model import rules
 from ..model.events import Event
+from ..model.records import Incident
 from ..model.timeparse import date_to_iso, to_local
 from ..vault.audit import AuditEntry
 from ..vault.errors import AccessDenied, VaultError
@@ -87,16 +88,33 @@ class RetentionDesk:
         incident = self.cases.open(ref, log=False).incident
         return rules.destruction_blockers(incident, self.today)
 
-    def destroy(self, ref: str) -> Destroyed:
-        """Destroy a retention-due incident and its devices' custody records (DSL only)."""
+    def _require_dsl(self) -> None:
         session = self.cases.session
         if session.role != "dsl" or session.is_recovery:
             raise AccessDenied("only a DSL can destroy a record")
+
+    def _refuse_if_blocked(self, ref: str, incident: Incident) -> None:
+        blockers = rules.destruction_blockers(incident, self.today)
+        if blockers:
+            raise Refused(f"{ref} cannot be destroyed: " + "; ".join(blockers))
+
+    def check_destroy(self, ref: str) -> None:
+        """Refuse now, with the words :meth:`destroy` would use, if it would refuse today.
+
+        Destroys nothing: a screen calls it before asking for a typed confirmation,
+        so nobody types a reference only to be told no. :meth:`destroy` checks again
+        under the lock.
+        """
+        self._require_dsl()
+        self._refuse_if_blocked(ref, self.cases.open(ref, log=False).incident)
+
+    def destroy(self, ref: str) -> Destroyed:
+        """Destroy a retention-due incident and its devices' custody records (DSL only)."""
+        self._require_dsl()
+        session = self.cases.session
         with session.vault.lock():
             incident = self.cases.open(ref, log=False).incident
-            blockers = rules.destruction_blockers(incident, self.today)
-            if blockers:
-                raise Refused(f"{ref} cannot be destroyed: " + "; ".join(blockers))
+            self._refuse_if_blocked(ref, incident)
             kept = rules.retention(incident)
             extra = {
                 "ref": ref,
