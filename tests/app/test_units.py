@@ -188,3 +188,80 @@ def test_the_wheel_carries_the_styles(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
     )
     assert Path(found.stdout.strip()) == tmp_path / "site" / "ydsi_tui" / "styles"
+
+
+# ------------------------------------------------------------------ reports: pure parts
+
+
+def test_the_progress_bar_says_how_far_in_two_characters() -> None:
+    from ydsi_tui.app.widgets.progress import bar
+
+    assert bar(0, 10, 10) == "▕░░░░░░░░░░▏"
+    assert bar(5, 10, 10) == "▕█████░░░░░▏"
+    assert bar(10, 10, 10) == "▕██████████▏"
+    assert bar(3, 0, 4) == "▕░░░░▏"  # an unknown total never divides by zero
+
+
+def test_a_text_bar_is_drawn_in_eighths_and_a_zero_is_a_dot() -> None:
+    from ydsi_tui.app.figures import text_bar
+
+    assert text_bar(0, 8, 4) == "·   "
+    assert text_bar(8, 8, 4) == "████"
+    assert text_bar(1, 8, 4) == "▌   "
+    assert text_bar(1, 1000, 4) == "▏   "  # never invisible when it is not zero
+
+
+def test_the_governors_chart_is_numbers_first_and_fits() -> None:
+    from ydsi_tui.app.figures import chart_lines
+    from ydsi_tui.model.schoolyear import SchoolYear
+    from ydsi_tui.service.reports.governors import Counts, GovernorsReport
+
+    year = SchoolYear(2025)
+    autumn, spring, summer = year.terms
+    report = GovernorsReport(
+        "Hindley School",
+        year,
+        ((autumn, Counts(6, 2, 1, 3, 0, 1, 4)), (spring, Counts()), (summer, Counts(1))),
+        Counts(7, 2, 1, 3, 0, 1, 4),
+        NOW,
+    )
+    for width in (78, 118):
+        lines = [line.plain for line in chart_lines(report, width)]
+        assert all(len(line) <= width for line in lines)
+        assert lines[0].split()[:2] == ["Term", "Incidents"]
+        assert lines[1].startswith("Autumn  ██████") and lines[1].split()[2] == "6"
+        assert lines[2].split()[1:3] == ["·", "0"]
+        assert lines[-1].split()[:2] == ["Year", "7"]
+
+
+def test_export_paths_are_new_and_shown_from_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ydsi_tui.app.exports import default_path, prepare, resolve, shown, with_suffix
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_path("2026-001-chronology", ".pdf") == "~/ydsi-exports/2026-001-chronology.pdf"
+    target = prepare(resolve("~/ydsi-exports/2026-001-chronology.pdf"))
+    assert (tmp_path / "ydsi-exports").is_dir()
+    assert (tmp_path / "ydsi-exports").stat().st_mode & 0o777 == 0o700
+    target.write_text("taken")
+    assert default_path("2026-001-chronology", ".pdf") == "~/ydsi-exports/2026-001-chronology-2.pdf"
+    assert shown(target) == "~/ydsi-exports/2026-001-chronology.pdf"
+    assert shown(Path("/srv/elsewhere.pdf")) == "/srv/elsewhere.pdf"
+    assert with_suffix("~/a.pdf", ".pdf", ".md") == "~/a.md"
+    assert with_suffix("~/my-own-name", ".pdf", ".md") == "~/my-own-name"
+    with pytest.raises(Exception, match="Give the file's name"):
+        resolve("   ")
+
+
+def test_a_document_on_screen_shows_every_redaction_mark_in_words() -> None:
+    from ydsi_tui.app.docview import document_content
+    from ydsi_tui.service.reports.document import Document, Item, Span
+
+    spans = (Span("Saw "), Span("[b]Ben[/b]", "other pupil"))
+    item = Item("Mon 16/11/2026", "Note", spans, "Recorded by Dana", redact="staff's note")
+    doc = Document("Subject access", (item,))
+    text = document_content(doc).plain
+    assert text.startswith("OFFICIAL-SENSITIVE")
+    assert "[REDACT THIS ENTRY: staff's note]" in text
+    assert "Saw [REDACT other pupil: [b]Ben[/b]]" in text  # markup stays text

@@ -29,6 +29,8 @@ __all__ = [
     "Failed",
     "IncidentLoaded",
     "IncidentsLoaded",
+    "JobDone",
+    "Progressed",
     "Saved",
     "Unlocked",
     "VaultChanged",
@@ -111,3 +113,20 @@ class VaultChanged(Message, bubble=False):
     """Someone (maybe another user) wrote to these records since we last looked."""
 
     changed: set[tuple[str, str]] = field(default_factory=set)
+
+
+@dataclass(repr=False)
+class Progressed(Message, bubble=False):
+    """How far a slow job has got: a stage in words and, when known, a count."""
+
+    stage: str
+    done: int = 0
+    total: int = 0  # 0: not known (the indicator turns instead of filling)
+
+
+@dataclass(repr=False)
+class JobDone(Message, bubble=False):
+    """A job started with :func:`~ydsi_tui.app.jobs.start_job` finished; ``what`` names it."""
+
+    what: str
+    result: Any = None

@@ -6,7 +6,8 @@ destroys anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,9 +16,16 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..commands import bindings
-from ..text import plain, styled
+from ..text import join, plain, styled
 
-__all__ = ["ConfirmDialog", "ErrorDialog", "MenuDialog", "ReasonDialog"]
+__all__ = [
+    "ConfirmDialog",
+    "ErrorDialog",
+    "FieldDef",
+    "FieldsDialog",
+    "MenuDialog",
+    "ReasonDialog",
+]
 
 
 class ConfirmDialog(ModalScreen[bool | None]):
@@ -146,6 +154,111 @@ class ReasonDialog(ModalScreen[str | None]):
         event.stop()
         if event.value.strip():
             self.dismiss(event.value.strip())
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One line to type in a :class:`FieldsDialog`."""
+
+    name: str
+    label: str
+    value: str = ""
+    required: bool = False
+    hint: str = ""
+
+
+#: Checks what was typed; returns {field name: what is wrong} (empty: all fine).
+Check = Callable[[dict[str, str]], dict[str, str]]
+
+
+class FieldsDialog(ModalScreen[dict[str, str] | None]):
+    """A few labelled lines (a hold's reason and authority, a receipt's who and when).
+
+    Enter moves to the next line and, on the last, finishes; F2 finishes from
+    anywhere. What is wrong is said beside its line, in words after a ``✗``.
+    Escape returns None: nothing is done.
+    """
+
+    BINDINGS = bindings("fields")
+
+    def __init__(
+        self,
+        title: str,
+        prompt: str,
+        fields: Sequence[FieldDef],
+        *,
+        check: Check | None = None,
+        done: str = "Done",
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.prompt = prompt
+        self.fields = tuple(fields)
+        self.check = check
+        self.done_label = done
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box fields-box"):
+            yield Label(styled(self.title_text, "bold"), classes="dialog-title")
+            if self.prompt:
+                yield Static(plain(self.prompt, multiline=True), classes="dialog-text")
+            for spec in self.fields:
+                mark = " *" if spec.required else ""
+                with Vertical(classes="field", id=f"box-{spec.name}"):
+                    yield Label(plain(spec.label + mark), classes="field-label")
+                    yield Input(spec.value, placeholder=spec.hint, compact=True,
+                                id=f"in-{spec.name}")  # fmt: skip
+                    yield Static("", classes="field-feedback", id=f"fb-{spec.name}")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(plain(f"F2  {self.done_label}"), id="done", variant="primary")
+                yield Button(plain("Esc  Back"), id="back")
+
+    def on_mount(self) -> None:
+        for spec in self.fields:
+            self.query_one(f"#fb-{spec.name}").display = False
+        if self.fields:
+            self.query_one(f"#in-{self.fields[0].name}", Input).focus()
+
+    def values(self) -> dict[str, str]:
+        return {s.name: self.query_one(f"#in-{s.name}", Input).value.strip() for s in self.fields}
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        names = [f"in-{s.name}" for s in self.fields]
+        at = names.index(event.input.id) if event.input.id in names else len(names) - 1
+        if at + 1 < len(names):
+            self.query_one(f"#{names[at + 1]}", Input).focus()
+        else:
+            self.action_done()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "done":
+            self.action_done()
+        else:
+            self.action_back()
+
+    def action_done(self) -> None:
+        values = self.values()
+        errors = {
+            s.name: "This is required." for s in self.fields if s.required and not values[s.name]
+        }
+        if not errors and self.check is not None:
+            errors = self.check(values)
+        for spec in self.fields:
+            feedback = self.query_one(f"#fb-{spec.name}", Static)
+            error = errors.get(spec.name)
+            feedback.update(join([("✗ ", "bold"), error]) if error else "")
+            feedback.set_class(bool(error), "error")
+            feedback.display = bool(error)
+        if errors:
+            first = next(s.name for s in self.fields if s.name in errors)
+            self.query_one(f"#in-{first}", Input).focus()
+            return
+        self.dismiss(values)
 
     def action_back(self) -> None:
         self.dismiss(None)
