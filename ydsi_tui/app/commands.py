@@ -133,6 +133,9 @@ COMMANDS: tuple[Command, ...] = (
        "Headteacher: read and sign the decision not to refer out"),
     _c("incident.refresh", "f5", "refresh", "Reload", "Read this incident again",
        show=False),
+    _c("incident.export", "e", "export", "Export",
+       "Export this incident's chronology (PDF, Markdown or JSON) to a new file only you "
+       "can read", show=False),
     # -- the device custody log ---------------------------------------------
     _c("devices.open", "enter", "open_device", "Open", "Open the highlighted device's chain"),
     _c("devices.seize", "s", "seize", "Seize", "Record a device seized"),
@@ -163,6 +166,10 @@ COMMANDS: tuple[Command, ...] = (
     _c("signoff.sign", "f2", "sign", "Sign",
        "Sign the decision shown, with your own key (asks to confirm)", key_display="F2"),
     _c("signoff.back", "escape", "close", "Back", "Back to the incident, nothing signed"),
+    # -- writing a file out of the vault ------------------------------------
+    _c("export.write", "f2", "write", "Write",
+       "Write the file (new, readable by you only)", key_display="F2", priority=True),
+    _c("export.close", "escape", "close", "Back", "Back; nothing is written", show=False),
     # -- dialogs ------------------------------------------------------------
     _c("dialog.yes", "y", "answer(True)", "Yes", "Answer the question yes", show=False),
     _c("dialog.no", "n", "answer(False)", "No", "Answer the question no", show=False),

@@ -13,7 +13,14 @@ from pathlib import Path
 __all__ = ["STYLESHEETS", "styles_dir", "stylesheets"]
 
 #: Loaded in this order: later sheets may refine earlier ones.
-STYLESHEETS = ("base.tcss", "home.tcss", "incident.tcss", "forms.tcss", "dialogs.tcss")
+STYLESHEETS = (
+    "base.tcss",
+    "home.tcss",
+    "incident.tcss",
+    "forms.tcss",
+    "dialogs.tcss",
+    "reports.tcss",
+)
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 

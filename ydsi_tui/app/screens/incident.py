@@ -22,7 +22,7 @@ from ...model.schema import INCIDENT_SCHEMAS
 from ...service.describe import KIND_LABELS
 from ..commands import PaletteEntry, bindings
 from ..formspec import correction_fixed, device_spec, entry_spec, values_from_event
-from ..jobs import call
+from ..jobs import Reporter, call
 from ..messages import Failed, IncidentLoaded, Saved, VaultChanged
 from ..text import join, plain
 from ..widgets.bars import PaneBar, TopBar
@@ -357,6 +357,38 @@ class IncidentScreen(Screen[None]):
 
         if self.view is not None:
             self.app.push_screen(SignoffScreen(self.view), self._after_form)
+
+    def action_export(self) -> None:
+        from ...service.reports.chronology import (
+            chronology,
+            chronology_document,
+            chronology_json,
+        )
+        from ...service.reports.formats import render
+        from .export import ExportDialog
+
+        if self.view is None:
+            return
+        ref = self.ref
+
+        def build(services: Services, fmt: str, reporter: Reporter) -> bytes:
+            assert services.cases is not None
+            reporter.stage(f"Reading {ref} and its devices")
+            chrono = chronology(services.cases, services.devices, ref)
+            reporter.stage(f"Rendering the {fmt.upper()}" if fmt == "pdf" else "Rendering")
+            return render(fmt, chronology_document(chrono), chronology_json(chrono))
+
+        self.app.push_screen(
+            ExportDialog(
+                f"Export the chronology of {ref}",
+                f"the chronology of {ref}",
+                f"{ref}-chronology",
+                build,
+                about="Every entry in time order with who recorded it and when, decisions "
+                "with their reasons, sign-offs with their signatures checked, the devices' "
+                "custody chains; marked OFFICIAL-SENSITIVE. The read is audited.",
+            )
+        )
 
     def action_back(self) -> None:
         self.dismiss(None)
