@@ -178,3 +178,99 @@ def test_error_dialog(snap_compare: Any, app_factory: MakeApp, size: tuple[int, 
         app.show_error(Failed("save the entry", message))  # type: ignore[attr-defined]
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=after(unlock, fail))
+
+
+# ------------------------------------------------------------------ reports and records
+
+
+@pytest.fixture
+def home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A home folder of the test's own: defaults read ~/ydsi-exports/..., always the same."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    return folder
+
+
+def typed(selector: str, value: str) -> Steps:
+    async def run(pilot: Pilot[Any]) -> None:
+        from textual.widgets import Input
+
+        field = pilot.app.screen.query_one(selector, Input)
+        field.focus()
+        field.value = value
+        await settle(pilot)
+
+    return run
+
+
+@SIZES
+@pytest.mark.parametrize("tool", ["", "1", "2", "4", "5", "6"])
+def test_reports_and_records(
+    snap_compare: Any, app_factory: MakeApp, home: Any, size: tuple[int, int], tool: str
+) -> None:
+    """The tools list, then each tool as it opens (3, retention, is below with a due record)."""
+    run = after(unlock, keys("r", *([tool] if tool else [])))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+@pytest.mark.parametrize("step", ["list", "hold", "destroy"])
+def test_retention(
+    snap_compare: Any, app_factory: MakeApp, vault: Any, size: tuple[int, int], step: str
+) -> None:
+    from tests.app.test_reports import add_old_incident
+
+    add_old_incident(vault)
+    pressed = {"list": [], "hold": ["h"], "destroy": ["x"]}[step]
+    run = after(unlock, keys("r", "3", *pressed))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_chronology_export_dialog(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, home: Any, size: tuple[int, int]
+) -> None:
+    run = after(unlock, incident(refs.chat), keys("e"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_subject_access_gathered(
+    snap_compare: Any, app_factory: MakeApp, size: tuple[int, int]
+) -> None:
+    run = after(unlock, keys("r", "4"), typed("#sar-name", "Ben Example"), keys("f2"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_transfer_form_and_passphrase(
+    snap_compare: Any,
+    app_factory: MakeApp,
+    home: Any,
+    size: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    import ydsi_tui.service.transfers as transfers
+    import ydsi_tui.vault.transfer as sealing
+
+    monkeypatch.setattr(sealing, "generate_passphrase", lambda: "K7QF-9XMP-2H4T-WD8N-RC3V-6YJB")
+    monkeypatch.setattr(transfers, "secrets", SimpleNamespace(token_hex=lambda n: "0f" * n))
+    run = after(
+        unlock,
+        keys("r", "5", "n"),
+        typed("#send-pupil", "Cara Sample"),
+        typed("#send-school", "Ash Grove Academy"),
+        keys("f2"),
+    )
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_backup_verified(
+    snap_compare: Any, app_factory: MakeApp, home: Any, size: tuple[int, int]
+) -> None:
+    run = after(unlock, keys("r", "6", "f2"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)

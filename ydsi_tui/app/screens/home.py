@@ -294,6 +294,16 @@ class HomeScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
+    def action_reports(self) -> None:
+        from .reports import ReportsScreen
+
+        self.app.push_screen(ReportsScreen())
+
+    def action_tool(self, tool_id: str) -> None:
+        from .reports import open_tool
+
+        open_tool(self.ydsi, tool_id)
+
     def key_escape(self) -> None:
         filter_input = self.query_one("#filter", Input)
         if filter_input.value or filter_input.has_focus:

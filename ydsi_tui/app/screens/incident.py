@@ -95,9 +95,11 @@ class IncidentScreen(Screen[None]):
     COMMAND_SCOPES = ("incident",)
     BINDINGS = bindings("incident")
 
-    def __init__(self, ref: str, *, restore: Draft | None = None) -> None:
+    def __init__(self, ref: str, *, restore: Draft | None = None, step: str | None = None) -> None:
+        """``step``: open on the Guide pane at this step (the inspection check's fix)."""
         super().__init__()
         self.ref = ref
+        self._step = step
         self.view: IncidentView | None = None
         self.devices: list[DeviceView] = []
         self.pane = "guide"
@@ -158,6 +160,9 @@ class IncidentScreen(Screen[None]):
         self.view = message.view
         self.devices = list(message.devices)
         self._show()
+        if self._step is not None:
+            step, self._step = self._step, None
+            self.query_one(GuidePane).highlight(step)
         if self._restore is not None:
             draft, self._restore = self._restore, None
             self.restore(draft)

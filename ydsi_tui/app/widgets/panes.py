@@ -133,6 +133,15 @@ class GuidePane(Pane):
             options.highlighted = min(keep, len(prompts) - 1)
         self._detail()
 
+    def highlight(self, step_id: str) -> None:
+        """Move to a step by its id (from the inspection check); unknown ids are ignored."""
+        if self.view is None:
+            return
+        index = next((i for i, s in enumerate(self.view.steps) if s.step.id == step_id), None)
+        if index is not None:
+            self.query_one("#steps", OptionList).highlighted = index
+            self._detail()
+
     @on(OptionList.OptionHighlighted, "#steps")
     def _moved(self) -> None:
         self._detail()
