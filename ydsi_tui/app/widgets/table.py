@@ -103,6 +103,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._make: Callable[[int], Sequence[Text]] | None = None
         self._index: dict[str, int] = {}
         self._widths: list[int] = [w or 10 for _, _, w in self.columns]
+        self._fitted_for = -1  # the width the columns were last fitted to
 
     # ------------------------------------------------------------------
     # data
@@ -181,6 +182,7 @@ class RecordTable(ScrollView, can_focus=True):
     def _fit(self) -> None:
         """The column without a width takes what is left of the line."""
         available = self.scrollable_content_region.width
+        self._fitted_for = available
         fixed = sum((w or 0) + 2 * _PAD for _, _, w in self.columns if w is not None)
         fill = max(8, available - fixed - 2 * _PAD)
         self._widths = [w if w is not None else fill for _, _, w in self.columns]
@@ -220,6 +222,10 @@ class RecordTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        if width != self._fitted_for:
+            # Laid out since the columns were fitted (the first frame can come
+            # before the Resize event): fit now, or that frame cuts the last column.
+            self._fit()
         base = self.rich_style
         if self.show_header and y == 0:
             header = self._line([Text(label) for _, label, _ in self.columns])
