@@ -165,7 +165,8 @@ class TransferScreen(ToolScreen):
                 return _desk(services).receipt(tid, by, at=at, note=note)
 
             def done(refs: tuple[str, ...]) -> None:
-                self.notify(f"Receipt recorded in {', '.join(refs)}.", markup=False)
+                said = f"Receipt recorded in {', '.join(refs)}."
+                self.notify(said, markup=False)
                 self.reload()
 
             self.run_job(f"record the receipt of transfer {tid}", job, done, write=True)
@@ -295,8 +296,8 @@ class SendScreen(ToolScreen):
 
         def closed(_: None) -> None:
             # Said once the passphrase has gone, so nothing covers its instructions.
-            self.notify(f"Wrote the encrypted records of {count} incident(s) to {where}. "
-                        f"{OUTSIDE}", markup=False, timeout=12)  # fmt: skip
+            said = f"Wrote the encrypted records of {count} incident(s) to {where}. {OUTSIDE}"
+            self.notify(said, markup=False, timeout=12)
             self.dismiss(None)
 
         self.app.push_screen(PassphraseDialog(sent), closed)
