@@ -13,13 +13,21 @@ import getpass
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
+from ..vault.errors import AccessDenied
 from ..vault.session import Session
 from ..vault.vault import Vault
+
+if TYPE_CHECKING:
+    from ..service.casebook import CaseBook
+    from ..service.factory import Services
 
 __all__ = [
     "CliError",
@@ -145,3 +153,22 @@ class Context:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise CliError(message)
+
+
+@contextmanager
+def open_services(ctx: Context) -> Iterator[Services]:
+    """The services of one command's session, closed (keys dropped) however it ends."""
+    from ..service.factory import services_for
+
+    session = ctx.unlock()
+    try:
+        yield services_for(session)
+    finally:
+        session.close()
+
+
+def require_cases(services: Services) -> CaseBook:
+    """The case book, or the refusal a technician gets for any incident command."""
+    if services.cases is None:
+        raise AccessDenied("your role records device custody only; incidents are not yours to open")
+    return services.cases

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from ..model.events import new_id
@@ -24,30 +23,12 @@ from ..model.timeparse import (
     parse_deadline,
     to_iso_utc,
 )
-from ..service.casebook import CaseBook
 from ..service.describe import KIND_LABELS, describe
-from ..service.factory import Services, services_for
 from ..service.shapes import device_json, device_row_json, incident_json, row_json
-from ..vault.errors import AccessDenied
-from .context import CliError, Context
+from .context import CliError, Context, open_services, require_cases
 from .output import emit_json, print_table, safe
 
 __all__ = ["register"]
-
-
-@contextmanager
-def _services(ctx: Context) -> Iterator[Services]:
-    session = ctx.unlock()
-    try:
-        yield services_for(session)
-    finally:
-        session.close()
-
-
-def _cases(services: Services) -> CaseBook:
-    if services.cases is None:
-        raise AccessDenied("your role records device custody only; incidents are not yours to open")
-    return services.cases
 
 
 def _pupil_id(incident: Incident, given: str) -> str:
@@ -73,8 +54,8 @@ def _record(
     ctx: Context, kind: str, data: dict[str, Any] | Callable[[Incident], dict[str, Any]]
 ) -> int:
     args = ctx.args
-    with _services(ctx) as services:
-        cases = _cases(services)
+    with open_services(ctx) as services:
+        cases = require_cases(services)
         if callable(data):
             data = data(cases.open(args.ref, log=False).incident)
         event = cases.record(args.ref, kind, data, at=getattr(args, "at", None))
@@ -88,15 +69,17 @@ def _record(
 # ----------------------------------------------------------------------
 def cmd_incident_new(ctx: Context) -> int:
     args = ctx.args
-    with _services(ctx) as services:
-        ref = _cases(services).create(args.summary, args.kind, disclosed_at=args.disclosed_at)
+    with open_services(ctx) as services:
+        ref = require_cases(services).create(
+            args.summary, args.kind, disclosed_at=args.disclosed_at
+        )
     print(ref)
     return 0
 
 
 def cmd_incident_list(ctx: Context) -> int:
-    with _services(ctx) as services:
-        rows = _cases(services).rows()
+    with open_services(ctx) as services:
+        rows = require_cases(services).rows()
     if ctx.args.json:
         emit_json([row_json(r) for r in rows])
         return 0
@@ -117,8 +100,8 @@ def cmd_incident_list(ctx: Context) -> int:
 
 
 def cmd_incident_show(ctx: Context) -> int:
-    with _services(ctx) as services:
-        view = _cases(services).open(ctx.args.ref)
+    with open_services(ctx) as services:
+        view = require_cases(services).open(ctx.args.ref)
         devices = services.devices.rows(incident_ref=ctx.args.ref)
     if ctx.args.json:
         emit_json(incident_json(view, devices))
@@ -177,8 +160,8 @@ def cmd_incident_reopen(ctx: Context) -> int:
 
 def cmd_pupil_add(ctx: Context) -> int:
     a = ctx.args
-    with _services(ctx) as services:
-        now = _cases(services).clock.now()
+    with open_services(ctx) as services:
+        now = require_cases(services).clock.now()
         data: dict[str, Any] = {
             "pupil_id": new_id(),
             "name": a.name,
@@ -191,7 +174,7 @@ def cmd_pupil_add(ctx: Context) -> int:
             data["dob"] = parse_date(a.dob, now=now).isoformat()
         if a.year_group is not None:
             data["year_group"] = a.year_group
-        event = _cases(services).record(a.ref, "pupil.added", data)
+        event = require_cases(services).record(a.ref, "pupil.added", data)
     print(f"Added pupil {safe(a.name)} to {a.ref} (id {event.data['pupil_id']}).")
     return 0
 
@@ -220,16 +203,16 @@ def cmd_decide(ctx: Context) -> int:
     if a.outcome == "refer":
         data["refer_to"] = a.refer_to or ["police", "csc"]
     if a.review_by:
-        with _services(ctx) as services:
-            now = _cases(services).clock.now()
+        with open_services(ctx) as services:
+            now = require_cases(services).clock.now()
         data["review_by"] = to_iso_utc(parse_deadline(a.review_by, now=now))
     return _record(ctx, "decision", data)
 
 
 def cmd_signoff(ctx: Context) -> int:
     a = ctx.args
-    with _services(ctx) as services:
-        cases = _cases(services)
+    with open_services(ctx) as services:
+        cases = require_cases(services)
         view = cases.open(a.ref, log=False)
         decision = view.incident.current_decision
         if decision is None:
@@ -289,8 +272,8 @@ def cmd_parents(ctx: Context) -> int:
 
     kind = "parents.informed" if a.status == "informed" else "parents.not_informed"
     if a.status == "informed" and not a.by:
-        with _services(ctx) as services:
-            a.by = _cases(services).author
+        with open_services(ctx) as services:
+            a.by = require_cases(services).author
     return _record(ctx, kind, build)
 
 
@@ -350,7 +333,7 @@ def cmd_record(ctx: Context) -> int:
     if not isinstance(data, dict):
         raise CliError("--data must be a JSON object")
     if ctx.args.kind.startswith("device."):
-        with _services(ctx) as services:
+        with open_services(ctx) as services:
             services.devices.record(ctx.args.ref, ctx.args.kind, data, at=ctx.args.at)
         print(f"Recorded in {ctx.args.ref}: {KIND_LABELS.get(ctx.args.kind, ctx.args.kind)}.")
         return 0
@@ -362,7 +345,7 @@ def cmd_record(ctx: Context) -> int:
 # ----------------------------------------------------------------------
 def cmd_device_seize(ctx: Context) -> int:
     a = ctx.args
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         ref = services.devices.seize(
             a.incident,
             {
@@ -379,7 +362,7 @@ def cmd_device_seize(ctx: Context) -> int:
 
 
 def _device_record(ctx: Context, kind: str, data: dict[str, Any]) -> int:
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         event = services.devices.record(ctx.args.ref, kind, data, at=ctx.args.at)
     print(f"Recorded for {ctx.args.ref}: {KIND_LABELS[kind]} at {format_local(event.at)}.")
     return 0
@@ -395,7 +378,7 @@ def cmd_device_lock(ctx: Context) -> int:
 
 def cmd_device_poweroff(ctx: Context) -> int:
     by = ctx.args.confirmed_by
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         by = by or services.devices.author
     return _device_record(ctx, "device.powered_off", {"confirmed_by": by})
 
@@ -418,7 +401,7 @@ def cmd_device_return(ctx: Context) -> int:
 
 
 def cmd_device_list(ctx: Context) -> int:
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         rows = services.devices.rows(incident_ref=ctx.args.incident)
     if ctx.args.json:
         emit_json([device_row_json(r) for r in rows])
@@ -442,7 +425,7 @@ def cmd_device_list(ctx: Context) -> int:
 
 
 def cmd_device_show(ctx: Context) -> int:
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         view = services.devices.open(ctx.args.ref)
         policy = services.policy
     data = device_json(view, policy)

@@ -15,15 +15,11 @@ import base64
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from ..model.schoolyear import parse_school_year
 from ..model.timeparse import format_local, format_local_date, parse_date
-from ..service.casebook import CaseBook
-from ..service.factory import Services, services_for
 from ..service.reports.chronology import chronology, chronology_document, chronology_json
 from ..service.reports.formats import FORMATS, render
 from ..service.reports.governors import governors_document, governors_json, governors_report
@@ -37,10 +33,17 @@ from ..service.reports.subject_access import (
 from ..service.retention import RetentionDesk
 from ..service.transfers import TransferDesk
 from ..vault.backup import BackupCheck, restore_backup, verify_backup, write_backup
-from ..vault.errors import AccessDenied, VaultError
+from ..vault.errors import VaultError
 from ..vault.export import write_new_private
 from ..vault.transfer import generate_passphrase, open_transfer
-from .context import CliError, Context, prompt_secret, read_secret_file
+from .context import (
+    CliError,
+    Context,
+    open_services,
+    prompt_secret,
+    read_secret_file,
+    require_cases,
+)
 from .output import emit_json, print_table, safe
 
 __all__ = ["print_backup_check", "register"]
@@ -49,21 +52,6 @@ OUTSIDE = (
     "It is now outside the vault's protection: keep it on an encrypted device, send it only "
     "by a secure route, and delete it when it is no longer needed."
 )
-
-
-@contextmanager
-def _services(ctx: Context) -> Iterator[Services]:
-    session = ctx.unlock()
-    try:
-        yield services_for(session)
-    finally:
-        session.close()
-
-
-def _cases(services: Services) -> CaseBook:
-    if services.cases is None:
-        raise AccessDenied("your role records device custody only; incidents are not yours to open")
-    return services.cases
 
 
 def _written(path: Path, what: str, size: int) -> None:
@@ -90,16 +78,16 @@ def _dob(text: str | None) -> date | None:
 # ----------------------------------------------------------------------
 def cmd_export(ctx: Context) -> int:
     a = ctx.args
-    with _services(ctx) as services:
-        chrono = chronology(_cases(services), services.devices, a.ref)
+    with open_services(ctx) as services:
+        chrono = chronology(require_cases(services), services.devices, a.ref)
     data = render(a.format, chronology_document(chrono), chronology_json(chrono))
     _write(a.output, data, f"the chronology of {a.ref} ({a.format.upper()})")
     return 0
 
 
 def cmd_report_inspection(ctx: Context) -> int:
-    with _services(ctx) as services:
-        report = inspection_report(_cases(services))
+    with open_services(ctx) as services:
+        report = inspection_report(require_cases(services))
     if ctx.args.json:
         emit_json(inspection_json(report))
         return 0
@@ -122,8 +110,8 @@ def cmd_report_inspection(ctx: Context) -> int:
 def cmd_report_governors(ctx: Context) -> int:
     a = ctx.args
     year = parse_school_year(a.year)
-    with _services(ctx) as services:
-        report = governors_report(_cases(services), services.devices, year)
+    with open_services(ctx) as services:
+        report = governors_report(require_cases(services), services.devices, year)
     if a.format == "pdf" and not a.output:
         raise CliError("a PDF needs --output FILE")
     data = render(a.format, governors_document(report), governors_json(report))
@@ -135,8 +123,8 @@ def cmd_report_governors(ctx: Context) -> int:
 
 
 def cmd_report_retention(ctx: Context) -> int:
-    with _services(ctx) as services:
-        report = retention_report(_cases(services))
+    with open_services(ctx) as services:
+        report = retention_report(require_cases(services))
     if ctx.args.json:
         emit_json(retention_json(report))
         return 0
@@ -166,8 +154,8 @@ def cmd_report_retention(ctx: Context) -> int:
 
 def cmd_report_subject_access(ctx: Context) -> int:
     a = ctx.args
-    with _services(ctx) as services:
-        report = subject_access(_cases(services), services.devices, a.pupil, dob=_dob(a.dob))
+    with open_services(ctx) as services:
+        report = subject_access(require_cases(services), services.devices, a.pupil, dob=_dob(a.dob))
     data = render(a.format, subject_access_document(report), subject_access_json(report))
     _write(a.output, data, f"the subject access report ({a.format.upper()})")
     print(
@@ -258,8 +246,8 @@ def cmd_retention_review(ctx: Context) -> int:
     from datetime import UTC, datetime
 
     keep = parse_date(a.keep_until, now=datetime.now(UTC))
-    with _services(ctx) as services:
-        RetentionDesk(_cases(services), services.devices).review(a.ref, keep, a.reason)
+    with open_services(ctx) as services:
+        RetentionDesk(require_cases(services), services.devices).review(a.ref, keep, a.reason)
     print(f"Recorded: {a.ref} is kept until {format_local_date(keep)}.")
     return 0
 
@@ -276,8 +264,8 @@ def cmd_retention_destroy(ctx: Context) -> int:
             raise CliError("the reference typed does not match: nothing was destroyed")
     elif a.confirm != a.ref:
         raise CliError("--confirm must repeat the reference: nothing was destroyed")
-    with _services(ctx) as services:
-        done = RetentionDesk(_cases(services), services.devices).destroy(a.ref)
+    with open_services(ctx) as services:
+        done = RetentionDesk(require_cases(services), services.devices).destroy(a.ref)
     devices = f" and {len(done.devices)} device record(s)" if done.devices else ""
     print(
         f"Destroyed {done.ref}{devices}. The audit log (entry {done.entry.seq}) records what was "
@@ -288,8 +276,8 @@ def cmd_retention_destroy(ctx: Context) -> int:
 
 def cmd_hold_set(ctx: Context) -> int:
     a = ctx.args
-    with _services(ctx) as services:
-        event = RetentionDesk(_cases(services), services.devices).set_hold(
+    with open_services(ctx) as services:
+        event = RetentionDesk(require_cases(services), services.devices).set_hold(
             a.ref, a.reason, authority=a.authority or ""
         )
     print(f"Legal hold set on {a.ref} (hold {event.id[:8]}): it cannot be destroyed until lifted.")
@@ -298,8 +286,10 @@ def cmd_hold_set(ctx: Context) -> int:
 
 def cmd_hold_lift(ctx: Context) -> int:
     a = ctx.args
-    with _services(ctx) as services:
-        RetentionDesk(_cases(services), services.devices).lift_hold(a.ref, a.reason, hold_id=a.hold)
+    with open_services(ctx) as services:
+        RetentionDesk(require_cases(services), services.devices).lift_hold(
+            a.ref, a.reason, hold_id=a.hold
+        )
     print(f"Legal hold lifted on {a.ref}.")
     return 0
 
@@ -325,8 +315,8 @@ def cmd_transfer(ctx: Context) -> int:
         generated = False
     else:
         passphrase, generated = generate_passphrase(), True
-    with _services(ctx) as services:
-        sent = TransferDesk(_cases(services), services.devices).send(
+    with open_services(ctx) as services:
+        sent = TransferDesk(require_cases(services), services.devices).send(
             first,
             Path(a.output).expanduser(),
             passphrase,
@@ -350,8 +340,8 @@ def _transfer_receipt(ctx: Context, transfer_id: str | None) -> int:
     a = ctx.args
     if not transfer_id or not a.received_by:
         raise CliError("usage: ydsi transfer receipt TRANSFER_ID --received-by NAME [--at WHEN]")
-    with _services(ctx) as services:
-        refs = TransferDesk(_cases(services), services.devices).receipt(
+    with open_services(ctx) as services:
+        refs = TransferDesk(require_cases(services), services.devices).receipt(
             transfer_id, a.received_by, at=a.at, note=a.note or ""
         )
     print(f"Receipt recorded in {', '.join(refs)}.")
@@ -359,8 +349,8 @@ def _transfer_receipt(ctx: Context, transfer_id: str | None) -> int:
 
 
 def _transfer_list(ctx: Context) -> int:
-    with _services(ctx) as services:
-        pending = TransferDesk(_cases(services), services.devices).pending()
+    with open_services(ctx) as services:
+        pending = TransferDesk(require_cases(services), services.devices).pending()
     if ctx.args.json:
         emit_json(
             [

@@ -33,6 +33,7 @@ from .records import (
     REFS_RECORD,
     allocate_ref,
     append_event,
+    author_name,
     read_events,
     read_meta_doc,
     write_summary,
@@ -131,9 +132,7 @@ class CaseBook:
     # ------------------------------------------------------------------
     @property
     def author(self) -> str:
-        """Who entries are recorded by: the name in full where the vault has it."""
-        user = self.session.user
-        return user.full_name.strip() or user.name
+        return author_name(self.session)
 
     def _when(self, when: When, now: datetime) -> datetime:
         if when is None:

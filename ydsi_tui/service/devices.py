@@ -36,6 +36,7 @@ from .records import (
     REFS_RECORD,
     allocate_ref,
     append_event,
+    author_name,
     read_events,
     read_meta_doc,
     write_summary,
@@ -83,8 +84,7 @@ class DeviceLog:
 
     @property
     def author(self) -> str:
-        user = self.session.user
-        return user.full_name.strip() or user.name
+        return author_name(self.session)
 
     def rows(self, *, incident_ref: str | None = None) -> list[DeviceRow]:
         now = self.clock.now()

@@ -16,6 +16,7 @@ from tinydb import TinyDB
 
 from ..model.errors import ValidationError
 from ..model.events import Event
+from ..vault.session import Session
 
 __all__ = [
     "EVENTS",
@@ -24,6 +25,7 @@ __all__ = [
     "SUMMARY",
     "allocate_ref",
     "append_event",
+    "author_name",
     "read_events",
     "read_meta_doc",
     "write_summary",
@@ -34,6 +36,15 @@ EVENTS = "events"
 SUMMARY = "_summary"
 #: A record per compartment holding every reference handed out, so numbers never repeat.
 REFS_RECORD = "__refs__"
+
+
+def author_name(session: Session) -> str:
+    """Who entries are recorded by: the name in full where the vault has it.
+
+    A chronology handed to the police reads "Jane Smith", not a login.
+    """
+    user = session.user
+    return user.full_name.strip() or user.name
 
 
 def read_meta_doc(tables: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
