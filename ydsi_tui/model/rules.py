@@ -29,7 +29,7 @@ from ydsi_tui.model.steps import (
     next_step,
     step_states,
 )
-from ydsi_tui.model.summary import incident_status, summarize, summary_flags
+from ydsi_tui.model.summary import incident_status, status_words, summarize, summary_flags
 from ydsi_tui.model.triggers import Referral, Suggestion, referral, suggest_trigger4
 from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES, Finding, check_viewing
 
@@ -62,6 +62,7 @@ __all__ = [
     "signoff_digest",
     "signoff_needed",
     "signoff_payload",
+    "status_words",
     "step_states",
     "suggest_trigger4",
     "summarize",

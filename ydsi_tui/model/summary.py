@@ -29,6 +29,19 @@ SUMMARY_VERSION = 1
 SUMMARY_LINE_MAX = 120
 
 
+#: Each status code in the words people read (reports, screens); codes stay in JSON.
+STATUS_WORDS = {
+    "open": "open",
+    "referred": "referred",
+    "in_school": "in school",
+    "closed": "closed",
+}
+
+
+def status_words(code: str) -> str:
+    return STATUS_WORDS.get(code, code)
+
+
 def incident_status(incident: Incident) -> str:
     """open | referred | in_school | closed."""
     if incident.closed:

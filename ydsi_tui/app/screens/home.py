@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...model.summary import STATUS_WORDS as MODEL_STATUS_WORDS
 from ...model.timeparse import format_local_short
 from ..commands import PaletteEntry, bindings
 from ..jobs import call
@@ -39,13 +40,7 @@ __all__ = ["FLAG_WORDS", "STATUS_WORDS", "HomeScreen", "flag_words"]
 
 SORTS = ("opened", "reference", "status", "next step", "flags")
 
-STATUS_WORDS = {
-    "open": "open",
-    "referred": "referred",
-    "in_school": "in school",
-    "closed": "closed",
-    "damaged": "✗ DAMAGED",
-}
+STATUS_WORDS = {**MODEL_STATUS_WORDS, "damaged": "✗ DAMAGED"}
 
 #: Short words (and a symbol) for each flag code, for tables.
 FLAG_WORDS = {

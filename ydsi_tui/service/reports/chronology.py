@@ -119,7 +119,7 @@ def chronology_document(chrono: Chronology) -> Document:
         Fields(
             (
                 ("Reference", incident.ref),
-                ("Status", rules.incident_status(incident)),
+                ("Status", rules.status_words(rules.incident_status(incident))),
                 ("Kind", _kind(view)),
                 ("Summary", incident.summary),
                 ("Opened", format_local(incident.opened_at or meta.created_at)),

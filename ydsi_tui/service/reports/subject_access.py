@@ -329,7 +329,7 @@ def subject_access_document(report: SubjectAccess) -> Document:
             Fields(
                 (
                     ("Opened", format_local(incident.opened_at or incident.meta.created_at)),
-                    ("Status", item.status),
+                    ("Status", rules.status_words(item.status)),
                     ("Kind", item.kind),
                     ("Their part", ", ".join(item.subject.parts) or "not recorded"),
                 )
