@@ -94,6 +94,7 @@ def test_incident_twins_and_the_json_shape(ydsi: Ydsi) -> None:
     assert notes[0]["data"]["text"] == "spoke to \x1b]0;tutor\x07 her tutor"
     human = ydsi.run("incident", "show", ref)
     assert "\x1b" not in human.stdout and "\\x1b" in human.stdout
+    assert "status: in school" in human.stdout  # words for people; the code stays in JSON
     signed = ydsi.run("signoff", ref, user="head")
     assert signed.returncode == 0, signed.stderr
     after = json.loads(ydsi.run("incident", "show", ref, "--json").stdout)

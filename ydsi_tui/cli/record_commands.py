@@ -16,6 +16,7 @@ from typing import Any
 
 from ..model.events import new_id
 from ..model.incident import Incident
+from ..model.summary import status_words
 from ..model.timeparse import (
     format_local,
     format_local_short,
@@ -87,7 +88,7 @@ def cmd_incident_list(ctx: Context) -> int:
         [
             r.ref,
             format_local_short(r.opened_at) if r.opened_at else "",
-            r.status.upper() if r.referral_required and r.status == "open" else r.status,
+            "OPEN" if r.referral_required and r.status == "open" else status_words(r.status),
             ("REFER NOW " if r.referral_required and r.status == "open" else "")
             + safe(r.next_step),
             f"{len(r.overdue)} overdue" if r.overdue else "",
@@ -107,7 +108,11 @@ def cmd_incident_show(ctx: Context) -> int:
         emit_json(incident_json(view, devices))
         return 0
     data = incident_json(view, devices)
-    print(f"Incident {data['ref']}  status: {data['status']}  kind: {safe(str(data['kind']))}")
+    try:
+        kind = view.policy.label("incident_kinds", str(data["kind"]))
+    except KeyError:
+        kind = str(data["kind"])
+    print(f"Incident {data['ref']}  status: {status_words(data['status'])}  kind: {safe(kind)}")
     print(f"Summary: {safe(data['summary'])}")
     print(f"Policy: {safe(data['policy']['name'])} {safe(data['policy']['version'])}")
     if data["referral_required"]:
