@@ -118,6 +118,7 @@ def test_every_single_byte_flip_of_a_record_is_refused(dsl: Session, comp: str, 
             checked += 1
     write_raw(path, original)
     assert checked == 2 * len(original)
+    print(f"\n{comp} record: {checked} byte flips over {len(original)} bytes, all refused")
     # A refused read is never logged as a read.
     assert dsl.audit_head() == head
     assert dsl.read(comp, ref, log=False).tables  # the genuine file still opens
@@ -263,6 +264,8 @@ def test_every_byte_flip_of_the_header_is_refused_or_harmless(vault: Path, base:
             continue
         opened_at.append(offset)
     write_raw(header_path, original)
+    print(f"\nheader: {len(original)} byte flips, {len(original) - len(opened_at)} refused at open,"
+          f" {len(opened_at)} in key slots or the envelope (verify names the file)")  # fmt: skip
     # Whatever opened was outside the signed body: slots, or the unsigned envelope.
     assert not [o for o in opened_at if body_start <= o < body_end]
     assert all(o >= slots_start for o in opened_at)
