@@ -136,15 +136,6 @@ def check(vault: Path, result: dict[str, object], processes: int, count: int) ->
     )
 
 
-@pytest.mark.parametrize(("processes", "count"), [(2, 60), (8, 60)])
-def test_concurrent_writers_lose_nothing(
-    template: Path, tmp_path: Path, processes: int, count: int
-) -> None:
-    vault = copy_vault(template, tmp_path / "vault")
-    check(vault, run_writers(vault, processes, count), processes, count)
-
-
-@pytest.mark.slow
 @pytest.mark.parametrize("processes", [2, 8])
 def test_concurrent_writers_500_saves_each(template: Path, tmp_path: Path, processes: int) -> None:
     vault = copy_vault(template, tmp_path / "vault")

@@ -281,7 +281,7 @@ STICKY = [
     KINDS[1],
     KINDS[5],
     KINDS[6],
-    pytest.param(KINDS[4], marks=pytest.mark.slow),  # two Argon2id runs per point
+    KINDS[4],
 ]
 
 
