@@ -33,9 +33,11 @@ __all__ = [
     "CliError",
     "Context",
     "default_vault_path",
+    "open_services",
     "prompt_secret",
     "read_secret_file",
     "require",
+    "require_cases",
 ]
 
 
@@ -158,7 +160,7 @@ def require(condition: bool, message: str) -> None:
 @contextmanager
 def open_services(ctx: Context) -> Iterator[Services]:
     """The services of one command's session, closed (keys dropped) however it ends."""
-    from ..service.factory import services_for
+    from ..service.factory import services_for  # not for vault commands: they start quicker
 
     session = ctx.unlock()
     try:
