@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.text import Text
 from textual.content import Content
@@ -61,6 +61,7 @@ def test_multiline_keeps_newlines() -> None:
     assert visible("a\nb\tc", multiline=True) == "a\nb    c"
 
 
+@settings(deadline=None)  # a test of what is shown, never of how fast
 @given(st.text())
 def test_nothing_typed_reaches_the_terminal_as_a_control(raw: str) -> None:
     out = visible(raw)
