@@ -66,14 +66,14 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 def test_incident_twins_and_the_json_shape(ydsi: Ydsi) -> None:
     made = ydsi.run(
-        "incident", "new", "--summary", "Image shared [b]x[/b]", "--disclosed-at", "09:00"
+        "incident", "new", "--summary", "Image shared [b]x[/b]", "--disclosed-at", "yesterday 09:00"
     )
     assert made.returncode == 0, made.stderr
     ref = made.stdout.strip()
     assert ref.count("-") == 1 and ref[:4].isdigit()  # the reference alone on stdout
     steps = [
         ("pupil", "add", ref, "Ann [b]Bold[/b]", "--year-group", "9", "--part", "pictured"),
-        ("note", ref, "spoke to \x1b]0;tutor\x07 her tutor", "--at", "09:30"),
+        ("note", ref, "spoke to \x1b]0;tutor\x07 her tutor", "--at", "yesterday 09:30"),
         ("trigger", ref, "1", "no", "--basis", "no adult"),
         ("decide", ref, "in-school", "--reason", "no trigger applies"),
     ]
