@@ -83,8 +83,11 @@ def test_export_in_every_format_to_new_private_files(ydsi: Ydsi) -> None:
 
 
 def test_reports_print_or_write(ydsi: Ydsi) -> None:
-    ydsi.incident("Another", "Ann Other", "--year-group", "9")
-    assert "incident(s) complete" in ydsi.ok("report", "inspection")
+    other = ydsi.incident("Another", "Ann Other", "--year-group", "9")
+    ydsi.ok("decide", other, "in-school", "--reason", "no trigger applies")
+    inspection = ydsi.ok("report", "inspection")
+    assert "incident(s) complete" in inspection
+    assert f"{other} (in school):" in inspection  # words, not the code in_school
     shape = json.loads(ydsi.ok("report", "inspection", "--json"))
     assert shape["kind"] == "inspection" and shape["incomplete"] >= 1
     year = date.today().year if date.today().month >= 9 else date.today().year - 1

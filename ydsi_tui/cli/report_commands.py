@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from ..model.schoolyear import parse_school_year
+from ..model.summary import status_words
 from ..model.timeparse import format_local, format_local_date, parse_date
 from ..service.reports.chronology import chronology, chronology_document, chronology_json
 from ..service.reports.formats import FORMATS, render
@@ -95,7 +96,7 @@ def cmd_report_inspection(ctx: Context) -> int:
     for item in report.incidents:
         if item.complete:
             continue
-        print(f"{item.ref} ({item.status}):")
+        print(f"{item.ref} ({status_words(item.status)}):")
         if item.error:
             print(f"   could not be read: {safe(item.error)}")
         for missing in item.missing:
@@ -110,10 +111,10 @@ def cmd_report_inspection(ctx: Context) -> int:
 def cmd_report_governors(ctx: Context) -> int:
     a = ctx.args
     year = parse_school_year(a.year)
+    if a.format == "pdf" and not a.output:  # before the passphrase, not after
+        raise CliError("a PDF needs --output FILE")
     with open_services(ctx) as services:
         report = governors_report(require_cases(services), services.devices, year)
-    if a.format == "pdf" and not a.output:
-        raise CliError("a PDF needs --output FILE")
     data = render(a.format, governors_document(report), governors_json(report))
     if a.output:
         _write(a.output, data, f"the governors' report for {year.label} ({a.format.upper()})")
