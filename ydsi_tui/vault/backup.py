@@ -521,9 +521,9 @@ def restore_backup(backup: Path | str, target: Path | str, *, force: bool = Fals
         else:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             replaced = target.parent / f"{target.name}.replaced-{stamp}"
-            lock = VaultLock(target / LOCK_NAME)
+            lock = VaultLock(target)
             # Under the old vault's lock, so that no save of it is half-way.
-            with lock() if (target / LOCK_NAME).exists() else contextlib.nullcontext():
+            with lock():
                 os.rename(target, replaced)
                 try:
                     os.rename(staged, target)

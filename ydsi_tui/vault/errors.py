@@ -12,8 +12,10 @@ __all__ = [
     "Conflict",
     "DamagedFile",
     "KeyChangeIncomplete",
+    "NeedsUpgrade",
     "NewerFormat",
     "NotSaved",
+    "RecordDamaged",
     "RecordExists",
     "RecordNotFound",
     "UnknownUser",
@@ -42,6 +44,10 @@ class NewerFormat(VaultError):
     """The vault (or one file in it) was written by a newer version of ydsi."""
 
 
+class NeedsUpgrade(VaultError):
+    """The vault is of an older format: ``ydsi upgrade`` (a DSL) migrates it."""
+
+
 class WrongPassphrase(VaultError):
     """No key slot opened with the passphrase given.
 
@@ -66,6 +72,21 @@ class DamagedFile(VaultError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class RecordDamaged(DamagedFile):
+    """A record file the audit log does not vouch for: never shown as genuine.
+
+    Rolled back, replayed, forged with another key holder's key, written by a
+    role that may not write it, or with its history rewritten. ``since`` is the
+    audit entry from which the file stopped matching what was signed (0 when
+    no entry ever vouched for it). Saves on top of it are refused, so the
+    evidence stays for ``ydsi verify`` and ``ydsi repair``.
+    """
+
+    def __init__(self, path: str, reason: str, since: int = 0) -> None:
+        self.since = since
+        super().__init__(path, f"DAMAGED: {reason}")
 
 
 class AccessDenied(VaultError):

@@ -74,6 +74,35 @@ class FileSystem:
         finally:
             os.close(fd)
 
+    def read_from(self, path: Path, offset: int) -> tuple[int, bytes]:
+        """Return (file length, everything from ``offset``): the audit log's new tail."""
+        self.hook("read", str(path))
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        try:
+            length = os.fstat(fd).st_size
+            if offset > length:
+                return length, b""
+            chunks: list[bytes] = []
+            position = offset
+            while position < length:
+                chunk = os.pread(fd, min(1 << 20, length - position), position)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                position += len(chunk)
+            return length, b"".join(chunks)
+        finally:
+            os.close(fd)
+
+    def read_range(self, path: Path, offset: int, size: int) -> bytes:
+        """``size`` bytes at ``offset`` (one audit entry, re-read to check its signature)."""
+        self.hook("read", str(path))
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        try:
+            return os.pread(fd, size, offset)
+        finally:
+            os.close(fd)
+
     def exists(self, path: Path) -> bool:
         return os.path.lexists(path)
 

@@ -53,7 +53,9 @@ __all__ = [
 ]
 
 HEADER_NAME = "vault.json"
-FORMAT_VERSION = 1
+#: 2: the reader checks every record against the audit log, records carry a
+#: history chain, the header must match its last audited save.
+FORMAT_VERSION = 2
 MAX_USERS = 32  # like LUKS2's slot cap: bounds the work a hostile header can cause
 
 #: The compartments: each has its own data key, so a role can be denied one

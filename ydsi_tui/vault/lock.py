@@ -1,9 +1,13 @@
 """One lock per vault, across processes and threads, around every write.
 
-``fcntl.flock`` on a dedicated ``.lock`` file: advisory, released by the kernel
-when a process dies (so a killed session never wedges the vault), and taken on
-a read-only descriptor, so every member of a shared vault's group can take it
-whatever the file's owner. Inside one process a re-entrant thread lock guards
+``fcntl.flock`` on the vault directory itself, opened ``O_DIRECTORY``:
+advisory, released by the kernel when a process dies (so a killed session
+never wedges the vault), and taken on a read-only descriptor, so every member
+of a shared vault's group can take it. Format 1 locked a ``.lock`` file
+inside the directory, which any group member could rename a new file over:
+two writers then each held a lock on a different inode and acknowledged saves
+were lost. Nobody can swap the directory without write access to its parent,
+which is why the parent must not be group-writable (``verify`` warns). Inside one process a re-entrant thread lock guards
 the descriptor, because Textual thread workers may overlap and ``flock`` does
 not serialise threads that share a descriptor.
 """
@@ -63,7 +67,10 @@ class VaultLock:
             self._thread_lock.release()
 
     def _acquire_file(self) -> None:
-        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+        if self.path.is_dir():
+            flags |= os.O_DIRECTORY
+        fd = os.open(self.path, flags)
         deadline = time.monotonic() + self.timeout
         delay = 0.002
         while True:

@@ -12,15 +12,17 @@ import contextlib
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tinydb import TinyDB
 
 from .audit import AuditEntry
+from .chain import prefixes
 from .crypto import (
     KdfParams,
     b64d,
@@ -37,6 +39,7 @@ from .errors import (
     DamagedFile,
     KeyChangeIncomplete,
     NotSaved,
+    RecordDamaged,
     RecordExists,
     RecordNotFound,
     UnknownUser,
@@ -59,21 +62,55 @@ from .header import (
     endorsement_bytes,
 )
 from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
+from .ledger import Author, Write
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse, peek
 from .storage import SUMMARY_TABLE, EncryptedStorage
 from .vault import RECOVERY_ID, Vault, _check_passphrase, _not_saved, sign_header, unreadable
 
-__all__ = ["Listed", "Session", "Snapshot", "decode_signature"]
+#: Looks at a record that seemed not to match the log, before the lock is taken.
+_SETTLE_TRIES = 8
+
+__all__ = ["Author", "Decoded", "Listed", "Session", "Signer", "Snapshot", "decode_signature"]
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One record as read: its tables, its generation and the hash of its file."""
+    """One record as read: its tables, its generation and the hash of its file.
+
+    ``authors`` says, per table and document id, whose signed save added each
+    document: the only trustworthy answer to "who wrote this entry".
+    """
 
     record_id: str
     tables: dict[str, dict[str, Any]]
     generation: int
     file_hash: str
+    authors: dict[str, dict[str, Author]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A record file the audit log vouches for, decrypted."""
+
+    header: RecordHeader
+    summary: dict[str, Any]
+    body: dict[str, Any] | None
+    vouching: Write
+    authors: dict[str, dict[str, Author]]
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signed a save, as the vault header lists them (for display and sign-offs)."""
+
+    user_id: str
+    name: str
+    full_name: str
+    role: str
+    key_id: str
+    #: The key was made by its owner, not generated for them by a DSL.
+    owner_made: bool
+    public: bytes
 
 
 @dataclass(frozen=True)
@@ -215,6 +252,14 @@ class Session:
         parsed = parse(raw, path)
         if parsed.header.key_name not in self._keys:
             self._refresh_keys()
+        # The reader chooses the key, never the file: a case file "encrypted
+        # under custody:1" (which a technician holds) is a forgery.
+        if parsed.header.key_name not in self._compartment_keys(compartment):
+            raise RecordDamaged(
+                path,
+                f"names the key {parsed.header.key_name[:40]!r}, which is not one of this "
+                f"vault's {compartment} keys (forged by someone holding another key)",
+            )
         return decode_parsed(
             parsed,
             path,
@@ -224,6 +269,111 @@ class Session:
             keys=self._keys,
             body=body,
         )
+
+    def _compartment_keys(self, compartment: str) -> set[str]:
+        """The names a record of this compartment may be under: ``<compartment>:<epoch>``
+        for an epoch the signed header still seals to this user."""
+        prefix = f"{compartment}:"
+        return {
+            name
+            for name in self.user.sealed
+            if name.startswith(prefix) and name[len(prefix) :].isdigit()
+        } | {f"{compartment}:{self.vault.header.epochs[compartment]}"}
+
+    def decode_vouched(
+        self, raw: bytes | None, compartment: str, record_id: str, *, body: bool
+    ) -> Decoded | None:
+        """Decrypt a record file only if the audit log vouches for it (see ledger.py).
+
+        A save in progress elsewhere looks, for an instant, like a rollback
+        (its entry is written before its file is renamed into place), so a
+        mismatch is checked again under the vault's lock before it is called
+        damage. None when there is no file and the log agrees there is none.
+        """
+        path = self._path(compartment, record_id)
+        delay = 0.001
+        for _ in range(_SETTLE_TRIES):
+            try:
+                return self._decode_vouched(raw, compartment, record_id, body=body)
+            except RecordDamaged:
+                if self.vault.lock.held:
+                    raise
+            # A save elsewhere finishes within milliseconds; look again before
+            # taking the lock, which busy writers would make us wait for.
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+            raw = self._read_raw(path)
+        with self.vault.lock():
+            return self._decode_vouched(self._read_raw(path), compartment, record_id, body=body)
+
+    def _read_raw(self, path: Any) -> bytes | None:
+        try:
+            return self.vault.fs.read_bytes(path) if self.vault.fs.exists(path) else None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise VaultError(unreadable(exc)) from exc
+
+    def _decode_vouched(
+        self, raw: bytes | None, compartment: str, record_id: str, *, body: bool
+    ) -> Decoded | None:
+        label = f"{compartment}/{record_id}{RECORD_SUFFIX}"
+        ledger = self.vault.ledger
+        ledger.refresh()
+        header = self.vault.header
+        if raw is None:
+            self._check_absent(compartment, record_id, label)
+            return None
+        vouching = ledger.vouch(header, compartment, record_id, sha256_hex(raw), label)
+        record_header, summary, full = self.decode_record(raw, compartment, record_id, body=body)
+        authors: dict[str, dict[str, Author]] = {}
+        if full is not None:
+            try:
+                chained = prefixes(header.vault_id, compartment, record_id, full)
+            except ValueError as exc:
+                raise RecordDamaged(label, f"written outside ydsi ({exc})", vouching.seq) from exc
+            authors = ledger.authors(header, compartment, record_id, chained, vouching, label)
+        return Decoded(record_header, summary, full, vouching, authors)
+
+    def _check_absent(self, compartment: str, record_id: str, label: str) -> None:
+        """No file: fine if the log never saw one, or saw it destroyed; else it was deleted."""
+        ledger = self.vault.ledger
+        header = self.vault.header
+        for write in reversed(ledger.writes(compartment, record_id)):
+            if ledger.valid(header, write, compartment):
+                if write.action == "record.destroy":
+                    return
+                raise RecordDamaged(
+                    label,
+                    f"missing: deleted outside ydsi (last signed save at entry {write.seq}); "
+                    "'ydsi repair' puts back the copy in the newest backup",
+                    write.seq,
+                )
+
+    def own_signer(self) -> Signer | None:
+        """This session's signer as the header lists it (what its saves will be attested as)."""
+        identity = self._require_identity()
+        return self.signer_of(Author(self.user.id, identity.sign_key_id, 0))
+
+    def signer_of(self, author: Author) -> Signer | None:
+        """Who made a save, from the signed header (None for a key it does not list)."""
+        header = self.vault.header
+        owner = author.key_id.rsplit(".", 1)[0]
+        user = header.user_by_id(owner)
+        if user is None or owner != author.actor:
+            return None
+        for key in user.sign_keys:
+            if key.key_id == author.key_id:
+                return Signer(
+                    user_id=user.id,
+                    name=user.name,
+                    full_name=user.full_name.strip() or user.name,
+                    role=user.role,
+                    key_id=key.key_id,
+                    owner_made=not getattr(key, "issued_by", ""),
+                    public=key.public,
+                )
+        return None
 
     # ------------------------------------------------------------------
     # records
@@ -238,13 +388,14 @@ class Session:
         """Decrypt one record; by default the read itself is audited (who opened what)."""
         record_id = self.record_id(compartment, ref)
         path = self._path(compartment, record_id)
-        if not self.vault.fs.exists(path):
-            raise RecordNotFound(f"no record {ref!r}")
         try:
-            raw = self.vault.fs.read_bytes(path)
+            raw = self.vault.fs.read_bytes(path) if self.vault.fs.exists(path) else None
         except OSError as exc:
             raise VaultError(unreadable(exc)) from exc
-        header, summary, body = self.decode_record(raw, compartment, record_id, body=True)
+        decoded = self.decode_vouched(raw, compartment, record_id, body=True)
+        if decoded is None:
+            raise RecordNotFound(f"no record {ref!r}")
+        header, summary, body = decoded.header, decoded.summary, decoded.body
         seen = self._seen.get((compartment, record_id), 0)
         if header.generation < seen:
             raise DamagedFile(
@@ -256,7 +407,8 @@ class Session:
         tables = dict(body or {})
         if summary:
             tables[SUMMARY_TABLE] = summary
-        return Snapshot(record_id, tables, header.generation, sha256_hex(raw))
+        file_hash = decoded.vouching.hash
+        return Snapshot(record_id, tables, header.generation, file_hash, decoded.authors)
 
     def log_read(self, compartment: str, record_id: str, generation: int) -> None:
         with self.vault.lock():
@@ -385,10 +537,20 @@ class Session:
             record_id = name[: -len(RECORD_SUFFIX)]
             try:
                 raw = self.vault.fs.read_bytes(directory / name)
-                _, summary, _ = self.decode_record(raw, compartment, record_id, body=False)
+                decoded = self.decode_vouched(raw, compartment, record_id, body=False)
+                summary = decoded.summary if decoded is not None else {}
                 doc = next(iter(summary.values()), None)
                 results.append(Listed(record_id, doc if isinstance(doc, dict) else None))
             except (VaultError, OSError) as exc:
+                results.append(Listed(record_id, None, str(exc)))
+        # A file deleted outside ydsi is not in the directory, but the log remembers it.
+        on_disk = {listed.record_id for listed in results}
+        for record_id in self.vault.ledger.records(compartment):
+            if record_id in on_disk or record_id.startswith("."):
+                continue
+            try:
+                self._check_absent(compartment, record_id, f"{compartment}/{record_id}")
+            except RecordDamaged as exc:
                 results.append(Listed(record_id, None, str(exc)))
         return results
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinydb.storages import Storage
 
+from .chain import ChainState, chain_state, extends, prefixes
 from .crypto import sha256_hex
 from .errors import Conflict, NotSaved
 from .recordfile import RECORD_SUFFIX, encode
@@ -30,6 +31,7 @@ from .recordfile import RECORD_SUFFIX, encode
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .ledger import Author
     from .session import Session
 
 __all__ = ["SUMMARY_TABLE", "EncryptedStorage"]
@@ -53,6 +55,8 @@ class EncryptedStorage(Storage):
         self._in_transaction = False
         self._dirty = False
         self._loaded = False
+        self._authors: dict[str, dict[str, Author]] = {}
+        self._loaded_chain: ChainState | None = None
 
     # -- what the transaction and the session need to know ---------------
     @property
@@ -67,6 +71,11 @@ class EncryptedStorage(Storage):
     @property
     def generation(self) -> int:
         return self._generation
+
+    @property
+    def authors(self) -> dict[str, dict[str, Author]]:
+        """Who added each document, from the signed saves (see chain.py)."""
+        return self._authors
 
     # -- TinyDB's interface ----------------------------------------------
     def read(self) -> Tables | None:
@@ -129,16 +138,24 @@ class EncryptedStorage(Storage):
         raw = self._read_file()
         self._previous = raw
         self._base_hash = sha256_hex(raw) if raw is not None else None
-        if raw is None:
-            self._data, self._generation = None, 0
+        # Only a file the audit log vouches for may be built upon: saving on
+        # top of a forged or rolled-back file would launder it.
+        decoded = self._session.decode_vouched(raw, self.compartment, self.record_id, body=True)
+        self._loaded_chain = None
+        if decoded is None:
+            self._data, self._generation, self._authors = None, 0, {}
         else:
-            header, summary, body = self._session.decode_record(
-                raw, self.compartment, self.record_id, body=True
+            tables: Tables = dict(decoded.body or {})
+            if decoded.summary:
+                tables[SUMMARY_TABLE] = decoded.summary
+            self._data, self._generation = tables, decoded.header.generation
+            self._authors = decoded.authors
+            self._loaded_chain = decoded.vouching.chain or chain_state(
+                self._session.vault.header.vault_id,
+                self.compartment,
+                self.record_id,
+                decoded.body or {},
             )
-            tables: Tables = dict(body or {})
-            if summary:
-                tables[SUMMARY_TABLE] = summary
-            self._data, self._generation = tables, header.generation
         self._loaded = True
 
     def _save(self, action: str, extra: dict[str, Any] | None = None) -> None:
@@ -147,6 +164,18 @@ class EncryptedStorage(Storage):
         summary = data.get(SUMMARY_TABLE, {})
         body = {name: table for name, table in data.items() if name != SUMMARY_TABLE}
         key_name, key = session.current_key(self.compartment)
+        try:
+            chained = prefixes(session.vault.header.vault_id, self.compartment, self.record_id, body)
+        except ValueError as exc:
+            raise NotSaved(f"not saved: {exc}") from exc
+        if self._loaded_chain is not None and not extends(chained, self._loaded_chain):
+            # Every reader would refuse such a file as history rewritten: say so now.
+            self._loaded = False
+            raise NotSaved(
+                "not saved: entries already saved cannot be changed or removed; "
+                "record a correction instead"
+            )
+        chain = chained.current()
         blob = encode(
             vault_id=session.vault.header.vault_id,
             compartment=self.compartment,
@@ -166,7 +195,7 @@ class EncryptedStorage(Storage):
                 data=blob,
                 previous=self._previous,
                 action=action,
-                extra={"gen": self._generation + 1, **(extra or {})},
+                extra={"gen": self._generation + 1, "chain": chain.to_doc(), **(extra or {})},
             )
         except NotSaved:
             # Our in-memory copy no longer matches the disk: read afresh next time.

@@ -48,7 +48,9 @@ from .crypto import (
 )
 from .errors import (
     DamagedFile,
+    NeedsUpgrade,
     NotSaved,
+    RecordDamaged,
     UnknownUser,
     VaultError,
     VaultExists,
@@ -58,6 +60,7 @@ from .errors import (
 from .fs import TEMP_PREFIX, FileSystem, Modes
 from .header import (
     COMPARTMENTS,
+    FORMAT_VERSION,
     HEADER_NAME,
     AuthorityKey,
     Header,
@@ -69,6 +72,7 @@ from .header import (
 )
 from .hygiene import harden_process, set_umask
 from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
+from .ledger import Ledger
 from .lock import LOCK_NAME, VaultLock
 from .recordfile import RECORD_SUFFIX
 from .recovery_code import generate as generate_recovery_code
@@ -99,8 +103,12 @@ class Vault:
         self.header = header
         self.fs = fs
         self.modes = Modes(header.shared)
-        self.lock = VaultLock(path / LOCK_NAME)
+        # The lock is the vault directory itself: a file inside it could be
+        # renamed over by any member of the group, and two writers would then
+        # each hold a lock on a different inode.
+        self.lock = VaultLock(path)
         self.audit = AuditLog(fs, path / AUDIT_NAME, header.vault_id)
+        self.ledger = Ledger(fs, path / AUDIT_NAME, header.vault_id)
         self.warnings = warnings
         #: Replaced in tests so that throttling can be observed without waiting.
         self.sleep: Callable[[float], None] = time.sleep
@@ -109,8 +117,21 @@ class Vault:
     # opening
     # ------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | str, *, fs: FileSystem | None = None, repair: bool = True) -> Vault:
-        """Open (not unlock) a vault; finish or clean up any save a crash interrupted."""
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        fs: FileSystem | None = None,
+        repair: bool = True,
+        any_format: bool = False,
+    ) -> Vault:
+        """Open (not unlock) a vault; finish or clean up any save a crash interrupted.
+
+        The header must be the one the audit log last vouched for: every older
+        ``vault.json`` carries a valid authority signature too, and putting one
+        back would return a removed user their access. ``any_format`` lets
+        ``verify`` and ``upgrade`` open a format-1 vault; nothing else may.
+        """
         path = Path(path)
         fs = fs or FileSystem()
         header_path = path / HEADER_NAME
@@ -131,23 +152,64 @@ class Vault:
             )
         set_umask(header.shared)
         harden_process()
+        if header.version < FORMAT_VERSION and not any_format:
+            raise NeedsUpgrade(
+                f"this vault uses format {header.version}; this ydsi writes format "
+                f"{FORMAT_VERSION}: a DSL must run 'ydsi upgrade --vault {path}' first "
+                "(it checks the vault, then migrates it; nothing is lost)"
+            )
         vault = cls(path, header, fs, _permission_warnings(fs, path, header.shared))
         if repair:
             vault.repair()
+        vault.check_header(data)
         return vault
 
-    def reload_header(self) -> Header:
-        """Read the header afresh (another user may have changed it)."""
-        path = self.path / HEADER_NAME
+    def check_header(self, data: bytes) -> None:
+        """Refuse a ``vault.json`` the audit log does not vouch for (rolled back, replaced).
+
+        A header save in progress elsewhere (entry written, file not yet
+        renamed) looks the same for an instant, so a mismatch is checked again
+        under the lock before it is reported.
+        """
         try:
-            data = self.fs.read_bytes(path)
-        except OSError as exc:
-            raise VaultError(unreadable(exc)) from exc
+            self._vouch_header(data)
+            return
+        except DamagedFile:
+            if self.lock.held:
+                raise
+        with self.lock():
+            self._vouch_header(self._read_header_bytes())
+
+    def _vouch_header(self, data: bytes) -> None:
+        path = self.path / HEADER_NAME
         header = Header.from_bytes(data, str(path))
         if not header.signature_ok():
             raise DamagedFile(str(path), "its signature does not verify: altered outside ydsi")
+        self.ledger.refresh()
+        try:
+            self.ledger.vouch(header, "header", HEADER_NAME, sha256_hex(data), str(path))
+        except RecordDamaged as exc:
+            raise DamagedFile(
+                str(path),
+                f"{exc.reason}; nobody can unlock until a DSL puts back the vouched header "
+                "(from the newest backup): 'ydsi verify' says more",
+            ) from exc
         self.header = header
-        return header
+
+    def _read_header_bytes(self) -> bytes:
+        try:
+            return self.fs.read_bytes(self.path / HEADER_NAME)
+        except OSError as exc:
+            raise VaultError(unreadable(exc)) from exc
+
+    def reload_header(self) -> Header:
+        """Read the header afresh (another user may have changed it), vouched by the log.
+
+        Header saves build on this, so a stale or rolled-back base is refused
+        here rather than signed again by a DSL.
+        """
+        self.check_header(self._read_header_bytes())
+        return self.header
 
     def repair(self) -> list[str]:
         """Crash recovery: cut a torn audit line; roll forward or remove temp files.
@@ -585,6 +647,14 @@ def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
     """Files other users can read are worth a loud warning, not a refusal."""
     warnings: list[str] = []
     loose = 0o007 if shared else 0o077
+    with contextlib.suppress(OSError):
+        parent = path.resolve().parent
+        parent_mode = os.stat(parent).st_mode
+        if parent_mode & 0o022 and not parent_mode & 0o1000:
+            warnings.append(
+                f"{parent} (the folder holding the vault) can be written by others: whoever "
+                f"can rename {path.name} can defeat the vault's lock; run 'chmod go-w {parent}'"
+            )
     candidates = [path, path / HEADER_NAME, path / AUDIT_NAME, *(path / c for c in COMPARTMENTS)]
     for candidate in candidates:
         with contextlib.suppress(OSError):

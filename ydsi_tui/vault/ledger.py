@@ -1,0 +1,430 @@
+"""What the audit log vouches for: the reader's index of every record's signed saves.
+
+A record file is shown as genuine only if the log vouches for it: its hash is
+the one named by the newest save of that record whose signature verifies,
+whose signer's role may write that compartment, and whose key had not been
+retired by then. Anything else (a file rolled back, replayed, swapped,
+planted, or written by a technician's perfectly valid key into ``case/``) is
+:class:`~ydsi_tui.vault.errors.RecordDamaged`, naming what is wrong and since
+which entry.
+
+Why an index rather than a search per read: listing 10,000 incidents needs
+each one's newest save, and the log holds every save ever made. The ledger
+parses the log once, then only its new tail (checking that what it parsed
+before is still there, so a log cut back by the save protocol's own undo, or
+by anyone else, is re-read rather than trusted). Signatures are checked
+lazily, newest first, and each only once per process: a listing verifies one
+signature per record, an opened record one per save it has had.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audit import AuditEntry, genesis_hash
+from .chain import ChainState, Prefixes
+from .crypto import b64d, verify_signature
+from .errors import RecordDamaged
+from .fs import FileSystem
+from .header import HEADER_NAME, Header
+from .rights import may_write
+
+__all__ = ["Author", "Ledger", "Write"]
+
+#: Actions that retire a user's other signing keys (they were given new ones).
+_REKEY_ACTIONS = frozenset({"user.reset", "user.recover", "user.enrol", "user.rekey"})
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One save (or destruction) of one file, as the log records it; nothing checked yet."""
+
+    seq: int
+    action: str
+    actor: str
+    key_id: str
+    hash: str
+    chain: ChainState | None
+    legacy: bool
+    subject: object
+    new_key: object
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who added a document to a record: the verified signer of the save that added it.
+
+    ``legacy`` marks documents from before format 2, whose author is only the
+    name written inside them ("as recorded").
+    """
+
+    actor: str
+    key_id: str
+    seq: int
+    legacy: bool = False
+
+
+@dataclass
+class _State:
+    offset: int = 0
+    last_start: int = 0
+    seq: int = 0
+    last_hash: str = ""
+    broken_at: int | None = None
+    records: dict[tuple[str, str], list[Write]] = field(default_factory=dict)
+    header_writes: int = 0
+
+
+class Ledger:
+    """The audit log as a per-record index; the caller holds no lock to read it."""
+
+    def __init__(self, fs: FileSystem, path: Path, vault_id: str) -> None:
+        self.fs = fs
+        self.path = path
+        self.vault_id = vault_id
+        self._state = _State(last_hash=genesis_hash(vault_id))
+        self._signatures: dict[int, bool] = {}
+        self._retired_cache: tuple[int, dict[str, int]] | None = None
+        self._checked: dict[tuple[str, str], tuple[int, ChainState, dict[str, dict[str, Author]]]] = {}
+
+    # ------------------------------------------------------------------
+    # reading the log
+    # ------------------------------------------------------------------
+    @property
+    def seq(self) -> int:
+        """The last entry parsed."""
+        return self._state.seq
+
+    @property
+    def broken_at(self) -> int | None:
+        """The entry at which the chain breaks; nothing from there on is trusted."""
+        return self._state.broken_at
+
+    def refresh(self) -> None:
+        """Parse what was appended since the last call (or everything, if the log changed)."""
+        state = self._state
+        length, data = self.fs.read_from(self.path, state.last_start)
+        if state.offset:
+            first_end = data.find(b"\n")
+            first = data[:first_end] if first_end != -1 else b""
+            if (
+                length < state.offset
+                or first_end != state.offset - state.last_start - 1
+                or hashlib.sha256(first).hexdigest() != state.last_hash
+            ):
+                # The log is not the one we read: cut back (an undone save) or replaced.
+                self._reset()
+                self.refresh()
+                return
+            data = data[first_end + 1 :]
+        self._parse(data, state.offset)
+
+    def _reset(self) -> None:
+        self._state = _State(last_hash=genesis_hash(self.vault_id))
+        self._signatures.clear()
+        self._retired_cache = None
+        self._checked.clear()
+
+    def _parse(self, data: bytes, base: int) -> None:
+        state = self._state
+        start = 0
+        while state.broken_at is None:
+            end = data.find(b"\n", start)
+            if end == -1:
+                break  # a torn last line: a save in progress or a crash; never parsed
+            line = data[start:end]
+            write = _light_parse(line, base + start)
+            number = state.seq + 1
+            if write is None or write[0] != number or write[1] != state.last_hash:
+                state.broken_at = number
+                break
+            _, _, comp, rec, entry = write
+            if entry is not None:
+                state.records.setdefault((comp, rec), []).append(entry)
+                if comp == "header":
+                    state.header_writes += 1
+            state.seq = number
+            state.last_hash = hashlib.sha256(line).hexdigest()
+            state.last_start = base + start
+            state.offset = base + end + 1
+            start = end + 1
+
+    def writes(self, comp: str, rec: str) -> list[Write]:
+        return list(self._state.records.get((comp, rec), ()))
+
+    def records(self, comp: str) -> Iterable[str]:
+        return [rec for (c, rec) in self._state.records if c == comp]
+
+    # ------------------------------------------------------------------
+    # what is valid
+    # ------------------------------------------------------------------
+    def _signature_ok(self, header: Header, write: Write) -> bool:
+        known = self._signatures.get(write.seq)
+        if known is not None:
+            return known
+        ok = False
+        found = header.public_key(write.key_id)
+        if found is not None:
+            try:
+                line = self.fs.read_range(self.path, write.offset, write.length)
+                entry = AuditEntry.parse(line)
+                ok = entry.seq == write.seq and verify_signature(
+                    found[0], b64d(entry.sig), entry.signing_bytes()
+                )
+            except (OSError, ValueError, UnicodeDecodeError):
+                ok = False
+        self._signatures[write.seq] = ok
+        return ok
+
+    def _role(self, header: Header, write: Write) -> str | None:
+        """The signer's role, if the key is the named author's; None otherwise."""
+        found = header.public_key(write.key_id)
+        if found is None:
+            return None
+        role = found[1]
+        owner = write.key_id.rsplit(".", 1)[0]
+        if owner != write.actor and not (role == "recovery" and write.actor == "recovery"):
+            return None
+        return role
+
+    def _retired(self, header: Header) -> dict[str, int]:
+        """key id -> the entry after which it signs nothing: removals and re-keys."""
+        count = self._state.header_writes
+        if self._retired_cache is not None and self._retired_cache[0] == count:
+            return self._retired_cache[1]
+        retired: dict[str, int] = {}
+        for write in self._state.records.get(("header", HEADER_NAME), ()):
+            if retired.get(write.key_id, write.seq + 1) <= write.seq:
+                continue
+            role = self._role(header, write)
+            if role is None or not may_write(
+                role, write.action, "header", actor=write.actor, subject=write.subject
+            ):
+                continue
+            if not self._signature_ok(header, write):
+                continue
+            subject = write.subject
+            if not isinstance(subject, str):
+                continue
+            user = header.user_by_id(subject)
+            if user is None:
+                continue
+            if write.action == "user.remove":
+                for key in user.sign_keys:
+                    retired.setdefault(key.key_id, write.seq)
+            elif write.action in _REKEY_ACTIONS and isinstance(write.new_key, str):
+                for key in user.sign_keys:
+                    if key.key_id != write.new_key:
+                        retired.setdefault(key.key_id, write.seq)
+        self._retired_cache = (count, retired)
+        return retired
+
+    def valid(self, header: Header, write: Write, comp: str) -> bool:
+        """Signed by its named author, whose role may make it, with a key not yet retired."""
+        role = self._role(header, write)
+        if role is None:
+            return False
+        if not may_write(role, write.action, comp, actor=write.actor, subject=write.subject):
+            return False
+        retired = self._retired(header).get(write.key_id)
+        if retired is not None and write.seq > retired:
+            return False
+        return self._signature_ok(header, write)
+
+    def role_of(self, header: Header, write: Write) -> str | None:
+        return self._role(header, write)
+
+    # ------------------------------------------------------------------
+    # vouching for a file
+    # ------------------------------------------------------------------
+    def vouch(self, header: Header, comp: str, rec: str, file_hash: str, label: str) -> Write:
+        """The save that vouches for this exact file, or :class:`RecordDamaged` saying why not.
+
+        Newest first: a listing checks one signature per record.
+        """
+        writes = self._state.records.get((comp, rec), [])
+        skipped: list[Write] = []
+        vouching: Write | None = None
+        for write in reversed(writes):
+            if write.action == "record.read":
+                continue
+            if self.valid(header, write, comp):
+                vouching = write
+                break
+            skipped.append(write)
+        if vouching is None:
+            intruder = next((w for w in skipped if w.hash == file_hash), None)
+            if intruder is not None:
+                raise RecordDamaged(label, self._intruder_reason(header, intruder), intruder.seq)
+            raise RecordDamaged(label, "no signed save in the audit log vouches for this file")
+        if vouching.action == "record.destroy":
+            raise RecordDamaged(
+                label, f"destroyed at entry {vouching.seq} but present again", vouching.seq
+            )
+        if vouching.hash == file_hash:
+            return vouching
+        intruder = next((w for w in skipped if w.hash == file_hash), None)
+        if intruder is not None:
+            raise RecordDamaged(label, self._intruder_reason(header, intruder), intruder.seq)
+        earlier = next(
+            (w for w in reversed(writes) if w.hash == file_hash and w.seq < vouching.seq), None
+        )
+        if earlier is not None:
+            raise RecordDamaged(
+                label,
+                f"rolled back to the version saved at entry {earlier.seq} "
+                f"(the latest signed save is entry {vouching.seq})",
+                vouching.seq,
+            )
+        if self._state.broken_at is not None:
+            raise RecordDamaged(
+                label,
+                f"the audit log is broken at entry {self._state.broken_at}, so the saves "
+                "after it cannot be vouched for: run 'ydsi verify'",
+                self._state.broken_at,
+            )
+        raise RecordDamaged(
+            label,
+            f"altered or replaced outside ydsi (does not match the signed save at entry "
+            f"{vouching.seq})",
+            vouching.seq,
+        )
+
+    def _intruder_reason(self, header: Header, write: Write) -> str:
+        role = self._role(header, write)
+        if role is None:
+            return f"written at entry {write.seq} under a key that is not its author's"
+        if not self._signature_ok(header, write):
+            return f"written at entry {write.seq}, whose signature does not verify (forged)"
+        retired = self._retired(header).get(write.key_id)
+        if retired is not None and write.seq > retired:
+            return (
+                f"written at entry {write.seq} with a key retired at entry {retired} "
+                "(a removed user, or an old key)"
+            )
+        return f"written at entry {write.seq} by a {role}, who may not write this record"
+
+    def authors(
+        self, header: Header, comp: str, rec: str, prefixes: Prefixes, vouching: Write, label: str
+    ) -> dict[str, dict[str, Author]]:
+        """Check the file's history against every signed head; attribute each document.
+
+        The file must extend every chain state a valid save of this record
+        named, and hold exactly what the vouching save named. Returns
+        {table: {doc id: Author}}.
+        """
+        if vouching.chain is not None and prefixes.current() != vouching.chain:
+            raise RecordDamaged(
+                label,
+                f"its history is not the one signed at entry {vouching.seq} (entries edited, "
+                "removed or reordered by someone holding the key)",
+                vouching.seq,
+            )
+        # A file that reaches the newest head checked before holds, as its
+        # prefix, exactly the documents that were checked against every
+        # earlier head: only the saves since then need checking.
+        checked = self._checked.get((comp, rec))
+        authors: dict[str, dict[str, Author]] = {}
+        done: dict[str, int] = {}
+        after = 0
+        if checked is not None and checked[0] <= vouching.seq:
+            seq, state, known = checked
+            again = prefixes.state_at(dict(state.counts))
+            if again is not None and again.head == state.head:
+                after = seq
+                authors = {table: dict(docs) for table, docs in known.items()}
+                done = dict(state.counts)
+        pending: list[Write] = []
+        for write in reversed(self._state.records.get((comp, rec), [])):
+            if write.seq <= after:
+                break
+            if write.seq <= vouching.seq and write.action != "record.read":
+                pending.append(write)
+        valid = [w for w in reversed(pending) if self.valid(header, w, comp)]
+        newest: tuple[int, ChainState] | None = None
+        for write in valid:
+            if write.chain is None:
+                continue
+            counts = dict(write.chain.counts)
+            state = prefixes.state_at(counts)
+            if state is None or state.head != write.chain.head:
+                raise RecordDamaged(
+                    label,
+                    f"history rewritten: what was saved at entry {write.seq} is no longer in it "
+                    "(entries removed, edited or reordered)",
+                    write.seq,
+                )
+            for table, count in counts.items():
+                ids = prefixes.ids.get(table, [])
+                for index in range(done.get(table, 0), count):
+                    authors.setdefault(table, {})[ids[index]] = Author(
+                        write.actor, write.key_id, write.seq, legacy=write.legacy
+                    )
+                done[table] = max(done.get(table, 0), count)
+            newest = (write.seq, write.chain)
+        if newest is not None:
+            self._checked[(comp, rec)] = (
+                newest[0],
+                newest[1],
+                {table: dict(docs) for table, docs in authors.items()},
+            )
+        return authors
+
+
+def _light_parse(
+    line: bytes, offset: int
+) -> tuple[int, str, str, str, Write | None] | None:
+    """(seq, prev, comp, rec, the write or None for a read) from one line; None if unreadable.
+
+    Only what the index needs: the signature is checked later, from the line
+    re-read at ``offset``, by the strict parser.
+    """
+    try:
+        doc = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    seq, prev, comp, rec = doc.get("seq"), doc.get("prev"), doc.get("comp"), doc.get("rec")
+    action, actor, key_id, file_hash = (
+        doc.get("action"),
+        doc.get("actor"),
+        doc.get("key_id"),
+        doc.get("hash"),
+    )
+    extra = doc.get("extra")
+    if not (
+        isinstance(seq, int)
+        and isinstance(prev, str)
+        and isinstance(comp, str)
+        and isinstance(rec, str)
+        and isinstance(action, str)
+        and isinstance(actor, str)
+        and isinstance(key_id, str)
+        and isinstance(file_hash, str)
+        and isinstance(extra, dict)
+    ):
+        return None
+    if action == "record.read" or (not file_hash and action != "record.destroy"):
+        return seq, prev, comp, rec, None
+    chain = ChainState.from_doc(extra["chain"]) if "chain" in extra else None
+    write = Write(
+        seq=seq,
+        action=action,
+        actor=actor,
+        key_id=key_id,
+        hash=file_hash,
+        chain=chain,
+        legacy=extra.get("legacy") is True,
+        subject=extra.get("user"),
+        new_key=extra.get("key_id"),
+        offset=offset,
+        length=len(line),
+    )
+    return seq, prev, comp, rec, write
