@@ -74,6 +74,13 @@ class Event:
     by_role: str
     data: Mapping[str, Any] = field(hash=False)
     supersedes: str | None = None
+    #: How ``by``/``by_role`` are known: "signed" (from the verified signature
+    #: of the save that added the entry), "as recorded" (before format 2: the
+    #: writer's own word), or "" (not read from a vault). Never stored.
+    authorship: str = field(default="", compare=False)
+    #: A sign-off whose Headteacher's signature the vault verified. Only the
+    #: reader can know this, so it is never stored and defaults to False.
+    verified: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", _freeze(self.data))

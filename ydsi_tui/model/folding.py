@@ -435,6 +435,10 @@ def _signoff(b: Builder, e: Event, p: Payload) -> None:
             p.problems.append("This sign-off does not match the decision it names.")
     if e.by_role != "headteacher":
         p.problems.append("This sign-off was not made by a Headteacher.")
+    elif not e.verified:
+        p.problems.append(
+            "This sign-off is NOT VERIFIED: it was not signed with the Headteacher's own key."
+        )
     b.signoffs.append(
         Signoff(
             event_id=e.id,
@@ -447,6 +451,7 @@ def _signoff(b: Builder, e: Event, p: Payload) -> None:
             signature=p.text("signature"),
             payload_sha256=p.text("payload_sha256"),
             payload_matches=matches,
+            verified=e.verified,
         )
     )
 

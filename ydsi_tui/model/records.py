@@ -173,11 +173,15 @@ class Signoff:
     signature: str
     payload_sha256: str
     payload_matches: bool
+    #: The vault verified it: added by a save signed with a Headteacher's own
+    #: key, valid at that point of the log, and the signature over the
+    #: decision checks out. Nothing the writer stores can set this.
+    verified: bool = False
 
     @property
     def valid(self) -> bool:
-        """By a Headteacher, and over exactly the decision it names."""
-        return self.by_role == "headteacher" and self.payload_matches
+        """Verified, by a Headteacher, and over exactly the decision it names."""
+        return self.verified and self.by_role == "headteacher" and self.payload_matches
 
 
 @dataclass(frozen=True)

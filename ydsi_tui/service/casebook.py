@@ -10,6 +10,7 @@ two people at once therefore both land; a change that must not be merged
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from ..model.steps import Gap, StepState
 from ..model.timeparse import from_iso, parse_when
 from ..model.triggers import Referral, Suggestion
 from ..vault.errors import AccessDenied
-from ..vault.session import Session, decode_signature
+from ..vault.crypto import verify_signature
+from ..vault.session import Session, Signer, decode_signature
 from .clock import Clock, SystemClock
 from .policies import PolicyLibrary
 from .records import (
@@ -34,7 +36,7 @@ from .records import (
     allocate_ref,
     append_event,
     author_name,
-    read_events,
+    read_attested,
     read_meta_doc,
     write_summary,
 )
@@ -177,16 +179,21 @@ class CaseBook:
         """Read and fold one incident; the read is audited (who opened which incident)."""
         snapshot = self.session.read(COMPARTMENT, ref, log=log)
         meta = IncidentMeta.from_doc(read_meta_doc(snapshot.tables))
-        events, problems = read_events(snapshot.tables)
-        return self._view(meta, events, problems, snapshot.file_hash)
+        events, problems, signers = read_attested(snapshot.tables, snapshot.authors, self.session)
+        events, checks = self._verify_signoffs(meta, events, signers)
+        return self._view(meta, events, problems, snapshot.file_hash, checks)
 
     def _view(
-        self, meta: IncidentMeta, events: list[Event], problems: list[str], file_hash: str
+        self,
+        meta: IncidentMeta,
+        events: list[Event],
+        problems: list[str],
+        file_hash: str,
+        checks: dict[str, SignoffCheck],
     ) -> IncidentView:
         policy = self.policies.get(meta.policy_digest)
         incident = fold(meta, events)
         now = self.clock.now()
-        checks = {s.event_id: self._check_signoff(incident, s.event_id) for s in incident.signoffs}
         return IncidentView(
             incident=incident,
             policy=policy,
@@ -203,32 +210,27 @@ class CaseBook:
             problems=[*problems, *(p.text for p in incident.problems)],
         )
 
-    def _check_signoff(self, incident: Incident, event_id: str) -> SignoffCheck:
-        """Recompute what was signed and check the Headteacher's signature on it."""
-        event = incident.events_by_id.get(event_id)
-        if event is None:
-            return SignoffCheck(event_id, False, "", "the sign-off entry is missing")
-        data = event.data
-        decision = incident.events_by_id.get(str(data.get("decision_id", "")))
-        if decision is None:
-            return SignoffCheck(event_id, False, event.by, "the decision it signs is missing")
-        payload = rules.signoff_payload(
-            incident.meta,
-            decision,
-            signer=event.by,
-            signed_at=event.at,
-            statement=str(data.get("statement", "")),
-        )
-        if hashlib.sha256(payload).hexdigest() != data.get("payload_sha256"):
-            return SignoffCheck(event_id, False, event.by, "the decision changed after signing")
-        try:
-            signature = decode_signature(str(data.get("signature", "")))
-        except ValueError:
-            return SignoffCheck(event_id, False, event.by, "the signature is malformed")
-        valid, signer = self.session.verify(str(data.get("key_id", "")), payload, signature)
-        if not valid:
-            return SignoffCheck(event_id, False, event.by, "the signature does not verify")
-        return SignoffCheck(event_id, True, signer, "signature verified")
+    def _verify_signoffs(
+        self, meta: IncidentMeta, events: list[Event], signers: Mapping[str, Signer]
+    ) -> tuple[list[Event], dict[str, SignoffCheck]]:
+        """Mark each sign-off verified or not; only a verified one counts anywhere.
+
+        Verified means all of: the save that added it was signed by a
+        Headteacher's own key (not one a DSL generated for them), valid at
+        that point of the log; the sign-off names that same key; its Ed25519
+        signature over the decision verifies; the decision is unchanged.
+        """
+        by_id = {event.id: event for event in events}
+        checks: dict[str, SignoffCheck] = {}
+        out: list[Event] = []
+        for event in events:
+            if event.kind != "signoff":
+                out.append(event)
+                continue
+            check = _check_signoff(meta, event, by_id, signers.get(event.id))
+            checks[event.id] = check
+            out.append(dataclasses.replace(event, verified=check.valid))
+        return out, checks
 
     # ------------------------------------------------------------------
     # writing
@@ -331,13 +333,21 @@ class CaseBook:
                 policy=policy,
             )
             append_event(db, event)
-            write_summary(db, rules.summarize(fold(meta, [*events, event]), policy), "incident")
+            # This save will be signed with the same key: the summary may count
+            # the sign-off exactly when every reader will verify it.
+            own = self.session.own_signer()
+            counted = dataclasses.replace(
+                event,
+                verified=own is not None and own.owner_made and own.role == "headteacher",
+            )
+            write_summary(db, rules.summarize(fold(meta, [*events, counted]), policy), "incident")
         return event
 
     def _load(self, db: Any) -> tuple[IncidentMeta, list[Event], Policy, Incident]:
         tables = db.storage.read() or {}
         meta = IncidentMeta.from_doc(read_meta_doc(tables))
-        events, _ = read_events(tables)
+        events, _, signers = read_attested(tables, db.storage.authors, self.session)
+        events, _ = self._verify_signoffs(meta, events, signers)
         policy = self.policies.get(meta.policy_digest)
         return meta, events, policy, fold(meta, events)
 
@@ -409,3 +419,56 @@ def _time(value: object) -> datetime | None:
         return from_iso(value, "time")
     except ValidationError:
         return None
+
+
+def _check_signoff(
+    meta: IncidentMeta, event: Event, by_id: Mapping[str, Event], signer: Signer | None
+) -> SignoffCheck:
+    """One sign-off, checked against the key that signed the save which added it."""
+    data = event.data
+    if signer is None:
+        return SignoffCheck(
+            event.id, False, event.by, "NOT VERIFIED: no signed save of a Headteacher added it"
+        )
+    if signer.role != "headteacher":
+        return SignoffCheck(
+            event.id,
+            False,
+            signer.full_name,
+            f"NOT VERIFIED: added by {signer.full_name} ({signer.role}), not a Headteacher",
+        )
+    if not signer.owner_made:
+        return SignoffCheck(
+            event.id,
+            False,
+            signer.full_name,
+            "NOT VERIFIED: signed with a key a DSL issued; it counts once the Headteacher "
+            "makes their own keys ('ydsi user passwd --new-keys')",
+        )
+    if str(data.get("key_id", "")) != signer.key_id:
+        return SignoffCheck(
+            event.id, False, signer.full_name, "NOT VERIFIED: it names another key than its signer's"
+        )
+    decision = by_id.get(str(data.get("decision_id", "")))
+    if decision is None:
+        return SignoffCheck(
+            event.id, False, signer.full_name, "NOT VERIFIED: the decision it signs is missing"
+        )
+    payload = rules.signoff_payload(
+        meta, decision, signer=event.by, signed_at=event.at, statement=str(data.get("statement", ""))
+    )
+    if hashlib.sha256(payload).hexdigest() != data.get("payload_sha256"):
+        return SignoffCheck(
+            event.id, False, signer.full_name, "NOT VERIFIED: the decision changed after signing"
+        )
+    try:
+        signature = decode_signature(str(data.get("signature", "")))
+    except ValueError:
+        return SignoffCheck(
+            event.id, False, signer.full_name, "NOT VERIFIED: the signature is malformed"
+        )
+    if not verify_signature(signer.public, signature, payload):
+        return SignoffCheck(
+            event.id, False, signer.full_name, "NOT VERIFIED: the signature does not verify"
+        )
+    return SignoffCheck(event.id, True, signer.full_name, "signature verified")

@@ -37,7 +37,7 @@ from .records import (
     allocate_ref,
     append_event,
     author_name,
-    read_events,
+    read_attested,
     read_meta_doc,
     write_summary,
 )
@@ -119,7 +119,7 @@ class DeviceLog:
     def open(self, ref: str, *, log: bool = True) -> DeviceView:
         snapshot = self.session.read(COMPARTMENT, ref, log=log)
         meta = DeviceMeta.from_doc(read_meta_doc(snapshot.tables))
-        events, problems = read_events(snapshot.tables)
+        events, problems, _ = read_attested(snapshot.tables, snapshot.authors, self.session)
         device = fold_device(meta, events)
         now = self.clock.now()
         return DeviceView(
@@ -170,7 +170,7 @@ class DeviceLog:
         with self.session.transaction(COMPARTMENT, ref) as db:
             tables = db.storage.read() or {}
             meta = DeviceMeta.from_doc(read_meta_doc(tables))
-            events, _ = read_events(tables)
+            events, _, _ = read_attested(tables, db.storage.authors, self.session)
             device = fold_device(meta, events)
             if supersedes is None:
                 check_device_event(device, kind)

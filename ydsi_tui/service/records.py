@@ -9,6 +9,7 @@ Kept in one module so that the layout is written down once, for both kinds.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from tinydb import TinyDB
 
 from ..model.errors import ValidationError
 from ..model.events import Event
-from ..vault.session import Session
+from ..vault.session import Author, Session, Signer
 
 __all__ = [
     "EVENTS",
@@ -26,6 +27,7 @@ __all__ = [
     "allocate_ref",
     "append_event",
     "author_name",
+    "read_attested",
     "read_events",
     "read_meta_doc",
     "write_summary",
@@ -65,6 +67,49 @@ def read_events(tables: Mapping[str, Mapping[str, Any]]) -> tuple[list[Event], l
         except ValidationError as exc:
             problems.append(f"entry {doc_id} could not be read ({exc.field})")
     return events, problems
+
+
+#: How an entry's author is known (``Event.authorship``).
+SIGNED = "signed"
+AS_RECORDED = "as recorded (before format 2)"
+
+
+def read_attested(
+    tables: Mapping[str, Mapping[str, Any]],
+    authors: Mapping[str, Mapping[str, Author]],
+    session: Session,
+) -> tuple[list[Event], list[str], dict[str, Signer]]:
+    """Every stored event, with its author taken from the signed save that added it.
+
+    The ``by`` and ``by_role`` written inside an entry are the writer's word;
+    anyone holding the key could have written "by the DSL". What is shown is
+    the verified signer of the save that added the entry (see vault/chain.py),
+    except for entries from before format 2, which are marked "as recorded".
+    Returns the events, the problems, and each signed entry's signer by id.
+    """
+    docs = tables.get(EVENTS) or {}
+    by_doc = authors.get(EVENTS) or {}
+    events: list[Event] = []
+    problems: list[str] = []
+    signers: dict[str, Signer] = {}
+    for doc_id, doc in docs.items():
+        try:
+            event = Event.from_doc(doc)
+        except ValidationError as exc:
+            problems.append(f"entry {doc_id} could not be read ({exc.field})")
+            continue
+        author = by_doc.get(doc_id)
+        signer = session.signer_of(author) if author is not None and not author.legacy else None
+        if signer is None:
+            events.append(dataclasses.replace(event, authorship=AS_RECORDED))
+            continue
+        signers[event.id] = signer
+        events.append(
+            dataclasses.replace(
+                event, by=signer.full_name, by_role=signer.role, authorship=SIGNED
+            )
+        )
+    return events, problems, signers
 
 
 def append_event(db: TinyDB, event: Event) -> None:

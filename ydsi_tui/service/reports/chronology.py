@@ -93,7 +93,8 @@ def signature_mark(check: SignoffCheck | None) -> str:
         return "SIGNATURE NOT CHECKED"
     if check.valid:
         return f"SIGNATURE VERIFIED: Ed25519 signature by {check.signer}'s key over this decision"
-    return f"SIGNATURE NOT VERIFIED: {check.reason}"
+    reason = check.reason.removeprefix("NOT VERIFIED: ")
+    return f"SIGNATURE NOT VERIFIED: {reason}"
 
 
 def _by(name: str, role: str) -> str:
