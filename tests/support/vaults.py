@@ -172,3 +172,10 @@ def enrol_user(
     entry = dsl_session.vault.header.user_by_name(name)
     assert entry is not None and entry.owner_made_key(entry.sign_key.key_id)
     return entry
+
+
+def enrolment_code(stdout: str) -> str:
+    """The enrolment code printed by ``ydsi user add`` (seven groups of four)."""
+    codes = [line.strip() for line in stdout.splitlines() if line.strip().count("-") == 6]
+    assert len(codes) == 1, stdout
+    return codes[0]

@@ -323,13 +323,14 @@ def read_requests(vault: Vault, header: Header) -> list[RequestCheck]:
         if name.startswith((TEMP_PREFIX, ".")):
             continue
         path = directory / name
+        named = header.user_by_id(path.stem)  # whose it claims to be, for the message
         try:
             request = KeyRequest.from_bytes(vault.fs.read_bytes(path))
         except OSError as exc:
-            out.append(RequestCheck(path, None, None, f"unreadable ({exc.strerror or exc})"))
+            out.append(RequestCheck(path, None, named, f"unreadable ({exc.strerror or exc})"))
             continue
         except ValueError as exc:
-            out.append(RequestCheck(path, None, None, f"refused: {exc}"))
+            out.append(RequestCheck(path, None, named, f"refused: {exc}"))
             continue
         out.append(check_request(header, request, path))
     return out
