@@ -19,6 +19,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.support.vaults import enrol_user
 from ydsi_tui.app.app import YdsiApp
 from ydsi_tui.app.main import make_app
 from ydsi_tui.app.settings import AppSettings
@@ -61,7 +62,8 @@ class Refs:
 def _seed(path: Path) -> Refs:
     kdf = KdfParams.new(64 * 1024, 3, 1)
     session, _ = Vault.create(path, user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf)
-    session.add_user("head", "headteacher", PASS, full_name="Hana Head", kdf=kdf)
+    # The Headteacher signs off: their keys must be their own (enrolment, not add_user).
+    enrol_user(session, path, "head", "headteacher", PASS, full_name="Hana Head")
     session.add_user("tech", "technician", PASS, full_name="Tom Tech", kdf=kdf)
 
     day = NOW - timedelta(days=3)

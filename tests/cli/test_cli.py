@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.vaults import enrolment_code
+
 PASS = "cli tests passphrase"
 KDF = ["--kdf-memory-mib", "64", "--kdf-lanes", "1"]
 
@@ -51,8 +53,15 @@ def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
     tool.files["recovery"] = tool.secret("recovery", code)
     for name, role in (("head", "headteacher"), ("tech", "technician")):
         new = tool.secret(f"new-{name}", PASS)
-        added = tool.run("user", "add", name, "--role", role, "--new-passphrase-file", str(new))
+        added = tool.run("user", "add", name, "--role", role)
         assert added.returncode == 0, added.stderr
+        code = tool.secret(f"code-{name}", enrolment_code(added.stdout))
+        enrolled = tool.run(
+            "enrol", "--code-file", str(code), "--new-passphrase-file", str(new),
+            user=name, passphrase=None,
+        )  # fmt: skip
+        assert enrolled.returncode == 0, enrolled.stderr
+    # The DSL's next unlock endorses both requests.
     # Every test may rely on incident 2026-001 existing, whichever worker runs it.
     first = tool.run("incident", "new", "--summary", "the first incident")
     assert first.stdout.strip() == "2026-001", first.stderr
@@ -232,3 +241,109 @@ def test_help_says_what_each_command_does() -> None:
     assert result.returncode == 0
     for command in ("init", "user", "recover", "verify", "incident", "note", "trigger", "device"):
         assert command in result.stdout
+
+
+def test_enrolment_from_invitation_to_endorsement(tmp_path: Path) -> None:
+    tool = Ydsi(tmp_path)
+    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    assert made.returncode == 0, made.stderr
+    recovery = next(line.strip() for line in made.stdout.splitlines() if line.count("-") == 7)
+    old_way = tool.run(
+        "user", "add", "head", "--role", "headteacher",
+        "--new-passphrase-file", str(tool.secret("typed-by-dsl", PASS)),
+    )  # fmt: skip
+    assert old_way.returncode == 2 and "ydsi enrol" in old_way.stderr
+    no_traceback(old_way)
+
+    invited = tool.run("user", "add", "head", "--role", "headteacher", "--full-name", "Hana Head")
+    assert invited.returncode == 0, invited.stderr
+    assert "in person" in invited.stdout and "ydsi enrol" in invited.stdout
+    code = enrolment_code(invited.stdout)
+    listed = json.loads(tool.run("user", "list", "--json", passphrase=None).stdout)
+    head = next(row for row in listed if row["name"] == "head")
+    assert head["status"] == "pending enrolment" and head["request"] is None
+    early = tool.run("incident", "list", user="head")
+    assert early.returncode == 4 and "has not enrolled yet" in early.stderr
+    no_traceback(early)
+
+    new = tool.secret("head-own", "the head's own passphrase")
+    wrong = tool.run(
+        "enrol", "--code-file", str(tool.secret("wrong-code", recovery)),
+        "--new-passphrase-file", str(new), user="head", passphrase=None,
+    )  # fmt: skip
+    assert wrong.returncode == 3 and "enrolment code" in wrong.stderr
+    no_traceback(wrong)
+    enrolled = tool.run(
+        "enrol", "--code-file", str(tool.secret("code", code)),
+        "--new-passphrase-file", str(new), user="head", passphrase=None,
+    )  # fmt: skip
+    assert enrolled.returncode == 0, enrolled.stderr
+    again = tool.run(
+        "enrol", "--code-file", str(tool.secret("code", code)),
+        "--new-passphrase-file", str(new), user="head", passphrase=None,
+    )  # fmt: skip
+    assert again.returncode == 1 and "already waiting" in again.stderr
+    table = tool.run("user", "list", passphrase=None).stdout
+    assert "enrol request waiting (will be endorsed)" in table
+
+    dsl = tool.run("incident", "list")  # a DSL's unlock endorses it
+    assert dsl.returncode == 0 and "endorsed the new keys of head" in dsl.stderr
+    assert tool.run("incident", "list", user="head", passphrase="the head's own passphrase")
+    listed = json.loads(tool.run("user", "list", "--json", passphrase=None).stdout)
+    head = next(row for row in listed if row["name"] == "head")
+    assert head["status"] == "active" and head["key_issued_by"] is None
+    replay = tool.run(
+        "enrol", "--code-file", str(tool.secret("code", code)),
+        "--new-passphrase-file", str(new), user="head", passphrase=None,
+    )  # fmt: skip
+    assert replay.returncode == 1 and "already enrolled" in replay.stderr
+
+    # A reset by the recovery code: the key is shown as issued, until head re-keys.
+    reset = tool.run(
+        "recover", "head", "--recovery-code-file", str(tool.secret("recovery", recovery)),
+        "--new-passphrase-file", str(tool.secret("reset", "passphrase typed at the safe")),
+        passphrase=None,
+    )  # fmt: skip
+    assert reset.returncode == 0, reset.stderr
+    assert "passwd --new-keys" in reset.stdout
+    assert "key issued by the recovery code" in tool.run("user", "list", passphrase=None).stdout
+    rekey = tool.run(
+        "user", "passwd", "--new-keys", "--new-passphrase-file", str(new),
+        user="head", passphrase="passphrase typed at the safe",
+    )  # fmt: skip
+    assert rekey.returncode == 0 and "DSL's next unlock" in rekey.stdout, rekey.stderr
+    still = tool.run("incident", "list", user="head", passphrase="passphrase typed at the safe")
+    assert still.returncode == 0, still.stderr  # old keys work until endorsed
+    endorsed = tool.run("user", "endorse")
+    assert endorsed.returncode == 0 and "Endorsed the new keys of head" in endorsed.stdout
+    assert "issued" not in tool.run("user", "list", passphrase=None).stdout
+    renewed = tool.run("incident", "list", user="head", passphrase="the head's own passphrase")
+    assert renewed.returncode == 0, renewed.stderr
+
+    # A DSL re-keys and endorses their own request in the same command.
+    own = tool.secret("dsl-own", "the dsl's renewed passphrase")
+    mine = tool.run("user", "passwd", "--new-keys", "--new-passphrase-file", str(own))
+    assert mine.returncode == 0 and "endorsed" in mine.stdout, mine.stderr
+    assert tool.run("verify", passphrase=None).returncode == 0
+
+
+def test_a_forged_request_is_refused_and_shown(tmp_path: Path) -> None:
+    tool = Ydsi(tmp_path)
+    assert tool.run("init", *KDF).returncode == 0
+    assert tool.run("user", "add", "ann", "--role", "team").returncode == 0
+    header = json.loads((tool.vault / "vault.json").read_text(encoding="utf-8"))
+    ann_id = next(u["id"] for u in header["body"]["users"] if u["name"] == "ann")
+    (tool.vault / "requests").mkdir(mode=0o700, exist_ok=True)
+    (tool.vault / "requests" / f"{ann_id}.json").write_text('{"format": "x"}', encoding="utf-8")
+    refused = tool.run("user", "endorse")
+    assert refused.returncode == 1 and "REFUSED: request of ann" in refused.stdout
+    warned = tool.run("incident", "list")
+    assert warned.returncode == 0 and "request of ann" in warned.stderr
+    listed = json.loads(tool.run("user", "list", "--json", passphrase=None).stdout)
+    ann = next(row for row in listed if row["name"] == "ann")
+    assert ann["status"] == "pending enrolment" and "refused" in ann["request"]
+    dropped = tool.run("user", "endorse", "--discard", "ann")
+    assert dropped.returncode == 0 and "Discarded" in dropped.stdout
+    assert tool.run("user", "endorse").stdout.strip() == "No requests are waiting."
+    cancelled = tool.run("user", "remove", "ann")
+    assert cancelled.returncode == 0 and "Cancelled the enrolment" in cancelled.stdout

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.vaults import enrol_user
 from ydsi_tui.model.events import Event, new_id
 from ydsi_tui.service.casebook import CaseBook
 from ydsi_tui.service.clock import FixedClock
@@ -62,7 +63,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     session, _ = Vault.create(
         tmp_path / "vault", user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf
     )
-    session.add_user("head", "headteacher", PASS, full_name="Hana Head", kdf=kdf)
+    # The Headteacher signs off: their keys must be their own (enrolment, not add_user).
+    enrol_user(session, tmp_path / "vault", "head", "headteacher", PASS, full_name="Hana Head")
     session.add_user("tech", "technician", PASS, full_name="Tom Tech", kdf=kdf)
     session.close()
     made = World(tmp_path / "vault", FixedClock(NOW))

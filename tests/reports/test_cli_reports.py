@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.vaults import enrolment_code
+
 PASS = "cli report tests passphrase"
 KDF = ["--kdf-memory-mib", "64", "--kdf-lanes", "1"]
 
@@ -62,7 +64,10 @@ def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
     made = tool.run("init", "--full-name", "Dana Lead", *KDF)
     assert made.returncode == 0, made.stderr
     new = tool.secret("new-head", PASS)
-    tool.ok("user", "add", "head", "--role", "headteacher", "--new-passphrase-file", str(new))
+    added = tool.ok("user", "add", "head", "--role", "headteacher")
+    code = tool.secret("code-head", enrolment_code(added))
+    tool.ok("enrol", "--code-file", str(code), "--new-passphrase-file", str(new), user="head")
+    assert "head" in tool.ok("user", "endorse")
     return tool
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.vaults import enrol_user
 from ydsi_tui.service.clock import FixedClock
 from ydsi_tui.service.factory import Services, services_for
 from ydsi_tui.vault.crypto import KdfParams
@@ -34,7 +35,8 @@ def world(tmp_path: Path) -> World:
     session, _ = Vault.create(
         tmp_path / "vault", user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf
     )
-    session.add_user("head", "headteacher", PASS, full_name="Hana Head", kdf=kdf)
+    # The Headteacher signs off: their keys must be their own (enrolment, not add_user).
+    enrol_user(session, tmp_path / "vault", "head", "headteacher", PASS, full_name="Hana Head")
     session.add_user("tech", "technician", PASS, full_name="Tom Tech", kdf=kdf)
     session.close()
     return World(tmp_path / "vault", FixedClock(NOW))

@@ -21,6 +21,7 @@ from ydsi_tui.vault.crypto import KdfParams, normalise_passphrase
 from ydsi_tui.vault.fs import TEMP_PREFIX
 
 if TYPE_CHECKING:
+    from ydsi_tui.vault.header import UserEntry
     from ydsi_tui.vault.session import Session
 
 #: The ``make_vault`` fixture's type: (name=None, *, user, passphrase, shared, full_name)
@@ -144,3 +145,37 @@ def cached_kdf() -> Iterator[dict[str, int]]:
         yield counts
     finally:
         keys_module.derive_kek = real
+
+
+def enrol_user(
+    dsl_session: Session,
+    vault_path: Path,
+    name: str,
+    role: str,
+    passphrase: str,
+    *,
+    full_name: str = "",
+) -> UserEntry:
+    """Add a user the real way: a code issued, enrolment with it, a DSL's endorsement.
+
+    The new user's keys are made by their own (here: a second) client, under
+    a passphrase the DSL's session never sees, so they are owner-made: use
+    this for any user whose signature must count (a Headteacher who signs off).
+    The new user's slot gets the cheapest KDF, like every test user.
+    """
+    from ydsi_tui.vault.vault import Vault
+
+    code = dsl_session.issue_enrolment(name, role, full_name)
+    Vault.open(vault_path).enrol(name, code, passphrase, kdf=min_kdf())
+    endorsed = dsl_session.endorse_requests()
+    assert endorsed == [name], endorsed
+    entry = dsl_session.vault.header.user_by_name(name)
+    assert entry is not None and entry.owner_made_key(entry.sign_key.key_id)
+    return entry
+
+
+def enrolment_code(stdout: str) -> str:
+    """The enrolment code printed by ``ydsi user add`` (seven groups of four)."""
+    codes = [line.strip() for line in stdout.splitlines() if line.strip().count("-") == 6]
+    assert len(codes) == 1, stdout
+    return codes[0]

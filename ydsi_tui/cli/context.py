@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
-from ..vault.errors import AccessDenied
+from ..vault.enrolment import endorse_quietly
+from ..vault.errors import AccessDenied, UnknownUser
 from ..vault.session import Session
 from ..vault.vault import Vault
+from .output import safe
 
 if TYPE_CHECKING:
     from ..service.casebook import CaseBook
@@ -142,7 +144,20 @@ class Context:
         """For the few commands that need the passphrase again (re-pinning after rotation)."""
         vault = self.open_vault()
         passphrase = self.passphrase()
-        session = vault.unlock(self.user, passphrase)
+        try:
+            session = vault.unlock(self.user, passphrase)
+        except UnknownUser:
+            if vault.header.pending_by_name(self.user) is not None:
+                raise UnknownUser(
+                    f"{self.user} has not enrolled yet: run 'ydsi enrol' with the code a DSL "
+                    "gave you (after that, a DSL's unlock endorses your keys)"
+                ) from None
+            raise
+        endorsed, refused = endorse_quietly(session)
+        for name in endorsed:
+            print(f"ydsi: endorsed the new keys of {name}", file=sys.stderr)
+        for problem in refused:
+            print(f"ydsi: warning: {safe(problem)} ('ydsi user list' shows it)", file=sys.stderr)
         if session.rotation_pending and session.role == "dsl":
             print(
                 "ydsi: warning: a key rotation was interrupted; "

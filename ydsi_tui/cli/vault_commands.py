@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..vault.checkpoint import make_checkpoint
 from ..vault.crypto import KdfParams
-from ..vault.errors import VaultError
-from ..vault.header import ROLES
-from ..vault.vault import Vault
+from ..vault.enrolment import read_requests
+from ..vault.errors import AccessDenied, VaultError
+from ..vault.header import ROLES, UserEntry
+from ..vault.vault import RECOVERY_ID, Vault
 from ..vault.verify import verify_vault
 from .context import CliError, Context, prompt_secret, read_secret_file
 from .output import emit_json, print_table, safe
@@ -45,13 +48,59 @@ def cmd_init(ctx: Context) -> int:
     return 0
 
 
+def _key_note(vault: Vault, user: UserEntry) -> str:
+    """Who made this user's current signing key: "" when they did, else "issued by X"."""
+    try:
+        key = user.sign_key
+    except LookupError:
+        return ""
+    if key.owner_made:
+        return ""
+    if key.issued_by == RECOVERY_ID:
+        return "issued by the recovery code"
+    issuer = vault.header.user_by_id(key.issued_by)
+    return f"issued by {issuer.name if issuer is not None else 'a removed DSL'}"
+
+
 def cmd_user_list(ctx: Context) -> int:
     vault = ctx.open_vault()
-    users = vault.users()
+    header = vault.header
+    waiting = {check.request.user if check.request else check.path.stem: check
+               for check in read_requests(vault, header)}  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    for user in header.users:
+        if not (user.active or user.pending):
+            continue
+        check = waiting.get(user.id)
+        request = None
+        if check is not None and not check.done:
+            kind = check.request.kind if check.request else "key"
+            request = f"{kind} request waiting" + (
+                f" ({check.problem})" if check.problem else " (will be endorsed)"
+            )
+        note = _key_note(vault, user)
+        rows.append(
+            {
+                "name": user.name,
+                "role": user.role,
+                "full_name": user.full_name,
+                "status": "pending enrolment" if user.pending else "active",
+                "key_issued_by": note[len("issued by ") :] if note else None,
+                "request": request,
+            }
+        )
     if ctx.args.json:
-        emit_json([{"name": u.name, "role": u.role, "full_name": u.full_name} for u in users])
+        emit_json(rows)
         return 0
-    print_table(["USER", "ROLE", "NAME"], [[u.name, u.role, safe(u.full_name)] for u in users])
+    table = []
+    for row in rows:
+        keys = [row["status"]] if row["status"] != "active" else []
+        if row["key_issued_by"]:
+            keys.append(f"key issued by {row['key_issued_by']}")
+        if row["request"]:
+            keys.append(row["request"])
+        table.append([row["name"], row["role"], safe(row["full_name"]), safe("; ".join(keys))])
+    print_table(["USER", "ROLE", "NAME", "KEYS"], table)
     return 0
 
 
@@ -59,14 +108,63 @@ def cmd_user_add(ctx: Context) -> int:
     args = ctx.args
     if args.role not in ROLES:
         raise CliError(f"unknown role {args.role!r}: choose one of {', '.join(ROLES)}")
+    if args.new_passphrase_file:
+        raise CliError(
+            "user add no longer takes the new user's passphrase: it prints an enrolment code, "
+            "and they choose their own passphrase with 'ydsi enrol'"
+        )
     session = ctx.unlock()
     try:
-        passphrase = ctx.new_passphrase(who=args.name)
-        session.add_user(args.name, args.role, passphrase, full_name=args.full_name or "")
+        code = session.issue_enrolment(args.name, args.role, args.full_name or "")
     finally:
         session.close()
-    print(f"Added {args.name} as {args.role}.")
+    print(f"Invited {args.name} as {args.role}.")
+    print()
+    print(f"ENROLMENT CODE for {args.name} (shown once; it works once):")
+    print()
+    print(f"    {code}")
+    print()
+    print(f"Hand it to {args.name} in person (not by email). They run")
+    print(f"    ydsi enrol --vault {ctx.vault_path} --user {args.name}")
+    print("and choose their own passphrase; a DSL's next unlock then endorses their keys.")
     return 0
+
+
+def cmd_enrol(ctx: Context) -> int:
+    args = ctx.args
+    vault = ctx.open_vault()
+    if args.code_file:
+        code = read_secret_file(args.code_file, "enrolment code")
+    else:
+        code = prompt_secret("Enrolment code: ")
+    passphrase = ctx.new_passphrase(who=ctx.user)
+    vault.enrol(ctx.user, code, passphrase)
+    print(f"Your keys are made and your request is written, {ctx.user}.")
+    print("A DSL's next unlock endorses it; then unlock with the passphrase you chose.")
+    return 0
+
+
+def cmd_user_endorse(ctx: Context) -> int:
+    args = ctx.args
+    vault = ctx.open_vault()
+    session = vault.unlock(ctx.user, ctx.passphrase())
+    try:
+        if args.discard:
+            if not session.discard_request(args.discard):
+                raise CliError(f"no request is waiting for {args.discard}")
+            print(f"Discarded the request waiting for {args.discard}.")
+            return 0
+        refused: list[str] = []
+        endorsed = session.endorse_requests(refused=refused)
+    finally:
+        session.close()
+    for name in endorsed:
+        print(f"Endorsed the new keys of {name}.")
+    for problem in refused:
+        print(f"REFUSED: {safe(problem)}")
+    if not endorsed and not refused:
+        print("No requests are waiting.")
+    return 1 if refused else 0
 
 
 def cmd_user_remove(ctx: Context) -> int:
@@ -74,6 +172,9 @@ def cmd_user_remove(ctx: Context) -> int:
     session, passphrase = ctx.unlock_keeping_passphrase()
     try:
         held = session.remove_user(args.name)
+        if not held:
+            print(f"Cancelled the enrolment of {args.name}: they never held a key.")
+            return 0
         print(f"Removed {args.name}: their key slot is gone.")
         rotate = args.rotate
         if rotate is None:
@@ -106,10 +207,23 @@ def cmd_user_passwd(ctx: Context) -> int:
     old = ctx.passphrase(prompt=f"Current passphrase for {ctx.user}: ")
     session = vault.unlock(ctx.user, old)
     try:
-        session.change_passphrase(old, ctx.new_passphrase(who=ctx.user))
+        new = ctx.new_passphrase(who=ctx.user)
+        if not ctx.args.new_keys:
+            session.change_passphrase(old, new)
+            print(f"Changed the passphrase of {ctx.user}.")
+            return 0
+        session.request_new_keys(new)
+        endorsed: list[str] = []
+        if session.role == "dsl":
+            with contextlib.suppress(AccessDenied):
+                endorsed = session.endorse_requests()
     finally:
         session.close()
-    print(f"Changed the passphrase of {ctx.user}.")
+    if ctx.user in endorsed:
+        print(f"New keys made and endorsed: unlock with your new passphrase, {ctx.user}.")
+    else:
+        print("New keys made and a request written; a DSL's next unlock endorses it.")
+        print("Until then your current passphrase and keys keep working.")
     return 0
 
 
@@ -126,6 +240,10 @@ def cmd_recover(ctx: Context) -> int:
     finally:
         session.close()
     print(f"Reset the passphrase of {args.name}. Their old signatures still verify.")
+    print(
+        f"Their new keys were made here, so they count as issued by the recovery code until "
+        f"{args.name} runs 'ydsi user passwd --new-keys'."
+    )
     print(
         "The recovery code has now been used: consider re-issuing it (ydsi init makes a new one)."
     )
@@ -216,15 +334,35 @@ def register(
 
     users = sub.add_parser("user", help="list, add, remove users; change passphrases")
     usub = users.add_subparsers(dest="user_command", metavar="COMMAND", required=True)
-    p = usub.add_parser("list", parents=[common], help="list the vault's users and roles")
-    p.add_argument("--json", action="store_true", help="print JSON: [{name, role, full_name}]")
+    p = usub.add_parser(
+        "list", parents=[common], help="list the vault's users, roles and waiting enrolments"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: [{name, role, full_name, status, key_issued_by, request}]",
+    )
     p.set_defaults(func=cmd_user_list)
-    p = usub.add_parser("add", parents=[common], help="add a user (DSL only)")
+    p = usub.add_parser(
+        "add",
+        parents=[common],
+        help="invite a user: prints a one-time enrolment code (DSL only)",
+        description="Invite a member of staff. A one-time enrolment code is printed: hand it "
+        "over in person; they run 'ydsi enrol', choose their own passphrase and make their own "
+        "keys, which a DSL's next unlock endorses.",
+    )
     p.add_argument("name", help="their login name")
     p.add_argument("--role", required=True, choices=ROLES, help="what they may open")
     p.add_argument("--full-name", help="their name in full")
-    p.add_argument("--new-passphrase-file", help="read their first passphrase from this file")
+    p.add_argument("--new-passphrase-file", help=argparse.SUPPRESS)  # refused with a reason
     p.set_defaults(func=cmd_user_add)
+    p = usub.add_parser(
+        "endorse",
+        parents=[common],
+        help="endorse waiting enrolment and new-key requests (DSL only; unlocking does it too)",
+    )
+    p.add_argument("--discard", metavar="NAME", help="drop the request waiting for NAME instead")
+    p.set_defaults(func=cmd_user_endorse)
     p = usub.add_parser("remove", parents=[common], help="remove a user (DSL only)")
     p.add_argument("name")
     group = p.add_mutually_exclusive_group()
@@ -233,11 +371,27 @@ def register(
     p.set_defaults(func=cmd_user_remove)
     p = usub.add_parser("passwd", parents=[common], help="change your own passphrase")
     p.add_argument("--new-passphrase-file", help="read the new passphrase from this file")
+    p.add_argument(
+        "--new-keys",
+        action="store_true",
+        help="also make new keys of your own (after a reset); a DSL endorses them",
+    )
     p.set_defaults(func=cmd_user_passwd)
     p = usub.add_parser(
         "rotate", parents=[common], help="new data keys, re-encrypt every record (DSL only)"
     )
     p.set_defaults(func=cmd_user_rotate)
+
+    p = sub.add_parser(
+        "enrol",
+        parents=[common],
+        help="join a vault with the enrolment code a DSL gave you",
+        description="Make your own keys under a passphrase you choose, and ask a DSL to "
+        "endorse them. Needs the one-time code printed by 'ydsi user add'.",
+    )
+    p.add_argument("--code-file", help="read the enrolment code from this file (for scripts)")
+    p.add_argument("--new-passphrase-file", help="read your new passphrase from this file")
+    p.set_defaults(func=cmd_enrol)
 
     p = sub.add_parser(
         "recover",

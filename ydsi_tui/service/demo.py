@@ -50,7 +50,14 @@ def ensure_demo_vault(path: Path | None = None) -> Path:
         path, user="dsl", passphrase=DEMO_PASSPHRASE, full_name=DEMO_USERS[0][2], kdf=kdf
     )
     for login, role, name in DEMO_USERS[1:]:
-        session.add_user(login, role, DEMO_PASSPHRASE, full_name=name, kdf=kdf)
+        if role == "headteacher":
+            # The demo Headteacher signs off, so their keys are made the real way: an
+            # enrolment code, their own client's keys, the DSL's endorsement.
+            code = session.issue_enrolment(login, role, name)
+            Vault.open(path).enrol(login, code, DEMO_PASSPHRASE, kdf=kdf.fresh())
+            session.endorse_requests()
+        else:
+            session.add_user(login, role, DEMO_PASSPHRASE, full_name=name, kdf=kdf)
     now = SystemClock().now()
     to_sign = _seed(session, now)
     session.close()

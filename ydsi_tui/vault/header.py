@@ -87,18 +87,46 @@ def check_user_name(name: str) -> str:
 
 @dataclass
 class SignKey:
-    """An Ed25519 public key a user signs with; retired keys still verify old entries."""
+    """An Ed25519 public key a user signs with; retired keys still verify old entries.
+
+    ``issued_by`` says who generated the private half: "" means its owner did
+    (``ydsi enrol``, ``ydsi user passwd --new-keys``), so nobody else ever saw
+    it; otherwise it is the user id of the DSL (or ``"recovery"``) whose client
+    made it under a passphrase they typed, and who could therefore sign with
+    it. It is written only when set, so a header without it reads, and
+    verifies, byte for byte as before.
+    """
 
     key_id: str
     public: bytes
     active: bool = True
+    issued_by: str = ""
+
+    @property
+    def owner_made(self) -> bool:
+        return not self.issued_by
 
     def to_doc(self) -> dict[str, Any]:
-        return {"key_id": self.key_id, "public": b64e(self.public), "active": self.active}
+        doc: dict[str, Any] = {
+            "key_id": self.key_id,
+            "public": b64e(self.public),
+            "active": self.active,
+        }
+        if self.issued_by:
+            doc["issued_by"] = self.issued_by
+        return doc
 
     @classmethod
     def from_doc(cls, doc: Any) -> SignKey:
-        return cls(_str(doc["key_id"]), b64d(doc["public"], length=KEY_BYTES), _bool(doc["active"]))
+        issued_by = _str(doc["issued_by"]) if "issued_by" in doc else ""
+        if "issued_by" in doc and not issued_by:
+            raise ValueError("an empty issued_by is written by no ydsi")
+        return cls(
+            _str(doc["key_id"]),
+            b64d(doc["public"], length=KEY_BYTES),
+            _bool(doc["active"]),
+            issued_by,
+        )
 
 
 @dataclass
@@ -128,7 +156,14 @@ class AuthorityKey:
 
 @dataclass
 class UserEntry:
-    """A member of staff: role, public keys, and the data keys sealed to them."""
+    """A member of staff: role, public keys, and the data keys sealed to them.
+
+    A user a DSL has invited but who has not enrolled yet is ``pending``: not
+    active, no keys at all, and an ``enrol_verifier``, the Ed25519 public key
+    derived from their one-time enrolment code (see :mod:`.enrolment`), which
+    is how a DSL's session knows that an enrolment request came from whoever
+    holds the code. It is removed once the request is endorsed (one use).
+    """
 
     id: str
     name: str
@@ -138,6 +173,8 @@ class UserEntry:
     box_public: bytes
     sign_keys: list[SignKey]
     sealed: dict[str, bytes] = field(default_factory=dict)
+    pending: bool = False
+    enrol_verifier: bytes = b""
 
     @property
     def sign_key(self) -> SignKey:
@@ -146,8 +183,12 @@ class UserEntry:
                 return key
         raise LookupError("no active signing key")
 
+    def owner_made_key(self, key_id: str) -> bool:
+        """True when ``key_id`` is one of this user's keys and they generated it themselves."""
+        return any(k.key_id == key_id and k.owner_made for k in self.sign_keys)
+
     def to_doc(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "role": self.role,
@@ -157,6 +198,10 @@ class UserEntry:
             "sign_keys": [k.to_doc() for k in self.sign_keys],
             "sealed": {name: b64e(blob) for name, blob in sorted(self.sealed.items())},
         }
+        if self.pending:  # only when set: a format-1 header stays byte for byte
+            doc["pending"] = True
+            doc["enrol_verifier"] = b64e(self.enrol_verifier)
+        return doc
 
     @classmethod
     def from_doc(cls, doc: Any) -> UserEntry:
@@ -166,16 +211,26 @@ class UserEntry:
         user_id = _str(doc["id"])
         if not _HEX.match(user_id):
             raise ValueError("bad user id")
-        return cls(
+        pending = _bool(doc["pending"]) if "pending" in doc else False
+        entry = cls(
             id=user_id,
             name=check_user_name(_str(doc["name"])),
             role=role,
             full_name=_str(doc["full_name"]),
             active=_bool(doc["active"]),
-            box_public=b64d(doc["box_public"], length=KEY_BYTES),
+            box_public=b64d(doc["box_public"], length=0 if pending else KEY_BYTES),
             sign_keys=[SignKey.from_doc(k) for k in _list(doc["sign_keys"])],
             sealed=_sealed(doc["sealed"]),
+            pending=pending,
+            enrol_verifier=(b64d(doc["enrol_verifier"], length=KEY_BYTES) if pending else b""),
         )
+        if "pending" in doc and not pending:
+            raise ValueError("pending: false is written by no ydsi")
+        if pending and (entry.active or entry.sign_keys or entry.sealed):
+            raise ValueError("a user waiting to enrol holds keys")
+        if not pending and "enrol_verifier" in doc:
+            raise ValueError("an enrolment verifier outside a pending user")
+        return entry
 
 
 @dataclass
@@ -242,6 +297,13 @@ class Header:
     def user_by_name(self, name: str) -> UserEntry | None:
         for user in self.users:
             if user.name == name and user.active:
+                return user
+        return None
+
+    def pending_by_name(self, name: str) -> UserEntry | None:
+        """A user invited (an enrolment code issued) who has not enrolled yet."""
+        for user in self.users:
+            if user.name == name and user.pending:
                 return user
         return None
 
@@ -362,9 +424,8 @@ class Header:
             raise DamagedFile(path, f"the vault header is malformed ({exc})") from exc
         if set(header.epochs) != set(COMPARTMENTS) or not header.authority:
             raise DamagedFile(path, "the vault header is malformed (keys)")
-        if len({u.name for u in header.users if u.active}) != len(
-            [u for u in header.users if u.active]
-        ):
+        live = [u for u in header.users if u.active or u.pending]
+        if len({u.name for u in live}) != len(live):
             raise DamagedFile(path, "the vault header lists a user twice")
         return header
 

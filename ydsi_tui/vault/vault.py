@@ -463,6 +463,47 @@ class Vault:
         self._repin(session, identity, code)
         return session
 
+    def enrol(self, name: str, code: str, passphrase: str, *, kdf: KdfParams | None = None) -> Path:
+        """``ydsi enrol``: make this invited user's own keys and ask a DSL to endorse them.
+
+        The keys are generated here, on the new user's client, and wrapped
+        under a passphrase nobody else typed; what leaves is a request file
+        signed by the enrolment code and by the new key. Nothing in the header
+        changes until a DSL's session endorses it. Returns the request's path.
+        """
+        from . import enrolment
+
+        _check_passphrase(passphrase)
+        header = self.reload_header()
+        user = header.pending_by_name(name)
+        if user is None:
+            if header.user_by_name(name) is not None:
+                raise VaultError(f"{name} has already enrolled: unlock with your passphrase")
+            raise UnknownUser(
+                f"no enrolment is waiting for {name!r}: ask a DSL to run 'ydsi user add {name}'"
+            )
+        try:
+            verifier = enrolment.verifier_key(code, header.vault_id, user.id)
+        except ValueError as exc:
+            raise WrongPassphrase(str(exc)) from None
+        if ed25519_public_bytes(verifier) != user.enrol_verifier:
+            raise enrolment.code_mismatch(name)
+        defaults = header.kdf_default
+        kdf = kdf or KdfParams.new(
+            defaults["memory_kib"], defaults["iterations"], defaults["lanes"]
+        )
+        request = enrolment.make_request(
+            "enrol",
+            header,
+            user,
+            passphrase,
+            kdf,
+            verifier,
+            enrolment.vouch_public(verifier),
+            utc_now(),
+        )
+        return enrolment.write_request(self, request, name)
+
     def _repin(self, session: Session, identity: Identity, secret: str) -> None:
         """Re-pin a slot still trusting an older authority (best effort: reading must work)."""
         if identity.trusted_authority != self.header.current_authority.public:

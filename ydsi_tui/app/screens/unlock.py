@@ -39,6 +39,10 @@ def unlock_in_thread(app: YdsiApp, user: str, passphrase: str) -> Unlocked | Fai
         session = vault.unlock(user, passphrase)
     except Exception as error:  # noqa: BLE001 - every refusal becomes words on screen
         return describe_error("unlock", error)
+    # A DSL's unlock endorses waiting enrolments (best effort, never blocks reading).
+    from ...vault.enrolment import endorse_quietly
+
+    endorse_quietly(session)
     return unlocked(app, session)
 
 
