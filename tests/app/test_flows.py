@@ -523,7 +523,7 @@ async def test_hangup_keeps_forms_as_drafts_and_offers_them_back(
         assert isinstance(again.screen, IncidentScreen)
         assert again.draft_box is not None
         session = again.session
-        assert session is not None and session.load_drafts() == []
+        assert session is not None and session.load_drafts().drafts == []
 
 
 async def test_escape_never_destroys_work(app_factory: MakeApp) -> None:
@@ -545,7 +545,7 @@ async def test_escape_never_destroys_work(app_factory: MakeApp) -> None:
         assert isinstance(app.screen, HomeScreen)
         session = app.session
         assert session is not None
-        [draft] = session.load_drafts()
+        [draft] = session.load_drafts().drafts
         assert draft.content["values"]["summary"] == "something typed"
 
 
