@@ -12,6 +12,7 @@ Counts are printed (``pytest -s``).
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 from collections.abc import Callable
@@ -175,6 +176,15 @@ def technicians_own_genuine_drafts_copied_in(world: World) -> int:
     return 1  # one draft (its key file is tidied away as unused)
 
 
+def odd_files_under_draft_names(world: World) -> int:
+    """(e) A FIFO (a read would hang), a symlink to a genuine draft, and a directory."""
+    os.mkfifo(world.dsl_drafts / f"{secrets.token_hex(8)}.draft")
+    genuine = sorted(world.genuine)[0]
+    (world.dsl_drafts / f"{secrets.token_hex(8)}.draft").symlink_to(f"{genuine}.draft")
+    (world.dsl_drafts / f"{secrets.token_hex(8)}.draft").mkdir()
+    return 2  # the directory is never a draft: skipped, not counted, left alone
+
+
 ATTACKS: list[Callable[[World], int]] = [
     old_style_sealed_to_the_dsl,
     new_format_under_an_unknown_key,
@@ -183,6 +193,7 @@ ATTACKS: list[Callable[[World], int]] = [
     genuine_draft_copied_to_another_id,
     genuine_draft_moved_to_another_id,
     technicians_own_genuine_drafts_copied_in,
+    odd_files_under_draft_names,
 ]
 
 
@@ -209,7 +220,9 @@ def test_planted_draft_is_not_offered_and_genuine_ones_are(
     again = session.load_drafts()
     assert again.discarded == 0
     assert {d.draft_id: d.content for d in again.drafts} == world.genuine
-    leftover = sorted(p.name for p in world.dsl_drafts.iterdir() if p.suffix == ".draft")
+    leftover = sorted(
+        p.name for p in world.dsl_drafts.iterdir() if p.suffix == ".draft" and not p.is_dir()
+    )
     assert leftover == sorted(f"{draft_id}.draft" for draft_id in world.genuine)
     # Only the genuine drafts' key file is left: forged and copied ones are tidied away.
     assert len(list(world.dsl_drafts.glob("*.key"))) == 1

@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +182,13 @@ def open_key_file(
     return key
 
 
+def _is_directory(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 class DraftBox:
     """One user's drafts. Writing needs only the session's draft key; reading, the user's keys."""
 
@@ -255,6 +264,8 @@ class DraftBox:
         for name in names:
             if name.startswith(TEMP_PREFIX) or not name.endswith(DRAFT_SUFFIX):
                 continue
+            if _is_directory(self.directory / name):
+                continue  # not a draft, and not one unlink could remove
             draft_id = name[: -len(DRAFT_SUFFIX)]
             opened = self._open_draft(draft_id, identity, sign_keys, keys)
             if opened is None:
@@ -289,11 +300,34 @@ class DraftBox:
             return None
         return (key_id, content) if isinstance(content, dict) else None
 
+    def _read_planted(self, path: Path, limit: int) -> bytes:
+        """A file anyone in the group may have put here: regular, small, never a stall.
+
+        ``O_NONBLOCK`` and the ``fstat`` check mean a FIFO or device planted
+        under a draft's name cannot hang the app; a symlink is refused.
+        """
+        self.fs.hook("read", str(path))
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError("not a regular file")
+            if info.st_size > limit:
+                raise ValueError("file too large")
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := os.read(fd, 1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError("file too large")
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
     def _read_draft(self, path: Path) -> tuple[str, bytes]:
         """(key id, sealed part) of a draft file; ValueError if it is not one."""
-        if path.lstat().st_size > MAX_DRAFT_FILE_BYTES:
-            raise ValueError("draft file too large")
-        data = self.fs.read_bytes(path)
+        data = self._read_planted(path, MAX_DRAFT_FILE_BYTES)
         head = len(DRAFT_MAGIC) + 32
         if len(data) < head or not data.startswith(DRAFT_MAGIC):
             raise ValueError("not a draft file of this version")
@@ -306,7 +340,7 @@ class DraftBox:
         self, key_id: str, identity: Identity, sign_keys: Mapping[str, bytes]
     ) -> bytes | None:
         try:
-            data = self.fs.read_bytes(self._key_path(key_id))
+            data = self._read_planted(self._key_path(key_id), MAX_KEY_FILE_BYTES)
             return open_key_file(
                 data,
                 vault_id=self.vault_id,
@@ -340,7 +374,8 @@ class DraftBox:
                 self._delete(self.directory / name)
 
     def _delete(self, path: Path) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        """Best effort: a file that cannot be removed (a directory, say) is not offered anyway."""
+        with contextlib.suppress(OSError):
             self.fs.unlink(path)
 
     def discard(self, draft_id: str) -> None:
