@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Input, OptionList, Select, TextArea
 
 from tests.app.conftest import (
     CLOCK,
@@ -523,7 +523,7 @@ async def test_hangup_keeps_forms_as_drafts_and_offers_them_back(
         assert isinstance(again.screen, IncidentScreen)
         assert again.draft_box is not None
         session = again.session
-        assert session is not None and session.load_drafts() == []
+        assert session is not None and session.load_drafts().drafts == []
 
 
 async def test_escape_never_destroys_work(app_factory: MakeApp) -> None:
@@ -545,7 +545,7 @@ async def test_escape_never_destroys_work(app_factory: MakeApp) -> None:
         assert isinstance(app.screen, HomeScreen)
         session = app.session
         assert session is not None
-        [draft] = session.load_drafts()
+        [draft] = session.load_drafts().drafts
         assert draft.content["values"]["summary"] == "something typed"
 
 
@@ -693,3 +693,117 @@ async def test_closing_with_gaps_needs_a_reason_beside_the_field(
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)
         assert "· closed ·" in screen_text(app)
+
+
+def plant_old_style_draft(vault_path: Any, content: dict[str, Any]) -> None:
+    """What a group member with no key could do before drafts were signed: seal to the DSL."""
+    import secrets
+
+    from ydsi_tui.vault.crypto import canonical_json, seal
+    from ydsi_tui.vault.header import Header
+
+    header = Header.from_bytes((vault_path / "vault.json").read_bytes())
+    dsl = header.user_by_name("dsl")
+    assert dsl is not None
+    draft_id = secrets.token_hex(8)
+    context = b"ydsi draft v1|" + canonical_json([header.vault_id, dsl.id, draft_id])
+    directory = vault_path / "drafts" / dsl.id
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{draft_id}.draft").write_bytes(
+        seal(dsl.box_public, canonical_json(content), context)
+    )
+
+
+async def test_unverified_drafts_are_discarded_with_a_warning(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    app = app_factory()
+    session = Vault.open(app.vault_path).unlock("dsl", PASS)
+    kept = {"form": "note", "target": "incident", "ref": refs.chat, "title": "Quick note",
+            "values": {"text": "the DSL's own words"}}  # fmt: skip
+    session.draft_box().save(kept)
+    session.close()
+    plant_old_style_draft(
+        app.vault_path,
+        {
+            "form": "note",
+            "target": "incident",
+            "ref": refs.chat,
+            "title": "Planted note",
+            "values": {"text": "words put in the DSL's mouth"},
+        },
+    )
+    notified: list[tuple[str, bool]] = []
+    original = app.notify
+
+    def spy(message: str, **kw: Any) -> None:
+        notified.append((message, kw.get("markup", True)))
+        original(message, **kw)
+
+    app.notify = spy  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, DraftsScreen)
+        assert [d.content for d in app.screen.drafts] == [kept]  # the planted one is not offered
+        assert "Planted note" not in screen_text(app)
+        assert (
+            "1 draft could not be verified and was discarded (it was damaged or not written "
+            "by you).",
+            False,
+        ) in notified
+
+
+async def test_a_restored_correction_says_what_it_corrects(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    from ydsi_tui.app.formspec import entry_spec, values_from_event
+    from ydsi_tui.app.screens.drafts import DROPPED_CORRECTION
+
+    app = app_factory()
+    view = services(app).cases.open(refs.chat)
+    target = next(e for e in view.incident.events_by_id.values() if e.kind == "pupil.added")
+    form = entry_spec("pupil.added", view.policy, view, ref=refs.chat, supersedes=target.id)
+    values = values_from_event(form, target)
+    session = Vault.open(app.vault_path).unlock("dsl", PASS)
+    box = session.draft_box()
+    common = {"form": "pupil.added", "target": "incident", "ref": refs.chat, "values": values,
+              "fixed": {"pupil_id": "a hidden id from the draft"}}  # fmt: skip
+    box.save({**common, "supersedes": target.id}, "0000000000000001")
+    box.save({**common, "supersedes": "f" * 32}, "0000000000000002")
+    session.close()
+    notified: list[str] = []
+    app.notify = lambda message, **kw: notified.append(message)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        assert isinstance(app.screen, DraftsScreen)
+        await pilot.press("enter")  # the draft correcting a real entry
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FormScreen)
+        assert screen.form.supersedes == target.id
+        assert screen.form.fixed["pupil_id"] == target.data["pupil_id"]  # not the draft's
+        assert "This draft corrects the entry" in screen_text(app)
+        assert notified == []
+        await pilot.press("escape")
+        await settle(pilot)
+        if isinstance(app.screen, ConfirmDialog):
+            await pilot.press("y")  # keep it as a draft
+            await settle(pilot)
+
+    again = app_factory()
+    notified.clear()
+    again.notify = lambda message, **kw: notified.append(message)  # type: ignore[method-assign]
+    async with again.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        assert isinstance(again.screen, DraftsScreen)
+        ids = [d.draft_id for d in again.screen.drafts]
+        again.screen.query_one("#drafts", OptionList).highlighted = ids.index("0000000000000002")
+        await pilot.press("enter")  # the draft naming an entry that is not there
+        await settle(pilot)
+        screen = again.screen
+        assert isinstance(screen, FormScreen)
+        assert screen.form.supersedes is None
+        assert screen.form.title.startswith("Record:")
+        assert screen.form.fixed["pupil_id"] != "a hidden id from the draft"
+        assert notified == [DROPPED_CORRECTION]

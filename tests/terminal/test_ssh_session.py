@@ -165,7 +165,7 @@ def test_a_dropped_ssh_connection_loses_nothing(
     assert cases is not None
     texts = [entry.event.data.get("text") for entry in cases.open(ref).incident.timeline]
     assert "noted over ssh before the drop" in texts
-    drafts = session.load_drafts()
+    drafts = session.load_drafts().drafts
     assert any("typed but never saved" in str(d.content) for d in drafts), drafts
     session.close()
     leftovers = [p for p in home.rglob("*") if p.is_file()]

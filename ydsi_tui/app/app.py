@@ -332,16 +332,20 @@ class YdsiApp(App[int]):
         if session is None:
             return
         try:
-            drafts = session.load_drafts()
+            drafts, discarded = session.load_drafts()
         except Exception:  # noqa: BLE001 - drafts are a convenience; never block the app
             return
-        if drafts:
-            self.post_message(DraftsFound(drafts))
+        if drafts or discarded:
+            self.post_message(DraftsFound(drafts, discarded))
 
     def on_drafts_found(self, message: DraftsFound) -> None:
-        from .screens.drafts import DraftsScreen
+        from .screens.drafts import DraftsScreen, discarded_warning
 
-        self.push_screen(DraftsScreen(message.drafts))
+        if message.discarded:
+            self.notify(discarded_warning(message.discarded), severity="warning",
+                        timeout=30, markup=False)  # fmt: skip
+        if message.drafts:
+            self.push_screen(DraftsScreen(message.drafts))
 
     def discard_draft(self, draft_id: str | None) -> None:
         if draft_id and self.draft_box is not None:

@@ -59,7 +59,10 @@ class Unlocked(Message, bubble=False):
 
 @dataclass(repr=False)
 class DraftsFound(Message, bubble=False):
+    """Drafts to offer, and how many files were discarded because they did not verify."""
+
     drafts: list[Draft]
+    discarded: int = 0
 
 
 @dataclass(repr=False)

@@ -33,7 +33,7 @@ from .crypto import (
     sign,
     verify_signature,
 )
-from .drafts import Draft, DraftBox
+from .drafts import DraftBox, DraftsLoaded, new_draft_key
 from .enrolment import (
     KeyRequest,
     check_request,
@@ -172,6 +172,7 @@ class Session:
         self._identity: Identity | None = identity
         self._keys = keys
         self._seen: dict[tuple[str, str], int] = {}
+        self._draft_box: DraftBox | None = None
 
     # ------------------------------------------------------------------
     # who
@@ -582,19 +583,33 @@ class Session:
     # drafts (unsaved forms; see drafts.py)
     # ------------------------------------------------------------------
     def draft_box(self) -> DraftBox:
-        """This user's drafts; the box can still *write* after :meth:`close`."""
-        header = self.vault.header
-        return DraftBox(
-            self.vault.fs,
-            self.vault.path,
-            header.vault_id,
-            self.user.id,
-            self.user.box_public,
-            header.shared,
-        )
+        """This user's drafts under this session's draft key (made on the first call).
 
-    def load_drafts(self) -> list[Draft]:
-        return self.draft_box().load(self._require_identity())
+        The first call needs the keys (it signs the key file); the box it
+        returns still *writes* after :meth:`close`, so a lock or a hang-up
+        keeps what was typed.
+        """
+        if self._draft_box is None:
+            header = self.vault.header
+            draft_key = new_draft_key(
+                header.vault_id, self.user.id, self.user.box_public, self._require_identity()
+            )
+            self._draft_box = DraftBox(
+                self.vault.fs,
+                self.vault.path,
+                header.vault_id,
+                self.user.id,
+                draft_key,
+                header.shared,
+            )
+        return self._draft_box
+
+    def load_drafts(self) -> DraftsLoaded:
+        """Drafts this user signed for; unverified ones are deleted and counted."""
+        identity = self._require_identity()
+        entry = self.vault.header.user_by_id(self.user.id) or self.user
+        sign_keys = {key.key_id: key.public for key in entry.sign_keys if key.active}
+        return self.draft_box().load(identity, sign_keys)
 
     # ------------------------------------------------------------------
     # signatures (sign-offs)

@@ -3,6 +3,13 @@
 Offered right after unlocking: restore one (its form opens where it was),
 discard it, or leave them all for later. The list names the form and the
 record reference, never the text.
+
+A draft only ever comes back as what it shows: its typed values in the form's
+fields. What a form carries unseen (the entry a correction replaces, the ids
+in ``fixed``) is never taken from the draft: a correction is re-derived from
+the entry it names, and said in words at the top of the form ("This draft
+corrects the entry ... of 14/11 10:30"); a target that is not there is left
+out with a notice; hidden ids are worked out afresh as for a new form.
 """
 
 from __future__ import annotations
@@ -21,10 +28,48 @@ from ..commands import bindings
 from ..text import plain, styled
 
 if TYPE_CHECKING:
+    from ...model.events import Event
     from ...vault.drafts import Draft
     from ..app import YdsiApp
 
-__all__ = ["DraftsScreen", "draft_title", "restore"]
+__all__ = [
+    "DROPPED_CORRECTION",
+    "DraftsScreen",
+    "correction_notice",
+    "discarded_warning",
+    "draft_title",
+    "restore",
+]
+
+#: Said when a draft names a correction target the form cannot show.
+DROPPED_CORRECTION = (
+    "This draft was a correction of an entry that is not here; the correction was left "
+    "out and it opens as a new entry. Check it before saving."
+)
+
+
+def discarded_warning(count: int) -> str:
+    """The warning after loading: drafts that did not verify are gone, and why that matters."""
+    if count == 1:
+        return (
+            "1 draft could not be verified and was discarded (it was damaged or not "
+            "written by you)."
+        )
+    return (
+        f"{count} drafts could not be verified and were discarded (they were damaged or "
+        "not written by you)."
+    )
+
+
+def correction_notice(event: Event) -> str:
+    """What a restored correction says at the top of its form: which entry it replaces."""
+    from ...service.describe import KIND_LABELS
+
+    label = KIND_LABELS.get(event.kind, event.kind)
+    return (
+        f"This draft corrects the entry “{label}” of {format_local_short(event.at)}, "
+        f"recorded by {event.by}. Saving records it as that entry's correction."
+    )
 
 
 def draft_title(draft: Draft) -> str:
@@ -110,6 +155,9 @@ def restore(app: YdsiApp, draft: Draft) -> None:
     services = app.services
     if services is None:
         return
+    if target != "incident" and content.get("supersedes"):
+        # No form outside an incident corrects an entry: this one was not ours.
+        app.notify(DROPPED_CORRECTION, severity="warning", timeout=20, markup=False)
     if target == "new_incident":
         from ..formspec import new_incident_spec
 

@@ -64,8 +64,11 @@ class FormScreen(Screen[Saved | None]):
         values: Values | None = None,
         *,
         draft_id: str | None = None,
+        notice: str | None = None,
     ) -> None:
+        """``notice``: a line shown above the fields (what a restored draft will do)."""
         super().__init__()
+        self.notice = notice
         self.base_form = form
         self.form = form
         self.initial: Values = {f.name: f.default for f in form.fields}
@@ -95,6 +98,8 @@ class FormScreen(Screen[Saved | None]):
                     "then save (F2) or close (Esc)."
                 )
                 yield Static(plain(restored), classes="form-note")
+            if self.notice:
+                yield Static(plain(self.notice), classes="form-note", id="form-notice")
             for spec in self.form.fields:
                 yield self._field(spec)
             yield Vertical(id="acks")

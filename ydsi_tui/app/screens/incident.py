@@ -276,6 +276,7 @@ class IncidentScreen(Screen[None]):
         supersedes: str | None = None,
         fixed: dict[str, Any] | None = None,
         draft_id: str | None = None,
+        notice: str | None = None,
     ) -> None:
         from dataclasses import replace
 
@@ -291,7 +292,9 @@ class IncidentScreen(Screen[None]):
                               supersedes=supersedes, preset=preset)  # fmt: skip
         if fixed:
             form = replace(form, fixed={**form.fixed, **fixed})
-        self.app.push_screen(FormScreen(form, values, draft_id=draft_id), self._after_form)
+        self.app.push_screen(
+            FormScreen(form, values, draft_id=draft_id, notice=notice), self._after_form
+        )
 
     def _after_form(self, saved: Saved | None) -> None:
         if saved is not None:
@@ -464,24 +467,53 @@ class IncidentScreen(Screen[None]):
             )
 
     def restore(self, draft: Draft) -> None:
+        """Open a draft's form again, showing every value it will save.
+
+        The draft gives only the typed values. Hidden ids come from the form
+        as it opens now; a correction's target must be an entry of the same
+        kind in this incident, and the form says which one (else it is dropped
+        with a notice and the draft opens as a new entry).
+        """
+        from .drafts import DROPPED_CORRECTION, correction_notice
+
         content = draft.content
         kind = str(content.get("form", ""))
         values = content.get("values")
-        fixed = content.get("fixed")
+        typed = values if isinstance(values, dict) else {}
         if kind == "note":
             from .quick_note import QuickNoteScreen
 
-            text = values.get("text", "") if isinstance(values, dict) else ""
+            text = typed.get("text", "")
+            if content.get("supersedes"):
+                self.notify(DROPPED_CORRECTION, severity="warning", timeout=20, markup=False)
             self.app.push_screen(
                 QuickNoteScreen(self.ref, str(text), draft_id=draft.draft_id), self._after_form
             )
             return
+        services = self.ydsi.services
+        if services is None or self.view is None:
+            return
+        if not kind.startswith("device.") and (kind not in INCIDENT_SCHEMAS or kind in _NO_FORM):
+            self.notify("This draft is not a form this version knows.", markup=False)
+            return
+        supersedes = content.get("supersedes")
+        target = None
+        if isinstance(supersedes, str) and supersedes:
+            target = self.view.incident.events_by_id.get(supersedes)
+            if target is None or target.kind != kind:
+                target = None
+                self.notify(DROPPED_CORRECTION, severity="warning", timeout=20, markup=False)
+        if target is None:
+            self.open_form(kind, values=typed, draft_id=draft.draft_id)
+            return
+        form = entry_spec(kind, services.policy, self.view, ref=self.ref, supersedes=target.id)
         self.open_form(
             kind,
-            values=values if isinstance(values, dict) else {},
-            supersedes=content.get("supersedes") or None,
-            fixed=fixed if isinstance(fixed, dict) else None,
+            values=typed,
+            supersedes=target.id,
+            fixed=correction_fixed(form, target),
             draft_id=draft.draft_id,
+            notice=correction_notice(target),
         )
 
 
