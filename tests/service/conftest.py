@@ -11,6 +11,7 @@ import pytest
 
 from ydsi_tui.service.clock import FixedClock
 from ydsi_tui.service.factory import Services, services_for
+from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
 
@@ -34,6 +35,7 @@ def world(tmp_path: Path) -> World:
     session, _ = Vault.create(
         tmp_path / "vault", user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf
     )
+    approve_policy_file(session)
     session.add_user("head", "headteacher", PASS, full_name="Hana Head", kdf=kdf)
     session.add_user("tech", "technician", PASS, full_name="Tom Tech", kdf=kdf)
     session.close()

@@ -218,6 +218,8 @@ class YdsiApp(App[int]):
             else:
                 self.push_screen(home)
             self.find_drafts()
+            for warning in services.warnings:  # a policy file waiting for a DSL's approval
+                self.notify(warning, title="Policy", severity="warning", markup=False, timeout=30)
 
     def take_home_prefetch(self) -> HomeData | None:
         """The home screen's first rows, if they were read with the keys (once)."""
