@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..vault.errors import AccessDenied
 from .context import CliError, Context
 from .output import emit_json, safe
 
@@ -43,7 +44,7 @@ def cmd_policy_approve(ctx: Context) -> int:
     session = ctx.unlock()
     try:
         if session.role != "dsl":
-            raise CliError("only a DSL can approve the policy in force")
+            raise AccessDenied("only a DSL can approve the policy in force")
         library = PolicyLibrary.build(session, file)
         pin = library.approved
         if pin is not None and pin.digest == policy.digest:
