@@ -27,7 +27,7 @@ class Services:
     policy: Policy
     cases: CaseBook | None
     devices: DeviceLog
-    policies: PolicyLibrary | None = None
+    policies: PolicyLibrary
     warnings: list[str] = field(default_factory=list)
 
 
