@@ -52,6 +52,7 @@ TYPED = "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
 def build(path: Path, incidents: int) -> None:
     """A vault of ``incidents`` incidents, each created by the service (one save each)."""
     from ydsi_tui.service.factory import services_for
+    from ydsi_tui.service.policies import approve_policy_file
     from ydsi_tui.vault.crypto import KdfParams
     from ydsi_tui.vault.vault import Vault
 
@@ -64,6 +65,7 @@ def build(path: Path, incidents: int) -> None:
         path, user="bench", passphrase=PASSPHRASE, full_name="Bench DSL",
         kdf=KdfParams.new(64 * 1024, 3, 1),
     )  # fmt: skip
+    approve_policy_file(session)
     cases = services_for(session).cases
     assert cases is not None
     started = time.monotonic()

@@ -27,6 +27,7 @@ from ydsi_tui.model.events import new_id
 from ydsi_tui.model.timeparse import to_iso_utc
 from ydsi_tui.service.clock import FixedClock
 from ydsi_tui.service.factory import services_for
+from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
 
@@ -62,6 +63,7 @@ class Refs:
 def _seed(path: Path) -> Refs:
     kdf = KdfParams.new(64 * 1024, 3, 1)
     session, _ = Vault.create(path, user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf)
+    approve_policy_file(session)
     # The Headteacher signs off: their keys must be their own (enrolment, not add_user).
     enrol_user(session, path, "head", "headteacher", PASS, full_name="Hana Head")
     session.add_user("tech", "technician", PASS, full_name="Tom Tech", kdf=kdf)

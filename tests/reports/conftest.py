@@ -21,6 +21,7 @@ from ydsi_tui.service.casebook import CaseBook
 from ydsi_tui.service.clock import FixedClock
 from ydsi_tui.service.devices import DeviceLog
 from ydsi_tui.service.factory import Services, services_for
+from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.audit import AuditEntry
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
@@ -63,6 +64,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     session, _ = Vault.create(
         tmp_path / "vault", user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf
     )
+    approve_policy_file(session)
     # The Headteacher signs off: their keys must be their own (enrolment, not add_user).
     enrol_user(session, tmp_path / "vault", "head", "headteacher", PASS, full_name="Hana Head")
     session.add_user("tech", "technician", PASS, full_name="Tom Tech", kdf=kdf)

@@ -12,6 +12,7 @@ import pytest
 from tests.support.vaults import enrol_user
 from ydsi_tui.service.clock import FixedClock
 from ydsi_tui.service.factory import Services, services_for
+from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
 
@@ -35,6 +36,7 @@ def world(tmp_path: Path) -> World:
     session, _ = Vault.create(
         tmp_path / "vault", user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf
     )
+    approve_policy_file(session)
     # The Headteacher signs off: their keys must be their own (enrolment, not add_user).
     enrol_user(session, tmp_path / "vault", "head", "headteacher", PASS, full_name="Hana Head")
     session.add_user("tech", "technician", PASS, full_name="Tom Tech", kdf=kdf)

@@ -295,6 +295,8 @@ def test_an_incident_keeps_the_policy_it_was_handled_under(
     session = Vault.open(world.path).unlock("dsl", PASS)
     national = services_for(session, clock=world.clock, policy_path=policy_file).cases
     assert national is not None
+    # A changed file is used for new incidents only once a DSL has approved it.
+    national.policies.approve(national.policies.file)
     view = national.open(old)
     assert view.policy.settings.trigger4_age_threshold == 17
     assert view.trigger4.answer == "yes"

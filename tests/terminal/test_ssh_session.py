@@ -23,6 +23,7 @@ import pytest
 
 from tests.support import sshd
 from ydsi_tui.service.factory import services_for
+from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
 
@@ -128,6 +129,7 @@ def test_a_dropped_ssh_connection_loses_nothing(
         full_name="Dana Lead",
         kdf=KdfParams.new(64 * 1024, 3, 1),
     )
+    approve_policy_file(session)
     cases = services_for(session).cases
     assert cases is not None
     ref = cases.create("an incident recorded over ssh")

@@ -38,6 +38,7 @@ from .loading import HomeData, Opened, open_session, start_thread
 from .messages import DraftsFound, Failed, Unlocked, VaultChanged, VaultOpened
 from .paths import stylesheets
 from .settings import AppSettings
+from .text import visible
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -218,6 +219,10 @@ class YdsiApp(App[int]):
             else:
                 self.push_screen(home)
             self.find_drafts()
+            for warning in services.warnings:  # a policy file waiting for a DSL's approval
+                self.notify(
+                    visible(warning), title="Policy", severity="warning", markup=False, timeout=30
+                )
 
     def take_home_prefetch(self) -> HomeData | None:
         """The home screen's first rows, if they were read with the keys (once)."""

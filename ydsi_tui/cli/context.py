@@ -176,10 +176,14 @@ def require(condition: bool, message: str) -> None:
 def open_services(ctx: Context) -> Iterator[Services]:
     """The services of one command's session, closed (keys dropped) however it ends."""
     from ..service.factory import services_for  # not for vault commands: they start quicker
+    from .output import safe
 
     session = ctx.unlock()
     try:
-        yield services_for(session)
+        services = services_for(session)
+        for warning in services.warnings:
+            print(f"ydsi: warning: {safe(warning)}", file=sys.stderr)
+        yield services
     finally:
         session.close()
 

@@ -24,7 +24,7 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import record_commands, report_commands, vault_commands
+    from . import policy_commands, record_commands, report_commands, vault_commands
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     vault_commands.register(sub, common)
     record_commands.register(sub, common)
     report_commands.register(sub, common)
+    policy_commands.register(sub, common)
     return parser
 
 

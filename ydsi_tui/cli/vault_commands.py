@@ -22,11 +22,20 @@ __all__ = ["register"]
 
 
 def cmd_init(ctx: Context) -> int:
+    from ..service.policies import approve_policy_file, read_policy_file
+
     args = ctx.args
     try:
         kdf = KdfParams.new(args.kdf_memory_mib * 1024, args.kdf_passes, args.kdf_lanes)
     except VaultError as exc:
         raise CliError(str(exc)) from exc
+    # The policy in force at creation is approved by the vault's first DSL: checked first,
+    # so that a bad $YDSI_POLICY stops before anything is made.
+    policy_file = read_policy_file()
+    if policy_file.policy is None:
+        raise CliError(
+            f"the policy file {safe(policy_file.origin)} {safe(policy_file.problem or '')}"
+        )
     passphrase = ctx.new_passphrase(who=ctx.user) if not args.passphrase_file else ctx.passphrase()
     session, code = Vault.create(
         ctx.vault_path,
@@ -36,8 +45,15 @@ def cmd_init(ctx: Context) -> int:
         kdf=kdf,
         shared=args.shared,
     )
-    session.close()
+    try:
+        pin = approve_policy_file(session, policy_file)
+    finally:
+        session.close()
     print(f"Created a vault at {ctx.vault_path} with {ctx.user} as its DSL.")
+    print(
+        f"Approved policy: {safe(pin.name)} {safe(pin.version)} (digest {pin.digest[:12]}); "
+        "change it with 'ydsi policy approve FILE'."
+    )
     print()
     print("RECOVERY CODE (shown once; it can reset any user's passphrase):")
     print()

@@ -239,7 +239,7 @@ class CaseBook:
         """Open a new incident; returns its reference (such as ``2026-007``)."""
         now = self.clock.now()
         at = self._when(disclosed_at, now)
-        policy = self.policies.current
+        policy = self.policies.require_in_force()  # never a file a DSL has not approved
         opened = make_event(
             "incident.opened",
             {"summary": summary, "kind": kind},

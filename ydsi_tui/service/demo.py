@@ -21,6 +21,7 @@ from ..vault.session import Session
 from ..vault.vault import Vault
 from .clock import FixedClock, SystemClock
 from .factory import services_for
+from .policies import approve_policy_file, read_policy_file
 
 __all__ = ["DEMO_PASSPHRASE", "DEMO_USERS", "demo_vault_path", "ensure_demo_vault"]
 
@@ -49,6 +50,8 @@ def ensure_demo_vault(path: Path | None = None) -> Path:
     session, _code = Vault.create(
         path, user="dsl", passphrase=DEMO_PASSPHRASE, full_name=DEMO_USERS[0][2], kdf=kdf
     )
+    # Like 'ydsi init': the policy in force at creation is approved by the first DSL.
+    approve_policy_file(session, read_policy_file())
     for login, role, name in DEMO_USERS[1:]:
         if role == "headteacher":
             # The demo Headteacher signs off, so their keys are made the real way: an

@@ -45,6 +45,7 @@ __all__ = [
     "ROLE_COMPARTMENTS",
     "AuthorityKey",
     "Header",
+    "PolicyPin",
     "RecoveryEntry",
     "SignKey",
     "Slot",
@@ -74,6 +75,8 @@ AUTHORITY_ROLES = ("dsl",)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _HEX = re.compile(r"^[0-9a-f]{32}$")
 _SEAL_OVERHEAD = 32 + 12 + 16
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_PIN_TEXT_MAX = 200
 
 
 def check_user_name(name: str) -> str:
@@ -275,6 +278,52 @@ class Slot:
         return cls(KdfParams.from_doc(doc["kdf"]), wrapped)
 
 
+@dataclass(frozen=True)
+class PolicyPin:
+    """The policy a DSL approved: new incidents follow only the text with this digest.
+
+    Kept in the signed body so that nobody without the authority key can change
+    which procedure is in force. The vault treats the digest as opaque text (a
+    SHA-256 in hex): it never reads policies, the service layer does.
+    """
+
+    digest: str
+    name: str
+    version: str
+    approved_by: str  # a user id
+    approved_at: str
+
+    def __post_init__(self) -> None:
+        if not _DIGEST.match(self.digest):
+            raise ValueError("a policy digest is 64 lower-case hex digits")
+        for what, text in (("name", self.name), ("version", self.version)):
+            if not text or len(text) > _PIN_TEXT_MAX:
+                raise ValueError(f"a policy {what} is 1 to {_PIN_TEXT_MAX} characters")
+        if not _HEX.match(self.approved_by):
+            raise ValueError("bad user id")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "digest": self.digest,
+            "name": self.name,
+            "version": self.version,
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> PolicyPin:
+        if not isinstance(doc, dict):
+            raise TypeError("expected the approved policy")
+        return cls(
+            _str(doc["digest"]),
+            _str(doc["name"]),
+            _str(doc["version"]),
+            _str(doc["approved_by"]),
+            _str(doc["approved_at"]),
+        )
+
+
 @dataclass
 class Header:
     """The parsed ``vault.json``."""
@@ -292,6 +341,8 @@ class Header:
     signature: bytes = b""
     slots: dict[str, Slot] = field(default_factory=dict)
     version: int = FORMAT_VERSION
+    #: The approved policy; absent in headers made before approval existed.
+    policy: PolicyPin | None = None
 
     # -- lookups -----------------------------------------------------------
     def user_by_name(self, name: str) -> UserEntry | None:
@@ -333,7 +384,8 @@ class Header:
 
     # -- signing -----------------------------------------------------------
     def body_doc(self) -> dict[str, Any]:
-        return {
+        # "policy" only when set: a header without one signs the same bytes as before.
+        doc: dict[str, Any] = {
             "vault_id": self.vault_id,
             "created_at": self.created_at,
             "shared": self.shared,
@@ -344,6 +396,9 @@ class Header:
             "users": [u.to_doc() for u in self.users],
             "recovery": self.recovery.to_doc(),
         }
+        if self.policy is not None:
+            doc["policy"] = self.policy.to_doc()
+        return doc
 
     def signing_bytes(self) -> bytes:
         return b"ydsi header v1|" + canonical_json(self.body_doc())
@@ -417,6 +472,7 @@ class Header:
                 signature=b64d(doc["signature"]["sig"], length=64),
                 slots={_str(k): Slot.from_doc(v) for k, v in dict(doc["slots"]).items()},
                 version=version,
+                policy=PolicyPin.from_doc(body["policy"]) if "policy" in body else None,
             )
         except NewerFormat:
             raise

@@ -67,6 +67,7 @@ from .header import (
     ROLES,
     AuthorityKey,
     Header,
+    PolicyPin,
     SignKey,
     Slot,
     UserEntry,
@@ -926,6 +927,31 @@ class Session:
             sign_header(header, self._keys)
             self._commit_header(header, previous, "user.remove", {"user": user.id})
         return held
+
+    def approve_policy(self, digest: str, name: str, version: str) -> PolicyPin:
+        """Pin the policy in force by its digest in the signed header (a DSL's audited act).
+
+        The vault does not read policies: the caller (the service layer) has
+        checked the text and stored it. Approving the digest already pinned
+        changes nothing and writes no entry.
+        """
+        try:
+            pin = PolicyPin(digest, name, version, approved_by=self.user.id, approved_at=_now())
+        except ValueError as exc:
+            raise VaultError(f"cannot approve this policy: {exc}") from None
+        if self.role not in AUTHORITY_ROLES or self.is_recovery:
+            raise AccessDenied("only a DSL can approve the policy in force")
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._refresh_keys()  # another DSL may have rotated the authority key
+            self._require_authority(header)
+            if header.policy is not None and header.policy.digest == digest:
+                return header.policy
+            header.policy = pin
+            header.serial += 1
+            sign_header(header, self._keys)
+            self._commit_header(header, previous, "policy.approve", {"digest": digest})
+        return pin
 
     def change_passphrase(self, old: str, new: str) -> None:
         """Re-wrap this user's keys under a new passphrase; no record is touched."""

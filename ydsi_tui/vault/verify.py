@@ -39,6 +39,7 @@ _DSL_ACTIONS = {
     "key.rotate.begin",
     "key.rotate.end",
     "vault.settings",
+    "policy.approve",
 }
 _CASE_ROLES = {"dsl", "headteacher", "team"}
 _MAX_LISTED = 25
