@@ -2,10 +2,10 @@
 
 The world (see ``tests/support/adversary.py``) is built once per test worker
 and copied byte for byte for each test, so every attack starts from the same
-genuine vault at the lowest accepted KDF cost. Each test runs with its own
-HOME and XDG directories: a user's client keeps state about each vault there
-(drafts, and under issue 9 a signed witness of the log), and one test's
-memory of a vault must not leak into the next test's copy of it.
+genuine vault at the lowest accepted KDF cost (memoised across the copies).
+Each test runs with its own HOME and XDG directories: a user's client keeps
+state about each vault there (drafts, and under issue 9 a signed witness of
+the log), and one test's memory of a vault must not leak into the next test's copy of it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.adversary import World, build_world
-from tests.support.vaults import copy_vault
+from tests.support.vaults import cached_kdf, copy_vault
 from ydsi_tui.service.clock import FixedClock
 
 _HOME_VARS = ("HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
@@ -52,8 +52,21 @@ def _clock() -> FixedClock:
     return FixedClock(datetime.now(UTC).replace(microsecond=0))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kdf_cache() -> Iterator[dict[str, int]]:
+    """Argon2id memoised on (passphrase, settings, salt): see ``cached_kdf``.
+
+    Every test copies the same template, so every unlock would repeat the same
+    derivation with the same salt; each unlock still reads the header, checks
+    its signature, unwraps the slot and unseals the keys. A new passphrase or
+    salt (a changed passphrase, a new user) runs the real KDF.
+    """
+    with cached_kdf() as counts:
+        yield counts
+
+
 @pytest.fixture(scope="session")
-def world_template(tmp_path_factory: pytest.TempPathFactory) -> World:
+def world_template(tmp_path_factory: pytest.TempPathFactory, kdf_cache: dict[str, int]) -> World:
     """The genuine world, built once per worker under a HOME of its own."""
     base = tmp_path_factory.mktemp("adversary")
     saved = {name: os.environ.get(name) for name in _HOME_VARS}

@@ -22,6 +22,8 @@ the lock test (see :func:`writer_main`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -37,12 +39,14 @@ from tests.support import vaults as vaults_module
 from tests.support.vaults import DSL_PASS, HEAD_PASS, TEAM_PASS, TECH_PASS, min_kdf
 from ydsi_tui.model import rules
 from ydsi_tui.model.events import Event, make_event, new_id
-from ydsi_tui.model.incident import fold, new_incident_meta
+from ydsi_tui.model.incident import IncidentMeta, fold, new_incident_meta
 from ydsi_tui.model.policy import bundled_policy
 from ydsi_tui.service.casebook import CaseBook
 from ydsi_tui.service.clock import FixedClock, SystemClock
 from ydsi_tui.service.devices import DeviceLog
 from ydsi_tui.service.factory import Services, services_for
+from ydsi_tui.service.records import append_event, read_events, read_meta_doc, write_summary
+from ydsi_tui.vault.crypto import sha256_hex
 from ydsi_tui.vault.errors import DamagedFile, VaultBusy, VaultError
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX, encode, peek
 from ydsi_tui.vault.session import Session
@@ -595,6 +599,126 @@ def iter_tar_bytes(path: Path, chunk: int = 1 << 20) -> Iterator[bytes]:
     with open(path, "rb") as stream:
         while block := stream.read(chunk):
             yield block
+
+
+# ----------------------------------------------------------------------
+# sign-offs and history: what any holder of the case key can write
+# ----------------------------------------------------------------------
+IN_SCHOOL = {"outcome": "in_school", "reason": "No trigger applies; handled in school"}
+
+
+def decide_in_school(world: World, ref: str) -> Event:
+    """The DSL decides to respond in school: the decision now waits for the Headteacher."""
+    return world.cases(DSL).record(ref, "decision", IN_SCHOOL)
+
+
+def forge_signoff(session: Session, ref: str, *, signature: str) -> Event:
+    """A sign-off "by Sam Head" written with the forger's own case key.
+
+    ``signature`` is ``"zero"`` (64 zero bytes under the Headteacher's key id)
+    or ``"own-key"`` (a real Ed25519 signature by the forger's own key). The
+    summary is recomputed by the forger's client too, so the list would say
+    "signed off" if the vault believed the entry.
+    """
+    with session.transaction("case", ref) as db:
+        tables = db.storage.read() or {}
+        meta = IncidentMeta.from_doc(read_meta_doc(tables))
+        events, _ = read_events(tables)
+        incident = fold(meta, events)
+        decision = incident.current_decision
+        assert decision is not None
+        moment = now()
+        statement = "I agree this can be handled in school."
+        payload = rules.signoff_payload(
+            meta,
+            incident.events_by_id[decision.event_id],
+            signer=HEAD.full_name,
+            signed_at=moment,
+            statement=statement,
+        )
+        if signature == "zero":
+            head = session.vault.header.user_by_name(HEAD.login)
+            assert head is not None
+            key_id, raw = head.sign_keys[-1].key_id, bytes(64)
+        else:
+            key_id, raw = session.sign(payload)
+        event = make_event(
+            "signoff",
+            {
+                "decision_id": decision.event_id,
+                "statement": statement,
+                "signature": base64.b64encode(raw).decode("ascii"),
+                "key_id": key_id,
+                "payload_sha256": hashlib.sha256(payload).hexdigest(),
+            },
+            at=moment,
+            now=moment,
+            by=HEAD.full_name,
+            by_role="headteacher",
+            policy=bundled_policy(),
+        )
+        append_event(db, event)
+        write_summary(db, rules.summarize(fold(meta, [*events, event]), bundled_policy()),
+                      "incident")  # fmt: skip
+    return event
+
+
+def expect_signoff_not_counted(world: World, checks: Checks, ref: str, event_id: str) -> None:
+    """A sign-off that does not verify counts for nothing, everywhere, and says so."""
+    view = world.cases(DSL).open(ref)
+    checks.attack("rules.signoff_needed stays True", rules.signoff_needed(view.incident))
+    check = view.signoffs.get(event_id)
+    checks.attack("the sign-off is not valid", check is not None and not check.valid,
+                  repr(check))  # fmt: skip
+    checks.attack(
+        "it says NOT VERIFIED",
+        check is not None and "NOT VERIFIED" in check.reason,
+        check.reason if check is not None else "no check",
+    )
+    world.cases(DSL).note(ref, "Checked in with the pupil's form tutor")
+    row = next((r for r in world.cases(DSL).rows() if r.ref == ref), None)
+    checks.attack(
+        "the list still says sign-off needed after the DSL's next note",
+        row is not None and row.signoff_needed,
+        repr(row),
+    )
+
+
+def rewrite_case_history(world: World, attacker: Person, ref: str, how: str) -> Checks:
+    """``attacker`` rewrites ``ref``'s entries in a normal, audited save of their own."""
+    session = world.unlock(attacker)
+    with session.transaction("case", ref) as db:
+        target = "Ava disclosed" if how == "cut" else CRITICAL_NOTE  # cut: a shorter prefix
+        done = rewrite_events(db, how, target=target, by=HEAD.full_name, by_role=HEAD.role)
+    checks = Checks(attacker.role, f"{ref} history rewritten: {done}")
+    for person in (DSL, HEAD, TEAM):
+        book = world.cases(person)
+        checks.refused(f"{person.role} CaseBook.open({ref})", lambda b=book: b.open(ref),
+                       contains=None)  # fmt: skip
+    dsl = world.unlock(DSL)
+    checks.refused(f"dsl Session.read(case, {ref})", lambda: dsl.read("case", ref),
+                   contains=None)  # fmt: skip
+    expect_save_visible(world, checks, session, "case", ref)
+    return checks
+
+
+def expect_save_visible(
+    world: World, checks: Checks, attacker: Session, compartment: str, ref: str
+) -> None:
+    """The rewriting save is an audited write by the attacker: it cannot be hidden."""
+    current = sha256_hex(world.file(compartment, ref).read_bytes())
+    entries = [
+        e
+        for e in attacker.vault.audit.entries()
+        if e.comp == compartment and e.actor == attacker.user.id and e.hash == current
+    ]
+    checks.attack(f"the {attacker.role}'s save stays in the audit log", bool(entries))
+    report = verify_vault(world.path)
+    checks.attack(
+        "verify walks past it",
+        bool(entries) and report.entries >= entries[-1].seq,
+        f"{report.entries} entries checked",
+    )
 
 
 # ----------------------------------------------------------------------
