@@ -62,8 +62,11 @@ def test_genuine_signoff_replayed_onto_a_new_decision_does_not_count(world: Worl
     expect_signoff_not_counted(world, checks, ref, doc["id"])
     view = world.cases(DSL).open(ref)
     genuine = view.signoffs.get(real.id)
-    checks.keep("the Headteacher's real sign-off still verifies", bool(genuine and genuine.valid),
-                repr(genuine))  # fmt: skip
+    checks.keep(
+        "the Headteacher's real sign-off still verifies",
+        bool(genuine and genuine.valid),
+        repr(genuine),
+    )
     expect_intact(world, checks, before, lost=(ref,))
     checks.finish()
 
@@ -99,8 +102,11 @@ def test_dsl_signature_swapped_into_a_genuine_signoff_is_refused(world: World) -
         table = db.table("events", cache_size=0)
         for doc in table.all():
             if doc["id"] == real.id:
-                data = {**doc["data"], "key_id": key_id,
-                        "signature": base64.b64encode(raw).decode()}  # fmt: skip
+                data = {
+                    **doc["data"],
+                    "key_id": key_id,
+                    "signature": base64.b64encode(raw).decode(),
+                }
                 table.update({"data": data}, doc_ids=[doc.doc_id])
     checks = Checks("dsl", "genuine sign-off's signature replaced")
     book = world.cases(DSL)

@@ -70,8 +70,11 @@ def test_team_member_signoff_does_not_count(world: World, signature: str) -> Non
     expect_signoff_not_counted(world, checks, ref, event.id)
     expect_intact(world, checks, before, lost=(ref,))
     after = world.genuine((ref,))[ref]
-    checks.same("every earlier entry of the incident is kept",
-                after.entries[: len(before[ref].entries)], before[ref].entries)  # fmt: skip
+    checks.same(
+        "every earlier entry of the incident is kept",
+        after.entries[: len(before[ref].entries)],
+        before[ref].entries,
+    )
     report = verify_vault(world.path)
     checks.keep("verify ok (honest, audited saves)", report.ok, "; ".join(report.problems))
     checks.finish()
@@ -87,8 +90,12 @@ def test_team_member_case_file_written_outside_the_protocol_is_refused(world: Wo
     body = {k: dict(v) for k, v in snapshot.tables.items() if k != "_summary"}
     body["events"] = {k: v for k, v in body["events"].items() if CRITICAL_NOTE not in str(v)}
     target = world.file("case", ref)
-    plain_write(target, encode_over(team, target, key_compartment="case",
-                                    summary=snapshot.tables["_summary"], body=body))  # fmt: skip
+    plain_write(
+        target,
+        encode_over(
+            team, target, key_compartment="case", summary=snapshot.tables["_summary"], body=body
+        ),
+    )
     checks = Checks("team", "case file re-encrypted with the case key, outside the protocol")
     expect_unvouched(world, checks, "case", ref)
     expect_intact(world, checks, before, lost=(ref,))

@@ -49,8 +49,9 @@ def test_case_file_forged_under_the_custody_key_is_refused(world: World) -> None
     record_id = _second_incident_file(world)
     target = world.path / "case" / f"{record_id}{RECORD_SUFFIX}"
     summary, body = forge_incident_tables(victim)
-    plain_write(target, encode_over(tech, target, key_compartment="custody", summary=summary,
-                                    body=body))  # fmt: skip
+    plain_write(
+        target, encode_over(tech, target, key_compartment="custody", summary=summary, body=body)
+    )
     checks = Checks("technician", "case file forged under the custody key (C1)")
     expect_unvouched(world, checks, "case", victim, forged=FORGED_SUMMARY)
     expect_intact(world, checks, before, lost=(victim,))
@@ -101,8 +102,12 @@ def test_planted_case_file_is_listed_as_damaged_not_as_an_incident(world: World)
     tech = world.unlock(TECH)
     target = world.path / "case" / f"{'ab' * 16}{RECORD_SUFFIX}"
     summary, body = forge_incident_tables("2026-099")
-    plain_write(target, encode_over(tech, target, key_compartment="custody", summary=summary,
-                                    body=body, generation=1))  # fmt: skip
+    plain_write(
+        target,
+        encode_over(
+            tech, target, key_compartment="custody", summary=summary, body=body, generation=1
+        ),
+    )
     checks = Checks("technician", "planted case file")
     rows = world.cases(DSL).rows()
     checks.attack(
@@ -116,8 +121,11 @@ def test_planted_case_file_is_listed_as_damaged_not_as_an_incident(world: World)
         f"statuses: {[r.status for r in rows]}",
     )
     report = verify_vault(world.path)
-    checks.attack("verify names the planted file", any(target.name in p for p in report.problems),
-                  "; ".join(report.problems))  # fmt: skip
+    checks.attack(
+        "verify names the planted file",
+        any(target.name in p for p in report.problems),
+        "; ".join(report.problems),
+    )
     expect_intact(world, checks, before)
     checks.finish()
 
@@ -132,8 +140,9 @@ def test_custody_file_rewritten_outside_the_protocol_is_refused(world: World) ->
     events.pop(sorted(events, key=int)[1])  # drop the recorded access to the phone's gallery
     tables["events"] = events
     target = world.file("custody", world.device)
-    blob = encode_over(tech, target, key_compartment="custody",
-                       summary=snapshot.tables["_summary"], body=tables)  # fmt: skip
+    blob = encode_over(
+        tech, target, key_compartment="custody", summary=snapshot.tables["_summary"], body=tables
+    )
     plain_write(target, blob)
     checks = Checks("technician", "custody file rewritten outside the save protocol")
     expect_unvouched(world, checks, "custody", world.device)
@@ -148,23 +157,27 @@ def test_technician_cannot_rewrite_the_custody_chain(world: World, how: str) -> 
     before = world.genuine()
     tech = world.unlock(TECH)
     with tech.transaction("custody", world.device) as db:
-        done = rewrite_events(db, how, target="device.accessed", by=TECH.full_name,
-                              by_role=TECH.role)  # fmt: skip
+        done = rewrite_events(
+            db, how, target="device.accessed", by=TECH.full_name, by_role=TECH.role
+        )
     checks = Checks("technician", f"custody chain rewritten: {done}")
     for person in (DSL, TECH):
         log = world.devices(person)
-        checks.refused(f"{person.role} DeviceLog.open", lambda d=log: d.open(world.device),
-                       contains=None)  # fmt: skip
+        checks.refused(
+            f"{person.role} DeviceLog.open", lambda d=log: d.open(world.device), contains=None
+        )
     dsl = world.unlock(DSL)
-    checks.refused("dsl Session.read(custody)", lambda: dsl.read("custody", world.device),
-                   contains=None)  # fmt: skip
+    checks.refused(
+        "dsl Session.read(custody)", lambda: dsl.read("custody", world.device), contains=None
+    )
     target = world.file("custody", world.device)
     visible = [
         e
         for e in dsl.vault.audit.entries()
-        if e.comp == "custody" and e.actor == tech.user.id and e.hash == sha256_hex(
-            target.read_bytes())
-    ]  # fmt: skip
+        if e.comp == "custody"
+        and e.actor == tech.user.id
+        and e.hash == sha256_hex(target.read_bytes())
+    ]
     checks.attack("the technician's save stays in the audit log", bool(visible))
     expect_intact(world, checks, before, lost=(world.device,))
     checks.finish()
@@ -182,13 +195,18 @@ def test_custody_entry_claiming_the_dsl_shows_the_technician(world: World) -> No
     shown = next((t.event for t in view.device.chain if t.event.id == claimed.id), None)
     checks.attack("the entry is shown", shown is not None)
     if shown is not None:
-        checks.attack("shown as by Jo Tech, not the DSL", shown.by == TECH.full_name,
-                      f"by {shown.by!r}")  # fmt: skip
-        checks.attack("with the technician's role", shown.by_role == TECH.role,
-                      f"by_role {shown.by_role!r}")  # fmt: skip
+        checks.attack(
+            "shown as by Jo Tech, not the DSL", shown.by == TECH.full_name, f"by {shown.by!r}"
+        )
+        checks.attack(
+            "with the technician's role", shown.by_role == TECH.role, f"by_role {shown.by_role!r}"
+        )
     after = world.genuine()
-    checks.same("the earlier chain is unchanged", after[world.device].entries[:-1],
-                before[world.device].entries)  # fmt: skip
+    checks.same(
+        "the earlier chain is unchanged",
+        after[world.device].entries[:-1],
+        before[world.device].entries,
+    )
     expect_intact(world, checks, before, lost=(world.device,))
     report = verify_vault(world.path)
     checks.keep("verify ok (an honest, audited save)", report.ok, "; ".join(report.problems))
@@ -200,7 +218,8 @@ def test_technician_still_cannot_open_incidents(world: World) -> None:
     tech = world.unlock(TECH)
     checks = Checks("technician", "reading incidents without the case key")
     for ref in world.incidents:
-        checks.refused(f"Session.read(case, {ref})", lambda r=ref: tech.read("case", r),
-                       damaged=False)  # fmt: skip
+        checks.refused(
+            f"Session.read(case, {ref})", lambda r=ref: tech.read("case", r), damaged=False
+        )
     checks.attack("the session holds no case key", not tech.can_read("case"))
     checks.finish()

@@ -658,8 +658,9 @@ def forge_signoff(session: Session, ref: str, *, signature: str) -> Event:
             policy=bundled_policy(),
         )
         append_event(db, event)
-        write_summary(db, rules.summarize(fold(meta, [*events, event]), bundled_policy()),
-                      "incident")  # fmt: skip
+        write_summary(
+            db, rules.summarize(fold(meta, [*events, event]), bundled_policy()), "incident"
+        )
     return event
 
 
@@ -668,8 +669,7 @@ def expect_signoff_not_counted(world: World, checks: Checks, ref: str, event_id:
     view = world.cases(DSL).open(ref)
     checks.attack("rules.signoff_needed stays True", rules.signoff_needed(view.incident))
     check = view.signoffs.get(event_id)
-    checks.attack("the sign-off is not valid", check is not None and not check.valid,
-                  repr(check))  # fmt: skip
+    checks.attack("the sign-off is not valid", check is not None and not check.valid, repr(check))
     checks.attack(
         "it says NOT VERIFIED",
         check is not None and "NOT VERIFIED" in check.reason,
@@ -693,11 +693,11 @@ def rewrite_case_history(world: World, attacker: Person, ref: str, how: str) -> 
     checks = Checks(attacker.role, f"{ref} history rewritten: {done}")
     for person in (DSL, HEAD, TEAM):
         book = world.cases(person)
-        checks.refused(f"{person.role} CaseBook.open({ref})", lambda b=book: b.open(ref),
-                       contains=None)  # fmt: skip
+        checks.refused(
+            f"{person.role} CaseBook.open({ref})", lambda b=book: b.open(ref), contains=None
+        )
     dsl = world.unlock(DSL)
-    checks.refused(f"dsl Session.read(case, {ref})", lambda: dsl.read("case", ref),
-                   contains=None)  # fmt: skip
+    checks.refused(f"dsl Session.read(case, {ref})", lambda: dsl.read("case", ref), contains=None)
     expect_save_visible(world, checks, session, "case", ref)
     return checks
 
