@@ -9,6 +9,8 @@ accepted), and rewrite a seized phone's custody chain with a normal save.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from tests.support.adversary import (
@@ -164,7 +166,7 @@ def test_technician_cannot_rewrite_the_custody_chain(world: World, how: str) -> 
     for person in (DSL, TECH):
         log = world.devices(person)
         checks.refused(
-            f"{person.role} DeviceLog.open", lambda d=log: d.open(world.device), contains=None
+            f"{person.role} DeviceLog.open", partial(log.open, world.device), contains=None
         )
     dsl = world.unlock(DSL)
     checks.refused(
@@ -218,8 +220,6 @@ def test_technician_still_cannot_open_incidents(world: World) -> None:
     tech = world.unlock(TECH)
     checks = Checks("technician", "reading incidents without the case key")
     for ref in world.incidents:
-        checks.refused(
-            f"Session.read(case, {ref})", lambda r=ref: tech.read("case", r), damaged=False
-        )
+        checks.refused(f"Session.read(case, {ref})", partial(tech.read, "case", ref), damaged=False)
     checks.attack("the session holds no case key", not tech.can_read("case"))
     checks.finish()

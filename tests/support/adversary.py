@@ -30,6 +30,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -298,7 +299,7 @@ def expect_unvouched(
     if compartment == "case":
         for person in (DSL, HEAD, TEAM):
             book = world.cases(person)
-            checks.refused(f"{person.role} CaseBook.open({ref})", lambda b=book: b.open(ref))
+            checks.refused(f"{person.role} CaseBook.open({ref})", partial(book.open, ref))
         session = world.unlock(DSL)
         checks.refused(f"dsl Session.read(case, {ref})", lambda: session.read("case", ref))
         rows = world.cases(DSL).rows()
@@ -321,14 +322,13 @@ def expect_unvouched(
     else:
         for person in (DSL, TECH):
             log = world.devices(person)
-            checks.refused(f"{person.role} DeviceLog.open({ref})", lambda d=log: d.open(ref))
-        rows = world.devices(DSL).rows()
-        damaged = [r for r in rows if r.status == "damaged"]
-        shown = [r for r in rows if r.ref == ref and r.status != "damaged"]
+            checks.refused(f"{person.role} DeviceLog.open({ref})", partial(log.open, ref))
+        device_rows = world.devices(DSL).rows()
         checks.attack(
             f"DeviceLog.rows() lists {ref} as damaged",
-            bool(damaged) and not shown,
-            f"rows: {[(r.ref, r.status, r.description) for r in rows]}",
+            any(r.status == "damaged" for r in device_rows)
+            and not any(r.ref == ref and r.status != "damaged" for r in device_rows),
+            f"rows: {[(r.ref, r.status, r.description) for r in device_rows]}",
         )
         log = world.devices(DSL)
         checks.refused(
@@ -694,7 +694,7 @@ def rewrite_case_history(world: World, attacker: Person, ref: str, how: str) -> 
     for person in (DSL, HEAD, TEAM):
         book = world.cases(person)
         checks.refused(
-            f"{person.role} CaseBook.open({ref})", lambda b=book: b.open(ref), contains=None
+            f"{person.role} CaseBook.open({ref})", partial(book.open, ref), contains=None
         )
     dsl = world.unlock(DSL)
     checks.refused(f"dsl Session.read(case, {ref})", lambda: dsl.read("case", ref), contains=None)
