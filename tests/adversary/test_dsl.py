@@ -22,6 +22,8 @@ from tests.support.adversary import (
     expect_save_visible,
     expect_signoff_not_counted,
     forge_signoff,
+    honest_client_refuses,
+    own_client,
     rewrite_events,
 )
 from ydsi_tui.model.events import new_id
@@ -79,7 +81,10 @@ def test_dsl_cannot_delete_or_alter_a_genuine_signoff(world: World) -> None:
     before = world.genuine()
     dsl = world.unlock(DSL)
     checks = Checks("dsl", "genuine sign-off deleted")
-    with dsl.transaction("case", ref) as db:
+    checks.attack(
+        "ydsi's own client refused the deletion", honest_client_refuses(dsl, "case", ref, "delete")
+    )
+    with own_client(dsl, "case", ref) as db:
         rewrite_events(db, "delete", target='"signoff"')
     book = world.cases(DSL)
     checks.refused("dsl CaseBook.open after deleting it", lambda: book.open(ref), contains=None)
@@ -98,7 +103,7 @@ def test_dsl_signature_swapped_into_a_genuine_signoff_is_refused(world: World) -
     before = world.genuine()
     dsl = world.unlock(DSL)
     key_id, raw = dsl.sign(b"anything")
-    with dsl.transaction("case", ref) as db:
+    with own_client(dsl, "case", ref) as db:
         table = db.table("events", cache_size=0)
         for doc in table.all():
             if doc["id"] == real.id:

@@ -199,12 +199,6 @@ def test_only_a_dsls_approval_changes_the_policy_in_force_and_it_is_audited(
     print(f"\nDSL approval: {len(approvals)} policy.approve entries in the audit log, verified")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a signed vault.json copied back from before a later approval is accepted until "
-    "vault.json is checked against the last header entry of the audit log (issue 9: "
-    "'A fresh header', the vault core's part)",
-)
 def test_a_header_rolled_back_to_an_older_approval_is_refused(school: School) -> None:
     swap_policy_as_technician(school.policy)
     dsl = school.services("dsl", DSL_PASS)

@@ -25,7 +25,9 @@ from tests.support.adversary import (
     expect_intact,
     expect_unvouched,
     forge_incident_tables,
+    honest_client_refuses,
     incident_files_in_creation_order,
+    own_client,
     plain_write,
     rewrite_events,
 )
@@ -158,11 +160,13 @@ def test_technician_cannot_rewrite_the_custody_chain(world: World, how: str) -> 
     re-attributes or cuts the DSL's entries of a seized phone's custody chain."""
     before = world.genuine()
     tech = world.unlock(TECH)
-    with tech.transaction("custody", world.device) as db:
+    refused_by_ydsi = honest_client_refuses(tech, "custody", world.device, how)
+    with own_client(tech, "custody", world.device) as db:
         done = rewrite_events(
             db, how, target="device.accessed", by=TECH.full_name, by_role=TECH.role
         )
     checks = Checks("technician", f"custody chain rewritten: {done}")
+    checks.attack("ydsi's own client refused to save the rewrite", refused_by_ydsi)
     for person in (DSL, TECH):
         log = world.devices(person)
         checks.refused(

@@ -28,6 +28,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
+from tinydb.storages import MemoryStorage
 
 from tests.support import vaults as vaults_module
 from tests.support.vaults import DSL_PASS, HEAD_PASS, TEAM_PASS, TECH_PASS, min_kdf
@@ -46,9 +48,11 @@ from ydsi_tui.service.casebook import CaseBook
 from ydsi_tui.service.clock import FixedClock, SystemClock
 from ydsi_tui.service.devices import DeviceLog
 from ydsi_tui.service.factory import Services, services_for
+from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.service.records import append_event, read_events, read_meta_doc, write_summary
+from ydsi_tui.vault.chain import chain_state
 from ydsi_tui.vault.crypto import sha256_hex
-from ydsi_tui.vault.errors import DamagedFile, VaultBusy, VaultError
+from ydsi_tui.vault.errors import DamagedFile, NotSaved, VaultBusy, VaultError
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX, encode, peek
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
@@ -377,6 +381,7 @@ def build_world(path: Path, clock: FixedClock) -> World:
         kdf=min_kdf(),
         shared=True,
     )
+    approve_policy_file(dsl)
     for person in (HEAD, TEAM, TECH):
         enrol(dsl, path, person.login, person.role, person.passphrase, full_name=person.full_name)
     dsl.close()
@@ -684,13 +689,72 @@ def expect_signoff_not_counted(world: World, checks: Checks, ref: str, event_id:
     )
 
 
+@contextmanager
+def own_client(session: Session, compartment: str, ref: str) -> Iterator[TinyDB]:
+    """A save made by the attacker's own program instead of ydsi's.
+
+    ydsi's storage refuses to save a changed or removed entry, but nothing
+    stops a key holder from writing their own client: read the record, change
+    it in memory, encrypt it under the key they hold, and save it through the
+    vault's ordinary, audited protocol with an audit entry they sign
+    themselves, naming the history chain of what they wrote. Only public
+    pieces are used: ``Session.read``, ``recordfile.encode``,
+    ``chain.chain_state`` and ``Vault.commit_file``.
+    """
+    snapshot = session.read(compartment, ref, log=False)
+    db = TinyDB(storage=MemoryStorage)
+    db.storage.write({k: dict(v) for k, v in snapshot.tables.items()})
+    yield db
+    tables = db.storage.read() or {}
+    summary = tables.get("_summary", {})
+    body = {k: v for k, v in tables.items() if k != "_summary"}
+    record_id = session.record_id(compartment, ref)
+    path = session.vault.path / compartment / f"{record_id}{RECORD_SUFFIX}"
+    key_name, key = session.current_key(compartment)
+    vault_id = session.vault.header.vault_id
+    blob = encode(
+        vault_id=vault_id,
+        compartment=compartment,
+        record_id=record_id,
+        key_name=key_name,
+        data_key=key,
+        generation=snapshot.generation + 1,
+        summary=summary,
+        body=body,
+    )
+    chain = chain_state(vault_id, compartment, record_id, body)
+    with session.vault.lock():
+        session.vault.commit_file(
+            session.signer,
+            comp=compartment,
+            rec=record_id,
+            path=path,
+            data=blob,
+            previous=path.read_bytes(),
+            action="record.write",
+            extra={"gen": snapshot.generation + 1, "chain": chain.to_doc()},
+        )
+
+
+def honest_client_refuses(session: Session, compartment: str, ref: str, how: str) -> bool:
+    """ydsi's own storage will not save a rewritten history (it would be refused by all)."""
+    try:
+        with session.transaction(compartment, ref) as db:
+            rewrite_events(db, how, target=None)
+    except NotSaved as exc:
+        return "cannot be changed or removed" in str(exc)
+    return False
+
+
 def rewrite_case_history(world: World, attacker: Person, ref: str, how: str) -> Checks:
-    """``attacker`` rewrites ``ref``'s entries in a normal, audited save of their own."""
+    """``attacker`` rewrites ``ref``'s entries with their own client and an audited save."""
     session = world.unlock(attacker)
-    with session.transaction("case", ref) as db:
+    refused_by_ydsi = honest_client_refuses(session, "case", ref, how)
+    with own_client(session, "case", ref) as db:
         target = "Ava disclosed" if how == "cut" else CRITICAL_NOTE  # cut: a shorter prefix
         done = rewrite_events(db, how, target=target, by=HEAD.full_name, by_role=HEAD.role)
     checks = Checks(attacker.role, f"{ref} history rewritten: {done}")
+    checks.attack("ydsi's own client refused to save the rewrite", refused_by_ydsi)
     for person in (DSL, HEAD, TEAM):
         book = world.cases(person)
         checks.refused(

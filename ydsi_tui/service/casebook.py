@@ -26,8 +26,8 @@ from ..model.policy import Policy, Step
 from ..model.steps import Gap, StepState
 from ..model.timeparse import from_iso, parse_when
 from ..model.triggers import Referral, Suggestion
-from ..vault.errors import AccessDenied
 from ..vault.crypto import verify_signature
+from ..vault.errors import AccessDenied
 from ..vault.session import Session, Signer, decode_signature
 from .clock import Clock, SystemClock
 from .policies import PolicyLibrary
@@ -38,6 +38,7 @@ from .records import (
     author_name,
     read_attested,
     read_meta_doc,
+    saved_authors,
     write_summary,
 )
 
@@ -346,7 +347,7 @@ class CaseBook:
     def _load(self, db: Any) -> tuple[IncidentMeta, list[Event], Policy, Incident]:
         tables = db.storage.read() or {}
         meta = IncidentMeta.from_doc(read_meta_doc(tables))
-        events, _, signers = read_attested(tables, db.storage.authors, self.session)
+        events, _, signers = read_attested(tables, saved_authors(db), self.session)
         events, _ = self._verify_signoffs(meta, events, signers)
         policy = self.policies.get(meta.policy_digest)
         return meta, events, policy, fold(meta, events)
@@ -447,7 +448,10 @@ def _check_signoff(
         )
     if str(data.get("key_id", "")) != signer.key_id:
         return SignoffCheck(
-            event.id, False, signer.full_name, "NOT VERIFIED: it names another key than its signer's"
+            event.id,
+            False,
+            signer.full_name,
+            "NOT VERIFIED: it names another key than its signer's",
         )
     decision = by_id.get(str(data.get("decision_id", "")))
     if decision is None:
@@ -455,7 +459,11 @@ def _check_signoff(
             event.id, False, signer.full_name, "NOT VERIFIED: the decision it signs is missing"
         )
     payload = rules.signoff_payload(
-        meta, decision, signer=event.by, signed_at=event.at, statement=str(data.get("statement", ""))
+        meta,
+        decision,
+        signer=event.by,
+        signed_at=event.at,
+        statement=str(data.get("statement", "")),
     )
     if hashlib.sha256(payload).hexdigest() != data.get("payload_sha256"):
         return SignoffCheck(

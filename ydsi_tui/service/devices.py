@@ -39,6 +39,7 @@ from .records import (
     author_name,
     read_attested,
     read_meta_doc,
+    saved_authors,
     write_summary,
 )
 
@@ -170,7 +171,7 @@ class DeviceLog:
         with self.session.transaction(COMPARTMENT, ref) as db:
             tables = db.storage.read() or {}
             meta = DeviceMeta.from_doc(read_meta_doc(tables))
-            events, _, _ = read_attested(tables, db.storage.authors, self.session)
+            events, _, _ = read_attested(tables, saved_authors(db), self.session)
             device = fold_device(meta, events)
             if supersedes is None:
                 check_device_event(device, kind)

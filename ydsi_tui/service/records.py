@@ -18,6 +18,7 @@ from tinydb import TinyDB
 from ..model.errors import ValidationError
 from ..model.events import Event
 from ..vault.session import Author, Session, Signer
+from ..vault.storage import EncryptedStorage
 
 __all__ = [
     "EVENTS",
@@ -30,6 +31,7 @@ __all__ = [
     "read_attested",
     "read_events",
     "read_meta_doc",
+    "saved_authors",
     "write_summary",
 ]
 
@@ -105,11 +107,15 @@ def read_attested(
             continue
         signers[event.id] = signer
         events.append(
-            dataclasses.replace(
-                event, by=signer.full_name, by_role=signer.role, authorship=SIGNED
-            )
+            dataclasses.replace(event, by=signer.full_name, by_role=signer.role, authorship=SIGNED)
         )
     return events, problems, signers
+
+
+def saved_authors(db: TinyDB) -> Mapping[str, Mapping[str, Author]]:
+    """Inside a transaction: who added each document of the record being changed."""
+    storage = db.storage
+    return storage.authors if isinstance(storage, EncryptedStorage) else {}
 
 
 def append_event(db: TinyDB, event: Event) -> None:

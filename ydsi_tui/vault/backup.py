@@ -23,7 +23,6 @@ vault it replaces is kept beside it, renamed, never deleted.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os

@@ -91,7 +91,9 @@ class Ledger:
         self._state = _State(last_hash=genesis_hash(vault_id))
         self._signatures: dict[int, bool] = {}
         self._retired_cache: tuple[int, dict[str, int]] | None = None
-        self._checked: dict[tuple[str, str], tuple[int, ChainState, dict[str, dict[str, Author]]]] = {}
+        self._checked: dict[
+            tuple[str, str], tuple[int, ChainState, dict[str, dict[str, Author]]]
+        ] = {}
 
     # ------------------------------------------------------------------
     # reading the log
@@ -334,12 +336,12 @@ class Ledger:
         done: dict[str, int] = {}
         after = 0
         if checked is not None and checked[0] <= vouching.seq:
-            seq, state, known = checked
-            again = prefixes.state_at(dict(state.counts))
-            if again is not None and again.head == state.head:
+            seq, seen, known = checked
+            again = prefixes.state_at(dict(seen.counts))
+            if again is not None and again.head == seen.head:
                 after = seq
                 authors = {table: dict(docs) for table, docs in known.items()}
-                done = dict(state.counts)
+                done = dict(seen.counts)
         pending: list[Write] = []
         for write in reversed(self._state.records.get((comp, rec), [])):
             if write.seq <= after:
@@ -377,9 +379,7 @@ class Ledger:
         return authors
 
 
-def _light_parse(
-    line: bytes, offset: int
-) -> tuple[int, str, str, str, Write | None] | None:
+def _light_parse(line: bytes, offset: int) -> tuple[int, str, str, str, Write | None] | None:
     """(seq, prev, comp, rec, the write or None for a read) from one line; None if unreadable.
 
     Only what the index needs: the signature is checked later, from the line

@@ -5,11 +5,12 @@ advisory, released by the kernel when a process dies (so a killed session
 never wedges the vault), and taken on a read-only descriptor, so every member
 of a shared vault's group can take it. Format 1 locked a ``.lock`` file
 inside the directory, which any group member could rename a new file over:
-two writers then each held a lock on a different inode and acknowledged saves
-were lost. Nobody can swap the directory without write access to its parent,
-which is why the parent must not be group-writable (``verify`` warns). Inside one process a re-entrant thread lock guards
-the descriptor, because Textual thread workers may overlap and ``flock`` does
-not serialise threads that share a descriptor.
+two writers then each held a lock on a different inode and acknowledged
+saves were lost. Nobody can swap the directory without write access to its
+parent, which is why the parent must not be group-writable (``verify``
+warns). Inside one process a re-entrant thread lock guards the descriptor,
+because Textual thread workers may overlap and ``flock`` does not serialise
+threads that share a descriptor.
 """
 
 from __future__ import annotations

@@ -28,12 +28,15 @@ DSL_HEADER_ACTIONS = frozenset(
         "policy.approve",
         "user.enrol.issue",
         "user.enrol",
+        "user.enrol.cancel",
         "user.rekey",
         "witness.ack",
     }
 )
 #: Record actions only a DSL may sign (whole-vault work: rotation, upgrade, destruction, repair).
-DSL_RECORD_ACTIONS = frozenset({"record.destroy", "record.rekey", "record.upgrade", "record.repair"})
+DSL_RECORD_ACTIONS = frozenset(
+    {"record.destroy", "record.rekey", "record.upgrade", "record.repair"}
+)
 
 
 def may_write(role: str, action: str, comp: str, *, actor: str, subject: object) -> bool:

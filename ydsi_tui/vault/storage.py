@@ -165,7 +165,9 @@ class EncryptedStorage(Storage):
         body = {name: table for name, table in data.items() if name != SUMMARY_TABLE}
         key_name, key = session.current_key(self.compartment)
         try:
-            chained = prefixes(session.vault.header.vault_id, self.compartment, self.record_id, body)
+            chained = prefixes(
+                session.vault.header.vault_id, self.compartment, self.record_id, body
+            )
         except ValueError as exc:
             raise NotSaved(f"not saved: {exc}") from exc
         if self._loaded_chain is not None and not extends(chained, self._loaded_chain):

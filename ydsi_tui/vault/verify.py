@@ -22,26 +22,12 @@ from .crypto import b64d, sha256_hex, verify_signature
 from .errors import DamagedFile, VaultError
 from .fs import TEMP_PREFIX, FileSystem
 from .header import COMPARTMENTS, HEADER_NAME, Header
-from .recordfile import RECORD_SUFFIX
+from .recordfile import RECORD_SUFFIX, peek
+from .rights import may_write
 from .vault import RECOVERY_ID, Vault
 
 __all__ = ["VerifyReport", "verify_vault"]
 
-_DSL_ACTIONS = {
-    "vault.init",
-    "user.add",
-    "user.remove",
-    "user.reset",
-    "user.enrol.issue",
-    "user.enrol.cancel",
-    "user.enrol",
-    "user.rekey",
-    "key.rotate.begin",
-    "key.rotate.end",
-    "vault.settings",
-    "policy.approve",
-}
-_CASE_ROLES = {"dsl", "headteacher", "team"}
 _MAX_LISTED = 25
 
 
@@ -72,7 +58,7 @@ def verify_vault(
     if header is None:
         return report
     chain, writes, history = _walk_log(path, fs, header, report)
-    _check_files(path, fs, writes, history, report)
+    _check_files(path, fs, header, writes, history, report)
     if checkpoint is not None:
         try:
             report.problems.extend(Checkpoint.from_bytes(checkpoint).check(header, chain))
@@ -86,7 +72,7 @@ def verify_vault(
 
 def _open_header(path: Path, fs: FileSystem, report: VerifyReport) -> Header | None:
     try:
-        vault = Vault.open(path, fs=fs, repair=True)
+        vault = Vault.open(path, fs=fs, repair=True, any_format=True)
         report.notes.extend(vault.warnings)
         return vault.header
     except DamagedFile as exc:
@@ -228,32 +214,38 @@ def _check_signature(entry: AuditEntry, header: Header) -> list[str]:
         problems.append(f"{where}: the signer is not the named author")
     if not verify_signature(public, b64d(entry.sig), entry.signing_bytes()):
         return [*problems, f"{where}: the signature does not verify (altered or forged)"]
-    allowed = True
-    if entry.comp == "header":
-        if entry.action == "user.recover":
-            allowed = role == "recovery"
-        elif entry.action in ("user.passwd", "user.repin"):
-            allowed = entry.extra.get("user") == entry.actor
-        elif entry.action in _DSL_ACTIONS:
-            allowed = role == "dsl"
-        else:
-            allowed = role == "dsl"
-    elif entry.action == "record.destroy":
-        allowed = role == "dsl"
-    elif entry.comp == "case":
-        allowed = role in _CASE_ROLES
-    elif entry.comp == "custody":
-        allowed = role in {"dsl", "headteacher", "team", "technician"}
-    else:
-        allowed = False
+    allowed = may_write(
+        role, entry.action, entry.comp, actor=entry.actor, subject=entry.extra.get("user")
+    )
     if not allowed:
         problems.append(f"{where}: a {role} may not make this change ({entry.action})")
     return problems
 
 
+def _check_key_name(
+    data: bytes, label: str, comp: str, header: Header, report: VerifyReport
+) -> None:
+    """A record must be under one of its own compartment's keys that the header still seals."""
+    try:
+        name = peek(data, label).key_name
+    except VaultError as exc:
+        report.add(str(exc))
+        return
+    held = {f"{comp}:{header.epochs[comp]}"}
+    for user in header.users:
+        if user.active:
+            held.update(n for n in user.sealed if n.startswith(f"{comp}:"))
+    if name not in held:
+        report.add(
+            f"{label}: encrypted under {name[:40]!r}, not a {comp} key this vault holds "
+            "(forged with another key, or its key was lost to a header rollback)"
+        )
+
+
 def _check_files(
     path: Path,
     fs: FileSystem,
+    header: Header,
     writes: dict[tuple[str, str], AuditEntry],
     history: dict[tuple[str, str], dict[str, int]],
     report: VerifyReport,
@@ -282,7 +274,10 @@ def _check_files(
         if file is None or not fs.exists(file):
             report.add(f"{label}: missing (deleted outside ydsi; last saved at entry {entry.seq})")
             continue
-        found = sha256_hex(fs.read_bytes(file))
+        data = fs.read_bytes(file)
+        found = sha256_hex(data)
+        if key[0] != "header":
+            _check_key_name(data, label, key[0], header, report)
         if found == entry.hash:
             continue
         earlier = history.get(key, {}).get(found)
