@@ -49,6 +49,12 @@ CASE_TABLES: dict[str, list[dict[str, Any]]] = {
         },
     ],
 }
+if FORMAT_VERSION >= 2:
+    # Format 2 chains the append-only tables: the reference must exercise one.
+    CASE_TABLES["events"] = [
+        {"kind": "note", "text": "Synthetic first chained entry", "by": "refdsl"},
+        {"kind": "note", "text": "Synthetic second chained entry: ĳ ß ﬁ", "by": "refdsl"},
+    ]
 DEVICE_TABLES: dict[str, list[dict[str, Any]]] = {
     "_summary": [{"title": "Synthetic test phone"}],
     "devices": [{"description": "Synthetic test phone", "bag": "EVID-0001", "state": "sealed"}],
@@ -65,11 +71,12 @@ def make(dest: Path) -> dict[str, Any]:
     dsl.add_user(TECH[0], "technician", TECH[1], full_name=TECH[2])
     with dsl.transaction("case", CASE_REF, create=True) as db:
         for table, rows in CASE_TABLES.items():
-            if table != "timeline":
+            if table not in ("timeline", "events"):
                 db.table(table).insert_multiple(rows)
-    for row in CASE_TABLES["timeline"]:  # one save per note, as the app does
-        with dsl.transaction("case", CASE_REF) as db:
-            db.table("timeline").insert(row)
+    for table in ("timeline", "events"):
+        for row in CASE_TABLES.get(table, []):  # one save per note, as the app does
+            with dsl.transaction("case", CASE_REF) as db:
+                db.table(table).insert(row)
     tech = Vault.open(vault_path).unlock(TECH[0], TECH[1])
     with tech.transaction("custody", DEVICE_REF, create=True) as db:
         for table, rows in DEVICE_TABLES.items():
@@ -116,8 +123,8 @@ def _readme(expected: dict[str, Any]) -> str:
     return f"""# Reference vault, format version {expected["format_version"]}
 
 Made once, in 2026, by `python -m tests.support.make_reference_vault` with
-ydsi's first vault format (header format {expected["format_version"]}, record
-format {expected["record_version"]}). **Never regenerate it.** Records are kept
+ydsi's vault format {expected["format_version"]} (header format
+{expected["format_version"]}, record format {expected["record_version"]}). **Never regenerate it.** Records are kept
 until a pupil is 25 or longer, so every later version of ydsi must open this
 vault and find exactly these contents: `tests/vault/test_reference_vault.py`
 checks that (on a copy; it never writes here). A new format gets a new

@@ -61,6 +61,7 @@ from .fs import TEMP_PREFIX
 from .header import (
     AUTHORITY_ROLES,
     COMPARTMENTS,
+    FORMAT_VERSION,
     HEADER_NAME,
     MAX_USERS,
     ROLE_COMPARTMENTS,
@@ -1159,6 +1160,41 @@ class Session:
                 storage.commit("record.rekey")
                 count += 1
         return count
+
+    def finish_upgrade(self) -> int:
+        """The last step of ``ydsi upgrade``: raise the header's format, in one audited save.
+
+        Format 1 had DSLs generate every other user's keys under a passphrase
+        the DSL typed, so those keys are marked as issued by that DSL (they do
+        not count for sign-offs until their owner makes new ones). Returns how
+        many keys were so marked.
+        """
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._require_authority(header)
+            made_by: dict[str, str] = {}
+            for entry in self.vault.audit.entries():
+                key_id = entry.extra.get("key_id")
+                if entry.comp != "header" or not isinstance(key_id, str):
+                    continue
+                if entry.action in ("user.add", "user.reset"):
+                    made_by[key_id] = entry.actor
+                elif entry.action == "user.recover":
+                    made_by[key_id] = RECOVERY_ID
+            marked = 0
+            for user in header.users:
+                for key in user.sign_keys:
+                    issuer = made_by.get(key.key_id)
+                    if issuer and issuer != user.id and not key.issued_by:
+                        key.issued_by = issuer
+                        marked += 1
+            header.version = FORMAT_VERSION
+            header.serial += 1
+            sign_header(header, self._keys)
+            self._commit_header(
+                header, previous, "vault.upgrade", {"version": FORMAT_VERSION, "marked": marked}
+            )
+        return marked
 
     def pending_rotation_error(self) -> KeyChangeIncomplete:
         return KeyChangeIncomplete(

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .audit import AUDIT_NAME, AuditEntry, genesis_hash
 from .checkpoint import Checkpoint
@@ -26,7 +27,10 @@ from .recordfile import RECORD_SUFFIX, peek
 from .rights import may_write
 from .vault import RECOVERY_ID, Vault
 
-__all__ = ["VerifyReport", "verify_vault"]
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["VerifyReport", "verify_entries", "verify_vault"]
 
 _MAX_LISTED = 25
 
@@ -296,3 +300,36 @@ def _check_files(
             report.add(f"{HEADER_NAME}: the audit log has no entry for it")
         else:
             report.add(f"{key[0]}/{file.name}: not in the audit log (added outside ydsi)")
+
+
+def verify_entries(session: Session) -> tuple[list[str], int]:
+    """``verify --entries``: every record this user may open, checked entry by entry.
+
+    Keyless verify proves each file is what its last signer saved; only a
+    key holder can decrypt a record and check that its history extends
+    every head the log recorded for it (nobody edited, removed, reordered or
+    re-attributed an entry). Returns the problems and the records checked.
+    """
+    problems: list[str] = []
+    checked = 0
+    vault = session.vault
+    for compartment in COMPARTMENTS:
+        if not session.can_read(compartment):
+            continue
+        directory = vault.path / compartment
+        try:
+            names = sorted(vault.fs.listdir(directory))
+        except OSError:
+            problems.append(f"{compartment}/ is missing or unreadable")
+            continue
+        for name in names:
+            if not name.endswith(RECORD_SUFFIX) or name.startswith((".", TEMP_PREFIX)):
+                continue
+            record_id = name[: -len(RECORD_SUFFIX)]
+            checked += 1
+            try:
+                raw = vault.fs.read_bytes(directory / name)
+                session.decode_vouched(raw, compartment, record_id, body=True)
+            except (VaultError, OSError) as exc:
+                problems.append(str(exc))
+    return problems, checked
