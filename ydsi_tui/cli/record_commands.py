@@ -132,10 +132,13 @@ def cmd_incident_show(ctx: Context) -> int:
     for entry in view.incident.timeline:
         event = entry.event
         mark = " (corrected)" if entry.superseded else ""
+        if event.kind == "signoff" and not event.verified:
+            mark += " NOT VERIFIED (does not count)"
         text = describe(event, view.policy, names)
+        author = safe(event.by) + (" as recorded" if event.authorship.startswith("as ") else "")
         print(
             f"   {format_local_short(event.at)}  {KIND_LABELS.get(event.kind, event.kind)}{mark}: "
-            f"{safe(text)}  [by {safe(event.by)}, recorded {format_local_short(event.recorded_at)}]"
+            f"{safe(text)}  [by {author}, recorded {format_local_short(event.recorded_at)}]"
         )
     if data["gaps"]:
         print(f"Gaps before closing ({len(data['gaps'])}):")

@@ -277,7 +277,7 @@ def cmd_verify(ctx: Context) -> int:
             checkpoint = Path(ctx.args.checkpoint).read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read checkpoint {ctx.args.checkpoint}: {exc.strerror}") from exc
-    report = verify_vault(ctx.vault_path, checkpoint=checkpoint)
+    report = verify_vault(ctx.vault_path, checkpoint=checkpoint, checker=ctx.user)
     if ctx.args.entries and report.entries:
         session = ctx.unlock()
         try:

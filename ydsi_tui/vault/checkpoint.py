@@ -73,16 +73,27 @@ class Checkpoint:
         except (UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError("the checkpoint file is damaged") from exc
 
-    def check(self, header: Header, chain: list[str]) -> list[str]:
+    def check(self, header: Header, chain: list[str], *, checker: str | None = None) -> list[str]:
         """Problems found comparing this checkpoint with a vault's header and chain.
 
-        ``chain[i]`` is the hash of entry ``i + 1`` as found in the log.
+        ``chain[i]`` is the hash of entry ``i + 1`` as found in the log. A
+        checkpoint vouches for the log only if a DSL signed it, or the person
+        checking (``checker``, a login name) did: a technician's key is a
+        valid key, and a checkpoint they signed over a log they cut would
+        otherwise "prove" the cut log whole.
         """
         if self.vault_id != header.vault_id:
             return ["the checkpoint belongs to a different vault"]
         known = header.public_key(self.key_id)
         if known is None or not verify_signature(known[0], self.sig, self.signing_bytes()):
             return ["the checkpoint's signature does not verify: it was altered or forged"]
+        owner = header.user_by_id(self.key_id.rsplit(".", 1)[0])
+        mine = owner is not None and checker is not None and owner.name == checker
+        if known[1] != "dsl" and not mine:
+            return [
+                f"the checkpoint was signed by a {known[1]}, not by a DSL or by you: it "
+                "cannot vouch for the log"
+            ]
         if self.seq > len(chain):
             return [
                 f"audit log truncated: the checkpoint of {self.ts} records entry {self.seq}, "

@@ -53,8 +53,17 @@ class VerifyReport:
 
 
 def verify_vault(
-    path: Path | str, *, checkpoint: bytes | None = None, fs: FileSystem | None = None
+    path: Path | str,
+    *,
+    checkpoint: bytes | None = None,
+    fs: FileSystem | None = None,
+    checker: str | None = None,
 ) -> VerifyReport:
+    """Check the log, every signature, the header and every file (no key needed).
+
+    ``checker`` is the login name of whoever runs it: a checkpoint counts only
+    if a DSL or they signed it.
+    """
     path = Path(path)
     fs = fs or FileSystem()
     report = VerifyReport()
@@ -65,7 +74,8 @@ def verify_vault(
     _check_files(path, fs, header, writes, history, report)
     if checkpoint is not None:
         try:
-            report.problems.extend(Checkpoint.from_bytes(checkpoint).check(header, chain))
+            found = Checkpoint.from_bytes(checkpoint).check(header, chain, checker=checker)
+            report.problems.extend(found)
         except ValueError as exc:
             report.add(f"checkpoint: {exc}")
     if len(report.problems) > _MAX_LISTED:

@@ -285,6 +285,8 @@ class TimelinePane(Pane):
         extra = " (corrected: the correction is shown under it)" if line.superseded else ""
         if event.supersedes:
             extra = " (this corrects an earlier entry)"
+        if event.kind == "signoff" and not event.verified:
+            extra += " NOT VERIFIED: it does not count"
         detail.update(
             join(
                 [
@@ -301,8 +303,16 @@ def event_text(event: Event, policy: Policy, names: dict[str, str]) -> Content:
     parts: list[Content | str | tuple[str, str]] = [
         (f"{KIND_LABELS.get(event.kind, event.kind)}\n", "bold underline"),
         f"Happened: {format_local(event.at)}\n",
-        f"Recorded: {format_local(event.recorded_at)} by {event.by} ({event.by_role})\n",
+        f"Recorded: {format_local(event.recorded_at)} by {event.by} ({event.by_role})"
+        + (" - author as recorded (before format 2)" if event.authorship.startswith("as ") else "")
+        + "\n",
     ]
+    if event.kind == "signoff":
+        parts.append(
+            ("Signature: verified (the Headteacher's own key)\n", "bold")
+            if event.verified
+            else ("Signature: NOT VERIFIED - this sign-off does not count\n", "bold")
+        )
     if event.supersedes:
         parts.append("This entry corrects an earlier one.\n")
     parts.append("\n")
