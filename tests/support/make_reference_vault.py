@@ -126,8 +126,9 @@ Made once, in 2026, by `python -m tests.support.make_reference_vault` with
 ydsi's vault format {expected["format_version"]} (header format
 {expected["format_version"]}, record format {expected["record_version"]}).
 **Never regenerate it.** Records are kept until a pupil is 25 or longer, so
-every later version of ydsi must open this vault and find exactly these contents: `tests/vault/test_reference_vault.py`
-checks that (on a copy; it never writes here). A new format gets a new
+every later version of ydsi must open this vault and find exactly these
+contents: `tests/vault/test_reference_vault.py` checks that (on a copy; it
+never writes here). A new format gets a new
 directory beside this one.
 
 All content is synthetic. The passphrases below are **not secrets**: they
