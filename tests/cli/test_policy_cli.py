@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.vaults import enrolment_code
 from ydsi_tui.model.policy import bundled_policy
 
 PASS = "cli policy tests passphrase"
@@ -65,9 +66,18 @@ def ydsi(tmp_path: Path) -> Ydsi:
     head = tmp_path / "new-head"
     head.write_text(PASS + "\n", encoding="utf-8")
     head.chmod(0o600)
-    added = tool.run("user", "add", "head", "--role", "headteacher", "--new-passphrase-file",
-                     str(head))  # fmt: skip
+    added = tool.run("user", "add", "head", "--role", "headteacher")
     assert added.returncode == 0, added.stderr
+    code = tmp_path / "code-head"
+    code.write_text(enrolment_code(added.stdout) + "\n", encoding="utf-8")
+    code.chmod(0o600)
+    enrolled = tool.run(
+        "enrol", "--code-file", str(code), "--new-passphrase-file", str(head),
+        user="head",
+    )  # fmt: skip
+    assert enrolled.returncode == 0, enrolled.stderr
+    endorsed = tool.run("user", "endorse")  # the DSL endorses the keys head made
+    assert endorsed.returncode == 0, endorsed.stdout + endorsed.stderr
     return tool
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,11 +76,23 @@ class Record:
     def incident(self) -> Incident:
         return fold(self.meta, self.events)
 
-    def sign_off(self, decision: Event, *, by: str = HEAD, statement: str = "I agree.") -> Event:
+    def sign_off(
+        self,
+        decision: Event,
+        *,
+        by: str = HEAD,
+        statement: str = "I agree.",
+        verified: bool = True,
+    ) -> Event:
+        """A sign-off; ``verified`` stands for the vault having checked its signature.
+
+        The model cannot check a signature (it has no keys): the reader marks
+        the events it verified, and the model counts only those.
+        """
         digest = signoff_digest(
             self.meta, decision, signer=by, signed_at=self.now, statement=statement
         )
-        return self.add(
+        event = self.add(
             "signoff",
             {
                 "decision_id": decision.id,
@@ -91,6 +104,10 @@ class Record:
             by=by,
             by_role="headteacher",
         )
+        if verified:
+            event = dataclasses.replace(event, verified=True)
+            self.events[-1] = event
+        return event
 
     # -- common entries
 

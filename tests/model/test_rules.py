@@ -103,6 +103,18 @@ def test_signoff_must_match_and_be_by_a_headteacher(record: Record) -> None:
     assert not signoff_needed(record.incident)
 
 
+def test_an_unverified_signoff_never_counts(record: Record) -> None:
+    """Right role, right decision, right digest: still nothing until the vault verified it."""
+    decision = _decision(record)
+    unverified = record.sign_off(decision, verified=False)
+    incident = record.incident
+    assert signoff_needed(incident)
+    assert not incident.signoffs[0].valid
+    assert any(p.event_id == unverified.id and "NOT VERIFIED" in p.text for p in incident.problems)
+    record.sign_off(decision)
+    assert not signoff_needed(record.incident)
+
+
 def test_a_new_decision_needs_a_new_signoff(record: Record) -> None:
     first = _decision(record)
     record.sign_off(first)

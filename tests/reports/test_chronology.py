@@ -134,7 +134,8 @@ def test_a_forged_signoff_is_shown_as_not_verified(world: World, incident: str) 
         append_event(db, forged)
     chrono = chronology(dsl, None, incident)
     markdown = render_markdown(chronology_document(chrono))
-    assert "SIGNATURE NOT VERIFIED: the signature does not verify" in markdown
+    # Written by the DSL's own save: the author is attested, so it is not a Headteacher's.
+    assert "SIGNATURE NOT VERIFIED: added by Dana Lead (dsl), not a Headteacher" in markdown
     assert "SIGNATURE VERIFIED" in markdown  # the genuine one still is
     shape = chronology_json(chrono)
     assert sorted(s["signature_valid"] for s in shape["incident"]["signoffs"]) == [False, True]

@@ -86,7 +86,7 @@ def test_signoff_is_a_real_signature_by_the_headteachers_key(services: Make) -> 
     event = head.sign_off(ref, "I agree with this decision")
     view = dsl.open(ref)
     check = view.signoffs[event.id]
-    assert check.valid and check.signer == "head"
+    assert check.valid and check.signer == "Hana Head"  # names in full, for the police
     assert not dsl.rows()[0].signoff_needed
     with pytest.raises(ValidationError):
         head.sign_off(ref, "again")
@@ -250,12 +250,15 @@ def test_a_damaged_file_is_a_row_and_never_hides_the_others(services: Make, worl
     book.create("second")
     path = world.path / "case" / f"{book.session.record_id('case', first)}.ydsr"
     original = path.read_bytes()
-    # A flipped byte in the timeline: the list (summaries only) still shows it,
+    # A flipped byte in the timeline: format 2 checks the whole file against its
+    # signed save, so even the list (summaries only) shows it as damaged, and
     # opening it refuses to show altered data.
     body_damaged = bytearray(original)
     body_damaged[-20] ^= 0x01
     path.write_bytes(bytes(body_damaged))
-    assert {r.ref for r in book.rows() if r.error is None} == {"2026-001", "2026-002"}
+    rows = book.rows()
+    assert {r.ref for r in rows if r.error is None} == {"2026-002"}
+    assert any("DAMAGED" in (r.error or "") for r in rows)
     with pytest.raises(DamagedFile):
         book.open(first)
     # A flipped byte in the summary: the row says so; the other incident still lists.
@@ -266,7 +269,7 @@ def test_a_damaged_file_is_a_row_and_never_hides_the_others(services: Make, worl
     rows = book.rows()
     assert {r.ref for r in rows if r.error is None} == {"2026-002"}
     damaged = [r for r in rows if r.error is not None]
-    assert len(damaged) == 1 and "integrity" in (damaged[0].error or "")
+    assert len(damaged) == 1 and "DAMAGED" in (damaged[0].error or "")
     assert book.open("2026-002").incident.summary == "second"
 
 

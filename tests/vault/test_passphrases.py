@@ -36,6 +36,7 @@ from ydsi_tui.vault.errors import (
     WeakSettings,
     WrongPassphrase,
 )
+from ydsi_tui.vault.header import FORMAT_VERSION
 from ydsi_tui.vault.recovery_code import normalise
 from ydsi_tui.vault.vault import FREE_ATTEMPTS, Vault
 from ydsi_tui.vault.verify import verify_vault
@@ -269,7 +270,7 @@ def test_creating_with_weak_settings_is_refused(tmp_path: Path) -> None:
 
 def test_newer_vault_format_is_refused_clearly(crafted: Path) -> None:
     path = crafted
-    _edit_header(path, lambda doc: doc.update(version=2))
+    _edit_header(path, lambda doc: doc.update(version=FORMAT_VERSION + 1))
     with pytest.raises(NewerFormat, match="upgrade"):
         Vault.open(path)
 

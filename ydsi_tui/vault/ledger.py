@@ -28,7 +28,7 @@ from pathlib import Path
 from .audit import AuditEntry, genesis_hash
 from .chain import ChainState, Prefixes
 from .crypto import b64d, verify_signature
-from .errors import RecordDamaged
+from .errors import RecordDamaged, VaultError
 from .fs import FileSystem
 from .header import HEADER_NAME, Header
 from .rights import may_write
@@ -111,7 +111,13 @@ class Ledger:
     def refresh(self) -> None:
         """Parse what was appended since the last call (or everything, if the log changed)."""
         state = self._state
-        length, data = self.fs.read_from(self.path, state.last_start)
+        try:
+            length, data = self.fs.read_from(self.path, state.last_start)
+        except OSError as exc:
+            where = exc.filename or str(self.path)
+            raise VaultError(
+                f"{where}: could not be read ({exc.strerror or exc}); nothing was changed"
+            ) from exc
         if state.offset:
             first_end = data.find(b"\n")
             first = data[:first_end] if first_end != -1 else b""
@@ -175,11 +181,18 @@ class Ledger:
         if found is not None:
             try:
                 line = self.fs.read_range(self.path, write.offset, write.length)
+            except OSError as exc:
+                # A failing disk is not a forgery: say so, and remember nothing.
+                where = exc.filename or str(self.path)
+                raise VaultError(
+                    f"{where}: could not be read ({exc.strerror or exc}); nothing was changed"
+                ) from exc
+            try:
                 entry = AuditEntry.parse(line)
                 ok = entry.seq == write.seq and verify_signature(
                     found[0], b64d(entry.sig), entry.signing_bytes()
                 )
-            except (OSError, ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError):
                 ok = False
         self._signatures[write.seq] = ok
         return ok
@@ -201,6 +214,9 @@ class Ledger:
         if self._retired_cache is not None and self._retired_cache[0] == count:
             return self._retired_cache[1]
         retired: dict[str, int] = {}
+        # A re-key retires only the keys its user already had: later keys are
+        # listed in today's header too, and must not be retired in the past.
+        introduced: set[str] = set()
         for write in self._state.records.get(("header", HEADER_NAME), ()):
             if retired.get(write.key_id, write.seq + 1) <= write.seq:
                 continue
@@ -219,11 +235,14 @@ class Ledger:
                 continue
             if write.action == "user.remove":
                 for key in user.sign_keys:
-                    retired.setdefault(key.key_id, write.seq)
+                    if key.key_id in introduced:
+                        retired.setdefault(key.key_id, write.seq)
             elif write.action in _REKEY_ACTIONS and isinstance(write.new_key, str):
                 for key in user.sign_keys:
-                    if key.key_id != write.new_key:
+                    if key.key_id != write.new_key and key.key_id in introduced:
                         retired.setdefault(key.key_id, write.seq)
+            if isinstance(write.new_key, str):
+                introduced.add(write.new_key)
         self._retired_cache = (count, retired)
         return retired
 
@@ -284,6 +303,14 @@ class Ledger:
                 f"(the latest signed save is entry {vouching.seq})",
                 vouching.seq,
             )
+        elsewhere = self._owner_of(file_hash, (comp, rec))
+        if elsewhere is not None:
+            raise RecordDamaged(
+                label,
+                f"holds the content of another record ({elsewhere[0]}/{elsewhere[1][:8]}...: "
+                "files swapped or copied over)",
+                vouching.seq,
+            )
         if self._state.broken_at is not None:
             raise RecordDamaged(
                 label,
@@ -297,6 +324,13 @@ class Ledger:
             f"{vouching.seq})",
             vouching.seq,
         )
+
+    def _owner_of(self, file_hash: str, exclude: tuple[str, str]) -> tuple[str, str] | None:
+        """Which other record a save with this hash belongs to (only when a file is wrong)."""
+        for key, writes in self._state.records.items():
+            if key != exclude and any(w.hash == file_hash for w in writes):
+                return key
+        return None
 
     def _intruder_reason(self, header: Header, write: Write) -> str:
         role = self._role(header, write)

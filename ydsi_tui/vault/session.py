@@ -339,6 +339,7 @@ class Session:
         if raw is None:
             self._check_absent(compartment, record_id, label)
             return None
+        parse(raw, label)  # a file of a newer format says "upgrade ydsi", not "damaged"
         vouching = ledger.vouch(header, compartment, record_id, sha256_hex(raw), label)
         record_header, summary, full = self.decode_record(raw, compartment, record_id, body=body)
         authors: dict[str, dict[str, Author]] = {}

@@ -290,9 +290,9 @@ def _check_files(
             continue
         data = fs.read_bytes(file)
         found = sha256_hex(data)
-        if key[0] != "header":
-            _check_key_name(data, label, key[0], header, report)
         if found == entry.hash:
+            if key[0] != "header":
+                _check_key_name(data, label, key[0], header, report)
             continue
         earlier = history.get(key, {}).get(found)
         owner = latest_owner.get(found)
