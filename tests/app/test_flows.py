@@ -421,7 +421,7 @@ async def test_headteacher_signs_off_what_they_read(app_factory: MakeApp, refs: 
         assert isinstance(app.screen, IncidentScreen)
         view = services(app, "head").cases.open(refs.signoff)
         [check] = view.signoffs.values()
-        assert check.valid and check.signer == "head"
+        assert check.valid and check.signer == "Hana Head"
 
 
 async def test_only_the_headteacher_can_sign(app_factory: MakeApp, refs: Refs) -> None:
