@@ -1,0 +1,22 @@
+"""Fixtures for every suite.
+
+Each test gets a private state directory (``$XDG_STATE_HOME``): a user's
+client keeps its witness of each vault's audit log there (see
+``ydsi_tui/vault/witness.py``), and many tests copy the same template vault,
+so one test's memory of a copy must not make another test's copy look rolled
+back. The adversary suite sets a whole private HOME on top of this.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    state = tmp_path / "xdg-state"
+    state.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
