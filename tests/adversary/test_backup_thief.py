@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import tarfile
 
-import pytest
-
 from tests.support.adversary import (
     CRITICAL_NOTE,
     DSL,

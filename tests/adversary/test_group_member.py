@@ -16,8 +16,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
-
 from tests.support.adversary import (
     DSL,
     HEAD,

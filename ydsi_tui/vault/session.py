@@ -58,7 +58,7 @@ from .errors import (
     UnknownUser,
     VaultError,
 )
-from .fs import TEMP_PREFIX
+from .fs import TEMP_PREFIX, FileSystem
 from .header import (
     AUTHORITY_ROLES,
     COMPARTMENTS,
@@ -603,8 +603,10 @@ class Session:
     # the witness (see witness.py): what this user saw of the log
     # ------------------------------------------------------------------
     def _make_witness(self, identity: Identity) -> Witness:
+        # Its own file system, not the vault's: the witness is this user's
+        # client state, outside the save protocol (and its fault injection).
         return Witness(
-            fs=self.vault.fs,
+            fs=FileSystem(),
             vault_path=self.vault.path,
             vault_id=self.vault.header.vault_id,
             user_id=self.user.id,

@@ -62,6 +62,7 @@ __all__ = [
     "Seen",
     "Witness",
     "state_dir",
+    "witness_path",
 ]
 
 KEEP_LINES = 1000
@@ -76,6 +77,12 @@ _TAIL_GUESS = 600  # bytes per audit line, for the first read of a log's tail
 def state_dir() -> Path:
     """This user's ydsi state directory (``$XDG_STATE_HOME/ydsi`` on Linux)."""
     return platformdirs.user_state_path("ydsi")
+
+
+def witness_path(vault_id: str, user_id: str, directory: Path | None = None) -> Path:
+    """Where one user's witness of one vault is kept (its ``.lines`` file sits beside it)."""
+    base = directory if directory is not None else state_dir() / "witness"
+    return base / f"{vault_id}.{user_id}.json"
 
 
 def _ensure_private_dir(path: Path) -> None:
@@ -275,9 +282,8 @@ class Witness:
         self._header = header
         self._now = now
         self.directory = directory if directory is not None else state_dir() / "witness"
-        stem = f"{vault_id}.{user_id}"
-        self.path = self.directory / f"{stem}.json"
-        self.lines_path = self.directory / f"{stem}.lines"
+        self.path = witness_path(vault_id, user_id, self.directory)
+        self.lines_path = self.path.with_suffix(".lines")
         self.lock_path = self.directory / ".lock"
         #: The witness on disk could not be trusted: the next advance rebuilds it.
         self.rebuild = False
@@ -611,4 +617,3 @@ class Witness:
             return
         self._write_lines([line.raw for line in chain])
         self._store(self._seen_at(chain[-1], len(chain)))
-
