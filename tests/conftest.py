@@ -9,9 +9,16 @@ back. The adversary suite sets a whole private HOME on top of this.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Session and module fixtures (built before any per-test fixture) stay out of ~ too."""
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="ydsi-test-state-")
 
 
 @pytest.fixture(autouse=True)

@@ -471,11 +471,14 @@ class Witness:
         else:
             first_lost = seen.seq
         earlier = " (and perhaps earlier ones)" if first_lost == first and first > 1 else ""
-        lost = tuple(mine[first_lost - first :]) if mine else ()
+        ends = len(current)
+        if ends < first_lost:
+            first_lost = ends + 1  # a cut: everything after the new end is gone
+            earlier = ""
+        lost = tuple(mine[max(first_lost - first, 0) :])
         span, verb = _span(first_lost, seen.seq)
         if earlier:
             verb = "are"
-        ends = len(current)
         if ends < first_lost:
             what = (
                 f"the audit log ends at entry {ends}, but you saw entry {seen.seq} on "
