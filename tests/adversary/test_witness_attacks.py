@@ -110,7 +110,8 @@ def test_another_users_witness_planted_neither_hides_nor_fakes_a_rollback(world:
     world.cases(HEAD).open(world.incidents[0])  # the Headteacher saw the note too
     vault_id = head.vault.header.vault_id
     dsl_id = world.unlock(DSL).user.id
-    plain_write(witness_path(vault_id, dsl_id), witness_path(vault_id, head.user.id).read_bytes())
+    theirs = witness_path(vault_id, head.user.id, world.path).read_bytes()
+    plain_write(witness_path(vault_id, dsl_id, world.path), theirs)
     _put_back(old)
     world.close()
     before = world.genuine((world.incidents[1], world.device))

@@ -659,7 +659,7 @@ class Session:
         try:
             still = self._witness.advance(upto)
         except (OSError, VaultError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
             self._witness_warn(f"your witness of this vault could not be updated ({reason})")
             return
         if not still:

@@ -42,6 +42,7 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -61,11 +62,14 @@ __all__ = [
     "Finding",
     "Seen",
     "Witness",
+    "WitnessBusy",
     "state_dir",
     "witness_path",
 ]
 
 KEEP_LINES = 1000
+#: Seconds to wait for this user's other program to finish updating the witness.
+LOCK_TIMEOUT = 5.0
 #: Audit actions by which a DSL accepts that the log left what users saw.
 ACCEPTING_ACTIONS = frozenset({"witness.ack", "vault.restore"})
 _VERSION = 1
@@ -74,15 +78,30 @@ _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
 _TAIL_GUESS = 600  # bytes per audit line, for the first read of a log's tail
 
 
+class WitnessBusy(OSError):
+    """The per-user lock stayed taken: the update is skipped (the witness stays behind)."""
+
+
 def state_dir() -> Path:
     """This user's ydsi state directory (``$XDG_STATE_HOME/ydsi`` on Linux)."""
     return platformdirs.user_state_path("ydsi")
 
 
-def witness_path(vault_id: str, user_id: str, directory: Path | None = None) -> Path:
-    """Where one user's witness of one vault is kept (its ``.lines`` file sits beside it)."""
+def witness_path(
+    vault_id: str, user_id: str, vault_path: Path, directory: Path | None = None
+) -> Path:
+    """Where one user's witness of one vault, opened at one place, is kept.
+
+    By place as well as by vault id: ``ydsi restore`` to a second directory
+    (to look at an old state) makes a copy with the same id, and the copy's
+    history must not make the live vault look rolled back, nor the reverse.
+    Nobody in the vault's group can move the vault directory (its parent
+    must not be group-writable), so an attacker cannot change the place.
+    The ``.lines`` file sits beside it.
+    """
     base = directory if directory is not None else state_dir() / "witness"
-    return base / f"{vault_id}.{user_id}.json"
+    where = hashlib.sha256(os.fsencode(vault_path.resolve())).hexdigest()[:16]
+    return base / f"{vault_id}.{user_id}.{where}.json"
 
 
 def _ensure_private_dir(path: Path) -> None:
@@ -282,7 +301,7 @@ class Witness:
         self._header = header
         self._now = now
         self.directory = directory if directory is not None else state_dir() / "witness"
-        self.path = witness_path(vault_id, user_id, self.directory)
+        self.path = witness_path(vault_id, user_id, vault_path, self.directory)
         self.lines_path = self.path.with_suffix(".lines")
         self.lock_path = self.directory / ".lock"
         #: The witness on disk could not be trusted: the next advance rebuilds it.
@@ -298,7 +317,21 @@ class Witness:
         _ensure_private_dir(self.directory)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            delay = 0.001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        # Another of this user's programs is stuck holding it (stopped
+                        # in a debugger, say): never stop a save for the witness.
+                        raise WitnessBusy(
+                            "another of your ydsi programs holds your witness's lock"
+                        ) from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
             try:
                 yield
             finally:
