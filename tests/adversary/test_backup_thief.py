@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import tarfile
 
-import pytest
-
 from tests.support.adversary import (
     CRITICAL_NOTE,
     DSL,
@@ -53,11 +51,6 @@ def test_stolen_backup_holds_no_names_or_notes(world: World) -> None:
     checks.finish()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="an old backup unpacked over the vault is a self-consistent older vault: only each "
-    "user's witness of the log (issue 9) can tell it is not the current one",
-)
 def test_old_backup_unpacked_over_the_vault_is_noticed(world: World) -> None:
     """The thief unpacks last week's backup over the live vault after more work was saved."""
     ref, other = world.incidents

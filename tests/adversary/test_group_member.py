@@ -16,8 +16,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
-
 from tests.support.adversary import (
     DSL,
     HEAD,
@@ -123,11 +121,6 @@ def test_cut_audit_tail_leaves_the_newer_record_unvouched(world: World) -> None:
     checks.finish()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="a log cut together with a matching roll-back of the file is self-consistent on "
-    "disk: only each user's witness of the log (issue 9) can notice it",
-)
 def test_cut_audit_tail_with_the_file_rolled_back_to_match_is_noticed(world: World) -> None:
     """The note's entry cut and the file put back as it was: consistent, but not current."""
     ref, other = world.incidents

@@ -8,6 +8,7 @@ mocked. Test vaults use the cheapest key-derivation settings the vault accepts
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -60,10 +61,17 @@ def tree_hashes(path: Path, *, skip_throttle: bool = False) -> dict[str, str]:
 
 
 def copy_vault(src: Path, dst: Path) -> Path:
-    """A byte-for-byte copy of a vault directory, modes included."""
-    if dst.exists():
+    """A byte-for-byte copy of a vault directory, modes included.
+
+    Copying over an existing vault puts it back to an earlier state: its
+    users' witnesses are forgotten (see :func:`forget_witnesses`).
+    """
+    replacing = dst.exists()
+    if replacing:
         shutil.rmtree(dst)
     shutil.copytree(src, dst, symlinks=True)
+    if replacing:
+        forget_witnesses(dst)
     return dst
 
 
@@ -79,6 +87,29 @@ def restore_vault(snapshot: Path, target: Path) -> None:
             shutil.copytree(child, target / child.name, symlinks=True)
         else:
             shutil.copy2(child, target / child.name)
+    forget_witnesses(target)
+
+
+def forget_witnesses(vault: Path) -> int:
+    """Drop this process's users' witnesses of ``vault`` (see ydsi_tui/vault/witness.py).
+
+    A harness that puts a vault back to an earlier snapshot to start afresh
+    is rolling it back, exactly what a witness exists to notice; the harness
+    is not an attacker, so it forgets what its users saw. Returns how many
+    files went.
+    """
+    from ydsi_tui.vault.witness import state_dir
+
+    try:
+        vault_id = json.loads((vault / "vault.json").read_bytes())["body"]["vault_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    directory = state_dir() / "witness"
+    gone = 0
+    for path in directory.glob(f"{vault_id}.*"):
+        path.unlink(missing_ok=True)
+        gone += 1
+    return gone
 
 
 def temp_files(path: Path) -> list[Path]:

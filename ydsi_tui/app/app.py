@@ -223,6 +223,14 @@ class YdsiApp(App[int]):
                 self.notify(
                     visible(warning), title="Policy", severity="warning", markup=False, timeout=30
                 )
+        for warning in session.witness_warnings:  # the vault went back (see witness.py)
+            self.notify(
+                visible(warning),
+                title="Audit log",
+                severity="error" if session.rollback else "warning",
+                markup=False,
+                timeout=120,
+            )
 
     def take_home_prefetch(self) -> HomeData | None:
         """The home screen's first rows, if they were read with the keys (once)."""

@@ -153,6 +153,8 @@ class Context:
                     "gave you (after that, a DSL's unlock endorses your keys)"
                 ) from None
             raise
+        for warning in session.witness_warnings:  # a rollback this user's client noticed
+            print(f"ydsi: warning: {safe(warning)}", file=sys.stderr)
         endorsed, refused = endorse_quietly(session)
         for name in endorsed:
             print(f"ydsi: endorsed the new keys of {name}", file=sys.stderr)

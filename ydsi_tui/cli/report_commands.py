@@ -33,7 +33,14 @@ from ..service.reports.subject_access import (
 )
 from ..service.retention import RetentionDesk
 from ..service.transfers import TransferDesk
-from ..vault.backup import BackupCheck, restore_backup, verify_backup, write_backup
+from ..vault.backup import (
+    BackupCheck,
+    RestoreResult,
+    record_restore,
+    restore_backup,
+    verify_backup,
+    write_backup,
+)
 from ..vault.errors import VaultError
 from ..vault.export import write_new_private
 from ..vault.transfer import generate_passphrase, open_transfer
@@ -232,7 +239,38 @@ def cmd_restore(ctx: Context) -> int:
         f"Vault {verdict}: {result.report.entries} audit entries and {result.report.records} "
         "records checked."
     )
+    if result.report.ok:
+        _sign_restore(ctx, target, result)
     return 0 if result.report.ok else 1
+
+
+def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> None:
+    """Put the restore in the audit log, signed by this DSL, when they can unlock.
+
+    Without it, everyone whose client saw entries the backup does not hold
+    is told the vault was rolled back, and saves wait for 'ydsi witness ack'.
+    """
+    from ..vault.vault import Vault
+
+    try:
+        passphrase = ctx.passphrase(
+            prompt=f"Passphrase for {ctx.user} (to sign the restore in the audit log): "
+        )
+        session = Vault.open(target).unlock(ctx.user, passphrase)
+    except (CliError, VaultError) as exc:
+        print(
+            f"ydsi: note: the restore is not in the audit log yet ({safe(str(exc))}); if "
+            "anyone's client saw newer entries, a DSL runs 'ydsi witness ack'",
+            file=sys.stderr,
+        )
+        return
+    try:
+        entry = record_restore(session, result)
+        print(f"The restore is recorded in the audit log (entry {entry.seq}), signed by you.")
+    except VaultError as exc:
+        print(f"ydsi: note: the restore is not in the audit log: {safe(str(exc))}", file=sys.stderr)
+    finally:
+        session.close()
 
 
 def verify_backup_command(ctx: Context) -> int:

@@ -1,4 +1,4 @@
-"""Vault commands: init, users, recovery, verify, checkpoint."""
+"""Vault commands: init, users, recovery, verify, checkpoint, witness."""
 
 from __future__ import annotations
 
@@ -365,6 +365,38 @@ def cmd_checkpoint(ctx: Context) -> int:
     return 0
 
 
+def cmd_witness_show(ctx: Context) -> int:
+    """What your witness of this vault says, with the lost entries as proof."""
+    session = ctx.unlock()
+    try:
+        finding = session.rollback_finding
+        if session.rollback is None or finding is None:
+            print("The audit log holds everything you have seen of this vault.")
+            return 0
+        print(safe(session.rollback))
+        print(f"The {len(finding.lost)} entries you saw that this vault does not hold:")
+        for line in finding.lost:
+            print(safe(line.decode("ascii", "replace")))
+    finally:
+        session.close()
+    return 1
+
+
+def cmd_witness_ack(ctx: Context) -> int:
+    """A DSL accepts the vault as it is after a rollback (a signed ``witness.ack`` entry)."""
+    session = ctx.unlock()
+    try:
+        entry = session.acknowledge_rollback()
+    finally:
+        session.close()
+    print(
+        f"Acknowledged at audit entry {entry.seq}: the lost entries stay named in the log; "
+        "saves go on from the vault as it is. Put back what was lost from the newest backup "
+        "if it holds it ('ydsi verify --backup FILE' says what each holds)."
+    )
+    return 0
+
+
 def _ask_yes(question: str) -> bool:
     if not sys.stdin.isatty():
         return True  # the safe default for scripts: rotate
@@ -497,3 +529,23 @@ def register(
     )
     p.add_argument("--output", help="file to write (default: print it)")
     p.set_defaults(func=cmd_checkpoint)
+
+    witness = sub.add_parser(
+        "witness", help="what your client saw of the audit log; acknowledge a rollback"
+    )
+    wsub = witness.add_subparsers(dest="witness_command", metavar="COMMAND", required=True)
+    p = wsub.add_parser(
+        "show",
+        parents=[common],
+        help="say whether the vault still holds every entry you saw; list any lost ones",
+    )
+    p.set_defaults(func=cmd_witness_show)
+    p = wsub.add_parser(
+        "ack",
+        parents=[common],
+        help="DSL: accept the vault as it is after a rollback, so saves can go on",
+        description="When the audit log is shorter than, or forks from, what you saw, nothing "
+        "can be saved. This signs an audit entry naming the lost entries and the vault's "
+        "current head; everyone's client then accepts the vault as it is. DSL only.",
+    )
+    p.set_defaults(func=cmd_witness_ack)

@@ -37,12 +37,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .audit import AUDIT_NAME
+from .audit import AUDIT_NAME, AuditEntry, AuditLog
 from .checkpoint import Checkpoint, make_checkpoint
 from .crypto import b64d, b64e, canonical_json, verify_signature
 from .errors import AccessDenied, NewerFormat, VaultError
 from .export import new_private_file
-from .fs import TEMP_PREFIX, Modes
+from .fs import TEMP_PREFIX, FileSystem, Modes
 from .header import COMPARTMENTS, HEADER_NAME, Header
 from .lock import LOCK_NAME, VaultLock
 from .recordfile import RECORD_SUFFIX
@@ -60,6 +60,7 @@ __all__ = [
     "Manifest",
     "RestoreResult",
     "compare_logs",
+    "record_restore",
     "restore_backup",
     "verify_backup",
     "write_backup",
@@ -535,6 +536,33 @@ def restore_backup(backup: Path | str, target: Path | str, *, force: bool = Fals
         raise
     report = verify_vault(target)
     return RestoreResult(manifest, report, replaced, previous)
+
+
+def record_restore(session: Session, result: RestoreResult) -> AuditEntry:
+    """After a restore, as a DSL of the restored vault: a signed ``vault.restore`` entry.
+
+    It names the backup and the head the restore abandoned (the replaced
+    vault's, when one was kept beside), so that every user's witness that
+    saw newer entries says "restored by X; entries a-b are not in the
+    restored vault" instead of refusing saves as after a rollback.
+    """
+    manifest = result.manifest
+    extra: dict[str, Any] = {
+        "backup": {
+            "seq": manifest.audit_seq,
+            "hash": manifest.audit_hash,
+            "made_at": manifest.created_at,
+            "made_by": manifest.made_by,
+        },
+        "previous": result.previous,
+    }
+    if result.replaced is not None and result.previous in ("newer", "diverged"):
+        try:
+            head = AuditLog(FileSystem(), result.replaced / AUDIT_NAME, manifest.vault_id).head()
+            extra["abandoned"] = {"seq": head.seq, "hash": head.hash}
+        except (OSError, ValueError):
+            pass  # the replaced vault's log is damaged: the entry still names the backup
+    return session.record_restore(extra)
 
 
 def _fsync_dir(path: Path) -> None:

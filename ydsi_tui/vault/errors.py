@@ -18,6 +18,7 @@ __all__ = [
     "RecordDamaged",
     "RecordExists",
     "RecordNotFound",
+    "RolledBack",
     "UnknownUser",
     "VaultBusy",
     "VaultError",
@@ -123,3 +124,12 @@ class WeakSettings(VaultError):
 
 class KeyChangeIncomplete(VaultError):
     """A key rotation was interrupted; it must be finished before more changes."""
+
+
+class RolledBack(VaultError):
+    """The audit log is shorter than, or forks from, what this user's client saw.
+
+    Saves are refused until a DSL signs an acknowledgement (``ydsi witness
+    ack``): building on a rolled-back vault would bury the lost entries for
+    good. Reading still works, with the warning shown.
+    """

@@ -54,10 +54,11 @@ from .errors import (
     RecordDamaged,
     RecordExists,
     RecordNotFound,
+    RolledBack,
     UnknownUser,
     VaultError,
 )
-from .fs import TEMP_PREFIX
+from .fs import TEMP_PREFIX, FileSystem
 from .header import (
     AUTHORITY_ROLES,
     COMPARTMENTS,
@@ -80,6 +81,7 @@ from .ledger import Author, Write
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse, peek
 from .storage import SUMMARY_TABLE, EncryptedStorage
 from .vault import RECOVERY_ID, Vault, _check_passphrase, _not_saved, sign_header, unreadable
+from .witness import Finding, Witness
 
 #: Looks at a record that seemed not to match the log, before the lock is taken.
 _SETTLE_TRIES = 8
@@ -175,6 +177,14 @@ class Session:
         self._keys = keys
         self._seen: dict[tuple[str, str], int] = {}
         self._draft_box: DraftBox | None = None
+        #: Set when the audit log is shorter than, or forks from, what this user
+        #: saw (see witness.py): saves raise RolledBack until a DSL acknowledges it.
+        self.rollback: str | None = None
+        self.rollback_finding: Finding | None = None
+        #: What the witness said at unlock, to show at once (plain text, never markup).
+        self.witness_warnings: list[str] = []
+        self._witness = None if recovery else self._make_witness(identity)
+        self._witness_check()
 
     # ------------------------------------------------------------------
     # who
@@ -420,6 +430,9 @@ class Session:
         self._seen[(compartment, record_id)] = header.generation
         if log:
             self.log_read(compartment, record_id, header.generation)
+        else:
+            # Unaudited: witness only up to the save that vouched for this file.
+            self._witnessed(decoded.vouching.seq)
         tables = dict(body or {})
         if summary:
             tables[SUMMARY_TABLE] = summary
@@ -441,6 +454,7 @@ class Session:
                 # As in Vault.commit_file: a failure before the entry was written
                 # (reading the log's head, opening it) has changed nothing.
                 raise NotSaved(_not_saved(exc)) from exc
+            self._witnessed(None)
 
     @contextmanager
     def transaction(
@@ -461,6 +475,7 @@ class Session:
         self._require(compartment)
         record_id = self.record_id(compartment, ref)
         with self.vault.lock():
+            self.refuse_if_rolled_back()
             db = TinyDB(
                 storage=EncryptedStorage,  # TinyDB passes our kwargs through
                 session=self,
@@ -489,6 +504,7 @@ class Session:
                 raise
             storage.commit(action)
             self._seen[(compartment, record_id)] = storage.generation
+            self._witnessed(None)  # acknowledged, under the lock: the head is this save
 
     def destroy_record(
         self, compartment: str, ref: str, *, extra: dict[str, Any] | None = None
@@ -507,6 +523,7 @@ class Session:
         path = self._path(compartment, record_id)
         fs = self.vault.fs
         with self.vault.lock():
+            self.refuse_if_rolled_back()
             if not fs.exists(path):
                 raise RecordNotFound(f"no record {ref!r}")
             tmp = path.parent / f"{TEMP_PREFIX}{record_id}-{secrets.token_hex(6)}"
@@ -533,6 +550,7 @@ class Session:
             with contextlib.suppress(OSError):  # the next open finishes it if this fails
                 fs.unlink(tmp)
                 fs.fsync_dir(path.parent)
+            self._witnessed(None)
         return entry
 
     def _undo_destroy(self, tmp: Any, path: Any) -> None:
@@ -581,6 +599,149 @@ class Session:
             for entry in self.vault.audit.entries_after(seq)
             if entry.hash and entry.comp in COMPARTMENTS
         }
+
+    # ------------------------------------------------------------------
+    # the witness (see witness.py): what this user saw of the log
+    # ------------------------------------------------------------------
+    def _make_witness(self, identity: Identity) -> Witness:
+        # Its own file system, not the vault's: the witness is this user's
+        # client state, outside the save protocol (and its fault injection).
+        return Witness(
+            fs=FileSystem(),
+            vault_path=self.vault.path,
+            vault_id=self.vault.header.vault_id,
+            user_id=self.user.id,
+            key_id=lambda: self._require_identity().sign_key_id,
+            sign=lambda message: sign(self._require_identity().sign, message),
+            header=lambda: self.vault.header,
+            now=_now,
+        )
+
+    def _user_name(self, user_id: str) -> str:
+        user = self.vault.header.user_by_id(user_id)
+        return user.name if user is not None else user_id
+
+    def _witness_warn(self, message: str) -> None:
+        if message not in self.witness_warnings:
+            self.witness_warnings.append(message)
+        if message not in self.vault.warnings:
+            self.vault.warnings.append(message)
+
+    def _witness_check(self) -> None:
+        """Compare the log with this user's witness (at unlock, and before a save once warned)."""
+        if self._witness is None:
+            return
+        try:
+            finding = self._witness.check(self._user_name)
+        except OSError as exc:
+            self._witness_warn(
+                f"your witness of this vault could not be checked ({exc.strerror or exc}); "
+                "a rollback of the vault would not be noticed"
+            )
+            return
+        if finding.warning:
+            self._witness_warn(finding.warning)
+        if finding.note:
+            self._witness_warn(finding.note)
+        if finding.rollback:
+            self.rollback = f"ROLLED BACK: {finding.rollback}"
+            self.rollback_finding = finding
+            self._witness_warn(
+                f"{self.rollback}; nothing can be saved until a DSL runs 'ydsi witness ack'"
+            )
+        else:
+            self.rollback = None
+            self.rollback_finding = None
+
+    def _witnessed(self, upto: int | None) -> None:
+        """A save or read was acknowledged: move the witness forwards (best effort)."""
+        if self._witness is None or self.rollback is not None or self.closed:
+            return
+        try:
+            still = self._witness.advance(upto)
+        except (OSError, VaultError) as exc:
+            reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+            self._witness_warn(f"your witness of this vault could not be updated ({reason})")
+            return
+        if not still:
+            self._witness_check()  # the log went back while this session ran
+
+    def refuse_if_rolled_back(self) -> None:
+        """Raise RolledBack while the log is behind what this user saw (checked afresh)."""
+        if self._witness is None:
+            return
+        self._witness_check()
+        if self.rollback is not None:
+            raise RolledBack(
+                f"not saved: {self.rollback}; a DSL must acknowledge it with "
+                "'ydsi witness ack' first (nothing was changed)"
+            )
+
+    def acknowledge_rollback(self) -> AuditEntry:
+        """A DSL accepts the vault as it is: a signed ``witness.ack`` naming what was lost.
+
+        Every user's witness that left the log at or before this entry then
+        accepts the new history and saves go on; the lost entries stay named
+        in the log for good.
+        """
+        self._require_identity()
+        if self.role != "dsl" or self.is_recovery:
+            raise AccessDenied("only a DSL can acknowledge that the vault went back")
+        with self.vault.lock():
+            self._witness_check()
+            finding = self.rollback_finding
+            if self.rollback is None or finding is None or finding.witnessed is None:
+                raise VaultError(
+                    "nothing to acknowledge: the audit log holds everything you have seen"
+                )
+            seen = finding.witnessed
+            head = self.vault.audit.head()
+            entry = self._append_header_entry(
+                "witness.ack",
+                {
+                    "abandoned": {"seq": seen.seq, "hash": seen.hash},
+                    "head": {"seq": head.seq, "hash": head.hash},
+                    "lost": [finding.first_lost, seen.seq],
+                },
+            )
+            self._witness_rebuild()
+        return entry
+
+    def record_restore(self, extra: dict[str, Any]) -> AuditEntry:
+        """After a restore from backup: a DSL-signed ``vault.restore`` entry (see backup.py).
+
+        Witnesses that saw entries the backup does not hold then say "restored
+        by X" instead of refusing saves.
+        """
+        self._require_identity()
+        if self.role != "dsl" or self.is_recovery:
+            raise AccessDenied("only a DSL can record a restore")
+        with self.vault.lock():
+            self._witness_check()
+            finding = self.rollback_finding
+            if finding is not None and finding.witnessed is not None:
+                seen = finding.witnessed
+                extra = {**extra, "witnessed": {"seq": seen.seq, "hash": seen.hash}}
+            entry = self._append_header_entry("vault.restore", extra)
+            self._witness_rebuild()
+        return entry
+
+    def _append_header_entry(self, action: str, extra: dict[str, Any]) -> AuditEntry:
+        """A signed header entry naming no file (the caller holds the lock)."""
+        try:
+            entry, _ = self.vault.audit.append(
+                self.signer, ts=_now(), action=action, comp="header", rec="witness", extra=extra
+            )
+        except (OSError, ValueError) as exc:
+            raise NotSaved(_not_saved(exc)) from exc
+        return entry
+
+    def _witness_rebuild(self) -> None:
+        self.rollback = None
+        self.rollback_finding = None
+        if self._witness is not None:
+            self._witness.rebuild = True
+        self._witnessed(None)
 
     # ------------------------------------------------------------------
     # drafts (unsaved forms; see drafts.py)
@@ -641,6 +802,7 @@ class Session:
     def _commit_header(
         self, header: Header, previous: bytes, action: str, extra: dict[str, Any]
     ) -> AuditEntry:
+        self.refuse_if_rolled_back()
         entry = self.vault.commit_file(
             self.signer,
             comp="header",
@@ -652,6 +814,7 @@ class Session:
             extra=extra,
         )
         self.vault.header = header
+        self._witnessed(None)
         return entry
 
     def _fresh_header(self) -> tuple[Header, bytes]:

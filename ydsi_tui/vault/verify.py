@@ -180,8 +180,10 @@ def _walk_log(
                 # in the queue keeps its entries in memory.
                 while len(pending) > 2 * workers:
                     _collect(pending.pop(0), signature_problems)
-            if entry.action == "record.read":
-                continue
+            if entry.action == "record.read" or (
+                not entry.hash and entry.action != "record.destroy"
+            ):
+                continue  # not a write: a read, or a header entry naming no file (witness.ack)
             key = (entry.comp, entry.rec)
             writes[key] = entry
             history.setdefault(key, {})[entry.hash] = entry.seq

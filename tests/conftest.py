@@ -1,0 +1,29 @@
+"""Fixtures for every suite.
+
+Each test gets a private state directory (``$XDG_STATE_HOME``): a user's
+client keeps its witness of each vault's audit log there (see
+``ydsi_tui/vault/witness.py``), and many tests copy the same template vault,
+so one test's memory of a copy must not make another test's copy look rolled
+back. The adversary suite sets a whole private HOME on top of this.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Session and module fixtures (built before any per-test fixture) stay out of ~ too."""
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="ydsi-test-state-")
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    state = tmp_path / "xdg-state"
+    state.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
