@@ -68,30 +68,29 @@ def cmd_repair(ctx: Context) -> int:
 
 
 def _print_choice(refused: RepairNeedsChoice) -> None:
+    """What was found and tried, on stdout; the refusal itself is one line on stderr."""
     damage, found = refused.damage, refused.as_found
-    print(f"{safe(damage.ref)}: {safe(damage.problem)}", file=sys.stderr)
+    print(f"{safe(damage.ref)}: {safe(damage.problem)}")
     _print_tried(refused.tried)
     if not any(t.path for t in refused.tried):
         print(
             f"  no backup was named, and none is in ~/{DEFAULT_BACKUP_DIR}: name one with "
             "--backup FILE",
-            file=sys.stderr,
         )
     if found.decrypts:
         if found.lost:
-            print("Accepting it as found would lose these signed saves:", file=sys.stderr)
+            print("Accepting it as found would lose these signed saves:")
             for save in found.lost:
-                print(f"  {safe(save.describe())}", file=sys.stderr)
+                print(f"  {safe(save.describe())}")
         else:
-            print("Accepting it as found would lose no signed save.", file=sys.stderr)
+            print("Accepting it as found would lose no signed save.")
         if found.unvouched:
             print(
                 f"It holds {found.unvouched} entries no signed save vouched for; they would be "
                 "kept, shown as 'as found'.",
-                file=sys.stderr,
             )
         if found.extends_seq is None:
-            print("None of its history is vouched for by a signed save.", file=sys.stderr)
+            print("None of its history is vouched for by a signed save.")
 
 
 def _refusal_json(ref: str, refused: RepairNeedsChoice) -> dict[str, object]:
