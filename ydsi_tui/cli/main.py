@@ -24,7 +24,13 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import policy_commands, record_commands, report_commands, vault_commands
+    from . import (
+        policy_commands,
+        record_commands,
+        repair_commands,
+        report_commands,
+        vault_commands,
+    )
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     record_commands.register(sub, common)
     report_commands.register(sub, common)
     policy_commands.register(sub, common)
+    repair_commands.register(sub, common)
     return parser
 
 

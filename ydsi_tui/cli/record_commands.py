@@ -25,6 +25,7 @@ from ..model.timeparse import (
     to_iso_utc,
 )
 from ..service.describe import KIND_LABELS, describe
+from ..service.repair import repair_hint
 from ..service.shapes import device_json, device_row_json, incident_json, row_json
 from .context import CliError, Context, open_services, require_cases
 from .output import emit_json, print_table, safe
@@ -92,7 +93,7 @@ def cmd_incident_list(ctx: Context) -> int:
             ("REFER NOW " if r.referral_required and r.status == "open" else "")
             + safe(r.next_step),
             f"{len(r.overdue)} overdue" if r.overdue else "",
-            safe(r.summary)[:40],
+            repair_hint(r.repair_ref, services.session.role) if r.error else safe(r.summary)[:40],
         ]
         for r in rows
     ]
@@ -424,7 +425,9 @@ def cmd_device_list(ctx: Context) -> int:
                 safe(r.location)[:20],
                 format_local_short(r.seized_at) if r.seized_at else "",
                 "; ".join(f.code for f in r.overdue),
-                safe(r.description)[:30],
+                repair_hint(r.repair_ref, services.session.role)
+                if r.error
+                else safe(r.description)[:30],
             ]
             for r in rows
         ],

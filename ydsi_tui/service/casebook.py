@@ -38,6 +38,7 @@ from .records import (
     author_name,
     read_attested,
     read_meta_doc,
+    refs_by_record,
     saved_authors,
     write_summary,
 )
@@ -78,6 +79,8 @@ class IncidentRow:
     overdue: tuple[Flag, ...]
     updated_at: datetime | None
     error: str | None = None
+    #: For a damaged row: the reference to give ``ydsi repair`` ("" if unknown).
+    repair_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,13 @@ class CaseBook:
         """Every incident, from summaries only; a damaged file becomes a row saying so."""
         now = self.clock.now()
         rows: list[IncidentRow] = []
-        for listed in self.session.list_records(COMPARTMENT):
+        listing = self.session.list_records(COMPARTMENT)
+        refs = (
+            refs_by_record(self.session, COMPARTMENT)
+            if any(listed.error is not None for listed in listing)
+            else {}
+        )
+        for listed in listing:
             if listed.error is not None:
                 rows.append(
                     IncidentRow(
@@ -166,6 +175,7 @@ class CaseBook:
                         overdue=(),
                         updated_at=None,
                         error=listed.error,
+                        repair_ref=refs.get(listed.record_id, ""),
                     )
                 )
                 continue
@@ -343,6 +353,32 @@ class CaseBook:
             )
             write_summary(db, rules.summarize(fold(meta, [*events, counted]), policy), "incident")
         return event
+
+    def amend_as_found(self, db: Any, note: str) -> None:
+        """``ydsi repair --accept-as-found``: add the DSL's note naming what was lost.
+
+        ``db`` holds the record as found, whose authors no signed save vouches
+        for: every entry in it counts "as recorded", and so no sign-off in it
+        counts as verified. The summary is recomputed from the events, never
+        kept from the file (a forger may have written it).
+        """
+        tables = db.storage.read() or {}
+        meta = IncidentMeta.from_doc(read_meta_doc(tables))
+        events, _, signers = read_attested(tables, {}, self.session)
+        events, _ = self._verify_signoffs(meta, events, signers)
+        policy = self.policies.get(meta.policy_digest)
+        now = self.clock.now()
+        event = make_event(
+            "note",
+            {"text": note},
+            at=now,
+            now=now,
+            by=self.author,
+            by_role=self.session.role,
+            policy=policy,
+        )
+        append_event(db, event)
+        write_summary(db, rules.summarize(fold(meta, [*events, event]), policy), "incident")
 
     def _load(self, db: Any) -> tuple[IncidentMeta, list[Event], Policy, Incident]:
         tables = db.storage.read() or {}

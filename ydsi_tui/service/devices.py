@@ -39,6 +39,7 @@ from .records import (
     author_name,
     read_attested,
     read_meta_doc,
+    refs_by_record,
     saved_authors,
     write_summary,
 )
@@ -58,6 +59,8 @@ class DeviceRow:
     seized_at: datetime | None
     overdue: tuple[Flag, ...]
     error: str | None = None
+    #: For a damaged row: the reference to give ``ydsi repair`` ("" if unknown).
+    repair_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,25 @@ class DeviceLog:
     def rows(self, *, incident_ref: str | None = None) -> list[DeviceRow]:
         now = self.clock.now()
         rows: list[DeviceRow] = []
-        for listed in self.session.list_records(COMPARTMENT):
+        listing = self.session.list_records(COMPARTMENT)
+        refs = (
+            refs_by_record(self.session, COMPARTMENT)
+            if any(listed.error is not None for listed in listing)
+            else {}
+        )
+        for listed in listing:
             if listed.error is not None:
                 rows.append(
                     DeviceRow(
-                        f"? {listed.record_id[:8]}", "", "damaged", "", "", None, (), listed.error
+                        f"? {listed.record_id[:8]}",
+                        "",
+                        "damaged",
+                        "",
+                        "",
+                        None,
+                        (),
+                        listed.error,
+                        repair_ref=refs.get(listed.record_id, ""),
                     )
                 )
                 continue
@@ -183,6 +200,24 @@ class DeviceLog:
             updated = fold_device(meta, [*events, event])
             write_summary(db, device_summary(updated, self.policy), "device")
         return event
+
+    def amend_as_found(self, db: Any, note: str) -> None:
+        """``ydsi repair --accept-as-found``: add the DSL's note naming what was lost.
+
+        As for an incident: the entries found are counted "as recorded" and
+        the summary is recomputed from them, never kept from the file.
+        """
+        tables = db.storage.read() or {}
+        meta = DeviceMeta.from_doc(read_meta_doc(tables))
+        events, _, _ = read_attested(tables, {}, self.session)
+        now = self.clock.now()
+        event = make_event(
+            "device.note", {"text": note}, at=now, now=now, by=self.author,
+            by_role=self.session.role, policy=self.policy,
+        )  # fmt: skip
+        append_event(db, event)
+        updated = fold_device(meta, [*events, event])
+        write_summary(db, device_summary(updated, self.policy), "device")
 
     def attention(self, rows: list[DeviceRow] | None = None) -> list[tuple[str, str]]:
         return [

@@ -31,6 +31,7 @@ __all__ = [
     "read_attested",
     "read_events",
     "read_meta_doc",
+    "refs_by_record",
     "saved_authors",
     "write_summary",
 ]
@@ -74,6 +75,8 @@ def read_events(tables: Mapping[str, Mapping[str, Any]]) -> tuple[list[Event], l
 #: How an entry's author is known (``Event.authorship``).
 SIGNED = "signed"
 AS_RECORDED = "as recorded (before format 2)"
+#: Entries no signed save vouched for, kept when a DSL accepted the record as found.
+AS_FOUND = "as found (not vouched by a signed save; accepted at repair)"
 
 
 def read_attested(
@@ -101,6 +104,10 @@ def read_attested(
             problems.append(f"entry {doc_id} could not be read ({exc.field})")
             continue
         author = by_doc.get(doc_id)
+        if author is not None and author.as_found:
+            # Kept by a DSL's acceptance of a damaged record: no signature vouches for it.
+            events.append(dataclasses.replace(event, authorship=AS_FOUND))
+            continue
         signer = session.signer_of(author) if author is not None and not author.legacy else None
         if signer is None:
             events.append(dataclasses.replace(event, authorship=AS_RECORDED))
@@ -126,6 +133,28 @@ def write_summary(db: TinyDB, summary: Mapping[str, Any], kind: str) -> None:
     table = db.table(SUMMARY, cache_size=0)
     table.truncate()
     table.insert({**summary, "type": kind})
+
+
+def refs_by_record(session: Session, compartment: str) -> dict[str, str]:
+    """{record id: reference} for every reference handed out (empty if that list is unreadable).
+
+    A damaged record cannot say its own reference (that is inside the
+    encrypted file); the list of references handed out can, through the
+    keyed file names, so a damaged row can name the command that repairs it.
+    """
+    from ..vault.errors import VaultError
+
+    try:
+        snapshot = session.read(compartment, REFS_RECORD, log=False)
+    except VaultError:
+        return {}
+    docs = list((snapshot.tables.get("refs") or {}).values())
+    refs = docs[0].get("refs") if docs and isinstance(docs[0], Mapping) else None
+    if not isinstance(refs, list):
+        return {}
+    return {
+        session.record_id(compartment, ref): ref for ref in refs if isinstance(ref, str) and ref
+    }
 
 
 def allocate_ref(db: TinyDB, make: Any) -> str:

@@ -43,6 +43,7 @@ def row_json(row: IncidentRow) -> dict[str, Any]:
         "signoff_needed": row.signoff_needed,
         "overdue": [_flag(f) for f in row.overdue],
         "error": row.error,
+        "repair_ref": row.repair_ref or None,
     }
 
 
@@ -209,6 +210,7 @@ def device_row_json(row: DeviceRow) -> dict[str, Any]:
         "seized_at": _t(row.seized_at),
         "overdue": [_flag(f) for f in row.overdue],
         "error": row.error,
+        "repair_ref": row.repair_ref or None,
     }
 
 

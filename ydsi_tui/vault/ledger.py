@@ -54,6 +54,11 @@ class Write:
     new_key: object
     offset: int
     length: int
+    #: For a DSL's ``record.repair`` that accepted a damaged file as found: that
+    #: file's chain state. Heads signed before it are no longer demanded (the
+    #: repair named them as lost); what the file held beyond the heads it still
+    #: reached is attributed to nobody's signature ("as found").
+    restart: ChainState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +66,17 @@ class Author:
     """Who added a document to a record: the verified signer of the save that added it.
 
     ``legacy`` marks documents from before format 2, whose author is only the
-    name written inside them ("as recorded").
+    name written inside them ("as recorded"). ``as_found`` marks documents no
+    signed save vouched for, kept when a DSL accepted a damaged record as
+    found (``ydsi repair --accept-as-found``): ``actor``/``seq`` are that
+    repair's, and the author is only the name written inside them.
     """
 
     actor: str
     key_id: str
     seq: int
     legacy: bool = False
+    as_found: bool = False
 
 
 @dataclass
@@ -261,6 +270,16 @@ class Ledger:
     def role_of(self, header: Header, write: Write) -> str | None:
         return self._role(header, write)
 
+    def latest_valid(self, header: Header, comp: str, rec: str) -> Write | None:
+        """The newest save (or destruction) of a record that counts: what a file must match.
+
+        ``ydsi repair`` puts back the file this names. Reads are not saves.
+        """
+        for write in reversed(self._state.records.get((comp, rec), [])):
+            if write.action != "record.read" and self.valid(header, write, comp):
+                return write
+        return None
+
     # ------------------------------------------------------------------
     # vouching for a file
     # ------------------------------------------------------------------
@@ -383,19 +402,46 @@ class Ledger:
             if write.seq <= vouching.seq and write.action != "record.read":
                 pending.append(write)
         valid = [w for w in reversed(pending) if self.valid(header, w, comp)]
+        # A DSL's acceptance of the record as found (a valid record.repair with
+        # a restart state) is a new starting point: the heads signed before it
+        # were named as lost, so they are attributed where the file still
+        # reaches them and otherwise no longer demanded. Everything from the
+        # restart on is checked as strictly as ever.
+        restart_at = max(
+            (i for i, w in enumerate(valid) if w.restart is not None and w.chain is not None),
+            default=-1,
+        )
         newest: tuple[int, ChainState] | None = None
-        for write in valid:
+        for index_w, write in enumerate(valid):
             if write.chain is None:
                 continue
             counts = dict(write.chain.counts)
             state = prefixes.state_at(counts)
             if state is None or state.head != write.chain.head:
+                if index_w < restart_at:
+                    continue  # lost before the acceptance, which named it
                 raise RecordDamaged(
                     label,
                     f"history rewritten: what was saved at entry {write.seq} is no longer in it "
                     "(entries removed, edited or reordered)",
                     write.seq,
                 )
+            if write.restart is not None:
+                found = prefixes.state_at(dict(write.restart.counts))
+                if found is None or found.head != write.restart.head:
+                    raise RecordDamaged(
+                        label,
+                        f"history rewritten: what was accepted as found at entry {write.seq} "
+                        "is no longer in it (entries removed, edited or reordered)",
+                        write.seq,
+                    )
+                for table, count in write.restart.counts:
+                    ids = prefixes.ids.get(table, [])
+                    for index in range(done.get(table, 0), count):
+                        authors.setdefault(table, {})[ids[index]] = Author(
+                            write.actor, write.key_id, write.seq, as_found=True
+                        )
+                    done[table] = max(done.get(table, 0), count)
             for table, count in counts.items():
                 ids = prefixes.ids.get(table, [])
                 for index in range(done.get(table, 0), count):
@@ -448,6 +494,9 @@ def _light_parse(line: bytes, offset: int) -> tuple[int, str, str, str, Write | 
     if action == "record.read" or (not file_hash and action != "record.destroy"):
         return seq, prev, comp, rec, None
     chain = ChainState.from_doc(extra["chain"]) if "chain" in extra else None
+    restart = None
+    if action == "record.repair" and extra.get("from") == "as-found" and "found" in extra:
+        restart = ChainState.from_doc(extra["found"])
     write = Write(
         seq=seq,
         action=action,
@@ -460,5 +509,6 @@ def _light_parse(line: bytes, offset: int) -> tuple[int, str, str, str, Write | 
         new_key=extra.get("key_id"),
         offset=offset,
         length=len(line),
+        restart=restart,
     )
     return seq, prev, comp, rec, write

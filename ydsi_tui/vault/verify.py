@@ -258,6 +258,10 @@ def _check_key_name(
         )
 
 
+#: Said after a record file's problem: the way back.
+_REPAIR = "; a DSL puts it right with 'ydsi repair REF'"
+
+
 def _check_files(
     path: Path,
     fs: FileSystem,
@@ -287,8 +291,12 @@ def _check_files(
                 report.add(f"{label}: destroyed at entry {entry.seq} but present again")
             continue
         report.records += 1 if key[0] != "header" else 0
+        # A damaged record has a way back; say which (keyless verify cannot name its REF).
+        fix = "" if key[0] == "header" else _REPAIR
         if file is None or not fs.exists(file):
-            report.add(f"{label}: missing (deleted outside ydsi; last saved at entry {entry.seq})")
+            report.add(
+                f"{label}: missing (deleted outside ydsi; last saved at entry {entry.seq}){fix}"
+            )
             continue
         data = fs.read_bytes(file)
         found = sha256_hex(data)
@@ -301,12 +309,12 @@ def _check_files(
         if earlier is not None:
             report.add(
                 f"{label}: rolled back to the version saved at entry {earlier} "
-                f"(the latest is entry {entry.seq})"
+                f"(the latest is entry {entry.seq}){fix}"
             )
         elif owner is not None and owner != key:
-            report.add(f"{label}: holds the content of {owner[0]}/{owner[1]} (files swapped)")
+            report.add(f"{label}: holds the content of {owner[0]}/{owner[1]} (files swapped){fix}")
         else:
-            report.add(f"{label}: altered outside ydsi (does not match entry {entry.seq})")
+            report.add(f"{label}: altered outside ydsi (does not match entry {entry.seq}){fix}")
     for key, file in sorted(on_disk.items()):
         if key[0] == "header":
             report.add(f"{HEADER_NAME}: the audit log has no entry for it")

@@ -136,7 +136,11 @@ class DeviceListScreen(Screen[None]):
     def _summary(self) -> None:
         key = self.query_one("#devices", RecordTable).current_key
         row = next((r for r in self.rows if r.ref == key), None)
-        text = "" if row is None else (row.error or row.description)
+        text = (
+            ""
+            if row is None
+            else (_damaged_text(self.ydsi.services, row) if row.error else row.description)
+        )
         self.query_one("#device-summary", Static).update(plain(text))
 
     @on(RecordTable.RowSelected, "#devices")
@@ -333,3 +337,14 @@ def _restore_device_form(screen: DeviceScreen, draft: Draft) -> None:
     screen.app.push_screen(
         FormScreen(form, values if isinstance(values, dict) else {}, draft_id=draft.draft_id)
     )
+
+
+def _damaged_text(services: Services | None, row: DeviceRow) -> str:
+    """A damaged row names the way back (``ydsi repair REF``) and then what is wrong.
+
+    Plain text: ``plain()`` draws it, never as markup (the error names files).
+    """
+    from ...service.repair import repair_hint
+
+    role = services.session.role if services is not None else ""
+    return f"{repair_hint(row.repair_ref, role)}. {row.error}"

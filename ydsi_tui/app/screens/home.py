@@ -209,7 +209,11 @@ class HomeScreen(Screen[None]):
     def _show_summary(self) -> None:
         key = self.query_one("#incidents", RecordTable).current_key
         row = next((r for r in self.rows if r.ref == key), None)
-        text = "" if row is None else (row.error or row.summary)
+        text = (
+            ""
+            if row is None
+            else (_damaged_text(self.ydsi.services, row) if row.error else row.summary)
+        )
         self.query_one("#row-summary", Static).update(plain(text))
 
     @on(RecordTable.RowHighlighted, "#incidents")
@@ -337,3 +341,14 @@ def _cells(row: IncidentRow, now: datetime) -> list[Text]:
         cell(row.next_step or "—"),
         cell(flags, "bold" if row.overdue or row.error else ""),
     ]
+
+
+def _damaged_text(services: Services | None, row: IncidentRow) -> str:
+    """A damaged row names the way back (``ydsi repair REF``) and then what is wrong.
+
+    Plain text: ``plain()`` draws it, never as markup (the error names files).
+    """
+    from ...service.repair import repair_hint
+
+    role = services.session.role if services is not None else ""
+    return f"{repair_hint(row.repair_ref, role)}. {row.error}"

@@ -304,7 +304,7 @@ def event_text(event: Event, policy: Policy, names: dict[str, str]) -> Content:
         (f"{KIND_LABELS.get(event.kind, event.kind)}\n", "bold underline"),
         f"Happened: {format_local(event.at)}\n",
         f"Recorded: {format_local(event.recorded_at)} by {event.by} ({event.by_role})"
-        + (" - author as recorded (before format 2)" if event.authorship.startswith("as ") else "")
+        + (f" - author {event.authorship}" if event.authorship.startswith("as ") else "")
         + "\n",
     ]
     if event.kind == "signoff":
