@@ -119,30 +119,33 @@ class Ledger:
         pieces were joined) beside the index was most of the peak memory.
         """
         state = self._state
-        if state.offset:
-            # The last line parsed must still be there, byte for byte.
-            size = state.offset - state.last_start
-            last = self.fs.read_range(self.path, state.last_start, size)
-            if (
-                len(last) != size
-                or last[-1:] != b"\n"
-                or hashlib.sha256(last[:-1]).hexdigest() != state.last_hash
-            ):
-                # The log is not the one we read: cut back (an undone save) or replaced.
-                self._reset()
-                self.refresh()
-                return
-        position, pending = state.offset, b""
-        while state.broken_at is None:
-            chunk = self.fs.read_range(self.path, position, _CHUNK)
-            if not chunk:
-                break
+        # From the start of the last line parsed, which must still be there
+        # byte for byte; one read per refresh while the log is under _CHUNK.
+        last = state.offset - state.last_start
+        position, pending, want = state.last_start, b"", max(_CHUNK, last)
+        while True:
+            chunk = self.fs.read_range(self.path, position, want)
             position += len(chunk)
             data = pending + chunk if pending else chunk
+            base = position - len(data)
+            if last:
+                if (
+                    len(data) < last
+                    or data[last - 1 : last] != b"\n"
+                    or hashlib.sha256(data[: last - 1]).hexdigest() != state.last_hash
+                ):
+                    # The log is not the one we read: cut back (an undone save) or replaced.
+                    self._reset()
+                    self.refresh()
+                    return
+                data, base, last = data[last:], base + last, 0
             whole = data.rfind(b"\n") + 1
             # A torn last line (a save in progress or a crash) waits for the next chunk.
-            self._parse(data[:whole], position - len(data))
+            self._parse(data[:whole], base)
             pending = data[whole:]
+            if len(chunk) < want or state.broken_at is not None:
+                return  # a short read of a regular file: its end, as it was then
+            want = _CHUNK
 
     def _reset(self) -> None:
         self._state = _State(last_hash=genesis_hash(self.vault_id))
