@@ -17,6 +17,7 @@ audit entry's verified key), never to the ``by`` a writer put inside them.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,13 @@ __all__ = ["CHAINED_TABLES", "ChainState", "Prefixes", "chain_state", "extends",
 CHAINED_TABLES = frozenset({"meta", "events", "policy"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChainState:
-    """How many documents each table held, and the combined head, at one save."""
+    """How many documents each table held, and the combined head, at one save.
+
+    Slotted: the ledger keeps one per save in the log (200,000 at 10,000
+    incidents), and a per-object ``__dict__`` was a tenth of its memory.
+    """
 
     counts: tuple[tuple[str, int], ...]
     head: str
@@ -56,7 +61,7 @@ class ChainState:
                 return None
             if count < 0:
                 return None
-            items.append((table, count))
+            items.append((sys.intern(table), count))
         return cls(tuple(sorted(items)), head)
 
     def count(self, table: str) -> int:

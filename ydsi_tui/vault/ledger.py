@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import json.scanner
+import re
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,29 +121,46 @@ class Ledger:
         return self._state.broken_at
 
     def refresh(self) -> None:
-        """Parse what was appended since the last call (or everything, if the log changed)."""
+        """Parse what was appended since the last call (or everything, if the log changed).
+
+        The log is read in chunks of :data:`_CHUNK` bytes, never whole: at
+        10,000 incidents it is over 100 MB, and holding it (twice, while the
+        pieces were joined) beside the index was most of the peak memory.
+        """
         state = self._state
-        try:
-            length, data = self.fs.read_from(self.path, state.last_start)
-        except OSError as exc:
-            where = exc.filename or str(self.path)
-            raise VaultError(
-                f"{where}: could not be read ({exc.strerror or exc}); nothing was changed"
-            ) from exc
-        if state.offset:
-            first_end = data.find(b"\n")
-            first = data[:first_end] if first_end != -1 else b""
-            if (
-                length < state.offset
-                or first_end != state.offset - state.last_start - 1
-                or hashlib.sha256(first).hexdigest() != state.last_hash
-            ):
-                # The log is not the one we read: cut back (an undone save) or replaced.
-                self._reset()
-                self.refresh()
-                return
-            data = data[first_end + 1 :]
-        self._parse(data, state.offset)
+        # From the start of the last line parsed, which must still be there
+        # byte for byte; one read per refresh while the log is under _CHUNK.
+        last = state.offset - state.last_start
+        position, pending, want = state.last_start, b"", max(_CHUNK, last)
+        while True:
+            try:
+                chunk = self.fs.read_range(self.path, position, want)
+            except OSError as exc:
+                where = exc.filename or str(self.path)
+                raise VaultError(
+                    f"{where}: could not be read ({exc.strerror or exc}); nothing was changed"
+                ) from exc
+            position += len(chunk)
+            data = pending + chunk if pending else chunk
+            base = position - len(data)
+            if last:
+                if (
+                    len(data) < last
+                    or data[last - 1 : last] != b"\n"
+                    or hashlib.sha256(data[: last - 1]).hexdigest() != state.last_hash
+                ):
+                    # The log is not the one we read: cut back (an undone save) or replaced.
+                    self._reset()
+                    self.refresh()
+                    return
+                data, base, last = data[last:], base + last, 0
+            whole = data.rfind(b"\n") + 1
+            # A torn last line (a save in progress or a crash) waits for the next chunk.
+            self._parse(data[:whole], base)
+            pending = data[whole:]
+            if len(chunk) < want or state.broken_at is not None:
+                return  # a short read of a regular file: its end, as it was then
+            want = _CHUNK
 
     def _reset(self) -> None:
         self._state = _State(last_hash=genesis_hash(self.vault_id))
@@ -150,13 +170,18 @@ class Ledger:
 
     def _parse(self, data: bytes, base: int) -> None:
         state = self._state
+        # Decoding each line on its own was most of the parse's cost; an
+        # ASCII chunk (every genuine log is) is decoded once and each line
+        # read in place, with json.loads for any line that does not read
+        # cleanly that way (see _load_line).
+        text = data.decode("ascii") if data.isascii() else None
         start = 0
         while state.broken_at is None:
             end = data.find(b"\n", start)
             if end == -1:
                 break  # a torn last line: a save in progress or a crash; never parsed
             line = data[start:end]
-            write = _light_parse(line, base + start)
+            write = _light_parse(line, base + start, _load_line(line, text, start, end))
             number = state.seq + 1
             if write is None or write[0] != number or write[1] != state.last_hash:
                 state.broken_at = number
@@ -459,15 +484,60 @@ class Ledger:
         return authors
 
 
-def _light_parse(line: bytes, offset: int) -> tuple[int, str, str, str, Write | None] | None:
+#: How much of the log is read at a time when parsing it.
+_CHUNK = 4 << 20
+#: What json.loads reads a value with (``JSONDecoder().scan_once``); the
+#: stubs mistype make_scanner's argument, which is the decoder.
+_SCAN: Callable[[str, int], tuple[object, int]] = json.scanner.make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
+_SPACE = re.compile(r"[ \t\n\r]*")  # what json.loads skips around a value
+
+
+def _skip_space(text: str, pos: int, end: int) -> int:
+    found = _SPACE.match(text, pos, end)
+    return found.end() if found is not None else pos
+
+
+_UNREADABLE = object()
+
+
+def _load_line(line: bytes, text: str | None, start: int, end: int) -> object:
+    """``json.loads(line)``, read in place from the chunk's ``text`` when it reads cleanly.
+
+    ``text[start:end]`` is ``line`` (an ASCII chunk). The value is taken
+    from there only when it starts after optional blanks and ends, followed
+    by blanks only, within the line: then json.loads on the line alone reads
+    the same characters to the same value (a JSON value cannot run past a
+    newline without ending or failing, and strict strings refuse control
+    characters, so no NUL makes json.loads guess another encoding). Any
+    other line, valid or not, is handed to json.loads itself. Returns
+    :data:`_UNREADABLE` where json.loads raises ValueError.
+    """
+    if text is not None:
+        try:
+            value, stop = _SCAN(text, _skip_space(text, start, end))
+        except (StopIteration, ValueError):
+            pass
+        else:
+            if stop <= end and _skip_space(text, stop, end) == end:
+                return value
+    try:
+        return json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return _UNREADABLE
+
+
+def _light_parse(
+    line: bytes, offset: int, doc: object
+) -> tuple[int, str, str, str, Write | None] | None:
     """(seq, prev, comp, rec, the write or None for a read) from one line; None if unreadable.
 
     Only what the index needs: the signature is checked later, from the line
-    re-read at ``offset``, by the strict parser.
+    re-read at ``offset``, by the strict parser. ``doc`` is the line as
+    :func:`_load_line` read it.
     """
-    try:
-        doc = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+    if doc is _UNREADABLE:
         return None
     if not isinstance(doc, dict):
         return None
@@ -497,11 +567,14 @@ def _light_parse(line: bytes, offset: int) -> tuple[int, str, str, str, Write | 
     restart = None
     if action == "record.repair" and extra.get("from") == "as-found" and "found" in extra:
         restart = ChainState.from_doc(extra["found"])
+    # Who, with which key, did what: a few dozen distinct strings over
+    # 200,000 entries. One shared copy each keeps the index within the
+    # memory target (json.loads makes a new string per line).
     write = Write(
         seq=seq,
-        action=action,
-        actor=actor,
-        key_id=key_id,
+        action=sys.intern(action),
+        actor=sys.intern(actor),
+        key_id=sys.intern(key_id),
         hash=file_hash,
         chain=chain,
         legacy=extra.get("legacy") is True,
