@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -470,14 +471,16 @@ async def test_idle_lock(app_factory: MakeApp) -> None:
 
     from tests.app.conftest import TEST_SETTINGS
 
-    app = app_factory(settings=replace(TEST_SETTINGS, lock_after=0.5))
+    # Unlock under a limit no slow machine reaches, then shorten it: with
+    # 0.5 s from the start, a loaded machine locked before home was shown.
+    app = app_factory(settings=replace(TEST_SETTINGS, lock_after=60.0))
     async with app.run_test() as pilot:
         await unlock(pilot)
         assert isinstance(app.screen, HomeScreen)
-        for _ in range(50):
-            await pilot.pause(0.1)
-            if isinstance(app.screen, LockScreen):
-                break
+        app.settings = replace(app.settings, lock_after=0.001)
+        deadline = time.monotonic() + 30
+        while not isinstance(app.screen, LockScreen) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
         await settle(pilot)
         assert isinstance(app.screen, LockScreen)
         assert app.session is None
