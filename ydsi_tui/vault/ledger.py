@@ -346,17 +346,23 @@ class Ledger:
             offset, last_start, last_hash = state.last_start, state.prev_start, state.prev_hash
             drop = state.last_key
             header_writes = state.header_writes - (drop is not None and drop[0] == "header")
+        # Records packed here stay packed in memory too (a blob is a fraction
+        # of its Write objects, which are freed as we go: the first open of a
+        # large vault peaked here), except the one whose last save is left out.
+        for key in [key for key in state.records if key != drop]:
+            writes = state.records.pop(key)
+            if writes:
+                packed = [_pack(w) for w in writes]
+                state.packed[key] = marshal.dumps(packed)
+                state.tops[key] = packed[-1]
         keys: list[tuple[str, str]] = list(state.packed)
         blobs: list[bytes] = list(state.packed.values())
         tops = [state.tops[key] for key in keys]
-        for key, writes in state.records.items():
-            if key == drop:
-                writes = writes[:-1]
-            if writes:
-                keys.append(key)
-                packed = [_pack(w) for w in writes]
-                blobs.append(marshal.dumps(packed))
-                tops.append(packed[-1])
+        if drop is not None and len(state.records.get(drop, ())) > 1:
+            packed = [_pack(w) for w in state.records[drop][:-1]]
+            keys.append(drop)
+            blobs.append(marshal.dumps(packed))
+            tops.append(packed[-1])
         good = {
             key_id: (public, sorted(s for s in seqs if s <= seq))
             for key_id, (public, seqs) in self._good.items()
