@@ -49,13 +49,13 @@ def _vault_id(world: World) -> str:
 def _forge(body: bytes, record_id: str, old_hash: str) -> bytes:
     """The cache's index with the record's newest save naming the old file (as the
     attacker can read the format from the source)."""
-    doc = list(marshal.loads(body))  # noqa: S302 - the attacker's own file
+    doc = list(marshal.loads(body))
     keys, blobs, tops = doc[9], doc[10], doc[11]
     at = keys.index(("case", record_id))
     top = list(tops[at])
     top[4] = bytes.fromhex(old_hash)
     tops[at] = tuple(top)
-    writes = [list(w) for w in marshal.loads(blobs[at])]  # noqa: S302
+    writes = [list(w) for w in marshal.loads(blobs[at])]
     writes[-1][4] = bytes.fromhex(old_hash)
     blobs[at] = marshal.dumps([tuple(w) for w in writes])
     return marshal.dumps(tuple(doc))
