@@ -215,6 +215,7 @@ class Session:
 
     def close(self) -> None:
         """Drop every key reference (as far as Python allows: no wiping of bytes)."""
+        self.vault.ledger.persist_at_close(self._witness.seen_seq() if self._witness else 0)
         self._keys.clear()
         self._identity = None
 

@@ -63,6 +63,7 @@ __all__ = [
     "Seen",
     "Witness",
     "WitnessBusy",
+    "ensure_private_dir",
     "state_dir",
     "witness_path",
 ]
@@ -104,7 +105,7 @@ def witness_path(
     return base / f"{vault_id}.{user_id}.{where}.json"
 
 
-def _ensure_private_dir(path: Path) -> None:
+def ensure_private_dir(path: Path) -> None:
     """Make ``path`` (and its parents) and keep it 0700: only its owner may touch it."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     info = path.lstat()
@@ -308,13 +309,17 @@ class Witness:
         self.rebuild = False
         self._cache: tuple[tuple[int, int, int], Seen] | None = None
 
+    def seen_seq(self) -> int:
+        """The last entry this witness holds as acknowledged (0: none known; no I/O)."""
+        return self._cache[1].seq if self._cache is not None else 0
+
     # ------------------------------------------------------------------
     # the files
     # ------------------------------------------------------------------
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """The per-user lock: the app and the CLI of one user race for the same file."""
-        _ensure_private_dir(self.directory)
+        ensure_private_dir(self.directory)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         try:
             deadline = time.monotonic() + LOCK_TIMEOUT
@@ -376,10 +381,19 @@ class Witness:
         return None
 
     def _store(self, seen: Seen) -> None:
-        """Write the signed witness atomically: O_EXCL temp, fsync, rename."""
+        """Write the signed witness atomically: O_EXCL temp, rename (no fsync).
+
+        Not fsynced: it was one of four fsyncs in every save, and no record
+        depends on it. A power cut can leave the previous witness (still
+        valid: it only moves forwards, so an older one raises no alarm, it
+        just notices less) or, on a file system that does not flush a file
+        renamed over another, an empty one, which is reported as not
+        trusted and rebuilt. The ``.lines`` file, rewritten once in 1,000
+        entries, is still fsynced.
+        """
         seen = replace(seen, key_id=self._key_id())
         seen = replace(seen, sig=self._sign(seen.signing_bytes()))
-        _ensure_private_dir(self.directory)
+        ensure_private_dir(self.directory)
         tmp = self.directory / f".{self.path.name}.{secrets.token_hex(6)}"
         fd = os.open(tmp, _NEW_FILE, 0o600)
         try:
@@ -387,7 +401,6 @@ class Witness:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
