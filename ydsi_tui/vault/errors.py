@@ -83,10 +83,18 @@ class RecordDamaged(DamagedFile):
     audit entry from which the file stopped matching what was signed (0 when
     no entry ever vouched for it). Saves on top of it are refused, so the
     evidence stays for ``ydsi verify`` and ``ydsi repair``.
+
+    ``transient`` marks the only states a save or destruction in progress
+    elsewhere can show a reader for an instant (the file one or more saves
+    behind the log, not yet there, or not yet removed): those are looked at
+    again before they are called damage. Anything else (a file no save
+    vouches for, a forged author, a rewritten history) cannot be a save in
+    progress, so it is reported at once.
     """
 
-    def __init__(self, path: str, reason: str, since: int = 0) -> None:
+    def __init__(self, path: str, reason: str, since: int = 0, *, transient: bool = False) -> None:
         self.since = since
+        self.transient = transient
         super().__init__(path, f"DAMAGED: {reason}")
 
 

@@ -600,7 +600,10 @@ class Ledger:
             raise RecordDamaged(label, "no signed save in the audit log vouches for this file")
         if vouching.action == "record.destroy":
             raise RecordDamaged(
-                label, f"destroyed at entry {vouching.seq} but present again", vouching.seq
+                label,
+                f"destroyed at entry {vouching.seq} but present again",
+                vouching.seq,
+                transient=True,
             )
         if vouching.hash == file_hash:
             return vouching
@@ -616,6 +619,7 @@ class Ledger:
                 f"rolled back to the version saved at entry {earlier.seq} "
                 f"(the latest signed save is entry {vouching.seq})",
                 vouching.seq,
+                transient=True,
             )
         elsewhere = self._owner_of(file_hash, (comp, rec))
         if elsewhere is not None:

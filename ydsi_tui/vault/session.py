@@ -312,17 +312,18 @@ class Session:
         """Decrypt a record file only if the audit log vouches for it (see ledger.py).
 
         A save in progress elsewhere looks, for an instant, like a rollback
-        (its entry is written before its file is renamed into place), so a
-        mismatch is checked again under the vault's lock before it is called
-        damage. None when there is no file and the log agrees there is none.
+        (its entry is written before its file is renamed into place), so such
+        a mismatch (``RecordDamaged.transient``) is checked again under the
+        vault's lock before it is called damage; any other is reported at
+        once. None when there is no file and the log agrees there is none.
         """
         path = self._path(compartment, record_id)
         delay = 0.001
         for _ in range(_SETTLE_TRIES):
             try:
                 return self._decode_vouched(raw, compartment, record_id, body=body)
-            except RecordDamaged:
-                if self.vault.lock.held:
+            except RecordDamaged as exc:
+                if self.vault.lock.held or not exc.transient:
                     raise
             # A save elsewhere finishes within milliseconds; look again before
             # taking the lock, which busy writers would make us wait for.
@@ -375,6 +376,7 @@ class Session:
                     f"missing: deleted outside ydsi (last signed save at entry {write.seq}); "
                     "'ydsi repair' puts back the copy in the newest backup",
                     write.seq,
+                    transient=True,
                 )
 
     def own_signer(self) -> Signer | None:
