@@ -79,8 +79,9 @@ from .header import (
 from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
 from .ledger import Author, Write
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse, peek
+from .saving import not_saved, unreadable, utc_now
 from .storage import SUMMARY_TABLE, EncryptedStorage
-from .vault import RECOVERY_ID, Vault, _check_passphrase, _not_saved, sign_header, unreadable
+from .vault import RECOVERY_ID, Vault, _check_passphrase, sign_header
 from .witness import Finding, Witness
 
 #: Looks at a record that seemed not to match the log, before the lock is taken.
@@ -444,7 +445,7 @@ class Session:
             try:
                 self.vault.audit.append(
                     self.signer,
-                    ts=_now(),
+                    ts=utc_now(),
                     action="record.read",
                     comp=compartment,
                     rec=record_id,
@@ -453,7 +454,7 @@ class Session:
             except (OSError, ValueError) as exc:
                 # As in Vault.commit_file: a failure before the entry was written
                 # (reading the log's head, opening it) has changed nothing.
-                raise NotSaved(_not_saved(exc)) from exc
+                raise NotSaved(not_saved(exc)) from exc
             self._witnessed(None)
 
     @contextmanager
@@ -536,7 +537,7 @@ class Session:
             try:
                 entry, _ = self.vault.audit.append(
                     self.signer,
-                    ts=_now(),
+                    ts=utc_now(),
                     action="record.destroy",
                     comp=compartment,
                     rec=record_id,
@@ -614,7 +615,7 @@ class Session:
             key_id=lambda: self._require_identity().sign_key_id,
             sign=lambda message: sign(self._require_identity().sign, message),
             header=lambda: self.vault.header,
-            now=_now,
+            now=utc_now,
         )
 
     def _user_name(self, user_id: str) -> str:
@@ -730,10 +731,10 @@ class Session:
         """A signed header entry naming no file (the caller holds the lock)."""
         try:
             entry, _ = self.vault.audit.append(
-                self.signer, ts=_now(), action=action, comp="header", rec="witness", extra=extra
+                self.signer, ts=utc_now(), action=action, comp="header", rec="witness", extra=extra
             )
         except (OSError, ValueError) as exc:
-            raise NotSaved(_not_saved(exc)) from exc
+            raise NotSaved(not_saved(exc)) from exc
         return entry
 
     def _witness_rebuild(self) -> None:
@@ -1043,7 +1044,7 @@ class Session:
             slot.kdf.fresh(),
             identity.sign,
             identity.sign_key_id,
-            _now(),
+            utc_now(),
         )
         return write_request(self.vault, request, user.name)
 
@@ -1101,7 +1102,7 @@ class Session:
         changes nothing and writes no entry.
         """
         try:
-            pin = PolicyPin(digest, name, version, approved_by=self.user.id, approved_at=_now())
+            pin = PolicyPin(digest, name, version, approved_by=self.user.id, approved_at=utc_now())
         except ValueError as exc:
             raise VaultError(f"cannot approve this policy: {exc}") from None
         if self.role not in AUTHORITY_ROLES or self.is_recovery:
@@ -1364,12 +1365,6 @@ class Session:
         return KeyChangeIncomplete(
             "a key rotation was interrupted: a DSL must run 'ydsi user rotate' to finish it"
         )
-
-
-def _now() -> str:
-    from .vault import utc_now
-
-    return utc_now()
 
 
 def decode_signature(text: str) -> bytes:
