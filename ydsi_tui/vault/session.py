@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tinydb import TinyDB
@@ -65,6 +65,7 @@ from .header import (
     FORMAT_VERSION,
     HEADER_NAME,
     MAX_USERS,
+    RECOVERY_ID,
     ROLE_COMPARTMENTS,
     ROLES,
     AuthorityKey,
@@ -76,13 +77,24 @@ from .header import (
     check_user_name,
     endorsement_bytes,
 )
-from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
+from .keys import (
+    Identity,
+    check_passphrase,
+    keys_for_role,
+    open_slot,
+    seal_keys,
+    sign_header,
+    unseal_keys,
+    wrap_slot,
+)
 from .ledger import Author, Write
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse, peek
 from .saving import not_saved, unreadable, utc_now
 from .storage import SUMMARY_TABLE, EncryptedStorage
-from .vault import RECOVERY_ID, Vault, _check_passphrase, sign_header
 from .witness import Finding, Witness
+
+if TYPE_CHECKING:
+    from .vault import Vault
 
 #: Looks at a record that seemed not to match the log, before the lock is taken.
 _SETTLE_TRIES = 8
@@ -843,7 +855,7 @@ class Session:
         check_user_name(name)
         if role not in ROLES:
             raise VaultError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
-        _check_passphrase(passphrase)
+        check_passphrase(passphrase)
         header = self.vault.reload_header()
         self._require_authority(header)
         defaults = header.kdf_default
@@ -1028,7 +1040,7 @@ class Session:
         identity = self._require_identity()
         if self.is_recovery:
             raise AccessDenied("the recovery code has no keys of its own to renew")
-        _check_passphrase(new_passphrase)
+        check_passphrase(new_passphrase)
         header = self.vault.reload_header()
         user = header.user_by_id(self.user.id)
         if user is None or not user.active:
@@ -1124,7 +1136,7 @@ class Session:
         identity = self._require_identity()
         if self.is_recovery:
             raise AccessDenied("the recovery code cannot be changed here")
-        _check_passphrase(new)
+        check_passphrase(new)
         header = self.vault.reload_header()
         slot = header.slots.get(self.user.id)
         if slot is None:
@@ -1175,7 +1187,7 @@ class Session:
         ``issued_by`` this DSL (or ``"recovery"``) until its owner re-keys
         (``ydsi user passwd --new-keys``).
         """
-        _check_passphrase(new_passphrase)
+        check_passphrase(new_passphrase)
         header = self.vault.reload_header()
         self._require_authority(header)
         user = header.user_by_name(name)

@@ -22,9 +22,9 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import saving
+from . import enrolment, saving
 from .audit import AUDIT_NAME, AuditEntry, AuditLog, Signer
 from .crypto import (
     KdfParams,
@@ -32,7 +32,6 @@ from .crypto import (
     ed25519_public_bytes,
     random_key,
     sha256_hex,
-    sign,
 )
 from .errors import (
     DamagedFile,
@@ -49,6 +48,7 @@ from .header import (
     COMPARTMENTS,
     FORMAT_VERSION,
     HEADER_NAME,
+    RECOVERY_ID,
     AuthorityKey,
     Header,
     RecoveryEntry,
@@ -58,20 +58,26 @@ from .header import (
     check_user_name,
 )
 from .hygiene import harden_process, set_umask
-from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
+from .keys import (
+    Identity,
+    check_passphrase,
+    keys_for_role,
+    open_slot,
+    seal_keys,
+    sign_header,
+    unseal_keys,
+    wrap_slot,
+)
 from .ledger import Ledger
 from .lock import LOCK_NAME, VaultLock
 from .recordfile import RECORD_SUFFIX
 from .recovery_code import generate as generate_recovery_code
 from .recovery_code import normalise as normalise_recovery_code
 from .saving import unreadable, utc_now
-
-if TYPE_CHECKING:
-    from .session import Session
+from .session import Session
 
 __all__ = ["RECOVERY_ID", "Vault", "unreadable", "utc_now"]
 
-RECOVERY_ID = "recovery"
 THROTTLE_DIR = "throttle"
 #: Failed unlocks allowed before each further attempt is made to wait.
 FREE_ATTEMPTS = 5
@@ -271,12 +277,10 @@ class Vault:
         fs: FileSystem | None = None,
     ) -> tuple[Session, str]:
         """Make a new vault whose first user is a DSL; returns it and the recovery code."""
-        from .session import Session
-
         path = Path(path)
         fs = fs or FileSystem()
         check_user_name(user)
-        _check_passphrase(passphrase)
+        check_passphrase(passphrase)
         kdf = kdf or KdfParams.new()
         if fs.exists(path / HEADER_NAME):
             raise VaultExists(f"{path} already holds a vault")
@@ -384,8 +388,6 @@ class Vault:
 
     def unlock(self, name: str, passphrase: str) -> Session:
         """Derive, unwrap, unseal; wrong passphrases are counted and slowed down."""
-        from .session import Session
-
         header = self.reload_header()
         user = header.user_by_name(name)
         if user is None:
@@ -411,8 +413,6 @@ class Vault:
 
     def unlock_recovery(self, typed_code: str) -> Session:
         """A session acting as the recovery code: it may only reset passphrases."""
-        from .session import Session
-
         try:
             code = normalise_recovery_code(typed_code)
         except ValueError as exc:
@@ -454,9 +454,7 @@ class Vault:
         signed by the enrolment code and by the new key. Nothing in the header
         changes until a DSL's session endorses it. Returns the request's path.
         """
-        from . import enrolment
-
-        _check_passphrase(passphrase)
+        check_passphrase(passphrase)
         header = self.reload_header()
         user = header.pending_by_name(name)
         if user is None:
@@ -569,18 +567,6 @@ class Vault:
         )
 
 
-def sign_header(header: Header, keys: dict[str, bytes]) -> None:
-    """Sign the header body with the current authority key (DSLs and recovery hold it)."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    current = header.current_authority
-    private = Ed25519PrivateKey.from_private_bytes(keys[current.key_id])
-    if ed25519_public_bytes(private) != current.public:
-        raise DamagedFile(HEADER_NAME, "the authority key does not match the header")
-    header.signature_key = current.key_id
-    header.signature = sign(private, header.signing_bytes())
-
-
 def _recovery_slot(vault_id: str, recovery: Identity, code: str, kdf: KdfParams) -> Slot:
     params = kdf.fresh()
     return Slot(params, wrap_slot(vault_id, recovery, code, params))
@@ -590,13 +576,6 @@ def _private(identity: Identity) -> bytes:
     from .crypto import private_bytes
 
     return private_bytes(identity.sign)
-
-
-def _check_passphrase(passphrase: str) -> None:
-    if len(passphrase) < 10:
-        raise VaultError("a passphrase needs at least 10 characters (three random words work well)")
-    if len(passphrase) > 1024:
-        raise VaultError("a passphrase may be at most 1024 characters")
 
 
 def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
