@@ -15,7 +15,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,7 +24,6 @@ from .admin import UserAdministration
 from .audit import AuditEntry
 from .chain import prefixes
 from .crypto import (
-    b64d,
     sha256_hex,
     sign,
     verify_signature,
@@ -51,7 +49,8 @@ from .keys import (
     Identity,
     unseal_keys,
 )
-from .ledger import Author, Write
+from .ledger import Author
+from .reads import Decoded, Listed, Signer, Snapshot, decode_signature
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse
 from .rotation import KeyRotation
 from .saving import not_saved, unreadable, utc_now
@@ -66,55 +65,6 @@ if TYPE_CHECKING:
 _SETTLE_TRIES = 8
 
 __all__ = ["Author", "Decoded", "Listed", "Session", "Signer", "Snapshot", "decode_signature"]
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One record as read: its tables, its generation and the hash of its file.
-
-    ``authors`` says, per table and document id, whose signed save added each
-    document: the only trustworthy answer to "who wrote this entry".
-    """
-
-    record_id: str
-    tables: dict[str, dict[str, Any]]
-    generation: int
-    file_hash: str
-    authors: dict[str, dict[str, Author]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """A record file the audit log vouches for, decrypted."""
-
-    header: RecordHeader
-    summary: dict[str, Any]
-    body: dict[str, Any] | None
-    vouching: Write
-    authors: dict[str, dict[str, Author]]
-
-
-@dataclass(frozen=True)
-class Signer:
-    """Who signed a save, as the vault header lists them (for display and sign-offs)."""
-
-    user_id: str
-    name: str
-    full_name: str
-    role: str
-    key_id: str
-    #: The key was made by its owner, not generated for them by a DSL.
-    owner_made: bool
-    public: bytes
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One line of a listing: a record's summary, or why it could not be read."""
-
-    record_id: str
-    summary: dict[str, Any] | None
-    error: str | None = None
 
 
 class _Signer:
@@ -624,8 +574,3 @@ class Session(Witnessing, UserAdministration, KeyRotation):
                 if key.key_id == key_id:
                     return verify_signature(key.public, signature, message), user.name
         return False, "unknown key"
-
-
-def decode_signature(text: str) -> bytes:
-    """Signatures travel as base64 in records; refuse anything that is not 64 bytes."""
-    return b64d(text, length=64)
