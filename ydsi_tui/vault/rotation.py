@@ -14,7 +14,7 @@ is declared at the top of the class.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -37,7 +37,7 @@ from .recordfile import RECORD_SUFFIX, peek
 from .storage import EncryptedStorage
 
 if TYPE_CHECKING:
-    from .session import Session
+    from .storage import RecordChannel
     from .vault import Vault
 
 __all__ = ["KeyRotation"]
@@ -52,6 +52,9 @@ class KeyRotation:
     _keys: dict[str, bytes]
 
     if TYPE_CHECKING:
+
+        @property
+        def channel(self) -> RecordChannel: ...
 
         def _refresh_keys(self) -> None: ...
 
@@ -168,7 +171,7 @@ class KeyRotation:
             record_id = name[: -len(RECORD_SUFFIX)]
             with self.vault.lock():
                 storage = EncryptedStorage(
-                    session=cast("Session", self), compartment=compartment, record_id=record_id
+                    channel=self.channel, compartment=compartment, record_id=record_id
                 )
                 storage.begin()
                 if not storage.exists:

@@ -54,11 +54,15 @@ from .reads import Decoded, Listed, Signer, Snapshot, decode_signature
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse
 from .rotation import KeyRotation
 from .saving import not_saved, unreadable, utc_now
-from .storage import SUMMARY_TABLE, EncryptedStorage
+from .storage import SUMMARY_TABLE, EncryptedStorage, RecordChannel
 from .witness import Finding
 from .witnessing import Witnessing
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .fs import FileSystem
+    from .lock import VaultLock
     from .vault import Vault
 
 #: Looks at a record that seemed not to match the log, before the lock is taken.
@@ -85,6 +89,60 @@ class _Signer:
 
     def sign(self, message: bytes) -> bytes:
         return sign(self._key, message)
+
+
+class _RecordChannel:
+    """A session as its record storage sees it (:class:`~ydsi_tui.vault.storage.RecordChannel`)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def fs(self) -> FileSystem:
+        return self._session.vault.fs
+
+    @property
+    def lock(self) -> VaultLock:
+        return self._session.vault.lock
+
+    @property
+    def vault_path(self) -> Path:
+        return self._session.vault.path
+
+    @property
+    def vault_id(self) -> str:
+        return self._session.vault.header.vault_id
+
+    def decode_vouched(
+        self, raw: bytes | None, compartment: str, record_id: str, *, body: bool
+    ) -> Decoded | None:
+        return self._session.decode_vouched(raw, compartment, record_id, body=body)
+
+    def current_key(self, compartment: str) -> tuple[str, bytes]:
+        return self._session.current_key(compartment)
+
+    def commit_file(
+        self,
+        *,
+        comp: str,
+        rec: str,
+        path: Path,
+        data: bytes,
+        previous: bytes | None,
+        action: str,
+        extra: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        session = self._session
+        return session.vault.commit_file(
+            session.signer,
+            comp=comp,
+            rec=rec,
+            path=path,
+            data=data,
+            previous=previous,
+            action=action,
+            extra=extra,
+        )
 
 
 class Session(Witnessing, UserAdministration, KeyRotation):
@@ -136,6 +194,11 @@ class Session(Witnessing, UserAdministration, KeyRotation):
     def signer(self) -> _Signer:
         identity = self._require_identity()
         return _Signer(identity.owner_id, identity.sign_key_id, identity.sign)
+
+    @property
+    def channel(self) -> RecordChannel:
+        """What a record's storage is handed of this session (see storage.py)."""
+        return _RecordChannel(self)
 
     def can_read(self, compartment: str) -> bool:
         return compartment in ROLE_COMPARTMENTS[self.role] and not self.is_recovery
@@ -405,7 +468,7 @@ class Session(Witnessing, UserAdministration, KeyRotation):
             self.refuse_if_rolled_back()
             db = TinyDB(
                 storage=EncryptedStorage,  # TinyDB passes our kwargs through
-                session=self,
+                channel=self.channel,
                 compartment=compartment,
                 record_id=record_id,
             )
