@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .crypto import b64d, b64e, canonical_json, verify_signature
 from .header import Header
+from .saving import utc_now
 
 if TYPE_CHECKING:
     from .session import Session
@@ -108,8 +109,6 @@ class Checkpoint:
 
 def make_checkpoint(session: Session) -> Checkpoint:
     """Sign the current head of the chain with this user's key."""
-    from .vault import utc_now
-
     head = session.vault.audit.head()
     key_id = session.signer.key_id
     body = Checkpoint(session.vault.header.vault_id, head.seq, head.hash, utc_now(), key_id, b"")

@@ -41,6 +41,7 @@ __all__ = [
     "COMPARTMENTS",
     "FORMAT_VERSION",
     "HEADER_NAME",
+    "RECOVERY_ID",
     "ROLES",
     "ROLE_COMPARTMENTS",
     "AuthorityKey",
@@ -58,6 +59,8 @@ HEADER_NAME = "vault.json"
 #: history chain, the header must match its last audited save.
 FORMAT_VERSION = 2
 MAX_USERS = 32  # like LUKS2's slot cap: bounds the work a hostile header can cause
+#: The owner id of the recovery code's slot, sealed keys and signing key.
+RECOVERY_ID = "recovery"
 
 #: The compartments: each has its own data key, so a role can be denied one
 #: cryptographically rather than by a check in the interface.

@@ -33,14 +33,30 @@ from .crypto import (
     open_wrapped,
     private_bytes,
     seal,
+    sign,
     unseal,
     wrap,
     x25519_public_bytes,
 )
-from .errors import DamagedFile, WrongPassphrase
-from .header import AUTHORITY_ROLES, ROLE_COMPARTMENTS, Header, sealed_context, slot_aad
+from .errors import DamagedFile, VaultError, WrongPassphrase
+from .header import (
+    AUTHORITY_ROLES,
+    HEADER_NAME,
+    ROLE_COMPARTMENTS,
+    Header,
+    sealed_context,
+    slot_aad,
+)
 
-__all__ = ["Identity", "keys_for_role", "open_slot", "seal_keys", "wrap_slot"]
+__all__ = [
+    "Identity",
+    "check_passphrase",
+    "keys_for_role",
+    "open_slot",
+    "seal_keys",
+    "sign_header",
+    "wrap_slot",
+]
 
 
 @dataclass
@@ -142,3 +158,21 @@ def unseal_keys(vault_id: str, identity: Identity, sealed: dict[str, bytes]) -> 
                 "vault.json", f"the sealed key {name} does not open: the header was altered"
             ) from None
     return keys
+
+
+def check_passphrase(passphrase: str) -> None:
+    """Refuse a new passphrase too short to resist guessing, or absurdly long."""
+    if len(passphrase) < 10:
+        raise VaultError("a passphrase needs at least 10 characters (three random words work well)")
+    if len(passphrase) > 1024:
+        raise VaultError("a passphrase may be at most 1024 characters")
+
+
+def sign_header(header: Header, keys: dict[str, bytes]) -> None:
+    """Sign the header body with the current authority key (DSLs and recovery hold it)."""
+    current = header.current_authority
+    private = Ed25519PrivateKey.from_private_bytes(keys[current.key_id])
+    if ed25519_public_bytes(private) != current.public:
+        raise DamagedFile(HEADER_NAME, "the authority key does not match the header")
+    header.signature_key = current.key_id
+    header.signature = sign(private, header.signing_bytes())

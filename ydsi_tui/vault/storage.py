@@ -15,11 +15,15 @@ Two behaviours matter beyond what TinyDB's ``JSONStorage`` does:
 
 The small ``_summary`` table is stored in the file's separate summary segment
 so the home screen can list incidents without decrypting their timelines.
+
+The storage is handed a :class:`RecordChannel`, the few things it needs of
+whoever holds the keys (in practice a session), never the session itself:
+like TinyDB's own storages, it knows nothing of its caller.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tinydb.storages import Storage
 
@@ -31,23 +35,65 @@ from .recordfile import RECORD_SUFFIX, encode
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .audit import AuditEntry
+    from .fs import FileSystem
     from .ledger import Author
-    from .session import Session
+    from .lock import VaultLock
+    from .reads import Decoded
 
-__all__ = ["SUMMARY_TABLE", "EncryptedStorage"]
+__all__ = ["SUMMARY_TABLE", "EncryptedStorage", "RecordChannel"]
 
 SUMMARY_TABLE = "_summary"
 Tables = dict[str, dict[str, Any]]
 
 
+class RecordChannel(Protocol):
+    """What a record's storage may use of the session it works for, and nothing more.
+
+    The vault's files, lock, directory and id; a vouched read; the current
+    key of a compartment; and a save through the save protocol, signed by
+    the session's user.
+    """
+
+    @property
+    def fs(self) -> FileSystem: ...
+
+    @property
+    def lock(self) -> VaultLock: ...
+
+    @property
+    def vault_path(self) -> Path: ...
+
+    @property
+    def vault_id(self) -> str: ...
+
+    def decode_vouched(
+        self, raw: bytes | None, compartment: str, record_id: str, *, body: bool
+    ) -> Decoded | None: ...
+
+    def current_key(self, compartment: str) -> tuple[str, bytes]: ...
+
+    def commit_file(
+        self,
+        *,
+        comp: str,
+        rec: str,
+        path: Path,
+        data: bytes,
+        previous: bytes | None,
+        action: str,
+        extra: dict[str, Any] | None = None,
+    ) -> AuditEntry: ...
+
+
 class EncryptedStorage(Storage):
     """One record file as a TinyDB database."""
 
-    def __init__(self, *, session: Session, compartment: str, record_id: str) -> None:
-        self._session = session
+    def __init__(self, *, channel: RecordChannel, compartment: str, record_id: str) -> None:
+        self._channel = channel
         self.compartment = compartment
         self.record_id = record_id
-        self.path: Path = session.vault.path / compartment / f"{record_id}{RECORD_SUFFIX}"
+        self.path: Path = channel.vault_path / compartment / f"{record_id}{RECORD_SUFFIX}"
         self._previous: bytes | None = None
         self._base_hash: str | None = None
         self._generation = 0
@@ -88,7 +134,7 @@ class EncryptedStorage(Storage):
             self._data = data
             self._dirty = True
             return
-        with self._session.vault.lock():
+        with self._channel.lock():
             on_disk = self._read_file()
             if (sha256_hex(on_disk) if on_disk is not None else None) != self._base_hash:
                 raise Conflict(
@@ -104,7 +150,7 @@ class EncryptedStorage(Storage):
     # -- transactions ----------------------------------------------------
     def begin(self) -> None:
         """Re-read the newest version; the caller holds the vault lock."""
-        if not self._session.vault.lock.held:
+        if not self._channel.lock.held:
             raise RuntimeError("a transaction needs the vault lock")
         self._load()
         self._in_transaction = True
@@ -131,7 +177,7 @@ class EncryptedStorage(Storage):
 
     # -- internals -------------------------------------------------------
     def _read_file(self) -> bytes | None:
-        fs = self._session.vault.fs
+        fs = self._channel.fs
         return fs.read_bytes(self.path) if fs.exists(self.path) else None
 
     def _load(self) -> None:
@@ -140,7 +186,7 @@ class EncryptedStorage(Storage):
         self._base_hash = sha256_hex(raw) if raw is not None else None
         # Only a file the audit log vouches for may be built upon: saving on
         # top of a forged or rolled-back file would launder it.
-        decoded = self._session.decode_vouched(raw, self.compartment, self.record_id, body=True)
+        decoded = self._channel.decode_vouched(raw, self.compartment, self.record_id, body=True)
         self._loaded_chain = None
         if decoded is None:
             self._data, self._generation, self._authors = None, 0, {}
@@ -151,7 +197,7 @@ class EncryptedStorage(Storage):
             self._data, self._generation = tables, decoded.header.generation
             self._authors = decoded.authors
             self._loaded_chain = decoded.vouching.chain or chain_state(
-                self._session.vault.header.vault_id,
+                self._channel.vault_id,
                 self.compartment,
                 self.record_id,
                 decoded.body or {},
@@ -159,15 +205,13 @@ class EncryptedStorage(Storage):
         self._loaded = True
 
     def _save(self, action: str, extra: dict[str, Any] | None = None) -> None:
-        session = self._session
+        channel = self._channel
         data = self._data or {}
         summary = data.get(SUMMARY_TABLE, {})
         body = {name: table for name, table in data.items() if name != SUMMARY_TABLE}
-        key_name, key = session.current_key(self.compartment)
+        key_name, key = channel.current_key(self.compartment)
         try:
-            chained = prefixes(
-                session.vault.header.vault_id, self.compartment, self.record_id, body
-            )
+            chained = prefixes(channel.vault_id, self.compartment, self.record_id, body)
         except ValueError as exc:
             raise NotSaved(f"not saved: {exc}") from exc
         if self._loaded_chain is not None and not extends(chained, self._loaded_chain):
@@ -179,7 +223,7 @@ class EncryptedStorage(Storage):
             )
         chain = chained.current()
         blob = encode(
-            vault_id=session.vault.header.vault_id,
+            vault_id=channel.vault_id,
             compartment=self.compartment,
             record_id=self.record_id,
             key_name=key_name,
@@ -189,8 +233,7 @@ class EncryptedStorage(Storage):
             body=body,
         )
         try:
-            session.vault.commit_file(
-                session.signer,
+            channel.commit_file(
                 comp=self.compartment,
                 rec=self.record_id,
                 path=self.path,

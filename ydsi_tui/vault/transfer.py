@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidTag
 
 from .crypto import KdfParams, b64d, b64e, canonical_json, derive_kek, open_wrapped, wrap
 from .errors import DamagedFile, NewerFormat, WrongPassphrase
-from .vault import _check_passphrase
+from .keys import check_passphrase
 
 __all__ = [
     "TRANSFER_FORMAT",
@@ -99,7 +99,7 @@ def seal_transfer(
     plaintext: bytes, passphrase: str, *, kdf: KdfParams, transfer_id: str, created_at: str
 ) -> bytes:
     """The transfer file's bytes: the envelope and the ciphertext, as JSON."""
-    _check_passphrase(passphrase)
+    check_passphrase(passphrase)
     kdf.check()
     envelope = _envelope(transfer_id, created_at, kdf)
     key = derive_kek(_normalise(passphrase), kdf)

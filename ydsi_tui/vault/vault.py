@@ -1,4 +1,4 @@
-"""A vault on disk: creating it, opening it, unlocking it, and the save protocol.
+"""A vault on disk: creating it, opening it, unlocking it.
 
 Layout of a vault directory::
 
@@ -9,20 +9,8 @@ Layout of a vault directory::
     custody/        one encrypted file per device     (custody key)
     throttle/       failed-unlock counters, one small file per user
 
-**The save protocol** (:meth:`Vault.commit_file`), under the lock:
-
-1. encrypt in memory; write a new temporary file beside the target
-   (exclusive create, 0600/0660) and fsync it;
-2. append the signed audit entry naming the new file's hash, fsync the log;
-3. rename the temporary file over the target, fsync the directory;
-4. only then acknowledge.
-
-A crash before 2 leaves a stray temporary file, removed at the next open. A
-crash between 2 and 3 leaves a temporary file whose hash the log already
-names: the next open renames it into place (rolls the save forward). A crash
-mid-append leaves a torn last line, which the next open cuts off. Any error
-(a full disk, EIO) undoes what was done and raises :class:`NotSaved`, with
-the previous version intact; a failed fsync is never retried as if fine.
+Every save goes through the save protocol (:mod:`ydsi_tui.vault.saving`);
+opening settles whatever a crash left of one (:meth:`Vault.repair`).
 """
 
 from __future__ import annotations
@@ -33,23 +21,21 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .audit import AUDIT_NAME, AuditAppendFailed, AuditEntry, AuditLog, Signer
+from . import enrolment, saving
+from .audit import AUDIT_NAME, AuditEntry, AuditLog, Signer
 from .crypto import (
     KdfParams,
     canonical_json,
     ed25519_public_bytes,
     random_key,
     sha256_hex,
-    sign,
 )
 from .errors import (
     DamagedFile,
     NeedsUpgrade,
-    NotSaved,
     RecordDamaged,
     UnknownUser,
     VaultError,
@@ -62,6 +48,7 @@ from .header import (
     COMPARTMENTS,
     FORMAT_VERSION,
     HEADER_NAME,
+    RECOVERY_ID,
     AuthorityKey,
     Header,
     RecoveryEntry,
@@ -71,28 +58,30 @@ from .header import (
     check_user_name,
 )
 from .hygiene import harden_process, set_umask
-from .keys import Identity, keys_for_role, open_slot, seal_keys, unseal_keys, wrap_slot
+from .keys import (
+    Identity,
+    check_passphrase,
+    keys_for_role,
+    open_slot,
+    seal_keys,
+    sign_header,
+    unseal_keys,
+    wrap_slot,
+)
 from .ledger import Ledger
 from .lock import LOCK_NAME, VaultLock
 from .recordfile import RECORD_SUFFIX
 from .recovery_code import generate as generate_recovery_code
 from .recovery_code import normalise as normalise_recovery_code
-
-if TYPE_CHECKING:
-    from .session import Session
+from .saving import unreadable, utc_now
+from .session import Session
 
 __all__ = ["RECOVERY_ID", "Vault", "unreadable", "utc_now"]
 
-RECOVERY_ID = "recovery"
 THROTTLE_DIR = "throttle"
 #: Failed unlocks allowed before each further attempt is made to wait.
 FREE_ATTEMPTS = 5
 MAX_DELAY = 30.0
-
-
-def utc_now() -> str:
-    """Audit timestamps: UTC, microseconds, a trailing Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Vault:
@@ -288,12 +277,10 @@ class Vault:
         fs: FileSystem | None = None,
     ) -> tuple[Session, str]:
         """Make a new vault whose first user is a DSL; returns it and the recovery code."""
-        from .session import Session
-
         path = Path(path)
         fs = fs or FileSystem()
         check_user_name(user)
-        _check_passphrase(passphrase)
+        check_passphrase(passphrase)
         kdf = kdf or KdfParams.new()
         if fs.exists(path / HEADER_NAME):
             raise VaultExists(f"{path} already holds a vault")
@@ -401,8 +388,6 @@ class Vault:
 
     def unlock(self, name: str, passphrase: str) -> Session:
         """Derive, unwrap, unseal; wrong passphrases are counted and slowed down."""
-        from .session import Session
-
         header = self.reload_header()
         user = header.user_by_name(name)
         if user is None:
@@ -428,8 +413,6 @@ class Vault:
 
     def unlock_recovery(self, typed_code: str) -> Session:
         """A session acting as the recovery code: it may only reset passphrases."""
-        from .session import Session
-
         try:
             code = normalise_recovery_code(typed_code)
         except ValueError as exc:
@@ -471,9 +454,7 @@ class Vault:
         signed by the enrolment code and by the new key. Nothing in the header
         changes until a DSL's session endorses it. Returns the request's path.
         """
-        from . import enrolment
-
-        _check_passphrase(passphrase)
+        check_passphrase(passphrase)
         header = self.reload_header()
         user = header.pending_by_name(name)
         if user is None:
@@ -558,7 +539,7 @@ class Vault:
             )
 
     # ------------------------------------------------------------------
-    # the save protocol
+    # the save protocol (saving.py)
     # ------------------------------------------------------------------
     def commit_file(
         self,
@@ -572,82 +553,18 @@ class Vault:
         action: str,
         extra: dict[str, Any] | None = None,
     ) -> AuditEntry:
-        """Write ``data`` at ``path`` and log it, all or nothing (see the module docstring).
-
-        ``previous`` is the file's current content (None if new), read by the
-        caller under the same lock; it is how a failure after the rename is
-        undone.
-        """
-        if not self.lock.held:
-            raise RuntimeError("commit_file needs the vault lock")
-        label = "header" if comp == "header" else rec
-        try:
-            tmp = self.fs.write_temp(path.parent, label, data, self.modes.file)
-        except OSError as exc:
-            raise NotSaved(_not_saved(exc)) from exc
-        try:
-            entry, log_length = self.audit.append(
-                signer,
-                ts=utc_now(),
-                action=action,
-                comp=comp,
-                rec=rec,
-                file_hash=sha256_hex(data),
-                extra=extra,
-            )
-        except AuditAppendFailed as exc:
-            if exc.cut_back:
-                _discard(tmp)
-                raise
-            # The log could not even be cut back: the whole entry may be on disk.
-            # Keep the temporary file so the next open settles it one way or the
-            # other, and say honestly that the outcome is not yet known.
-            raise NotSaved(
-                "not confirmed as saved: the disk failed twice during the save; reopen the "
-                "vault and check whether the change is there before entering it again"
-            ) from exc
-        except (OSError, ValueError) as exc:
-            _discard(tmp)
-            raise NotSaved(_not_saved(exc)) from exc
-        try:
-            self.fs.replace(tmp, path)
-        except OSError as exc:
-            if self.audit.undo(log_length):
-                _discard(tmp)
-            raise NotSaved(_not_saved(exc)) from exc
-        try:
-            self.fs.fsync_dir(path.parent)
-        except OSError as exc:
-            self._put_back(path, previous, log_length)
-            raise NotSaved(_not_saved(exc)) from exc
-        return entry
-
-    def _put_back(self, path: Path, previous: bytes | None, log_length: int) -> None:
-        """After a failed directory fsync: restore the old version and the old log."""
-        try:
-            if previous is None:
-                self.fs.unlink(path)
-                self.fs.fsync_dir(path.parent)
-            else:
-                self.fs.write_file_atomic(path, previous, self.modes.file)
-        except OSError as exc:
-            raise NotSaved(
-                f"not saved, and the disk refused to restore {path.name} ({exc.strerror}): "
-                "run 'ydsi verify' once the disk is healthy"
-            ) from exc
-        self.audit.undo(log_length)
-
-
-def sign_header(header: Header, keys: dict[str, bytes]) -> None:
-    """Sign the header body with the current authority key (DSLs and recovery hold it)."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    current = header.current_authority
-    private = Ed25519PrivateKey.from_private_bytes(keys[current.key_id])
-    if ed25519_public_bytes(private) != current.public:
-        raise DamagedFile(HEADER_NAME, "the authority key does not match the header")
-    header.signature_key = current.key_id
-    header.signature = sign(private, header.signing_bytes())
+        """Write ``data`` at ``path`` and log it, all or nothing: :func:`saving.commit_file`."""
+        return saving.commit_file(
+            self,
+            signer,
+            comp=comp,
+            rec=rec,
+            path=path,
+            data=data,
+            previous=previous,
+            action=action,
+            extra=extra,
+        )
 
 
 def _recovery_slot(vault_id: str, recovery: Identity, code: str, kdf: KdfParams) -> Slot:
@@ -659,29 +576,6 @@ def _private(identity: Identity) -> bytes:
     from .crypto import private_bytes
 
     return private_bytes(identity.sign)
-
-
-def _check_passphrase(passphrase: str) -> None:
-    if len(passphrase) < 10:
-        raise VaultError("a passphrase needs at least 10 characters (three random words work well)")
-    if len(passphrase) > 1024:
-        raise VaultError("a passphrase may be at most 1024 characters")
-
-
-def _discard(tmp: Path) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(tmp)
-
-
-def _not_saved(exc: BaseException) -> str:
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return f"not saved: the disk refused the write ({reason}); the previous version is intact"
-
-
-def unreadable(exc: OSError) -> str:
-    """One line for a read the disk refused (EIO, say): names the file, never a traceback."""
-    where = exc.filename or "a vault file"
-    return f"{where}: could not be read ({exc.strerror or exc}); nothing was changed"
 
 
 def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
