@@ -23,6 +23,7 @@ import platformdirs
 
 from ..vault.enrolment import endorse_quietly
 from ..vault.errors import AccessDenied, UnknownUser
+from ..vault.header import check_user_name
 from ..vault.session import Session
 from ..vault.vault import Vault
 from .output import safe
@@ -40,11 +41,26 @@ __all__ = [
     "read_secret_file",
     "require",
     "require_cases",
+    "user_name",
 ]
 
 
 class CliError(Exception):
     """A usage problem, reported in one line with exit code 2."""
+
+
+def user_name(text: str) -> str:
+    """An argparse ``type`` for every argument that names a vault user.
+
+    The vault checks names with a plain ``ValueError`` (it is not the CLI's
+    business how errors are shown); here that becomes argparse's own usage
+    error, so ``ydsi user add "Bad Name"`` is one line with exit status 2
+    instead of an internal error.
+    """
+    try:
+        return check_user_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{safe(text)}': {exc}") from None
 
 
 def default_vault_path() -> Path:
@@ -134,7 +150,7 @@ class Context:
     def open_vault(self) -> Vault:
         vault = Vault.open(self.vault_path)
         for warning in vault.warnings:
-            print(f"ydsi: warning: {warning}", file=sys.stderr)
+            print(f"ydsi: warning: {safe(warning)}", file=sys.stderr)
         return vault
 
     def unlock(self) -> Session:
