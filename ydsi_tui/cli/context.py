@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
+from ..settings import Settings, load_settings
 from ..vault.enrolment import endorse_quietly
 from ..vault.errors import AccessDenied, UnknownUser
 from ..vault.header import check_user_name
@@ -64,15 +63,12 @@ def user_name(text: str) -> str:
 
 
 def default_vault_path() -> Path:
-    """``$YDSI_VAULT``, else the platform's user data directory."""
-    configured = os.environ.get("YDSI_VAULT")
-    if configured:
-        return Path(configured).expanduser()
-    return platformdirs.user_data_path("ydsi") / "vault"
+    """The vault in force with no option given (config files, ``$YDSI_VAULT``, data dir)."""
+    return load_settings().vault
 
 
 def default_user() -> str:
-    return os.environ.get("YDSI_USER") or getpass.getuser()
+    return load_settings().user
 
 
 def read_secret_file(path: str, what: str) -> str:
@@ -125,15 +121,23 @@ class Context:
 
     args: argparse.Namespace
 
+    @cached_property
+    def settings(self) -> Settings:
+        """Config files, then the environment, then ``--vault`` and ``--user``."""
+        return load_settings(
+            options={
+                "vault": getattr(self.args, "vault", None),
+                "user": getattr(self.args, "user", None),
+            }
+        )
+
     @property
     def vault_path(self) -> Path:
-        given = getattr(self.args, "vault", None)
-        return Path(given).expanduser() if given else default_vault_path()
+        return self.settings.vault
 
     @property
     def user(self) -> str:
-        given = getattr(self.args, "user", None)
-        return str(given) if given else default_user()
+        return self.settings.user
 
     def passphrase(self, *, prompt: str | None = None) -> str:
         given = getattr(self.args, "passphrase_file", None)

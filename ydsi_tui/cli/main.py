@@ -14,6 +14,7 @@ someone else meanwhile; 8 not allowed for your role; 9 vault busy;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -53,8 +54,26 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {safe(message)} (see '{self.prog} --help')\n")
 
 
+def _epilog() -> str:
+    """The settings and exit codes, for ``ydsi --help`` (from the tables the code uses)."""
+    from ..settings import SPECS
+
+    lines = [
+        "settings: /etc/ydsi/config.toml ($YDSI_SYSTEM_CONFIG), then",
+        "~/.config/ydsi/config.toml, then variables, then options; 'ydsi config' shows them:",
+    ]
+    for spec in SPECS:
+        option = f" {spec.option}" if spec.option else ""
+        lines.append(f"  {spec.key:<11} ${spec.env}{option}: {spec.help}")
+    lines += ["", "exit status:"]
+    lines += [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
+    lines.append("  70   internal error: a bug, never your input (please report it)")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import (
+        config_commands,
         policy_commands,
         record_commands,
         repair_commands,
@@ -62,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
         vault_commands,
     )
 
-    common = Parser(add_help=False)
+    # SUPPRESS: an option left out after the command must not overwrite the same
+    # option given before it (``ydsi --vault V incident list``).
+    common = Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument(
         "--vault", metavar="DIR", help="the vault directory (default: $YDSI_VAULT or your data dir)"
     )
@@ -79,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser: argparse.ArgumentParser = Parser(
         prog="ydsi",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The Designated Safeguarding Lead's encrypted record of incidents of "
         "youth-produced sexual imagery, step by step through the school's procedure. "
         "Run with no command to open the app.",
@@ -96,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_commands.register(sub, common)
     policy_commands.register(sub, common)
     repair_commands.register(sub, common)
+    config_commands.register(sub, common)
     return parser
 
 
@@ -119,6 +143,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _check_text_arguments(args)
     ctx = Context(args)
+    if args.command != "config":
+        # A config file's policy (and PDF font) reach the service as the
+        # environment would; a bad policy setting stops here.
+        ctx.settings.export_to_environment(os.environ)
     if args.command is None:
         from .app_launch import launch
 
@@ -131,11 +159,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; translate every failure into one line and an exit code."""
     from ..model.errors import ValidationError
+    from ..settings import SettingsError
     from ..vault import errors as ve
 
     codes: list[tuple[type[BaseException], int]] = [
         (CliError, 2),
         (ValidationError, 2),
+        (SettingsError, 2),
         (ve.WrongPassphrase, 3),
         (ve.VaultNotFound, 4),
         (ve.UnknownUser, 4),

@@ -36,7 +36,11 @@ def cmd_init(ctx: Context) -> int:
         raise CliError(
             f"the policy file {safe(policy_file.origin)} {safe(policy_file.problem or '')}"
         )
-    passphrase = ctx.new_passphrase(who=ctx.user) if not args.passphrase_file else ctx.passphrase()
+    passphrase = (
+        ctx.new_passphrase(who=ctx.user)
+        if not getattr(args, "passphrase_file", None)
+        else ctx.passphrase()
+    )
     session, code = Vault.create(
         ctx.vault_path,
         user=ctx.user,
