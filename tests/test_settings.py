@@ -146,7 +146,10 @@ def test_ydsi_config_prints_each_setting_and_its_source(places: dict[str, str]) 
     assert "warning: $YDSI_THEME: theme 'nosuchtheme'" in result.stdout
     write(places, "system", 'vault = "relative"\n')
     bad = run(env, "config")
-    assert bad.returncode == 2 and "PROBLEM:" in bad.stdout
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines() == [
+        f"ydsi: {system}:1: vault 'relative' is not an absolute path (start it with / or ~)"
+    ]
 
 
 def test_a_command_stops_on_a_bad_vault_setting_in_one_line(places: dict[str, str]) -> None:

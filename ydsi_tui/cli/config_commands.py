@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from collections.abc import Collection
 
 from ..settings import SPECS, Settings, load_settings
@@ -60,8 +61,8 @@ def cmd_config(ctx: Context) -> int:
     ]
     for warning in dict.fromkeys(settings.warnings):
         print(f"warning: {safe(warning)}")
-    for problem in dict.fromkeys(critical):
-        print(f"PROBLEM: {safe(str(problem))}")
+    for problem in dict.fromkeys(critical):  # what would stop a command, said as it would
+        print(f"ydsi: {safe(str(problem))}", file=sys.stderr)
     return 2 if critical else 0
 
 
