@@ -19,6 +19,10 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     """Session and module fixtures (built before any per-test fixture) stay out of ~ too."""
     os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="ydsi-test-state-")
+    # No config file of the machine's (/etc/ydsi, ~/.config/ydsi) leaks into a test.
+    configs = tempfile.mkdtemp(prefix="ydsi-test-config-")
+    os.environ["YDSI_SYSTEM_CONFIG"] = os.path.join(configs, "system.toml")
+    os.environ["XDG_CONFIG_HOME"] = configs
 
 
 @pytest.fixture(autouse=True)

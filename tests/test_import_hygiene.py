@@ -26,7 +26,11 @@ def _modules(package: object) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", _modules(ydsi_tui.vault) + _modules(ydsi_tui.service) + _modules(ydsi_tui.cli)
+    "module",
+    _modules(ydsi_tui.vault)
+    + _modules(ydsi_tui.service)
+    + _modules(ydsi_tui.cli)
+    + ["ydsi_tui.settings"],
 )
 def test_module_does_not_load_the_user_interface(module: str) -> None:
     code = (

@@ -287,3 +287,30 @@ def test_dates_of_birth() -> None:
             parse_dob(text, now=NOW)
         assert words in info.value.message
         assert info.value.field == "dob"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("31/02 10:00", "February has no 31st"),
+        ("30/02 10:00", "February has no 30th"),
+        ("31/04 10:00", "April has no 31st"),
+        ("32/01 10:00", "there is no day 32 in any month"),
+    ],
+)
+def test_an_impossible_day_without_a_year_names_no_placeholder_year(text: str, words: str) -> None:
+    """The check uses a leap year internally; the message must not mention it."""
+    with pytest.raises(ValidationError) as caught:
+        parse_when(text, now=NOW)
+    message = str(caught.value)
+    assert words in message
+    assert "2000" not in message and "2024" not in message and "2023" not in message
+
+
+def test_an_impossible_day_with_a_year_names_that_year() -> None:
+    with pytest.raises(ValidationError, match="February 2026 has 28 days"):
+        parse_when("29/02/2026 10:00", now=NOW)
+
+
+def test_the_29th_of_february_without_a_year_is_still_the_last_leap_day() -> None:
+    assert parse_when("29/02 10:00", now=NOW) == utc(2024, 2, 29, 10, 0)

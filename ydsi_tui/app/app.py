@@ -131,6 +131,8 @@ class YdsiApp(App[int]):
     def on_mount(self) -> None:
         from .screens.unlock import UnlockScreen
 
+        for warning in self.settings.warnings:  # a bad setting: said, then the default
+            self.notify(warning, title="Setting ignored", severity="warning", markup=False)
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self.settings.theme:

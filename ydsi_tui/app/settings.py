@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .commands import parse_keymap
+from .commands import COMMANDS
 
 __all__ = ["DEFAULT_LOCK_AFTER", "AppSettings"]
 
@@ -28,21 +28,29 @@ class AppSettings:
     keymap: Mapping[str, str] = field(default_factory=dict)
     watch_terminal: bool = True
 
+    #: Settings that were wrong and replaced by defaults: the app shows them.
+    warnings: tuple[str, ...] = ()
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AppSettings:
-        """``YDSI_LOCK_AFTER`` (minutes), ``YDSI_THEME``, ``YDSI_KEYMAP`` ("id=key;...")."""
-        env = os.environ if environ is None else environ
-        lock_after = DEFAULT_LOCK_AFTER
-        raw = env.get("YDSI_LOCK_AFTER", "").strip()
-        if raw:
-            try:
-                minutes = float(raw)
-            except ValueError:
-                minutes = DEFAULT_LOCK_AFTER / 60
-            # Never "off" by mistake: a negative or silly value keeps the default.
-            lock_after = minutes * 60 if 0 < minutes <= 24 * 60 else DEFAULT_LOCK_AFTER
+        """The config files and ``YDSI_LOCK_AFTER`` (minutes), ``YDSI_THEME``, ``YDSI_KEYMAP``.
+
+        Read through :mod:`ydsi_tui.settings`, checked against the themes and
+        command ids that exist: a bad value is reported and the default used,
+        so a typo never stops the app.
+        """
+        from textual.theme import BUILTIN_THEMES
+
+        from ..settings import load_settings
+
+        settings = load_settings(
+            os.environ if environ is None else environ,
+            themes=set(BUILTIN_THEMES),
+            command_ids={command.id for command in COMMANDS},
+        )
         return cls(
-            lock_after=lock_after,
-            theme=env.get("YDSI_THEME") or None,
-            keymap=parse_keymap(env.get("YDSI_KEYMAP", "")),
+            lock_after=settings.lock_after_seconds,
+            theme=settings.theme,
+            keymap=settings.keymap,
+            warnings=tuple(dict.fromkeys(settings.warnings)),
         )

@@ -7,6 +7,7 @@ import os
 import sys
 
 from .context import Context
+from .output import safe
 
 __all__ = ["launch"]
 
@@ -18,7 +19,7 @@ def launch(ctx: Context, *, demo: bool) -> int:
         from ..service.demo import DEMO_PASSPHRASE, DEMO_USERS, ensure_demo_vault
 
         vault_path = ensure_demo_vault()
-        print(f"DEMO vault at {vault_path}", file=sys.stderr)
+        print(f"DEMO vault at {safe(str(vault_path))}", file=sys.stderr)
         print(f"DEMO passphrase (not secret): {DEMO_PASSPHRASE}", file=sys.stderr)
         print(
             "DEMO users: " + ", ".join(f"{login} ({role})" for login, role, _ in DEMO_USERS),

@@ -14,17 +14,66 @@ someone else meanwhile; 8 not allowed for your role; 9 vault busy;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
-from .context import CliError, Context
+from .context import CliError, Context, user_name
+from .output import safe
 
-__all__ = ["build_parser", "main"]
+__all__ = ["EXIT_CODES", "build_parser", "main"]
+
+#: Every exit status ``ydsi`` uses, and what it means (``ydsi --help`` lists them).
+EXIT_CODES: dict[int, str] = {
+    0: "done",
+    1: "verify found problems, or another refusal",
+    2: "usage or invalid input",
+    3: "wrong passphrase",
+    4: "no such vault, user or record",
+    5: "damaged or tampered file, or a newer format",
+    6: "not saved (the disk refused)",
+    7: "changed by someone else meanwhile",
+    8: "not allowed for your role",
+    9: "vault busy",
+    130: "interrupted",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one safe line: what is wrong, and where to look.
+
+    argparse's own error prints the whole usage block and then echoes the bad
+    value raw, so a value holding terminal escapes would reach the terminal
+    as typed. Here it is shown through :func:`safe`, with a pointer to
+    ``--help`` instead of the block.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {safe(message)} (see '{self.prog} --help')\n")
+
+
+def _epilog() -> str:
+    """The settings and exit codes, for ``ydsi --help`` (from the tables the code uses)."""
+    from ..settings import SPECS
+
+    lines = [
+        "settings: /etc/ydsi/config.toml ($YDSI_SYSTEM_CONFIG), then",
+        "~/.config/ydsi/config.toml, then variables, then options; 'ydsi config' shows them:",
+    ]
+    for spec in SPECS:
+        option = f" {spec.option}" if spec.option else ""
+        lines.append(f"  {spec.key:<11} ${spec.env}{option}: {spec.help}")
+    lines += ["", "exit status:"]
+    lines += [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
+    lines.append("  70   internal error: a bug, never your input (please report it)")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import (
+        config_commands,
         policy_commands,
         record_commands,
         repair_commands,
@@ -32,20 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
         vault_commands,
     )
 
-    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: an option left out after the command must not overwrite the same
+    # option given before it (``ydsi --vault V incident list``).
+    common = Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument(
         "--vault", metavar="DIR", help="the vault directory (default: $YDSI_VAULT or your data dir)"
     )
     common.add_argument(
-        "--user", metavar="NAME", help="who you are in the vault (default: $YDSI_USER or login)"
+        "--user",
+        metavar="NAME",
+        type=user_name,
+        help="who you are in the vault (default: $YDSI_USER or login)",
     )
     common.add_argument(
         "--passphrase-file",
         metavar="FILE",
         help="read your passphrase from FILE (for scripts; must be readable by you alone)",
     )
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = Parser(
         prog="ydsi",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The Designated Safeguarding Lead's encrypted record of incidents of "
         "youth-produced sexual imagery, step by step through the school's procedure. "
         "Run with no command to open the app.",
@@ -63,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_commands.register(sub, common)
     policy_commands.register(sub, common)
     repair_commands.register(sub, common)
+    config_commands.register(sub, common)
     return parser
 
 
@@ -86,6 +143,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _check_text_arguments(args)
     ctx = Context(args)
+    if args.command != "config":
+        # A config file's policy (and PDF font) reach the service as the
+        # environment would; a bad policy setting stops here.
+        ctx.settings.export_to_environment(os.environ)
     if args.command is None:
         from .app_launch import launch
 
@@ -98,11 +159,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; translate every failure into one line and an exit code."""
     from ..model.errors import ValidationError
+    from ..settings import SettingsError
     from ..vault import errors as ve
 
     codes: list[tuple[type[BaseException], int]] = [
         (CliError, 2),
         (ValidationError, 2),
+        (SettingsError, 2),
         (ve.WrongPassphrase, 3),
         (ve.VaultNotFound, 4),
         (ve.UnknownUser, 4),
@@ -124,10 +187,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = 130
     except BrokenPipeError:
         code = 0
+    except OSError as exc:
+        # A file the user named (an output, a policy, a backup) that cannot be
+        # used: say which and why; the vault's own file errors arrive as
+        # VaultError subclasses below and never get here.
+        code = _os_error(exc)
     except Exception as exc:  # noqa: BLE001 - the one place that must catch everything
         for kind, number in codes:
             if isinstance(exc, kind):
-                print(f"ydsi: {exc}", file=sys.stderr)
+                # Messages may quote a path or a name as typed: shown, never obeyed.
+                print(f"ydsi: {safe(str(exc))}", file=sys.stderr)
                 code = number
                 break
         else:
@@ -138,6 +207,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             code = 70
+    return code
+
+
+def _os_error(exc: OSError) -> int:
+    """One line for a file the user named; 1 if it exists already (a refusal), else 2."""
+    code = 1 if isinstance(exc, FileExistsError) else 2
+    reason = exc.strerror or type(exc).__name__
+    if exc.filename is not None:
+        print(f"ydsi: cannot use {safe(str(exc.filename))}: {reason}", file=sys.stderr)
+    else:
+        print(f"ydsi: a file could not be used: {reason}", file=sys.stderr)
     return code
 
 

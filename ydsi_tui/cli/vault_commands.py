@@ -15,7 +15,7 @@ from ..vault.errors import AccessDenied, VaultError
 from ..vault.header import ROLES, UserEntry
 from ..vault.vault import RECOVERY_ID, Vault
 from ..vault.verify import verify_entries, verify_vault
-from .context import CliError, Context, prompt_secret, read_secret_file
+from .context import CliError, Context, prompt_secret, read_secret_file, user_name
 from .output import emit_json, print_table, safe
 
 __all__ = ["register"]
@@ -36,7 +36,11 @@ def cmd_init(ctx: Context) -> int:
         raise CliError(
             f"the policy file {safe(policy_file.origin)} {safe(policy_file.problem or '')}"
         )
-    passphrase = ctx.new_passphrase(who=ctx.user) if not args.passphrase_file else ctx.passphrase()
+    passphrase = (
+        ctx.new_passphrase(who=ctx.user)
+        if not getattr(args, "passphrase_file", None)
+        else ctx.passphrase()
+    )
     session, code = Vault.create(
         ctx.vault_path,
         user=ctx.user,
@@ -49,7 +53,7 @@ def cmd_init(ctx: Context) -> int:
         pin = approve_policy_file(session, policy_file)
     finally:
         session.close()
-    print(f"Created a vault at {ctx.vault_path} with {ctx.user} as its DSL.")
+    print(f"Created a vault at {safe(str(ctx.vault_path))} with {ctx.user} as its DSL.")
     print(
         f"Approved policy: {safe(pin.name)} {safe(pin.version)} (digest {pin.digest[:12]}); "
         "change it with 'ydsi policy approve FILE'."
@@ -141,7 +145,7 @@ def cmd_user_add(ctx: Context) -> int:
     print(f"    {code}")
     print()
     print(f"Hand it to {args.name} in person (not by email). They run")
-    print(f"    ydsi enrol --vault {ctx.vault_path} --user {args.name}")
+    print(f"    ydsi enrol --vault {safe(str(ctx.vault_path))} --user {args.name}")
     print("and choose their own passphrase; a DSL's next unlock then endorses their keys.")
     return 0
 
@@ -318,7 +322,7 @@ def cmd_upgrade(ctx: Context) -> int:
     passphrase = ctx.passphrase()
     result = upgrade_vault(ctx.vault_path, ctx.user, passphrase)
     if result.already:
-        print(f"The vault at {ctx.vault_path} is already format {result.from_version}.")
+        print(f"The vault at {safe(str(ctx.vault_path))} is already format {result.from_version}.")
         return 0
     print(
         f"Upgraded the vault from format {result.from_version}: {result.records} records now "
@@ -442,7 +446,7 @@ def register(
         "over in person; they run 'ydsi enrol', choose their own passphrase and make their own "
         "keys, which a DSL's next unlock endorses.",
     )
-    p.add_argument("name", help="their login name")
+    p.add_argument("name", type=user_name, help="their login name")
     p.add_argument("--role", required=True, choices=ROLES, help="what they may open")
     p.add_argument("--full-name", help="their name in full")
     p.add_argument("--new-passphrase-file", help=argparse.SUPPRESS)  # refused with a reason
@@ -452,10 +456,15 @@ def register(
         parents=[common],
         help="endorse waiting enrolment and new-key requests (DSL only; unlocking does it too)",
     )
-    p.add_argument("--discard", metavar="NAME", help="drop the request waiting for NAME instead")
+    p.add_argument(
+        "--discard",
+        metavar="NAME",
+        type=user_name,
+        help="drop the request waiting for NAME instead",
+    )
     p.set_defaults(func=cmd_user_endorse)
     p = usub.add_parser("remove", parents=[common], help="remove a user (DSL only)")
-    p.add_argument("name")
+    p.add_argument("name", type=user_name, help="their login name")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--rotate", action="store_true", default=None, help="rotate keys now")
     group.add_argument("--no-rotate", dest="rotate", action="store_false", help="do not rotate")
@@ -489,7 +498,7 @@ def register(
         parents=[common],
         help="reset a user's passphrase with the recovery code",
     )
-    p.add_argument("name", help="the user whose passphrase is forgotten")
+    p.add_argument("name", type=user_name, help="the user whose passphrase is forgotten")
     p.add_argument("--recovery-code-file", help="read the recovery code from this file")
     p.add_argument("--new-passphrase-file", help="read the new passphrase from this file")
     p.set_defaults(func=cmd_recover)

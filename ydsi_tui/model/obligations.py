@@ -157,9 +157,9 @@ def _decision_review(incident: Incident, policy: Policy) -> list[Flag]:
 def transfer_receipts(incident: Incident, policy: Policy) -> list[Flag]:
     """Records sent to another school need the receiving school's receipt.
 
-    Due ``transfer_receipt_school_days`` school days (Monday to Friday) after
-    sending; flagged on closed incidents too, since transfers usually follow
-    closing.
+    Due ``transfer_receipt_school_days`` school days (Monday to Friday, less
+    England and Wales bank holidays) after sending; flagged on closed
+    incidents too, since transfers usually follow closing.
     """
     days = policy.settings.transfer_receipt_school_days
     return [

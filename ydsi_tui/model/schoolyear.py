@@ -2,15 +2,17 @@
 
 Three simplifications, each written down here because a report depends on it:
 
-* **School days are Monday to Friday.** Bank holidays and INSET days are not
-  known to the program; a deadline counted in school days may therefore fall
-  a day or two earlier than the school's own calendar would put it, which
-  errs towards flagging a missing receipt early rather than late.
+* **School days are Monday to Friday, less England and Wales bank holidays**
+  (:mod:`ydsi_tui.model.bankholidays`, a table from GOV.UK for 2024 to 2030;
+  outside those years no bank holiday is known). The school's own holidays
+  and INSET days are not known to the program; a deadline counted in school
+  days may therefore fall earlier than the school's own calendar would put
+  it, which errs towards flagging a missing receipt early rather than late.
 * **The school year runs from 1 September to 31 August**, labelled
   ``2025-26``.
 * **Terms** are autumn (1 September to 31 December), spring (1 January to
   Easter Sunday) and summer (Easter Monday to 31 August). Easter is computed
-  (the Gregorian computus), so the spring term moves with it as schools' do;
+  (``dateutil.easter``, the Gregorian computus), so the spring term moves with it as schools' do;
   the Easter holiday itself is split between spring and summer at Easter Day.
 """
 
@@ -20,6 +22,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from dateutil.easter import EASTER_WESTERN, easter
+
+from ydsi_tui.model.bankholidays import is_bank_holiday
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.timeparse import LONDON, to_local, to_utc
 
@@ -40,17 +45,17 @@ _YEAR = re.compile(r"^\s*(\d{4})\s*(?:[-/]\s*(\d{2}|\d{4}))?\s*$")
 
 
 def is_school_day(day: date) -> bool:
-    """Monday to Friday (see the module's note on holidays)."""
-    return day.weekday() < 5
+    """Monday to Friday, not a bank holiday (see the module's note on holidays)."""
+    return day.weekday() < 5 and not is_bank_holiday(day)
 
 
 def add_school_days(start: datetime, days: int) -> datetime:
     """The same UK wall-clock time, ``days`` school days after ``start``.
 
     Sent on Monday at 10:00, five school days later is the next Monday at
-    10:00; sent on a Saturday, it is the following Friday. The result is
-    always a weekday, so it never lands in a clock change's missing hour
-    (those happen on Sundays).
+    10:00; sent on a Saturday, it is the following Friday; a bank holiday on
+    the way adds a day. The result is always a weekday, so it never lands
+    in a clock change's missing hour (those happen on Sundays).
     """
     if days < 0:
         raise ValueError("days must not be negative")
@@ -66,18 +71,8 @@ def add_school_days(start: datetime, days: int) -> datetime:
 
 
 def easter_sunday(year: int) -> date:
-    """Easter Day in the Gregorian calendar (the anonymous algorithm, 1876)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * el) // 451
-    month, day = divmod(h + el - 7 * m + 114, 31)
-    return date(year, month, day + 1)
+    """Easter Day in the Gregorian calendar (the Western churches' date)."""
+    return easter(year, EASTER_WESTERN)
 
 
 @dataclass(frozen=True)

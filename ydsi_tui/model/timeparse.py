@@ -584,11 +584,37 @@ def _settle_day(
     return _nearest_year(text, spec, today=today, field=field, direction=direction)
 
 
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st, 31st."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _check_day_of_month(text: str, field: str, month: int, day: int) -> None:
+    """A day and month with no year must exist in some year (29/02 in a leap one).
+
+    Said without a year: the person gave none, so naming one (the leap year
+    used for the check) would only confuse.
+    """
+    if not 1 <= month <= 12:
+        raise ValidationError(
+            field, f"{_shown(text)}: there is no month {month}. Dates are day first: 14/11/2026."
+        )
+    longest = max(calendar.monthrange(year, month)[1] for year in (2023, 2024))
+    if not 1 <= day <= longest:
+        what = (
+            f"there is no day {day} in any month"
+            if day < 1 or day > 31
+            else (f"{calendar.month_name[month]} has no {_ordinal(day)}")
+        )
+        raise ValidationError(field, f"{_shown(text)}: {what}.")
+
+
 def _nearest_year(
     text: str, spec: _DateSpec, *, today: date, field: str, direction: Direction
 ) -> date:
     """The most recent (or next) occurrence of a day and month; 29/02 waits for a leap year."""
-    _checked_date(text, field, 2000, spec.month, spec.day)  # a real day in some year
+    _check_day_of_month(text, field, spec.month, spec.day)  # a real day in some year
     step = -1 if direction == "past" else 1
     for year in range(today.year, today.year + step * 9, step):
         if spec.day > calendar.monthrange(year, spec.month)[1]:
