@@ -90,7 +90,8 @@ def cmd_incident_list(ctx: Context) -> int:
             r.ref,
             format_local_short(r.opened_at) if r.opened_at else "",
             "OPEN" if r.referral_required and r.status == "open" else status_words(r.status),
-            ("REFER NOW " if r.referral_required and r.status == "open" else "")
+            # Until each required referral is recorded as made, whatever was decided.
+            ("REFER NOW " if r.referral_required and r.status != "closed" else "")
             + safe(r.next_step),
             f"{len(r.overdue)} overdue" if r.overdue else "",
             repair_hint(r.repair_ref, services.session.role) if r.error else safe(r.summary)[:40],
