@@ -432,8 +432,8 @@ def _trigger(b: Builder, e: Event, p: Payload) -> None:
     if answer not in ("yes", "no", "unknown"):
         p.problems.append("This trigger answer is not yes, no or not known.")
         answer = "unknown"
-    complete = answer in ("yes", "no")
-    if b.counts(f"trigger:{n}", e, complete):
+    # "Not known" is an answer, not an incomplete entry: the latest recorded counts.
+    if b.counts(f"trigger:{n}", e, True):
         b.triggers[n] = TriggerAnswer(
             n, answer, p.text("basis"), e.id, e.at, e.by, p.text("reason_against_suggestion")
         )
