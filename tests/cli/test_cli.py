@@ -83,7 +83,7 @@ def test_incident_twins_and_the_json_shape(ydsi: Ydsi) -> None:
     steps = [
         ("pupil", "add", ref, "Ann [b]Bold[/b]", "--year-group", "9", "--part", "pictured"),
         ("note", ref, "spoke to \x1b]0;tutor\x07 her tutor", "--at", "yesterday 09:30"),
-        ("trigger", ref, "1", "no", "--basis", "no adult"),
+        *(("trigger", ref, str(n), "no", "--basis", "asked both") for n in range(1, 6)),
         ("decide", ref, "in-school", "--reason", "no trigger applies"),
     ]
     for step in steps:
@@ -122,8 +122,13 @@ def test_a_trigger_yes_is_reported_as_referral_required(ydsi: Ydsi) -> None:
     assert len(data["referral_reasons"]) == 1
     refused = ydsi.run("decide", ref, "in-school", "--reason", "we will manage")
     assert refused.returncode == 2
-    assert "override" in refused.stderr
+    # The bundled policy allows no override: "if none of the above apply".
+    assert "none of the triggers" in refused.stderr
     no_traceback(refused)
+    # A decision to refer is not the referral: still required, status says so.
+    ydsi.run("decide", ref, "refer", "--refer-to", "police", "--reason", "trigger 2")
+    data = json.loads(ydsi.run("incident", "show", ref, "--json").stdout)
+    assert data["referral_required"] is True and data["status"] == "referral_decided"
 
 
 def test_technicians_use_the_custody_log_only(ydsi: Ydsi) -> None:

@@ -159,7 +159,7 @@ def test_closing_with_gaps_needs_a_reason(record: Record, policy: Policy) -> Non
         check_reopen(record.incident)
     record.add("incident.closed", {**close, "gaps_reason": "Pupil left"})
     check_reopen(record.incident)
-    assert incident_status(record.incident) == "closed"
+    assert incident_status(record.incident, policy) == "closed"
 
 
 def test_a_policy_without_the_gap_rule_closes_without_a_reason(
@@ -220,7 +220,12 @@ def test_summary_line_and_status(record: Record, policy: Policy) -> None:
     assert summary["status"] == "open"
     assert summary["next_step"] == {"id": "disclosure", "title": "Disclosure"}
     record.add("decision", {"outcome": "refer", "refer_to": ["police"], "reason": "x"})
+    # A decision records intent: "referred" only once the contact is recorded.
+    assert summarize(record.incident, policy)["status"] == "referral_decided"
+    assert summarize(record.incident, policy)["referral_required"] is True
+    record.add("police.contact", {"route": "call_101", "spoken_to": "PC 123 Jones"})
     assert summarize(record.incident, policy)["status"] == "referred"
+    assert summarize(record.incident, policy)["referral_required"] is False
 
 
 def test_summary_flags_survive_damaged_summaries() -> None:

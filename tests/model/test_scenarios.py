@@ -70,7 +70,8 @@ def test_an_adult_involved_requires_referral_and_refuses_in_school_without_overr
     )
     with pytest.raises(ValidationError) as info:
         check_decision(incident, policy, decision)
-    assert info.value.field == "override_reason"
+    # The bundled policy allows no override: "if none of the above apply".
+    assert info.value.field == "outcome"
     assert "The incident involves an adult" in info.value.message
 
     overridden = make_event(
@@ -82,7 +83,8 @@ def test_an_adult_involved_requires_referral_and_refuses_in_school_without_overr
         by_role="dsl",
         policy=policy,
     )
-    check_decision(incident, policy, overridden)
+    with pytest.raises(ValidationError):
+        check_decision(incident, policy, overridden)
 
     refer = make_event(
         "decision",

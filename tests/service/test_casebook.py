@@ -44,6 +44,12 @@ def add_pupil(book: CaseBook, ref: str, name: str, **extra: object) -> str:
     return pupil_id
 
 
+def answer_triggers_no(book: CaseBook, ref: str) -> None:
+    """Every trigger answered no: the Headteacher signs off only then."""
+    for n in range(1, 6):
+        book.record(ref, "trigger.answered", {"n": n, "answer": "no", "basis": "asked both"})
+
+
 def test_references_are_sequential_per_year_and_never_reused(services: Make) -> None:
     book = cases(services)
     refs = [book.create(f"incident {n}") for n in range(3)]
@@ -63,18 +69,20 @@ def test_an_adult_involved_requires_referral_and_refuses_in_school_without_overr
     assert book.rows()[0].referral_required
     with pytest.raises(ValidationError) as refused:
         book.record(ref, "decision", {"outcome": "in_school", "reason": "we can manage it"})
-    assert refused.value.field == "override_reason"
-    book.record(
-        ref,
-        "decision",
-        {"outcome": "in_school", "reason": "manageable", "override_reason": "police advised so"},
-    )
-    assert book.open(ref).incident.current_decision is not None
+    assert refused.value.field == "outcome"  # the bundled policy allows no override
+    with pytest.raises(ValidationError):
+        book.record(
+            ref,
+            "decision",
+            {"outcome": "in_school", "reason": "manageable", "override_reason": "police said"},
+        )
+    assert book.open(ref).incident.current_decision is None
 
 
 def test_signoff_is_a_real_signature_by_the_headteachers_key(services: Make) -> None:
     dsl = cases(services)
     ref = dsl.create("two 16-year-olds, consensual")
+    answer_triggers_no(dsl, ref)
     dsl.record(ref, "decision", {"outcome": "in_school", "reason": "no trigger applies"})
     assert dsl.rows()[0].signoff_needed
     with pytest.raises(AccessDenied):
@@ -98,6 +106,7 @@ def test_a_forged_signoff_written_with_the_case_key_does_not_verify(
     """A DSL holds the case key and could write any entry: the signature still fails."""
     dsl = cases(services)
     ref = dsl.create("in school")
+    answer_triggers_no(dsl, ref)
     decision = dsl.record(ref, "decision", {"outcome": "in_school", "reason": "manageable"})
     head = cases(services, "head")
     real = head.sign_off(ref, "I agree")

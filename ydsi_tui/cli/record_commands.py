@@ -90,7 +90,8 @@ def cmd_incident_list(ctx: Context) -> int:
             r.ref,
             format_local_short(r.opened_at) if r.opened_at else "",
             "OPEN" if r.referral_required and r.status == "open" else status_words(r.status),
-            ("REFER NOW " if r.referral_required and r.status == "open" else "")
+            # Until each required referral is recorded as made, whatever was decided.
+            ("REFER NOW " if r.referral_required and r.status != "closed" else "")
             + safe(r.next_step),
             f"{len(r.overdue)} overdue" if r.overdue else "",
             repair_hint(r.repair_ref, services.session.role) if r.error else safe(r.summary)[:40],
@@ -194,7 +195,10 @@ def cmd_note(ctx: Context) -> int:
 
 def cmd_trigger(ctx: Context) -> int:
     a = ctx.args
-    return _record(ctx, "trigger.answered", {"n": a.n, "answer": a.answer, "basis": a.basis})
+    data = {"n": a.n, "answer": a.answer, "basis": a.basis}
+    if a.reason_against_suggestion:
+        data["reason_against_suggestion"] = a.reason_against_suggestion
+    return _record(ctx, "trigger.answered", data)
 
 
 def cmd_concern(ctx: Context) -> int:
@@ -537,6 +541,11 @@ def register(
     p.add_argument("n", type=int, choices=range(1, 6), metavar="N", help="1 to 5, as in the policy")
     p.add_argument("answer", choices=["yes", "no", "unknown"])
     p.add_argument("--basis", required=True, help="what the answer is based on")
+    p.add_argument(
+        "--reason-against-suggestion",
+        default="",
+        help="why the answer is no where the record suggests yes (an adult, sextortion, age)",
+    )
     p.set_defaults(func=cmd_trigger)
 
     p = sub.add_parser(

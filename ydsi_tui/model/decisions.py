@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ydsi_tui.model.errors import ValidationError
+from ydsi_tui.model.referrals import unmet_base
 from ydsi_tui.model.triggers import referral
 
 if TYPE_CHECKING:
@@ -44,13 +45,59 @@ def check_decision(incident: Incident, policy: Policy, decision_event: Event) ->
             "Record the reason for responding in school without involving the police or "
             "children's social care; the policy requires it.",
         )
-    required = referral(incident, policy)
-    if required.required and not _filled(data.get("override_reason")):
+    if not unmet_base(incident, policy):
+        return  # no trigger applies, or every referral it needs is recorded
+    reasons = "; ".join(referral(incident, policy).reasons)
+    if not policy.settings.allow_trigger_override:
+        raise ValidationError(
+            "outcome",
+            "The policy allows a response in school only if none of the triggers apply, "
+            f"and it says to refer immediately because: {reasons}. Refer, and record the "
+            "referral; if a trigger answer is wrong, correct it first.",
+        )
+    if not _filled(data.get("override_reason")):
         raise ValidationError(
             "override_reason",
-            "The policy says to refer immediately because: "
-            + "; ".join(required.reasons)
-            + ". To respond in school instead, record why in the override reason.",
+            f"The policy says to refer immediately because: {reasons}. This school's "
+            "policy file allows an override only with a recorded reason and the "
+            "Headteacher's own sign-off: record why in the override reason.",
+        )
+
+
+def unanswered_triggers(incident: Incident, policy: Policy) -> list[int]:
+    """The policy's triggers not answered yes or no (unknown counts as unanswered)."""
+    return [
+        t.n
+        for t in policy.triggers
+        if t.n not in incident.triggers or incident.triggers[t.n].answer not in ("yes", "no")
+    ]
+
+
+def check_signoff(incident: Incident, policy: Policy) -> None:
+    """Refuse a Headteacher's sign-off of an in-school response the policy does not allow.
+
+    "If none of the above apply": nobody can know that while a trigger is
+    unanswered, and an override of a trigger stands only where the policy
+    file allows it.
+    """
+    current = incident.current_decision
+    if current is None or current.outcome != "in_school":
+        raise ValidationError(
+            "decision", "There is no decision to respond in school waiting for sign-off"
+        )
+    missing = unanswered_triggers(incident, policy)
+    if missing:
+        listed = ", ".join(str(n) for n in missing)
+        raise ValidationError(
+            "triggers",
+            f"Trigger(s) {listed} are not answered yes or no: an in-school response can "
+            "be signed off only once each trigger is answered.",
+        )
+    if unmet_base(incident, policy) and not policy.settings.allow_trigger_override:
+        raise ValidationError(
+            "decision",
+            "A trigger applies and no referral is recorded; this policy does not allow an "
+            "in-school response to override a trigger, so it cannot be signed off.",
         )
 
 

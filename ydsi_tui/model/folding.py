@@ -175,6 +175,23 @@ class Builder:
         self.lifts: dict[str, Entry] = {}
         self.transfers: list[Transfer] = []
         self.receipts: dict[str, Entry] = {}
+        #: For each "one entry counts" slot: (complete?, recorded_at) of the one kept.
+        self.chosen: dict[str, tuple[bool, datetime]] = {}
+
+    def counts(self, slot: str, event: Event, complete: bool) -> bool:
+        """Whether `event` replaces the entry kept so far for `slot`.
+
+        Where a step needs one entry of a kind, the latest *recorded* complete
+        one counts; failing any complete one, the latest recorded. Never
+        merely the latest "happened at": a complete entry back-dated to the
+        morning must not lose to an incomplete one stamped now.
+        """
+        key = (complete, event.recorded_at)
+        kept = self.chosen.get(slot)
+        if kept is not None and key < kept:
+            return False
+        self.chosen[slot] = key
+        return True
 
     def problems_for(self, event: Event) -> list[str]:
         return self.problem_map.setdefault(event.id, [])
@@ -308,7 +325,7 @@ def _kind(b: Builder, e: Event, p: Payload) -> None:
 
 
 def _disclosure(b: Builder, e: Event, p: Payload) -> None:
-    b.disclosure = Disclosure(
+    disclosure = Disclosure(
         event_id=e.id,
         discloser_type=p.text("discloser_type"),
         discloser_name=p.text("discloser_name"),
@@ -317,15 +334,24 @@ def _disclosure(b: Builder, e: Event, p: Payload) -> None:
         disclosed_at=p.time("disclosed_at"),
         dsl_told_at=p.time("dsl_told_at"),
     )
+    complete = (
+        disclosure.disclosed_at is not None
+        and disclosure.dsl_told_at is not None
+        and all(v.strip() for v in (disclosure.discloser_type, disclosure.to_whom, disclosure.how))
+    )
+    if b.counts("disclosure", e, complete):
+        b.disclosure = disclosure
 
 
 def _content(b: Builder, e: Event, p: Payload) -> None:
-    b.content = ContentDescription(
+    content = ContentDescription(
         e.id,
         p.text("description"),
         p.text("sexual_acts") or "unknown",
         p.text("violent") or "unknown",
     )
+    if b.counts("content", e, bool(content.description.strip())):
+        b.content = content
 
 
 def _pupil_added(b: Builder, e: Event, p: Payload) -> None:
@@ -345,6 +371,7 @@ def _pupil_added(b: Builder, e: Event, p: Payload) -> None:
         sen=p.flag("sen"),
         vulnerabilities=p.text("vulnerabilities"),
         event_ids=(e.id,),
+        capacity_concern=p.flag("capacity_concern"),
     )
 
 
@@ -368,6 +395,8 @@ def _pupil_updated(b: Builder, e: Event, p: Payload) -> None:
         changes["sen"] = p.flag("sen")
     if "vulnerabilities" in data:
         changes["vulnerabilities"] = p.text("vulnerabilities")
+    if "capacity_concern" in data:
+        changes["capacity_concern"] = p.flag("capacity_concern")
     b.pupils[pupil.pupil_id] = replace(pupil, **changes, event_ids=(*pupil.event_ids, e.id))
 
 
@@ -381,9 +410,17 @@ def _staff(b: Builder, e: Event, p: Payload) -> None:
 
 
 def _review(b: Builder, e: Event, p: Payload) -> None:
-    b.review = ReviewMeeting(
+    meeting = ReviewMeeting(
         e.id, p.time("held_at"), p.texts("attendees"), MappingProxyType(p.answers("answers"))
     )
+    complete = (
+        meeting.held_at is not None
+        and bool(meeting.attendees)
+        and bool(meeting.answers)
+        and all(answer.strip() for answer in meeting.answers.values())
+    )
+    if b.counts("review", e, complete):
+        b.review = meeting
 
 
 def _trigger(b: Builder, e: Event, p: Payload) -> None:
@@ -395,7 +432,11 @@ def _trigger(b: Builder, e: Event, p: Payload) -> None:
     if answer not in ("yes", "no", "unknown"):
         p.problems.append("This trigger answer is not yes, no or not known.")
         answer = "unknown"
-    b.triggers[n] = TriggerAnswer(n, answer, p.text("basis"), e.id, e.at, e.by)
+    # "Not known" is an answer, not an incomplete entry: the latest recorded counts.
+    if b.counts(f"trigger:{n}", e, True):
+        b.triggers[n] = TriggerAnswer(
+            n, answer, p.text("basis"), e.id, e.at, e.by, p.text("reason_against_suggestion")
+        )
 
 
 def _decision(b: Builder, e: Event, p: Payload) -> None:
@@ -458,7 +499,7 @@ def _signoff(b: Builder, e: Event, p: Payload) -> None:
 
 def _risk(b: Builder, e: Event, p: Payload) -> None:
     question_id = p.text("question_id")
-    if question_id:
+    if question_id and b.counts(f"risk:{question_id}", e, bool(p.text("answer").strip())):
         b.risks[question_id] = b.entry(e)
 
 
@@ -513,6 +554,8 @@ def _step_status(b: Builder, e: Event, p: Payload) -> None:
     step_id = p.text("step_id")
     status = p.text("status")
     if step_id and status in ("done", "not_applicable", "later"):
+        if not b.counts(f"step:{step_id}", e, True):
+            return
         b.steps[step_id] = StepStatus(step_id, status, p.text("reason"), e.id, e.at)
     else:
         p.problems.append("This step status names no step or no known status.")

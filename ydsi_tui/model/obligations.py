@@ -72,22 +72,28 @@ def _dsl_delay(incident: Incident, policy: Policy) -> list[Flag]:
 
 
 def _referral(incident: Incident, policy: Policy) -> list[Flag]:
-    current = incident.current_decision
-    if not referral(incident, policy).required:
+    """REFER NOW from the moment it is required, overdue after the policy's limit.
+
+    A decision to refer does not clear it: only a recorded referral does.
+    """
+    state = referral(incident, policy)
+    if not state.pending or state.since is None or state.due_at is None:
         return []
-    if current is not None and current.outcome == "refer":
-        return []
-    if current is not None and current.override_reason.strip():
-        return []  # decided otherwise, with a recorded reason
-    times = [a.at for a in incident.triggers.values() if a.answer == "yes"]
-    times += [concern.at for concern in incident.harm_concerns]
+    whom = "; ".join(state.outstanding)
+    hours = policy.settings.referral_max_hours
+    limit = "1 hour" if hours == 1 else f"{hours} hours"
     return [
         Flag(
             "referral_required",
-            "The policy requires an immediate referral to the police and/or children's "
-            "social care.",
-            min(times),
-        )
+            f"The policy requires an immediate referral ({whom}); none is recorded yet.",
+            state.since,
+        ),
+        Flag(
+            "referral_overdue",
+            f"No referral ({whom}) recorded within {limit} of it being required; the "
+            "policy says immediately.",
+            state.due_at,
+        ),
     ]
 
 

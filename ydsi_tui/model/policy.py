@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ydsi_tui.model.predicates import PREDICATES
+from ydsi_tui.model.suggestions import ASK_FACTS, YES_FACTS
 from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES
 
 #: When a step is part of an incident's procedure (see the bundled file's header).
@@ -37,6 +38,10 @@ VOCABULARIES = (
     "police_outcomes",
     "support_routes",
 )
+
+#: Whom a trigger (or a harm concern) requires a referral to: one agency, either
+#: (the policy's "police and/or children's social care"), or both.
+REFERRAL_RULES = frozenset({"police", "csc", "police_or_csc", "police_and_csc"})
 
 BUNDLED_POLICY = "hindley-2016.toml"
 
@@ -71,6 +76,12 @@ class Trigger:
     n: int
     id: str
     text: str
+    #: Whom this trigger requires a referral to (one of `REFERRAL_RULES`).
+    refer_to: str = "police_or_csc"
+    #: Facts of the record that suggest YES (names in `suggestions.YES_FACTS`).
+    suggest_yes: tuple[str, ...] = ()
+    #: Facts that mean the DSL must be asked about it (`suggestions.ASK_FACTS`).
+    ask_when: tuple[str, ...] = ()
 
     def wording(self, age_threshold: int) -> str:
         """The trigger as shown, with the age threshold in force written in."""
@@ -120,6 +131,13 @@ class PolicySettings:
     deletion_deadline_default_hours: int
     transfer_receipt_school_days: int
     closure_needs_reason_for_gaps: bool
+    #: "Immediately": the hours (by the clock, at any hour) from a trigger
+    #: answered YES or a harm concern to the referral being recorded.
+    referral_max_hours: int = 1
+    #: Whether an in-school response may override a trigger answered YES
+    #: (then only with the Headteacher's own verified sign-off). The text
+    #: allows an in-school response only "if none of the above apply".
+    allow_trigger_override: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +165,11 @@ class Policy:
     police_routes: tuple[Choice, ...]
     police_outcomes: tuple[Choice, ...]
     support_routes: tuple[Choice, ...]
+    #: Whom a harm concern requires a referral to (one of `REFERRAL_RULES`).
+    harm_concern_refer_to: str = "police_or_csc"
+    #: Where this program is stricter than the policy's text, in words shown
+    #: to the DSL (the file says so, so that nobody mistakes it for the text).
+    stricter_than_text: tuple[Question, ...] = ()
 
     def step(self, step_id: str) -> Step:
         """The step with this id (KeyError if the policy has none)."""
@@ -344,14 +367,15 @@ class _Reader:
             {
                 "policy", "settings", "harm_concern", "steps", "triggers",
                 "review_considerations", "risk_questions", "viewing_reasons",
-                "viewing_rules", "inspection_questions", *VOCABULARIES,
+                "viewing_rules", "inspection_questions", "stricter_than_text",
+                *VOCABULARIES,
             },
             "",
         )  # fmt: skip
         head = self.table(data, "policy", "")
         self.only_keys(head, {"name", "version", "school", "source"}, "policy")
         harm = self.table(data, "harm_concern", "")
-        self.only_keys(harm, {"text"}, "harm_concern")
+        self.only_keys(harm, {"text", "refer_to"}, "harm_concern")
         settings = self.settings(self.table(data, "settings", ""))
         steps = self.entries(data, "steps", "", self.step)
         triggers = self.entries(data, "triggers", "", self.trigger)
@@ -386,7 +410,39 @@ class _Reader:
             police_routes=vocabularies["police_routes"],
             police_outcomes=vocabularies["police_outcomes"],
             support_routes=vocabularies["support_routes"],
+            harm_concern_refer_to=self.referral_rule(harm, "harm_concern"),
+            stricter_than_text=(
+                self.entries(data, "stricter_than_text", "", self.question)
+                if "stricter_than_text" in data
+                else ()
+            ),
         )
+
+    def referral_rule(self, entry: Mapping[str, Any], where: str) -> str:
+        """`refer_to`, optional: a file without it means "police and/or CSC" (the text)."""
+        if "refer_to" not in entry:
+            return "police_or_csc"
+        rule = self.string(entry, "refer_to", where)
+        if rule not in REFERRAL_RULES:
+            raise self.fail(
+                _join(where, "refer_to"),
+                f"unknown value {rule!r}; use one of {', '.join(sorted(REFERRAL_RULES))}",
+            )
+        return rule
+
+    def names(
+        self, entry: Mapping[str, Any], key: str, where: str, known: frozenset[str]
+    ) -> tuple[str, ...]:
+        """An optional array of names from a registry; an unknown name is refused."""
+        if key not in entry:
+            return ()
+        values = entry[key]
+        if not isinstance(values, list):
+            raise self.fail(_join(where, key), f"must be an array, not {_kind(values)}")
+        for index, name in enumerate(values):
+            if not isinstance(name, str) or name not in known:
+                raise self.fail(f"{_join(where, key)}[{index}]", f"unknown fact {name!r}")
+        return tuple(values)
 
     def settings(self, table: Mapping[str, Any]) -> PolicySettings:
         path = "settings"
@@ -409,6 +465,18 @@ class _Reader:
             ),
             closure_needs_reason_for_gaps=self.boolean(
                 table, "closure_needs_reason_for_gaps", path
+            ),
+            # Optional, so that a policy approved before these settings existed
+            # still loads (and then gets the text's reading: 1 hour, no override).
+            referral_max_hours=(
+                self.integer(table, "referral_max_hours", path, 1, 72)
+                if "referral_max_hours" in table
+                else 1
+            ),
+            allow_trigger_override=(
+                self.boolean(table, "allow_trigger_override", path)
+                if "allow_trigger_override" in table
+                else False
             ),
         )
 
@@ -449,11 +517,14 @@ class _Reader:
         return name
 
     def trigger(self, entry: Mapping[str, Any], where: str) -> Trigger:
-        self.only_keys(entry, {"n", "id", "text"}, where)
+        self.only_keys(entry, {"n", "id", "text", "refer_to", "suggest_yes", "ask_when"}, where)
         return Trigger(
             n=self.integer(entry, "n", where, 1, 99),
             id=self.identifier(entry, "id", where),
             text=self.string(entry, "text", where),
+            refer_to=self.referral_rule(entry, where),
+            suggest_yes=self.names(entry, "suggest_yes", where, frozenset(YES_FACTS)),
+            ask_when=self.names(entry, "ask_when", where, frozenset(ASK_FACTS)),
         )
 
     def check_triggers(self, triggers: tuple[Trigger, ...]) -> None:

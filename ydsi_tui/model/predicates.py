@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from ydsi_tui.model.decisions import signoff_needed
+from ydsi_tui.model.referrals import referral_state, trigger_overridden
+from ydsi_tui.model.suggestions import against_suggestion
 from ydsi_tui.model.triggers import referral
 from ydsi_tui.model.viewing_rules import check_viewing
 
@@ -135,10 +137,32 @@ def decision_recorded(incident: Incident, policy: Policy) -> bool:
     "A referral where a trigger applies or a young person has been harmed or is at risk",
 )
 def referral_made_if_required(incident: Incident, policy: Policy) -> bool:
-    if not referral(incident, policy).required:
-        return True
-    current = incident.current_decision
-    return current is not None and current.outcome == "refer"
+    """Met by recorded referrals (contacts), never by a decision to refer alone."""
+    return not referral(incident, policy).pending
+
+
+@predicate(
+    "referrals_within_limit",
+    "Each required referral recorded within the time the policy allows (immediately)",
+)
+def referrals_within_limit(incident: Incident, policy: Policy) -> bool:
+    return not referral_state(incident, policy).late(policy)
+
+
+@predicate(
+    "no_trigger_overridden",
+    "No response in school that sets aside a trigger whose referral was never made",
+)
+def no_trigger_overridden(incident: Incident, policy: Policy) -> bool:
+    return not trigger_overridden(incident, policy)
+
+
+@predicate(
+    "trigger_answers_agree_or_explained",
+    "Each trigger answered against what the record suggests says why",
+)
+def trigger_answers_agree_or_explained(incident: Incident, policy: Policy) -> bool:
+    return not against_suggestion(incident, policy)
 
 
 @predicate("decision_reasons_recorded", "The reasons for the decision")

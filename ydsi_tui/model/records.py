@@ -93,6 +93,8 @@ class Pupil:
     sen: bool
     vulnerabilities: str
     event_ids: tuple[str, ...]
+    #: A concern about this young person's capacity to consent (trigger 2).
+    capacity_concern: bool = False
 
     @property
     def pictured(self) -> bool:
@@ -131,6 +133,8 @@ class TriggerAnswer:
     event_id: str
     at: datetime
     by: str
+    #: Why the answer goes against what the record suggests (see `suggestions`).
+    reason_against_suggestion: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ydsi_tui.model.decisions import check_decision, signoff_needed
+from ydsi_tui.model.decisions import (
+    check_decision,
+    check_signoff,
+    signoff_needed,
+    unanswered_triggers,
+)
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.incident import Incident
 from ydsi_tui.model.obligations import Flag, obligations, overdue, transfer_receipts
 from ydsi_tui.model.policy import Policy
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
+from ydsi_tui.model.referrals import (
+    ReferralState,
+    referral_state,
+    referral_times,
+    trigger_overridden,
+)
 from ydsi_tui.model.retention import Retention, destruction_blockers, retention
 from ydsi_tui.model.signoff import signoff_digest, signoff_payload
 from ydsi_tui.model.steps import (
@@ -28,6 +39,12 @@ from ydsi_tui.model.steps import (
     inspection,
     next_step,
     step_states,
+)
+from ydsi_tui.model.suggestions import (
+    TriggerSuggestion,
+    against_suggestion,
+    check_trigger_answer,
+    suggest_triggers,
 )
 from ydsi_tui.model.summary import incident_status, status_words, summarize, summary_flags
 from ydsi_tui.model.triggers import Referral, Suggestion, referral, suggest_trigger4
@@ -42,13 +59,18 @@ __all__ = [
     "Gap",
     "InspectionFinding",
     "Referral",
+    "ReferralState",
     "Retention",
     "StepState",
     "Suggestion",
+    "TriggerSuggestion",
+    "against_suggestion",
     "applies",
     "check_closure",
     "check_decision",
     "check_reopen",
+    "check_signoff",
+    "check_trigger_answer",
     "check_viewing",
     "destruction_blockers",
     "gaps",
@@ -58,6 +80,8 @@ __all__ = [
     "obligations",
     "overdue",
     "referral",
+    "referral_state",
+    "referral_times",
     "retention",
     "signoff_digest",
     "signoff_needed",
@@ -65,9 +89,12 @@ __all__ = [
     "status_words",
     "step_states",
     "suggest_trigger4",
+    "suggest_triggers",
     "summarize",
     "summary_flags",
     "transfer_receipts",
+    "trigger_overridden",
+    "unanswered_triggers",
 ]
 
 

@@ -94,6 +94,7 @@ _PUPIL_FIELDS: dict[str, Field] = {
     "parts": Field("vocabs", vocab="pupil_parts"),
     "sen": Field("bool"),
     "vulnerabilities": Field("text", required=False),
+    "capacity_concern": Field("bool", required=False),
 }
 
 #: Payload fields of each incident entry kind (the contract other layers use).
@@ -126,6 +127,7 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
         "n": Field("int", low=1, vocab="triggers"),
         "answer": YNU,
         "basis": OPTIONAL_TEXT,
+        "reason_against_suggestion": OPTIONAL_TEXT,
     },
     "concern.harm": {"text": TEXT},
     "decision": {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ydsi_tui.model.decisions import signoff_needed
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.obligations import Flag, obligations, transfer_receipts
+from ydsi_tui.model.referrals import referral_times
 from ydsi_tui.model.retention import retention
 from ydsi_tui.model.steps import next_step
 from ydsi_tui.model.timeparse import date_to_iso, from_iso, to_iso_utc
@@ -29,11 +30,14 @@ SUMMARY_VERSION = 1
 SUMMARY_LINE_MAX = 120
 
 
-#: Each status code in the words people read (reports, screens); codes stay in JSON.
+#: Each status code in the words people read (reports, screens); codes stay in
+#: JSON. Defined once: every screen, list and report takes its words from here.
 STATUS_WORDS = {
     "open": "open",
+    "referral_decided": "referral decided",
     "referred": "referred",
     "in_school": "in school",
+    "in_school_override": "in school: TRIGGER OVERRIDDEN",
     "closed": "closed",
 }
 
@@ -42,14 +46,24 @@ def status_words(code: str) -> str:
     return STATUS_WORDS.get(code, code)
 
 
-def incident_status(incident: Incident) -> str:
-    """open | referred | in_school | closed."""
+def incident_status(incident: Incident, policy: Policy) -> str:
+    """One of `STATUS_WORDS`' codes.
+
+    ``referred`` only once every required referral is recorded as made (a
+    contact, not a decision: ``referral_decided`` until then), and
+    ``in_school_override`` while an in-school response sets aside a trigger
+    whose referral was never made.
+    """
     if incident.closed:
         return "closed"
+    state = referral(incident, policy)
     current = incident.current_decision
     if current is None:
-        return "open"
-    return "referred" if current.outcome == "refer" else "in_school"
+        made = state.required and not state.pending
+        return "referred" if made else "open"
+    if current.outcome == "refer":
+        return "referral_decided" if state.pending else "referred"
+    return "in_school_override" if state.overridden else "in_school"
 
 
 def summary_line(text: str) -> str:
@@ -68,12 +82,15 @@ def summarize(incident: Incident, policy: Policy) -> dict[str, Any]:
     return {
         "v": SUMMARY_VERSION,
         "ref": incident.ref,
-        "status": incident_status(incident),
+        "status": incident_status(incident, policy),
         "kind": incident.kind,
         "opened_at": to_iso_utc(incident.opened_at) if incident.opened_at else None,
         "summary": summary_line(incident.summary),
         "next_step": {"id": step.id, "title": step.title} if step is not None else None,
-        "referral_required": referral(incident, policy).required,
+        # True until each required referral is recorded (not merely decided).
+        "referral_required": referral(incident, policy).pending,
+        "trigger_overridden": referral(incident, policy).overridden,
+        "referral": referral_times(incident, policy),
         "signoff_needed": signoff_needed(incident),
         "pupil_count": len(incident.pupils),
         "policy_digest": incident.meta.policy_digest,

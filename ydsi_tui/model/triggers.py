@@ -9,10 +9,11 @@ words (with the age threshold in force) so that nobody has to look them up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ydsi_tui.model.ages import age_range
+from ydsi_tui.model.referrals import AGENCY_WORDS, referral_state, trigger_overridden
 
 if TYPE_CHECKING:
     from ydsi_tui.model.incident import Incident
@@ -23,10 +24,22 @@ AGE_TRIGGER = 4
 
 @dataclass(frozen=True)
 class Referral:
-    """`required` is True when the policy says refer now; `reasons` says why."""
+    """Whether the record requires a referral, why, and whether one is still owed.
+
+    `required`: a trigger is YES, a harm concern is recorded, or the decision
+    is to refer. `pending`: some required referral is not yet recorded (the
+    incident says REFER NOW until it is); `outstanding` says to whom, in words;
+    `due_at` is when it becomes overdue. `overridden`: the current decision
+    responds in school although a trigger's referral was never made.
+    """
 
     required: bool
     reasons: list[str] = field(default_factory=list)
+    pending: bool = False
+    outstanding: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    due_at: datetime | None = None
+    overridden: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,21 @@ def referral(incident: Incident, policy: Policy) -> Referral:
             f"{recorded} that a young person has been harmed or is at risk of harm: "
             f"{policy.harm_concern_text}"
         )
-    return Referral(required=bool(reasons), reasons=reasons)
+    state = referral_state(incident, policy)
+    current = incident.current_decision
+    if current is not None and current.outcome == "refer" and current.refer_to:
+        agencies = " and ".join(AGENCY_WORDS.get(a, a) for a in current.refer_to)
+        reasons.append(f"The decision is to refer to {agencies}.")
+    outstanding = list(dict.fromkeys(r.words for r in state.outstanding))
+    return Referral(
+        required=bool(state.requirements) or bool(state.waived),
+        reasons=reasons,
+        pending=state.pending,
+        outstanding=outstanding,
+        since=state.since,
+        due_at=state.due_at(policy),
+        overridden=trigger_overridden(incident, policy),
+    )
 
 
 def suggest_trigger4(incident: Incident, policy: Policy, *, on: date | None = None) -> Suggestion:

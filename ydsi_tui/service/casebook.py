@@ -24,6 +24,7 @@ from ..model.incident import Incident, IncidentMeta, fold, new_incident_meta, ne
 from ..model.obligations import Flag
 from ..model.policy import Policy, Step
 from ..model.steps import Gap, StepState
+from ..model.suggestions import TriggerSuggestion, suggest_triggers
 from ..model.timeparse import from_iso, parse_when
 from ..model.triggers import Referral, Suggestion
 from ..vault.crypto import verify_signature
@@ -81,6 +82,8 @@ class IncidentRow:
     error: str | None = None
     #: For a damaged row: the reference to give ``ydsi repair`` ("" if unknown).
     repair_ref: str = ""
+    #: An in-school response sets aside a trigger whose referral was never made.
+    trigger_overridden: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class IncidentView:
     trigger4: Suggestion
     signoffs: dict[str, SignoffCheck] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: What the record suggests for each trigger it has something to say about.
+    suggestions: dict[int, TriggerSuggestion] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -219,6 +224,7 @@ class CaseBook:
             trigger4=rules.suggest_trigger4(incident, policy),
             signoffs=checks,
             problems=[*problems, *(p.text for p in incident.problems)],
+            suggestions=suggest_triggers(incident, policy),
         )
 
     def _verify_signoffs(
@@ -317,10 +323,9 @@ class CaseBook:
         with self.session.transaction(COMPARTMENT, ref, expect_hash=expect_hash) as db:
             meta, events, policy, incident = self._load(db)
             decision = incident.current_decision
-            if decision is None or decision.outcome != "in_school":
-                raise ValidationError(
-                    "decision", "There is no decision to respond in school waiting for sign-off"
-                )
+            rules.check_signoff(incident, policy)
+            if decision is None:  # check_signoff has refused already; this tells mypy
+                raise ValidationError("decision", "There is no decision to sign off")
             if not rules.signoff_needed(incident):
                 raise ValidationError("decision", "This decision is already signed off")
             decision_event = incident.events_by_id[decision.event_id]
@@ -412,6 +417,8 @@ class CaseBook:
                 )
         if event.kind == "decision":
             rules.check_decision(incident, policy, event)
+        elif event.kind == "trigger.answered":
+            rules.check_trigger_answer(incident, policy, event)
         elif event.kind == "incident.closed":
             rules.check_closure(incident, policy, event.data)
         elif event.kind == "incident.reopened":
@@ -446,6 +453,7 @@ def _row(summary: Mapping[str, Any], now: datetime) -> IncidentRow:
         signoff_needed=bool(summary.get("signoff_needed")),
         overdue=tuple(rules.summary_flags(summary, now)),
         updated_at=_time(summary.get("updated_at")),
+        trigger_overridden=summary.get("trigger_overridden") is True,
     )
 
 

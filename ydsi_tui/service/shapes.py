@@ -13,6 +13,8 @@ from typing import Any
 from ..model import rules
 from ..model.events import Event
 from ..model.obligations import Flag
+from ..model.referrals import referral_times
+from ..model.suggestions import suggest_triggers
 from ..model.timeparse import format_local, to_iso_utc
 from .casebook import IncidentRow, IncidentView
 from .describe import KIND_LABELS, describe
@@ -41,6 +43,7 @@ def row_json(row: IncidentRow) -> dict[str, Any]:
         "next_step": row.next_step,
         "referral_required": row.referral_required,
         "signoff_needed": row.signoff_needed,
+        "trigger_overridden": row.trigger_overridden,
         "overdue": [_flag(f) for f in row.overdue],
         "error": row.error,
         "repair_ref": row.repair_ref or None,
@@ -82,10 +85,11 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
     policy = view.policy
     names = {pid: p.name for pid, p in incident.pupils.items()}
     decision = incident.current_decision
+    suggestions = suggest_triggers(incident, policy)
     return {
         "shape": SHAPE_VERSION,
         "ref": incident.ref,
-        "status": rules.incident_status(incident),
+        "status": rules.incident_status(incident, policy),
         "kind": incident.kind,
         "summary": incident.summary,
         "opened_at": _t(incident.opened_at),
@@ -95,8 +99,13 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
             "digest": incident.meta.policy_digest,
             "age_threshold": policy.settings.trigger4_age_threshold,
         },
-        "referral_required": view.referral.required,
+        # True until each required referral is recorded as made (not merely decided).
+        "referral_required": view.referral.pending,
         "referral_reasons": list(view.referral.reasons),
+        "referral_outstanding": list(view.referral.outstanding),
+        "referral_due_at": _t(view.referral.due_at),
+        "trigger_overridden": view.referral.overridden,
+        "referral": referral_times(incident, policy),
         "next_step": (
             {"id": view.next_step.id, "title": view.next_step.title} if view.next_step else None
         ),
@@ -125,6 +134,16 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
                 "text": policy.trigger_text(t.n),
                 "answer": incident.triggers[t.n].answer if t.n in incident.triggers else "unknown",
                 "basis": incident.triggers[t.n].basis if t.n in incident.triggers else "",
+                "suggested": (
+                    {"answer": suggestions[t.n].answer, "basis": suggestions[t.n].basis}
+                    if t.n in suggestions
+                    else None
+                ),
+                "reason_against_suggestion": (
+                    incident.triggers[t.n].reason_against_suggestion
+                    if t.n in incident.triggers
+                    else ""
+                ),
             }
             for t in policy.triggers
         ],

@@ -45,6 +45,7 @@ STATUS_WORDS = {**MODEL_STATUS_WORDS, "damaged": "✗ DAMAGED"}
 #: Short words (and a symbol) for each flag code, for tables.
 FLAG_WORDS = {
     "referral_required": "‼ REFER NOW",
+    "referral_overdue": "‼ referral overdue",
     "signoff_waiting": "✎ sign-off",
     "deletion_overdue": "⌛ deletion",
     "decision_review_due": "↻ review",

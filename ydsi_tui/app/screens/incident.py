@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from ...model.schema import INCIDENT_SCHEMAS
+from ...model.summary import incident_status
 from ...service.describe import KIND_LABELS
 from ..commands import PaletteEntry, bindings
 from ..formspec import correction_fixed, device_spec, entry_spec, values_from_event
@@ -518,7 +519,5 @@ class IncidentScreen(Screen[None]):
 
 
 def _status(view: IncidentView) -> str:
-    current = view.incident.current_decision
-    if current is None:
-        return "open"
-    return "referred" if current.outcome == "refer" else "in_school"
+    """The model's status: "referred" only once the referral is recorded as made."""
+    return incident_status(view.incident, view.policy)

@@ -109,10 +109,12 @@ def chronology_document(chrono: Chronology) -> Document:
     names = {pid: p.name for pid, p in incident.pupils.items()}
     blocks: list[Block] = []
 
-    if view.referral.required and rules.incident_status(incident) == "open":
+    if view.referral.pending:
+        whom = "; ".join(view.referral.outstanding)
         blocks.append(
-            Paragraph("The policy requires an immediate referral (police and/or CSC).", "warning")
-        )
+            Paragraph(f"The policy requires an immediate referral ({whom}); none is recorded.",
+                      "warning")
+        )  # fmt: skip
     policy_line = f"{meta.policy_name}, version {meta.policy_version} (digest {meta.policy_digest})"
     if not view.policy_in_force:
         policy_line += "; the school's policy has changed since, this incident follows this one"
@@ -120,7 +122,7 @@ def chronology_document(chrono: Chronology) -> Document:
         Fields(
             (
                 ("Reference", incident.ref),
-                ("Status", rules.status_words(rules.incident_status(incident))),
+                ("Status", rules.status_words(rules.incident_status(incident, policy))),
                 ("Kind", _kind(view)),
                 ("Summary", incident.summary),
                 ("Opened", format_local(incident.opened_at or meta.created_at)),

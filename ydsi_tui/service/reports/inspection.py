@@ -104,7 +104,7 @@ def inspection_report(cases: CaseBook, *, progress: Progress | None = None) -> I
         checks.append(
             IncidentCheck(
                 view.ref,
-                rules.incident_status(view.incident),
+                rules.incident_status(view.incident, view.policy),
                 missing,
                 tuple(flag.text for flag in view.overdue),
             )

@@ -115,7 +115,7 @@ def retention_report(cases: CaseBook, *, progress: Progress | None = None) -> Re
         rows.append(
             RetentionRow(
                 view.ref,
-                rules.incident_status(view.incident),
+                rules.incident_status(view.incident, view.policy),
                 kept.until,
                 kept.basis,
                 kept.text,

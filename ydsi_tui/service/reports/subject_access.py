@@ -166,7 +166,7 @@ def subject_access(
                 incident.ref,
                 incident,
                 subject,
-                rules.incident_status(incident),
+                rules.incident_status(incident, view.policy),
                 _label(view.policy, incident.kind or ""),
                 entries,
                 tuple(owned),
