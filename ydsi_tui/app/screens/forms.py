@@ -86,6 +86,11 @@ class FormScreen(Screen[Saved | None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while a save is under way wait for what comes next (see YdsiApp)."""
+        return self.saving
+
     # ------------------------------------------------------------------
     # drawing
     # ------------------------------------------------------------------

@@ -47,6 +47,11 @@ class QuickNoteScreen(ModalScreen[Saved | None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while a save is under way wait for what comes next (see YdsiApp)."""
+        return self.saving
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box note-box"):
             yield Label(styled(f"Quick note ({self.ref})", "bold"), classes="dialog-title")

@@ -69,6 +69,11 @@ class UnlockScreen(Screen[None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while the key is being derived wait for what comes next (see YdsiApp)."""
+        return self.busy
+
     def compose(self) -> ComposeResult:
         yield TopBar("Unlock")
         with Vertical(id="unlock-box"):
