@@ -519,28 +519,27 @@ class YdsiApp(App[int]):
             self.hangup()
 
     async def action_quit(self) -> None:
-        from .screens.dialogs import ConfirmDialog
+        from .screens.dialogs import CloseDialog
 
         unsaved = [s for s in self.draft_sources() if s.draft_content()]
         if not unsaved:
             self.exit(return_code=0)
             return
 
-        def answer(keep: bool | None) -> None:
-            if keep is None:
-                return
-            if keep:
+        def answer(choice: str | None) -> None:
+            if choice is None:
+                return  # back to the app, every form as it was
+            if choice == "keep":
                 self.save_drafts()
             self.exit(return_code=0)
 
         self.push_screen(
-            ConfirmDialog(
+            CloseDialog(
                 "Quit with unsaved forms?",
                 f"{len(unsaved)} form(s) hold text that is not saved. Keep them as "
-                "encrypted drafts (offered next time), or discard them?",
-                yes="Keep drafts and quit",
-                no="Discard and quit",
-                cancel=True,
+                "encrypted drafts (offered next time) and quit, or go back to them?",
+                keep="Keep drafts and quit",
+                discard="Discard them and quit",
             ),
             answer,
         )

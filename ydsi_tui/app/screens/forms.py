@@ -369,7 +369,7 @@ class FormScreen(Screen[Saved | None]):
         self.ydsi.show_error(message)
 
     def action_close(self) -> None:
-        from .dialogs import ConfirmDialog
+        from .dialogs import CloseDialog
 
         if self.saving:
             return
@@ -378,10 +378,10 @@ class FormScreen(Screen[Saved | None]):
             self.dismiss(None)
             return
 
-        def answer(keep: bool | None) -> None:
-            if keep is None:
-                return
-            if keep:
+        def answer(choice: str | None) -> None:
+            if choice is None:
+                return  # back to the form, as it was
+            if choice == "keep":
                 self.ydsi.save_drafts()
             else:
                 self.ydsi.discard_draft(self.draft_id)
@@ -391,12 +391,11 @@ class FormScreen(Screen[Saved | None]):
             self.dismiss(None)
 
         self.app.push_screen(
-            ConfirmDialog(
+            CloseDialog(
                 "Close this form?",
                 "You have typed something that is not saved.",
-                yes="Keep it as a draft",
-                no="Discard it",
-                cancel=True,
+                keep="Keep it as a draft and close",
+                discard="Discard the form",
             ),
             answer,
         )
