@@ -23,7 +23,7 @@ from tests.app.conftest import (
 from ydsi_tui.app.app import YdsiApp
 from ydsi_tui.app.formspec import field_id
 from ydsi_tui.app.screens.devices import DeviceListScreen, DeviceScreen
-from ydsi_tui.app.screens.dialogs import ConfirmDialog, MenuDialog
+from ydsi_tui.app.screens.dialogs import CloseDialog, ConfirmDialog, MenuDialog
 from ydsi_tui.app.screens.drafts import DraftsScreen
 from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.screens.home import HomeScreen
@@ -538,7 +538,7 @@ async def test_escape_never_destroys_work(app_factory: MakeApp) -> None:
         await fill(pilot, "summary", "something typed")
         await pilot.press("escape")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(app.screen, CloseDialog)
         await pilot.press("escape")  # back to the form, nothing lost
         await settle(pilot)
         assert isinstance(app.screen, FormScreen)
@@ -790,7 +790,7 @@ async def test_a_restored_correction_says_what_it_corrects(
         assert notified == []
         await pilot.press("escape")
         await settle(pilot)
-        if isinstance(app.screen, ConfirmDialog):
+        if isinstance(app.screen, CloseDialog):
             await pilot.press("y")  # keep it as a draft
             await settle(pilot)
 

@@ -14,13 +14,24 @@ Textual defaults closed here, because this app shows safeguarding records:
   Downloads: the system commands provider is replaced (``COMMANDS``);
 * devtools and the debug feature are switched off whatever ``$TEXTUAL`` says;
 * text selection (copied to the client's clipboard over OSC 52) is off.
+
+Keys are delivered one at a time (:meth:`YdsiApp.on_event`). Textual's app
+forwards every key it reads to whatever has focus *now*, so when several keys
+arrive in one read (SSH, a paste, a fast typist) the letters behind a Tab are
+queued for the old field before the Tab, bubbling up to the screen's
+bindings, moves focus. Here each key (or paste) waits until the one before
+it has been handled all the way up, and until the screen it left behind has
+caught up (a form just opened has focused its first field; a save has
+finished), and only then goes to the widget focused at that moment.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -30,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from .commands import bindings, palette_provider
@@ -42,6 +54,7 @@ from .text import visible
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+    from textual.widget import Widget
 
     from ..service.clock import Clock
     from ..service.factory import Services
@@ -49,7 +62,14 @@ if TYPE_CHECKING:
     from ..vault.session import Session
     from ..vault.vault import Vault
 
-__all__ = ["DraftSource", "YdsiApp"]
+__all__ = ["DraftSource", "KeyHolder", "YdsiApp"]
+
+#: A key whose trail was lost (its widget was removed before the trail passed)
+#: stops holding the keys behind it after this long.
+KEY_TRAIL_TIMEOUT = 0.5
+#: A screen that holds keys (a save, an unlock) lets them go after this long
+#: at the most, so that keys are never stuck behind a job that hangs.
+KEY_HOLD_LIMIT = 10.0
 
 ROLE_NAMES = {
     "dsl": "DSL",
@@ -68,6 +88,37 @@ class DraftSource(Protocol):
     def draft_content(self) -> dict[str, Any] | None:
         """The form as a JSON-safe dict, or None when nothing has been typed."""
         ...
+
+
+@runtime_checkable
+class KeyHolder(Protocol):
+    """A screen that wants keys held back while it works (saving, deriving a key).
+
+    Keys typed during a save belong to what comes after it (the screen the save
+    returns to), not to the form being saved.
+    """
+
+    @property
+    def holds_keys(self) -> bool:
+        """True while keys must wait."""
+        ...
+
+
+class KeyTrail(Message):
+    """Posted right behind a delivered key to the same widget: it bubbles up the
+    same path, so when it reaches the app the key has been fully handled.
+
+    ``stage`` 1 follows the key. Handling a key often posts a message to the
+    same widget (Enter in an Input posts ``Submitted``), so stage 2 follows the
+    key's path again, behind that message. Stage 3 passes through the current
+    screen, so everything it had queued (mounting, focusing) is done first.
+    """
+
+    def __init__(self, token: int, stage: int, target: Widget) -> None:
+        super().__init__()
+        self.token = token
+        self.stage = stage
+        self.target = target
 
 
 class YdsiApp(App[int]):
@@ -119,6 +170,14 @@ class YdsiApp(App[int]):
         self._hung_up = False
         self._home_prefetch: HomeData | None = None
         self._preset: Future[Opened] | None = None
+        # Burst-safe input: keys waiting for the one in flight (see on_event).
+        self._held_keys: deque[events.Key | events.Paste] = deque()
+        self._key_token = 0
+        self._key_in_flight: int | None = None
+        self._key_sent_at = 0.0
+        self._key_trail_at: Widget | None = None
+        self._key_hold_since: float | None = None
+        self._key_timer_armed = False
         if session is not None:
             # Read the vault while Textual starts: the home screen then
             # appears with its rows rather than empty. (Starting this before
@@ -249,12 +308,80 @@ class YdsiApp(App[int]):
     # ------------------------------------------------------------------
     # lock
     # ------------------------------------------------------------------
-    def on_event(self, event: events.Event) -> Any:
+    async def on_event(self, event: events.Event) -> None:
         if not event.is_forwarded and isinstance(
             event, events.Key | events.MouseDown | events.MouseScrollDown
         ):
             self._last_input = time.monotonic()
-        return super().on_event(event)
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            self._held_keys.append(event)
+            await self._pump_keys()
+            return
+        await super().on_event(event)
+
+    # ------------------------------------------------------------------
+    # keys, one at a time
+    # ------------------------------------------------------------------
+    async def _pump_keys(self) -> None:
+        """Deliver the next held key if nothing is in flight and the screen is ready."""
+        while self._held_keys:
+            now = time.monotonic()
+            if self._key_in_flight is not None:
+                # A slow screen (a big form being built on a busy server) only
+                # delays the trail; a removed widget loses it.
+                trail_at = self._key_trail_at
+                lost = trail_at is None or not trail_at.is_attached
+                waited = now - self._key_sent_at
+                if waited < (KEY_TRAIL_TIMEOUT if lost else KEY_HOLD_LIMIT):
+                    self._arm_key_timer()
+                    return
+                self._key_in_flight = None
+            screen = self.screen
+            if isinstance(screen, KeyHolder) and screen.holds_keys:
+                if self._key_hold_since is None:
+                    self._key_hold_since = now
+                if now - self._key_hold_since < KEY_HOLD_LIMIT:
+                    self._arm_key_timer()
+                    return
+            self._key_hold_since = None
+            event = self._held_keys.popleft()
+            # The same target Textual's own dispatch picks, read now, after the
+            # keys before this one have moved focus.
+            target = self.focused or screen
+            if isinstance(event, events.Paste):
+                event = _paste_for(target, event)
+            self._key_token += 1
+            self._key_in_flight = self._key_token
+            self._key_sent_at = now
+            self._key_trail_at = target
+            await super().on_event(event)
+            target.post_message(KeyTrail(self._key_token, 1, target))
+
+    def _arm_key_timer(self) -> None:
+        """Look again shortly (a lost trail, a screen still holding keys)."""
+        if not self._key_timer_armed:
+            self._key_timer_armed = True
+            self.set_timer(0.02, self._key_timer_fired, name="key-pump")
+
+    async def _key_timer_fired(self) -> None:
+        self._key_timer_armed = False
+        await self._pump_keys()
+
+    async def on_key_trail(self, message: KeyTrail) -> None:
+        message.stop()
+        if message.token != self._key_in_flight:
+            return  # a trail that timed out earlier
+        self._key_sent_at = time.monotonic()
+        if message.stage == 1 and message.target.is_attached:
+            message.target.post_message(KeyTrail(message.token, 2, message.target))
+            return
+        if message.stage < 3:
+            self._key_trail_at = self.screen
+            self.screen.post_message(KeyTrail(message.token, 3, self.screen))
+            return
+        self._key_trail_at = None
+        self._key_in_flight = None
+        await self._pump_keys()
 
     def _check_idle(self) -> None:
         if self.session is None or self.locked:
@@ -394,28 +521,27 @@ class YdsiApp(App[int]):
             self.hangup()
 
     async def action_quit(self) -> None:
-        from .screens.dialogs import ConfirmDialog
+        from .screens.dialogs import CloseDialog
 
         unsaved = [s for s in self.draft_sources() if s.draft_content()]
         if not unsaved:
             self.exit(return_code=0)
             return
 
-        def answer(keep: bool | None) -> None:
-            if keep is None:
-                return
-            if keep:
+        def answer(choice: str | None) -> None:
+            if choice is None:
+                return  # back to the app, every form as it was
+            if choice == "keep":
                 self.save_drafts()
             self.exit(return_code=0)
 
         self.push_screen(
-            ConfirmDialog(
+            CloseDialog(
                 "Quit with unsaved forms?",
                 f"{len(unsaved)} form(s) hold text that is not saved. Keep them as "
-                "encrypted drafts (offered next time), or discard them?",
-                yes="Keep drafts and quit",
-                no="Discard and quit",
-                cancel=True,
+                "encrypted drafts (offered next time) and quit, or go back to them?",
+                keep="Keep drafts and quit",
+                discard="Discard them and quit",
             ),
             answer,
         )
@@ -473,6 +599,22 @@ class YdsiApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[Any]:
         """No system commands (no Screenshot, no theme picker that lists files)."""
         return ()
+
+
+def _paste_for(target: object, paste: events.Paste) -> events.Paste:
+    """A paste into a one-line field keeps all its text: its lines and tabs become spaces.
+
+    Textual's Input keeps only the first line of a paste and would take a tab
+    as text; neither is what someone pasting a sentence meant.
+    """
+    from textual.widgets import Input
+
+    if not isinstance(target, Input) or not any(c in paste.text for c in "\t\r\n"):
+        return paste
+    single = events.Paste(re.sub(r"\r\n|[\t\r\n]", " ", paste.text))
+    if paste._sender is not None:
+        single.set_sender(paste._sender)
+    return single
 
 
 class _Polled(VaultChanged, bubble=False):

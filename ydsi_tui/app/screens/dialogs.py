@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -19,7 +20,9 @@ from ..commands import bindings
 from ..text import join, plain, styled
 
 __all__ = [
+    "CloseDialog",
     "ConfirmDialog",
+    "DiscardDialog",
     "ErrorDialog",
     "FieldDef",
     "FieldsDialog",
@@ -71,6 +74,101 @@ class ConfirmDialog(ModalScreen[bool | None]):
 
     def action_back(self) -> None:
         self.dismiss(None if self.cancel else False)
+
+
+class CloseDialog(ModalScreen[str | None]):
+    """Leaving with unsaved work: ``"keep"`` (Y), back (N or Escape: None), or ``"discard"``.
+
+    Y and N are both harmless, whichever a person reads the question as: Y
+    keeps the work as a draft, N goes back to it. Throwing it away has a key
+    of its own (D) and a second question (:class:`DiscardDialog`).
+    """
+
+    BINDINGS = bindings("closing")
+
+    def __init__(self, title: str, question: str, *, keep: str, discard: str) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.question = question
+        self.keep_label = keep
+        self.discard_label = discard
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(styled(self.title_text, "bold"), classes="dialog-title")
+            yield Static(plain(self.question, multiline=True), classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(plain(f"Y  {self.keep_label}"), id="keep", variant="primary")
+                yield Button(plain("N/Esc  Go back"), id="back")
+                yield Button(plain(f"D  {self.discard_label}…"), id="discard", variant="error")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "keep":
+            self.action_keep()
+        elif event.button.id == "discard":
+            self.action_discard()
+        else:
+            self.action_back()
+
+    def action_keep(self) -> None:
+        self.dismiss("keep")
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_discard(self) -> None:
+        def answer(sure: bool | None) -> None:
+            if sure:
+                self.dismiss("discard")
+
+        self.app.push_screen(DiscardDialog(self.discard_label), answer)
+
+
+class DiscardDialog(ModalScreen[bool]):
+    """The second question before typed work is thrown away: only D again says yes.
+
+    Every other key (Escape, Enter, Y, N) goes back with nothing lost.
+    """
+
+    BINDINGS = bindings("discard")
+
+    def __init__(self, what: str) -> None:
+        super().__init__(classes="dialog")
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box error-box"):
+            yield Label(styled(f"{self.what}?", "bold"), classes="dialog-title")
+            yield Static(
+                plain(
+                    "What you typed will be gone for good: there is no undo. "
+                    "Press D again to discard it; any other key goes back."
+                ),
+                classes="dialog-text",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(plain("Esc  No, go back"), id="back", variant="primary")
+                yield Button(plain("D  Yes, discard it"), id="discard", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#back", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "discard")
+
+    def on_key(self, event: events.Key) -> None:
+        """Any key that is not a binding goes back: a stray key never discards."""
+        if event.key not in ("d", "tab", "shift+tab", "left", "right"):
+            event.stop()
+            self.action_back()
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)
 
 
 class ErrorDialog(ModalScreen[None]):

@@ -101,7 +101,7 @@ class DraftsScreen(ModalScreen[None]):
             yield Label(styled("Unsaved forms were kept as drafts", "bold"), classes="dialog-title")
             yield OptionList(id="drafts")
             yield Static(
-                plain("Enter: open it again   d: discard it   Esc: later (kept)"),
+                plain("Enter: open it again   d: discard…   Esc: later (kept)"),
                 classes="dialog-hint",
             )
 
@@ -128,8 +128,21 @@ class DraftsScreen(ModalScreen[None]):
         self.ydsi.restore_draft(draft)
 
     def action_discard(self) -> None:
+        """Asks once more (D again): a draft is typed work, and there is no undo."""
+        from .dialogs import DiscardDialog
+
         draft = self._current()
         if draft is None:
+            return
+
+        def answer(sure: bool | None) -> None:
+            if sure:
+                self._discard(draft)
+
+        self.app.push_screen(DiscardDialog("Discard this draft"), answer)
+
+    def _discard(self, draft: Draft) -> None:
+        if draft not in self.drafts:
             return
         self.ydsi.discard_draft(draft.draft_id)
         self.drafts.remove(draft)

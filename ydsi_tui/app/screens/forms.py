@@ -86,6 +86,11 @@ class FormScreen(Screen[Saved | None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while a save is under way wait for what comes next (see YdsiApp)."""
+        return self.saving
+
     # ------------------------------------------------------------------
     # drawing
     # ------------------------------------------------------------------
@@ -302,14 +307,30 @@ class FormScreen(Screen[Saved | None]):
         self.focus_next()
 
     def on_descendant_focus(self, event: Any) -> None:
-        for box in self.query(".field"):
-            box.set_class(False, "-current")
-        widget: Widget | None = self.focused
+        for other in self.query(".field"):
+            other.set_class(False, "-current")
+        box = self._box_of(self.focused)
+        if box is not None:
+            box.set_class(True, "-current")
+            self._show_box(box)
+
+    def _box_of(self, widget: Widget | None) -> Widget | None:
         while widget is not None and widget is not self:
             if widget.has_class("field"):
-                widget.set_class(True, "-current")
-                break
+                return widget
             widget = widget.parent  # type: ignore[assignment]
+        return None
+
+    def _show_box(self, box: Widget) -> None:
+        """Scroll the whole field into view (its label, the policy's words and what is
+        wrong), not only the line being typed in; after the next layout, because
+        feedback shown just now changes the field's height."""
+
+        def scroll() -> None:
+            if box.is_attached:
+                box.scroll_visible(animate=False)
+
+        self.call_after_refresh(scroll)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self, event: Button.Pressed) -> None:
@@ -322,9 +343,15 @@ class FormScreen(Screen[Saved | None]):
         self.tried = True
         self._check()
         if self.errors:
+            # The first field needing attention: focused and scrolled into view with
+            # its error, even when focus was already there.
             first = next((f.name for f in self.form.fields if f.name in self.errors), None)
             if first is not None and self.query(f"#{field_id(first)}"):
-                self.query_one(f"#{field_id(first)}").focus()
+                widget = self.query_one(f"#{field_id(first)}")
+                widget.focus()
+                box = self._box_of(widget)
+                if box is not None:
+                    self._show_box(box)
             return
         self.saving = True
         self._status()
@@ -364,7 +391,7 @@ class FormScreen(Screen[Saved | None]):
         self.ydsi.show_error(message)
 
     def action_close(self) -> None:
-        from .dialogs import ConfirmDialog
+        from .dialogs import CloseDialog
 
         if self.saving:
             return
@@ -373,10 +400,10 @@ class FormScreen(Screen[Saved | None]):
             self.dismiss(None)
             return
 
-        def answer(keep: bool | None) -> None:
-            if keep is None:
-                return
-            if keep:
+        def answer(choice: str | None) -> None:
+            if choice is None:
+                return  # back to the form, as it was
+            if choice == "keep":
                 self.ydsi.save_drafts()
             else:
                 self.ydsi.discard_draft(self.draft_id)
@@ -386,12 +413,11 @@ class FormScreen(Screen[Saved | None]):
             self.dismiss(None)
 
         self.app.push_screen(
-            ConfirmDialog(
+            CloseDialog(
                 "Close this form?",
                 "You have typed something that is not saved.",
-                yes="Keep it as a draft",
-                no="Discard it",
-                cancel=True,
+                keep="Keep it as a draft and close",
+                discard="Discard the form",
             ),
             answer,
         )

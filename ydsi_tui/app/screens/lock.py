@@ -39,6 +39,11 @@ class LockScreen(Screen[None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while the key is being derived wait for what comes next (see YdsiApp)."""
+        return self.busy
+
     def compose(self) -> ComposeResult:
         yield TopBar("Locked")
         with Vertical(id="lock-box"):

@@ -47,6 +47,11 @@ class QuickNoteScreen(ModalScreen[Saved | None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while a save is under way wait for what comes next (see YdsiApp)."""
+        return self.saving
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box note-box"):
             yield Label(styled(f"Quick note ({self.ref})", "bold"), classes="dialog-title")
@@ -116,7 +121,7 @@ class QuickNoteScreen(ModalScreen[Saved | None]):
         self.ydsi.show_error(message)
 
     def action_close(self) -> None:
-        from .dialogs import ConfirmDialog
+        from .dialogs import CloseDialog
 
         if self.saving:
             return
@@ -124,10 +129,10 @@ class QuickNoteScreen(ModalScreen[Saved | None]):
             self.dismiss(None)
             return
 
-        def answer(keep: bool | None) -> None:
-            if keep is None:
-                return
-            if keep:
+        def answer(choice: str | None) -> None:
+            if choice is None:
+                return  # back to the note, as it was
+            if choice == "keep":
                 self.ydsi.save_drafts()
             else:
                 self.ydsi.discard_draft(self.draft_id)
@@ -136,8 +141,8 @@ class QuickNoteScreen(ModalScreen[Saved | None]):
             self.dismiss(None)
 
         self.app.push_screen(
-            ConfirmDialog("Close the note?", "The note is not saved.",
-                          yes="Keep it as a draft", no="Discard it", cancel=True),
+            CloseDialog("Close the note?", "The note is not saved.",
+                        keep="Keep it as a draft and close", discard="Discard the note"),
             answer,
         )  # fmt: skip
 

@@ -88,6 +88,11 @@ class SignoffScreen(Screen[Saved | None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while a save is under way wait for what comes next (see YdsiApp)."""
+        return self.saving
+
     def compose(self) -> ComposeResult:
         yield TopBar(f"Sign-off {self.view.ref}")
         with VerticalScroll(id="signoff-body"):

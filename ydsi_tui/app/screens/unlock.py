@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets.input import Selection
 
 from ..commands import bindings
 from ..jobs import describe_error
@@ -69,6 +70,11 @@ class UnlockScreen(Screen[None]):
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed while the key is being derived wait for what comes next (see YdsiApp)."""
+        return self.busy
+
     def compose(self) -> ComposeResult:
         yield TopBar("Unlock")
         with Vertical(id="unlock-box"):
@@ -76,12 +82,14 @@ class UnlockScreen(Screen[None]):
             if self.ydsi.demo:
                 from ...service.demo import DEMO_PASSPHRASE
 
+                # Quoted, so that nobody wonders whether the brackets are part of
+                # it; and filled in already, so Enter is all a newcomer needs.
                 yield Static(
                     join(
                         [
                             ("DEMO", "bold reverse"),
-                            " made-up people only. Passphrase: ",
-                            (DEMO_PASSPHRASE, "bold"),
+                            " made-up people only.\nPassphrase (filled in for you): ",
+                            (f'"{DEMO_PASSPHRASE}"', "bold"),
                             "\nUsers: dsl, head (Headteacher), tech (IT technician).",
                         ]
                     ),
@@ -119,6 +127,15 @@ class UnlockScreen(Screen[None]):
             self.query_one("#passphrase", Input).focus()
         else:
             select.focus()
+        if self.ydsi.demo:
+            from ...service.demo import DEMO_PASSPHRASE
+
+            field = self.query_one("#passphrase", Input)
+            field.value = DEMO_PASSPHRASE
+            # Selected: someone who types it anyway replaces it rather than doubling it.
+            field.selection = Selection(0, len(DEMO_PASSPHRASE))
+            status.update(plain("The demo passphrase is filled in: press Enter."))
+            return
         status.update(plain("Type your passphrase and press Enter."))
 
     def on_select_changed(self, event: Select.Changed) -> None:
