@@ -147,7 +147,7 @@ def test_an_edited_policy_pin_in_the_header_is_refused_for_everyone(school: Scho
     detected = 0
     variants = {
         "repointed": lambda body: body["policy"].update(digest=swapped_digest),
-        "renamed": lambda body: body["policy"].update(version="2016.2"),
+        "renamed": lambda body: body["policy"].update(version="2016.99"),
         "removed": lambda body: body.pop("policy"),
     }
     for name, edit in variants.items():

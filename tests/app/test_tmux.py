@@ -8,6 +8,7 @@ home, and a real SIGHUP (a dropped SSH connection) keeping a typed note.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,11 +150,14 @@ def test_the_demo_from_an_empty_home(terminal: Terminal) -> None:
     terminal.start("demo")
     home = unlock(terminal, "demo")
     assert "DEMO" in home.splitlines()[0]
-    assert "‼ REFER NOW" in home
+    # The sextortion incident's trigger is YES and its 101 call is recorded:
+    # a referral made, so it says "referred", not REFER NOW (issue 10, finding 1).
+    assert re.search(r"2026-002 .* referred ", home), home
     fits(home)
     terminal.keys("demo", "Down", "Enter")  # the second incident: the sextortion one
     terminal.wait_for("demo", "▶1 Guide◀")
-    shown = terminal.wait_for("demo", "IMMEDIATE REFERRAL REQUIRED")  # once it is read
+    shown = terminal.wait_for("demo", "referred to the police (Call handler")  # once read
+    assert "decided otherwise" not in shown
     fits(shown)
     for key, title in [("2", "▶2 Timeline◀"), ("3", "▶3 Triggers◀"), ("4", "▶4 Viewing◀"),
                        ("5", "▶5 Devices◀"), ("6", "▶6 People◀")]:  # fmt: skip

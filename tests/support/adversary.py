@@ -613,8 +613,15 @@ IN_SCHOOL = {"outcome": "in_school", "reason": "No trigger applies; handled in s
 
 
 def decide_in_school(world: World, ref: str) -> Event:
-    """The DSL decides to respond in school: the decision now waits for the Headteacher."""
-    return world.cases(DSL).record(ref, "decision", IN_SCHOOL)
+    """The DSL answers every trigger no and decides to respond in school.
+
+    The decision then waits for the Headteacher, who may sign it off only
+    once each trigger is answered ("if none of the above apply").
+    """
+    cases = world.cases(DSL)
+    for n in range(1, 6):
+        cases.record(ref, "trigger.answered", {"n": n, "answer": "no", "basis": "asked both"})
+    return cases.record(ref, "decision", IN_SCHOOL)
 
 
 def forge_signoff(session: Session, ref: str, *, signature: str) -> Event:

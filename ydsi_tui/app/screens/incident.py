@@ -18,8 +18,10 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
+from ...model.referrals import AGENCY_WORDS, referrals_made
 from ...model.schema import INCIDENT_SCHEMAS
 from ...model.summary import incident_status
+from ...model.timeparse import format_local_short
 from ...service.describe import KIND_LABELS
 from ..commands import PaletteEntry, bindings
 from ..formspec import correction_fixed, device_spec, entry_spec, values_from_event
@@ -227,14 +229,21 @@ class IncidentScreen(Screen[None]):
                 )
             )
         else:
-            current = view.incident.current_decision
-            decided = (
-                "referred to " + " and ".join(current.refer_to)
-                if current is not None and current.outcome == "refer"
-                else "decided otherwise, with the reason recorded"
-            )
             banner.update(join([("‼ Referral required by the policy: ", "bold"),
-                                f"{decided}. Why: {reasons}."]))  # fmt: skip
+                                f"{self._referral_done(view)}. Why: {reasons}."]))  # fmt: skip
+
+    @staticmethod
+    def _referral_done(view: IncidentView) -> str:
+        """What the record shows was done: the contacts made, never only a decision."""
+        if view.referral.overridden:
+            return "TRIGGER OVERRIDDEN: the decision is to respond in school"
+        made = referrals_made(view.incident)
+        if made:
+            return "referred to " + "; ".join(
+                f"{AGENCY_WORDS.get(m.agency, m.agency)} ({m.person}, {format_local_short(m.at)})"
+                for m in made
+            )
+        return "decided otherwise, with the reason recorded"
 
     # ------------------------------------------------------------------
     # panes
