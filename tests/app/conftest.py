@@ -186,16 +186,26 @@ def _no_host_config(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 40) -> None:
-    """Wait until no worker is running and the screen has caught up."""
+    """Wait until no worker is running, no typed-ahead key is waiting, and the screen
+    has caught up (a key held behind a save is delivered by a timer, after the
+    save's worker has finished)."""
     app = pilot.app
+
+    def busy() -> bool:
+        return bool(getattr(app, "keys_pending", False)) or any(
+            w.is_running for w in app.workers
+        )
+
     for _ in range(rounds):
         await pilot.pause()
-        running = [w for w in app.workers if w.is_running]
-        if not running:
+        if not busy():
             await pilot.pause()
-            if not [w for w in app.workers if w.is_running]:
+            if not busy():
                 return
-        await app.workers.wait_for_complete()
+        if any(w.is_running for w in app.workers):
+            await app.workers.wait_for_complete()
+        else:
+            await pilot.pause(0.02)  # the key pump's own timer
     await pilot.pause()
 
 

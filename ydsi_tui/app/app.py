@@ -322,6 +322,11 @@ class YdsiApp(App[int]):
     # ------------------------------------------------------------------
     # keys, one at a time
     # ------------------------------------------------------------------
+    @property
+    def keys_pending(self) -> bool:
+        """Keys typed ahead are still waiting or in flight: the screen has not caught up."""
+        return bool(self._held_keys) or self._key_in_flight is not None
+
     async def _pump_keys(self) -> None:
         """Deliver the next held key if nothing is in flight and the screen is ready."""
         while self._held_keys:
