@@ -346,3 +346,78 @@ def test_entries_after_reads_back_from_the_end(tmp_path: Path) -> None:
         assert [e.seq for e in audit.entries_after(seq)] == [e.seq for e in every if e.seq > seq]
     written = {(e.comp, e.rec) for e in every if e.seq > head - 10 and e.hash}
     assert session.changed_since(head - 10) == {w for w in written if w[0] in ("case", "custody")}
+
+
+# ---------------------------------------------------------------------------
+# incremental verify from a checkpoint
+# ---------------------------------------------------------------------------
+
+
+def _forge_last_signature(vault: Path) -> int:
+    """Replace the signature of the log's last entry (no later entry chains to it)."""
+    lines = _lines(vault)
+    doc = json.loads(lines[-1])
+    doc["sig"] = b64e(bytes(64))
+    lines[-1] = json.dumps(doc, separators=(",", ":")).encode() + b"\n"
+    write_raw(vault / "audit.log", b"".join(lines))
+    return int(doc["seq"])
+
+
+def test_incremental_verify_rechecks_only_what_the_checkpoint_does_not_cover(
+    checkpointed: tuple[Path, Session, Checkpoint],
+) -> None:
+    vault, session, checkpoint = checkpointed
+    ref = next(f"R-{i}" for i in range(7) if session.exists("case", f"R-{i}"))
+    with session.transaction("case", ref) as db:
+        db.table("timeline").insert({"n": "after the checkpoint"})
+    full = verify_vault(vault)
+    report = verify_vault(vault, checkpoint=checkpoint.to_bytes(), checker="dsl")
+    assert full.ok and full.vouched_by_checkpoint == 0
+    assert report.ok and report.vouched_by_checkpoint == checkpoint.seq
+    assert report.entries == full.entries > checkpoint.seq
+
+    # A signature after the checkpoint is still checked...
+    forged = _forge_last_signature(vault)
+    assert forged > checkpoint.seq
+    report = verify_vault(vault, checkpoint=checkpoint.to_bytes(), checker="dsl")
+    assert any(p.startswith(f"audit.log entry {forged}:") for p in report.problems)
+
+
+def test_incremental_verify_still_hashes_every_file_and_the_whole_chain(
+    checkpointed: tuple[Path, Session, Checkpoint],
+) -> None:
+    vault, _, checkpoint = checkpointed
+    record = next(iter(sorted((vault / "case").iterdir())))
+    data = bytearray(record.read_bytes())
+    data[-1] ^= 1  # a file whose save the checkpoint covers
+    write_raw(record, bytes(data))
+    report = verify_vault(vault, checkpoint=checkpoint.to_bytes(), checker="dsl")
+    assert report.vouched_by_checkpoint == checkpoint.seq
+    assert any(record.name in p for p in report.problems), report.problems
+    write_raw(record, bytes(data[:-1]) + bytes([data[-1] ^ 1]))
+
+    # An entry inside the covered range altered: the chain no longer reaches the
+    # checkpoint's head, and the vault is not intact.
+    lines = _lines(vault)
+    doc = json.loads(lines[2])
+    doc["ts"] = "2020-01-01T00:00:00Z"
+    lines[2] = json.dumps(doc, separators=(",", ":")).encode() + b"\n"
+    write_raw(vault / "audit.log", b"".join(lines))
+    report = verify_vault(vault, checkpoint=checkpoint.to_bytes(), checker="dsl")
+    assert not report.ok
+    assert any("entry 4" in p or "rewritten" in p for p in report.problems), report.problems
+
+
+def test_a_technicians_checkpoint_vouches_for_nothing(small_log: Log, tmp_path: Path) -> None:
+    """A technician signs a checkpoint over a log with a forged entry: verify still checks
+    every signature (their key is valid, but only a DSL's or the checker's own counts)."""
+    vault = copy_vault(small_log.path, tmp_path / "tech-cp")
+    forged = _forge_last_signature(vault)
+    tech = Vault.open(vault).unlock("tech", TECH_PASS)
+    mark = make_checkpoint(tech)
+    tech.close()
+    assert mark.seq >= forged
+    report = verify_vault(vault, checkpoint=mark.to_bytes(), checker="dsl")
+    assert report.vouched_by_checkpoint == 0
+    assert any(p.startswith(f"audit.log entry {forged}:") for p in report.problems)
+    assert any("signed by a technician" in p for p in report.problems)

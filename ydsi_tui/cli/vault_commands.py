@@ -298,6 +298,7 @@ def cmd_verify(ctx: Context) -> int:
                 "notes": report.notes,
                 "entries": report.entries,
                 "records": report.records,
+                "vouched_by_checkpoint": report.vouched_by_checkpoint,
             }
         )
     else:
@@ -312,6 +313,12 @@ def cmd_verify(ctx: Context) -> int:
             f"Vault {verdict}: {report.entries} audit entries and {report.records} records checked"
             + (", against the checkpoint" if checkpoint is not None else "")
         )
+        if report.vouched_by_checkpoint:
+            print(
+                f"(incremental: the signatures of the {report.vouched_by_checkpoint} entries "
+                "up to the checkpoint were vouched for by it; the chain and every file were "
+                "checked in full)"
+            )
     return 0 if report.ok else 1
 
 

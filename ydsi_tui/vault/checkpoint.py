@@ -74,6 +74,26 @@ class Checkpoint:
         except (UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError("the checkpoint file is damaged") from exc
 
+    def refusal(self, header: Header, *, checker: str | None = None) -> str | None:
+        """Why this checkpoint cannot vouch for the log, or None when it can.
+
+        It can only if it is for this vault, its signature verifies under a
+        key the header lists, and a DSL or the person checking signed it.
+        """
+        if self.vault_id != header.vault_id:
+            return "the checkpoint belongs to a different vault"
+        known = header.public_key(self.key_id)
+        if known is None or not verify_signature(known[0], self.sig, self.signing_bytes()):
+            return "the checkpoint's signature does not verify: it was altered or forged"
+        owner = header.user_by_id(self.key_id.rsplit(".", 1)[0])
+        mine = owner is not None and checker is not None and owner.name == checker
+        if known[1] != "dsl" and not mine:
+            return (
+                f"the checkpoint was signed by a {known[1]}, not by a DSL or by you: it "
+                "cannot vouch for the log"
+            )
+        return None
+
     def check(self, header: Header, chain: list[str], *, checker: str | None = None) -> list[str]:
         """Problems found comparing this checkpoint with a vault's header and chain.
 
@@ -83,18 +103,9 @@ class Checkpoint:
         valid key, and a checkpoint they signed over a log they cut would
         otherwise "prove" the cut log whole.
         """
-        if self.vault_id != header.vault_id:
-            return ["the checkpoint belongs to a different vault"]
-        known = header.public_key(self.key_id)
-        if known is None or not verify_signature(known[0], self.sig, self.signing_bytes()):
-            return ["the checkpoint's signature does not verify: it was altered or forged"]
-        owner = header.user_by_id(self.key_id.rsplit(".", 1)[0])
-        mine = owner is not None and checker is not None and owner.name == checker
-        if known[1] != "dsl" and not mine:
-            return [
-                f"the checkpoint was signed by a {known[1]}, not by a DSL or by you: it "
-                "cannot vouch for the log"
-            ]
+        refused = self.refusal(header, checker=checker)
+        if refused is not None:
+            return [refused]
         if self.seq > len(chain):
             return [
                 f"audit log truncated: the checkpoint of {self.ts} records entry {self.seq}, "
