@@ -108,11 +108,39 @@ def _build(path: Path, incidents: int, entries: int) -> None:
     session.close()
 
 
+@contextmanager
+def _fresh_state(scratch: Path) -> Iterator[None]:
+    """A state directory of the scratch copy's own.
+
+    Every run re-copies the scratch vault from the built one, so to the
+    witness an earlier run's saves look like a rollback (which it rightly
+    refuses to save on top of): each scratch copy is a new user's first sight.
+    """
+    state = scratch.with_name(scratch.name + "-state")
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(mode=0o700)
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = saved
+        shutil.rmtree(state, ignore_errors=True)
+
+
 def time_saves(path: Path, count: int = 200) -> tuple[float, float]:
     """Saves into a scratch copy, so every run (before and after a change) starts alike."""
     scratch = path.with_name(path.name + "-scratch")
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(path, scratch)
+    with _fresh_state(scratch):
+        return _time_saves(scratch, count)
+
+
+def _time_saves(scratch: Path, count: int) -> tuple[float, float]:
     try:
         session = Vault.open(scratch).unlock("bench", PASSPHRASE)
         samples: list[float] = []
@@ -250,6 +278,11 @@ def time_incremental_verify(path: Path) -> dict[str, Any]:
     scratch = path.with_name(path.name + "-incremental")
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(path, scratch)
+    with _fresh_state(scratch):
+        return _time_incremental_verify(scratch)
+
+
+def _time_incremental_verify(scratch: Path) -> dict[str, Any]:
     try:
         session = Vault.open(scratch).unlock("bench", PASSPHRASE)
         mark = scratch / "checkpoint.json"
