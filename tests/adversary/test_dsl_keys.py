@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.support.vaults import DSL_PASS, HEAD_PASS, MakeVault, min_kdf, vault_files
+from tests.support.vaults import DSL_PASS, HEAD_PASS, MakeVault, enrol_user, min_kdf, vault_files
 from ydsi_tui.vault.crypto import private_bytes, sign, verify_signature
 from ydsi_tui.vault.enrolment import REQUESTS_DIR, KeyRequest, make_request, write_request
 from ydsi_tui.vault.errors import DamagedFile, VaultError, WrongPassphrase
@@ -240,3 +240,71 @@ def test_the_requests_directory_is_private(make_vault: MakeVault) -> None:
     written = Vault.open(path).enrol("head", code, HEAD_PASS, kdf=min_kdf())
     assert (path / REQUESTS_DIR).stat().st_mode & 0o077 == 0
     assert written.stat().st_mode & 0o077 == 0
+
+
+def _headteacher_reads_an_incident(dsl: Session, path: Path, passphrase: str) -> None:
+    """An acknowledged read: the Headteacher's witness is written, signed with their key."""
+    if not dsl.exists("case", "2026-001"):
+        with dsl.transaction("case", "2026-001", create=True) as db:
+            db.table("events").insert({"kind": "note", "text": "made up"})
+    head = Vault.open(path).unlock("shead", passphrase)
+    head.read("case", "2026-001")
+    head.close()
+
+
+def _reset_then_rekey(dsl: Session, path: Path, issued: str, *, by_dsl_elsewhere: Path | None,
+                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A reset with a passphrase the DSL chose; then new "own" keys under it.
+
+    ``by_dsl_elsewhere``: the DSL's own state directory (their account on the
+    server), from which they unlock as the Headteacher and make the keys.
+    Otherwise the Headteacher does it, from their own account.
+    """
+    dsl.reset_user("shead", issued)
+    if by_dsl_elsewhere is not None:
+        monkeypatch.setenv("XDG_STATE_HOME", str(by_dsl_elsewhere))
+    as_head = Vault.open(path).unlock("shead", issued)
+    as_head.request_new_keys(issued)  # the same passphrase: nothing for the owner to notice
+    as_head.close()
+    assert dsl.endorse_requests() == ["shead"]
+
+
+def test_a_dsl_who_makes_new_keys_in_a_headteachers_name_is_found_out(
+    make_vault: MakeVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DSL resets the Headteacher, then, before they do, unlocks as them and makes keys
+    that count as the Headteacher's own. The Headteacher's next unlock says so, loudly."""
+    dsl, _, path = make_vault()
+    enrol_user(dsl, path, "shead", "headteacher", HEAD_PASS, full_name="Sam Head")
+    head_state = tmp_path / "head-state"
+    head_state.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_STATE_HOME", str(head_state))
+    _headteacher_reads_an_incident(dsl, path, HEAD_PASS)  # their witness, signed by their key
+    dsl_state = tmp_path / "dsl-state"
+    dsl_state.mkdir(mode=0o700)
+    issued = "issued by the dsl at reset"
+    _reset_then_rekey(dsl, path, issued, by_dsl_elsewhere=dsl_state, monkeypatch=monkeypatch)
+    entry = dsl.vault.reload_header().user_by_name("shead")
+    assert entry is not None and entry.owner_made_key(entry.sign_key.key_id)  # it would count
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(head_state))
+    head = Vault.open(path).unlock("shead", issued)
+    warnings = [w for w in head.witness_warnings if "signing key was replaced" in w]
+    head.close()
+    assert len(warnings) == 1, head.witness_warnings
+    assert "tell another DSL and the DPO" in warnings[0]
+    print("\nDSL, new keys made in a Headteacher's name after a reset: found out at their unlock")
+
+
+def test_a_headteacher_who_makes_their_own_keys_is_not_warned(
+    make_vault: MakeVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dsl, _, path = make_vault()
+    enrol_user(dsl, path, "shead", "headteacher", HEAD_PASS, full_name="Sam Head")
+    _headteacher_reads_an_incident(dsl, path, HEAD_PASS)
+    issued = "issued by the dsl at reset"
+    _reset_then_rekey(dsl, path, issued, by_dsl_elsewhere=None, monkeypatch=monkeypatch)
+    head = Vault.open(path).unlock("shead", issued)
+    assert not [w for w in head.witness_warnings if "signing key" in w], head.witness_warnings
+    head.read("case", "2026-001")
+    head.close()

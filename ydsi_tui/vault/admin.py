@@ -16,6 +16,7 @@ class, so that list is the whole seam. Key rotation is in ``rotation.py``.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,7 @@ from .saving import unreadable, utc_now
 
 if TYPE_CHECKING:
     from .vault import Vault
+    from .witness import Witness
 
 __all__ = ["UserAdministration"]
 
@@ -73,6 +75,7 @@ class UserAdministration:
     user: UserEntry
     is_recovery: bool
     _keys: dict[str, bytes]
+    _witness: Witness | None
 
     if TYPE_CHECKING:
 
@@ -341,7 +344,12 @@ class UserAdministration:
             identity.sign_key_id,
             utc_now(),
         )
-        return write_request(self.vault, request, user.name)
+        written = write_request(self.vault, request, user.name)
+        if self._witness is not None:
+            # Without the note the owner's next unlock warns: loud, never silent.
+            with contextlib.suppress(OSError):
+                self._witness.remember_own_key(request.key_id)
+        return written
 
     def discard_request(self, name: str) -> bool:
         """Drop the request waiting for ``name`` (a refused one, say); True if there was one."""

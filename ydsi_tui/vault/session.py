@@ -177,6 +177,7 @@ class Session(Witnessing, UserAdministration, KeyRotation):
         #: What the witness said at unlock, to show at once (plain text, never markup).
         self.witness_warnings: list[str] = []
         self._witness = None if recovery else self._make_witness(identity)
+        self._own_keys_check(identity)
         self._witness_check()
 
     # ------------------------------------------------------------------

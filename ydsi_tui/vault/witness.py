@@ -309,6 +309,44 @@ class Witness:
         self.rebuild = False
         self._cache: tuple[tuple[int, int, int], Seen] | None = None
 
+    # ------------------------------------------------------------------
+    # keys this account made
+    # ------------------------------------------------------------------
+    @property
+    def _keys_path(self) -> Path:
+        return self.path.with_suffix(".keys")
+
+    def remember_own_key(self, key_id: str) -> None:
+        """Note a signing key this account's client made (``user passwd --new-keys``).
+
+        Kept in this user's private state directory, which nobody in the
+        vault's group can write: a key made by another account's client is
+        then recognisable (see ``Witnessing._own_keys_check``).
+        """
+        ensure_private_dir(self.directory)
+        fd = os.open(
+            self._keys_path,
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW,
+            0o600,
+        )
+        try:
+            os.write(fd, key_id.encode("ascii", "replace") + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def own_keys(self) -> set[str]:
+        """The signing keys this account's client made (empty when none is noted)."""
+        try:
+            fd = os.open(self._keys_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            return set()
+        try:
+            data = os.read(fd, _MAX_STATE)
+        finally:
+            os.close(fd)
+        return {line.strip() for line in data.decode("ascii", "replace").splitlines()}
+
     def seen_seq(self) -> int:
         """The last entry this witness holds as acknowledged (0: none known; no I/O)."""
         return self._cache[1].seq if self._cache is not None else 0

@@ -80,6 +80,33 @@ class Witnessing:
         if message not in self.vault.warnings:
             self.vault.warnings.append(message)
 
+    def _own_keys_check(self, identity: Identity) -> None:
+        """Say so when this user's keys were made by a client that was not this account's.
+
+        A DSL who reset someone knows the passphrase they issued, and could
+        unlock as that person and make "their own" keys before they do: keys
+        that would count for that person's sign-offs. Their witness, signed
+        with the key this account last used, is the one thing the DSL's client
+        cannot update. A key that is now owner-made but is not the one this
+        account's witness was signed with was made elsewhere: warn, loudly,
+        once (the witness then moves to the new key).
+        """
+        if self._witness is None:
+            return
+        seen, _ = self._witness.load()
+        current = identity.sign_key_id
+        if seen is None or seen.key_id == current or not self.user.owner_made_key(current):
+            return
+        if current in self._witness.own_keys():
+            return  # made by this account's own 'ydsi user passwd --new-keys'
+
+        self._witness_warn(
+            f"your signing key was replaced since you last used ydsi here (key {seen.key_id} "
+            f"is now {current}), by a client that was not this account's: if you did not "
+            "make new keys yourself (ydsi enrol or 'ydsi user passwd --new-keys'), tell "
+            "another DSL and the DPO now; sign-offs made with it would count as yours"
+        )
+
     def _witness_check(self) -> None:
         """Compare the log with this user's witness (at unlock, and before a save once warned)."""
         if self._witness is None:
