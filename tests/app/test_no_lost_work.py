@@ -125,3 +125,37 @@ async def test_n_in_the_quit_dialog_goes_back_and_y_keeps_drafts(app_factory: Ma
         await settle(pilot)
         assert isinstance(again.screen, DraftsScreen)
         assert len(again.screen.drafts) == 1
+
+
+async def test_every_answer_of_the_close_dialog_is_whole_at_80x24(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    """Seen in tmux: "D  Discard the no…" cut at 80 columns, the one key that loses work."""
+    from textual.widgets import Button
+
+    from tests.app.conftest import screen_text
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for opened in ("note", "form"):
+            if opened == "note":
+                await unlock(pilot)
+                await open_incident(pilot, refs.chat)
+                await pilot.press("n", *"half a thought", "escape")
+            else:
+                await pilot.press("d", "d")  # the note, discarded
+                await settle(pilot)
+                await pilot.press("escape")  # the incident, left
+                await settle(pilot)
+                assert isinstance(app.screen, HomeScreen)
+                await pilot.press("n")
+                await settle(pilot)
+                app.screen.query_one(f"#{field_id('summary')}", Input).value = TYPED
+                await pilot.press("escape")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, CloseDialog)
+            text = screen_text(app)
+            for button in dialog.query(Button):
+                label = str(button.label)
+                assert label in text, (opened, label, text)

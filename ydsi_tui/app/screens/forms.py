@@ -416,7 +416,7 @@ class FormScreen(Screen[Saved | None]):
             CloseDialog(
                 "Close this form?",
                 "You have typed something that is not saved.",
-                keep="Keep it as a draft and close",
+                keep="Keep as a draft",
                 discard="Discard the form",
             ),
             answer,

@@ -142,7 +142,7 @@ class QuickNoteScreen(ModalScreen[Saved | None]):
 
         self.app.push_screen(
             CloseDialog("Close the note?", "The note is not saved.",
-                        keep="Keep it as a draft and close", discard="Discard the note"),
+                        keep="Keep as a draft", discard="Discard the note"),
             answer,
         )  # fmt: skip
 
