@@ -180,6 +180,9 @@ class Context:
             print(f"ydsi: endorsed the new keys of {name}", file=sys.stderr)
         for problem in refused:
             print(f"ydsi: warning: {safe(problem)} ('ydsi user list' shows it)", file=sys.stderr)
+        if session.role == "dsl":
+            for due in session.revocations_due():
+                print(f"ydsi: warning: {safe(due.reason)}", file=sys.stderr)
         if session.rotation_pending and session.role == "dsl":
             print(
                 "ydsi: warning: a key rotation was interrupted; "
