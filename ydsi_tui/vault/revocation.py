@@ -76,6 +76,8 @@ class DisabledSlot:
     name: str
     role: str
     reason: str
+    #: The same in a line that fits the home screen at 80 columns.
+    brief: str = ""
 
 
 class KeyRevocation:
@@ -117,10 +119,14 @@ class KeyRevocation:
             user = header.user_by_id(user_id)
             if user_id == RECOVERY_ID or user is None:
                 what = "the recovery code was re-issued, but the keys the old code could open"
-                out.append(DisabledSlot(RECOVERY_ID, "recovery", f"{what} {_STILL_IN_USE}"))
+                brief = "recovery code re-issued, rotation not finished: ydsi user rotate"
+                out.append(DisabledSlot(RECOVERY_ID, "recovery", f"{what} {_STILL_IN_USE}", brief))
                 continue
             what = f"{user.name}'s keys were declared compromised and replaced, but the keys they"
-            out.append(DisabledSlot(user.name, user.role, f"{what} could open {_STILL_IN_USE}"))
+            brief = f"{user.name}: keys compromised, rotation not finished: ydsi user rotate"
+            out.append(
+                DisabledSlot(user.name, user.role, f"{what} could open {_STILL_IN_USE}", brief)
+            )
         for user in header.users:
             if user.active and not user.pending and user.id not in header.slots:
                 out.append(
@@ -130,6 +136,8 @@ class KeyRevocation:
                         f"{user.name} has no key slot (they declared their passphrase "
                         f"compromised, or it was removed): run 'ydsi user remove "
                         f"{user.name} --rotate', then invite them again with 'ydsi user add'",
+                        f"{user.name}: no key slot (compromised): "
+                        f"ydsi user remove {user.name} --rotate",
                     )
                 )
         return out
