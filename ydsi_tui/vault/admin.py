@@ -110,7 +110,7 @@ class UserAdministration:
             data=header.to_bytes(),
             previous=previous,
             action=action,
-            extra=extra,
+            extra={**extra, "binding": header.binding()},
         )
         self.vault.header = header
         self._witnessed(None)

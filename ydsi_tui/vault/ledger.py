@@ -564,6 +564,14 @@ class Ledger:
             return False
         return self._signature_ok(header, write)
 
+    def entry_of(self, write: Write) -> AuditEntry | None:
+        """The whole audit entry behind a write (its extras), or None if it no longer parses."""
+        try:
+            entry = AuditEntry.parse(self.fs.read_range(self.path, write.offset, write.length))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return entry if entry.seq == write.seq else None
+
     def role_of(self, header: Header, write: Write) -> str | None:
         return self._role(header, write)
 

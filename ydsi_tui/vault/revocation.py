@@ -128,7 +128,19 @@ class KeyRevocation:
                 DisabledSlot(user.name, user.role, f"{what} could open {_STILL_IN_USE}", brief)
             )
         for user in header.users:
-            if user.active and not user.pending and user.id not in header.slots:
+            tampered = self.vault.slot_problems.get(user.id)
+            if user.active and tampered is not None:
+                out.append(
+                    DisabledSlot(
+                        user.name,
+                        user.role,
+                        f"the key slot of {user.name} {tampered}, so {user.name} cannot unlock: "
+                        f"reset them ('ydsi recover {user.name}' with the recovery code) or "
+                        f"'ydsi user remove {user.name} --rotate' and invite them again",
+                        f"{user.name}: key slot changed outside ydsi: ydsi verify",
+                    )
+                )
+            elif user.active and not user.pending and user.id not in header.slots:
                 out.append(
                     DisabledSlot(
                         user.name,
