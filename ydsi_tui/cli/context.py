@@ -180,6 +180,9 @@ class Context:
             warn(f"ydsi: endorsed the new keys of {name}")
         for problem in refused:
             warn(f"ydsi: warning: {safe(problem)} ('ydsi user list' shows it)")
+        if session.role == "dsl":
+            for due in session.revocations_due():
+                warn(f"ydsi: warning: {safe(due.reason)}")
         if session.rotation_pending and session.role == "dsl":
             warn(
                 "ydsi: warning: a key rotation was interrupted; run 'ydsi user rotate' to finish it"

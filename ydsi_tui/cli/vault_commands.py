@@ -6,17 +6,21 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..vault.checkpoint import make_checkpoint
 from ..vault.crypto import KdfParams
 from ..vault.enrolment import read_requests
 from ..vault.errors import AccessDenied, VaultError
 from ..vault.header import ROLES, UserEntry
+from ..vault.revocation import ALL_TARGETS
 from ..vault.vault import RECOVERY_ID, Vault
 from ..vault.verify import verify_entries, verify_vault
 from .context import CliError, Context, prompt_secret, read_secret_file, user_name
 from .output import ask, emit_json, print_table, safe, say, say_block, warn
+
+if TYPE_CHECKING:
+    from ..vault.session import Session
 
 __all__ = ["register"]
 
@@ -58,6 +62,11 @@ def cmd_init(ctx: Context) -> int:
         f"Approved policy: {safe(pin.name)} {safe(pin.version)} (digest {pin.digest[:12]}); "
         "change it with 'ydsi policy approve FILE'."
     )
+    _print_recovery_code(code)
+    return 0
+
+
+def _print_recovery_code(code: str) -> None:
     say()
     say("RECOVERY CODE (shown once; it can reset any user's passphrase):")
     say()
@@ -65,7 +74,6 @@ def cmd_init(ctx: Context) -> int:
     say()
     say("Print it or write it down, seal it in an envelope and lock it in the school safe.")
     say("Do not store it on this server or in email.")
-    return 0
 
 
 def _key_note(vault: Vault, user: UserEntry) -> str:
@@ -227,6 +235,8 @@ def cmd_user_passwd(ctx: Context) -> int:
     old = ctx.passphrase(prompt=f"Current passphrase for {ctx.user}: ")
     session = vault.unlock(ctx.user, old)
     try:
+        if ctx.args.compromised:
+            return _passwd_compromised(ctx, session)
         new = ctx.new_passphrase(who=ctx.user)
         if not ctx.args.new_keys:
             session.change_passphrase(old, new)
@@ -247,6 +257,53 @@ def cmd_user_passwd(ctx: Context) -> int:
     return 0
 
 
+def _passwd_compromised(ctx: Context, session: Session) -> int:
+    """Revoke a passphrase that may be known to someone else (see vault/revocation.py)."""
+    if session.role != "dsl":
+        session.declare_compromised(None)
+        say(
+            f"Your key slot is removed: nobody can unlock as {ctx.user} any more, "
+            "with the old passphrase or any other."
+        )
+        say(
+            f"A DSL must now remove you with a key rotation and invite you again "
+            f"('ydsi user remove {ctx.user} --rotate', then 'ydsi user add {ctx.user} "
+            f"--role {session.role}'); every DSL is shown this until it is done."
+        )
+        say(
+            "Until that rotation, anyone with the old passphrase and a copy of vault.json "
+            "from before can still open the keys you held: tell a DSL now."
+        )
+        return 0
+    new = ctx.new_passphrase(who=ctx.user)
+    revoked = session.declare_compromised(new)
+    say(f"New keys made for {ctx.user}; the old key slot is gone.")
+    count = session.rotate(revoked.rotate, passphrase=new)
+    say(f"Rotated the data keys and the authority key, and re-encrypted {count} records.")
+    say(
+        "Your old passphrase, with any copy of vault.json, opens nothing saved from now on. "
+        "What it opened before, in copies taken before, stays readable to whoever holds both."
+    )
+    return 0
+
+
+def cmd_recovery_reissue(ctx: Context) -> int:
+    """A DSL replaces the recovery code; the old one opens nothing saved afterwards."""
+    session, passphrase = ctx.unlock_keeping_passphrase()
+    try:
+        code = session.reissue_recovery_code()
+        count = session.rotate(list(ALL_TARGETS), passphrase=passphrase)
+    finally:
+        session.close()
+    say(
+        f"Re-issued the recovery code, rotated every key and re-encrypted {count} records: "
+        "the old code, with any copy of vault.json, opens nothing saved from now on."
+    )
+    _print_recovery_code(code)
+    say("Destroy the old envelope.")
+    return 0
+
+
 def cmd_recover(ctx: Context) -> int:
     args = ctx.args
     vault = ctx.open_vault()
@@ -264,7 +321,10 @@ def cmd_recover(ctx: Context) -> int:
         f"Their new keys were made here, so they count as issued by the recovery code until "
         f"{args.name} runs 'ydsi user passwd --new-keys'."
     )
-    say("The recovery code has now been used: consider re-issuing it (ydsi init makes a new one).")
+    say(
+        "The recovery code has now been used: re-issue it ('ydsi recovery-code reissue', by a "
+        "DSL), so the envelope that was opened cannot be used again."
+    )
     return 0
 
 
@@ -471,10 +531,17 @@ def register(
     p.set_defaults(func=cmd_user_remove)
     p = usub.add_parser("passwd", parents=[common], help="change your own passphrase")
     p.add_argument("--new-passphrase-file", help="read the new passphrase from this file")
-    p.add_argument(
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
         "--new-keys",
         action="store_true",
         help="also make new keys of your own (after a reset); a DSL endorses them",
+    )
+    keys.add_argument(
+        "--compromised",
+        action="store_true",
+        help="your passphrase may be known to someone else: a DSL gets new keys and every key "
+        "is rotated; anyone else's key slot is removed at once, until a DSL re-invites them",
     )
     p.set_defaults(func=cmd_user_passwd)
     p = usub.add_parser(
@@ -492,6 +559,18 @@ def register(
     p.add_argument("--code-file", help="read the enrolment code from this file (for scripts)")
     p.add_argument("--new-passphrase-file", help="read your new passphrase from this file")
     p.set_defaults(func=cmd_enrol)
+
+    recovery = sub.add_parser("recovery-code", help="the recovery code kept in the school safe")
+    rsub = recovery.add_subparsers(dest="recovery_command", metavar="COMMAND", required=True)
+    p = rsub.add_parser(
+        "reissue",
+        parents=[common],
+        help="make a new recovery code and rotate every key (DSL only)",
+        description="Make a new recovery code, seal the current keys to it, remove the old "
+        "code's slot and rotate every key, so the old code (after an envelope was opened, or "
+        "lost) opens nothing saved afterwards. The new code is printed once.",
+    )
+    p.set_defaults(func=cmd_recovery_reissue)
 
     p = sub.add_parser(
         "recover",

@@ -52,6 +52,7 @@ __all__ = [
     "Slot",
     "UserEntry",
     "check_user_name",
+    "keys_held",
 ]
 
 HEADER_NAME = "vault.json"
@@ -346,6 +347,11 @@ class Header:
     version: int = FORMAT_VERSION
     #: The approved policy; absent in headers made before approval existed.
     policy: PolicyPin | None = None
+    #: Users whose keys were declared compromised (``ydsi user passwd
+    #: --compromised``): the keys they held stay in use, and open anything a
+    #: copy of their old slot can reach, until a DSL's rotation replaces them.
+    #: Signed, so no group member can clear the flag; cleared by the rotation.
+    rotation_due: list[str] = field(default_factory=list)
 
     # -- lookups -----------------------------------------------------------
     def user_by_name(self, name: str) -> UserEntry | None:
@@ -401,6 +407,8 @@ class Header:
         }
         if self.policy is not None:
             doc["policy"] = self.policy.to_doc()
+        if self.rotation_due:  # only when set, like "policy"
+            doc["rotation_due"] = sorted(self.rotation_due)
         return doc
 
     def signing_bytes(self) -> bytes:
@@ -476,6 +484,7 @@ class Header:
                 slots={_str(k): Slot.from_doc(v) for k, v in dict(doc["slots"]).items()},
                 version=version,
                 policy=PolicyPin.from_doc(body["policy"]) if "policy" in body else None,
+                rotation_due=[_due_id(u) for u in _list(body.get("rotation_due", []))],
             )
         except NewerFormat:
             raise
@@ -487,6 +496,14 @@ class Header:
         if len({u.name for u in live}) != len(live):
             raise DamagedFile(path, "the vault header lists a user twice")
         return header
+
+
+def keys_held(role: str) -> list[str]:
+    """The rotation targets whose keys a ``role`` holds: what must change if theirs leak."""
+    held = list(ROLE_COMPARTMENTS[role])
+    if role in AUTHORITY_ROLES:
+        held.append("authority")
+    return held
 
 
 def endorsement_bytes(vault_id: str, key_id: str, public: bytes) -> bytes:
@@ -531,6 +548,10 @@ def _hex_id(value: Any) -> str:
     if not _HEX.match(text):
         raise ValueError("bad id")
     return text
+
+
+def _due_id(value: Any) -> str:
+    return RECOVERY_ID if value == RECOVERY_ID else _hex_id(value)
 
 
 def _sealed(value: Any) -> dict[str, bytes]:

@@ -34,6 +34,7 @@ from .crypto import (
     sha256_hex,
 )
 from .errors import (
+    AccessDenied,
     DamagedFile,
     NeedsUpgrade,
     RecordDamaged,
@@ -396,7 +397,12 @@ class Vault:
             )
         slot = header.slots.get(user.id)
         if slot is None:
-            raise DamagedFile(str(self.path / HEADER_NAME), f"the key slot of {name} is missing")
+            # Removed on purpose by 'passwd --compromised' (audited), or outside ydsi
+            # (then the header no longer matches the log and open refused it).
+            raise AccessDenied(
+                f"{name} has no key slot, so nobody can unlock as {name} (removed when the "
+                "passphrase was declared compromised): a DSL removes and invites them again"
+            )
         self._throttle(user.id)
         try:
             identity = open_slot(header.vault_id, user.id, passphrase, slot.kdf, slot.wrapped)
