@@ -47,7 +47,6 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 __all__ = [
-    "INVALID",
     "ask",
     "emit_json",
     "is_terminal_safe",
@@ -57,9 +56,6 @@ __all__ = [
     "say_block",
     "warn",
 ]
-
-#: What a table shows for a value read from the vault that fails its pattern.
-INVALID = "<invalid value>"
 
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Cn"})
 
