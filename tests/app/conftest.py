@@ -117,7 +117,7 @@ def _seed(path: Path) -> Refs:
         "acknowledgements": {"same_sex": "no female member of staff on site"},
     }, at=NOW - timedelta(days=1))  # fmt: skip
     device = services.devices.seize(referral, {
-        "description": "black phone in a blue case", "owner": "Cara Sample",
+        "description": "black phone in a blue case", "owner": "CS",
         "seized_by": "Tom Tech", "powered_off": True, "locked_where": "Office cabinet B",
     })  # fmt: skip
 

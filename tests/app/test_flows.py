@@ -308,7 +308,7 @@ async def test_technician_records_a_seizure_and_sees_no_incident(
         await settle(pilot)
         await fill(pilot, "_incident_ref", refs.chat)
         await fill(pilot, "description", "silver tablet")
-        await fill(pilot, "owner", "Ben Example")
+        await fill(pilot, "owner", "BE")
         await fill(pilot, "seized_by", "Tom Tech")
         await fill(pilot, "powered_off", "no")
         await pilot.press("f2")

@@ -62,7 +62,7 @@ def seize(chain: Chain, powered_off: bool = True) -> Event:
         "device.seized",
         {
             "description": "Black iPhone 13, cracked screen",
-            "owner": "Amy Jones",
+            "owner": "AJ",
             "seized_by": "Mr Brown",
             "powered_off": powered_off,
         },

@@ -243,7 +243,7 @@ def test_the_future_is_refused(policy: Policy) -> None:
         ("device.handover", {"officer_id": "4471"}, "officer"),
         (
             "device.seized",
-            {"description": "Phone", "owner": "Amy", "seized_by": "Mr B"},
+            {"description": "Phone", "owner": "AMY-1", "seized_by": "Mr B"},
             "powered_off",
         ),
         ("lunch", {}, "kind"),

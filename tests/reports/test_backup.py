@@ -36,7 +36,7 @@ def backed_up(world: World, tmp_path: Path) -> tuple[Path, str]:
     add_pupil(dsl, ref, "Ava Example")
     world.devices().seize(
         ref,
-        {"description": "blue tablet", "owner": "Ava Example", "seized_by": "Dana Lead",
+        {"description": "blue tablet", "owner": "AE", "seized_by": "Dana Lead",
          "powered_off": True},
     )  # fmt: skip
     out = tmp_path / "vault-backup.tar"

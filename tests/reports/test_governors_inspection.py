@@ -43,7 +43,7 @@ def test_figures_by_term_with_no_names_or_references(world: World) -> None:
     refer(dsl, a, "police", "csc")
     world.devices().seize(
         a,
-        {"description": "black phone", "owner": "Quentin Zebedee", "seized_by": "Dana Lead",
+        {"description": "black phone", "owner": "QZ", "seized_by": "Dana Lead",
          "powered_off": True},
     )  # fmt: skip
     on(world, 2026, 2, 2)  # spring

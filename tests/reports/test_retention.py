@@ -33,7 +33,7 @@ def old_and_new(world: World) -> tuple[str, str]:
     dsl.note(old, "Zed Quill spoke to the DSL about the photo")
     world.devices().seize(
         old,
-        {"description": "silver phone", "owner": "Zed Quill", "seized_by": "Dana Lead",
+        {"description": "silver phone", "owner": "ZQ", "seized_by": "Dana Lead",
          "powered_off": True},
     )  # fmt: skip
     world.at(NOW)

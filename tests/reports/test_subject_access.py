@@ -106,3 +106,21 @@ def test_two_pupils_with_one_name_need_a_date_of_birth(world: World) -> None:
     assert [i.ref for i in report.incidents] == [b]
     with pytest.raises(ValidationError, match="No young person"):
         subject_access(dsl, None, "Nobody Here")
+
+
+def test_devices_are_matched_to_the_young_person_by_id_never_by_a_label(
+    world: World, two_incidents: tuple[str, str, str]
+) -> None:
+    """The device log holds initials or a code; a SAR finds the device by the pupil's id."""
+    first, _, _ = two_incidents
+    view = world.cases().open(first, log=False)
+    ids = {p.name: pid for pid, p in view.incident.pupils.items()}
+    seized = {"seized_by": "Dana Lead", "powered_off": True, "locked_where": "safe"}
+    devices = world.devices()
+    avas = devices.seize(first, {**seized, "description": "Ava's phone", "owner": "AS",
+                                 "owner_pupil_id": ids["Ava Smith"]})  # fmt: skip
+    bens = devices.seize(first, {**seized, "description": "Ben's phone", "owner": "AS-2",
+                                 "owner_pupil_id": ids["Ben Smith"]})  # fmt: skip
+    data = subject_access_json(subject_access(world.cases(), devices, "Ava Smith"))
+    listed = [d["ref"] for i in data["incidents"] for d in i["devices"]]
+    assert listed == [avas], (listed, bens)

@@ -137,7 +137,7 @@ def test_a_technician_gets_the_custody_log_and_no_incidents(services: Make) -> N
         ref,
         {
             "description": "black phone",
-            "owner": "Ava Example",
+            "owner": "AE",
             "seized_by": "Tom Tech",
             "powered_off": True,
             "locked_where": "cabinet B",
@@ -154,7 +154,7 @@ def test_device_collection_becomes_overdue(services: Make, world: World) -> None
     tech = services("tech")
     ref = tech.devices.seize(
         "2026-001",
-        {"description": "tablet", "owner": "Ben", "seized_by": "Tom", "powered_off": True},
+        {"description": "tablet", "owner": "B-10", "seized_by": "Tom", "powered_off": True},
     )
     world.clock.moment = NOW + timedelta(days=5)
     rows = services("tech").devices.rows()

@@ -399,7 +399,7 @@ def build_world(path: Path, clock: FixedClock) -> World:
         first,
         {
             "description": "black phone in a green case",
-            "owner": PUPILS[0],
+            "owner": "AE",
             "seized_by": DSL.full_name,
             "powered_off": True,
             "locked_where": "safe in the DSL's office",

@@ -170,7 +170,7 @@ _LABELS: dict[str, str] = {
     "status": "Mark the step",
     "rationale": "Rationale",
     "gaps_reason": "If something is not recorded: why it can be closed anyway",
-    "owner": "Whose device",
+    "owner": "Owner's initials or code (never a name)",
     "seized_by": "Seized by",
     "powered_off": "Powered off?",
     "locked_where": "Locked away where",
@@ -325,7 +325,7 @@ def _field(
     label = _label(kind, name)
     required = spec.required
     t = spec.type
-    if t in ("text", "name", "ref"):
+    if t in ("text", "name", "ref", "label"):
         widget = "text" if spec.max_chars >= LONG_TEXT_MAX_CHARS else "line"
         return [FieldSpec(name, label, widget, required)]
     if t == "bool":

@@ -80,7 +80,10 @@ class Device:
     status: str | None  # None until the seizure is recorded
     chain: tuple[TimelineEntry, ...]
     description: str
+    #: A label (initials or a code); in records made before labels, as typed.
     owner: str
+    #: The young person in the incident the device belongs to, by their opaque id.
+    owner_pupil_id: str
     seized_at: datetime | None
     seized_by: str
     powered_off_confirmed: bool
@@ -99,7 +102,8 @@ def fold_device(meta: DeviceMeta, events: Iterable[Event]) -> Device:
     """Read the custody chain in the order things happened."""
     linked = link_corrections(events)
     state: dict[str, Any] = {
-        "status": None, "description": "", "owner": "", "seized_at": None, "seized_by": "",
+        "status": None, "description": "", "owner": "", "owner_pupil_id": "",
+        "seized_at": None, "seized_by": "",
         "powered_off_confirmed": False, "location": "", "handed_over_at": None,
         "officer": "", "officer_id": "", "crime_ref": "", "returned_at": None,
         "returned_to": "", "accesses": 0,
@@ -133,6 +137,7 @@ def _apply(state: dict[str, Any], event: Event, problems: list[str]) -> None:
             status="seized",
             description=_text(event, "description"),
             owner=_text(event, "owner"),
+            owner_pupil_id=_text(event, "owner_pupil_id"),
             seized_at=event.at,
             seized_by=_text(event, "seized_by"),
             powered_off_confirmed=event.data.get("powered_off") is True,

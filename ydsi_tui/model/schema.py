@@ -44,6 +44,10 @@ REFER_TO = ("police", "csc")
 MAX_LIST_ITEMS = 100
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+#: How the device log names a device's owner: initials or a code the DSL chooses.
+#: Technicians read the device log, so it must never hold a young person's name;
+#: a name has spaces or lower-case letters, which this refuses.
+_OWNER_LABEL = re.compile(r"^[A-Z0-9][A-Z0-9./-]{0,11}$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
@@ -53,7 +57,7 @@ _BASE64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
 class Field:
     """One payload field.
 
-    `type` is one of: text, name, ref, id, event_id, bool, int, choice, vocab,
+    `type` is one of: text, name, label, ref, id, event_id, bool, int, choice, vocab,
     datetime, date, names, refs, choices, vocabs, answers, acknowledgements,
     sha256, base64. `vocab` names a policy list for vocab/vocabs/answers
     (a vocabulary such as ``incident_kinds``, or ``steps``,
@@ -244,7 +248,8 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
 DEVICE_SCHEMAS: dict[str, dict[str, Field]] = {
     "device.seized": {
         "description": TEXT,
-        "owner": NAME,
+        "owner": Field("label", max_chars=12),
+        "owner_pupil_id": OPTIONAL_PUPIL_ID,
         "seized_by": NAME,
         "powered_off": Field("bool"),
         "locked_where": OPTIONAL_NAME,
@@ -352,6 +357,15 @@ def _check_value(name: str, spec: Field, value: Any, context: Context) -> Any:
         return _check_list(name, spec, value, context)
     if kind in ("answers", "acknowledgements"):
         return _check_answers(name, spec, value, context)
+    if kind == "label":
+        # Not upper-cased for the user: a name typed in lower case must be refused.
+        if not isinstance(value, str) or not _OWNER_LABEL.match(value.strip()):
+            raise ValidationError(
+                name,
+                "Initials or a code (up to 12 capital letters, digits, '.', '/' or '-'), "
+                "never a name: technicians read the device log.",
+            )
+        return value.strip()
     if kind == "sha256":
         if not isinstance(value, str) or not _SHA256.match(value):
             raise ValidationError(name, "This must be a SHA-256 digest in lower-case hex.")

@@ -149,7 +149,7 @@ def _seed(session: Session, now: datetime) -> str:
         "note": "Advised: do not pay, do not delete evidence",
     })  # fmt: skip
     services.devices.seize(ref2, {
-        "description": "DEMO: black phone in a blue case", "owner": "Cara Testpupil (DEMO)",
+        "description": "DEMO: black phone in a blue case", "owner": "CT-DEMO",
         "seized_by": "Jo Reid (DEMO IT technician)", "powered_off": True,
         "locked_where": "Safeguarding office cabinet B",
     })  # fmt: skip

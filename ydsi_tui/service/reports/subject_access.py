@@ -151,7 +151,9 @@ def subject_access(
                 if row.error is not None:
                     continue
                 device = devices.open(row.ref).device  # audited
-                if name_key(device.owner) == name_key(subject.name):
+                if device.owner_pupil_id == subject.pupil_id or (
+                    not device.owner_pupil_id and name_key(device.owner) == name_key(subject.name)
+                ):  # by id; a record from before owner labels, by the name it holds
                     owned.append(
                         SarDevice(
                             row.ref,
