@@ -19,10 +19,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import platformdirs
+
 from ..settings import Settings, load_settings
 from ..vault.enrolment import endorse_quietly
-from ..vault.errors import AccessDenied, UnknownUser
-from ..vault.header import check_user_name
+from ..vault.errors import AccessDenied, UnknownUser, VaultNotFound
+from ..vault.header import HEADER_NAME, check_user_name
 from ..vault.session import Session
 from ..vault.vault import Vault
 from .output import safe, warn
@@ -152,10 +154,21 @@ class Context:
         return prompt_secret(f"New passphrase for {who}: ", confirm=True)
 
     def open_vault(self) -> Vault:
-        vault = Vault.open(self.vault_path)
+        try:
+            vault = Vault.open(self.vault_path)
+        except VaultNotFound as exc:
+            raise VaultNotFound(self._elsewhere(str(exc))) from None
         for warning in vault.warnings:
             warn(f"ydsi: warning: {safe(warning)}")
         return vault
+
+    def _elsewhere(self, message: str) -> str:
+        """Name the vault the user probably meant, if there is one where ydsi looks by default."""
+        default = platformdirs.user_data_path("ydsi") / "vault"
+        if default != self.vault_path and (default / HEADER_NAME).is_file():
+            head = message.split(": create one with", 1)[0]
+            return f"{head}; there is a vault at {default}: did you mean '--vault {default}'?"
+        return message
 
     def unlock(self) -> Session:
         return self.unlock_keeping_passphrase()[0]

@@ -128,7 +128,7 @@ class Vault:
         fs = fs or FileSystem()
         header_path = path / HEADER_NAME
         if not path.is_dir() or not fs.exists(header_path):
-            raise VaultNotFound(f"no vault at {path}: create one with 'ydsi init --vault {path}'")
+            raise VaultNotFound(_not_found(path))
         try:
             data = fs.read_bytes(header_path)
         except PermissionError as exc:
@@ -633,6 +633,24 @@ class Vault:
             action=action,
             extra=extra,
         )
+
+
+def _not_found(path: Path) -> str:
+    """Why there is no vault here; making one is suggested only where nothing else is.
+
+    A mistyped path beside a real vault, or a folder of other files, must not
+    invite a second, empty vault that staff then start using by mistake.
+    """
+    if path.is_dir():
+        try:
+            has_files = any(path.iterdir())
+        except OSError:
+            has_files = True
+        if has_files:
+            return f"no vault at {path}: the folder holds other files but no vault.json"
+    elif path.exists():
+        return f"no vault at {path}: it is a file, not a vault folder"
+    return f"no vault at {path}: create one with 'ydsi init --vault {path}'"
 
 
 def _recovery_slot(vault_id: str, recovery: Identity, code: str, kdf: KdfParams) -> Slot:
