@@ -84,9 +84,24 @@ def _segment_key(data_key: bytes, header: RecordHeader, prefix: bytes) -> bytes:
     return hkdf(data_key, header.salt, b"ydsi record v1|" + prefix)
 
 
+def padded_size(length: int) -> int:
+    """The bucket a plaintext of ``length`` bytes is padded to.
+
+    Whoever can list the vault (every group member) sees file sizes, and a
+    record's size grows with its story: how many notes, how long. Sizes are
+    therefore rounded up to one of a few buckets: multiples of 512 bytes up
+    to 4 KiB, then eight steps per doubling (at most 12.5% of padding), so a
+    size tells the order of magnitude and little more.
+    """
+    if length <= 4096:
+        return max(_PAD, -(-length // _PAD) * _PAD)
+    step = 1 << (length.bit_length() - 4)
+    return -(-length // step) * step
+
+
 def _pad(plaintext: bytes) -> bytes:
-    """Round the length up: the size of a file should say little about its story."""
-    return plaintext + b" " * (-len(plaintext) % _PAD)
+    """JSON ignores trailing spaces, so padding needs no length field and old readers cope."""
+    return plaintext + b" " * (padded_size(len(plaintext)) - len(plaintext))
 
 
 def encode(
