@@ -70,3 +70,28 @@ def test_the_device_log_refuses_a_name_as_its_owner(world: World, owner: str) ->
             world.incidents[1],
             {"description": "tablet", "owner": owner, "seized_by": "Dee", "powered_off": True},
         )
+
+
+def test_a_sealed_entry_note_opens_to_no_key_a_technician_holds(world: World) -> None:
+    """A destruction's reference and kept_until travel sealed under a case-only key."""
+    from ydsi_tui.vault.entry_notes import open_note
+
+    dsl = world.unlock(DSL)
+    details = {"ref": world.incidents[1], "basis": "dob", "kept_until": "2036-05-01"}
+    sealed = dsl.seal_entry_note("case", world.incidents[1], details)
+    record_id = dsl.record_id("case", world.incidents[1])
+    tech = world.unlock(TECH)
+    vault_id = tech.vault.header.vault_id
+    tried = {name: open_note(key, vault_id, "case", record_id, sealed)
+             for name, key in tech._keys.items()}  # fmt: skip
+    checks = Checks("technician", "a sealed destruction note")
+    checks.attack("no key of theirs opens it", all(v is None for v in tried.values()), repr(tried))
+    checks.keep(
+        "the DSL's does",
+        open_note(dsl._keys["index:case"], vault_id, "case", record_id, sealed) == details,
+    )
+    checks.attack(
+        "moved to another record, it opens to nobody",
+        open_note(dsl._keys["index:case"], vault_id, "case", "0" * 32, sealed) is None,
+    )
+    checks.finish()

@@ -72,16 +72,19 @@ def test_a_due_record_is_destroyed_with_an_audit_entry_and_no_content(
     # What was destroyed (opaque id and reference), why, when and by whom.
     entry = done.entry
     assert (entry.action, entry.comp, entry.rec) == ("record.destroy", "case", record_id)
-    assert entry.extra == {
-        "ref": old, "reason": "retention", "basis": "dob", "kept_until": "2015-02-01"
+    # The details are sealed for the case roles (M2: kept_until is date of birth + 25).
+    assert set(entry.extra) == {"reason", "note"} and entry.extra["reason"] == "retention"
+    assert dsl.session.open_entry_note(entry) == {
+        "ref": old, "basis": "dob", "kept_until": "2015-02-01"
     }  # fmt: skip
     assert entry.actor == dsl_id and entry.ts.startswith(str(datetime.now(UTC).year))
     logged = [e for e in world.audit() if e.action == "record.destroy"]
     assert [e.comp for e in logged] == ["custody", "case"]
-    assert logged[0].extra["incident"] == old
-    # Nothing of its content, anywhere in the log.
+    custody_note = dsl.session.open_entry_note(logged[0])
+    assert custody_note is not None and custody_note["incident"] == old
+    # Nothing of its content, anywhere in the log, nor its reference or kept_until.
     log = (world.path / "audit.log").read_bytes()
-    for secret in (b"Zed Quill", b"silver phone", b"old incident"):
+    for secret in (b"Zed Quill", b"silver phone", b"old incident", old.encode(), b"2015-02-01"):
         assert secret not in log
     # Gone, the other incident untouched, and the vault still verifies.
     with pytest.raises(RecordNotFound):

@@ -116,19 +116,20 @@ class RetentionDesk:
             incident = self.cases.open(ref, log=False).incident
             self._refuse_if_blocked(ref, incident)
             kept = rules.retention(incident)
-            extra = {
-                "ref": ref,
-                "reason": "retention",
-                "basis": kept.basis,
-                "kept_until": date_to_iso(kept.until),
-            }
+            # The reference and kept_until (for a pupil, date of birth + 25) are
+            # sealed: the plaintext log is every group member's to read.
+            details = {"ref": ref, "basis": kept.basis, "kept_until": date_to_iso(kept.until)}
             gone: list[str] = []
             if self.devices is not None:
                 for row in self.devices.rows(incident_ref=ref):
                     if row.error is None:
-                        session.destroy_record(
-                            CUSTODY, row.ref, extra={**extra, "ref": row.ref, "incident": ref}
-                        )
+                        note = {**details, "ref": row.ref, "incident": ref}
+                        session.destroy_record(CUSTODY, row.ref, extra={
+                            "reason": "retention",
+                            "note": session.seal_entry_note(CUSTODY, row.ref, note),
+                        })  # fmt: skip
                         gone.append(row.ref)
-            entry = session.destroy_record("case", ref, extra=extra)
+            entry = session.destroy_record("case", ref, extra={
+                "reason": "retention", "note": session.seal_entry_note("case", ref, details),
+            })  # fmt: skip
         return Destroyed(ref, entry, tuple(gone))

@@ -29,6 +29,7 @@ from .crypto import (
     verify_signature,
 )
 from .drafts import DraftBox, DraftsLoaded, new_draft_key
+from .entry_notes import open_note, seal_note
 from .errors import (
     AccessDenied,
     Conflict,
@@ -547,6 +548,22 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
                 fs.fsync_dir(path.parent)
             self._witnessed(None)
         return entry
+
+    def seal_entry_note(self, compartment: str, ref: str, payload: dict[str, Any]) -> str:
+        """An audit entry's details about a case, readable by the case roles only."""
+        self._require("case")
+        record_id = self.record_id(compartment, ref)
+        return seal_note(self._keys["index:case"], self.vault.header.vault_id, compartment,
+                         record_id, payload)  # fmt: skip
+
+    def open_entry_note(self, entry: AuditEntry) -> dict[str, Any] | None:
+        """The sealed details of an entry (None if it has none, or if this role may not read)."""
+        if not self.can_read("case") or "index:case" not in self._keys:
+            return None
+        return open_note(
+            self._keys["index:case"], self.vault.header.vault_id, entry.comp, entry.rec,
+            entry.extra.get("note"),
+        )  # fmt: skip
 
     def _undo_destroy(self, tmp: Any, path: Any) -> None:
         fs = self.vault.fs

@@ -141,13 +141,15 @@ def destroyed_records(session: Session) -> list[DestroyedRow]:
             at: datetime | None = from_iso(entry.ts, "ts")
         except ValueError:
             at = None
+        # Sealed since the review (M2); entries from before carry the details in clear.
+        details = session.open_entry_note(entry) or entry.extra
         rows.append(
             DestroyedRow(
-                str(entry.extra.get("ref", "?")),
+                str(details.get("ref", "?")),
                 at,
                 by,
-                str(entry.extra.get("basis", "")),
-                str(entry.extra.get("kept_until", "")),
+                str(details.get("basis", "")),
+                str(details.get("kept_until", "")),
             )
         )
     return rows
