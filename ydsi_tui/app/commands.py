@@ -289,6 +289,9 @@ COMMANDS: tuple[Command, ...] = (
     _c("choices.tick", "space", "tick", "Tick", "Tick or untick the highlighted choice",
        show=False),
     _c("unlock.quit", "escape", "app.quit", "Quit", "Leave without unlocking", show=False),
+    _c("unlock.next", "tab", "next_field", "Next field",
+       "Move to the next field (just after choosing a user: stay in the passphrase)",
+       show=False),
     # -- tables -------------------------------------------------------------
     _c("table.up", "up", "cursor_up", "Up", "Highlight the row above", show=False),
     _c("table.down", "down", "cursor_down", "Down", "Highlight the row below", show=False),

@@ -65,6 +65,10 @@ class UnlockScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.busy = False
+        #: Set when choosing a user moved the focus to the passphrase for them:
+        #: the habitual Tab that follows must not wrap back to the user list,
+        #: where the passphrase would then be typed and Enter reopen the list.
+        self._tab_lands_here = False
 
     @property
     def ydsi(self) -> YdsiApp:
@@ -141,6 +145,18 @@ class UnlockScreen(Screen[None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.value is not Select.NULL:
             self.query_one("#passphrase", Input).focus()
+            self._tab_lands_here = True
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._tab_lands_here = False
+
+    def action_next_field(self) -> None:
+        passphrase = self.query_one("#passphrase", Input)
+        if self._tab_lands_here and self.focused is passphrase and not passphrase.value:
+            self._tab_lands_here = False
+            return
+        self._tab_lands_here = False
+        self.focus_next()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
