@@ -52,6 +52,7 @@ def cmd_init(ctx: Context) -> int:
         full_name=args.full_name or "",
         kdf=kdf,
         shared=args.shared,
+        case_group=_group_id(args.case_group) if args.case_group else None,
     )
     try:
         pin = approve_policy_file(session, policy_file)
@@ -64,6 +65,18 @@ def cmd_init(ctx: Context) -> int:
     )
     _print_recovery_code(code)
     return 0
+
+
+def _group_id(name: str) -> int:
+    import grp
+
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise CliError(
+            f"no group called {safe(name)}: an administrator makes it first (groupadd) and "
+            "adds the DSLs, the Headteacher and the safeguarding team, not technicians"
+        ) from None
 
 
 def _print_recovery_code(code: str) -> None:
@@ -481,6 +494,12 @@ def register(
     )
     p.add_argument("--full-name", help="your name in full, as it should appear in records")
     p.add_argument("--shared", action="store_true", help="a group vault (files 0660, dirs 2770)")
+    p.add_argument(
+        "--case-group",
+        metavar="GROUP",
+        help="with --shared: give case/ this Unix group of its own (DSLs, Headteacher, team), "
+        "so technicians in the vault's group cannot even list it",
+    )
     p.add_argument("--new-passphrase-file", help=argparse.SUPPRESS)
     p.add_argument("--kdf-memory-mib", type=int, default=256, help="Argon2id memory (default 256)")
     p.add_argument("--kdf-passes", type=int, default=3, help="Argon2id passes (default 3)")

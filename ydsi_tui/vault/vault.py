@@ -281,7 +281,13 @@ class Vault:
             ]:
                 if not directory.is_dir():
                     continue
-                for name in self.fs.listdir(directory):
+                try:
+                    names = self.fs.listdir(directory)
+                except PermissionError:
+                    # case/ in a group of its own (the server install): not this
+                    # account's to list (a technician); a case role's open settles it.
+                    continue
+                for name in names:
                     if name.startswith(TEMP_PREFIX):
                         done.append(self._settle_temp(directory / name, comp))
         return done
@@ -325,9 +331,17 @@ class Vault:
         kdf: KdfParams | None = None,
         shared: bool = False,
         fs: FileSystem | None = None,
+        case_group: int | None = None,
     ) -> tuple[Session, str]:
-        """Make a new vault whose first user is a DSL; returns it and the recovery code."""
+        """Make a new vault whose first user is a DSL; returns it and the recovery code.
+
+        ``case_group`` (a gid; shared vaults only) gives ``case/`` a group of its
+        own, setgid so every case file made in it inherits that group: accounts
+        in the vault's group but not this one (technicians) cannot list it.
+        """
         path = Path(path)
+        if case_group is not None and not shared:
+            raise VaultError("a group of its own for case/ needs a shared vault (--shared)")
         fs = fs or FileSystem()
         check_user_name(user)
         check_passphrase(passphrase)
@@ -404,6 +418,15 @@ class Vault:
         # Files that must exist before the first save can be made.
         for comp in (*COMPARTMENTS, THROTTLE_DIR):
             fs.mkdir(path / comp, modes.dir)
+        if case_group is not None:
+            try:
+                os.chown(path / "case", -1, case_group)
+                os.chmod(path / "case", modes.dir)  # chown clears setgid on some systems
+            except OSError as exc:
+                raise VaultError(
+                    f"cannot give case/ its group (gid {case_group}): {exc.strerror}; "
+                    "you must be a member of that group"
+                ) from exc
         for name in (LOCK_NAME, AUDIT_NAME):
             fd = fs.open_new(path / name, modes.file)
             fs.fsync(fd, name)
