@@ -75,6 +75,7 @@ def _epilog() -> str:
 def build_parser() -> argparse.ArgumentParser:
     from . import (
         config_commands,
+        doctor_commands,
         policy_commands,
         record_commands,
         repair_commands,
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands.register(sub, common)
     repair_commands.register(sub, common)
     config_commands.register(sub, common)
+    doctor_commands.register(sub, common)
     return parser
 
 

@@ -1,0 +1,47 @@
+"""``ydsi doctor``: the server install checked, with no passphrase (see vault/install_checks.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..vault.install_checks import FAIL, OK, run_checks
+from .context import Context
+from .output import emit_json, safe, say
+
+__all__ = ["register"]
+
+
+def _proc_mounts() -> str:
+    return Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace")
+
+
+def cmd_doctor(ctx: Context) -> int:
+    checks = run_checks(ctx.vault_path, proc_mounts=_proc_mounts)
+    if ctx.args.json:
+        emit_json([{"check": c.name, "status": c.status, "message": c.message, "fix": c.fix}
+                   for c in checks])  # fmt: skip
+    else:
+        for check in checks:
+            mark = {OK: "ok  ", FAIL: "FAIL"}.get(check.status, "warn")
+            say(f"{mark}  {check.name}: {safe(check.message)}")
+            if check.fix and check.status != OK:
+                say(f"      fix: {safe(check.fix)}")
+    return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the server install: modes, groups, /proc (no passphrase)",
+        description="Check how the vault is installed on this server: file modes, the case "
+        "directory's own group (no technician in it), the folder above the vault, and whether "
+        "/proc hides other accounts' processes. Exits 1 if any check FAILs.",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print JSON: [{check, status, message, fix}]"
+    )
+    p.set_defaults(func=cmd_doctor)

@@ -1,0 +1,165 @@
+"""``ydsi doctor``: is this vault installed on this server the way SECURITY.md assumes?
+
+Each check reads only what any member of the vault's group can read (no
+passphrase, no key), so an IT manager can run it, and so can a DSL before
+trusting a new server. Each says what it found and, when it is not right, the
+one command that puts it right. The checks are about the file system and the
+groups the kernel enforces: the promises that no code inside ydsi can keep
+alone.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import VaultError
+from .header import COMPARTMENTS, HEADER_NAME, Header
+
+__all__ = ["Check", "run_checks"]
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: ``status`` is ok, warn or FAIL; ``fix`` the command that mends it."""
+
+    name: str
+    status: str
+    message: str
+    fix: str = ""
+
+
+def run_checks(vault: Path, *, proc_mounts: Callable[[], str] | None = None) -> list[Check]:
+    """Every check, in the order an administrator would fix them."""
+    checks: list[Check] = []
+    header = _header(vault, checks)
+    if header is None:
+        return checks
+    checks.extend(_vault_modes(vault, header))
+    checks.extend(_case_group(vault, header))
+    checks.append(_parent(vault))
+    if proc_mounts is not None:
+        checks.append(_hidepid(proc_mounts))
+    return checks
+
+
+def _header(vault: Path, checks: list[Check]) -> Header | None:
+    try:
+        data = (vault / HEADER_NAME).read_bytes()
+        header = Header.from_bytes(data, str(vault / HEADER_NAME))
+    except FileNotFoundError:
+        checks.append(Check("vault", FAIL, f"no vault at {vault}"))
+        return None
+    except (OSError, VaultError) as exc:
+        checks.append(Check("vault", FAIL, f"{vault / HEADER_NAME}: {exc}"))
+        return None
+    kind = "shared (group)" if header.shared else "private (one account)"
+    checks.append(Check("vault", OK, f"a {kind} vault at {vault}"))
+    return header
+
+
+def _vault_modes(vault: Path, header: Header) -> Iterator[Check]:
+    loose = 0o007 if header.shared else 0o077
+    fix = f"chmod -R o-rwx {vault}" if header.shared else f"chmod -R go-rwx {vault}"
+    open_to_others = []
+    for item in (vault, vault / HEADER_NAME, *(vault / c for c in COMPARTMENTS)):
+        try:
+            if stat.S_IMODE(os.stat(item).st_mode) & loose:
+                open_to_others.append(item.name or str(item))
+        except OSError:
+            continue
+    if open_to_others:
+        yield Check(
+            "modes", FAIL, f"readable beyond the vault's users: {', '.join(open_to_others)}", fix
+        )
+    else:
+        yield Check("modes", OK, "no file of the vault is open to other accounts")
+    if header.shared:
+        mode = stat.S_IMODE(os.stat(vault).st_mode)
+        if not mode & stat.S_ISGID:
+            yield Check(
+                "setgid", WARN, "the vault folder is not setgid: new files may get the wrong group",
+                f"chmod g+s {vault}",
+            )  # fmt: skip
+
+
+def _case_group(vault: Path, header: Header) -> Iterator[Check]:
+    """Technicians must not be able to list case/ (README: Setting up a school's vault)."""
+    technicians = {u.name for u in header.users if u.active and u.role == "technician"}
+    if not header.shared:
+        return
+    try:
+        vault_gid = os.stat(vault).st_gid
+        case_gid = os.stat(vault / "case").st_gid
+    except OSError as exc:
+        yield Check("case group", WARN, f"case/ could not be checked ({exc.strerror})")
+        return
+    if case_gid == vault_gid:
+        severity = WARN if technicians else OK
+        who = f" (technicians: {', '.join(sorted(technicians))})" if technicians else ""
+        yield Check(
+            "case group",
+            severity,
+            "case/ has the vault's own group, so every member, technicians included, can list "
+            f"incidents' files, their sizes and times{who}",
+            f"groupadd ydsi-case; add the DSLs, Headteacher and team; "
+            f"chgrp -R ydsi-case {vault / 'case'} && chmod 2770 {vault / 'case'}",
+        )
+        return
+    try:
+        members = set(grp.getgrgid(case_gid).gr_mem)
+        name = grp.getgrgid(case_gid).gr_name
+    except KeyError:
+        members, name = set(), str(case_gid)
+    inside = sorted(technicians & members)
+    if inside:
+        yield Check(
+            "case group",
+            FAIL,
+            f"technicians in case/'s group {name}: {', '.join(inside)}",
+            f"gpasswd -d {inside[0]} {name}",
+        )
+    else:
+        yield Check("case group", OK, f"case/ has a group of its own ({name}); no technician in it")
+
+
+def _parent(vault: Path) -> Check:
+    parent = vault.resolve().parent
+    try:
+        mode = os.stat(parent).st_mode
+    except OSError as exc:
+        return Check("parent", WARN, f"{parent} could not be checked ({exc.strerror})")
+    if mode & 0o022 and not mode & stat.S_ISVTX:
+        return Check(
+            "parent", FAIL,
+            f"{parent} can be written by others: renaming the vault folder defeats its lock",
+            f"chmod go-w {parent}",
+        )  # fmt: skip
+    return Check("parent", OK, f"{parent} can be written only by its owner")
+
+
+def _hidepid(read_mounts: Callable[[], str]) -> Check:
+    """Other accounts must not read a ydsi process's arguments (SECURITY.md, process list)."""
+    try:
+        mounts = read_mounts()
+    except OSError as exc:
+        return Check("hidepid", WARN, f"/proc's mount options could not be read ({exc.strerror})")
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[1] == "/proc" and parts[2] == "proc":
+            options = parts[3].split(",")
+            if any(o in ("hidepid=2", "hidepid=invisible") for o in options):
+                return Check("hidepid", OK, "/proc hides other accounts' processes (hidepid=2)")
+            return Check(
+                "hidepid", WARN,
+                "/proc shows every process's arguments to every account (no hidepid=2); ydsi "
+                "refuses content as arguments, but other tools may not",
+                "mount -o remount,hidepid=2 /proc (and add hidepid=2 to /proc in /etc/fstab)",
+            )  # fmt: skip
+    return Check("hidepid", WARN, "/proc was not found among the mounts")
