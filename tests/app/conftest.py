@@ -192,9 +192,7 @@ async def settle(pilot: Pilot[Any], rounds: int = 40) -> None:
     app = pilot.app
 
     def busy() -> bool:
-        return bool(getattr(app, "keys_pending", False)) or any(
-            w.is_running for w in app.workers
-        )
+        return bool(getattr(app, "keys_pending", False)) or any(w.is_running for w in app.workers)
 
     for _ in range(rounds):
         await pilot.pause()
