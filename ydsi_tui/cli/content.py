@@ -197,8 +197,12 @@ def proc_hides_other_users(mounts: str) -> bool:
     return hiding
 
 
+#: Where the proc mount's options are read from, first found wins.
+MOUNT_SOURCES: tuple[str, ...] = ("/proc/self/mountinfo", "/proc/mounts")
+
+
 def _proc_is_private() -> bool:
-    for source in ("/proc/self/mountinfo", "/proc/mounts"):
+    for source in MOUNT_SOURCES:
         try:
             return proc_hides_other_users(Path(source).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
@@ -384,7 +388,7 @@ def _ask(f: Field) -> str:
             if not line:
                 return "\n".join(lines)
             lines.append(line)
-    except EOFError:
+    except (EOFError, OSError):
         raise CliError(f"no {f.what} given: nothing was recorded") from None
 
 
