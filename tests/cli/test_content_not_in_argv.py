@@ -581,3 +581,80 @@ def test_an_argument_and_a_file_for_the_same_field_is_refused(bench: Bench) -> N
         stdin="to: elsewhere\nreason: audit\n",
     )
     assert code == 2 and "--to is given twice" in err
+
+
+# ----------------------------------------------------------------------
+# at a terminal, what is needed is asked for
+# ----------------------------------------------------------------------
+def _converse(
+    argv: list[str], answers: list[tuple[str, str]], *, stdout_piped: bool = False
+) -> tuple[int, str]:
+    """Run ``ydsi`` on a pseudo-terminal; answer each prompt when it appears.
+
+    With ``stdout_piped`` stdout goes to a pipe (as in ``REF=$(ydsi ...)``) and
+    what it carried is returned instead of the screen.
+    """
+    import pty
+    import select
+    import subprocess
+    import time
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ydsi_tui.cli.main", *argv],
+        stdin=follower, stdout=subprocess.PIPE if stdout_piped else follower, stderr=follower,
+        close_fds=True,
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 60
+    pending = list(answers)
+    try:
+        while True:
+            assert time.monotonic() < deadline, seen.decode(errors="replace")
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if ready:
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # the terminal closed: the process is gone
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            if pending and pending[0][0].encode() in seen:
+                os.write(leader, pending.pop(0)[1].encode())
+            if process.poll() is not None and not ready:
+                break
+    finally:
+        os.close(leader)
+    code = process.wait(timeout=60)
+    if stdout_piped:
+        assert process.stdout is not None
+        with process.stdout:
+            return code, process.stdout.read().decode()
+    return code, seen.decode(errors="replace")
+
+
+def test_at_a_terminal_the_content_is_asked_for(bench: Bench) -> None:
+    code, screen = _converse(
+        ["note", "2026-001", *bench.common()],
+        [("end with an empty line", "typed at the prompt\nover two lines\n\n")],
+    )
+    assert code == 0, screen
+    assert "Recorded in 2026-001" in screen
+    assert "typed at the prompt\nover two lines" in [
+        e["text"] for e in bench.entries("2026-001", "note")
+    ]
+    code, screen = _converse(
+        ["device", "move", bench.device, *bench.common()],
+        [("Where it is now: ", "the head's safe\n"), ("Why it was moved: ", "office move\n")],
+    )
+    assert code == 0, screen
+    assert "the head's safe" in bench.device_json(bench.device)
+    code, stdout = _converse(
+        ["incident", "new", *bench.common()],
+        [("A short description, in words: ", "asked for at the terminal\n")],
+        stdout_piped=True,
+    )
+    assert code == 0 and stdout.count("\n") == 1 and stdout.startswith("2026-"), stdout
+    assert bench.show(stdout.strip())["summary"] == "asked for at the terminal"

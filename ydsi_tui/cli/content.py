@@ -98,6 +98,12 @@ class Field:
         return self.label or self.name.replace("_", " ")
 
     @property
+    def prompt(self) -> str:
+        """What the terminal asks: the label, else the help, in the user's words."""
+        text = self.label or self.help or self.what
+        return text[:1].upper() + text[1:]
+
+    @property
     def spelled(self) -> str:
         return self.flag if self.flag.startswith("-") else f"the {self.what} ({self.flag})"
 
@@ -125,18 +131,19 @@ def takes_content(
     into: str | None = None,
 ) -> None:
     """Add a command's content arguments, ``--text-file`` and ``--fields-file``."""
+    if primary is None and len(fields) == 1 and not free_form:
+        primary = fields[0].name
     for f in fields:
         if f.attr:
             continue
-        note = "" if f.selector else " (content: refused as an argument; see --fields-file)"
+        way = "--text-file" if f.name == primary else "--fields-file"
+        note = "" if f.selector else f" (content: refused as an argument; see {way})"
         if not f.flag.startswith("-"):
             p.add_argument(f.name, metavar=f.flag, nargs="?", help=f.help + note)
         else:
             p.add_argument(
                 f.flag, dest=f.name, action="append" if f.many else "store", help=f.help + note
             )
-    if primary is None and len(fields) == 1 and not free_form:
-        primary = fields[0].name
     files = p.add_mutually_exclusive_group()
     if primary is not None:
         what = next(f.what for f in fields if f.name == primary)
@@ -377,19 +384,31 @@ def _given(args: argparse.Namespace, f: Field) -> Any:
 
 
 def _ask(f: Field) -> str:
-    """One answer at the terminal; a long text ends at an empty line."""
-    try:
-        if not f.long:
-            return input(f"{f.what.capitalize()}: ")
-        print(f"{f.what.capitalize()} (end with an empty line):", file=sys.stderr)
-        lines: list[str] = []
-        while True:
-            line = input()
-            if not line:
-                return "\n".join(lines)
-            lines.append(line)
-    except (EOFError, OSError):
-        raise CliError(f"no {f.what} given: nothing was recorded") from None
+    """One answer at the terminal; a long text ends at an empty line.
+
+    The prompt goes to stderr, so ``REF=$(ydsi incident new)`` at a terminal
+    asks on the screen and keeps only the reference on stdout.
+    """
+
+    def line() -> str:
+        try:
+            got = sys.stdin.readline()
+        except (OSError, ValueError):
+            got = ""
+        if not got:
+            raise CliError(f"no {f.what} given: nothing was recorded")
+        return got.rstrip("\r\n")
+
+    if not f.long:
+        print(f"{f.prompt}: ", end="", file=sys.stderr, flush=True)
+        return line()
+    print(f"{f.prompt} (end with an empty line):", file=sys.stderr, flush=True)
+    lines: list[str] = []
+    while True:
+        text = line()
+        if not text:
+            return "\n".join(lines)
+        lines.append(text)
 
 
 def resolve_content(ctx: Context) -> None:
