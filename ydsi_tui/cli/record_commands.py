@@ -304,7 +304,7 @@ def cmd_police(ctx: Context) -> int:
             {"outcome": a.outcome, "crime_ref": crime_ref, "note": a.note or ""},
         )
     if not (a.route and a.spoken_to):
-        raise CliError("a police contact needs --route and --spoken-to (or give --outcome)")
+        raise CliError("a police contact needs --route and who you spoke to (or give --outcome)")
     return _record(
         ctx,
         "police.contact",
@@ -334,7 +334,7 @@ def cmd_deletion(ctx: Context) -> int:
                 "told_illegal": a.told_illegal,
             }
         if not a.how:
-            raise CliError("say how the young person confirmed deletion (--how)")
+            raise CliError("say how the young person confirmed deletion (how: in --fields-file)")
         return {"pupil_id": pupil, "how": a.how}
 
     kind = "deletion.requested" if a.action == "request" else "deletion.confirmed"
@@ -346,9 +346,9 @@ def cmd_record(ctx: Context) -> int:
     try:
         data = json.loads(ctx.args.data)
     except ValueError as exc:
-        raise CliError("--data must be a JSON object") from exc
+        raise CliError("the fields (--fields-file or --data) must be a JSON object") from exc
     if not isinstance(data, dict):
-        raise CliError("--data must be a JSON object")
+        raise CliError("the fields (--fields-file or --data) must be a JSON object")
     if ctx.args.kind.startswith("device."):
         with open_services(ctx) as services:
             services.devices.record(ctx.args.ref, ctx.args.kind, data, at=ctx.args.at)

@@ -28,7 +28,7 @@ def _reason(ctx: Context) -> str:
         return given
     if not sys.stdin.isatty():
         raise CliError(
-            "--accept-as-found needs --reason TEXT (or run it in a terminal to be asked)"
+            "--accept-as-found needs a reason: --text-file FILE (or run it in a terminal)"
         )
     try:
         return input("Why accept it as found (kept inside the record, never in the log)? ")
