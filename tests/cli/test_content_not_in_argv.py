@@ -540,13 +540,40 @@ def test_files_that_are_not_text_are_refused_in_one_line(bench: Bench, tmp_path:
     for path, expected in cases.items():
         code, _, err = bench.run(["note", "2026-001", "--text-file", str(path)])
         assert code == 2, (path, err)
-        (line,) = err.splitlines()
+        (line,) = [x for x in err.splitlines() if not x.startswith("ydsi: warning:")]
         assert expected in line, (path, line)
     code, _, err = bench.run(["note", "2026-001", "--text-file", "-"], stdin=PNG)
     assert code == 2 and "is an image or video" in err
     code, _, err = bench.run(["note", "2026-001"], stdin=b"")
     assert code == 2 and "no note given" in err
     assert bench.audit_size() == before
+
+
+def test_a_text_file_others_can_read_is_used_with_a_warning(bench: Bench, tmp_path: Path) -> None:
+    shared = tmp_path / "shared.txt"
+    shared.write_text("from a file others can read", encoding="utf-8")
+    shared.chmod(0o644)
+    code, _, err = bench.run(["note", "2026-001", "--text-file", str(shared)])
+    assert code == 0 and "can be read by other users (mode 0644)" in err
+    private = tmp_path / "private.txt"
+    private.write_text("from a private file", encoding="utf-8")
+    private.chmod(0o600)
+    code, _, err = bench.run(["note", "2026-001", "--text-file", str(private)])
+    assert code == 0 and "warning" not in err
+
+
+def test_stdin_without_a_flag_is_the_main_text_or_the_fields(bench: Bench) -> None:
+    """Fields only when every line names a field of the command; else the main text."""
+    bench.ok(["trigger", "2026-001", "1", "no"], stdin="no adult involved: both pupils said so")
+    assert bench.entries("2026-001", "trigger.answered")[-1]["basis"] == (
+        "no adult involved: both pupils said so"
+    )
+    bench.ok(
+        ["trigger", "2026-001", "2", "no"],
+        stdin="basis: no money asked for\nreason-against-suggestion: none\n",
+    )
+    answered = bench.entries("2026-001", "trigger.answered")[-1]
+    assert answered["basis"] == "no money asked for"
 
 
 def test_fields_files_are_checked(bench: Bench) -> None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.text import MEDIA_EXTENSIONS, starts_like_media
 from .context import CliError
+from .output import safe
 
 if TYPE_CHECKING:
     from .context import Context
@@ -291,6 +292,15 @@ def read_content_file(path: str, what: str) -> str:
             raise CliError(f"{where} is not a regular file")
         if info.st_size > MAX_CONTENT_BYTES:
             raise CliError(f"{where} is over {MAX_CONTENT_BYTES:,} bytes: shorten it")
+        if info.st_mode & 0o044:
+            # Not refused (it is the user's own file), but what it holds is a
+            # pupil's record, in plain text, that others here may read.
+            print(
+                f"ydsi: warning: {safe(path)} can be read by other users "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}): keep such files 0600, and delete "
+                "it once recorded",
+                file=sys.stderr,
+            )
         chunks: list[bytes] = []
         size = 0
         while size <= MAX_CONTENT_BYTES:
@@ -308,6 +318,26 @@ def read_content_file(path: str, what: str) -> str:
 
 def _key(name: str) -> str:
     return name.strip().replace("-", "_")
+
+
+def _looks_like_fields(text: str, spec: Content) -> bool:
+    """Whether stdin (given without a flag) holds fields rather than the main text.
+
+    Only if every line is a field this command takes (``name: value``), an
+    indented continuation, a comment or blank, or the whole is a JSON object:
+    a basis such as "no adult involved: confirmed by both" stays text.
+    """
+    if text.lstrip().startswith("{"):
+        return True
+    named = False
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#") or line[:1] in (" ", "\t"):
+            continue
+        name, sep, _ = line.partition(":")
+        if not sep or (_key(name) not in spec.by_name and not spec.free_form):
+            return False
+        named = True
+    return named
 
 
 def read_fields(text: str, spec: Content, where: str) -> dict[str, Any]:
@@ -439,8 +469,11 @@ def resolve_content(ctx: Context) -> None:
                 found[f.name] = _ask(f)
         else:
             text = _decode(_read_stdin(), "stdin")
-            if spec.multi and not (len(missing) == 1 and missing[0].name == spec.primary):
+            primary_missing = any(f.name == spec.primary for f in missing)
+            if spec.multi and (_looks_like_fields(text, spec) or not primary_missing):
                 found.update(read_fields(text, spec, "the fields on stdin"))
+            elif text and spec.primary is not None:
+                found[spec.primary] = text
             elif text:
                 found[missing[0].name] = text
     _apply(args, spec, found)
