@@ -500,6 +500,12 @@ def test_the_setting_and_the_variable_allow_it(bench: Bench) -> None:
         del os.environ["YDSI_ALLOW_ARGV"]
     code, _, err = bench.run(["note", "2026-001", "refused again"])
     assert code == 2 and VISIBLE in err
+    os.environ["YDSI_ALLOW_ARGV"] = "maybe"  # not a yes: warned, and the default (no) holds
+    try:
+        code, _, err = bench.run(["note", "2026-001", "refused still"])
+    finally:
+        del os.environ["YDSI_ALLOW_ARGV"]
+    assert code == 2 and VISIBLE in err
 
 
 def test_a_proc_mounted_hidepid_allows_it(bench: Bench, tmp_path: Path) -> None:
