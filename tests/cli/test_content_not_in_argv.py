@@ -680,13 +680,13 @@ def test_at_a_terminal_the_content_is_asked_for(bench: Bench) -> None:
     ]
     code, screen = _converse(
         ["device", "move", bench.device, *bench.common()],
-        [("Where it is now: ", "the head's safe\n"), ("Why it was moved: ", "office move\n")],
+        [("Where it is now:", "the head's safe\n"), ("Why it was moved:", "office move\n")],
     )
     assert code == 0, screen
     assert "the head's safe" in bench.device_json(bench.device)
     code, stdout = _converse(
         ["incident", "new", *bench.common()],
-        [("A short description, in words: ", "asked for at the terminal\n")],
+        [("A short description, in words:", "asked for at the terminal\n")],
         stdout_piped=True,
     )
     assert code == 0 and stdout.count("\n") == 1 and stdout.startswith("2026-"), stdout

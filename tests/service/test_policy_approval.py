@@ -102,6 +102,7 @@ def test_approval_is_a_dsls_audited_act_with_the_digest_only(world: World, tmp_p
     assert dsl.policies is not None
     dsl.policies.approve(file)
     approvals = [extra for action, extra in actions(world.path) if action == "policy.approve"]
+    assert set(approvals[-1].pop("binding")) == {"body", "slots"}  # every header save's digests
     assert approvals[-1] == {"digest": file.policy.digest}
     count = len(list(Vault.open(world.path).audit.entries()))
     dsl.policies.approve(file)  # the same digest again: nothing written

@@ -37,6 +37,7 @@ from ydsi_tui.vault.errors import (
     WrongPassphrase,
 )
 from ydsi_tui.vault.header import FORMAT_VERSION
+from ydsi_tui.vault.recovery_code import generate as generate_recovery_code
 from ydsi_tui.vault.recovery_code import normalise
 from ydsi_tui.vault.vault import FREE_ATTEMPTS, Vault
 from ydsi_tui.vault.verify import verify_vault
@@ -243,8 +244,15 @@ def test_slot_kdf_settings_out_of_bounds_are_refused_before_any_work(
             slot["kdf"][field] = value
 
     _edit_header(path, edit)
-    with pytest.raises((WeakSettings, DamagedFile)):
-        Vault.open(path)
+    # A slot is its owner's alone: every slot is set aside (and named), the vault
+    # still opens, and nobody's unlock runs the key derivation with those settings.
+    vault = Vault.open(path)
+    assert set(vault.slot_problems) == set(json.loads((path / "vault.json").read_bytes())["slots"])
+    for user in vault.users():
+        with pytest.raises(DamagedFile, match=f"key slot of {user.name}"):
+            vault.unlock(user.name, "any passphrase at all")
+    with pytest.raises(DamagedFile, match="recovery code's slot"):
+        vault.unlock_recovery(generate_recovery_code())
     assert kdf_calls == []
 
 

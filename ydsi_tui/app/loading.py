@@ -54,6 +54,8 @@ def load_home(services: Services) -> HomeData:
             for row in rows
             if row.signoff_needed and row.status != "closed"
         ]
+    if services.session.role == "dsl":  # a leaked passphrase not yet revoked for good
+        attention[:0] = [("KEYS", due.brief) for due in services.session.revocations_due()]
     return HomeData(rows, device_rows, attention)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 
 from .context import Context
-from .output import safe
+from .output import safe, warn
 
 __all__ = ["launch"]
 
@@ -19,12 +18,9 @@ def launch(ctx: Context, *, demo: bool) -> int:
         from ..service.demo import DEMO_PASSPHRASE, DEMO_USERS, ensure_demo_vault
 
         vault_path = ensure_demo_vault()
-        print(f"DEMO vault at {safe(str(vault_path))}", file=sys.stderr)
-        print(f"DEMO passphrase (not secret): {DEMO_PASSPHRASE}", file=sys.stderr)
-        print(
-            "DEMO users: " + ", ".join(f"{login} ({role})" for login, role, _ in DEMO_USERS),
-            file=sys.stderr,
-        )
+        warn(f"DEMO vault at {safe(str(vault_path))}")
+        warn(f"DEMO passphrase (not secret): {DEMO_PASSPHRASE}")
+        warn("DEMO users: " + ", ".join(f"{login} ({role})" for login, role, _ in DEMO_USERS))
     # Before Textual is imported (it reads these once, at import): no log file
     # of the screen's contents, no devtools on the server's shared localhost.
     for variable in ("TEXTUAL_LOG", "TEXTUAL_DEBUG"):
@@ -32,7 +28,7 @@ def launch(ctx: Context, *, demo: bool) -> int:
     try:
         app_main = importlib.import_module("ydsi_tui.app.main")
     except ModuleNotFoundError:  # the app is not built yet: point at the CLI instead
-        print("The app is not available in this build; try 'ydsi incident list'.", file=sys.stderr)
+        warn("The app is not available in this build; try 'ydsi incident list'.")
         return 0
     # The demo starts as its DSL unless a demo user was asked for (--user head).
     user = ctx.user

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import sys
 from collections.abc import Collection
 
 from ..settings import SPECS, Settings, load_settings
 from .context import Context
-from .output import print_table, safe
+from .output import print_table, safe, say, warn
 
 __all__ = ["app_names", "register"]
 
@@ -42,10 +41,10 @@ def cmd_config(ctx: Context) -> int:
     themes, command_ids = app_names()
     options = {"vault": getattr(ctx.args, "vault", None), "user": getattr(ctx.args, "user", None)}
     settings = load_settings(options=options, themes=themes, command_ids=command_ids)
-    print("Config files (later ones win, then YDSI_* variables, then options):")
+    say("Config files (later ones win, then YDSI_* variables, then options):")
     for path, state in settings.files:
-        print(f"  {safe(str(path))}: {safe(state)}")
-    print()
+        say(f"  {safe(str(path))}: {safe(state)}")
+    say()
     rows = []
     for spec in SPECS:
         entry = settings.resolved(spec.key)
@@ -60,9 +59,9 @@ def cmd_config(ctx: Context) -> int:
         if spec.critical and settings.resolved(spec.key).problem
     ]
     for warning in dict.fromkeys(settings.warnings):
-        print(f"warning: {safe(warning)}")
+        say(f"warning: {safe(warning)}")
     for problem in dict.fromkeys(critical):  # what would stop a command, said as it would
-        print(f"ydsi: {safe(str(problem))}", file=sys.stderr)
+        warn(f"ydsi: {safe(str(problem))}")
     return 2 if critical else 0
 
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.text import MEDIA_EXTENSIONS, starts_like_media
 from .context import CliError
-from .output import safe
+from .output import warn
 
 if TYPE_CHECKING:
     from .context import Context
@@ -295,11 +295,10 @@ def read_content_file(path: str, what: str) -> str:
         if info.st_mode & 0o044:
             # Not refused (it is the user's own file), but what it holds is a
             # pupil's record, in plain text, that others here may read.
-            print(
-                f"ydsi: warning: {safe(path)} can be read by other users "
+            warn(
+                f"ydsi: warning: {path} can be read by other users "
                 f"(mode {stat.S_IMODE(info.st_mode):04o}): keep such files 0600, and delete "
-                "it once recorded",
-                file=sys.stderr,
+                "it once recorded"
             )
         chunks: list[bytes] = []
         size = 0
@@ -414,10 +413,11 @@ def _given(args: argparse.Namespace, f: Field) -> Any:
 
 
 def _ask(f: Field) -> str:
-    """One answer at the terminal; a long text ends at an empty line.
+    """One answer at the terminal, on the line after its prompt; a long text ends at an empty line.
 
-    The prompt goes to stderr, so ``REF=$(ydsi incident new)`` at a terminal
-    asks on the screen and keeps only the reference on stdout.
+    The prompt goes to stderr (through the output gate), so ``REF=$(ydsi
+    incident new)`` at a terminal asks on the screen and keeps only the
+    reference on stdout.
     """
 
     def line() -> str:
@@ -430,9 +430,9 @@ def _ask(f: Field) -> str:
         return got.rstrip("\r\n")
 
     if not f.long:
-        print(f"{f.prompt}: ", end="", file=sys.stderr, flush=True)
+        warn(f"{f.prompt}:")
         return line()
-    print(f"{f.prompt} (end with an empty line):", file=sys.stderr, flush=True)
+    warn(f"{f.prompt} (end with an empty line):")
     lines: list[str] = []
     while True:
         text = line()

@@ -25,7 +25,7 @@ from ..vault.errors import AccessDenied, UnknownUser
 from ..vault.header import check_user_name
 from ..vault.session import Session
 from ..vault.vault import Vault
-from .output import safe
+from .output import safe, warn
 
 if TYPE_CHECKING:
     from ..service.casebook import CaseBook
@@ -154,7 +154,7 @@ class Context:
     def open_vault(self) -> Vault:
         vault = Vault.open(self.vault_path)
         for warning in vault.warnings:
-            print(f"ydsi: warning: {safe(warning)}", file=sys.stderr)
+            warn(f"ydsi: warning: {safe(warning)}")
         return vault
 
     def unlock(self) -> Session:
@@ -174,17 +174,18 @@ class Context:
                 ) from None
             raise
         for warning in session.witness_warnings:  # a rollback this user's client noticed
-            print(f"ydsi: warning: {safe(warning)}", file=sys.stderr)
+            warn(f"ydsi: warning: {safe(warning)}")
         endorsed, refused = endorse_quietly(session)
         for name in endorsed:
-            print(f"ydsi: endorsed the new keys of {name}", file=sys.stderr)
+            warn(f"ydsi: endorsed the new keys of {name}")
         for problem in refused:
-            print(f"ydsi: warning: {safe(problem)} ('ydsi user list' shows it)", file=sys.stderr)
+            warn(f"ydsi: warning: {safe(problem)} ('ydsi user list' shows it)")
+        if session.role == "dsl":
+            for due in session.revocations_due():
+                warn(f"ydsi: warning: {safe(due.reason)}")
         if session.rotation_pending and session.role == "dsl":
-            print(
-                "ydsi: warning: a key rotation was interrupted; "
-                "run 'ydsi user rotate' to finish it",
-                file=sys.stderr,
+            warn(
+                "ydsi: warning: a key rotation was interrupted; run 'ydsi user rotate' to finish it"
             )
         return session, passphrase
 
@@ -204,7 +205,7 @@ def open_services(ctx: Context) -> Iterator[Services]:
     try:
         services = services_for(session)
         for warning in services.warnings:
-            print(f"ydsi: warning: {safe(warning)}", file=sys.stderr)
+            warn(f"ydsi: warning: {safe(warning)}")
         yield services
     finally:
         session.close()

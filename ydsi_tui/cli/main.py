@@ -21,7 +21,7 @@ from typing import NoReturn
 
 from .. import __version__
 from .context import CliError, Context, user_name
-from .output import safe
+from .output import safe, warn
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
 
@@ -51,7 +51,8 @@ class Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {safe(message)} (see '{self.prog} --help')\n")
+        warn(f"{self.prog}: {safe(message)} (see '{self.prog} --help')")
+        self.exit(2)
 
 
 def _epilog() -> str:
@@ -193,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse's own usage errors and --help
         code = exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
-        print("ydsi: interrupted; nothing half-saved", file=sys.stderr)
+        warn("ydsi: interrupted; nothing half-saved")
         code = 130
     except BrokenPipeError:
         code = 0
@@ -206,15 +207,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for kind, number in codes:
             if isinstance(exc, kind):
                 # Messages may quote a path or a name as typed: shown, never obeyed.
-                print(f"ydsi: {safe(str(exc))}", file=sys.stderr)
+                warn(f"ydsi: {safe(str(exc))}")
                 code = number
                 break
         else:
             # Deliberately no traceback and no str(exc): either may carry record text.
-            print(
+            warn(
                 f"ydsi: internal error ({type(exc).__name__}); nothing was saved half-way. "
-                "Please report what you were doing.",
-                file=sys.stderr,
+                "Please report what you were doing."
             )
             code = 70
     return code
@@ -225,9 +225,9 @@ def _os_error(exc: OSError) -> int:
     code = 1 if isinstance(exc, FileExistsError) else 2
     reason = exc.strerror or type(exc).__name__
     if exc.filename is not None:
-        print(f"ydsi: cannot use {safe(str(exc.filename))}: {reason}", file=sys.stderr)
+        warn(f"ydsi: cannot use {safe(str(exc.filename))}: {reason}")
     else:
-        print(f"ydsi: a file could not be used: {reason}", file=sys.stderr)
+        warn(f"ydsi: a file could not be used: {reason}")
     return code
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..vault.errors import AccessDenied
 from .context import CliError, Context
-from .output import emit_json, safe
+from .output import ask, emit_json, safe, say, warn
 
 if TYPE_CHECKING:
     from ..service.policies import PolicyFile
@@ -48,40 +48,40 @@ def cmd_policy_approve(ctx: Context) -> int:
         library = PolicyLibrary.build(session, file)
         pin = library.approved
         if pin is not None and pin.digest == policy.digest:
-            print(
+            say(
                 f"{safe(policy.name)} {safe(policy.version)} (digest {policy.digest[:12]}) "
                 "is already the approved policy: nothing changed."
             )
             return 0
-        print(f"Policy file: {safe(file.origin)}")
-        print(f"  Name:     {safe(policy.name)}")
-        print(f"  Version:  {safe(policy.version)}")
-        print(f"  School:   {safe(policy.school)}")
-        print(f"  Digest:   {policy.digest}")
+        say(f"Policy file: {safe(file.origin)}")
+        say(f"  Name:     {safe(policy.name)}")
+        say(f"  Version:  {safe(policy.version)}")
+        say(f"  School:   {safe(policy.school)}")
+        say(f"  Digest:   {policy.digest}")
         age = policy.settings.trigger4_age_threshold
         before = library.in_force
         if before is not None and before.settings.trigger4_age_threshold != age:
             was = f" (the approved policy says {before.settings.trigger4_age_threshold})"
         else:
             was = ""
-        print(f"  Trigger 4 age threshold: {age}{was}")
+        say(f"  Trigger 4 age threshold: {age}{was}")
         for note in file.notes:
-            print(f"  Note: {safe(note)}")
+            say(f"  Note: {safe(note)}")
         if pin is None:
-            print("Approved now: none (no new incident can be opened).")
+            say("Approved now: none (no new incident can be opened).")
         else:
-            print(f"Approved now: {safe(pin.name)} {safe(pin.version)} (digest {pin.digest[:12]})")
+            say(f"Approved now: {safe(pin.name)} {safe(pin.version)} (digest {pin.digest[:12]})")
         if not args.yes:
             if not sys.stdin.isatty():
                 raise CliError("no terminal to confirm: add --yes to approve without a prompt")
-            answer = input("Approve this policy for every new incident? [y/N] ").strip().lower()
+            answer = ask("Approve this policy for every new incident? [y/N] ").strip().lower()
             if answer not in ("y", "yes"):
-                print("Not approved: nothing changed.")
+                say("Not approved: nothing changed.")
                 return 1
         library.approve(file)
     finally:
         session.close()
-    print(
+    say(
         f"Approved {safe(policy.name)} {safe(policy.version)} (digest {policy.digest[:12]}): "
         "new incidents follow it. Incidents opened before keep the policy they were handled under."
     )
@@ -136,24 +136,24 @@ def cmd_policy_show(ctx: Context) -> int:
         )
         return 0
     if in_force is None:
-        print("In force: none (no new incident can be opened until a DSL approves a policy)")
+        say("In force: none (no new incident can be opened until a DSL approves a policy)")
     else:
         age = in_force.settings.trigger4_age_threshold
-        print(
+        say(
             f"In force: {safe(in_force.name)} {safe(in_force.version)} "
             f"(trigger 4 age threshold {age})"
         )
     if pin is None:
-        print("Approved: none")
+        say("Approved: none")
     else:
-        print(f"Approved: {pin.digest} by {safe(approver or '?')} at {safe(pin.approved_at)}")
+        say(f"Approved: {pin.digest} by {safe(approver or '?')} at {safe(pin.approved_at)}")
     if candidate is None:
-        print(f"File:     {safe(file.origin)} {safe(file.problem or '')}")
+        say(f"File:     {safe(file.origin)} {safe(file.problem or '')}")
     else:
-        print(f"File:     {candidate.digest} {safe(file.origin)}")
-    print("Match:    yes" if library.file_matches else "Match:    NO (the file waits for approval)")
+        say(f"File:     {candidate.digest} {safe(file.origin)}")
+    say("Match:    yes" if library.file_matches else "Match:    NO (the file waits for approval)")
     for warning in library.warnings:
-        print(f"ydsi: warning: {safe(warning)}", file=sys.stderr)
+        warn(f"ydsi: warning: {safe(warning)}")
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +28,7 @@ from ..service.repair import repair_hint
 from ..service.shapes import device_json, device_row_json, incident_json, row_json
 from .content import Field, takes_content
 from .context import CliError, Context, open_services, require_cases
-from .output import emit_json, print_table, safe
+from .output import emit_json, print_table, safe, say, warn
 
 __all__ = ["register"]
 
@@ -66,7 +65,7 @@ def _record(
             data = data(cases.open(args.ref, log=False).incident)
         event = cases.record(args.ref, kind, data, at=getattr(args, "at", None))
     label = KIND_LABELS.get(kind, kind)
-    print(f"Recorded in {args.ref}: {label} at {format_local(event.at)} (entry {event.id[:8]}).")
+    say(f"Recorded in {args.ref}: {label} at {format_local(event.at)} (entry {event.id[:8]}).")
     return 0
 
 
@@ -79,7 +78,7 @@ def cmd_incident_new(ctx: Context) -> int:
         ref = require_cases(services).create(
             args.summary, args.kind, disclosed_at=args.disclosed_at
         )
-    print(ref)
+    say(ref)
     return 0
 
 
@@ -118,22 +117,22 @@ def cmd_incident_show(ctx: Context) -> int:
         kind = view.policy.label("incident_kinds", str(data["kind"]))
     except KeyError:
         kind = str(data["kind"])
-    print(f"Incident {data['ref']}  status: {status_words(data['status'])}  kind: {safe(kind)}")
-    print(f"Summary: {safe(data['summary'])}")
-    print(f"Policy: {safe(data['policy']['name'])} {safe(data['policy']['version'])}")
+    say(f"Incident {safe(data['ref'])}  status: {status_words(data['status'])}  kind: {safe(kind)}")
+    say(f"Summary: {safe(data['summary'])}")
+    say(f"Policy: {safe(data['policy']['name'])} {safe(data['policy']['version'])}")
     if data["referral_required"]:
-        print("!! IMMEDIATE REFERRAL REQUIRED (police and/or children's social care):")
+        say("!! IMMEDIATE REFERRAL REQUIRED (police and/or children's social care):")
         for reason in data["referral_reasons"]:
-            print(f"   - {safe(reason)}")
+            say(f"   - {safe(reason)}")
     step = data["next_step"]
-    print(f"Next step: {safe(step['title']) if step else 'none: ready to close'}")
+    say(f"Next step: {safe(step['title']) if step else 'none: ready to close'}")
     for flag in data["overdue"]:
-        print(f"OVERDUE: {safe(flag['text'])}")
+        say(f"OVERDUE: {safe(flag['text'])}")
     if data["pupils"]:
-        print("Pupils:")
+        say("Pupils:")
         for p in data["pupils"]:
-            print(f"   {safe(p['name'])} [{p['id'][:8]}] part: {', '.join(p['parts'])}")
-    print("Timeline:")
+            say(f"   {safe(p['name'])} [{safe(p['id'][:8])}] part: {safe(', '.join(p['parts']))}")
+    say("Timeline:")
     names = {pid: p.name for pid, p in view.incident.pupils.items()}
     for entry in view.incident.timeline:
         event = entry.event
@@ -142,14 +141,14 @@ def cmd_incident_show(ctx: Context) -> int:
             mark += " NOT VERIFIED (does not count)"
         text = describe(event, view.policy, names)
         author = safe(event.by) + (" as recorded" if event.authorship.startswith("as ") else "")
-        print(
+        say(
             f"   {format_local_short(event.at)}  {KIND_LABELS.get(event.kind, event.kind)}{mark}: "
             f"{safe(text)}  [by {author}, recorded {format_local_short(event.recorded_at)}]"
         )
     if data["gaps"]:
-        print(f"Gaps before closing ({len(data['gaps'])}):")
+        say(f"Gaps before closing ({len(data['gaps'])}):")
         for gap in data["gaps"]:
-            print(f"   - {safe(gap['text'])}")
+            say(f"   - {safe(gap['text'])}")
     return 0
 
 
@@ -189,7 +188,7 @@ def cmd_pupil_add(ctx: Context) -> int:
         if a.year_group is not None:
             data["year_group"] = a.year_group
         event = require_cases(services).record(a.ref, "pupil.added", data)
-    print(f"Added pupil {safe(a.name)} to {a.ref} (id {event.data['pupil_id']}).")
+    say(f"Added pupil {safe(a.name)} to {a.ref} (id {event.data['pupil_id']}).")
     return 0
 
 
@@ -234,10 +233,10 @@ def cmd_signoff(ctx: Context) -> int:
         decision = view.incident.current_decision
         if decision is None:
             raise CliError(f"{a.ref} has no decision to sign off")
-        print(f"You are signing off, as Headteacher, the decision in {a.ref}:", file=sys.stderr)
-        print(f"   handle in school; reason: {safe(decision.reason)}", file=sys.stderr)
+        warn(f"You are signing off, as Headteacher, the decision in {a.ref}:")
+        warn(f"   handle in school; reason: {safe(decision.reason)}")
         event = cases.sign_off(a.ref, a.statement or STATEMENT, expect_hash=view.file_hash)
-    print(f"Signed off {a.ref} with your key (entry {event.id[:8]}).")
+    say(f"Signed off {a.ref} with your key (entry {event.id[:8]}).")
     return 0
 
 
@@ -352,7 +351,7 @@ def cmd_record(ctx: Context) -> int:
     if ctx.args.kind.startswith("device."):
         with open_services(ctx) as services:
             services.devices.record(ctx.args.ref, ctx.args.kind, data, at=ctx.args.at)
-        print(f"Recorded in {ctx.args.ref}: {KIND_LABELS.get(ctx.args.kind, ctx.args.kind)}.")
+        say(f"Recorded in {ctx.args.ref}: {KIND_LABELS.get(ctx.args.kind, ctx.args.kind)}.")
         return 0
     return _record(ctx, ctx.args.kind, data)
 
@@ -374,14 +373,14 @@ def cmd_device_seize(ctx: Context) -> int:
             },
             at=a.at,
         )
-    print(ref)
+    say(ref)
     return 0
 
 
 def _device_record(ctx: Context, kind: str, data: dict[str, Any]) -> int:
     with open_services(ctx) as services:
         event = services.devices.record(ctx.args.ref, kind, data, at=ctx.args.at)
-    print(f"Recorded for {ctx.args.ref}: {KIND_LABELS[kind]} at {format_local(event.at)}.")
+    say(f"Recorded for {ctx.args.ref}: {KIND_LABELS[kind]} at {format_local(event.at)}.")
     return 0
 
 
@@ -451,16 +450,15 @@ def cmd_device_show(ctx: Context) -> int:
     if ctx.args.json:
         emit_json(data)
         return 0
-    print(f"Device {data['ref']} (incident {data['incident_ref']}): {data['status']}")
-    print(
-        f"  {safe(data['description'])}; owner {safe(data['owner'])}; at {safe(data['location'])}"
+    say(
+        f"Device {safe(data['ref'])} (incident {safe(data['incident_ref'])}): "
+        f"{safe(data['status'])}"
     )
+    say(f"  {safe(data['description'])}; owner {safe(data['owner'])}; at {safe(data['location'])}")
     for link in data["chain"]:
-        print(
-            f"  {link['at_local']}  {link['label']}: {safe(link['text'])}  [by {safe(link['by'])}]"
-        )
+        say(f"  {link['at_local']}  {link['label']}: {safe(link['text'])}  [by {safe(link['by'])}]")
     for flag in data["overdue"]:
-        print(f"  OVERDUE: {safe(flag['text'])}")
+        say(f"  OVERDUE: {safe(flag['text'])}")
     return 0
 
 

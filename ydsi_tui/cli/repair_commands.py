@@ -16,7 +16,7 @@ from ..service.repair import RepairNeedsChoice, repair_record
 from ..vault.repair import DEFAULT_BACKUP_DIR, BackupTried, RepairResult, backups_to_search
 from .content import Field, takes_content
 from .context import CliError, Context, open_services
-from .output import emit_json, safe
+from .output import ask, emit_json, safe, say
 
 __all__ = ["register"]
 
@@ -31,7 +31,7 @@ def _reason(ctx: Context) -> str:
             "--accept-as-found needs a reason: --text-file FILE (or run it in a terminal)"
         )
     try:
-        return input("Why accept it as found (kept inside the record, never in the log)? ")
+        return ask("Why accept it as found (kept inside the record, never in the log)? ")
     except EOFError:
         raise CliError("no reason given: nothing was changed") from None
 
@@ -41,7 +41,7 @@ def _print_tried(tried: list[BackupTried] | tuple[BackupTried, ...]) -> None:
         if not item.path:
             continue
         detail = f": {safe(item.detail)}" if item.detail else ""
-        print(f"  backup {safe(item.path)}: {item.outcome}{detail}")
+        say(f"  backup {safe(item.path)}: {item.outcome}{detail}")
 
 
 def cmd_repair(ctx: Context) -> int:
@@ -71,27 +71,27 @@ def cmd_repair(ctx: Context) -> int:
 def _print_choice(refused: RepairNeedsChoice) -> None:
     """What was found and tried, on stdout; the refusal itself is one line on stderr."""
     damage, found = refused.damage, refused.as_found
-    print(f"{safe(damage.ref)}: {safe(damage.problem)}")
+    say(f"{safe(damage.ref)}: {safe(damage.problem)}")
     _print_tried(refused.tried)
     if not any(t.path for t in refused.tried):
-        print(
+        say(
             f"  no backup was named, and none is in ~/{DEFAULT_BACKUP_DIR}: name one with "
-            "--backup FILE",
+            "--backup FILE"
         )
     if found.decrypts:
         if found.lost:
-            print("Accepting it as found would lose these signed saves:")
+            say("Accepting it as found would lose these signed saves:")
             for save in found.lost:
-                print(f"  {safe(save.describe())}")
+                say(f"  {safe(save.describe())}")
         else:
-            print("Accepting it as found would lose no signed save.")
+            say("Accepting it as found would lose no signed save.")
         if found.unvouched:
-            print(
+            say(
                 f"It holds {found.unvouched} entries no signed save vouched for; they would be "
-                "kept, shown as 'as found'.",
+                "kept, shown as 'as found'."
             )
         if found.extends_seq is None:
-            print("None of its history is vouched for by a signed save.")
+            say("None of its history is vouched for by a signed save.")
 
 
 def _refusal_json(ref: str, refused: RepairNeedsChoice) -> dict[str, object]:
@@ -118,31 +118,31 @@ def _refusal_json(ref: str, refused: RepairNeedsChoice) -> dict[str, object]:
 
 
 def _print_result(result: RepairResult) -> None:
-    print(f"Was: {safe(result.problem)}")
+    say(f"Was: {safe(result.problem)}")
     if result.method == "backup":
-        print(
+        say(
             f"Repaired {safe(result.ref)} from the backup made {safe(result.backup_created_at)} "
             f"({safe(result.backup)}): it is again exactly the version signed at entry "
             f"{result.restored_seq}. The repair is audit entry {result.entry}."
         )
     else:
-        print(
+        say(
             f"Accepted {safe(result.ref)} as found (audit entry {result.entry}); a note in the "
             "record names what was lost."
         )
         if result.lost:
-            print("Lost (signed saves whose content is not in the record):")
+            say("Lost (signed saves whose content is not in the record):")
             for save in result.lost:
-                print(f"  {safe(save.describe())}")
+                say(f"  {safe(save.describe())}")
         else:
-            print("No signed save was lost.")
+            say("No signed save was lost.")
         if result.unvouched:
-            print(
+            say(
                 f"{result.unvouched} entries no signed save vouched for were kept; they show "
                 "their author 'as found'."
             )
     if not result.verified:
-        print(
+        say(
             "PROBLEM: the record still does not read as genuine after the repair: run "
             "'ydsi verify --entries'"
         )

@@ -54,7 +54,7 @@ from .context import (
     read_secret_file,
     require_cases,
 )
-from .output import emit_json, print_table, safe
+from .output import ask, emit_json, print_table, safe, say, say_block, warn
 
 if TYPE_CHECKING:
     from ..service.casebook import CaseBook
@@ -68,8 +68,8 @@ OUTSIDE = (
 
 
 def _written(path: Path, what: str, size: int) -> None:
-    print(f"Wrote {what} to {safe(str(path))} ({size:,} bytes, readable by you only).")
-    print(OUTSIDE)
+    say(f"Wrote {what} to {safe(str(path))} ({size:,} bytes, readable by you only).")
+    say(OUTSIDE)
 
 
 def _write(path: str, data: bytes, what: str) -> None:
@@ -128,19 +128,19 @@ def cmd_report_inspection(ctx: Context) -> int:
     if ctx.args.json:
         emit_json(inspection_json(report))
         return 0
-    print(f"{report.complete} of {len(report.incidents)} incident(s) complete and up to date.")
+    say(f"{report.complete} of {len(report.incidents)} incident(s) complete and up to date.")
     for item in report.incidents:
         if item.complete:
             continue
-        print(f"{item.ref} ({status_words(item.status)}):")
+        say(f"{safe(item.ref)} ({safe(status_words(item.status))}):")
         if item.error:
-            print(f"   could not be read: {safe(item.error)}")
+            say(f"   could not be read: {safe(item.error)}")
         for missing in item.missing:
-            print(f"   - {safe(missing.question)}")
-            print(f"     missing: {safe('; '.join(missing.missing))}")
-            print(f"     fix at step: {safe(missing.fix_step)}")
+            say(f"   - {safe(missing.question)}")
+            say(f"     missing: {safe('; '.join(missing.missing))}")
+            say(f"     fix at step: {safe(missing.fix_step)}")
         for text in item.overdue:
-            print(f"   - OVERDUE: {safe(text)}")
+            say(f"   - OVERDUE: {safe(text)}")
     return 0
 
 
@@ -154,8 +154,10 @@ def cmd_report_governors(ctx: Context) -> int:
     data = render(a.format, governors_document(report), governors_json(report))
     if a.output:
         _write(a.output, data, f"the governors' report for {year.label} ({a.format.upper()})")
+    elif a.format == "json":
+        emit_json(governors_json(report))  # ASCII: escaped in the JSON's own way
     else:
-        sys.stdout.write(data.decode("utf-8"))
+        say_block(data.decode("utf-8"))
     return 0
 
 
@@ -166,7 +168,7 @@ def cmd_report_retention(ctx: Context) -> int:
         emit_json(retention_json(report))
         return 0
     rows = report.rows if ctx.args.all else report.due
-    print(f"{len(report.due)} incident(s) due for review on {format_local_date(report.today)}.")
+    say(f"{len(report.due)} incident(s) due for review on {format_local_date(report.today)}.")
     if rows:
         print_table(
             ["REF", "KEPT UNTIL", "DUE", "HOLD", "WHY"],
@@ -183,8 +185,9 @@ def cmd_report_retention(ctx: Context) -> int:
         )
     for d in report.destroyed:
         when = format_local(d.at) if d.at else "?"
-        print(
-            f"destroyed: {d.ref} on {when} by {safe(d.by)} ({BASIS_LABELS.get(d.basis, d.basis)})"
+        say(
+            f"destroyed: {safe(d.ref)} on {when} by {safe(d.by)} "
+            f"({safe(BASIS_LABELS.get(d.basis, d.basis))})"
         )
     return 0
 
@@ -202,7 +205,7 @@ def cmd_report_subject_access(ctx: Context) -> int:
         report = subject_access(cases, services.devices, name, dob=dob)
     data = render(a.format, subject_access_document(report), subject_access_json(report))
     _write(a.output, data, f"the subject access report ({a.format.upper()})")
-    print(
+    say(
         f"{len(report.incidents)} incident(s); {report.marked} item(s) marked for redaction: "
         "review them all before anything is released."
     )
@@ -220,11 +223,11 @@ def cmd_backup(ctx: Context) -> int:
     finally:
         session.close()
     size = target.stat().st_size
-    print(
+    say(
         f"Backed up {len(manifest.files)} files (audit entry {manifest.audit_seq}) to "
         f"{safe(str(target))} ({size:,} bytes, readable by you only)."
     )
-    print(
+    say(
         "The records in it are still encrypted and no key is in it, but keep it as securely "
         "as the vault, off this server. Check it any time with: ydsi verify --backup FILE"
     )
@@ -248,30 +251,30 @@ def print_backup_check(check: BackupCheck, *, as_json: bool) -> int:
         )
         return 0 if check.ok else 1
     for note in check.notes:
-        print(f"note: {safe(note)}")
+        say(f"note: {safe(note)}")
     for problem in check.problems:
-        print(f"PROBLEM: {safe(problem)}")
+        say(f"PROBLEM: {safe(problem)}")
     verdict = "intact" if check.ok else f"NOT intact ({len(check.problems)} problems)"
     if manifest is not None:
-        print(
+        say(
             f"Backup {verdict}: made {safe(manifest.created_at)} by {safe(manifest.made_by)}, "
             f"{len(manifest.files)} files, audit entry {manifest.audit_seq}"
         )
     else:
-        print(f"Backup {verdict}")
+        say(f"Backup {verdict}")
     return 0 if check.ok else 1
 
 
 def cmd_restore(ctx: Context) -> int:
     target = ctx.vault_path
     result = restore_backup(Path(ctx.args.file).expanduser(), target, force=ctx.args.force)
-    print(f"Restored the backup made {safe(result.manifest.created_at)} to {safe(str(target))}.")
+    say(f"Restored the backup made {safe(result.manifest.created_at)} to {safe(str(target))}.")
     if result.replaced is not None:
-        print(f"The vault that was there is kept, renamed, at {safe(str(result.replaced))}.")
+        say(f"The vault that was there is kept, renamed, at {safe(str(result.replaced))}.")
     if result.manifest.shared:
-        print("A shared vault: give it to the vault's group again (chgrp -R GROUP DIR).")
+        say("A shared vault: give it to the vault's group again (chgrp -R GROUP DIR).")
     verdict = "intact" if result.report.ok else "NOT intact"
-    print(
+    say(
         f"Vault {verdict}: {result.report.entries} audit entries and {result.report.records} "
         "records checked."
     )
@@ -294,17 +297,16 @@ def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> None:
         )
         session = Vault.open(target).unlock(ctx.user, passphrase)
     except (CliError, VaultError) as exc:
-        print(
+        warn(
             f"ydsi: note: the restore is not in the audit log yet ({safe(str(exc))}); if "
-            "anyone's client saw newer entries, a DSL runs 'ydsi witness ack'",
-            file=sys.stderr,
+            "anyone's client saw newer entries, a DSL runs 'ydsi witness ack'"
         )
         return
     try:
         entry = record_restore(session, result)
-        print(f"The restore is recorded in the audit log (entry {entry.seq}), signed by you.")
+        say(f"The restore is recorded in the audit log (entry {entry.seq}), signed by you.")
     except VaultError as exc:
-        print(f"ydsi: note: the restore is not in the audit log: {safe(str(exc))}", file=sys.stderr)
+        warn(f"ydsi: note: the restore is not in the audit log: {safe(str(exc))}")
     finally:
         session.close()
 
@@ -323,7 +325,7 @@ def cmd_retention_review(ctx: Context) -> int:
     keep = parse_date(a.keep_until, now=datetime.now(UTC))
     with open_services(ctx) as services:
         RetentionDesk(require_cases(services), services.devices).review(a.ref, keep, a.reason)
-    print(f"Recorded: {a.ref} is kept until {format_local_date(keep)}.")
+    say(f"Recorded: {a.ref} is kept until {format_local_date(keep)}.")
     return 0
 
 
@@ -334,7 +336,7 @@ def cmd_retention_destroy(ctx: Context) -> int:
             raise CliError(
                 f"destroying is for good: add --confirm {a.ref} to do it without a prompt"
             )
-        typed = input(f"This destroys {a.ref} for good. Type its reference again: ").strip()
+        typed = ask(f"This destroys {a.ref} for good. Type its reference again: ").strip()
         if typed != a.ref:
             raise CliError("the reference typed does not match: nothing was destroyed")
     elif a.confirm != a.ref:
@@ -342,7 +344,7 @@ def cmd_retention_destroy(ctx: Context) -> int:
     with open_services(ctx) as services:
         done = RetentionDesk(require_cases(services), services.devices).destroy(a.ref)
     devices = f" and {len(done.devices)} device record(s)" if done.devices else ""
-    print(
+    say(
         f"Destroyed {done.ref}{devices}. The audit log (entry {done.entry.seq}) records what was "
         "destroyed, when and by whom; none of its content."
     )
@@ -355,7 +357,7 @@ def cmd_hold_set(ctx: Context) -> int:
         event = RetentionDesk(require_cases(services), services.devices).set_hold(
             a.ref, a.reason, authority=a.authority or ""
         )
-    print(f"Legal hold set on {a.ref} (hold {event.id[:8]}): it cannot be destroyed until lifted.")
+    say(f"Legal hold set on {a.ref} (hold {event.id[:8]}): it cannot be destroyed until lifted.")
     return 0
 
 
@@ -365,7 +367,7 @@ def cmd_hold_lift(ctx: Context) -> int:
         RetentionDesk(require_cases(services), services.devices).lift_hold(
             a.ref, a.reason, hold_id=a.hold
         )
-    print(f"Legal hold lifted on {a.ref}.")
+    say(f"Legal hold lifted on {a.ref}.")
     return 0
 
 
@@ -407,11 +409,11 @@ def cmd_transfer(ctx: Context) -> int:
             dob=dob,
         )
     _written(sent.path, f"the encrypted records of {len(sent.refs)} incident(s)", sent.size)
-    print(f"Transfer {sent.transfer_id} recorded in {', '.join(sent.refs)}.")
+    say(f"Transfer {sent.transfer_id} recorded in {', '.join(sent.refs)}.")
     if generated:
-        print("Give the receiving DSL this passphrase separately (by phone, never with the file):")
-        print(f"    {passphrase}")
-    print(
+        say("Give the receiving DSL this passphrase separately (by phone, never with the file):")
+        say(f"    {passphrase}")
+    say(
         "When they confirm receipt, record it: "
         f"ydsi transfer receipt {sent.transfer_id} (you are asked who confirmed it)"
     )
@@ -438,7 +440,7 @@ def _transfer_receipt(ctx: Context, transfer_id: str | None) -> int:
         refs = TransferDesk(require_cases(services), services.devices).receipt(
             transfer_id, a.received_by, at=a.at, note=a.note or ""
         )
-    print(f"Receipt recorded in {', '.join(refs)}.")
+    say(f"Receipt recorded in {', '.join(refs)}.")
     return 0
 
 
@@ -460,7 +462,7 @@ def _transfer_list(ctx: Context) -> int:
         )
         return 0
     if not pending:
-        print("No transfer is waiting for a receipt.")
+        say("No transfer is waiting for a receipt.")
         return 0
     print_table(
         ["TRANSFER", "INCIDENTS", "SENT", "RECEIPT DUE", ""],
@@ -511,11 +513,11 @@ def _transfer_open(ctx: Context, file: str | None) -> int:
     write_new_private(target / "records.json", text.encode("utf-8"))
     write_new_private(target / "records.md", markdown.encode("utf-8"))
     write_new_private(target / "records.pdf", pdf)
-    print(
+    say(
         f"Opened transfer {safe(opened.transfer_id)}: records.pdf, records.md and records.json "
         f"are in {safe(str(target))} (readable by you only)."
     )
-    print("Confirm receipt to the sending school's DSL, and file them as child protection records.")
+    say("Confirm receipt to the sending school's DSL, and file them as child protection records.")
     return 0
 
 

@@ -6,18 +6,22 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..vault.checkpoint import make_checkpoint
 from ..vault.crypto import KdfParams
 from ..vault.enrolment import read_requests
 from ..vault.errors import AccessDenied, VaultError
 from ..vault.header import ROLES, UserEntry
+from ..vault.revocation import ALL_TARGETS
 from ..vault.vault import RECOVERY_ID, Vault
 from ..vault.verify import verify_entries, verify_vault
 from .content import Field, takes_content
 from .context import CliError, Context, prompt_secret, read_secret_file, user_name
-from .output import emit_json, print_table, safe
+from .output import ask, emit_json, print_table, safe, say, say_block, warn
+
+if TYPE_CHECKING:
+    from ..vault.session import Session
 
 __all__ = ["register"]
 
@@ -54,19 +58,23 @@ def cmd_init(ctx: Context) -> int:
         pin = approve_policy_file(session, policy_file)
     finally:
         session.close()
-    print(f"Created a vault at {safe(str(ctx.vault_path))} with {ctx.user} as its DSL.")
-    print(
+    say(f"Created a vault at {safe(str(ctx.vault_path))} with {ctx.user} as its DSL.")
+    say(
         f"Approved policy: {safe(pin.name)} {safe(pin.version)} (digest {pin.digest[:12]}); "
         "change it with 'ydsi policy approve FILE'."
     )
-    print()
-    print("RECOVERY CODE (shown once; it can reset any user's passphrase):")
-    print()
-    print(f"    {code}")
-    print()
-    print("Print it or write it down, seal it in an envelope and lock it in the school safe.")
-    print("Do not store it on this server or in email.")
+    _print_recovery_code(code)
     return 0
+
+
+def _print_recovery_code(code: str) -> None:
+    say()
+    say("RECOVERY CODE (shown once; it can reset any user's passphrase):")
+    say()
+    say(f"    {code}")
+    say()
+    say("Print it or write it down, seal it in an envelope and lock it in the school safe.")
+    say("Do not store it on this server or in email.")
 
 
 def _key_note(vault: Vault, user: UserEntry) -> str:
@@ -139,15 +147,15 @@ def cmd_user_add(ctx: Context) -> int:
         code = session.issue_enrolment(args.name, args.role, args.full_name or "")
     finally:
         session.close()
-    print(f"Invited {args.name} as {args.role}.")
-    print()
-    print(f"ENROLMENT CODE for {args.name} (shown once; it works once):")
-    print()
-    print(f"    {code}")
-    print()
-    print(f"Hand it to {args.name} in person (not by email). They run")
-    print(f"    ydsi enrol --vault {safe(str(ctx.vault_path))} --user {args.name}")
-    print("and choose their own passphrase; a DSL's next unlock then endorses their keys.")
+    say(f"Invited {args.name} as {args.role}.")
+    say()
+    say(f"ENROLMENT CODE for {args.name} (shown once; it works once):")
+    say()
+    say(f"    {code}")
+    say()
+    say(f"Hand it to {args.name} in person (not by email). They run")
+    say(f"    ydsi enrol --vault {safe(str(ctx.vault_path))} --user {args.name}")
+    say("and choose their own passphrase; a DSL's next unlock then endorses their keys.")
     return 0
 
 
@@ -160,8 +168,8 @@ def cmd_enrol(ctx: Context) -> int:
         code = prompt_secret("Enrolment code: ")
     passphrase = ctx.new_passphrase(who=ctx.user)
     vault.enrol(ctx.user, code, passphrase)
-    print(f"Your keys are made and your request is written, {ctx.user}.")
-    print("A DSL's next unlock endorses it; then unlock with the passphrase you chose.")
+    say(f"Your keys are made and your request is written, {ctx.user}.")
+    say("A DSL's next unlock endorses it; then unlock with the passphrase you chose.")
     return 0
 
 
@@ -173,18 +181,18 @@ def cmd_user_endorse(ctx: Context) -> int:
         if args.discard:
             if not session.discard_request(args.discard):
                 raise CliError(f"no request is waiting for {args.discard}")
-            print(f"Discarded the request waiting for {args.discard}.")
+            say(f"Discarded the request waiting for {args.discard}.")
             return 0
         refused: list[str] = []
         endorsed = session.endorse_requests(refused=refused)
     finally:
         session.close()
     for name in endorsed:
-        print(f"Endorsed the new keys of {name}.")
+        say(f"Endorsed the new keys of {name}.")
     for problem in refused:
-        print(f"REFUSED: {safe(problem)}")
+        say(f"REFUSED: {safe(problem)}")
     if not endorsed and not refused:
-        print("No requests are waiting.")
+        say("No requests are waiting.")
     return 1 if refused else 0
 
 
@@ -194,9 +202,9 @@ def cmd_user_remove(ctx: Context) -> int:
     try:
         held = session.remove_user(args.name)
         if not held:
-            print(f"Cancelled the enrolment of {args.name}: they never held a key.")
+            say(f"Cancelled the enrolment of {args.name}: they never held a key.")
             return 0
-        print(f"Removed {args.name}: their key slot is gone.")
+        say(f"Removed {args.name}: their key slot is gone.")
         rotate = args.rotate
         if rotate is None:
             rotate = _ask_yes(
@@ -205,9 +213,9 @@ def cmd_user_remove(ctx: Context) -> int:
             )
         if rotate:
             count = session.rotate(held, passphrase=passphrase)
-            print(f"Rotated the keys and re-encrypted {count} records.")
+            say(f"Rotated the keys and re-encrypted {count} records.")
         else:
-            print("Keys not rotated: run 'ydsi user rotate' to do it later.")
+            say("Keys not rotated: run 'ydsi user rotate' to do it later.")
     finally:
         session.close()
     return 0
@@ -219,7 +227,7 @@ def cmd_user_rotate(ctx: Context) -> int:
         count = session.rotate(["case", "custody", "authority"], passphrase=passphrase)
     finally:
         session.close()
-    print(f"Rotated the data keys and re-encrypted {count} records.")
+    say(f"Rotated the data keys and re-encrypted {count} records.")
     return 0
 
 
@@ -228,10 +236,12 @@ def cmd_user_passwd(ctx: Context) -> int:
     old = ctx.passphrase(prompt=f"Current passphrase for {ctx.user}: ")
     session = vault.unlock(ctx.user, old)
     try:
+        if ctx.args.compromised:
+            return _passwd_compromised(ctx, session)
         new = ctx.new_passphrase(who=ctx.user)
         if not ctx.args.new_keys:
             session.change_passphrase(old, new)
-            print(f"Changed the passphrase of {ctx.user}.")
+            say(f"Changed the passphrase of {ctx.user}.")
             return 0
         session.request_new_keys(new)
         endorsed: list[str] = []
@@ -241,10 +251,57 @@ def cmd_user_passwd(ctx: Context) -> int:
     finally:
         session.close()
     if ctx.user in endorsed:
-        print(f"New keys made and endorsed: unlock with your new passphrase, {ctx.user}.")
+        say(f"New keys made and endorsed: unlock with your new passphrase, {ctx.user}.")
     else:
-        print("New keys made and a request written; a DSL's next unlock endorses it.")
-        print("Until then your current passphrase and keys keep working.")
+        say("New keys made and a request written; a DSL's next unlock endorses it.")
+        say("Until then your current passphrase and keys keep working.")
+    return 0
+
+
+def _passwd_compromised(ctx: Context, session: Session) -> int:
+    """Revoke a passphrase that may be known to someone else (see vault/revocation.py)."""
+    if session.role != "dsl":
+        session.declare_compromised(None)
+        say(
+            f"Your key slot is removed: nobody can unlock as {ctx.user} any more, "
+            "with the old passphrase or any other."
+        )
+        say(
+            f"A DSL must now remove you with a key rotation and invite you again "
+            f"('ydsi user remove {ctx.user} --rotate', then 'ydsi user add {ctx.user} "
+            f"--role {session.role}'); every DSL is shown this until it is done."
+        )
+        say(
+            "Until that rotation, anyone with the old passphrase and a copy of vault.json "
+            "from before can still open the keys you held: tell a DSL now."
+        )
+        return 0
+    new = ctx.new_passphrase(who=ctx.user)
+    revoked = session.declare_compromised(new)
+    say(f"New keys made for {ctx.user}; the old key slot is gone.")
+    count = session.rotate(revoked.rotate, passphrase=new)
+    say(f"Rotated the data keys and the authority key, and re-encrypted {count} records.")
+    say(
+        "Your old passphrase, with any copy of vault.json, opens nothing saved from now on. "
+        "What it opened before, in copies taken before, stays readable to whoever holds both."
+    )
+    return 0
+
+
+def cmd_recovery_reissue(ctx: Context) -> int:
+    """A DSL replaces the recovery code; the old one opens nothing saved afterwards."""
+    session, passphrase = ctx.unlock_keeping_passphrase()
+    try:
+        code = session.reissue_recovery_code()
+        count = session.rotate(list(ALL_TARGETS), passphrase=passphrase)
+    finally:
+        session.close()
+    say(
+        f"Re-issued the recovery code, rotated every key and re-encrypted {count} records: "
+        "the old code, with any copy of vault.json, opens nothing saved from now on."
+    )
+    _print_recovery_code(code)
+    say("Destroy the old envelope.")
     return 0
 
 
@@ -260,13 +317,14 @@ def cmd_recover(ctx: Context) -> int:
         session.reset_user(args.name, ctx.new_passphrase(who=args.name))
     finally:
         session.close()
-    print(f"Reset the passphrase of {args.name}. Their old signatures still verify.")
-    print(
+    say(f"Reset the passphrase of {args.name}. Their old signatures still verify.")
+    say(
         f"Their new keys were made here, so they count as issued by the recovery code until "
         f"{args.name} runs 'ydsi user passwd --new-keys'."
     )
-    print(
-        "The recovery code has now been used: consider re-issuing it (ydsi init makes a new one)."
+    say(
+        "The recovery code has now been used: re-issue it ('ydsi recovery-code reissue', by a "
+        "DSL), so the envelope that was opened cannot be used again."
     )
     return 0
 
@@ -306,16 +364,16 @@ def cmd_verify(ctx: Context) -> int:
         # File names in case/ and custody/ are anyone's in the group to choose:
         # every line goes through safe(), so no escape sequence reaches the terminal.
         for note in report.notes:
-            print(f"note: {safe(note)}")
+            say(f"note: {safe(note)}")
         for problem in report.problems:
-            print(f"PROBLEM: {safe(problem)}")
+            say(f"PROBLEM: {safe(problem)}")
         verdict = "intact" if report.ok else f"NOT intact ({len(report.problems)} problems)"
-        print(
+        say(
             f"Vault {verdict}: {report.entries} audit entries and {report.records} records checked"
             + (", against the checkpoint" if checkpoint is not None else "")
         )
         if report.vouched_by_checkpoint:
-            print(
+            say(
                 f"(incremental: the signatures of the {report.vouched_by_checkpoint} entries "
                 "up to the checkpoint were vouched for by it; the chain and every file were "
                 "checked in full)"
@@ -330,15 +388,15 @@ def cmd_upgrade(ctx: Context) -> int:
     passphrase = ctx.passphrase()
     result = upgrade_vault(ctx.vault_path, ctx.user, passphrase)
     if result.already:
-        print(f"The vault at {safe(str(ctx.vault_path))} is already format {result.from_version}.")
+        say(f"The vault at {safe(str(ctx.vault_path))} is already format {result.from_version}.")
         return 0
-    print(
+    say(
         f"Upgraded the vault from format {result.from_version}: {result.records} records now "
         "carry a signed history chain."
     )
-    print("Entries written before the upgrade show their author as recorded (before format 2).")
+    say("Entries written before the upgrade show their author as recorded (before format 2).")
     if result.issued_keys:
-        print(
+        say(
             f"{result.issued_keys} signing keys were made by a DSL for their owners (format 1 "
             "did that): they do not count for sign-offs until each owner runs "
             "'ydsi user passwd --new-keys'. Sign-offs made before the upgrade cannot be "
@@ -350,7 +408,7 @@ def cmd_upgrade(ctx: Context) -> int:
             from ..service.policies import approve_policy_file
 
             pin = approve_policy_file(session)
-            print(f"Approved the policy in force: {safe(pin.name)} {safe(pin.version)}.")
+            say(f"Approved the policy in force: {safe(pin.name)} {safe(pin.version)}.")
     finally:
         session.close()
     return 0
@@ -365,15 +423,10 @@ def cmd_checkpoint(ctx: Context) -> int:
     data = checkpoint.to_bytes()
     if ctx.args.output:
         Path(ctx.args.output).write_bytes(data)
-        print(
-            f"Checkpoint of entry {checkpoint.seq} written to {ctx.args.output}.", file=sys.stderr
-        )
-        print(
-            "Keep it off this server: print it, or store it with the off-site backup.",
-            file=sys.stderr,
-        )
+        warn(f"Checkpoint of entry {checkpoint.seq} written to {ctx.args.output}.")
+        warn("Keep it off this server: print it, or store it with the off-site backup.")
     else:
-        sys.stdout.write(data.decode("ascii"))
+        say_block(data.decode("ascii"))
     return 0
 
 
@@ -383,12 +436,12 @@ def cmd_witness_show(ctx: Context) -> int:
     try:
         finding = session.rollback_finding
         if session.rollback is None or finding is None:
-            print("The audit log holds everything you have seen of this vault.")
+            say("The audit log holds everything you have seen of this vault.")
             return 0
-        print(safe(session.rollback))
-        print(f"The {len(finding.lost)} entries you saw that this vault does not hold:")
+        say(safe(session.rollback))
+        say(f"The {len(finding.lost)} entries you saw that this vault does not hold:")
         for line in finding.lost:
-            print(safe(line.decode("ascii", "replace")))
+            say(safe(line.decode("ascii", "replace")))
     finally:
         session.close()
     return 1
@@ -401,7 +454,7 @@ def cmd_witness_ack(ctx: Context) -> int:
         entry = session.acknowledge_rollback()
     finally:
         session.close()
-    print(
+    say(
         f"Acknowledged at audit entry {entry.seq}: the lost entries stay named in the log; "
         "saves go on from the vault as it is. Put back what was lost from the newest backup "
         "if it holds it ('ydsi verify --backup FILE' says what each holds)."
@@ -412,7 +465,7 @@ def cmd_witness_ack(ctx: Context) -> int:
 def _ask_yes(question: str) -> bool:
     if not sys.stdin.isatty():
         return True  # the safe default for scripts: rotate
-    answer = input(question).strip().lower()
+    answer = ask(question).strip().lower()
     return answer in ("", "y", "yes")
 
 
@@ -481,10 +534,17 @@ def register(
     p.set_defaults(func=cmd_user_remove)
     p = usub.add_parser("passwd", parents=[common], help="change your own passphrase")
     p.add_argument("--new-passphrase-file", help="read the new passphrase from this file")
-    p.add_argument(
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
         "--new-keys",
         action="store_true",
         help="also make new keys of your own (after a reset); a DSL endorses them",
+    )
+    keys.add_argument(
+        "--compromised",
+        action="store_true",
+        help="your passphrase may be known to someone else: a DSL gets new keys and every key "
+        "is rotated; anyone else's key slot is removed at once, until a DSL re-invites them",
     )
     p.set_defaults(func=cmd_user_passwd)
     p = usub.add_parser(
@@ -502,6 +562,18 @@ def register(
     p.add_argument("--code-file", help="read the enrolment code from this file (for scripts)")
     p.add_argument("--new-passphrase-file", help="read your new passphrase from this file")
     p.set_defaults(func=cmd_enrol)
+
+    recovery = sub.add_parser("recovery-code", help="the recovery code kept in the school safe")
+    rsub = recovery.add_subparsers(dest="recovery_command", metavar="COMMAND", required=True)
+    p = rsub.add_parser(
+        "reissue",
+        parents=[common],
+        help="make a new recovery code and rotate every key (DSL only)",
+        description="Make a new recovery code, seal the current keys to it, remove the old "
+        "code's slot and rotate every key, so the old code (after an envelope was opened, or "
+        "lost) opens nothing saved afterwards. The new code is printed once.",
+    )
+    p.set_defaults(func=cmd_recovery_reissue)
 
     p = sub.add_parser(
         "recover",

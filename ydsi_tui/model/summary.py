@@ -9,7 +9,8 @@ summary alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,43 @@ STATUS_WORDS = {
     "in_school_override": "in school: TRIGGER OVERRIDDEN",
     "closed": "closed",
 }
+
+
+#: What a list shows for a summary field that fails its pattern or is not one of
+#: its choices. A summary is written by whoever holds the compartment's key (for
+#: custody, any technician), so its fields are checked when read, not trusted.
+INVALID_VALUE = "<invalid value>"
+
+#: The shapes of the summary fields a list prints as they are (no free text).
+INCIDENT_REF_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/-]{0,31}")
+DEVICE_REF_PATTERN = re.compile(r"D-[0-9]{4}-[0-9]{3,9}")
+FLAG_CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def summary_field(
+    summary: Mapping[str, Any],
+    key: str,
+    *,
+    pattern: re.Pattern[str] | None = None,
+    choices: Collection[str] | None = None,
+    missing: str = "",
+) -> str:
+    """`summary[key]` if it is a string of its pattern (whole) or one of its choices.
+
+    `missing` when the key is absent or empty; :data:`INVALID_VALUE` for any
+    other value, so a planted escape sequence or a forged line never reaches
+    a list (what is printed is escaped as well).
+    """
+    value = summary.get(key)
+    if value is None or value == "":
+        return missing
+    if not isinstance(value, str):
+        return INVALID_VALUE
+    if pattern is not None and pattern.fullmatch(value) is None:
+        return INVALID_VALUE
+    if choices is not None and value not in choices:
+        return INVALID_VALUE
+    return value
 
 
 def status_words(code: str) -> str:
@@ -128,6 +166,8 @@ def summary_flags(summary: Mapping[str, Any], now: datetime) -> list[Flag]:
         code, text, when = item.get("code"), item.get("text"), item.get("due_at")
         if not (isinstance(code, str) and isinstance(text, str) and isinstance(when, str)):
             continue
+        if FLAG_CODE_PATTERN.fullmatch(code) is None:
+            code = INVALID_VALUE
         try:
             due_at = from_iso(when, "due_at")
         except ValidationError:

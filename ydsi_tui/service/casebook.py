@@ -25,6 +25,7 @@ from ..model.obligations import Flag
 from ..model.policy import Policy, Step
 from ..model.steps import Gap, StepState
 from ..model.suggestions import TriggerSuggestion, suggest_triggers
+from ..model.summary import INCIDENT_REF_PATTERN, STATUS_WORDS, summary_field
 from ..model.timeparse import from_iso, parse_when
 from ..model.triggers import Referral, Suggestion
 from ..vault.crypto import verify_signature
@@ -180,7 +181,7 @@ class CaseBook:
                         overdue=(),
                         updated_at=None,
                         error=listed.error,
-                        repair_ref=refs.get(listed.record_id, ""),
+                        repair_ref=_known_ref(refs.get(listed.record_id, "")),
                     )
                 )
                 continue
@@ -443,8 +444,8 @@ class CaseBook:
 def _row(summary: Mapping[str, Any], now: datetime) -> IncidentRow:
     next_step = summary.get("next_step")
     return IncidentRow(
-        ref=str(summary.get("ref", "?")),
-        status=str(summary.get("status", "")),
+        ref=summary_field(summary, "ref", pattern=INCIDENT_REF_PATTERN, missing="?"),
+        status=summary_field(summary, "status", choices=STATUS_WORDS),
         kind=str(summary.get("kind") or ""),
         opened_at=_time(summary.get("opened_at")),
         summary=str(summary.get("summary", "")),
@@ -455,6 +456,11 @@ def _row(summary: Mapping[str, Any], now: datetime) -> IncidentRow:
         updated_at=_time(summary.get("updated_at")),
         trigger_overridden=summary.get("trigger_overridden") is True,
     )
+
+
+def _known_ref(ref: str) -> str:
+    """A reference from the ``__refs__`` record, or "" if not of an incident reference's shape."""
+    return ref if INCIDENT_REF_PATTERN.fullmatch(ref) else ""
 
 
 def _time(value: object) -> datetime | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model.custody import (
+    DEVICE_STATUSES,
     Device,
     DeviceMeta,
     check_device_event,
@@ -28,6 +29,7 @@ from ..model.incident import next_ref
 from ..model.obligations import Flag
 from ..model.policy import Policy
 from ..model.rules import summary_flags
+from ..model.summary import DEVICE_REF_PATTERN, INCIDENT_REF_PATTERN, summary_field
 from ..model.timeparse import from_iso, parse_when
 from ..vault.errors import AccessDenied
 from ..vault.session import Session
@@ -111,7 +113,7 @@ class DeviceLog:
                         None,
                         (),
                         listed.error,
-                        repair_ref=refs.get(listed.record_id, ""),
+                        repair_ref=_known_ref(refs.get(listed.record_id, "")),
                     )
                 )
                 continue
@@ -122,9 +124,13 @@ class DeviceLog:
                 continue
             rows.append(
                 DeviceRow(
-                    ref=str(summary.get("ref", "?")),
-                    incident_ref=str(summary.get("incident_ref", "")),
-                    status=str(summary.get("status") or ""),
+                    # A technician writes this summary with their own key: each
+                    # field a list prints as it is must be of its shape.
+                    ref=summary_field(summary, "ref", pattern=DEVICE_REF_PATTERN, missing="?"),
+                    incident_ref=summary_field(
+                        summary, "incident_ref", pattern=INCIDENT_REF_PATTERN
+                    ),
+                    status=summary_field(summary, "status", choices=DEVICE_STATUSES),
                     description=str(summary.get("description", "")),
                     location=str(summary.get("location", "")),
                     seized_at=_time(summary.get("seized_at")),
@@ -242,3 +248,8 @@ def _time(value: object) -> datetime | None:
         return from_iso(value, "time")
     except ValidationError:
         return None
+
+
+def _known_ref(ref: str) -> str:
+    """A reference from the ``__refs__`` record, or "" if it is not a device reference's shape."""
+    return ref if DEVICE_REF_PATTERN.fullmatch(ref) else ""

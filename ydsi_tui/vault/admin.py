@@ -40,7 +40,6 @@ from .header import (
     HEADER_NAME,
     MAX_USERS,
     RECOVERY_ID,
-    ROLE_COMPARTMENTS,
     ROLES,
     Header,
     PolicyPin,
@@ -48,6 +47,7 @@ from .header import (
     Slot,
     UserEntry,
     check_user_name,
+    keys_held,
 )
 from .keys import (
     Identity,
@@ -110,7 +110,7 @@ class UserAdministration:
             data=header.to_bytes(),
             previous=previous,
             action=action,
-            extra=extra,
+            extra={**extra, "binding": header.binding()},
         )
         self.vault.header = header
         self._witnessed(None)
@@ -384,9 +384,7 @@ class UserAdministration:
             dsls = [u for u in header.users if u.active and u.role == "dsl"]
             if user.role == "dsl" and len(dsls) == 1:
                 raise VaultError("cannot remove the last DSL: add another DSL first")
-            held = list(ROLE_COMPARTMENTS[user.role])
-            if user.role in AUTHORITY_ROLES:
-                held.append("authority")
+            held = keys_held(user.role)
             user.active = False
             user.sealed = {}
             for key in user.sign_keys:

@@ -33,9 +33,10 @@ from .crypto import (
     b64d,
     b64e,
     canonical_json,
+    sha256_hex,
     verify_signature,
 )
-from .errors import DamagedFile, NewerFormat
+from .errors import DamagedFile, NewerFormat, VaultError
 
 __all__ = [
     "COMPARTMENTS",
@@ -52,6 +53,7 @@ __all__ = [
     "Slot",
     "UserEntry",
     "check_user_name",
+    "keys_held",
 ]
 
 HEADER_NAME = "vault.json"
@@ -273,6 +275,9 @@ class Slot:
     def to_doc(self) -> dict[str, Any]:
         return {"kdf": self.kdf.to_doc(), "wrapped": b64e(self.wrapped)}
 
+    def digest(self) -> str:
+        return sha256_hex(canonical_json(self.to_doc()))
+
     @classmethod
     def from_doc(cls, doc: Any) -> Slot:
         wrapped = b64d(doc["wrapped"])
@@ -346,6 +351,14 @@ class Header:
     version: int = FORMAT_VERSION
     #: The approved policy; absent in headers made before approval existed.
     policy: PolicyPin | None = None
+    #: Users whose keys were declared compromised (``ydsi user passwd
+    #: --compromised``): the keys they held stay in use, and open anything a
+    #: copy of their old slot can reach, until a DSL's rotation replaces them.
+    #: Signed, so no group member can clear the flag; cleared by the rotation.
+    rotation_due: list[str] = field(default_factory=list)
+    #: Slots present in the file that could not be used, by owner, and why: a
+    #: slot is its owner's alone, so a bad one disables only them (never saved).
+    bad_slots: dict[str, str] = field(default_factory=dict)
 
     # -- lookups -----------------------------------------------------------
     def user_by_name(self, name: str) -> UserEntry | None:
@@ -366,6 +379,13 @@ class Header:
             if user.id == user_id:
                 return user
         return None
+
+    def owner_name(self, owner: str) -> str:
+        """Who a slot or sealed key belongs to, in words (for messages)."""
+        if owner == RECOVERY_ID:
+            return "the recovery code"
+        user = self.user_by_id(owner)
+        return user.name if user is not None else f"an unknown user ({owner[:8]})"
 
     def public_key(self, key_id: str) -> tuple[bytes, str] | None:
         """(public key, role) for any signing key ever issued in this vault."""
@@ -401,10 +421,31 @@ class Header:
         }
         if self.policy is not None:
             doc["policy"] = self.policy.to_doc()
+        if self.rotation_due:  # only when set, like "policy"
+            doc["rotation_due"] = sorted(self.rotation_due)
         return doc
 
     def signing_bytes(self) -> bytes:
         return b"ydsi header v1|" + canonical_json(self.body_doc())
+
+    # -- what an audited header save binds ---------------------------------
+    def binding(self) -> dict[str, Any]:
+        """The digests a header save's audit entry records: the signed part, and each slot.
+
+        The whole file's hash binds everything at once; these let a reader
+        tell *which* part changed outside ydsi, so a slot that does not match
+        its last audited save disables its owner alone (see
+        ``Vault._vouch_header``), not the whole vault.
+        """
+        return {"body": self.body_digest(), "slots": self.slot_digests()}
+
+    def body_digest(self) -> str:
+        signature = {"key_id": self.signature_key, "sig": b64e(self.signature)}
+        doc = {"version": self.version, "body": self.body_doc(), "signature": signature}
+        return sha256_hex(canonical_json(doc))
+
+    def slot_digests(self) -> dict[str, str]:
+        return {owner: slot.digest() for owner, slot in sorted(self.slots.items())}
 
     def authority_chain_ok(self, trusted: bytes | None = None) -> bool:
         """Each authority key endorsed by the one before; optionally rooted at ``trusted``."""
@@ -461,6 +502,7 @@ class Header:
             users = [UserEntry.from_doc(u) for u in _list(body["users"])]
             if len(users) > MAX_USERS:
                 raise ValueError("too many users")
+            slots, bad_slots = _slots(doc["slots"])
             header = cls(
                 vault_id=_hex_id(body["vault_id"]),
                 created_at=_str(body["created_at"]),
@@ -473,9 +515,11 @@ class Header:
                 recovery=RecoveryEntry.from_doc(body["recovery"]),
                 signature_key=_str(doc["signature"]["key_id"]),
                 signature=b64d(doc["signature"]["sig"], length=64),
-                slots={_str(k): Slot.from_doc(v) for k, v in dict(doc["slots"]).items()},
+                slots=slots,
+                bad_slots=bad_slots,
                 version=version,
                 policy=PolicyPin.from_doc(body["policy"]) if "policy" in body else None,
+                rotation_due=[_due_id(u) for u in _list(body.get("rotation_due", []))],
             )
         except NewerFormat:
             raise
@@ -487,6 +531,14 @@ class Header:
         if len({u.name for u in live}) != len(live):
             raise DamagedFile(path, "the vault header lists a user twice")
         return header
+
+
+def keys_held(role: str) -> list[str]:
+    """The rotation targets whose keys a ``role`` holds: what must change if theirs leak."""
+    held = list(ROLE_COMPARTMENTS[role])
+    if role in AUTHORITY_ROLES:
+        held.append("authority")
+    return held
 
 
 def endorsement_bytes(vault_id: str, key_id: str, public: bytes) -> bytes:
@@ -531,6 +583,27 @@ def _hex_id(value: Any) -> str:
     if not _HEX.match(text):
         raise ValueError("bad id")
     return text
+
+
+def _slots(value: Any) -> tuple[dict[str, Slot], dict[str, str]]:
+    """Each slot parsed on its own: a malformed one is set aside with the reason."""
+    if not isinstance(value, dict):
+        raise TypeError("expected key slots")
+    if len(value) > MAX_USERS + 1:
+        raise ValueError("too many key slots")
+    good: dict[str, Slot] = {}
+    bad: dict[str, str] = {}
+    for owner, doc in value.items():
+        name = _str(owner)
+        try:
+            good[name] = Slot.from_doc(doc)
+        except (KeyError, TypeError, ValueError, AttributeError, VaultError) as exc:
+            bad[name] = f"the key slot is malformed ({exc})"
+    return good, bad
+
+
+def _due_id(value: Any) -> str:
+    return RECOVERY_ID if value == RECOVERY_ID else _hex_id(value)
 
 
 def _sealed(value: Any) -> dict[str, bytes]:

@@ -53,6 +53,8 @@ __all__ = ["Author", "Ledger", "Write"]
 
 #: Actions that retire a user's other signing keys (they were given new ones).
 _REKEY_ACTIONS = frozenset({"user.reset", "user.recover", "user.enrol", "user.rekey"})
+#: The recovery code's signing key made by ``vault.init`` (later ones by ``recovery.reissue``).
+_FIRST_RECOVERY_KEY = "recovery.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +528,14 @@ class Ledger:
             subject = write.subject
             if not isinstance(subject, str):
                 continue
+            if write.action == "recovery.reissue" and isinstance(write.new_key, str):
+                # The first recovery key was made with the vault, named by no entry.
+                for key in header.recovery.sign_keys:
+                    was_listed = key.key_id in introduced or key.key_id == _FIRST_RECOVERY_KEY
+                    if key.key_id != write.new_key and was_listed:
+                        retired.setdefault(key.key_id, write.seq)
+                introduced.add(write.new_key)
+                continue
             user = header.user_by_id(subject)
             if user is None:
                 continue
@@ -553,6 +563,14 @@ class Ledger:
         if retired is not None and write.seq > retired:
             return False
         return self._signature_ok(header, write)
+
+    def entry_of(self, write: Write) -> AuditEntry | None:
+        """The whole audit entry behind a write (its extras), or None if it no longer parses."""
+        try:
+            entry = AuditEntry.parse(self.fs.read_range(self.path, write.offset, write.length))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return entry if entry.seq == write.seq else None
 
     def role_of(self, header: Header, write: Write) -> str | None:
         return self._role(header, write)

@@ -31,6 +31,7 @@ from .header import (
     Header,
     UserEntry,
     endorsement_bytes,
+    keys_held,
 )
 from .keys import seal_keys, sign_header
 from .recordfile import RECORD_SUFFIX, peek
@@ -107,6 +108,9 @@ class KeyRotation:
         with self.vault.lock():
             header, previous = self._fresh_header()
             self._drop_old_keys(header)
+            header.rotation_due = [
+                owner for owner in header.rotation_due if not _covered(header, owner, targets)
+            ]
             header.serial += 1
             sign_header(header, self._keys)
             self._commit_header(header, previous, "key.rotate.end", {"epochs": dict(header.epochs)})
@@ -223,3 +227,10 @@ class KeyRotation:
         return KeyChangeIncomplete(
             "a key rotation was interrupted: a DSL must run 'ydsi user rotate' to finish it"
         )
+
+
+def _covered(header: Header, owner: str, targets: list[str]) -> bool:
+    """Did a rotation of ``targets`` replace every key ``owner``'s compromised keys reached?"""
+    user = header.user_by_id(owner)
+    needed = keys_held(user.role) if user is not None else ["case", "custody", "authority"]
+    return set(needed) <= set(targets)

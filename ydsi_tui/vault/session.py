@@ -52,6 +52,7 @@ from .keys import (
 from .ledger import Author
 from .reads import Decoded, Listed, Signer, Snapshot, decode_signature
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse
+from .revocation import KeyRevocation
 from .rotation import KeyRotation
 from .saving import not_saved, unreadable, utc_now
 from .storage import SUMMARY_TABLE, EncryptedStorage, RecordChannel
@@ -145,7 +146,7 @@ class _RecordChannel:
         )
 
 
-class Session(Witnessing, UserAdministration, KeyRotation):
+class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
     """The keys of one unlocked user; dropped by :meth:`close`.
 
     Watching the log for rollbacks (:class:`Witnessing`, witnessing.py), user

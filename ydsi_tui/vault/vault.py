@@ -34,6 +34,7 @@ from .crypto import (
     sha256_hex,
 )
 from .errors import (
+    AccessDenied,
     DamagedFile,
     NeedsUpgrade,
     RecordDamaged,
@@ -99,6 +100,8 @@ class Vault:
         self.audit = AuditLog(fs, path / AUDIT_NAME, header.vault_id)
         self.ledger = Ledger(fs, path / AUDIT_NAME, header.vault_id)
         self.warnings = warnings
+        #: Slots set aside because they are not what the log last saved, by owner.
+        self.slot_problems: dict[str, str] = {}
         #: Replaced in tests so that throttling can be observed without waiting.
         self.sleep: Callable[[float], None] = time.sleep
 
@@ -164,12 +167,23 @@ class Vault:
             self._vouch_header(data)
             return
         except DamagedFile:
-            if self.lock.held:
-                raise
+            if self.lock.held:  # our own save holds it: the file is as it will stay
+                self._vouch_header(data, per_slot=True)
+                return
         with self.lock():
-            self._vouch_header(self._read_header_bytes())
+            self._vouch_header(self._read_header_bytes(), per_slot=True)
 
-    def _vouch_header(self, data: bytes) -> None:
+    def _vouch_header(self, data: bytes, *, per_slot: bool = False) -> None:
+        """Accept the header the log vouches for; with ``per_slot``, set bad slots aside.
+
+        The signed part must be exactly that of the last audited save. A slot
+        is its owner's alone (their keys, under their passphrase), so one that
+        differs from the digest that save recorded (edited, spliced from an
+        old copy, planted, malformed) disables only its owner, named in
+        :attr:`slot_problems` and in a warning; it is never used or re-pinned.
+        Only under the lock: a passphrase change being saved elsewhere looks
+        the same for an instant.
+        """
         path = self.path / HEADER_NAME
         header = Header.from_bytes(data, str(path))
         if not header.signature_ok():
@@ -177,13 +191,49 @@ class Vault:
         self.ledger.refresh()
         try:
             self.ledger.vouch(header, "header", HEADER_NAME, sha256_hex(data), str(path))
+            problems = dict(header.bad_slots)
         except RecordDamaged as exc:
-            raise DamagedFile(
-                str(path),
-                f"{exc.reason}; nobody can unlock until a DSL puts back the vouched header "
-                "(from the newest backup): 'ydsi verify' says more",
-            ) from exc
+            found = self._slot_problems(header) if per_slot else None
+            if found is None:
+                raise DamagedFile(
+                    str(path),
+                    f"{exc.reason}; nobody can unlock until a DSL puts back the vouched header "
+                    "(from the newest backup): 'ydsi verify' says more",
+                ) from exc
+            problems = found
+        for owner in problems:
+            header.slots.pop(owner, None)
+        if problems != self.slot_problems:
+            self.warnings.extend(
+                f"{HEADER_NAME}: the key slot of {header.owner_name(owner)} {reason}: "
+                "only they are locked out, until a DSL acts ('ydsi verify' says more)"
+                for owner, reason in sorted(problems.items())
+                if owner not in self.slot_problems
+            )
+        self.slot_problems = problems
         self.header = header
+
+    def _slot_problems(self, header: Header) -> dict[str, str] | None:
+        """Which slots differ from the last audited save, if only slots do; else None."""
+        write = self.ledger.latest_valid(header, "header", HEADER_NAME)
+        entry = self.ledger.entry_of(write) if write is not None else None
+        binding = entry.extra.get("binding") if entry is not None else None
+        if not isinstance(binding, dict) or binding.get("body") != header.body_digest():
+            return None
+        audited = binding.get("slots")
+        if not isinstance(audited, dict):
+            return None
+        where = f"(not the one saved at audit entry {entry.seq if entry else '?'})"
+        problems = {owner: f"{why} {where}" for owner, why in header.bad_slots.items()}
+        for owner, slot in header.slots.items():
+            if owner not in audited:
+                problems[owner] = "was added outside ydsi"
+            elif audited[owner] != slot.digest():
+                problems[owner] = f"was changed outside ydsi {where}"
+        for owner in audited:
+            if owner not in header.slots and owner not in problems:
+                problems[owner] = f"was deleted outside ydsi {where}"
+        return problems
 
     def _read_header_bytes(self) -> bytes:
         try:
@@ -376,6 +426,7 @@ class Vault:
                     "user": user_id,
                     "role": "dsl",
                     "key_id": first.sign_key_id,
+                    "binding": header.binding(),
                 },
             )
         return session, code
@@ -395,8 +446,20 @@ class Vault:
                 f"no user called {name!r} in this vault ('ydsi user list' shows them)"
             )
         slot = header.slots.get(user.id)
+        if user.id in self.slot_problems:
+            raise DamagedFile(
+                str(self.path / HEADER_NAME),
+                f"the key slot of {name} {self.slot_problems[user.id]}, so it is not used: "
+                f"a DSL resets {name} ('ydsi recover {name}' with the recovery code) or removes "
+                "and invites them again; nobody else is affected",
+            )
         if slot is None:
-            raise DamagedFile(str(self.path / HEADER_NAME), f"the key slot of {name} is missing")
+            # Removed on purpose by 'passwd --compromised' (audited), or outside ydsi
+            # (then the header no longer matches the log and open refused it).
+            raise AccessDenied(
+                f"{name} has no key slot, so nobody can unlock as {name} (removed when the "
+                "passphrase was declared compromised): a DSL removes and invites them again"
+            )
         self._throttle(user.id)
         try:
             identity = open_slot(header.vault_id, user.id, passphrase, slot.kdf, slot.wrapped)
@@ -420,7 +483,12 @@ class Vault:
         header = self.reload_header()
         slot = header.slots.get(RECOVERY_ID)
         if slot is None:
-            raise DamagedFile(str(self.path / HEADER_NAME), "the recovery slot is missing")
+            why = self.slot_problems.get(RECOVERY_ID, "is missing")
+            raise DamagedFile(
+                str(self.path / HEADER_NAME),
+                f"the recovery code's slot {why}: a DSL re-issues the code "
+                "('ydsi recovery-code reissue')",
+            )
         self._throttle(RECOVERY_ID)
         try:
             identity = open_slot(header.vault_id, RECOVERY_ID, code, slot.kdf, slot.wrapped)

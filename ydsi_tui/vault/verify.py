@@ -98,6 +98,9 @@ def _open_header(path: Path, fs: FileSystem, report: VerifyReport) -> Header | N
     try:
         vault = Vault.open(path, fs=fs, repair=True, any_format=True)
         report.notes.extend(vault.warnings)
+        for owner, reason in sorted(vault.slot_problems.items()):
+            who = vault.header.owner_name(owner)
+            report.add(f"{HEADER_NAME}: the key slot of {who} {reason}; only they are locked out")
         return vault.header
     except DamagedFile as exc:
         report.add(str(exc))
