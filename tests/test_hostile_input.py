@@ -127,7 +127,7 @@ def test_the_cli_never_shows_a_traceback(args: list[str], tmp_path_factory: Any)
     vault = tmp_path_factory.mktemp("hostile") / "no-vault-here"
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        code = main(["note", *args, "--vault", str(vault), "--user", "dsl"])
+        code = main(["note", *args, "--allow-argv", "--vault", str(vault), "--user", "dsl"])
     assert isinstance(code, int)
     assert "Traceback" not in err.getvalue()
     assert code != 0 or "usage" in out.getvalue()

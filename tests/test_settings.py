@@ -165,3 +165,16 @@ def test_options_before_the_command_are_not_lost(places: dict[str, str], tmp_pat
     result = run({**places, "PATH": "/usr/bin:/bin"}, "--vault", str(tmp_path / "v"), "config")
     vault_line = next(line for line in result.stdout.splitlines() if line.startswith("vault"))
     assert str(tmp_path / "v") in vault_line and "--vault" in vault_line
+
+
+def test_allow_argv_is_a_checked_yes_or_no(places: dict[str, str]) -> None:
+    """Off unless said: true in a file, 1/yes/true in the variable; anything else warns."""
+    assert load_settings(places).values["allow_argv"].value is False
+    file = write(places, "user", "allow_argv = true\n")
+    on = load_settings(places).resolved("allow_argv")
+    assert (on.value, on.source) == (True, f"{file}:1")
+    assert load_settings({**places, "YDSI_ALLOW_ARGV": "0"}).values["allow_argv"].value is False
+    write(places, "user", 'allow_argv = "perhaps"\n')
+    bad = load_settings(places)
+    assert bad.values["allow_argv"].value is False
+    assert any("allow_argv must be true or false" in w for w in bad.warnings)

@@ -79,6 +79,13 @@ SPECS: tuple[Spec, ...] = (
     Spec("keymap", "YDSI_KEYMAP", None, False, 'keys remapped: "incident.note=m;app.lock=f11"'),
     Spec("lock_after", "YDSI_LOCK_AFTER", None, False, "minutes idle before the app locks"),
     Spec("pdf_font", "YDSI_PDF_FONT", None, False, "a .ttf font for PDF exports"),
+    Spec(
+        "allow_argv",
+        "YDSI_ALLOW_ARGV",
+        "--allow-argv",
+        False,
+        "true: take record content as arguments (others see them in ps)",
+    ),
 )
 _BY_KEY = {spec.key: spec for spec in SPECS}
 
@@ -247,6 +254,15 @@ def _check_minutes(value: Any) -> float:
     return float(value)
 
 
+def _check_flag(value: Any) -> bool:
+    """true/false in a file; 1/0, yes/no, true/false in a variable."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "yes", "true", "0", "no", "false"):
+        return value.strip().lower() in ("1", "yes", "true")
+    raise _Bad("must be true or false")
+
+
 def _show(text: str) -> str:
     """A value quoted in a message: shortened, controls made visible."""
     short = text if len(text) <= 60 else text[:57] + "..."
@@ -271,6 +287,8 @@ def _check(
         return _check_keymap(value, command_ids)
     if key == "lock_after":
         return _check_minutes(value)
+    if key == "allow_argv":
+        return _check_flag(value)
     raise AssertionError(key)  # pragma: no cover - SPECS lists every key
 
 
@@ -369,6 +387,7 @@ def load_settings(
         "keymap": {},
         "lock_after": DEFAULT_LOCK_AFTER_MINUTES,
         "pdf_font": None,
+        "allow_argv": False,
     }
     values: dict[str, Resolved] = {}
     for spec in SPECS:

@@ -31,13 +31,22 @@ class Ydsi:
         return path
 
     def run(
-        self, *args: str | bytes, user: str = "dsl", passphrase: str | None = PASS
+        self,
+        *args: str | bytes,
+        user: str = "dsl",
+        passphrase: str | None = PASS,
+        stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """Record content goes on stdin (``stdin=``), never in argv."""
         command: list[str | bytes] = [sys.executable, "-m", "ydsi_tui.cli.main", *args]
         command += ["--vault", str(self.vault), "--user", user]
         if passphrase is not None:
             command += ["--passphrase-file", str(self.secret(f"pass-{user}", passphrase))]
         env = {**os.environ, "HOME": str(self.tmp), "XDG_DATA_HOME": str(self.tmp / "data")}
+        if stdin is not None:
+            return subprocess.run(
+                command, capture_output=True, text=True, env=env, input=stdin, check=False
+            )
         return subprocess.run(
             command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False
         )
@@ -46,7 +55,7 @@ class Ydsi:
 @pytest.fixture(scope="module")
 def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
     tool = Ydsi(tmp_path_factory.mktemp("cli"))
-    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    made = tool.run("init", "--text-file", "-", *KDF, stdin="Dana Lead\n")
     assert made.returncode == 0, made.stderr
     assert "RECOVERY CODE" in made.stdout
     code = next(line.strip() for line in made.stdout.splitlines() if line.count("-") == 7)
@@ -63,7 +72,7 @@ def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
         assert enrolled.returncode == 0, enrolled.stderr
     # The DSL's next unlock endorses both requests.
     # Every test may rely on incident 2026-001 existing, whichever worker runs it.
-    first = tool.run("incident", "new", "--summary", "the first incident")
+    first = tool.run("incident", "new", stdin="the first incident")
     assert first.stdout.strip() == "2026-001", first.stderr
     return tool
 
@@ -75,19 +84,22 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 def test_incident_twins_and_the_json_shape(ydsi: Ydsi) -> None:
     made = ydsi.run(
-        "incident", "new", "--summary", "Image shared [b]x[/b]", "--disclosed-at", "yesterday 09:00"
-    )
+        "incident", "new", "--text-file", "-", "--disclosed-at", "yesterday 09:00",
+        stdin="Image shared [b]x[/b]",
+    )  # fmt: skip
     assert made.returncode == 0, made.stderr
     ref = made.stdout.strip()
     assert ref.count("-") == 1 and ref[:4].isdigit()  # the reference alone on stdout
     steps = [
-        ("pupil", "add", ref, "Ann [b]Bold[/b]", "--year-group", "9", "--part", "pictured"),
-        ("note", ref, "spoke to \x1b]0;tutor\x07 her tutor", "--at", "yesterday 09:30"),
-        *(("trigger", ref, str(n), "no", "--basis", "asked both") for n in range(1, 6)),
-        ("decide", ref, "in-school", "--reason", "no trigger applies"),
-    ]
-    for step in steps:
-        result = ydsi.run(*step)
+        (("pupil", "add", ref, "--fields-file", "-", "--year-group", "9", "--part", "pictured"),
+         "name: Ann [b]Bold[/b]\n"),
+        (("note", ref, "--text-file", "-", "--at", "yesterday 09:30"),
+         "spoke to \x1b]0;tutor\x07 her tutor\n"),
+        *((("trigger", ref, str(n), "no"), "asked both") for n in range(1, 6)),
+        (("decide", ref, "in-school", "--text-file", "-"), "no trigger applies"),
+    ]  # fmt: skip
+    for step, content in steps:
+        result = ydsi.run(*step, stdin=content)
         assert result.returncode == 0, (step, result.stderr)
     shown = ydsi.run("incident", "show", ref, "--json")
     assert shown.returncode == 0, shown.stderr
@@ -113,37 +125,38 @@ def test_incident_twins_and_the_json_shape(ydsi: Ydsi) -> None:
 
 
 def test_a_trigger_yes_is_reported_as_referral_required(ydsi: Ydsi) -> None:
-    ref = ydsi.run(
-        "incident", "new", "--summary", "sextortion", "--kind", "sextortion"
-    ).stdout.strip()
-    ydsi.run("trigger", ref, "2", "yes", "--basis", "demands for money")
+    ref = ydsi.run("incident", "new", "--kind", "sextortion", stdin="sextortion").stdout.strip()
+    ydsi.run("trigger", ref, "2", "yes", stdin="demands for money")
     data = json.loads(ydsi.run("incident", "show", ref, "--json").stdout)
     assert data["referral_required"] is True
     assert len(data["referral_reasons"]) == 1
-    refused = ydsi.run("decide", ref, "in-school", "--reason", "we will manage")
+    refused = ydsi.run("decide", ref, "in-school", stdin="we will manage")
     assert refused.returncode == 2
     # The bundled policy allows no override: "if none of the above apply".
     assert "none of the triggers" in refused.stderr
     no_traceback(refused)
     # A decision to refer is not the referral: still required, status says so.
-    ydsi.run("decide", ref, "refer", "--refer-to", "police", "--reason", "trigger 2")
+    ydsi.run("decide", ref, "refer", "--refer-to", "police", "--text-file", "-", stdin="trigger 2")
     data = json.loads(ydsi.run("incident", "show", ref, "--json").stdout)
     assert data["referral_required"] is True and data["status"] == "referral_decided"
 
 
 def test_technicians_use_the_custody_log_only(ydsi: Ydsi) -> None:
     seized = ydsi.run(
-        "device", "seize", "--incident", "2026-001", "--description", "black phone",
-        "--owner", "Ann", "--powered-off", "--locked-where", "cabinet B", user="tech",
+        "device", "seize", "--incident", "2026-001", "--fields-file", "-", "--powered-off",
+        user="tech", stdin="description: black phone\nowner: Ann\nlocked-where: cabinet B\n",
     )  # fmt: skip
     assert seized.returncode == 0, seized.stderr
     device = seized.stdout.strip()
     assert device.startswith("D-")
-    moved = ydsi.run("device", "move", device, "--to", "safe", "--reason", "audit", user="tech")
+    moved = ydsi.run(
+        "device", "move", device, user="tech", stdin='{"to": "safe", "reason": "audit"}'
+    )
     assert moved.returncode == 0, moved.stderr
     handed = ydsi.run(
-        "device", "handover", device, "--officer", "PC Example", "--crime-ref", "AB/1", user="tech"
-    )
+        "device", "handover", device, "--text-file", "-", "--crime-ref", "AB/1", user="tech",
+        stdin="PC Example",
+    )  # fmt: skip
     assert handed.returncode == 0, handed.stderr
     rows = json.loads(ydsi.run("device", "list", "--json", user="tech").stdout)
     assert rows[0]["status"] == "handed_over"
@@ -167,12 +180,12 @@ def test_clear_errors_and_exit_codes(ydsi: Ydsi, tmp_path: Path) -> None:
     assert result.returncode == 2 and "chmod 600" in result.stderr
     unknown = ydsi.run("incident", "list", user="nobody")
     assert unknown.returncode == 4 and "nobody" in unknown.stderr
-    bad_time = ydsi.run("note", "2026-001", "x", "--at", "31/02 10:00")
+    bad_time = ydsi.run("note", "2026-001", "--at", "31/02 10:00", stdin="x")
     assert bad_time.returncode == 2
     no_traceback(bad_time)
-    future = ydsi.run("note", "2026-001", "x", "--at", "tomorrow 10:00")
+    future = ydsi.run("note", "2026-001", "--at", "tomorrow 10:00", stdin="x")
     assert future.returncode == 2 and "not happened yet" in future.stderr
-    image = ydsi.run("note", "2026-001", "file:///home/dsl/IMG_0001.jpeg")
+    image = ydsi.run("note", "2026-001", stdin="file:///home/dsl/IMG_0001.jpeg")
     assert image.returncode == 2 and "illegal" in image.stderr
     env = {**os.environ}
     raw = subprocess.run(
@@ -222,7 +235,7 @@ def test_verify_and_checkpoint(ydsi: Ydsi, tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint.json"
     made = ydsi.run("checkpoint", "--output", str(checkpoint))
     assert made.returncode == 0, made.stderr
-    ydsi.run("note", "2026-001", "one more entry after the checkpoint")
+    ydsi.run("note", "2026-001", stdin="one more entry after the checkpoint")
     assert ydsi.run("verify", "--checkpoint", str(checkpoint), passphrase=None).returncode == 0
     victim = next((ydsi.vault / "case").glob("*.ydsr"))
     original = victim.read_bytes()
@@ -250,7 +263,7 @@ def test_help_says_what_each_command_does() -> None:
 
 def test_enrolment_from_invitation_to_endorsement(tmp_path: Path) -> None:
     tool = Ydsi(tmp_path)
-    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    made = tool.run("init", "--text-file", "-", *KDF, stdin="Dana Lead")
     assert made.returncode == 0, made.stderr
     recovery = next(line.strip() for line in made.stdout.splitlines() if line.count("-") == 7)
     old_way = tool.run(
@@ -260,7 +273,9 @@ def test_enrolment_from_invitation_to_endorsement(tmp_path: Path) -> None:
     assert old_way.returncode == 2 and "ydsi enrol" in old_way.stderr
     no_traceback(old_way)
 
-    invited = tool.run("user", "add", "head", "--role", "headteacher", "--full-name", "Hana Head")
+    invited = tool.run(
+        "user", "add", "head", "--role", "headteacher", "--text-file", "-", stdin="Hana Head"
+    )
     assert invited.returncode == 0, invited.stderr
     assert "in person" in invited.stdout and "ydsi enrol" in invited.stdout
     code = enrolment_code(invited.stdout)

@@ -26,7 +26,7 @@ class Ydsi:
         self.vault = tmp / "vault"
 
     def run(
-        self, *args: str, user: str = "dsl", policy: Path | None = None
+        self, *args: str, user: str = "dsl", policy: Path | None = None, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         secret = self.tmp / f"pass-{user}"
         secret.write_text(PASS + "\n", encoding="utf-8")
@@ -37,6 +37,10 @@ class Ydsi:
         env.pop("YDSI_POLICY", None)
         if policy is not None:
             env["YDSI_POLICY"] = str(policy)
+        if stdin is not None:  # record content: on stdin, never in argv
+            return subprocess.run(
+                command, capture_output=True, text=True, env=env, input=stdin, check=False
+            )
         return subprocess.run(
             command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False
         )
@@ -60,7 +64,7 @@ def national(tmp: Path, name: str = "national.toml") -> Path:
 @pytest.fixture
 def ydsi(tmp_path: Path) -> Ydsi:
     tool = Ydsi(tmp_path)
-    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    made = tool.run("init", "--text-file", "-", *KDF, stdin="Dana Lead")
     assert made.returncode == 0, made.stderr
     assert "Approved policy: Hindley" in made.stdout
     head = tmp_path / "new-head"
@@ -100,7 +104,7 @@ def test_a_swapped_file_warns_and_new_incidents_keep_the_approved_policy(
     ydsi: Ydsi, tmp_path: Path
 ) -> None:
     swapped = national(tmp_path)
-    made = ydsi.run("incident", "new", "--summary", "after a swap", policy=swapped)
+    made = ydsi.run("incident", "new", stdin="after a swap", policy=swapped)
     assert made.returncode == 0, made.stderr
     (warning,) = made.stderr.splitlines()
     assert warning.startswith(f"ydsi: warning: The policy file {swapped} (")
@@ -126,7 +130,7 @@ def test_approve_shows_the_threshold_asks_and_is_a_dsls_act(ydsi: Ydsi, tmp_path
     done = ydsi.run("policy", "approve", str(file), "--yes")
     assert done.returncode == 0, done.stderr
     assert "Approved Hindley" in done.stdout
-    made = ydsi.run("incident", "new", "--summary", "under the new policy", policy=file)
+    made = ydsi.run("incident", "new", stdin="under the new policy", policy=file)
     assert made.returncode == 0 and made.stderr == ""
     shown = json.loads(ydsi.run("incident", "show", made.stdout.strip(), "--json").stdout)
     assert shown["policy"]["age_threshold"] == 13
@@ -144,7 +148,7 @@ def test_a_missing_policy_file_is_one_line_never_an_internal_error(
     assert listed.returncode == 0
     (line,) = listed.stderr.splitlines()
     assert "cannot be read (No such file or directory)" in line and "internal error" not in line
-    made = ydsi.run("incident", "new", "--summary", "still possible", policy=missing)
+    made = ydsi.run("incident", "new", stdin="still possible", policy=missing)
     assert made.returncode == 0, made.stderr
     approve = ydsi.run("policy", "approve", str(missing), "--yes")
     assert approve.returncode == 2

@@ -15,7 +15,7 @@ from tests.support.vaults import enrolment_code
 @pytest.fixture
 def ydsi(tmp_path: Path) -> Ydsi:
     tool = Ydsi(tmp_path)
-    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    made = tool.run("init", "--text-file", "-", *KDF, stdin="Dana Lead")
     assert made.returncode == 0, made.stderr
     new = tool.secret("new-head", PASS)
     added = tool.run("user", "add", "head", "--role", "headteacher")
@@ -25,8 +25,8 @@ def ydsi(tmp_path: Path) -> Ydsi:
         user="head", passphrase=None,
     )  # fmt: skip
     assert enrolled.returncode == 0, enrolled.stderr
-    assert tool.run("incident", "new", "--summary", "first").stdout.strip() == "2026-001"
-    assert tool.run("note", "2026-001", "first note").returncode == 0
+    assert tool.run("incident", "new", stdin="first").stdout.strip() == "2026-001"
+    assert tool.run("note", "2026-001", stdin="first note").returncode == 0
     return tool
 
 
@@ -48,7 +48,7 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
 def test_rollback_repaired_from_a_named_backup(ydsi: Ydsi) -> None:
     target = _record_file(ydsi, "case")
     old = target.read_bytes()
-    assert ydsi.run("note", "2026-001", "second note").returncode == 0
+    assert ydsi.run("note", "2026-001", stdin="second note").returncode == 0
     backup = ydsi.tmp / "b.tar"
     assert ydsi.run("backup", "--output", str(backup)).returncode == 0
     target.write_bytes(old)
@@ -58,7 +58,7 @@ def test_rollback_repaired_from_a_named_backup(ydsi: Ydsi) -> None:
     assert [r["repair_ref"] for r in listed_json if r["status"] == "damaged"] == ["2026-001"]
     verify = ydsi.run("verify")
     assert verify.returncode == 1 and "ydsi repair REF" in verify.stdout
-    refused = ydsi.run("note", "2026-001", "on top")
+    refused = ydsi.run("note", "2026-001", stdin="on top")
     assert refused.returncode == 5 and "DAMAGED" in _one_line(refused)
     head = ydsi.run("repair", "2026-001", "--backup", str(backup), user="head")
     assert head.returncode == 8 and _one_line(head) == "ydsi: only a DSL can repair a record"
@@ -77,8 +77,8 @@ def test_rollback_repaired_from_a_named_backup(ydsi: Ydsi) -> None:
 
 def test_deleted_device_repaired_from_the_default_folder(ydsi: Ydsi) -> None:
     seized = ydsi.run(
-        "device", "seize", "--incident", "2026-001", "--description", "blue phone",
-        "--owner", "A Pupil", "--locked-where", "the safe",
+        "device", "seize", "--incident", "2026-001", "--fields-file", "-",
+        stdin="description: blue phone\nowner: A Pupil\nlocked_where: the safe\n",
     )  # fmt: skip
     assert seized.returncode == 0, seized.stderr
     ref = seized.stdout.strip()
@@ -96,7 +96,7 @@ def test_deleted_device_repaired_from_the_default_folder(ydsi: Ydsi) -> None:
 def test_forged_file_accepted_as_found_names_what_was_lost(ydsi: Ydsi) -> None:
     target = _record_file(ydsi, "case")
     good = target.read_bytes()
-    assert ydsi.run("note", "2026-001", "lost note").returncode == 0
+    assert ydsi.run("note", "2026-001", stdin="lost note").returncode == 0
     target.write_bytes(good)  # rolled back, and no backup holds the newest version
     refused = ydsi.run("repair", "2026-001")
     assert refused.returncode == 1
@@ -104,10 +104,11 @@ def test_forged_file_accepted_as_found_names_what_was_lost(ydsi: Ydsi) -> None:
     assert "Accepting it as found would lose these signed saves:" in refused.stdout
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     no_reason = ydsi.run("repair", "2026-001", "--accept-as-found")
-    assert no_reason.returncode == 2 and "--reason" in _one_line(no_reason)
+    assert no_reason.returncode == 2 and "--text-file" in _one_line(no_reason)
     accepted = ydsi.run(
-        "repair", "2026-001", "--accept-as-found", "--reason", "no backup since Monday"
-    )
+        "repair", "2026-001", "--accept-as-found", "--text-file", "-",
+        stdin="no backup since Monday",
+    )  # fmt: skip
     assert accepted.returncode == 0, accepted.stderr
     assert "Accepted 2026-001 as found" in accepted.stdout
     lost = [line for line in accepted.stdout.splitlines() if line.startswith("  entry ")]

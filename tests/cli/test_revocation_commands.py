@@ -13,7 +13,7 @@ NEW = "the dsl's uncompromised passphrase"
 
 def _vault(tmp_path: Path) -> tuple[Ydsi, str]:
     tool = Ydsi(tmp_path)
-    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    made = tool.run("init", "--text-file", "-", *KDF, stdin="Dana Lead")
     assert made.returncode == 0, made.stderr
     code = next(line.strip() for line in made.stdout.splitlines() if line.count("-") == 7)
     added = tool.run("user", "add", "tam", "--role", "team")
@@ -23,7 +23,7 @@ def _vault(tmp_path: Path) -> tuple[Ydsi, str]:
         "--new-passphrase-file", str(tool.secret("new-tam", PASS)), user="tam", passphrase=None,
     )  # fmt: skip
     assert enrolled.returncode == 0, enrolled.stderr
-    assert tool.run("incident", "new", "--summary", "first").returncode == 0
+    assert tool.run("incident", "new", stdin="first").returncode == 0
     return tool, code
 
 

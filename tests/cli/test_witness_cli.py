@@ -23,13 +23,13 @@ def _put_back(files: dict[Path, bytes]) -> None:
 def test_a_cut_log_is_named_on_stderr_refused_and_acknowledged(tmp_path: Path) -> None:
     ydsi = Ydsi(tmp_path)
     assert ydsi.run("init", *KDF).returncode == 0
-    assert ydsi.run("incident", "new", "--summary", "first").stdout.strip() == "2026-001"
+    assert ydsi.run("incident", "new", stdin="first").stdout.strip() == "2026-001"
     old = _copy(ydsi.vault)
     for text in ("Phoned parents", "Met the pupil"):
-        assert ydsi.run("note", "2026-001", text).returncode == 0
+        assert ydsi.run("note", "2026-001", stdin=text).returncode == 0
     assert ydsi.run("incident", "show", "2026-001").returncode == 0
     _put_back(old)  # the log's tail cut, the file rolled back to match
-    refused = ydsi.run("note", "2026-001", "on top of the rollback")
+    refused = ydsi.run("note", "2026-001", stdin="on top of the rollback")
     assert refused.returncode == 1
     assert "ydsi: warning: ROLLED BACK: the audit log ends at entry" in refused.stderr
     assert "ydsi witness ack" in refused.stderr
@@ -39,7 +39,7 @@ def test_a_cut_log_is_named_on_stderr_refused_and_acknowledged(tmp_path: Path) -
     acked = ydsi.run("witness", "ack")
     assert acked.returncode == 0, acked.stderr
     assert "Acknowledged at audit entry" in acked.stdout
-    after = ydsi.run("note", "2026-001", "after the acknowledgement")
+    after = ydsi.run("note", "2026-001", stdin="after the acknowledgement")
     assert after.returncode == 0, after.stderr
     assert "ROLLED BACK" not in after.stderr
     verified = ydsi.run("verify", passphrase=None)

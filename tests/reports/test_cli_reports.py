@@ -31,24 +31,28 @@ class Ydsi:
         return path
 
     def run(
-        self, *args: str, user: str = "dsl", vault: Path | None = None
+        self, *args: str, user: str = "dsl", vault: Path | None = None, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "ydsi_tui.cli.main", *args]
         command += ["--vault", str(vault or self.vault), "--user", user]
         command += ["--passphrase-file", str(self.secret(f"pass-{user}", PASS))]
         env = {**os.environ, "HOME": str(self.tmp), "XDG_DATA_HOME": str(self.tmp / "data")}
+        if stdin is not None:  # record content: on stdin, never in argv
+            return subprocess.run(
+                command, capture_output=True, text=True, env=env, input=stdin, check=False
+            )
         return subprocess.run(
             command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False
         )
 
-    def ok(self, *args: str, user: str = "dsl") -> str:
-        result = self.run(*args, user=user)
+    def ok(self, *args: str, user: str = "dsl", stdin: str | None = None) -> str:
+        result = self.run(*args, user=user, stdin=stdin)
         assert result.returncode == 0, (args, result.stderr)
         return result.stdout
 
     def incident(self, summary: str, pupil: str, *extra: str) -> str:
-        ref = self.ok("incident", "new", "--summary", summary).strip()
-        self.ok("pupil", "add", ref, pupil, "--part", "pictured", *extra)
+        ref = self.ok("incident", "new", "--text-file", "-", stdin=summary).strip()
+        self.ok("pupil", "add", ref, "--text-file", "-", "--part", "pictured", *extra, stdin=pupil)
         return ref
 
 
@@ -61,7 +65,7 @@ def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> None:
 @pytest.fixture(scope="module")
 def ydsi(tmp_path_factory: pytest.TempPathFactory) -> Ydsi:
     tool = Ydsi(tmp_path_factory.mktemp("cli-reports"))
-    made = tool.run("init", "--full-name", "Dana Lead", *KDF)
+    made = tool.run("init", "--text-file", "-", *KDF, stdin="Dana Lead")
     assert made.returncode == 0, made.stderr
     new = tool.secret("new-head", PASS)
     added = tool.ok("user", "add", "head", "--role", "headteacher")
@@ -89,7 +93,7 @@ def test_export_in_every_format_to_new_private_files(ydsi: Ydsi) -> None:
 
 def test_reports_print_or_write(ydsi: Ydsi) -> None:
     other = ydsi.incident("Another", "Ann Other", "--year-group", "9")
-    ydsi.ok("decide", other, "in-school", "--reason", "no trigger applies")
+    ydsi.ok("decide", other, "in-school", stdin="no trigger applies")
     inspection = ydsi.ok("report", "inspection")
     assert "incident(s) complete" in inspection
     assert f"{other} (in school):" in inspection  # words, not the code in_school
@@ -107,7 +111,9 @@ def test_reports_print_or_write(ydsi: Ydsi) -> None:
     retention = json.loads(ydsi.ok("report", "retention", "--json"))
     assert retention["kind"] == "retention" and retention["incidents"]
     out = ydsi.tmp / "sar.md"
-    said = ydsi.ok("report", "subject-access", "Ann Other", "--format", "md", "--output", str(out))
+    said = ydsi.ok(
+        "report", "subject-access", "--format", "md", "--output", str(out), stdin="Ann Other"
+    )
     assert "marked for redaction" in said and "NOT FOR RELEASE" in out.read_text()
 
 
@@ -122,7 +128,7 @@ def test_backup_verify_and_restore(ydsi: Ydsi) -> None:
     restored = ydsi.run("restore", str(out), vault=target)
     assert restored.returncode == 0 and "Vault intact" in restored.stdout, restored.stderr
     assert ydsi.run("verify", vault=target).returncode == 0
-    ydsi.ok("note", ydsi.incident("Newer", "Nia Newer", "--year-group", "8"), "after")
+    ydsi.ok("note", ydsi.incident("Newer", "Nia Newer", "--year-group", "8"), stdin="after")
     refused = ydsi.run("restore", str(out))
     one_line_error(refused, 1)
     assert "newer work" in refused.stderr
@@ -143,12 +149,15 @@ def test_hold_blocks_destruction_until_lifted(ydsi: Ydsi) -> None:
     ref = ydsi.incident("Due for review", "Old Pupil", "--dob", born.strftime("%d/%m/%Y"))
     due = json.loads(ydsi.ok("report", "retention", "--json"))
     assert ref in [row["ref"] for row in due["incidents"] if row["due"]]
-    ydsi.ok("hold", "set", ref, "--reason", "Inquiry moratorium", "--authority", "The Inquiry")
+    ydsi.ok(
+        "hold", "set", ref, "--fields-file", "-",
+        stdin="reason: Inquiry moratorium\nauthority: The Inquiry\n",
+    )  # fmt: skip
     blocked = ydsi.run("retention", "destroy", ref, "--confirm", ref)
     one_line_error(blocked, 1)
     assert "legal hold" in blocked.stderr
     one_line_error(ydsi.run("retention", "destroy", ref), 2)  # no --confirm, no terminal
-    ydsi.ok("hold", "lift", ref, "--reason", "Inquiry reported")
+    ydsi.ok("hold", "lift", ref, stdin="Inquiry reported")
     one_line_error(ydsi.run("retention", "destroy", ref, "--confirm", ref, user="head"), 8)
     said = ydsi.ok("retention", "destroy", ref, "--confirm", ref)
     assert "Destroyed" in said and "none of its content" in said
@@ -160,7 +169,10 @@ def test_hold_blocks_destruction_until_lifted(ydsi: Ydsi) -> None:
 def test_transfer_round_trip(ydsi: Ydsi) -> None:
     ref = ydsi.incident("Leaver's incident", "Lee Leaver", "--year-group", "11")
     out = ydsi.tmp / "lee.transfer"
-    said = ydsi.ok("transfer", "Lee Leaver", "--output", str(out), "--to-school", "Ash Grove")
+    said = ydsi.ok(
+        "transfer", "--output", str(out), "--fields-file", "-",
+        stdin="pupil: Lee Leaver\nto-school: Ash Grove\n",
+    )  # fmt: skip
     assert ref in said and "by phone" in said
     lines = said.splitlines()
     passphrase = lines[lines.index(next(line for line in lines if "by phone" in line)) + 1]
@@ -180,6 +192,6 @@ def test_transfer_round_trip(ydsi: Ydsi) -> None:
         "--transfer-passphrase-file", str(ydsi.secret("wrong", "wrong passphrase here")),
     )  # fmt: skip
     one_line_error(wrong, 3)
-    ydsi.ok("transfer", "receipt", transfer_id, "--received-by", "Mo Receiver")
+    ydsi.ok("transfer", "receipt", transfer_id, stdin="received_by: Mo Receiver")
     pending = json.loads(ydsi.ok("transfer", "list", "--json"))
     assert transfer_id not in [p["id"] for p in pending]

@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="read your passphrase from FILE (for scripts; must be readable by you alone)",
     )
+    common.add_argument(
+        "--allow-argv",
+        action="store_true",
+        help="accept record content (names, notes, reasons) as arguments, though every user "
+        "of the server can read them in the process list (safe only if /proc is mounted "
+        "hidepid=2; by default content comes from a prompt, --text-file or --fields-file)",
+    )
     parser: argparse.ArgumentParser = Parser(
         prog="ydsi",
         epilog=_epilog(),
@@ -154,6 +161,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         from .app_launch import launch
 
         return launch(ctx, demo=args.demo)
+    from .content import resolve_content
+
+    resolve_content(ctx)  # names and notes from files, stdin or prompts, never argv
     func = args.func
     result = func(ctx)
     return int(result)

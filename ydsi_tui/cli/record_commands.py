@@ -26,10 +26,14 @@ from ..model.timeparse import (
 from ..service.describe import KIND_LABELS, describe
 from ..service.repair import repair_hint
 from ..service.shapes import device_json, device_row_json, incident_json, row_json
+from .content import Field, takes_content
 from .context import CliError, Context, open_services, require_cases
 from .output import emit_json, print_table, safe, say, warn
 
 __all__ = ["register"]
+
+#: What a Headteacher signs unless they write their own statement.
+STATEMENT = "I have reviewed this decision and its reasons and I agree with it."
 
 
 def _pupil_id(incident: Incident, given: str) -> str:
@@ -231,7 +235,7 @@ def cmd_signoff(ctx: Context) -> int:
             raise CliError(f"{a.ref} has no decision to sign off")
         warn(f"You are signing off, as Headteacher, the decision in {a.ref}:")
         warn(f"   handle in school; reason: {safe(decision.reason)}")
-        event = cases.sign_off(a.ref, a.statement, expect_hash=view.file_hash)
+        event = cases.sign_off(a.ref, a.statement or STATEMENT, expect_hash=view.file_hash)
     say(f"Signed off {a.ref} with your key (entry {event.id[:8]}).")
     return 0
 
@@ -276,10 +280,10 @@ def cmd_parents(ctx: Context) -> int:
         pupil = _pupil_id(incident, a.pupil)
         if a.status == "informed":
             if not (a.who and a.how):
-                raise CliError("say who was told (--who) and how (--how)")
+                raise CliError("say who was told (who) and how (how), in --fields-file")
             return {"pupil_id": pupil, "who": a.who, "how": a.how, "informed_by": a.by or ""}
         if not (a.reason and a.agreed_with):
-            raise CliError("say why not (--reason) and which agency agreed (--agreed-with)")
+            raise CliError("say why not (reason, in --fields-file) and who agreed (--agreed-with)")
         return {"pupil_id": pupil, "reason": a.reason, "agreed_with": a.agreed_with}
 
     kind = "parents.informed" if a.status == "informed" else "parents.not_informed"
@@ -299,7 +303,7 @@ def cmd_police(ctx: Context) -> int:
             {"outcome": a.outcome, "crime_ref": crime_ref, "note": a.note or ""},
         )
     if not (a.route and a.spoken_to):
-        raise CliError("a police contact needs --route and --spoken-to (or give --outcome)")
+        raise CliError("a police contact needs --route and who you spoke to (or give --outcome)")
     return _record(
         ctx,
         "police.contact",
@@ -329,7 +333,7 @@ def cmd_deletion(ctx: Context) -> int:
                 "told_illegal": a.told_illegal,
             }
         if not a.how:
-            raise CliError("say how the young person confirmed deletion (--how)")
+            raise CliError("say how the young person confirmed deletion (how: in --fields-file)")
         return {"pupil_id": pupil, "how": a.how}
 
     kind = "deletion.requested" if a.action == "request" else "deletion.confirmed"
@@ -341,9 +345,9 @@ def cmd_record(ctx: Context) -> int:
     try:
         data = json.loads(ctx.args.data)
     except ValueError as exc:
-        raise CliError("--data must be a JSON object") from exc
+        raise CliError("the fields (--fields-file or --data) must be a JSON object") from exc
     if not isinstance(data, dict):
-        raise CliError("--data must be a JSON object")
+        raise CliError("the fields (--fields-file or --data) must be a JSON object")
     if ctx.args.kind.startswith("device."):
         with open_services(ctx) as services:
             services.devices.record(ctx.args.ref, ctx.args.kind, data, at=ctx.args.at)
@@ -467,6 +471,14 @@ def _bool_pair(p: argparse.ArgumentParser, name: str, help_yes: str, default: bo
     p.add_argument(f"--no-{name}", dest=dest, action="store_false", help=argparse.SUPPRESS)
 
 
+def _informed(args: argparse.Namespace) -> bool:
+    return bool(args.status == "informed")
+
+
+def _not_informed(args: argparse.Namespace) -> bool:
+    return bool(args.status == "not-informed")
+
+
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
@@ -480,7 +492,7 @@ def register(
     incident = sub.add_parser("incident", help="open, list, show and close incidents")
     isub = incident.add_subparsers(dest="incident_command", metavar="COMMAND", required=True)
     p = isub.add_parser("new", parents=[common], help="open a new incident; prints its reference")
-    p.add_argument("--summary", required=True, help="a short description, in words")
+    takes_content(p, Field("summary", "--summary", "a short description, in words", True))
     p.add_argument(
         "--kind",
         default="peer_sharing",
@@ -497,22 +509,30 @@ def register(
     p.set_defaults(func=cmd_incident_show)
     p = isub.add_parser("close", parents=[common, at], help="close an incident with its summary")
     p.add_argument("ref")
-    p.add_argument("--summary", required=True)
-    p.add_argument("--actions", required=True, help="what was done")
-    p.add_argument("--outcome", required=True)
-    p.add_argument("--rationale", required=True, help="why these actions")
-    p.add_argument("--gaps-reason", help="why it can close with things still unrecorded")
+    takes_content(
+        p,
+        Field("summary", "--summary", "the closing summary", True, long=True),
+        Field("actions", "--actions", "what was done", True, long=True),
+        Field("outcome", "--outcome", "the outcome, in words", True),
+        Field("rationale", "--rationale", "why these actions", True, long=True),
+        Field("gaps_reason", "--gaps-reason", "why it can close with things still unrecorded"),
+    )
     p.set_defaults(func=cmd_incident_close)
     p = isub.add_parser("reopen", parents=[common, at], help="reopen a closed incident")
     p.add_argument("ref")
-    p.add_argument("--reason", required=True)
+    takes_content(p, Field("reason", "--reason", "why it is reopened", True))
     p.set_defaults(func=cmd_incident_reopen)
 
     pupil = sub.add_parser("pupil", help="add pupils to an incident")
     psub = pupil.add_subparsers(dest="pupil_command", metavar="COMMAND", required=True)
     p = psub.add_parser("add", parents=[common, at], help="add a pupil and their part")
     p.add_argument("ref")
-    p.add_argument("name", help="their name in full")
+    takes_content(
+        p,
+        Field("name", "NAME", "their name in full", True),
+        Field("vulnerabilities", "--vulnerabilities", "other vulnerabilities, in words"),
+        primary="name",
+    )
     age = p.add_mutually_exclusive_group()
     age.add_argument("--dob", help="date of birth, e.g. 14/11/2010")
     age.add_argument("--year-group", type=int, help="school year, e.g. 10")
@@ -524,12 +544,11 @@ def register(
         help="their part (repeat for several)",
     )
     p.add_argument("--sen", action="store_true", help="special educational needs")
-    p.add_argument("--vulnerabilities", help="other vulnerabilities, in words")
     p.set_defaults(func=cmd_pupil_add)
 
     p = sub.add_parser("note", parents=[common, at], help="add a timestamped note")
     p.add_argument("ref")
-    p.add_argument("text")
+    takes_content(p, Field("text", "TEXT", "the note", True, long=True, label="note"))
     p.set_defaults(func=cmd_note)
 
     p = sub.add_parser(
@@ -538,11 +557,15 @@ def register(
     p.add_argument("ref")
     p.add_argument("n", type=int, choices=range(1, 6), metavar="N", help="1 to 5, as in the policy")
     p.add_argument("answer", choices=["yes", "no", "unknown"])
-    p.add_argument("--basis", required=True, help="what the answer is based on")
-    p.add_argument(
-        "--reason-against-suggestion",
-        default="",
-        help="why the answer is no where the record suggests yes (an adult, sextortion, age)",
+    takes_content(
+        p,
+        Field("basis", "--basis", "what the answer is based on", True),
+        Field(
+            "reason_against_suggestion",
+            "--reason-against-suggestion",
+            "why the answer is no where the record suggests yes (an adult, sextortion, age)",
+        ),
+        primary="basis",
     )
     p.set_defaults(func=cmd_trigger)
 
@@ -550,7 +573,7 @@ def register(
         "concern", parents=[common, at], help="a young person harmed or at risk: refer now"
     )
     p.add_argument("ref")
-    p.add_argument("text")
+    takes_content(p, Field("text", "TEXT", "the concern", True, long=True, label="concern"))
     p.set_defaults(func=cmd_concern)
 
     p = sub.add_parser(
@@ -558,10 +581,14 @@ def register(
     )
     p.add_argument("ref")
     p.add_argument("outcome", choices=["refer", "in-school"])
-    p.add_argument("--reason", required=True)
     p.add_argument("--refer-to", action="append", choices=["police", "csc"])
-    p.add_argument("--input-from", action="append", help="who gave input (repeat)")
-    p.add_argument("--override-reason", help="why in school although a trigger says refer")
+    takes_content(
+        p,
+        Field("reason", "--reason", "the reason for the decision", True, long=True),
+        Field("input_from", "--input-from", "who gave input (repeat)", many=True),
+        Field("override_reason", "--override-reason", "why in school though a trigger says refer"),
+        primary="reason",
+    )
     p.add_argument("--review-by", metavar="WHEN", help="when the decision is to be reviewed")
     p.set_defaults(func=cmd_decide)
 
@@ -569,57 +596,66 @@ def register(
         "signoff", parents=[common], help="Headteacher: sign off a decision not to refer out"
     )
     p.add_argument("ref")
-    p.add_argument(
-        "--statement",
-        default="I have reviewed this decision and its reasons and I agree with it.",
-    )
+    takes_content(p, Field("statement", "--statement", f"what you sign (default: '{STATEMENT}')"))
     p.set_defaults(func=cmd_signoff)
 
     p = sub.add_parser("view", parents=[common, at], help="record a viewing of the imagery")
     p.add_argument("ref")
-    p.add_argument("--viewer", required=True)
     p.add_argument(
         "--viewer-role", default="dsl", choices=["dsl", "team", "headteacher", "other_staff"]
     )
-    p.add_argument("--present", action="append", help="another member of staff present (repeat)")
-    p.add_argument("--where", required=True)
+    takes_content(
+        p,
+        Field("viewer", "--viewer", "who viewed it", True),
+        Field("present", "--present", "another member of staff present (repeat)", many=True),
+        Field("where", "--where", "where it was viewed", True),
+        Field("actions", "--actions", "what happened next", True, long=True),
+        Field("pupil", "--pupil", "the pupil in the imagery (id, or name)", selector=True),
+        Field("ack", "--ack", "RULE=REASON for each rule not met (repeat)", many=True),
+    )
     _bool_pair(p, "on-premises", "it was on school premises", default=True)
     p.add_argument("--reason", required=True, help="which of the three permitted reasons (its id)")
     _bool_pair(p, "head-consulted", "the Headteacher was consulted first")
     p.add_argument("--same-sex", default="yes", choices=["yes", "no", "not-possible"])
     _bool_pair(p, "distress-considered", "viewing would not cause the pupil significant distress")
-    p.add_argument("--actions", required=True, help="what happened next")
-    p.add_argument("--pupil", help="the pupil in the imagery (name or id)")
-    p.add_argument("--ack", action="append", help="RULE=REASON for each rule not met")
     p.set_defaults(func=cmd_view)
 
     p = sub.add_parser("parents", parents=[common, at], help="parents informed, or why not")
     p.add_argument("ref")
-    p.add_argument("pupil", help="name or id")
+    takes_content(
+        p,
+        Field("pupil", "PUPIL", "the pupil's id (or name)", True, selector=True),
+        Field("who", "--who", "who was told", _informed),
+        Field("how", "--how", "how (phone, meeting...)", _informed),
+        Field("by", "--by", "who told them (default: you)"),
+        Field("reason", "--reason", "why they were not informed", _not_informed),
+    )
     p.add_argument("status", choices=["informed", "not-informed"])
-    p.add_argument("--who", help="who was told")
-    p.add_argument("--how", help="how (phone, meeting...)")
-    p.add_argument("--by", help="who told them (default: you)")
-    p.add_argument("--reason", help="why they were not informed")
     p.add_argument("--agreed-with", choices=["csc", "police", "both"])
     p.set_defaults(func=cmd_parents)
 
     p = sub.add_parser("police", parents=[common, at], help="a police contact, or the outcome")
     p.add_argument("ref")
     p.add_argument("--route", help="safer_schools_officer, pcso, neighbourhood or call_101")
-    p.add_argument("--spoken-to")
     p.add_argument("--crime-ref", action="append", help="every crime reference number (repeat)")
     p.add_argument("--outcome", help="the outcome the police gave, e.g. outcome_21")
-    p.add_argument("--note")
+    takes_content(
+        p,
+        Field("spoken_to", "--spoken-to", "who you spoke to", lambda a: not a.outcome),
+        Field("note", "--note", "a note", long=True),
+    )
     p.set_defaults(func=cmd_police)
 
     p = sub.add_parser("deletion", parents=[common, at], help="ask a pupil to delete, or confirm")
     p.add_argument("ref")
-    p.add_argument("pupil", help="name or id")
+    takes_content(
+        p,
+        Field("pupil", "PUPIL", "the pupil's id (or name)", True, selector=True),
+        Field("how", "--how", "how they confirmed (confirm)", lambda a: a.action == "confirm"),
+    )
     p.add_argument("action", choices=["request", "confirm"])
     p.add_argument("--deadline", help="by when (request)")
     _bool_pair(p, "told-illegal", "they were told possession is illegal")
-    p.add_argument("--how", help="how they confirmed (confirm)")
     p.set_defaults(func=cmd_deletion)
 
     p = sub.add_parser(
@@ -627,8 +663,11 @@ def register(
     )
     p.add_argument("ref")
     p.add_argument("kind", help="e.g. csc.contact, review.meeting, risk.answered, conversation")
-    p.add_argument(
-        "--data", required=True, help='the fields as a JSON object, e.g. {"text": "..."}'
+    takes_content(
+        p,
+        Field("data", "--data", 'the fields as a JSON object, e.g. {"text": "..."}', True),
+        free_form=True,
+        into="data",
     )
     p.set_defaults(func=cmd_record)
 
@@ -638,39 +677,48 @@ def register(
         "seize", parents=[common, at], help="record a seized device; prints its ref"
     )
     p.add_argument("--incident", required=True, help="the incident's reference")
-    p.add_argument("--description", required=True, help="make, model, colour, case")
-    p.add_argument("--owner", required=True)
-    p.add_argument("--seized-by", help="who seized it (default: you)")
+    takes_content(
+        p,
+        Field("description", "--description", "make, model, colour, case", True),
+        Field("owner", "--owner", "whose it is", True),
+        Field("seized_by", "--seized-by", "who seized it (default: you)"),
+        Field("locked_where", "--locked-where", "where it is locked up"),
+    )
     _bool_pair(p, "powered-off", "it was turned off")
-    p.add_argument("--locked-where", help="where it is locked up")
     p.set_defaults(func=cmd_device_seize)
     p = dsub.add_parser("move", parents=[common, at], help="record a move")
     p.add_argument("ref")
-    p.add_argument("--to", required=True)
-    p.add_argument("--reason", required=True)
+    takes_content(
+        p,
+        Field("to", "--to", "where it is now", True),
+        Field("reason", "--reason", "why it was moved", True),
+    )
     p.set_defaults(func=cmd_device_move)
     p = dsub.add_parser("lock", parents=[common, at], help="record where it is locked up")
     p.add_argument("ref")
-    p.add_argument("--where", required=True)
+    takes_content(p, Field("where", "--where", "where it is locked up", True))
     p.set_defaults(func=cmd_device_lock)
     p = dsub.add_parser("poweroff", parents=[common, at], help="confirm it is turned off")
     p.add_argument("ref")
-    p.add_argument("--confirmed-by")
+    takes_content(p, Field("confirmed_by", "--confirmed-by", "who confirmed it (default: you)"))
     p.set_defaults(func=cmd_device_poweroff)
     p = dsub.add_parser("access", parents=[common, at], help="record an access to the device")
     p.add_argument("ref")
-    p.add_argument("--by", required=True)
-    p.add_argument("--reason", required=True)
+    takes_content(
+        p,
+        Field("by", "--by", "who accessed it", True),
+        Field("reason", "--reason", "why", True),
+    )
     p.set_defaults(func=cmd_device_access)
     p = dsub.add_parser("handover", parents=[common, at], help="record the hand-over to police")
     p.add_argument("ref")
-    p.add_argument("--officer", required=True)
+    takes_content(p, Field("officer", "--officer", "the officer's name", True))
     p.add_argument("--officer-id")
     p.add_argument("--crime-ref")
     p.set_defaults(func=cmd_device_handover)
     p = dsub.add_parser("return", parents=[common, at], help="record its return")
     p.add_argument("ref")
-    p.add_argument("--to", required=True)
+    takes_content(p, Field("to", "--to", "to whom it was returned", True))
     p.set_defaults(func=cmd_device_return)
     p = dsub.add_parser("list", parents=[common], help="list devices and their status")
     p.add_argument("--incident", help="only this incident's devices")

@@ -14,6 +14,7 @@ import sys
 
 from ..service.repair import RepairNeedsChoice, repair_record
 from ..vault.repair import DEFAULT_BACKUP_DIR, BackupTried, RepairResult, backups_to_search
+from .content import Field, takes_content
 from .context import CliError, Context, open_services
 from .output import ask, emit_json, safe, say
 
@@ -27,7 +28,7 @@ def _reason(ctx: Context) -> str:
         return given
     if not sys.stdin.isatty():
         raise CliError(
-            "--accept-as-found needs --reason TEXT (or run it in a terminal to be asked)"
+            "--accept-as-found needs a reason: --text-file FILE (or run it in a terminal)"
         )
     try:
         return ask("Why accept it as found (kept inside the record, never in the log)? ")
@@ -171,11 +172,15 @@ def register(
         action="store_true",
         help="when no backup holds it: accept the record as found, naming what was lost",
     )
-    p.add_argument(
-        "--reason",
-        metavar="TEXT",
-        help="why it is accepted as found (kept inside the record; never name a pupil here: "
-        "others on the server can see a command line; leave it out to be asked)",
+    takes_content(
+        p,
+        Field(
+            "reason",
+            "--reason",
+            "why it is accepted as found (kept inside the record; leave it out to be asked)",
+            lambda a: bool(a.accept_as_found),
+            label="reason for accepting it as found",
+        ),
     )
     p.add_argument("--json", action="store_true", help="print JSON: {ok, method, entry, lost...}")
     p.set_defaults(func=cmd_repair)

@@ -17,6 +17,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model.schoolyear import parse_school_year
 from ..model.summary import status_words
@@ -44,6 +45,7 @@ from ..vault.backup import (
 from ..vault.errors import VaultError
 from ..vault.export import write_new_private
 from ..vault.transfer import generate_passphrase, open_transfer
+from .content import Field, takes_content
 from .context import (
     CliError,
     Context,
@@ -53,6 +55,9 @@ from .context import (
     require_cases,
 )
 from .output import ask, emit_json, print_table, safe, say, say_block, warn
+
+if TYPE_CHECKING:
+    from ..service.casebook import CaseBook
 
 __all__ = ["print_backup_check", "register"]
 
@@ -71,6 +76,30 @@ def _write(path: str, data: bytes, what: str) -> None:
     target = Path(path).expanduser()
     write_new_private(target, data)
     _written(target, what, len(data))
+
+
+def _pupil_by_id(cases: CaseBook, pupil_id: str) -> tuple[str, date | None]:
+    """The name (and date of birth) behind a pupil id, so no name need be typed.
+
+    An id names one pupil in one incident; the report or transfer then finds
+    every incident's record of that young person as it would by name.
+    """
+    from ..service.reports.scan import each_incident
+
+    wanted = pupil_id.strip().lower()
+    if len(wanted) < 8:
+        raise CliError("--pupil-id takes at least the 8 digits 'ydsi incident show' prints")
+    found: dict[str, tuple[str, date | None]] = {}
+    for scanned in each_incident(cases, None):
+        if scanned.view is None:
+            continue
+        for pupil in scanned.view.incident.pupils.values():
+            if pupil.pupil_id.startswith(wanted):
+                found[pupil.pupil_id] = (pupil.name, pupil.dob)
+    if len(found) != 1:
+        what = "no pupil" if not found else "more than one pupil"
+        raise CliError(f"{what} has the id {wanted}: see 'ydsi incident show REF'")
+    return next(iter(found.values()))
 
 
 def _dob(text: str | None) -> date | None:
@@ -166,7 +195,14 @@ def cmd_report_retention(ctx: Context) -> int:
 def cmd_report_subject_access(ctx: Context) -> int:
     a = ctx.args
     with open_services(ctx) as services:
-        report = subject_access(require_cases(services), services.devices, a.pupil, dob=_dob(a.dob))
+        cases = require_cases(services)
+        name, dob = a.pupil, _dob(a.dob)
+        if a.pupil_id:
+            if a.pupil:
+                raise CliError("name the pupil once: by --pupil-id or by name, not both")
+            name, known = _pupil_by_id(cases, a.pupil_id)
+            dob = dob or known
+        report = subject_access(cases, services.devices, name, dob=dob)
     data = render(a.format, subject_access_document(report), subject_access_json(report))
     _write(a.output, data, f"the subject access report ({a.format.upper()})")
     say(
@@ -348,22 +384,29 @@ def cmd_transfer(ctx: Context) -> int:
     if first == "open":
         return _transfer_open(ctx, second)
     if second is not None:
-        raise CliError("give the pupil's name in quotes: ydsi transfer 'First Last' --output FILE")
+        raise CliError("give the pupil's name once, in --text-file or --fields-file (pupil:)")
     if not a.output or not a.to_school:
-        raise CliError("a transfer needs --output FILE and --to-school NAME")
+        raise CliError("a transfer needs --output FILE and the school (to_school:, --fields-file)")
     if a.transfer_passphrase_file:
         passphrase = read_secret_file(a.transfer_passphrase_file, "transfer passphrase")
         generated = False
     else:
         passphrase, generated = generate_passphrase(), True
     with open_services(ctx) as services:
-        sent = TransferDesk(require_cases(services), services.devices).send(
+        cases = require_cases(services)
+        dob = _dob(a.dob)
+        if a.pupil_id:
+            if first is not None:
+                raise CliError("name the pupil once: by --pupil-id or by name, not both")
+            first, known = _pupil_by_id(cases, a.pupil_id)
+            dob = dob or known
+        sent = TransferDesk(cases, services.devices).send(
             first,
             Path(a.output).expanduser(),
             passphrase,
             to_school=a.to_school,
             to_dsl=a.to_dsl or "",
-            dob=_dob(a.dob),
+            dob=dob,
         )
     _written(sent.path, f"the encrypted records of {len(sent.refs)} incident(s)", sent.size)
     say(f"Transfer {sent.transfer_id} recorded in {', '.join(sent.refs)}.")
@@ -372,15 +415,27 @@ def cmd_transfer(ctx: Context) -> int:
         say(f"    {passphrase}")
     say(
         "When they confirm receipt, record it: "
-        f"ydsi transfer receipt {sent.transfer_id} --received-by 'NAME'"
+        f"ydsi transfer receipt {sent.transfer_id} (you are asked who confirmed it)"
     )
     return 0
+
+
+#: The words ``transfer`` takes where a send takes the pupil.
+TRANSFER_MODES = frozenset(("receipt", "list", "open"))
+
+
+def _sending(args: argparse.Namespace) -> bool:
+    return args.target not in TRANSFER_MODES
+
+
+def _sending_by_name(args: argparse.Namespace) -> bool:
+    return _sending(args) and not args.pupil_id
 
 
 def _transfer_receipt(ctx: Context, transfer_id: str | None) -> int:
     a = ctx.args
     if not transfer_id or not a.received_by:
-        raise CliError("usage: ydsi transfer receipt TRANSFER_ID --received-by NAME [--at WHEN]")
+        raise CliError("usage: ydsi transfer receipt TRANSFER_ID [--fields-file FILE] [--at WHEN]")
     with open_services(ctx) as services:
         refs = TransferDesk(require_cases(services), services.devices).receipt(
             transfer_id, a.received_by, at=a.at, note=a.note or ""
@@ -514,7 +569,17 @@ def register(
         parents=[common],
         help="everything about one pupil, with others' names marked for redaction",
     )
-    p.add_argument("pupil", help="the young person's name in full")
+    takes_content(
+        p,
+        Field(
+            "pupil",
+            "PUPIL",
+            "the young person's name in full (or give --pupil-id)",
+            lambda a: not a.pupil_id,
+            label="pupil's name",
+        ),
+    )
+    p.add_argument("--pupil-id", metavar="ID", help="the pupil's id (from 'ydsi incident show')")
     p.add_argument("--dob", help="their date of birth, if two pupils share the name")
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("--output", metavar="FILE", required=True)
@@ -546,7 +611,7 @@ def register(
     p = tsub.add_parser("review", parents=[common], help="keep a record longer, with a reason")
     p.add_argument("ref")
     p.add_argument("--keep-until", required=True, metavar="DATE", help="e.g. 31/08/2030")
-    p.add_argument("--reason", required=True)
+    takes_content(p, Field("reason", "--reason", "why it is kept longer", True))
     p.set_defaults(func=cmd_retention_review)
     p = tsub.add_parser(
         "destroy",
@@ -561,12 +626,16 @@ def register(
     hsub = hold.add_subparsers(dest="hold_command", metavar="COMMAND", required=True)
     p = hsub.add_parser("set", parents=[common], help="put a legal hold on an incident")
     p.add_argument("ref")
-    p.add_argument("--reason", required=True, help="why (e.g. an inquiry's moratorium)")
-    p.add_argument("--authority", help="who asked for it")
+    takes_content(
+        p,
+        Field("reason", "--reason", "why (e.g. an inquiry's moratorium)", True),
+        Field("authority", "--authority", "who asked for it"),
+        primary="reason",
+    )
     p.set_defaults(func=cmd_hold_set)
     p = hsub.add_parser("lift", parents=[common], help="lift a legal hold")
     p.add_argument("ref")
-    p.add_argument("--reason", required=True)
+    takes_content(p, Field("reason", "--reason", "why it is lifted", True))
     p.add_argument("--hold", metavar="ID", help="which hold, if there are several")
     p.set_defaults(func=cmd_hold_lift)
 
@@ -574,26 +643,50 @@ def register(
         "transfer",
         parents=[common],
         help="send a pupil's records to their new school; receipts; open a transfer file",
-        usage="ydsi transfer PUPIL --output FILE --to-school NAME [--to-dsl NAME] [--dob DATE]\n"
-        "       ydsi transfer receipt TRANSFER_ID --received-by NAME [--at WHEN] [--note TEXT]\n"
+        usage="ydsi transfer [--pupil-id ID] --output FILE [--fields-file FILE|-] [--dob DATE]\n"
+        "       ydsi transfer receipt TRANSFER_ID [--fields-file FILE|-] [--at WHEN]\n"
         "       ydsi transfer list [--json]\n"
         "       ydsi transfer open FILE --output DIR",
         description="Writes the pupil's records, encrypted to a passphrase the receiving DSL "
         "is given separately, and records the transfer; a transfer without a receipt after the "
         "policy's school days (5) is flagged.",
     )
-    p.add_argument("target", metavar="PUPIL", help="the pupil's name (or receipt, list, open)")
+    p.add_argument(
+        "target",
+        metavar="PUPIL",
+        nargs="?",
+        help="receipt, list or open (a pupil's name here is content: see --fields-file)",
+    )
     p.add_argument("arg", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--output", help="the transfer file to write (or, for open, a new directory)")
-    p.add_argument("--to-school", help="the receiving school")
-    p.add_argument("--to-dsl", help="the receiving DSL's name")
+    p.add_argument("--pupil-id", metavar="ID", help="the pupil's id (from 'ydsi incident show')")
+    takes_content(
+        p,
+        Field(
+            "pupil",
+            "PUPIL",
+            "the pupil's name in full",
+            _sending_by_name,
+            attr="target",
+            plain=TRANSFER_MODES.__contains__,
+            label="pupil's name",
+        ),
+        Field("to_school", "--to-school", "the receiving school", _sending),
+        Field("to_dsl", "--to-dsl", "the receiving DSL's name"),
+        Field(
+            "received_by",
+            "--received-by",
+            "receipt: who at the receiving school confirmed it",
+            lambda a: a.target == "receipt",
+        ),
+        Field("note", "--note", "receipt: a note"),
+        primary="pupil",
+    )
     p.add_argument("--dob", help="the pupil's date of birth, if two pupils share the name")
     p.add_argument(
         "--transfer-passphrase-file",
         help="read the transfer passphrase from this file (default: generate one)",
     )
-    p.add_argument("--received-by", help="receipt: who at the receiving school confirmed it")
     p.add_argument("--at", metavar="WHEN", help="receipt: when it was confirmed (default now)")
-    p.add_argument("--note", help="receipt: a note")
     p.add_argument("--json", action="store_true", help="list: print JSON")
     p.set_defaults(func=cmd_transfer)

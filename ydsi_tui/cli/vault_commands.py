@@ -16,6 +16,7 @@ from ..vault.header import ROLES, UserEntry
 from ..vault.revocation import ALL_TARGETS
 from ..vault.vault import RECOVERY_ID, Vault
 from ..vault.verify import verify_entries, verify_vault
+from .content import Field, takes_content
 from .context import CliError, Context, prompt_secret, read_secret_file, user_name
 from .output import ask, emit_json, print_table, safe, say, say_block, warn
 
@@ -492,7 +493,9 @@ def register(
         description="Create a new, empty vault. The first user is a DSL. A recovery code is "
         "printed once: lock it in the school safe.",
     )
-    p.add_argument("--full-name", help="your name in full, as it should appear in records")
+    takes_content(
+        p, Field("full_name", "--full-name", "your name in full, as it should appear in records")
+    )
     p.add_argument("--shared", action="store_true", help="a group vault (files 0660, dirs 2770)")
     p.add_argument(
         "--case-group",
@@ -527,7 +530,7 @@ def register(
     )
     p.add_argument("name", type=user_name, help="their login name")
     p.add_argument("--role", required=True, choices=ROLES, help="what they may open")
-    p.add_argument("--full-name", help="their name in full")
+    takes_content(p, Field("full_name", "--full-name", "their name in full"))
     p.add_argument("--new-passphrase-file", help=argparse.SUPPRESS)  # refused with a reason
     p.set_defaults(func=cmd_user_add)
     p = usub.add_parser(

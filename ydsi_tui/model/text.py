@@ -160,6 +160,15 @@ def _decodes_to_media(chunk: str) -> bool:
         head = base64.b64decode(chunk, validate=True)
     except (binascii.Error, ValueError):
         return False
+    return starts_like_media(head)
+
+
+def starts_like_media(head: bytes) -> bool:
+    """True if these first bytes (12 are enough) are an image or video file's signature.
+
+    Also used on files named to the CLI (``--text-file``): a photo given where
+    a description was wanted is refused, never read.
+    """
     return (
         head.startswith(b"\xff\xd8\xff")  # JPEG
         or head.startswith(b"\x89PNG\r\n\x1a\n")  # PNG

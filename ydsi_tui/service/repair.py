@@ -85,7 +85,7 @@ def repair_record(
         if found.decrypts:
             then = (
                 f"; to accept it as found, naming what was lost, run: ydsi repair {ref} "
-                "--accept-as-found --reason TEXT"
+                "--accept-as-found (you are asked why; or --text-file FILE)"
             )
         else:
             then = (

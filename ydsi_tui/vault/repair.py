@@ -515,7 +515,7 @@ def accept_as_found(session: Session, damage: Damage, reason: str, amend: Amend)
     """
     reason = reason.strip()
     if not reason:
-        raise RepairRefused("not repaired: give the reason for accepting it as found (--reason)")
+        raise RepairRefused("not repaired: give the reason for accepting it as found")
     if len(reason) > MAX_REASON:
         raise RepairRefused(f"not repaired: the reason is longer than {MAX_REASON} characters")
     vault = session.vault
