@@ -43,7 +43,9 @@ def _close_case_dir(world: World) -> None:
         os.chmod(item, 0o660)
 
 
-def _as_technician(world: World, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _as_technician(
+    world: World, tmp_path: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     secret = tmp_path / "tech.pass"
     secret.write_text(TECH.passphrase + "\n", encoding="utf-8")
     secret.chmod(0o600)
@@ -59,8 +61,9 @@ def _as_technician(world: World, tmp_path: Path, *args: str) -> subprocess.Compl
     ]  # fmt: skip
     env = {**os.environ, "HOME": str(home), "XDG_STATE_HOME": str(home / "state")}
     return subprocess.run(
-        command, capture_output=True, text=True, cwd=REPO, env=env, timeout=120, check=False
-    )
+        command, input=stdin, capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+        check=False,
+    )  # fmt: skip
 
 
 def _probe(world: World, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -98,10 +101,13 @@ def test_outside_the_case_group_a_technician_sees_nothing_of_case_and_still_work
     assert listed.returncode == 0, listed.stderr
     assert world.device in listed.stdout
 
-    noted = _as_technician(
-        world, tmp_path, "device", "note", world.device, "--text-file", "-", "--allow-argv"
-    )
-    assert noted.returncode in (0, 2), noted.stderr  # (older CLI: text as an argument)
+    moved = _as_technician(
+        world, tmp_path, "device", "move", world.device, "--fields-file", "-",
+        stdin="to: IT office safe\nreason: Bag seal checked by the technician\n",
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    shown = _as_technician(world, tmp_path, "device", "show", world.device)
+    assert shown.returncode == 0 and "IT office safe" in shown.stdout, shown.stderr
 
     verified = _as_technician(world, tmp_path, "verify")
     assert "Traceback" not in verified.stderr and "internal error" not in verified.stderr

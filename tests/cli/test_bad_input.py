@@ -125,7 +125,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
         assert code == 0, err
         code, out, err = tool.run(
             ["device", "seize", "--incident", "2026-001", "--description", "phone",
-             "--owner", "Ann", *common]
+             "--owner", "AN", *common]
         )  # fmt: skip
         assert code == 0, err
         tool.device = out.strip().split()[0]
@@ -154,7 +154,7 @@ def filler(path: tuple[str, ...], action: argparse.Action, bench: Bench) -> str:
         "ref": bench.device if path[0] == "device" else "2026-001",
         "incident": "2026-001",
         "pupil": "Ann",
-        "owner": "Ann",
+        "owner": "AN",
         "name": "nobody" if path[-1] in ("remove", "recover") else "newbie",
         "target": "list",
         "file": "missing-file",

@@ -144,7 +144,7 @@ def test_a_trigger_yes_is_reported_as_referral_required(ydsi: Ydsi) -> None:
 def test_technicians_use_the_custody_log_only(ydsi: Ydsi) -> None:
     seized = ydsi.run(
         "device", "seize", "--incident", "2026-001", "--fields-file", "-", "--powered-off",
-        user="tech", stdin="description: black phone\nowner: Ann\nlocked-where: cabinet B\n",
+        user="tech", stdin="description: black phone\nowner: AN\nlocked-where: cabinet B\n",
     )  # fmt: skip
     assert seized.returncode == 0, seized.stderr
     device = seized.stdout.strip()

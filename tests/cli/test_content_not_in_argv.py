@@ -176,7 +176,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
             tool.pupil_id = tool.show("2026-001")["pupils"][0]["id"]  # type: ignore[index]
             seized = tool.ok(
                 ["device", "seize", "--incident", "2026-001", "--fields-file", "-"],
-                stdin="description: phone\nowner: Ann\n",
+                stdin="description: phone\nowner: AN\n",
             )
             tool.device = seized.strip().split()[0]
             yield tool

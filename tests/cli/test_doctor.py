@@ -11,6 +11,7 @@ import pytest
 
 from tests.cli.test_cli import KDF, Ydsi, no_traceback
 from tests.support.vaults import enrolment_code
+from ydsi_tui.cli.content import proc_hides_other_users
 from ydsi_tui.vault import install_checks
 from ydsi_tui.vault.install_checks import _hidepid, run_checks
 
@@ -19,7 +20,7 @@ PROC_HIDDEN = "proc /proc proc rw,nosuid,nodev,noexec,relatime,hidepid=2 0 0\n"
 
 
 def _by_name(vault: Path) -> dict[str, install_checks.Check]:
-    return {c.name: c for c in run_checks(vault, proc_mounts=lambda: PROC_PLAIN)}
+    return {c.name: c for c in run_checks(vault, proc_hides=lambda: False)}
 
 
 def _shared_with_technician(tmp_path: Path) -> Ydsi:
@@ -83,10 +84,10 @@ def test_a_parent_folder_writable_by_others_fails(tmp_path: Path) -> None:
 
 
 def test_hidepid_is_read_from_the_proc_mount_line() -> None:
-    assert _hidepid(lambda: PROC_HIDDEN).status == "ok"
-    assert _hidepid(lambda: PROC_PLAIN.replace("relatime", "hidepid=invisible")).status == "ok"
-    assert _hidepid(lambda: PROC_PLAIN).status == "warn"
-    assert _hidepid(lambda: "sysfs /sys sysfs rw 0 0\n").status == "warn"
+    hides = proc_hides_other_users
+    assert _hidepid(lambda: hides(PROC_HIDDEN)).status == "ok"
+    assert _hidepid(lambda: hides(PROC_PLAIN)).status == "warn"
+    assert "hidepid=2" in _hidepid(lambda: hides(PROC_PLAIN)).fix
 
 
 def test_no_vault_is_one_fail(tmp_path: Path) -> None:

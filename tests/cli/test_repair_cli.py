@@ -78,7 +78,7 @@ def test_rollback_repaired_from_a_named_backup(ydsi: Ydsi) -> None:
 def test_deleted_device_repaired_from_the_default_folder(ydsi: Ydsi) -> None:
     seized = ydsi.run(
         "device", "seize", "--incident", "2026-001", "--fields-file", "-",
-        stdin="description: blue phone\nowner: A Pupil\nlocked_where: the safe\n",
+        stdin="description: blue phone\nowner: AP\nlocked_where: the safe\n",
     )  # fmt: skip
     assert seized.returncode == 0, seized.stderr
     ref = seized.stdout.strip()

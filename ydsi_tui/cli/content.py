@@ -209,7 +209,8 @@ def proc_hides_other_users(mounts: str) -> bool:
 MOUNT_SOURCES: tuple[str, ...] = ("/proc/self/mountinfo", "/proc/mounts")
 
 
-def _proc_is_private() -> bool:
+def proc_is_private() -> bool:
+    """This server's ``/proc``, read from the first mount table found."""
     for source in MOUNT_SOURCES:
         try:
             return proc_hides_other_users(Path(source).read_text(encoding="utf-8"))
@@ -227,7 +228,7 @@ def argv_allowed(ctx: Context) -> bool:
             return True
     except KeyError:  # pragma: no cover - settings without the key
         pass
-    return _proc_is_private()
+    return proc_is_private()
 
 
 def looks_like_pupil_id(value: str) -> bool:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..vault.install_checks import FAIL, OK, run_checks
+from .content import proc_is_private
 from .context import Context
 from .output import emit_json, safe, say
 
 __all__ = ["register"]
 
 
-def _proc_mounts() -> str:
-    return Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace")
-
-
 def cmd_doctor(ctx: Context) -> int:
-    checks = run_checks(ctx.vault_path, proc_mounts=_proc_mounts)
+    checks = run_checks(ctx.vault_path, proc_hides=proc_is_private)
     if ctx.args.json:
         emit_json([{"check": c.name, "status": c.status, "message": c.message, "fix": c.fix}
                    for c in checks])  # fmt: skip

@@ -367,6 +367,7 @@ def cmd_device_seize(ctx: Context) -> int:
             {
                 "description": a.description,
                 "owner": a.owner,
+                **({"owner_pupil_id": a.owner_pupil_id} if a.owner_pupil_id else {}),
                 "seized_by": a.seized_by or services.devices.author,
                 "powered_off": a.powered_off,
                 "locked_where": a.locked_where or "",
@@ -677,10 +678,22 @@ def register(
         "seize", parents=[common, at], help="record a seized device; prints its ref"
     )
     p.add_argument("--incident", required=True, help="the incident's reference")
+    p.add_argument(
+        "--owner-pupil-id",
+        metavar="ID",
+        help="the young person in the incident it belongs to, by id ('ydsi incident show "
+        "REF --json' lists them): a subject access report finds it by this",
+    )
     takes_content(
         p,
         Field("description", "--description", "make, model, colour, case", True),
-        Field("owner", "--owner", "whose it is", True),
+        Field(
+            "owner",
+            "--owner",
+            "the owner's initials or a code (capitals, digits, . / -), never a name: "
+            "technicians read the device log",
+            True,
+        ),
         Field("seized_by", "--seized-by", "who seized it (default: you)"),
         Field("locked_where", "--locked-where", "where it is locked up"),
     )

@@ -35,8 +35,12 @@ class Check:
     fix: str = ""
 
 
-def run_checks(vault: Path, *, proc_mounts: Callable[[], str] | None = None) -> list[Check]:
-    """Every check, in the order an administrator would fix them."""
+def run_checks(vault: Path, *, proc_hides: Callable[[], bool] | None = None) -> list[Check]:
+    """Every check, in the order an administrator would fix them.
+
+    ``proc_hides`` says whether ``/proc`` hides other accounts' processes (the
+    CLI's reading of the mount table, ``cli/content.py``).
+    """
     checks: list[Check] = []
     header = _header(vault, checks)
     if header is None:
@@ -44,8 +48,8 @@ def run_checks(vault: Path, *, proc_mounts: Callable[[], str] | None = None) -> 
     checks.extend(_vault_modes(vault, header))
     checks.extend(_case_group(vault, header))
     checks.append(_parent(vault))
-    if proc_mounts is not None:
-        checks.append(_hidepid(proc_mounts))
+    if proc_hides is not None:
+        checks.append(_hidepid(proc_hides))
     return checks
 
 
@@ -144,22 +148,13 @@ def _parent(vault: Path) -> Check:
     return Check("parent", OK, f"{parent} can be written only by its owner")
 
 
-def _hidepid(read_mounts: Callable[[], str]) -> Check:
+def _hidepid(proc_hides: Callable[[], bool]) -> Check:
     """Other accounts must not read a ydsi process's arguments (SECURITY.md, process list)."""
-    try:
-        mounts = read_mounts()
-    except OSError as exc:
-        return Check("hidepid", WARN, f"/proc's mount options could not be read ({exc.strerror})")
-    for line in mounts.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[1] == "/proc" and parts[2] == "proc":
-            options = parts[3].split(",")
-            if any(o in ("hidepid=2", "hidepid=invisible") for o in options):
-                return Check("hidepid", OK, "/proc hides other accounts' processes (hidepid=2)")
-            return Check(
-                "hidepid", WARN,
-                "/proc shows every process's arguments to every account (no hidepid=2); ydsi "
-                "refuses content as arguments, but other tools may not",
-                "mount -o remount,hidepid=2 /proc (and add hidepid=2 to /proc in /etc/fstab)",
-            )  # fmt: skip
-    return Check("hidepid", WARN, "/proc was not found among the mounts")
+    if proc_hides():
+        return Check("hidepid", OK, "/proc hides other accounts' processes (hidepid=2)")
+    return Check(
+        "hidepid", WARN,
+        "/proc shows every process's arguments to every account (no hidepid=2); ydsi "
+        "refuses content as arguments, but other tools may not",
+        "mount -o remount,hidepid=2 /proc (and add hidepid=2 to /proc in /etc/fstab)",
+    )  # fmt: skip
