@@ -184,10 +184,11 @@ def _vault_files(root: Path) -> list[str]:
     return names
 
 
-def _hash_file(path: Path) -> tuple[int, str]:
+def _hash_file(fs: FileSystem, path: Path) -> tuple[int, str]:
+    """(size, SHA-256) of a vault file, opened as every vault read is (no FIFO, no giant)."""
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as stream:
+    with os.fdopen(fs.open_read(path), "rb") as stream:
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -222,7 +223,7 @@ def write_backup(
         names = _vault_files(root)
         files = []
         for index, name in enumerate(names):
-            size, digest = _hash_file(root / name)
+            size, digest = _hash_file(vault.fs, root / name)
             files.append(BackupFile(name, size, digest))
             if progress is not None:
                 progress(index + 1, 2 * len(names))
@@ -247,7 +248,7 @@ def write_backup(
             data = manifest.to_bytes()
             tar.addfile(_member(MANIFEST_NAME, len(data), mtime), _BytesReader(data))
             for index, item in enumerate(files):
-                with open(root / item.path, "rb") as source:
+                with os.fdopen(vault.fs.open_read(root / item.path), "rb") as source:
                     tar.addfile(_member(item.path, item.size, mtime), source)
                 if progress is not None:
                     progress(len(names) + index + 1, 2 * len(names))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from .audit import AUDIT_NAME, AuditEntry, genesis_hash
 from .checkpoint import Checkpoint
 from .crypto import b64d, sha256_hex, verify_signature
-from .errors import DamagedFile, VaultError
+from .errors import DamagedFile, VaultBusy, VaultError
 from .fs import TEMP_PREFIX, FileSystem
 from .header import COMPARTMENTS, HEADER_NAME, Header
 from .recordfile import RECORD_SUFFIX, peek
@@ -30,7 +30,12 @@ from .vault import RECOVERY_ID, Vault
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["VerifyReport", "verify_entries", "verify_vault"]
+__all__ = ["CouldNotCheck", "VerifyReport", "verify_entries", "verify_vault"]
+
+
+class CouldNotCheck(VaultBusy):
+    """``verify`` could not start: the vault's lock stayed held (not a finding about it)."""
+
 
 _MAX_LISTED = 25
 
@@ -70,7 +75,16 @@ def verify_vault(
     path = Path(path)
     fs = fs or FileSystem()
     report = VerifyReport()
-    header = _open_header(path, fs, report)
+    try:
+        header = _open_header(path, fs, report)
+    except VaultBusy as exc:
+        # Opening settles an interrupted save under the lock; a lock someone
+        # holds on and on (or a planted ``flock``) is no finding about the
+        # files, and a report of 0 entries would read as "NOT intact".
+        raise CouldNotCheck(
+            "could not check: the lock is held by another user (a save in progress, or a "
+            "process holding it): try again later; nothing was checked or changed"
+        ) from exc
     if header is None:
         return report
     mark: Checkpoint | None = None
@@ -104,6 +118,8 @@ def _open_header(path: Path, fs: FileSystem, report: VerifyReport) -> Header | N
         return vault.header
     except DamagedFile as exc:
         report.add(str(exc))
+    except VaultBusy:
+        raise
     except VaultError as exc:
         report.add(str(exc))
         return None
@@ -142,6 +158,9 @@ def _walk_log(
     history: dict[tuple[str, str], dict[str, int]] = {}
     try:
         data = fs.read_bytes(path / AUDIT_NAME)
+    except VaultError as exc:  # a FIFO, a link, a sparse giant: named, not read
+        report.add(str(exc))
+        return chain, writes, history
     except OSError:
         report.add("audit.log is missing or unreadable")
         return chain, writes, history
@@ -330,7 +349,14 @@ def _check_files(
                 f"{label}: missing (deleted outside ydsi; last saved at entry {entry.seq}){fix}"
             )
             continue
-        data = fs.read_bytes(file)
+        try:
+            data = fs.read_bytes(file)
+        except VaultError as exc:  # planted in its place: a FIFO, a link, a directory...
+            report.add(f"{exc}{fix}")
+            continue
+        except OSError as exc:
+            report.add(f"{label}: could not be read ({exc.strerror or type(exc).__name__}){fix}")
+            continue
         found = sha256_hex(data)
         if found == entry.hash:
             if key[0] != "header":
