@@ -605,3 +605,62 @@ def test_record_of_another_owner_is_one_clear_refusal(world: World, tmp_path: Pa
         assert sorted(r["ref"] for r in rows if not r["error"]) == [world.incidents[1]]
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------
+# the way back: a DSL's repair replaces what was planted
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("planted", ["fifo", "symlink", "sparse"])
+def test_repair_puts_the_signed_record_back_over_a_planted_file(
+    world: World, tmp_path: Path, planted: str
+) -> None:
+    """The listing's hint says 'ydsi repair REF': it must work on these files too."""
+    from ydsi_tui.service.repair import repair_record
+    from ydsi_tui.vault.backup import write_backup
+
+    backup = tmp_path / "backup.tar"
+    write_backup(world.unlock(DSL), backup)
+    ref = world.incidents[0]
+    target = world.file("case", ref)
+    genuine = target.read_bytes()
+    before = world.genuine()
+    if planted == "fifo":
+        target.unlink()
+        os.mkfifo(target)
+    elif planted == "symlink":
+        target.unlink()
+        target.symlink_to(backup)
+    else:
+        os.truncate(target, FOUR_GIB)
+    services = world.services(DSL)
+    result = _within(120, lambda: repair_record(services, ref, backups=[backup]))
+    assert result.method == "backup"
+    assert "outside ydsi" in result.problem
+    assert target.is_file() and not target.is_symlink()
+    assert target.read_bytes() == genuine
+    assert world.genuine() == before
+    report = verify_vault(world.path)
+    assert report.ok, report.problems
+
+
+def test_restore_over_a_vault_with_a_planted_fifo_log_is_refused_not_hung(
+    world: World, tmp_path: Path
+) -> None:
+    """``ydsi restore`` compares the logs of the vault it would replace: a FIFO there hung it."""
+    from ydsi_tui.vault.backup import BackupRefused, restore_backup, write_backup
+
+    backup = tmp_path / "backup.tar"
+    write_backup(world.unlock(DSL), backup)
+    world.close()
+    log = world.path / "audit.log"
+    log.unlink()
+    os.mkfifo(log)
+    with pytest.raises(BackupRefused, match="already holds a vault"):
+        _within(120, lambda: restore_backup(backup, world.path))
+    assert stat_is_fifo(log)  # nothing replaced without --force
+
+
+def stat_is_fifo(path: Path) -> bool:
+    import stat
+
+    return stat.S_ISFIFO(path.lstat().st_mode)

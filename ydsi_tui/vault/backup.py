@@ -475,11 +475,12 @@ def _existing_state(target: Path, staged: Path, manifest: Manifest) -> str:
             f"{target} is not empty and holds no vault: nothing was restored (choose an empty "
             "or new directory)"
         )
+    fs = FileSystem()  # the vault there is anyone's in its group: no FIFO, no giant
     try:
-        header = Header.from_bytes((target / HEADER_NAME).read_bytes())
+        header = Header.from_bytes(fs.read_bytes(target / HEADER_NAME))
         if header.vault_id != manifest.vault_id:
             return "other vault"
-        return compare_logs((target / AUDIT_NAME).read_bytes(), (staged / AUDIT_NAME).read_bytes())
+        return compare_logs(fs.read_bytes(target / AUDIT_NAME), (staged / AUDIT_NAME).read_bytes())
     except (VaultError, OSError):
         return "diverged"
 

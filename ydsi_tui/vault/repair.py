@@ -42,7 +42,15 @@ from .audit import AuditEntry
 from .backup import MANIFEST_NAME, MAX_MANIFEST, BackupRefused, Manifest, verify_backup
 from .chain import ChainState, extends, prefixes
 from .crypto import sha256_hex
-from .errors import AccessDenied, DamagedFile, NotSaved, RecordDamaged, RecordNotFound, VaultError
+from .errors import (
+    AccessDenied,
+    DamagedFile,
+    NotSaved,
+    RecordDamaged,
+    RecordNotFound,
+    UnsafeFile,
+    VaultError,
+)
 from .ledger import Write
 from .recordfile import RECORD_SUFFIX, encode, peek
 from .storage import SUMMARY_TABLE
@@ -235,15 +243,23 @@ def diagnose(session: Session, compartment: str, ref: str) -> Damage:
     record_id = session.record_id(compartment, ref)
     vault = session.vault
     path = vault.path / compartment / f"{record_id}{RECORD_SUFFIX}"
-    raw = _read(session, path)
     try:
-        decoded = session.decode_vouched(raw, compartment, record_id, body=True)
-    except RecordDamaged as exc:
-        problem, since = str(exc), exc.since
+        raw = _read(session, path)
+    except UnsafeFile as exc:
+        # A FIFO, link or sparse giant planted in its place: never read, so it
+        # is put right as a missing file is (the signed copy from a backup
+        # renamed over it), and nothing of it can be accepted as found.
+        raw, problem, since = None, str(exc), 0
+        session.vault.ledger.refresh()
     else:
-        if decoded is None:
-            raise RecordNotFound(f"no record {ref!r}")
-        raise NothingToRepair(f"{ref} is not damaged: the audit log vouches for it")
+        try:
+            decoded = session.decode_vouched(raw, compartment, record_id, body=True)
+        except RecordDamaged as exc:
+            problem, since = str(exc), exc.since
+        else:
+            if decoded is None:
+                raise RecordNotFound(f"no record {ref!r}")
+            raise NothingToRepair(f"{ref} is not damaged: the audit log vouches for it")
     ledger = vault.ledger
     if ledger.broken_at is not None:
         raise RepairRefused(
