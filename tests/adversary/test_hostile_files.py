@@ -152,6 +152,10 @@ def test_fifo_at_a_throttle_path_does_not_hang_unlock(world: World, tmp_path: Pa
     session.close()
     label = f"throttle/{throttle.name}"
     assert any(label in w and "FIFO" in w for w in vault.warnings), vault.warnings
+    # verify (keyless) names it too: a note, since no record is at stake.
+    report = verify_vault(world.path)
+    assert report.ok, report.problems
+    assert any(f"{label} is a FIFO, not a file" in n for n in report.notes), report.notes
 
 
 def test_fifo_planted_among_records_is_one_damaged_row(world: World, tmp_path: Path) -> None:
@@ -228,6 +232,8 @@ def test_symlink_planted_at_a_throttle_path_is_ignored(world: World, tmp_path: P
     throttle.symlink_to(bait)
     rows = _listed(world, tmp_path)
     assert sorted(r["ref"] for r in rows) == sorted(world.incidents)
+    report = verify_vault(world.path)
+    assert any(f"throttle/{throttle.name} is a symbolic link" in n for n in report.notes)
 
 
 def test_symlink_in_place_of_the_audit_log_is_a_clear_refusal(world: World, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from .audit import AUDIT_NAME, AuditEntry, genesis_hash
 from .checkpoint import Checkpoint
 from .crypto import b64d, sha256_hex, verify_signature
 from .errors import DamagedFile, VaultBusy, VaultError
-from .fs import TEMP_PREFIX, FileSystem
+from .fs import TEMP_PREFIX, FileSystem, open_checked
 from .header import COMPARTMENTS, HEADER_NAME, Header
 from .recordfile import RECORD_SUFFIX, peek
 from .rights import may_write
@@ -100,6 +100,7 @@ def verify_vault(
     covered = mark.seq if mark is not None and mark.refusal(header, checker=checker) is None else 0
     chain, writes, history = _walk_log(path, fs, header, report, covered=covered)
     _check_files(path, fs, header, writes, history, report)
+    _note_planted(path, report)
     if mark is not None:
         report.problems.extend(mark.check(header, chain, checker=checker))
     if len(report.problems) > _MAX_LISTED:
@@ -378,6 +379,34 @@ def _check_files(
             report.add(f"{HEADER_NAME}: the audit log has no entry for it")
         else:
             report.add(f"{key[0]}/{file.name}: not in the audit log (added outside ydsi)")
+
+
+def _note_planted(path: Path, report: VerifyReport) -> None:
+    """Name what was planted where only small plain files belong (throttle/, requests/).
+
+    No record is at stake there, so these are notes, not problems: a FIFO or
+    a link at a throttle file's name only makes ydsi ignore that user's
+    failure count, and one among the requests is refused when a DSL unlocks.
+    But only someone outside ydsi puts one there, and the app never says so
+    at unlock, so verify does.
+    """
+    for folder in ("throttle", "requests"):
+        directory = path / folder
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(TEMP_PREFIX):
+                continue
+            try:
+                fd, _size = open_checked(directory / name)
+            except VaultError as exc:
+                report.notes.append(str(exc))
+                continue
+            except OSError:
+                continue
+            os.close(fd)
 
 
 def verify_entries(session: Session) -> tuple[list[str], int]:
