@@ -670,3 +670,35 @@ def stat_is_fifo(path: Path) -> bool:
     import stat
 
     return stat.S_ISFIFO(path.lstat().st_mode)
+
+
+# ----------------------------------------------------------------------
+# backups: often kept in a folder others can write to
+# ----------------------------------------------------------------------
+def test_a_fifo_planted_as_a_backup_is_refused_not_waited_on(world: World, tmp_path: Path) -> None:
+    """Among the backups a repair looks through, a FIFO or a directory named like one."""
+    from ydsi_tui.service.repair import repair_record
+    from ydsi_tui.vault.backup import BackupRefused, verify_backup, write_backup
+
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    genuine = folder / "b-genuine.tar"
+    write_backup(world.unlock(DSL), genuine)
+    fifo = folder / "a-planted.tar"
+    os.mkfifo(fifo)
+    directory = folder / "c-planted.tar"
+    directory.mkdir()
+    for planted in (fifo, directory):
+        with pytest.raises(BackupRefused, match="not a ydsi backup"):
+            _within(60, lambda planted=planted: verify_backup(planted))  # type: ignore[misc]
+    fds = len(os.listdir("/proc/self/fd"))
+    assert verify_backup(genuine).ok
+    assert len(os.listdir("/proc/self/fd")) == fds  # the backup's descriptor was closed
+    ref = world.incidents[1]
+    target = world.file("case", ref)
+    target.unlink()  # deleted outside ydsi: repair looks through the backups
+    services = world.services(DSL)
+    result = _within(120, lambda: repair_record(services, ref, backups=[fifo, directory, genuine]))
+    assert result.method == "backup" and result.backup == str(genuine)
+    refused = {t.path: t.detail for t in result.tried if t.path != str(genuine)}
+    assert set(refused) == {str(fifo), str(directory)}, result.tried

@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -303,10 +304,51 @@ def _copy_member(source: IO[bytes], target: Path, size: int, mode: int) -> str:
     return digest.hexdigest()
 
 
+def open_backup_tar(backup: Path) -> tarfile.TarFile:
+    """A backup file opened for reading, refused at once if it is not a regular file.
+
+    Backups are often kept in a folder others can write to; a FIFO there (or
+    a link to one, or to a device) would make ``tarfile`` wait for ever or
+    read without end. Opened ``O_NONBLOCK`` (a link is followed: a backup
+    named on the command line may well be one) and ``fstat``-checked.
+    """
+    fd = os.open(backup, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO or device"
+            raise BackupRefused(f"{backup}: not a ydsi backup (it is {kind}, not a file)")
+        os.set_blocking(fd, True)
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        tar = _OwnedTar.open(fileobj=stream, mode="r:")
+    except BaseException:
+        stream.close()
+        raise
+    tar.owned = stream
+    return tar
+
+
+class _OwnedTar(tarfile.TarFile):
+    """A tar read from a stream it owns: closing it closes the stream (tarfile would not)."""
+
+    owned: IO[bytes] | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.owned is not None:
+                self.owned.close()
+
+
 def _unpack(backup: Path, target: Path, check: BackupCheck) -> None:
     """Unpack a backup into the (new, empty) directory ``target``, checking as it goes."""
     try:
-        tar = tarfile.open(backup, mode="r:")  # noqa: SIM115 - closed by the "with tar" below
+        tar = open_backup_tar(backup)
     except FileNotFoundError:
         raise VaultError(f"{backup}: no such file") from None
     except (tarfile.TarError, OSError) as exc:

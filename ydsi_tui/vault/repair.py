@@ -39,7 +39,14 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from .audit import AuditEntry
-from .backup import MANIFEST_NAME, MAX_MANIFEST, BackupRefused, Manifest, verify_backup
+from .backup import (
+    MANIFEST_NAME,
+    MAX_MANIFEST,
+    BackupRefused,
+    Manifest,
+    open_backup_tar,
+    verify_backup,
+)
 from .chain import ChainState, extends, prefixes
 from .crypto import sha256_hex
 from .errors import (
@@ -325,7 +332,7 @@ def default_backups() -> list[Path]:
 def _manifest_of(path: Path) -> Manifest:
     """A backup's manifest, read without verifying anything (only to choose candidates)."""
     try:
-        with tarfile.open(path, mode="r:") as tar:
+        with open_backup_tar(path) as tar:
             first = tar.next()
             if first is None or first.name != MANIFEST_NAME or not first.isreg():
                 raise BackupRefused("no manifest first")
@@ -341,7 +348,7 @@ def _manifest_of(path: Path) -> Manifest:
 
 
 def _member_bytes(path: Path, name: str, size: int) -> bytes:
-    with tarfile.open(path, mode="r:") as tar:
+    with open_backup_tar(path) as tar:
         for member in tar:
             if member.name == name and member.isreg() and member.size == size:
                 stream = tar.extractfile(member)
