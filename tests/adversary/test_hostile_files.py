@@ -702,3 +702,17 @@ def test_a_fifo_planted_as_a_backup_is_refused_not_waited_on(world: World, tmp_p
     assert result.method == "backup" and result.backup == str(genuine)
     refused = {t.path: t.detail for t in result.tried if t.path != str(genuine)}
     assert set(refused) == {str(fifo), str(directory)}, result.tried
+
+
+def test_odd_files_under_temporary_names_do_not_stop_the_vault_opening(
+    world: World, tmp_path: Path
+) -> None:
+    """Every open settles leftover ``.tmp-*`` files: a FIFO or directory there stopped it."""
+    os.mkfifo(world.path / "case" / f".tmp-{'3' * 32}-abcdef012345")
+    (world.path / "custody" / f".tmp-{'4' * 32}-abcdef012345").mkdir()
+    (world.path / ".tmp-header-abcdef012345").symlink_to(world.path / "vault.json")
+    rows = _listed(world, tmp_path)
+    assert sorted(r["ref"] for r in rows) == sorted(world.incidents)
+    _others_read(world, tmp_path)
+    report = _within(120, lambda: verify_vault(world.path))
+    assert report.ok, report.problems
