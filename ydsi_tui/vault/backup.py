@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -184,10 +185,11 @@ def _vault_files(root: Path) -> list[str]:
     return names
 
 
-def _hash_file(path: Path) -> tuple[int, str]:
+def _hash_file(fs: FileSystem, path: Path) -> tuple[int, str]:
+    """(size, SHA-256) of a vault file, opened as every vault read is (no FIFO, no giant)."""
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as stream:
+    with os.fdopen(fs.open_read(path), "rb") as stream:
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -222,7 +224,7 @@ def write_backup(
         names = _vault_files(root)
         files = []
         for index, name in enumerate(names):
-            size, digest = _hash_file(root / name)
+            size, digest = _hash_file(vault.fs, root / name)
             files.append(BackupFile(name, size, digest))
             if progress is not None:
                 progress(index + 1, 2 * len(names))
@@ -247,7 +249,7 @@ def write_backup(
             data = manifest.to_bytes()
             tar.addfile(_member(MANIFEST_NAME, len(data), mtime), _BytesReader(data))
             for index, item in enumerate(files):
-                with open(root / item.path, "rb") as source:
+                with os.fdopen(vault.fs.open_read(root / item.path), "rb") as source:
                     tar.addfile(_member(item.path, item.size, mtime), source)
                 if progress is not None:
                     progress(len(names) + index + 1, 2 * len(names))
@@ -302,10 +304,51 @@ def _copy_member(source: IO[bytes], target: Path, size: int, mode: int) -> str:
     return digest.hexdigest()
 
 
+def open_backup_tar(backup: Path) -> tarfile.TarFile:
+    """A backup file opened for reading, refused at once if it is not a regular file.
+
+    Backups are often kept in a folder others can write to; a FIFO there (or
+    a link to one, or to a device) would make ``tarfile`` wait for ever or
+    read without end. Opened ``O_NONBLOCK`` (a link is followed: a backup
+    named on the command line may well be one) and ``fstat``-checked.
+    """
+    fd = os.open(backup, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO or device"
+            raise BackupRefused(f"{backup}: not a ydsi backup (it is {kind}, not a file)")
+        os.set_blocking(fd, True)
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        tar = _OwnedTar.open(fileobj=stream, mode="r:")
+    except BaseException:
+        stream.close()
+        raise
+    tar.owned = stream
+    return tar
+
+
+class _OwnedTar(tarfile.TarFile):
+    """A tar read from a stream it owns: closing it closes the stream (tarfile would not)."""
+
+    owned: IO[bytes] | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.owned is not None:
+                self.owned.close()
+
+
 def _unpack(backup: Path, target: Path, check: BackupCheck) -> None:
     """Unpack a backup into the (new, empty) directory ``target``, checking as it goes."""
     try:
-        tar = tarfile.open(backup, mode="r:")  # noqa: SIM115 - closed by the "with tar" below
+        tar = open_backup_tar(backup)
     except FileNotFoundError:
         raise VaultError(f"{backup}: no such file") from None
     except (tarfile.TarError, OSError) as exc:
@@ -474,11 +517,12 @@ def _existing_state(target: Path, staged: Path, manifest: Manifest) -> str:
             f"{target} is not empty and holds no vault: nothing was restored (choose an empty "
             "or new directory)"
         )
+    fs = FileSystem()  # the vault there is anyone's in its group: no FIFO, no giant
     try:
-        header = Header.from_bytes((target / HEADER_NAME).read_bytes())
+        header = Header.from_bytes(fs.read_bytes(target / HEADER_NAME))
         if header.vault_id != manifest.vault_id:
             return "other vault"
-        return compare_logs((target / AUDIT_NAME).read_bytes(), (staged / AUDIT_NAME).read_bytes())
+        return compare_logs(fs.read_bytes(target / AUDIT_NAME), (staged / AUDIT_NAME).read_bytes())
     except (VaultError, OSError):
         return "diverged"
 

@@ -20,6 +20,7 @@ __all__ = [
     "RecordNotFound",
     "RolledBack",
     "UnknownUser",
+    "UnsafeFile",
     "VaultBusy",
     "VaultError",
     "VaultExists",
@@ -96,6 +97,24 @@ class RecordDamaged(DamagedFile):
         self.since = since
         self.transient = transient
         super().__init__(path, f"DAMAGED: {reason}")
+
+
+class UnsafeFile(DamagedFile):
+    """A vault file that is not a plain file of a sane size: refused before a byte is read.
+
+    Every member of a shared vault's group can put anything at any name in the
+    vault directory: a FIFO (whose read would hang for ever), a symbolic link,
+    a directory, or a sparse file of terabytes (which costs nothing on disk but
+    would be read into memory whole). ydsi never makes any of those, so such a
+    file was put there outside ydsi. ``path`` is the file's name relative to
+    the vault (``case/....ydsr``), ``reason`` says what is wrong with it ("is a
+    FIFO, not a file"); a damaged file, so one such record never hides the
+    others and the CLI's exit code is that of a damaged file.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.args = (f"{path} {reason}; it was put there outside ydsi, so it was not read",)
 
 
 class AccessDenied(VaultError):

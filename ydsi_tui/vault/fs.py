@@ -14,15 +14,159 @@ the guarantees we promise come from their exact order, which lives in
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
 from pathlib import Path
 
-__all__ = ["TEMP_PREFIX", "FileSystem", "Modes"]
+from .errors import UnsafeFile
+
+__all__ = [
+    "MAX_AUDIT_LOG",
+    "MAX_HEADER_FILE",
+    "MAX_RECORD_FILE",
+    "MAX_REQUEST_FILE",
+    "MAX_THROTTLE_FILE",
+    "MAX_VAULT_FILE",
+    "TEMP_PREFIX",
+    "FileSystem",
+    "Modes",
+    "file_limit",
+    "open_checked",
+    "vault_label",
+]
 
 #: Temporary files start with this; the next open cleans up strays.
 TEMP_PREFIX = ".tmp-"
+
+_MIB = 1024 * 1024
+
+# The most each kind of vault file may be, checked with ``fstat`` before a
+# byte is read. Any member of the vault's group can plant a sparse file of
+# terabytes at any name (it costs nothing on disk); without a cap the whole
+# of it would be read into memory. Each cap is far above what ydsi writes,
+# so a genuine file never meets it.
+
+#: A record: a 4 KiB header and two segments of at most 64 MiB each
+#: (``recordfile.MAX_HEADER``, ``MAX_SEGMENT``), and some slack. Anything
+#: larger cannot parse as a record anyway; real ones are a few KiB to a few MiB.
+MAX_RECORD_FILE = 2 * 64 * _MIB + _MIB
+#: ``vault.json``: 32 users' slots, keys and sealed keys are well under 1 MiB.
+MAX_HEADER_FILE = 16 * _MIB
+#: ``audit.log``: about 600 bytes an entry, so some 800,000 entries (decades
+#: of a school's work, every read included) before this; verify reads it whole.
+MAX_AUDIT_LOG = 512 * _MIB
+#: A throttle file is ``{"failures":N}``: a few dozen bytes.
+MAX_THROTTLE_FILE = 256
+#: An enrolment or rekey request is about 1 KiB.
+MAX_REQUEST_FILE = 64 * 1024
+#: Anything else read through this layer.
+MAX_VAULT_FILE = MAX_RECORD_FILE
+
+#: Directories of the vault whose files are named ``dir/name`` in messages.
+_VAULT_DIRS = frozenset({"case", "custody", "throttle", "requests", "drafts"})
+
+
+def vault_label(path: Path) -> str:
+    """The file's name as a user finds it in the vault (``case/ab12.ydsr``, ``vault.json``).
+
+    The layer is handed absolute paths and knows no vault root, but the
+    vault's layout is flat: a file sits in the root or in one of its
+    directories, which is all a message needs to name it.
+    """
+    path = Path(path)
+    if path.parent.name in _VAULT_DIRS:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
+
+
+def file_limit(path: Path) -> tuple[int, str]:
+    """(the most bytes this file may hold, what to call it) from where it sits."""
+    path = Path(path)
+    name = path.name
+    if name.startswith(TEMP_PREFIX):
+        name = name[len(TEMP_PREFIX) :].rsplit("-", 1)[0]
+    folder = path.parent.name
+    if folder in ("case", "custody"):
+        return MAX_RECORD_FILE, "a record file"
+    if folder == "throttle":
+        return MAX_THROTTLE_FILE, "a throttle file"
+    if folder == "requests":
+        return MAX_REQUEST_FILE, "an enrolment request"
+    if name == "vault.json":
+        return MAX_HEADER_FILE, "the vault header"
+    if name == "audit.log":
+        return MAX_AUDIT_LOG, "the audit log"
+    return MAX_VAULT_FILE, "a vault file"
+
+
+def _size(count: int) -> str:
+    """Bytes for people: ``4.0 GiB``, ``129 MiB``, ``256 bytes``."""
+    if count >= 1024**3:
+        return f"{count / 1024**3:.1f} GiB"
+    if count >= _MIB:
+        return f"{count / _MIB:.0f} MiB" if count % _MIB == 0 else f"{count / _MIB:.1f} MiB"
+    if count >= 1024:
+        return f"{count / 1024:.0f} KiB" if count % 1024 == 0 else f"{count / 1024:.1f} KiB"
+    return f"{count} bytes"
+
+
+def _what_is(mode: int) -> str:
+    """Why a file of this type is refused, in the words of ``ls -l``."""
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO, not a file"
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link, not a file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a file"
+    return "is not a regular file"
+
+
+def open_checked(path: Path) -> tuple[int, int]:
+    """Open a vault file for reading, refusing all a group member could plant; (fd, size).
+
+    ``O_NONBLOCK`` makes opening a FIFO return at once instead of waiting for
+    a writer that never comes; ``O_NOFOLLOW`` refuses a symbolic link (as
+    ``ELOOP``, turned here into :class:`UnsafeFile` like the rest); ``fstat``
+    on the descriptor (not the name, which may be swapped meanwhile) refuses
+    anything but a regular file and any file larger than :func:`file_limit`
+    allows, before a byte is read.
+    """
+    label = vault_label(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.ENODEV, errno.EOPNOTSUPP):
+            try:
+                reason = _what_is(os.lstat(path).st_mode)
+            except OSError:
+                reason = "cannot be opened as a file"
+            raise UnsafeFile(label, reason) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile(label, _what_is(info.st_mode))
+        limit, what = file_limit(path)
+        if info.st_size > limit:
+            raise UnsafeFile(
+                label, f"is {_size(info.st_size)}, more than the {_size(limit)} {what} may be"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+def _too_big(path: Path) -> UnsafeFile:
+    """The file grew past its cap while it was being read (someone is writing to it)."""
+    limit, what = file_limit(path)
+    return UnsafeFile(vault_label(path), f"grew past the {_size(limit)} {what} may be")
 
 
 class Modes:
@@ -43,14 +187,20 @@ class FileSystem:
 
     # -- reading ---------------------------------------------------------
     def read_bytes(self, path: Path) -> bytes:
+        """The whole file, if it is a regular file within its cap (:func:`open_checked`)."""
         self.hook("read", str(path))
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd, _ = open_checked(path)
+        limit, _what = file_limit(path)
         try:
             chunks: list[bytes] = []
+            total = 0
             while True:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     break
+                total += len(chunk)
+                if total > limit:
+                    raise _too_big(path)
                 chunks.append(chunk)
             return b"".join(chunks)
         finally:
@@ -59,9 +209,8 @@ class FileSystem:
     def read_tail(self, path: Path, size: int) -> tuple[int, bytes]:
         """Return (file length, the last ``size`` bytes): the audit log's head."""
         self.hook("read", str(path))
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd, length = open_checked(path)
         try:
-            length = os.fstat(fd).st_size
             start = max(0, length - size)
             os.lseek(fd, start, os.SEEK_SET)
             data = b""
@@ -77,9 +226,8 @@ class FileSystem:
     def read_from(self, path: Path, offset: int) -> tuple[int, bytes]:
         """Return (file length, everything from ``offset``): the audit log's new tail."""
         self.hook("read", str(path))
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd, length = open_checked(path)
         try:
-            length = os.fstat(fd).st_size
             if offset > length:
                 return length, b""
             chunks: list[bytes] = []
@@ -97,11 +245,17 @@ class FileSystem:
     def read_range(self, path: Path, offset: int, size: int) -> bytes:
         """``size`` bytes at ``offset`` (one audit entry, re-read to check its signature)."""
         self.hook("read", str(path))
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd, _ = open_checked(path)
         try:
             return os.pread(fd, size, offset)
         finally:
             os.close(fd)
+
+    def open_read(self, path: Path) -> int:
+        """A checked descriptor for streaming a vault file (a backup copies records so)."""
+        self.hook("read", str(path))
+        fd, _ = open_checked(path)
+        return fd
 
     def exists(self, path: Path) -> bool:
         return os.path.lexists(path)

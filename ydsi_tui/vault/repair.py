@@ -39,10 +39,25 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from .audit import AuditEntry
-from .backup import MANIFEST_NAME, MAX_MANIFEST, BackupRefused, Manifest, verify_backup
+from .backup import (
+    MANIFEST_NAME,
+    MAX_MANIFEST,
+    BackupRefused,
+    Manifest,
+    open_backup_tar,
+    verify_backup,
+)
 from .chain import ChainState, extends, prefixes
 from .crypto import sha256_hex
-from .errors import AccessDenied, DamagedFile, NotSaved, RecordDamaged, RecordNotFound, VaultError
+from .errors import (
+    AccessDenied,
+    DamagedFile,
+    NotSaved,
+    RecordDamaged,
+    RecordNotFound,
+    UnsafeFile,
+    VaultError,
+)
 from .ledger import Write
 from .recordfile import RECORD_SUFFIX, encode, peek
 from .storage import SUMMARY_TABLE
@@ -235,15 +250,23 @@ def diagnose(session: Session, compartment: str, ref: str) -> Damage:
     record_id = session.record_id(compartment, ref)
     vault = session.vault
     path = vault.path / compartment / f"{record_id}{RECORD_SUFFIX}"
-    raw = _read(session, path)
     try:
-        decoded = session.decode_vouched(raw, compartment, record_id, body=True)
-    except RecordDamaged as exc:
-        problem, since = str(exc), exc.since
+        raw = _read(session, path)
+    except UnsafeFile as exc:
+        # A FIFO, link or sparse giant planted in its place: never read, so it
+        # is put right as a missing file is (the signed copy from a backup
+        # renamed over it), and nothing of it can be accepted as found.
+        raw, problem, since = None, str(exc), 0
+        session.vault.ledger.refresh()
     else:
-        if decoded is None:
-            raise RecordNotFound(f"no record {ref!r}")
-        raise NothingToRepair(f"{ref} is not damaged: the audit log vouches for it")
+        try:
+            decoded = session.decode_vouched(raw, compartment, record_id, body=True)
+        except RecordDamaged as exc:
+            problem, since = str(exc), exc.since
+        else:
+            if decoded is None:
+                raise RecordNotFound(f"no record {ref!r}")
+            raise NothingToRepair(f"{ref} is not damaged: the audit log vouches for it")
     ledger = vault.ledger
     if ledger.broken_at is not None:
         raise RepairRefused(
@@ -309,7 +332,7 @@ def default_backups() -> list[Path]:
 def _manifest_of(path: Path) -> Manifest:
     """A backup's manifest, read without verifying anything (only to choose candidates)."""
     try:
-        with tarfile.open(path, mode="r:") as tar:
+        with open_backup_tar(path) as tar:
             first = tar.next()
             if first is None or first.name != MANIFEST_NAME or not first.isreg():
                 raise BackupRefused("no manifest first")
@@ -325,7 +348,7 @@ def _manifest_of(path: Path) -> Manifest:
 
 
 def _member_bytes(path: Path, name: str, size: int) -> bytes:
-    with tarfile.open(path, mode="r:") as tar:
+    with open_backup_tar(path) as tar:
         for member in tar:
             if member.name == name and member.isreg() and member.size == size:
                 stream = tar.extractfile(member)

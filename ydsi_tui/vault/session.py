@@ -587,8 +587,10 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
                 summary = decoded.summary if decoded is not None else {}
                 doc = next(iter(summary.values()), None)
                 results.append(Listed(record_id, doc if isinstance(doc, dict) else None))
-            except (VaultError, OSError) as exc:
+            except VaultError as exc:
                 results.append(Listed(record_id, None, str(exc)))
+            except OSError as exc:  # EACCES, EIO: one line naming the file, as a read says
+                results.append(Listed(record_id, None, unreadable(exc)))
         # A file deleted outside ydsi is not in the directory, but the log remembers it.
         on_disk = {listed.record_id for listed in results}
         for record_id in self.vault.ledger.records(compartment):

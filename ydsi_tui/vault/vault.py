@@ -39,6 +39,7 @@ from .errors import (
     NeedsUpgrade,
     RecordDamaged,
     UnknownUser,
+    UnsafeFile,
     VaultError,
     VaultExists,
     VaultNotFound,
@@ -82,7 +83,21 @@ __all__ = ["RECOVERY_ID", "Vault", "unreadable", "utc_now"]
 THROTTLE_DIR = "throttle"
 #: Failed unlocks allowed before each further attempt is made to wait.
 FREE_ATTEMPTS = 5
-MAX_DELAY = 30.0
+#: The longest wait before an unlock, however many failures a throttle file claims.
+#:
+#: Every member of the vault's group can write every throttle file, so the
+#: counter is theirs to set: ``{"failures":40}`` made every unlock of that
+#: user wait the old 30 s cap, a lockout in all but name (a DSL opening the
+#: vault in a hurry gives up). The wait is no defence against that same group
+#: member either: they can read ``vault.json`` and guess offline, where only
+#: Argon2id slows them. It only slows someone guessing through ydsi, who
+#: already pays an Argon2id run (about a second) per guess, so 4 s more per
+#: guess after the fifth is as much as helps, and a planted counter can cost
+#: an honest user 4 s once: their next right passphrase clears it.
+MAX_DELAY = 4.0
+#: Failures counted at most: past this every attempt waits :data:`MAX_DELAY`
+#: anyway, and clamping first keeps ``2 ** n`` finite for any value planted.
+MAX_FAILURES = 64
 
 
 class Vault:
@@ -302,6 +317,10 @@ class Vault:
             target = self.path / comp / f"{rec}{RECORD_SUFFIX}"
         try:
             data = self.fs.read_bytes(tmp)
+        except UnsafeFile as exc:
+            # A FIFO, link or directory under a temporary name: no save of
+            # ydsi's, and reading it would stop every open. Left in place.
+            return f"left alone: {exc}"
         except OSError:
             return f"could not read leftover {tmp.name}"
         last = self.audit.last_for(comp, rec)
@@ -600,16 +619,34 @@ class Vault:
         return self.path / THROTTLE_DIR / owner
 
     def _failures(self, owner: str) -> int:
+        """The failure count in ``throttle/<owner>``, as a number in 0..MAX_FAILURES.
+
+        The file is anyone's in the group to write, so whatever it holds is
+        read as a bounded count: not JSON, not an integer, negative, or not a
+        plain small file (a FIFO, a directory, a link) counts 0, which is no
+        more than deleting the file, which the same person can do; a huge
+        number counts :data:`MAX_FAILURES`. A file that is not a plain small
+        file is also named in :attr:`warnings`, since only someone outside
+        ydsi puts one there.
+        """
         try:
             doc = json.loads(self.fs.read_bytes(self._throttle_path(owner)))
-            return int(doc["failures"])
-        except (OSError, ValueError, KeyError, TypeError):
+            value = doc["failures"]
+        except UnsafeFile as exc:
+            warning = f"{exc}: the failed-unlock counter was ignored; remove it"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
             return 0
+        except (OSError, VaultError, ValueError, KeyError, TypeError, RecursionError):
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int):
+            return 0
+        return max(0, min(value, MAX_FAILURES))
 
     def _throttle(self, owner: str) -> None:
         failures = self._failures(owner)
         if failures >= FREE_ATTEMPTS:
-            self.sleep(min(2.0 ** (failures - FREE_ATTEMPTS), MAX_DELAY))
+            self.sleep(throttle_delay(failures))
 
     def _count_failure(self, owner: str) -> int:
         failures = self._failures(owner) + 1
@@ -674,6 +711,12 @@ def _not_found(path: Path) -> str:
     elif path.exists():
         return f"no vault at {path}: it is a file, not a vault folder"
     return f"no vault at {path}: create one with 'ydsi init --vault {path}'"
+
+
+def throttle_delay(failures: int) -> float:
+    """Seconds to wait before an unlock after ``failures`` failed ones (never overflows)."""
+    over = max(0, min(failures, MAX_FAILURES) - FREE_ATTEMPTS)
+    return 0.0 if failures < FREE_ATTEMPTS else min(2.0 ** min(over, 16), MAX_DELAY)
 
 
 def _recovery_slot(vault_id: str, recovery: Identity, code: str, kdf: KdfParams) -> Slot:

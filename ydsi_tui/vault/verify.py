@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from .audit import AUDIT_NAME, AuditEntry, genesis_hash
 from .checkpoint import Checkpoint
 from .crypto import b64d, sha256_hex, verify_signature
-from .errors import DamagedFile, VaultError
-from .fs import TEMP_PREFIX, FileSystem
+from .errors import DamagedFile, VaultBusy, VaultError
+from .fs import TEMP_PREFIX, FileSystem, open_checked
 from .header import COMPARTMENTS, HEADER_NAME, Header
 from .recordfile import RECORD_SUFFIX, peek
 from .rights import may_write
@@ -30,7 +30,12 @@ from .vault import RECOVERY_ID, Vault
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["VerifyReport", "verify_entries", "verify_vault"]
+__all__ = ["CouldNotCheck", "VerifyReport", "verify_entries", "verify_vault"]
+
+
+class CouldNotCheck(VaultBusy):
+    """``verify`` could not start: the vault's lock stayed held (not a finding about it)."""
+
 
 _MAX_LISTED = 25
 
@@ -70,7 +75,16 @@ def verify_vault(
     path = Path(path)
     fs = fs or FileSystem()
     report = VerifyReport()
-    header = _open_header(path, fs, report)
+    try:
+        header = _open_header(path, fs, report)
+    except VaultBusy as exc:
+        # Opening settles an interrupted save under the lock; a lock someone
+        # holds on and on (or a planted ``flock``) is no finding about the
+        # files, and a report of 0 entries would read as "NOT intact".
+        raise CouldNotCheck(
+            "could not check: the lock is held by another user (a save in progress, or a "
+            "process holding it): try again later; nothing was checked or changed"
+        ) from exc
     if header is None:
         return report
     mark: Checkpoint | None = None
@@ -86,6 +100,7 @@ def verify_vault(
     covered = mark.seq if mark is not None and mark.refusal(header, checker=checker) is None else 0
     chain, writes, history = _walk_log(path, fs, header, report, covered=covered)
     _check_files(path, fs, header, writes, history, report)
+    _note_planted(path, report)
     if mark is not None:
         report.problems.extend(mark.check(header, chain, checker=checker))
     if len(report.problems) > _MAX_LISTED:
@@ -104,6 +119,8 @@ def _open_header(path: Path, fs: FileSystem, report: VerifyReport) -> Header | N
         return vault.header
     except DamagedFile as exc:
         report.add(str(exc))
+    except VaultBusy:
+        raise
     except VaultError as exc:
         report.add(str(exc))
         return None
@@ -142,6 +159,9 @@ def _walk_log(
     history: dict[tuple[str, str], dict[str, int]] = {}
     try:
         data = fs.read_bytes(path / AUDIT_NAME)
+    except VaultError as exc:  # a FIFO, a link, a sparse giant: named, not read
+        report.add(str(exc))
+        return chain, writes, history
     except OSError:
         report.add("audit.log is missing or unreadable")
         return chain, writes, history
@@ -330,7 +350,14 @@ def _check_files(
                 f"{label}: missing (deleted outside ydsi; last saved at entry {entry.seq}){fix}"
             )
             continue
-        data = fs.read_bytes(file)
+        try:
+            data = fs.read_bytes(file)
+        except VaultError as exc:  # planted in its place: a FIFO, a link, a directory...
+            report.add(f"{exc}{fix}")
+            continue
+        except OSError as exc:
+            report.add(f"{label}: could not be read ({exc.strerror or type(exc).__name__}){fix}")
+            continue
         found = sha256_hex(data)
         if found == entry.hash:
             if key[0] != "header":
@@ -352,6 +379,34 @@ def _check_files(
             report.add(f"{HEADER_NAME}: the audit log has no entry for it")
         else:
             report.add(f"{key[0]}/{file.name}: not in the audit log (added outside ydsi)")
+
+
+def _note_planted(path: Path, report: VerifyReport) -> None:
+    """Name what was planted where only small plain files belong (throttle/, requests/).
+
+    No record is at stake there, so these are notes, not problems: a FIFO or
+    a link at a throttle file's name only makes ydsi ignore that user's
+    failure count, and one among the requests is refused when a DSL unlocks.
+    But only someone outside ydsi puts one there, and the app never says so
+    at unlock, so verify does.
+    """
+    for folder in ("throttle", "requests"):
+        directory = path / folder
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(TEMP_PREFIX):
+                continue
+            try:
+                fd, _size = open_checked(directory / name)
+            except VaultError as exc:
+                report.notes.append(str(exc))
+                continue
+            except OSError:
+                continue
+            os.close(fd)
 
 
 def verify_entries(session: Session) -> tuple[list[str], int]:
