@@ -716,3 +716,16 @@ def test_odd_files_under_temporary_names_do_not_stop_the_vault_opening(
     _others_read(world, tmp_path)
     report = _within(120, lambda: verify_vault(world.path))
     assert report.ok, report.problems
+
+
+def test_a_case_folder_replaced_by_a_link_is_named_at_open_and_by_doctor(world: World) -> None:
+    """O_NOFOLLOW guards only a path's last part: a linked folder is said, loudly."""
+    from ydsi_tui.vault.install_checks import run_checks
+
+    elsewhere = world.path.parent / "elsewhere-case"
+    os.rename(world.path / "case", elsewhere)
+    os.symlink(elsewhere, world.path / "case")
+    vault = Vault.open(world.path)
+    assert any("case/ is a symbolic link" in w for w in vault.warnings), vault.warnings
+    checks = {c.name: c for c in run_checks(world.path)}
+    assert checks["folders"].status == "FAIL" and "case" in checks["folders"].message

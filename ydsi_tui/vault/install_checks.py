@@ -45,6 +45,7 @@ def run_checks(vault: Path, *, proc_hides: Callable[[], bool] | None = None) -> 
     header = _header(vault, checks)
     if header is None:
         return checks
+    checks.append(_folders(vault))
     checks.extend(_vault_modes(vault, header))
     checks.extend(_case_group(vault, header))
     checks.append(_parent(vault))
@@ -66,6 +67,18 @@ def _header(vault: Path, checks: list[Check]) -> Header | None:
     kind = "shared (group)" if header.shared else "private (one account)"
     checks.append(Check("vault", OK, f"a {kind} vault at {vault}"))
     return header
+
+
+def _folders(vault: Path) -> Check:
+    """case/, custody/ and throttle/ must be the vault's own folders, not links elsewhere."""
+    linked = [name for name in (*COMPARTMENTS, "throttle") if (vault / name).is_symlink()]
+    if linked:
+        return Check(
+            "folders", FAIL,
+            f"symbolic links in place of the vault's folders: {', '.join(linked)}",
+            f"put the real folders back in {vault} (and find out who made the links)",
+        )  # fmt: skip
+    return Check("folders", OK, "case/, custody/ and throttle/ are the vault's own folders")
 
 
 def _vault_modes(vault: Path, header: Header) -> Iterator[Check]:

@@ -730,6 +730,11 @@ def _private(identity: Identity) -> bytes:
     return private_bytes(identity.sign)
 
 
+def _linked_folders(path: Path) -> list[str]:
+    """The vault's own folders that are symbolic links (O_NOFOLLOW guards a last part only)."""
+    return [name for name in (*COMPARTMENTS, THROTTLE_DIR) if (path / name).is_symlink()]
+
+
 def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
     """Files other users can read are worth a loud warning, not a refusal."""
     warnings: list[str] = []
@@ -742,6 +747,11 @@ def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
                 f"{parent} (the folder holding the vault) can be written by others: whoever "
                 f"can rename {path.name} can defeat the vault's lock; run 'chmod go-w {parent}'"
             )
+    for linked in _linked_folders(path):
+        warnings.append(
+            f"{linked}/ is a symbolic link, not the vault's own folder: whoever can change "
+            "where it points can show you other files; put the real folder back"
+        )
     candidates = [path, path / HEADER_NAME, path / AUDIT_NAME, *(path / c for c in COMPARTMENTS)]
     for candidate in candidates:
         with contextlib.suppress(OSError):
