@@ -332,3 +332,20 @@ def test_imagery_paths_are_refused_and_hostile_text_round_trips(services: Make) 
     note = book.note(ref, hostile)
     stored = book.open(ref).incident.events_by_id[note.id]
     assert stored.data["text"] == hostile
+
+
+def test_a_device_logged_against_no_incident_is_told_to_a_case_role(services: Make) -> None:
+    """A technician cannot check an incident reference (no case key); whoever can is told."""
+    real = cases(services).create("the real incident")
+    tech = services("tech")
+    seized = {"description": "phone", "owner": "X1", "seized_by": "Tom", "powered_off": True}
+    good = tech.devices.seize(real, seized)
+    typo = tech.devices.seize("2026-999", seized)
+    dsl = services("dsl")
+    incidents = {row.ref for row in cases(services).rows()}
+    items = dsl.devices.attention(incidents=incidents)
+    flagged = [ref for ref, text in items if "not an incident" in text]
+    assert flagged == [typo], items
+    assert good not in flagged
+    assert "2026-999" in next(text for ref, text in items if ref == typo)
+    assert not [t for _, t in tech.devices.attention() if "not an incident" in t]

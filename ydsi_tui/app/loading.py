@@ -47,7 +47,12 @@ def load_home(services: Services) -> HomeData:
     assert services.cases is not None
     rows = services.cases.rows()
     device_rows = services.devices.rows()
-    attention = services.cases.attention(rows) + services.devices.attention(device_rows)
+    # A damaged incident whose reference is unknown could be any device's: then say nothing.
+    unknown = any(row.error is not None and not row.repair_ref for row in rows)
+    incidents = None if unknown else {row.ref for row in rows} | {r.repair_ref for r in rows}
+    attention = services.cases.attention(rows) + services.devices.attention(
+        device_rows, incidents=incidents
+    )
     if services.session.role == "headteacher":
         attention[:0] = [
             (row.ref, "✎ A decision is waiting for your sign-off.")

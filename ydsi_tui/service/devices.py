@@ -225,12 +225,22 @@ class DeviceLog:
         updated = fold_device(meta, [*events, event])
         write_summary(db, device_summary(updated, self.policy), "device")
 
-    def attention(self, rows: list[DeviceRow] | None = None) -> list[tuple[str, str]]:
-        return [
-            (row.ref, flag.text)
-            for row in (rows if rows is not None else self.rows())
-            for flag in row.overdue
-        ]
+    def attention(
+        self, rows: list[DeviceRow] | None = None, *, incidents: set[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """Overdue custody steps; with ``incidents`` (a case role's), devices logged
+        against a reference that is no incident: a technician cannot check it (they
+        hold no case key), so whoever can is told."""
+        rows = rows if rows is not None else self.rows()
+        items = [(row.ref, flag.text) for row in rows for flag in row.overdue]
+        if incidents is not None:
+            items += [
+                (row.ref, f"Logged against {row.incident_ref}, which is not an incident: "
+                          "check the reference with whoever seized it.")
+                for row in rows
+                if row.error is None and row.incident_ref and row.incident_ref not in incidents
+            ]  # fmt: skip
+        return items
 
 
 def _when(when: str | datetime | None, now: datetime) -> datetime:
