@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..model.events import new_id
+from ..model.events import Event, new_id
 from ..model.incident import Incident
+from ..model.records import TimelineEntry
 from ..model.summary import status_words
 from ..model.timeparse import (
     format_local,
@@ -342,18 +343,62 @@ def cmd_deletion(ctx: Context) -> int:
 
 def cmd_record(ctx: Context) -> int:
     """Any entry kind, with its fields as JSON (the schemas are in ydsi_tui/model/schema.py)."""
-    try:
-        data = json.loads(ctx.args.data)
-    except ValueError as exc:
-        raise CliError("the fields (--fields-file or --data) must be a JSON object") from exc
-    if not isinstance(data, dict):
-        raise CliError("the fields (--fields-file or --data) must be a JSON object")
+    data = _json_fields(ctx.args.data)
     if ctx.args.kind.startswith("device."):
         with open_services(ctx) as services:
             services.devices.record(ctx.args.ref, ctx.args.kind, data, at=ctx.args.at)
         say(f"Recorded in {ctx.args.ref}: {KIND_LABELS.get(ctx.args.kind, ctx.args.kind)}.")
         return 0
     return _record(ctx, ctx.args.kind, data)
+
+
+def cmd_correct(ctx: Context) -> int:
+    """Correct an entry as the app's ``c`` does: a new entry of the same kind that supersedes it.
+
+    The old entry stays in the record (append-only), marked as corrected;
+    the new one carries every field again, as the record should now say.
+    """
+    args = ctx.args
+    data = _json_fields(args.data)
+    device = args.ref.startswith("D-")
+    with open_services(ctx) as services:
+        if device:
+            chain = services.devices.open(args.ref, log=False).device.chain
+        else:
+            chain = require_cases(services).open(args.ref, log=False).incident.timeline
+        old = _entry(chain, args.entry)
+        at = args.at if args.at is not None else old.at
+        if device:
+            event = services.devices.record(args.ref, old.kind, data, at=at, supersedes=old.id)
+        else:
+            event = require_cases(services).record(
+                args.ref, old.kind, data, at=at, supersedes=old.id
+            )
+    label = KIND_LABELS.get(old.kind, old.kind)
+    say(f"Corrected in {args.ref}: {label} (entry {old.id[:8]} is now entry {event.id[:8]}).")
+    return 0
+
+
+def _json_fields(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CliError("the fields (--fields-file or --data) must be a JSON object") from exc
+    if not isinstance(data, dict):
+        raise CliError("the fields (--fields-file or --data) must be a JSON object")
+    return data
+
+
+def _entry(chain: Sequence[TimelineEntry], wanted: str) -> Event:
+    """The entry an id (or its first 8 or more characters, as lists show them) names."""
+    if len(wanted) < 8 or any(ch not in "0123456789abcdef" for ch in wanted):
+        raise CliError("an entry is named by its id: 8 or more of its hex characters")
+    found = [t.event for t in chain if t.event.id.startswith(wanted)]
+    if not found:
+        raise CliError(f"no entry {wanted} in this record ('ydsi incident show REF' lists them)")
+    if len(found) > 1:
+        raise CliError(f"{wanted} names {len(found)} entries: give more of its id")
+    return found[0]
 
 
 # ----------------------------------------------------------------------
@@ -671,6 +716,24 @@ def register(
         into="data",
     )
     p.set_defaults(func=cmd_record)
+    p = sub.add_parser(
+        "correct",
+        parents=[common, at],
+        help="correct an entry: a new one of the same kind replaces it (the old one is kept)",
+        description="Correct an entry, as the app's 'c' does. Give every field of the entry "
+        "as it should now read (a JSON object, as for 'ydsi record'); the entry keeps its "
+        "'happened at' time unless --at is given. The corrected entry stays in the record, "
+        "marked as corrected.",
+    )
+    p.add_argument("ref", help="the incident's (or device's) reference")
+    p.add_argument("entry", help="the entry's id (its first 8 characters are enough)")
+    takes_content(
+        p,
+        Field("data", "--data", "the corrected fields as a JSON object", True),
+        free_form=True,
+        into="data",
+    )
+    p.set_defaults(func=cmd_correct)
 
     device = sub.add_parser("device", help="the device custody log (technicians too)")
     dsub = device.add_subparsers(dest="device_command", metavar="COMMAND", required=True)
