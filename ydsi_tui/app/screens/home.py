@@ -287,6 +287,8 @@ class HomeScreen(Screen[None]):
         options = self.query_one("#attention", OptionList)
         if options.display:
             options.focus()
+            if options.highlighted is None and options.option_count:
+                options.highlighted = 0  # so Enter opens the first at once (no Down first)
 
     def action_devices(self) -> None:
         from .devices import DeviceListScreen
