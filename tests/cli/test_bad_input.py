@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -30,11 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.vaults import cached_kdf, enrol_user, min_kdf
+from tests.support.cli_bench import isolated_cli, make_cli_vault
+from tests.support.vaults import cached_kdf
 from ydsi_tui.cli.content import content_fields
 from ydsi_tui.cli.main import EXIT_CODES, build_parser, main
-from ydsi_tui.service.policies import approve_policy_file
-from ydsi_tui.vault.vault import Vault
 
 PASS = "bad input tests passphrase"
 HOSTILE = "[b]MARK[/b] [link=x]y[/link] \x1b]0;owned\x07\x1b[31mred\x1b[0m"
@@ -92,50 +90,35 @@ class Bench:
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     root = tmp_path_factory.mktemp("bad-input")
-    saved = dict(os.environ)
-    os.environ.update(
-        HOME=str(root),
-        XDG_DATA_HOME=str(root / "data"),
-        XDG_CONFIG_HOME=str(root / "config"),
-        YDSI_SYSTEM_CONFIG=str(root / "no-system-config.toml"),
+    with isolated_cli(root):
+        vault, secret = make_cli_vault(root, PASS, (("head", "headteacher", "Hana Head"),))
+        stdin = sys.stdin
+        sys.stdin = io.StringIO("")  # no terminal: prompts refuse rather than wait
+        try:
+            yield from _bench(root, vault, secret)
+        finally:
+            sys.stdin = stdin
+
+
+def _bench(root: Path, vault: Path, secret: Path) -> Iterator[Bench]:
+    """The records every walk needs: an incident, a pupil and a device."""
+    tool = Bench(root, vault, secret, device="")
+    common = ["--vault", str(vault), "--user", "dsl", "--passphrase-file", str(secret)]
+    common.append("--allow-argv")  # setting up; content in argv is tested on its own
+    code, out, err = tool.run(["incident", "new", "--summary", "first", *common])
+    assert (code, out.strip()) == (0, "2026-001"), err
+    code, _, err = tool.run(
+        ["pupil", "add", "2026-001", "Ann", "--part", "pictured", "--year-group", "9", *common]
     )
-    for name in ("YDSI_VAULT", "YDSI_USER", "YDSI_POLICY", "YDSI_THEME", "YDSI_KEYMAP"):
-        os.environ.pop(name, None)
-    vault = root / "vault"
-    session, _ = Vault.create(vault, user="dsl", passphrase=PASS, full_name="Dana", kdf=min_kdf())
-    approve_policy_file(session)
-    enrol_user(session, vault, "head", "headteacher", PASS, full_name="Hana Head")
-    session.close()
-    secret = root / "pass.secret"
-    secret.write_text(PASS + "\n", encoding="utf-8")
-    secret.chmod(0o600)
-    here = Path.cwd()
-    os.chdir(root)
-    stdin = sys.stdin
-    sys.stdin = io.StringIO("")  # no terminal: prompts refuse rather than wait
-    try:
-        tool = Bench(root, vault, secret, device="")
-        common = ["--vault", str(vault), "--user", "dsl", "--passphrase-file", str(secret)]
-        common.append("--allow-argv")  # setting up; content in argv is tested on its own
-        code, out, err = tool.run(["incident", "new", "--summary", "first", *common])
-        assert (code, out.strip()) == (0, "2026-001"), err
-        code, _, err = tool.run(
-            ["pupil", "add", "2026-001", "Ann", "--part", "pictured", "--year-group", "9", *common]
-        )
-        assert code == 0, err
-        code, out, err = tool.run(
-            ["device", "seize", "--incident", "2026-001", "--description", "phone",
-             "--owner", "AN", *common]
-        )  # fmt: skip
-        assert code == 0, err
-        tool.device = out.strip().split()[0]
-        with cached_kdf():
-            yield tool
-    finally:
-        sys.stdin = stdin
-        os.chdir(here)
-        os.environ.clear()
-        os.environ.update(saved)
+    assert code == 0, err
+    code, out, err = tool.run(
+        ["device", "seize", "--incident", "2026-001", "--description", "phone",
+         "--owner", "AN", *common]
+    )  # fmt: skip
+    assert code == 0, err
+    tool.device = out.strip().split()[0]
+    with cached_kdf():
+        yield tool
 
 
 def filler(path: tuple[str, ...], action: argparse.Action, bench: Bench) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.vaults import cached_kdf, enrol_user, min_kdf
+from tests.support.cli_bench import isolated_cli, make_cli_vault
+from tests.support.vaults import cached_kdf
 from ydsi_tui.cli import content
 from ydsi_tui.cli.content import (
     MAX_CONTENT_BYTES,
@@ -35,8 +36,6 @@ from ydsi_tui.cli.content import (
 )
 from ydsi_tui.cli.context import CliError
 from ydsi_tui.cli.main import build_parser, main
-from ydsi_tui.service.policies import approve_policy_file
-from ydsi_tui.vault.vault import Vault
 
 PASS = "content tests passphrase"
 SECRET = "Dana says her stepfather took the photo"
@@ -140,31 +139,19 @@ class Bench:
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     root = tmp_path_factory.mktemp("content")
-    saved = dict(os.environ)
-    os.environ.update(
-        HOME=str(root),
-        XDG_DATA_HOME=str(root / "data"),
-        XDG_CONFIG_HOME=str(root / "config"),
-        YDSI_SYSTEM_CONFIG=str(root / "no-system-config.toml"),
-    )
-    for name in ("YDSI_VAULT", "YDSI_USER", "YDSI_POLICY", "YDSI_ALLOW_ARGV"):
-        os.environ.pop(name, None)
-    vault = root / "vault"
-    session, _ = Vault.create(vault, user="dsl", passphrase=PASS, full_name="Dana", kdf=min_kdf())
-    approve_policy_file(session)
-    enrol_user(session, vault, "head", "headteacher", PASS, full_name="Hana Head")
-    enrol_user(session, vault, "tech", "technician", PASS, full_name="Tom Tech")
-    session.close()
-    secret = root / "pass.secret"
-    secret.write_text(PASS + "\n", encoding="utf-8")
-    secret.chmod(0o600)
+    users = (("head", "headteacher", "Hana Head"), ("tech", "technician", "Tom Tech"))
+    with isolated_cli(root):
+        vault, secret = make_cli_vault(root, PASS, users)
+        yield from _bench(root, vault, secret)
+
+
+def _bench(root: Path, vault: Path, secret: Path) -> Iterator[Bench]:
+    """Judged as on a plain /proc; an incident with a pupil and a device to act on."""
     plain = root / "mountinfo"
     plain.write_text(MOUNTINFO_PLAIN, encoding="utf-8")
     # Whatever this machine's /proc says, the refusals are judged as on a plain one.
     sources = content.MOUNT_SOURCES
     content.MOUNT_SOURCES = (str(plain),)
-    here = Path.cwd()
-    os.chdir(root)
     try:
         tool = Bench(root, vault, secret, plain)
         with cached_kdf():
@@ -182,9 +169,6 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
             yield tool
     finally:
         content.MOUNT_SOURCES = sources
-        os.chdir(here)
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 # ----------------------------------------------------------------------
