@@ -188,7 +188,8 @@ def argv_for(
 def problems_with(code: int, out: str, err: str) -> list[str]:
     found: list[str] = []
     both = out + err
-    if "internal error" in both:
+    # How ydsi reports one, "internal error (TypeName)"; the man page documents exit 70.
+    if "internal error (" in both:
         found.append("internal error")
     if "Traceback" in both:
         found.append("traceback")

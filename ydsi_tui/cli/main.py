@@ -74,8 +74,10 @@ def _epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import (
+        completion,
         config_commands,
         doctor_commands,
+        manpage,
         policy_commands,
         record_commands,
         repair_commands,
@@ -130,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     repair_commands.register(sub, common)
     config_commands.register(sub, common)
     doctor_commands.register(sub, common)
+    completion.register(sub, common)
+    manpage.register(sub, common)
     return parser
 
 
@@ -153,7 +157,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _check_text_arguments(args)
     ctx = Context(args)
-    if args.command != "config":
+    if args.command not in ("config", "completion", "manpage"):  # these need no settings
         # A config file's policy (and PDF font) reach the service as the
         # environment would; a bad policy setting stops here.
         ctx.settings.export_to_environment(os.environ)
