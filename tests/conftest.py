@@ -25,6 +25,22 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_CONFIG_HOME"] = configs
 
 
+#: Folders where every test works on a whole vault world (staff, incidents, devices,
+#: policy approval: seconds each). ``./dev test --quick`` (``-m "not slow and not
+#: terminal"``) leaves them out; ./dev test and .ci/run run them. Elsewhere a
+#: module or a test carries the marker itself.
+SLOW_FOLDERS = ("adversary", "reports", "service")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under a slow folder as ``slow``."""
+    tests = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(tests) if item.path.is_relative_to(tests) else None
+        if relative is not None and relative.parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "xdg-state"

@@ -29,6 +29,9 @@ from ydsi_tui.vault.errors import VaultError
 from ydsi_tui.vault.header import check_user_name
 from ydsi_tui.vault.recovery_code import normalise
 
+# Hostile input at every parser, some through real vaults: seconds.
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 
 HOSTILE = st.one_of(

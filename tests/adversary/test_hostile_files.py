@@ -466,6 +466,7 @@ _HOLD = (
 )
 
 
+@pytest.mark.slow  # waits out the lock
 def test_verify_with_the_lock_held_says_it_could_not_check(world: World, tmp_path: Path) -> None:
     """``flock $V sleep 60``: verify said "Vault NOT intact ... 0 audit entries"."""
     holder = subprocess.Popen(

@@ -25,6 +25,9 @@ from ydsi_tui.vault.vault import Vault
 
 from .conftest import PASS
 
+# A whole app session on a real vault per test, seconds each.
+pytestmark = pytest.mark.slow
+
 
 def key_events(*parts: str | list[str]) -> list[events.Key]:
     """Text (one key per character) and lists of key names, as the driver would make them."""

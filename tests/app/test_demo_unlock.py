@@ -19,6 +19,9 @@ from ydsi_tui.app.screens.home import HomeScreen
 from ydsi_tui.app.screens.unlock import UnlockScreen
 from ydsi_tui.service.demo import ensure_demo_vault
 
+# A whole app session on a real vault per test, seconds each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -21,6 +22,9 @@ from ydsi_tui.app.formspec import field_id
 from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.screens.incident import _NO_FORM, IncidentScreen
 from ydsi_tui.model.schema import INCIDENT_SCHEMAS
+
+# Tabs through every field of every form.
+pytestmark = pytest.mark.slow
 
 SIZE = (80, 24)
 

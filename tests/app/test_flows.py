@@ -36,6 +36,9 @@ from ydsi_tui.app.widgets.table import RecordTable
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.vault.vault import Vault
 
+# Each test is a whole app session on a real vault, seconds apiece.
+pytestmark = pytest.mark.slow
+
 
 def services(app: YdsiApp, user: str = "dsl") -> Any:
     session = Vault.open(app.vault_path).unlock(user, PASS)

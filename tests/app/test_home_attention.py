@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.app.conftest import PASS, MakeApp, screen_text, settle, unlock
 from ydsi_tui.vault.vault import Vault
+
+# A whole app session on a real vault per test, seconds each.
+pytestmark = pytest.mark.slow
 
 
 async def test_a_technicians_revoked_slot_heads_the_dsls_home(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -19,6 +20,9 @@ from ydsi_tui.app.screens.drafts import DraftsScreen
 from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.screens.home import HomeScreen
 from ydsi_tui.app.screens.quick_note import QuickNoteScreen
+
+# A whole app session on a real vault per test, seconds each.
+pytestmark = pytest.mark.slow
 
 TYPED = "typed in the meeting, not saved yet"
 

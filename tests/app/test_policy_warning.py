@@ -11,6 +11,9 @@ import pytest
 from tests.app.conftest import MakeApp, Refs, open_incident, screen_text, unlock
 from ydsi_tui.app.app import YdsiApp
 
+# A whole app session on a real vault per test, seconds each.
+pytestmark = pytest.mark.slow
+
 
 def spy(app: YdsiApp) -> list[tuple[str, Any]]:
     seen: list[tuple[str, Any]] = []

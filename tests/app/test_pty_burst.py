@@ -31,6 +31,9 @@ from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
 
+# The real app on a pseudo-terminal: ./dev test --quick leaves it out.
+pytestmark = pytest.mark.terminal
+
 PASS = "pty burst passphrase"
 ROWS, COLS = 24, 80
 TAB, ENTER, CTRL_U, F2 = "\t", "\r", "\x15", "\x1bOQ"

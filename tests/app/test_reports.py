@@ -52,6 +52,9 @@ from ydsi_tui.service.transfers import TransferDesk
 from ydsi_tui.vault.backup import verify_backup
 from ydsi_tui.vault.vault import Vault
 
+# Each test is a whole app session on a real vault, seconds apiece.
+pytestmark = pytest.mark.slow
+
 LONG_AGO = datetime(2005, 3, 14, 10, 0, tzinfo=UTC)
 PASSPHRASE_SHAPE = re.compile(r"\b[2-9A-Z]{4}(?:-[2-9A-Z]{4}){5}\b")
 

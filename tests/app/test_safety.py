@@ -17,6 +17,9 @@ from ydsi_tui.app.commands import COMMANDS, palette_provider, parse_keymap
 from ydsi_tui.app.palette import PaletteCommands
 from ydsi_tui.app.screens.home import HomeScreen
 
+# A whole app session on a real vault per test, seconds each.
+pytestmark = pytest.mark.slow
+
 #: Keys that tmux, PuTTY or the terminal itself often swallow.
 SWALLOWED = {"ctrl+enter", "shift+enter", "ctrl+j", "ctrl+s", "ctrl+m", "ctrl+h", "ctrl+i"}
 

@@ -17,6 +17,9 @@ from textual.pilot import Pilot
 from tests.app.conftest import MakeApp, Refs, open_incident, settle, unlock
 from ydsi_tui.app.messages import Failed
 
+# Every screen at two sizes, each a full app session: ./dev test --quick leaves them out.
+pytestmark = pytest.mark.slow
+
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 
 Steps = Callable[[Pilot[Any]], Awaitable[None]]

@@ -22,7 +22,11 @@ import pytest
 from ydsi_tui.service.demo import DEMO_PASSPHRASE
 
 TMUX = shutil.which("tmux")
-pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+# The real app in tmux: ./dev test --quick leaves it out.
+pytestmark = [
+    pytest.mark.terminal,
+    pytest.mark.skipif(TMUX is None, reason="tmux is not installed"),
+]
 
 WIDTH, HEIGHT = 80, 24
 

@@ -156,6 +156,7 @@ def test_styles_are_found_in_the_repository() -> None:
     assert all((folder / name).is_file() for name in STYLESHEETS)
 
 
+@pytest.mark.slow  # builds the wheel
 def test_the_wheel_carries_the_styles(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -7,11 +7,15 @@ back to the user list, the passphrase went into the list and Enter reopened it.
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input, Select
 
 from tests.app.conftest import PASS, MakeApp, settle
 from ydsi_tui.app.screens.home import HomeScreen
 from ydsi_tui.app.screens.unlock import UnlockScreen
+
+# A whole app session on a real vault per test, seconds each.
+pytestmark = pytest.mark.slow
 
 
 async def _choose(pilot, app, name: str) -> None:  # type: ignore[no-untyped-def]

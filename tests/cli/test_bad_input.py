@@ -206,6 +206,7 @@ def problems_with(code: int, out: str, err: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # every command x option
 @pytest.mark.parametrize("path", leaves(), ids=" ".join)
 def test_every_option_refuses_bad_values_in_one_clear_line(
     path: tuple[str, ...], bench: Bench

@@ -11,6 +11,9 @@ import pytest
 
 from tests.cli.test_cli import KDF, Ydsi, no_traceback
 
+# Runs ydsi processes on a real vault, each deriving its user's key.
+pytestmark = pytest.mark.slow
+
 
 def _some_group() -> grp.struct_group:
     for name in ("users", "nogroup", "staff"):

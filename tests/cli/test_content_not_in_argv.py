@@ -652,6 +652,7 @@ def _converse(
     return code, seen.decode(errors="replace")
 
 
+@pytest.mark.terminal  # a pseudo-terminal
 def test_at_a_terminal_the_content_is_asked_for(bench: Bench) -> None:
     code, screen = _converse(
         ["note", "2026-001", *bench.common()],

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import KDF, Ydsi, no_traceback
+
+# Runs ydsi processes on a real vault, each deriving its user's key.
+pytestmark = pytest.mark.slow
 
 
 def _timeline(tool: Ydsi, ref: str) -> list[dict]:  # type: ignore[type-arg]

@@ -15,6 +15,9 @@ from ydsi_tui.cli.content import proc_hides_other_users
 from ydsi_tui.vault import install_checks
 from ydsi_tui.vault.install_checks import _hidepid, run_checks
 
+# Runs ydsi processes on a real vault, each deriving its user's key.
+pytestmark = pytest.mark.slow
+
 PROC_PLAIN = "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
 PROC_HIDDEN = "proc /proc proc rw,nosuid,nodev,noexec,relatime,hidepid=2 0 0\n"
 

@@ -14,6 +14,9 @@ import pytest
 from tests.support.vaults import enrolment_code
 from ydsi_tui.model.policy import bundled_policy
 
+# Each test runs many ydsi processes, each deriving its user's key.
+pytestmark = pytest.mark.slow
+
 PASS = "cli policy tests passphrase"
 KDF = ["--kdf-memory-mib", "64", "--kdf-lanes", "1"]
 

@@ -11,6 +11,9 @@ import pytest
 from tests.cli.test_cli import KDF, PASS, Ydsi
 from tests.support.vaults import enrolment_code
 
+# Each test runs many ydsi processes, with backups.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def ydsi(tmp_path: Path) -> Ydsi:

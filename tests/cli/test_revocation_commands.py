@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import KDF, PASS, Ydsi, no_traceback
 from tests.support.vaults import enrolment_code
+
+# Each test runs many ydsi processes and rotates every key.
+pytestmark = pytest.mark.slow
 
 NEW = "the dsl's uncompromised passphrase"
 

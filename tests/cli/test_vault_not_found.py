@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import KDF, Ydsi, no_traceback
+
+# Runs ydsi processes on a real vault, each deriving its user's key.
+pytestmark = pytest.mark.slow
 
 
 def _run_at(tool: Ydsi, where: Path, *args: str) -> tuple[int, str]:

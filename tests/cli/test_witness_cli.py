@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import KDF, Ydsi
+
+# Runs many ydsi processes, each deriving its user's key.
+pytestmark = pytest.mark.slow
 
 
 def _copy(vault: Path) -> dict[Path, bytes]:

@@ -384,6 +384,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow  # 300 generated documents
 @settings(deadline=None, max_examples=300)
 @given(
     st.dictionaries(

@@ -311,6 +311,7 @@ payloads = st.dictionaries(
 )
 
 
+@pytest.mark.slow  # 150 generated records
 @settings(deadline=None, max_examples=150)
 @given(st.lists(st.tuples(kinds, payloads, st.integers(0, 10_000), st.booleans()), max_size=12))
 def test_folding_arbitrary_valid_envelopes_never_crashes(

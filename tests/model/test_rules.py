@@ -244,6 +244,7 @@ def test_signoff_signature_field_accepts_base64(record: Record) -> None:
     assert base64.b64decode(event.data["signature"])
 
 
+@pytest.mark.slow  # 100 generated records
 @settings(deadline=None, max_examples=100)
 @given(
     st.lists(

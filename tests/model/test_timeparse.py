@@ -158,6 +158,7 @@ def test_naive_now_is_a_programming_error() -> None:
         parse_when("now", now=datetime(2026, 11, 14, 12, 0))
 
 
+@pytest.mark.slow  # 400 generated texts
 @settings(deadline=None, max_examples=400)
 @given(
     text=st.one_of(

@@ -107,6 +107,7 @@ def test_a_backup_verifies_on_its_own_and_restores_to_a_new_directory(
     assert verify_vault(tmp_path / "restored").ok
 
 
+@pytest.mark.slow  # every kind of damage
 @pytest.mark.parametrize("damage", ["flip", "drop", "extra", "truncate-log", "manifest"])
 def test_a_damaged_backup_does_not_verify_and_is_not_restored(
     backed_up: tuple[Path, str], tmp_path: Path, damage: str

@@ -181,6 +181,7 @@ def test_without_a_unicode_font_the_pdf_says_so_and_never_fails(
     assert "SIGNATUREVERIFIED" in flat
 
 
+@pytest.mark.slow  # a PDF per hostile text
 @pytest.mark.parametrize(
     "text",
     [

@@ -15,6 +15,9 @@ import pytest
 
 from tests.support.vaults import enrolment_code
 
+# Each test runs many ydsi processes, each deriving its user's key.
+pytestmark = pytest.mark.slow
+
 PASS = "cli report tests passphrase"
 KDF = ["--kdf-memory-mib", "64", "--kdf-lanes", "1"]
 

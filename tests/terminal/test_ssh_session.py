@@ -30,7 +30,11 @@ from ydsi_tui.vault.vault import Vault
 PASS = "ssh session passphrase"
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(sshd.available() is not None, reason=str(sshd.available()))
+# A real SSH session: ./dev test --quick leaves it out.
+pytestmark = [
+    pytest.mark.terminal,
+    pytest.mark.skipif(sshd.available() is not None, reason=str(sshd.available())),
+]
 
 
 class Pane:

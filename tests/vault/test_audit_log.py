@@ -199,6 +199,7 @@ def thousand_log(tmp_path_factory: pytest.TempPathFactory) -> Log:
 PARTS = 4
 
 
+@pytest.mark.slow  # minutes: every mutation
 @pytest.mark.parametrize("part", range(PARTS))
 @pytest.mark.usefixtures("cached_signatures")
 def test_every_mutation_of_a_thousand_entry_log_is_detected(

@@ -23,6 +23,9 @@ from ydsi_tui.vault.errors import VaultError
 from ydsi_tui.vault.vault import Vault
 from ydsi_tui.vault.verify import verify_vault
 
+# Hundreds of saves from up to eight processes at once.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 TECHS = [f"tech{n}" for n in range(1, 8)]
 SHARED = ["custody", "DEV-SHARED"]

@@ -26,6 +26,9 @@ from tests.support.crash_harness import (
     run_notes_campaign,
 )
 
+# SIGKILL at many points of real saves, then recovery and verify.
+pytestmark = pytest.mark.slow
+
 NOTE_KILLS = 300  # the brief asks for at least 200
 
 

@@ -42,6 +42,9 @@ from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
 from ydsi_tui.vault.verify import verify_vault
 
+# Real vaults with several users per test (key derivations), seconds each.
+pytestmark = pytest.mark.slow
+
 NEW_PASS = "headteacher's own new passphrase"
 
 

@@ -44,6 +44,9 @@ from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
 from ydsi_tui.vault.verify import verify_vault
 
+# An I/O error at every primitive of every kind of save.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 NEW_PASS = "new passphrase after the fault"
 NEW_USER_PASS = "passphrase of the added user"

@@ -23,6 +23,9 @@ from ydsi_tui.vault.vault import Vault
 
 from .conftest import MakeVault
 
+# Real vaults with several users per test (key derivations), seconds each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def persist_always(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,9 @@ from ydsi_tui.vault.recovery_code import normalise
 from ydsi_tui.vault.vault import FREE_ATTEMPTS, MAX_DELAY, Vault
 from ydsi_tui.vault.verify import verify_vault
 
+# Real vaults with several users per test (key derivations), seconds each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def kdf_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[KdfParams]]:

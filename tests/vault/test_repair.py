@@ -38,6 +38,9 @@ from ydsi_tui.vault.repair import DEFAULT_BACKUP_DIR, NothingToRepair, default_b
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.verify import verify_vault
 
+# Real vaults with several users per test (key derivations), seconds each.
+pytestmark = pytest.mark.slow
+
 COUNTS = {"repairs": 0, "refusals": 0}
 
 

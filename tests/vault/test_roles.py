@@ -42,6 +42,9 @@ from ydsi_tui.vault.recordfile import decode, peek
 from ydsi_tui.vault.vault import Vault
 from ydsi_tui.vault.verify import verify_vault
 
+# Real vaults with several users per test (key derivations), seconds each.
+pytestmark = pytest.mark.slow
+
 CASES = ["INC-A", "INC-B", "INC-C"]
 DEVICES = ["DEV-1", "DEV-2"]
 

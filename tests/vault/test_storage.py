@@ -269,6 +269,7 @@ def _big(seed: str, size: int) -> str:
 big_text = st.builds(_big, st.text(min_size=1, max_size=6), st.integers(0, 1 << 20))
 
 
+@pytest.mark.slow  # 100 generated documents, each saved
 @settings(
     max_examples=100,
     deadline=None,

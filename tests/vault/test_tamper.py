@@ -34,6 +34,9 @@ from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
 from ydsi_tui.vault.verify import verify_vault
 
+# Flips every byte, or a thousand mutations, of real vault files.
+pytestmark = pytest.mark.slow
+
 CASES = ["INC-2026-001", "INC-2026-002"]
 DEVICES = ["DEV-PHONE-1", "DEV-TABLET-2"]
 RECORD_DECODE_ERRORS = (DamagedFile, NewerFormat)

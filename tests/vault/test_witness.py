@@ -25,6 +25,9 @@ from ydsi_tui.vault.vault import Vault
 from ydsi_tui.vault.verify import verify_vault
 from ydsi_tui.vault.witness import KEEP_LINES, Seen, Witness, state_dir
 
+# Real vaults with several users per test (key derivations), seconds each.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 
