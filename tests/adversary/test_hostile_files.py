@@ -153,7 +153,7 @@ def test_fifo_at_a_throttle_path_does_not_hang_unlock(world: World, tmp_path: Pa
     label = f"throttle/{throttle.name}"
     assert any(label in w and "FIFO" in w for w in vault.warnings), vault.warnings
     # verify (keyless) names it too: a note, since no record is at stake.
-    report = verify_vault(world.path)
+    report = world.verify()
     assert report.ok, report.problems
     assert any(f"{label} is a FIFO, not a file" in n for n in report.notes), report.notes
 
@@ -220,7 +220,7 @@ def test_symlink_in_place_of_a_record_is_refused_by_name(world: World, tmp_path:
     rows = _listed(world, tmp_path)
     assert [r for r in rows if r["error"] and label in r["error"]], rows
     _others_read(world, tmp_path, but=ref)
-    report = verify_vault(world.path)
+    report = world.verify()
     assert any(f"{label} is a symbolic link" in p for p in report.problems), report.problems
 
 
@@ -232,7 +232,7 @@ def test_symlink_planted_at_a_throttle_path_is_ignored(world: World, tmp_path: P
     throttle.symlink_to(bait)
     rows = _listed(world, tmp_path)
     assert sorted(r["ref"] for r in rows) == sorted(world.incidents)
-    report = verify_vault(world.path)
+    report = world.verify()
     assert any(f"throttle/{throttle.name} is a symbolic link" in n for n in report.notes)
 
 
@@ -428,7 +428,7 @@ def test_directory_in_place_of_a_record(world: World, tmp_path: Path) -> None:
     rows = _listed(world, tmp_path)
     assert [r for r in rows if r["error"] and f"{label} is a directory" in r["error"]], rows
     _others_read(world, tmp_path, but=ref)
-    report = verify_vault(world.path)
+    report = world.verify()
     assert any(f"{label} is a directory" in p for p in report.problems), report.problems
 
 
@@ -645,7 +645,7 @@ def test_repair_puts_the_signed_record_back_over_a_planted_file(
     assert target.is_file() and not target.is_symlink()
     assert target.read_bytes() == genuine
     assert world.genuine() == before
-    report = verify_vault(world.path)
+    report = world.verify()
     assert report.ok, report.problems
 
 
@@ -714,7 +714,7 @@ def test_odd_files_under_temporary_names_do_not_stop_the_vault_opening(
     rows = _listed(world, tmp_path)
     assert sorted(r["ref"] for r in rows) == sorted(world.incidents)
     _others_read(world, tmp_path)
-    report = _within(120, lambda: verify_vault(world.path))
+    report = _within(120, lambda: world.verify())
     assert report.ok, report.problems
 
 
