@@ -29,12 +29,11 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.support.adversary import DSL, TECH, Person, World
-from ydsi_tui.vault.errors import DamagedFile, UnsafeFile
+from ydsi_tui.vault.errors import DamagedFile, NotSaved, UnsafeFile
 from ydsi_tui.vault.fs import MAX_RECORD_FILE, FileSystem
 from ydsi_tui.vault.header import Header
 from ydsi_tui.vault.recordfile import MAX_HEADER, MAX_SEGMENT
 from ydsi_tui.vault.vault import MAX_DELAY, Vault, throttle_delay
-from ydsi_tui.vault.verify import verify_vault
 
 T = TypeVar("T")
 
@@ -729,3 +728,28 @@ def test_a_case_folder_replaced_by_a_link_is_named_at_open_and_by_doctor(world: 
     assert any("case/ is a symbolic link" in w for w in vault.warnings), vault.warnings
     checks = {c.name: c for c in run_checks(world.path)}
     assert checks["folders"].status == "FAIL" and "case" in checks["folders"].message
+
+
+def test_no_save_goes_through_a_linked_case_folder(world: World) -> None:
+    """A group member swaps case/ for a link to a folder of their own: nothing is saved there.
+
+    Without this, every later save of an incident would land in the attacker's
+    folder (theirs to read, keep or delete) while the real one fell behind.
+    """
+    ref = world.incidents[1]
+    world.close()
+    elsewhere = world.path.parent / "attackers-case"
+    os.rename(world.path / "case", elsewhere)
+    os.symlink(elsewhere, world.path / "case")
+    before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
+    log_before = (world.path / "audit.log").read_bytes()
+    book = world.cases(DSL)
+    with pytest.raises(NotSaved, match=r"case/ is a symbolic link"):
+        book.note(ref, "Spoke to the police liaison officer")
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before
+    assert (world.path / "audit.log").read_bytes() == log_before
+    # The real folder put back, the same session saves again.
+    os.unlink(world.path / "case")
+    os.rename(elsewhere, world.path / "case")
+    book.note(ref, "Spoke to the police liaison officer")
+    assert world.verify().ok

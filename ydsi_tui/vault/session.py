@@ -55,7 +55,7 @@ from .reads import Decoded, Listed, Signer, Snapshot, decode_signature
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse
 from .revocation import KeyRevocation
 from .rotation import KeyRotation
-from .saving import not_saved, unreadable, utc_now
+from .saving import not_saved, refuse_linked_folder, unreadable, utc_now
 from .sealed_entries import EntrySealer
 from .storage import SUMMARY_TABLE, EncryptedStorage, RecordChannel
 from .witness import Finding
@@ -526,6 +526,7 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
         fs = self.vault.fs
         with self.vault.lock():
             self.refuse_if_rolled_back()
+            refuse_linked_folder(path.parent)
             if not fs.exists(path):
                 raise RecordNotFound(f"no record {ref!r}")
             tmp = path.parent / f"{TEMP_PREFIX}{record_id}-{secrets.token_hex(6)}"

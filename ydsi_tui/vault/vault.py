@@ -787,7 +787,8 @@ def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
     for linked in _linked_folders(path):
         warnings.append(
             f"{linked}/ is a symbolic link, not the vault's own folder: whoever can change "
-            "where it points can show you other files; put the real folder back"
+            "where it points can show you other files, and no save goes there until the real "
+            "folder is put back"
         )
     candidates = [path, path / HEADER_NAME, path / AUDIT_NAME, *(path / c for c in COMPARTMENTS)]
     for candidate in candidates:
