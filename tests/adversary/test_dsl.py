@@ -27,7 +27,6 @@ from tests.support.adversary import (
     rewrite_events,
 )
 from ydsi_tui.model.events import new_id
-from ydsi_tui.vault.verify import verify_vault
 
 
 @pytest.mark.parametrize("signature", ["zero", "own-key"])
@@ -40,7 +39,7 @@ def test_dsl_signoff_in_the_headteachers_name_does_not_count(world: World, signa
     checks = Checks("dsl", f"sign-off forged in the Headteacher's name ({signature})")
     expect_signoff_not_counted(world, checks, ref, event.id)
     expect_intact(world, checks, before, lost=(ref,))
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok (honest, audited saves)", report.ok, "; ".join(report.problems))
     checks.finish()
 

@@ -30,7 +30,6 @@ from tests.support.adversary import (
 )
 from ydsi_tui.vault.errors import VaultError
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX
-from ydsi_tui.vault.verify import verify_vault
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,7 +70,7 @@ def test_swapped_case_files_are_refused_and_nothing_is_lost(world: World) -> Non
     plain_write(first, a)  # the school puts them back: nothing was lost
     plain_write(second, b)
     expect_intact(world, checks, before)
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok once put back", report.ok, "; ".join(report.problems))
     checks.finish()
 
@@ -158,7 +157,7 @@ def test_deleted_case_file_is_named_missing_and_nothing_else_is_lost(world: Worl
     checks = Checks("group member", "case file deleted outright")
     book = world.cases(DSL)
     checks.refused(f"dsl CaseBook.open({ref})", lambda: book.open(ref), damaged=False)
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.attack(
         "verify says it is missing",
         any(target.name in p and "missing" in p for p in report.problems),
@@ -249,7 +248,7 @@ def test_replacing_the_lock_loses_no_acknowledged_save(world: World) -> None:
         )
         checks.attack(f"{ref}: none saved twice", not twice)
     print(f"\n{total} acknowledged saves, {lost} lost")
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.attack("verify ok afterwards", report.ok, "; ".join(report.problems))
     after = world.genuine()
     for ref, genuine in before.items():

@@ -25,7 +25,6 @@ from tests.support.adversary import (
     rewrite_case_history,
 )
 from ydsi_tui.model import rules
-from ydsi_tui.vault.verify import verify_vault
 
 
 @pytest.mark.parametrize("how", REWRITES)
@@ -62,7 +61,7 @@ def test_headteacher_entry_claiming_the_dsl_is_shown_as_the_headteacher(world: W
         before[ref].entries,
     )
     expect_intact(world, checks, before, lost=(ref,))
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok (an honest, audited save)", report.ok, "; ".join(report.problems))
     checks.finish()
 
@@ -85,6 +84,6 @@ def test_genuine_signoff_by_the_enrolled_headteacher_counts(world: World) -> Non
     row = next(r for r in world.cases(DSL).rows() if r.ref == ref)
     checks.keep("the list agrees after the DSL's next note", not row.signoff_needed, repr(row))
     expect_intact(world, checks, before, lost=(ref,))
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok", report.ok, "; ".join(report.problems))
     checks.finish()

@@ -29,12 +29,11 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.support.adversary import DSL, TECH, Person, World
-from ydsi_tui.vault.errors import DamagedFile, UnsafeFile
+from ydsi_tui.vault.errors import DamagedFile, NotSaved, UnsafeFile
 from ydsi_tui.vault.fs import MAX_RECORD_FILE, FileSystem
 from ydsi_tui.vault.header import Header
 from ydsi_tui.vault.recordfile import MAX_HEADER, MAX_SEGMENT
 from ydsi_tui.vault.vault import MAX_DELAY, Vault, throttle_delay
-from ydsi_tui.vault.verify import verify_vault
 
 T = TypeVar("T")
 
@@ -153,7 +152,7 @@ def test_fifo_at_a_throttle_path_does_not_hang_unlock(world: World, tmp_path: Pa
     label = f"throttle/{throttle.name}"
     assert any(label in w and "FIFO" in w for w in vault.warnings), vault.warnings
     # verify (keyless) names it too: a note, since no record is at stake.
-    report = verify_vault(world.path)
+    report = world.verify()
     assert report.ok, report.problems
     assert any(f"{label} is a FIFO, not a file" in n for n in report.notes), report.notes
 
@@ -220,7 +219,7 @@ def test_symlink_in_place_of_a_record_is_refused_by_name(world: World, tmp_path:
     rows = _listed(world, tmp_path)
     assert [r for r in rows if r["error"] and label in r["error"]], rows
     _others_read(world, tmp_path, but=ref)
-    report = verify_vault(world.path)
+    report = world.verify()
     assert any(f"{label} is a symbolic link" in p for p in report.problems), report.problems
 
 
@@ -232,7 +231,7 @@ def test_symlink_planted_at_a_throttle_path_is_ignored(world: World, tmp_path: P
     throttle.symlink_to(bait)
     rows = _listed(world, tmp_path)
     assert sorted(r["ref"] for r in rows) == sorted(world.incidents)
-    report = verify_vault(world.path)
+    report = world.verify()
     assert any(f"throttle/{throttle.name} is a symbolic link" in n for n in report.notes)
 
 
@@ -428,7 +427,7 @@ def test_directory_in_place_of_a_record(world: World, tmp_path: Path) -> None:
     rows = _listed(world, tmp_path)
     assert [r for r in rows if r["error"] and f"{label} is a directory" in r["error"]], rows
     _others_read(world, tmp_path, but=ref)
-    report = verify_vault(world.path)
+    report = world.verify()
     assert any(f"{label} is a directory" in p for p in report.problems), report.problems
 
 
@@ -646,7 +645,7 @@ def test_repair_puts_the_signed_record_back_over_a_planted_file(
     assert target.is_file() and not target.is_symlink()
     assert target.read_bytes() == genuine
     assert world.genuine() == before
-    report = verify_vault(world.path)
+    report = world.verify()
     assert report.ok, report.problems
 
 
@@ -715,7 +714,7 @@ def test_odd_files_under_temporary_names_do_not_stop_the_vault_opening(
     rows = _listed(world, tmp_path)
     assert sorted(r["ref"] for r in rows) == sorted(world.incidents)
     _others_read(world, tmp_path)
-    report = _within(120, lambda: verify_vault(world.path))
+    report = _within(120, lambda: world.verify())
     assert report.ok, report.problems
 
 
@@ -730,3 +729,28 @@ def test_a_case_folder_replaced_by_a_link_is_named_at_open_and_by_doctor(world: 
     assert any("case/ is a symbolic link" in w for w in vault.warnings), vault.warnings
     checks = {c.name: c for c in run_checks(world.path)}
     assert checks["folders"].status == "FAIL" and "case" in checks["folders"].message
+
+
+def test_no_save_goes_through_a_linked_case_folder(world: World) -> None:
+    """A group member swaps case/ for a link to a folder of their own: nothing is saved there.
+
+    Without this, every later save of an incident would land in the attacker's
+    folder (theirs to read, keep or delete) while the real one fell behind.
+    """
+    ref = world.incidents[1]
+    world.close()
+    elsewhere = world.path.parent / "attackers-case"
+    os.rename(world.path / "case", elsewhere)
+    os.symlink(elsewhere, world.path / "case")
+    before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
+    log_before = (world.path / "audit.log").read_bytes()
+    book = world.cases(DSL)
+    with pytest.raises(NotSaved, match=r"case/ is a symbolic link"):
+        book.note(ref, "Spoke to the police liaison officer")
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before
+    assert (world.path / "audit.log").read_bytes() == log_before
+    # The real folder put back, the same session saves again.
+    os.unlink(world.path / "case")
+    os.rename(elsewhere, world.path / "case")
+    book.note(ref, "Spoke to the police liaison officer")
+    assert world.verify().ok

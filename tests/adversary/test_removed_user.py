@@ -27,7 +27,6 @@ from ydsi_tui.vault.errors import VaultError
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX, decode
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
-from ydsi_tui.vault.verify import verify_vault
 
 EX = "exhead"
 EX_PASS = "former headteacher passphrase"
@@ -92,7 +91,7 @@ def test_header_rollback_restoring_a_removed_user_is_refused(world: World) -> No
         checks.keep("the removed user stays removed", False, "unlocked")
     except VaultError as exc:
         checks.keep("the removed user stays removed", True, str(exc))
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok with the real header back", report.ok, "; ".join(report.problems))
     checks.finish()
 
@@ -110,7 +109,7 @@ def test_header_rollback_past_a_rotation_is_refused(world: World) -> None:
     plain_write(world.path / "vault.json", current)
     world.close()
     expect_intact(world, checks, before)
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok with the real header back", report.ok, "; ".join(report.problems))
     checks.finish()
 
@@ -157,7 +156,7 @@ def test_removed_user_cannot_read_what_was_written_after_removal_and_rotation(
             result,
         )
     expect_intact(world, checks, before)
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep(
         "verify ok (the live vault was never touched)", report.ok, "; ".join(report.problems)
     )

@@ -40,7 +40,6 @@ from ydsi_tui.vault.crypto import b64e, sha256_hex
 from ydsi_tui.vault.errors import AccessDenied, VaultError
 from ydsi_tui.vault.recordfile import peek
 from ydsi_tui.vault.session import Session
-from ydsi_tui.vault.verify import verify_vault
 
 
 def _backup(world: World, path: Path) -> Path:
@@ -93,7 +92,7 @@ def _dsl_puts_it_back(
         return
     checks.keep(f"a DSL repairs {ref} from the real backup", result.method == "backup")
     checks.keep("the file is the genuine bytes again", target.read_bytes() == genuine)
-    report = verify_vault(world.path)
+    report = world.verify()
     files = [p for p in report.problems if target.name in p]
     checks.keep("verify no longer names the file", not files, "; ".join(files))
 
@@ -122,7 +121,7 @@ def test_headteacher_cannot_launder_a_forgery_with_repair(world: World, tmp_path
             "the forged summary is never listed",
             not any(FORGED_SUMMARY in r.summary for r in rows),
         )
-        report = verify_vault(world.path)
+        report = world.verify()
         checks.attack(
             "verify names the Headteacher's record.repair",
             any("a headteacher may not make this change (record.repair)" in p

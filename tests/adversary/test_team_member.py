@@ -27,7 +27,6 @@ from tests.support.adversary import (
     plain_write,
     rewrite_case_history,
 )
-from ydsi_tui.vault.verify import verify_vault
 
 
 @pytest.mark.parametrize("how", REWRITES)
@@ -75,7 +74,7 @@ def test_team_member_signoff_does_not_count(world: World, signature: str) -> Non
         after.entries[: len(before[ref].entries)],
         before[ref].entries,
     )
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok (honest, audited saves)", report.ok, "; ".join(report.problems))
     checks.finish()
 

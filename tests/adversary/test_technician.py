@@ -35,7 +35,6 @@ from ydsi_tui.vault.audit import AuditLog
 from ydsi_tui.vault.crypto import sha256_hex
 from ydsi_tui.vault.fs import FileSystem
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX, peek
-from ydsi_tui.vault.verify import verify_vault
 
 
 def _second_incident_file(world: World) -> str:
@@ -124,7 +123,7 @@ def test_planted_case_file_is_listed_as_damaged_not_as_an_incident(world: World)
         any(r.status == "damaged" for r in rows),
         f"statuses: {[r.status for r in rows]}",
     )
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.attack(
         "verify names the planted file",
         any(target.name in p for p in report.problems),
@@ -214,7 +213,7 @@ def test_custody_entry_claiming_the_dsl_shows_the_technician(world: World) -> No
         before[world.device].entries,
     )
     expect_intact(world, checks, before, lost=(world.device,))
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.keep("verify ok (an honest, audited save)", report.ok, "; ".join(report.problems))
     checks.finish()
 

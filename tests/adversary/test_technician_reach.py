@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.support.adversary import CRITICAL_NOTE, DSL, PUPILS, TECH, Checks, World
+from ydsi_tui.cli.main import main
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX
 
@@ -46,10 +48,47 @@ def _everything_a_technician_reads(world: World) -> dict[str, str]:
     return seen
 
 
-def test_a_technician_finds_no_name_note_or_deviceless_incident(world: World) -> None:
+#: What a technician runs (each as themselves, in the CLI): every command their role has.
+_COMMANDS = (
+    ("device", "list"),
+    ("device", "list", "--json"),
+    ("device", "show", "{device}"),
+    ("verify",),
+    ("verify", "--json"),
+    ("verify", "--entries"),
+    ("witness", "show"),
+    ("user", "list"),
+    ("incident", "list"),
+    ("config",),
+    ("doctor",),
+)
+
+
+def _every_command_a_technician_runs(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> dict[str, str]:
+    secret = tmp_path / "tech.pass"
+    secret.write_text(TECH.passphrase + "\n", encoding="utf-8")
+    secret.chmod(0o600)
+    seen: dict[str, str] = {}
+    world.close()
+    for command in _COMMANDS:
+        args = [part.format(device=world.device) for part in command]
+        args += ["--vault", str(world.path), "--user", TECH.login, "--passphrase-file", str(secret)]
+        code = main(args)
+        out = capsys.readouterr()
+        seen[f"ydsi {' '.join(command)} (exit {code})"] = out.out + out.err
+    return seen
+
+
+def test_a_technician_finds_no_name_note_or_deviceless_incident(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     without_device = [ref for ref in world.incidents if ref != world.incidents[0]]
     secrets = [*PUPILS, CRITICAL_NOTE, "Ava disclosed", *without_device]
     seen = _everything_a_technician_reads(world)
+    commands = _every_command_a_technician_runs(world, capsys, tmp_path)
+    seen.update(commands)
     checks = Checks("technician", "everything their key and the group's files give them")
     print(f"\n{len(seen)} things read by the technician")
     for secret in secrets:
@@ -59,6 +98,15 @@ def test_a_technician_finds_no_name_note_or_deviceless_incident(world: World) ->
         "what custody needs is there (the device's incident)",
         any(world.incidents[0] in text for where, text in seen.items() if "device" in where),
     )
+    checks.keep(
+        f"every one of the {len(commands)} commands ran (none crashed)",
+        all("internal error" not in text and "Traceback" not in text for text in commands.values()),
+        repr({k: v[-200:] for k, v in commands.items() if "internal error" in v}),
+    )
+    ran = {where.split(" (exit ")[0]: where.endswith("(exit 0)") for where in commands}
+    checks.keep("their device list, show and verify succeed", all(
+        ran[f"ydsi {c}"] for c in ("device list", "device show {device}", "verify")
+    ), repr(ran))  # fmt: skip
     checks.finish()
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from tests.support.adversary import DSL, HEAD, TECH, Checks, World, expect_intact, plain_write
 from ydsi_tui.vault.vault import utc_now
-from ydsi_tui.vault.verify import verify_vault
 from ydsi_tui.vault.witness import witness_path
 
 
@@ -63,7 +62,7 @@ def test_forked_log_with_entries_replaced_after_the_witnessed_point_is_noticed(
         "the DSL's next save notices the fork", lambda: _next_save(world), damaged=False
     )
     checks.attack("it names the rewrite", "rewritten after entry" in message, message)
-    checks.attack("verify alone sees nothing (the fork is consistent)", verify_vault(world.path).ok)
+    checks.attack("verify alone sees nothing (the fork is consistent)", world.verify().ok)
     expect_intact(world, checks, before)
     checks.finish()
 
@@ -91,7 +90,7 @@ def test_an_acknowledgement_signed_by_a_technician_does_not_clear_it(world: Worl
     before = world.genuine((world.incidents[1], world.device))
     checks = Checks("technician", "a witness.ack entry signed with the technician's own key")
     checks.refused("the DSL's next save is still refused", lambda: _next_save(world), damaged=False)
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.attack(
         "verify names the technician's entry",
         any("may not make this change (witness.ack)" in p for p in report.problems),

@@ -360,12 +360,14 @@ async def test_destroying_with_the_typed_reference_removes_it_from_home(
         home = app.screen
         assert isinstance(home, HomeScreen)
         assert old not in home.query_one("#incidents", RecordTable).keys
-    entries = [e for e in Vault.open(vault).audit.entries() if e.action == "record.destroy"]
-    assert len(entries) == 1 and entries[0].extra["reason"] == "retention"
     log = (vault / "audit.log").read_bytes()
-    # The reference and kept_until (date of birth + 25) are sealed: a technician reads the log.
+    # The whole entry is sealed (a technician reads the log): no reference, no kept_until
+    # (date of birth + 25), not even that it is a destruction.
     assert b"Zed Quill" not in log and old.encode() not in log and b"2015-02-01" not in log
+    assert b"record.destroy" not in log and b"retention" not in log
     dsl = Vault.open(vault).unlock("dsl", PASS)
+    entries = [e for e in dsl.vault.audit.entries() if e.action == "record.destroy"]
+    assert len(entries) == 1 and entries[0].extra["reason"] == "retention"
     note = dsl.open_entry_note(entries[0])
     dsl.close()
     assert note == {"ref": old, "basis": "dob", "kept_until": "2015-02-01"}

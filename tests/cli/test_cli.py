@@ -244,7 +244,11 @@ def test_verify_and_checkpoint(ydsi: Ydsi, tmp_path: Path) -> None:
     original = victim.read_bytes()
     victim.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
     try:
-        damaged = ydsi.run("verify", "--json", passphrase=None)
+        # Keyless, the case file cannot be checked (its entries are sealed), and it says so.
+        keyless = json.loads(ydsi.run("verify", "--json", passphrase=None).stdout)
+        assert keyless["sealed_unread"] > 0
+        assert any("not checked here" in note for note in keyless["notes"]), keyless
+        damaged = ydsi.run("verify", "--entries", "--json")
         assert damaged.returncode == 1
         report = json.loads(damaged.stdout)
         assert report["ok"] is False

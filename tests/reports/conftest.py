@@ -25,6 +25,7 @@ from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.audit import AuditEntry
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
+from ydsi_tui.vault.verify import VerifyReport, verify_vault
 
 PASS = "report tests passphrase"
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # a Monday in term time
@@ -55,7 +56,20 @@ class World:
         self.clock.moment = moment
 
     def audit(self) -> list[AuditEntry]:
-        return list(Vault.open(self.path).audit.entries())
+        """The log as the DSL reads it: entries about case records opened (they are sealed)."""
+        session = Vault.open(self.path).unlock("dsl", PASS)
+        try:
+            return list(session.vault.audit.entries())
+        finally:
+            session.close()
+
+    def verify(self) -> VerifyReport:
+        """The DSL's ``verify --entries``: case files checked against the opened log."""
+        session = Vault.open(self.path).unlock("dsl", PASS)
+        try:
+            return verify_vault(self.path, opener=session.vault.audit.sealer)
+        finally:
+            session.close()
 
 
 @pytest.fixture

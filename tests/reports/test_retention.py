@@ -15,8 +15,6 @@ from ydsi_tui.service.reports.retention import (
 )
 from ydsi_tui.service.retention import Refused, RetentionDesk
 from ydsi_tui.vault.errors import AccessDenied, RecordNotFound
-from ydsi_tui.vault.vault import Vault
-from ydsi_tui.vault.verify import verify_vault
 
 from .conftest import NOW, World, add_pupil
 
@@ -91,7 +89,7 @@ def test_a_due_record_is_destroyed_with_an_audit_entry_and_no_content(
         world.cases().open(old)
     assert world.cases().open(new).incident.summary == "A recent incident"
     assert not (world.path / "case" / f"{record_id}.ydsr").exists()
-    report = verify_vault(world.path)
+    report = world.verify()
     assert report.ok, report.problems
     destroyed = retention_report(world.cases()).destroyed
     assert [(d.ref, d.by, d.basis) for d in destroyed] == [(old, "Dana Lead", "dob")]
@@ -111,14 +109,14 @@ def test_a_legal_hold_blocks_destruction_until_lifted(
     assert row.holds[0].by == "Hana Head" and row.holds[0].reason.startswith("Inquiry")
     with pytest.raises(Refused, match="legal hold set by Hana Head"):
         desk(world).destroy(old)
-    assert verify_vault(world.path).ok
+    assert world.verify().ok
     assert world.cases().open(old, log=False).incident.active_holds
     desk(world).lift_hold(old, "The inquiry has reported")
     incident = world.cases().open(old, log=False).incident
     assert incident.holds[0].event_id == hold.id and incident.holds[0].lifted is not None
     assert incident.holds[0].lifted.by == "Dana Lead"
     desk(world).destroy(old)
-    assert verify_vault(world.path).ok
+    assert world.verify().ok
 
 
 def test_only_a_dsl_destroys_and_only_when_due(world: World, old_and_new: tuple[str, str]) -> None:
@@ -159,10 +157,10 @@ def test_a_crash_between_devices_and_the_incident_leaves_a_consistent_vault(
     d = desk(world)
     device = world.devices().rows(incident_ref=old)[0].ref
     d.cases.session.destroy_record("custody", device, extra={"ref": device, "incident": old})
-    assert verify_vault(world.path).ok
+    assert world.verify().ok
     done = d.destroy(old)
     assert done.devices == ()
-    assert verify_vault(Vault.open(world.path).path).ok
+    assert world.verify().ok
 
 
 def test_check_destroy_refuses_as_destroy_would_and_destroys_nothing(

@@ -56,7 +56,7 @@ from ydsi_tui.vault.errors import DamagedFile, NotSaved, VaultBusy, VaultError
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX, encode, peek
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
-from ydsi_tui.vault.verify import verify_vault
+from ydsi_tui.vault.verify import VerifyReport, verify_vault
 
 __all__ = [
     "DSL",
@@ -165,6 +165,15 @@ class World:
 
     def devices(self, person: Person) -> DeviceLog:
         return self.services(person).devices
+
+    def verify(self) -> VerifyReport:
+        """The DSL's ``ydsi verify --entries``: every file, case files against the opened log.
+
+        A keyless ``verify_vault`` (anyone in the group) checks every entry's
+        chain, signature and signer's role, but leaves the case files to a
+        case role, since the entries they are checked against are sealed.
+        """
+        return verify_vault(self.path, opener=self.unlock(DSL).vault.audit.sealer)
 
     def close(self) -> None:
         for session in self.opened:
@@ -345,7 +354,8 @@ def expect_unvouched(
 
 
 def expect_verify_names(world: World, checks: Checks, relpath: str) -> None:
-    report = verify_vault(world.path)
+    """A DSL's ``verify --entries`` names the file (case entries open only to a case key)."""
+    report = world.verify()
     checks.attack(
         f"verify is not ok and names {relpath}",
         not report.ok and any(relpath in p for p in report.problems),
@@ -441,18 +451,23 @@ def now() -> datetime:
 # what attackers do
 # ----------------------------------------------------------------------
 def incident_files_in_creation_order(path: Path) -> list[str]:
-    """Incident record ids in the order they were opened, from the keyless audit log.
+    """Incident record ids, the first incident's first, from what a group member can see.
 
-    How a technician or any group member tells which file is which incident
-    without the index key (the review's M2): the stored policy is written
-    once and ``__refs__`` once per new incident, while an incident is written
-    at every entry; the world's incidents have three entries or more.
+    The audit log no longer tells (its case entries are sealed: review M2), so
+    a technician without a case group of its own goes by the files of
+    ``case/``: the stored policy is by far the largest, the ``__refs__`` index
+    the smallest, and the rest are incidents, the longest story largest (the
+    world's first incident has the most entries). Sizes in buckets are among
+    what SECURITY.md says a technician can still learn.
     """
-    writes: dict[str, int] = {}
-    for entry in Vault.open(path).audit.entries():
-        if entry.comp == "case" and entry.hash:
-            writes[entry.rec] = writes.get(entry.rec, 0) + 1
-    return [rec for rec, count in writes.items() if count >= 3]
+    folder = path / "case"
+    sizes = {
+        name[: -len(RECORD_SUFFIX)]: (folder / name).stat().st_size
+        for name in os.listdir(folder)
+        if name.endswith(RECORD_SUFFIX)
+    }
+    by_size = sorted(sizes, key=lambda rec: sizes[rec], reverse=True)
+    return by_size[1:-1]
 
 
 def forge_incident_tables(
@@ -784,7 +799,7 @@ def expect_save_visible(
         if e.comp == compartment and e.actor == attacker.user.id and e.hash == current
     ]
     checks.attack(f"the {attacker.role}'s save stays in the audit log", bool(entries))
-    report = verify_vault(world.path)
+    report = world.verify()
     checks.attack(
         "verify walks past it",
         bool(entries) and report.entries >= entries[-1].seq,

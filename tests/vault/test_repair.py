@@ -36,7 +36,7 @@ from ydsi_tui.vault.errors import AccessDenied, RecordDamaged
 from ydsi_tui.vault.recordfile import peek
 from ydsi_tui.vault.repair import DEFAULT_BACKUP_DIR, NothingToRepair, default_backups
 from ydsi_tui.vault.session import Session
-from ydsi_tui.vault.verify import verify_vault
+from ydsi_tui.vault.verify import VerifyReport, verify_vault
 
 # Real vaults with several users per test (key derivations), seconds each.
 pytestmark = pytest.mark.slow
@@ -103,7 +103,7 @@ def test_rollback_then_repair_from_backup(world: World, tmp_path: Path) -> None:
     COUNTS["repairs"] += 1
     assert result.method == "backup" and result.verified and result.backup == str(backup)
     assert target.read_bytes() == latest  # exactly the vouched bytes
-    assert verify_vault(world.path).ok, verify_vault(world.path).problems
+    assert dsl_verify(world).ok, dsl_verify(world).problems
     assert _notes(world, ref)[-1] == "Latest: parents met in school"
     last = world.unlock(DSL).vault.audit.last_for("case", target.stem)
     assert last is not None and last.action == "record.repair"
@@ -131,7 +131,7 @@ def test_deleted_file_then_repair_from_the_default_backup_folder(world: World) -
     outcomes = {t.path: t.outcome for t in result.tried}
     assert outcomes[str(older)] == "does not hold it" and outcomes[str(newer)] == "used"
     assert target.read_bytes() == genuine
-    assert verify_vault(world.path).ok
+    assert dsl_verify(world).ok
     chain = world.devices(DSL).open(ref, log=False).device.chain
     assert chain[-1].event.data["text"] == "Bag resealed"
 
@@ -174,7 +174,7 @@ def test_forged_file_then_accept_as_found_names_what_was_lost(world: World) -> N
     COUNTS["repairs"] += 1
     assert result.method == "as-found" and result.verified
     assert [s.seq for s in result.lost] == [lost_seq.seq] and result.unvouched == 1
-    assert verify_vault(world.path).ok
+    assert dsl_verify(world).ok
     view = world.cases(DSL).open(ref, log=False)
     notes = view.incident.notes
     texts = [n.text("text") for n in notes]
@@ -268,7 +268,11 @@ def test_a_headteachers_repair_entry_vouches_for_nothing(world: World) -> None:
     )  # fmt: skip
     with pytest.raises(RecordDamaged, match="headteacher, who may not write"):
         world.cases(DSL).open(ref)
-    report = verify_vault(world.path)
+    # The entry is sealed: a keyless verify sees a Headteacher's case entry (allowed) and
+    # says the case files were left to a case role; the DSL's check opens it.
+    keyless = verify_vault(world.path)
+    assert any("sealed" in n for n in keyless.notes), keyless.notes
+    report = verify_vault(world.path, opener=world.unlock(DSL).vault.audit.sealer)
     assert any(
         "a headteacher may not make this change (record.repair)" in p for p in report.problems
     )
@@ -306,11 +310,16 @@ def test_refusals(world: World, tmp_path: Path) -> None:
     assert "verify" in refused.value.tried[0].detail
     COUNTS["refusals"] += 4
     assert target.read_bytes() == old  # no refusal touched it
-    assert not verify_vault(world.path).ok
+    assert not dsl_verify(world).ok
     # The good one still works.
     assert repair_record(world.services(DSL), ref, backups=[broken, good]).backup == str(good)
     COUNTS["repairs"] += 1
-    assert verify_vault(world.path).ok
+    assert dsl_verify(world).ok
+
+
+def dsl_verify(world: World) -> VerifyReport:
+    """The DSL's ``verify --entries``: case files checked against the opened (sealed) log."""
+    return verify_vault(world.path, opener=world.unlock(DSL).vault.audit.sealer)
 
 
 def _alter_member(source: Path, output: Path, name: str) -> None:

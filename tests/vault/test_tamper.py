@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from tests.support.faults import CountingFileSystem
 from tests.support.vaults import DSL_PASS, TECH_PASS, copy_vault, flip, min_kdf, write_raw
+from ydsi_tui.vault.audit import EntryOpener
 from ydsi_tui.vault.crypto import ed25519_public_bytes, sign
 from ydsi_tui.vault.errors import (
     DamagedFile,
@@ -32,7 +33,7 @@ from ydsi_tui.vault.header import AuthorityKey, Header
 from ydsi_tui.vault.recordfile import RECORD_SUFFIX
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
-from ydsi_tui.vault.verify import verify_vault
+from ydsi_tui.vault.verify import VerifyReport, verify_vault
 
 # Flips every byte, or a thousand mutations, of real vault files.
 pytestmark = pytest.mark.slow
@@ -40,6 +41,16 @@ pytestmark = pytest.mark.slow
 CASES = ["INC-2026-001", "INC-2026-002"]
 DEVICES = ["DEV-PHONE-1", "DEV-TABLET-2"]
 RECORD_DECODE_ERRORS = (DamagedFile, NewerFormat)
+
+
+#: The DSL's key to the sealed case entries (the same in every copy of the base vault):
+#: these tests are of a case role's check, which compares every file with the log.
+_OPENER: list[EntryOpener] = []
+
+
+def verified(path: Path) -> VerifyReport:
+    """``verify --entries`` as the DSL runs it: case files checked against the opened log."""
+    return verify_vault(path, opener=_OPENER[0])
 
 
 @dataclass
@@ -65,7 +76,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
         with tech.transaction("custody", ref, create=True) as db:
             db.table("devices").insert({"make": f"phone {n}", "bag": f"B{n}"})
     dsl.read("case", CASES[0])  # an audit-only entry too
-    assert verify_vault(path).ok
+    assert dsl.vault.audit.sealer is not None
+    _OPENER[:] = [dsl.vault.audit.sealer]
+    assert verified(path).ok
     return Base(path, (path / "vault.json").read_bytes())
 
 
@@ -90,7 +103,7 @@ def rel(session: Session, comp: str, ref: str) -> str:
 
 
 def problems_naming(vault: Path, needle: str) -> list[str]:
-    report = verify_vault(vault)
+    report = verified(vault)
     assert not report.ok, "verify passed a tampered vault"
     return [p for p in report.problems if needle in p]
 
@@ -214,7 +227,7 @@ def test_swapped_records_are_named(dsl: Session) -> None:
     data_a, data_b = a.read_bytes(), b.read_bytes()
     write_raw(a, data_b)
     write_raw(b, data_a)
-    report = verify_vault(dsl.vault.path)
+    report = verified(dsl.vault.path)
     for ref in CASES:
         named = [p for p in report.problems if rel(dsl, "case", ref) in p]
         assert named and "files swapped" in named[0], report.problems
@@ -286,7 +299,7 @@ def test_every_byte_flip_of_the_header_is_refused_or_harmless(vault: Path, base:
     # And verify names vault.json for flips anywhere (sampled: each costs a full verify).
     for offset in [*range(0, len(original), 97), *opened_at[::25], len(original) - 1]:
         write_raw(header_path, flip(original, offset))
-        report = verify_vault(vault)
+        report = verified(vault)
         assert any("vault.json" in p for p in report.problems), (offset, report.problems)
     write_raw(header_path, original)
 
@@ -308,7 +321,7 @@ def test_flipped_slot_byte_locks_out_but_never_lets_in(vault: Path, base: Base) 
     with pytest.raises(DamagedFile, match="key slot of dsl was changed outside ydsi"):
         Vault.open(vault).unlock("dsl", DSL_PASS)
     assert Vault.open(vault).unlock("tech", TECH_PASS).role == "technician"
-    assert any("key slot of dsl" in p for p in verify_vault(vault).problems)
+    assert any("key slot of dsl" in p for p in verified(vault).problems)
     write_raw(vault / "vault.json", original)
     assert Vault.open(vault).unlock("tech", TECH_PASS).role == "technician"
 
@@ -325,7 +338,7 @@ def test_header_resigned_by_a_fake_authority_is_refused(vault: Path, base: Base)
     # Refused at open (the audit log vouches for another header), before any unlock.
     with pytest.raises(DamagedFile, match=r"vault\.json"):
         Vault.open(vault)
-    assert any("vault.json" in p for p in verify_vault(vault).problems)
+    assert any("vault.json" in p for p in verified(vault).problems)
 
 
 def test_header_body_edit_without_resigning_is_refused(vault: Path, base: Base) -> None:
@@ -336,7 +349,7 @@ def test_header_body_edit_without_resigning_is_refused(vault: Path, base: Base) 
     write_raw(vault / "vault.json", header.to_bytes())
     with pytest.raises(DamagedFile, match="signature"):
         Vault.open(vault)
-    report = verify_vault(vault)
+    report = verified(vault)
     assert any("vault.json" in p and "signature" in p for p in report.problems)
 
 
@@ -411,7 +424,7 @@ def test_mutated_files_meet_only_documented_errors(
                     opened.header.signing_bytes()
                     == Header.from_bytes(base.header_bytes).signing_bytes()
                 )
-        report = verify_vault(vault)  # never raises, whatever the damage
+        report = verified(vault)  # never raises, whatever the damage
         cut = mutated[: mutated.rfind(b"\n") + 1]
         truncation = target == "audit.log" and original.startswith(cut)
         if mutated != original and not truncation:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..vault.audit import AuditEntry
 from ..vault.checkpoint import make_checkpoint
 from ..vault.crypto import KdfParams
 from ..vault.enrolment import read_requests
@@ -353,15 +355,25 @@ def cmd_verify(ctx: Context) -> int:
             checkpoint = Path(ctx.args.checkpoint).read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read checkpoint {ctx.args.checkpoint}: {exc.strerror}") from exc
-    report = verify_vault(ctx.vault_path, checkpoint=checkpoint, checker=ctx.user)
-    if ctx.args.entries and report.entries:
+    if ctx.args.entries:
+        # A case role's key opens the sealed entries about case records, so
+        # the case files are checked against them too (see sealed_entries.py).
         session = ctx.unlock()
         try:
-            problems, checked = verify_entries(session)
+            report = verify_vault(
+                ctx.vault_path,
+                checkpoint=checkpoint,
+                checker=ctx.user,
+                opener=session.vault.audit.sealer,
+            )
+            if report.entries:
+                problems, checked = verify_entries(session)
+                report.problems.extend(problems)
+                report.notes.append(f"checked the entries of {checked} records with your keys")
         finally:
             session.close()
-        report.problems.extend(problems)
-        report.notes.append(f"checked the entries of {checked} records with your keys")
+    else:
+        report = verify_vault(ctx.vault_path, checkpoint=checkpoint, checker=ctx.user)
     if ctx.args.json:
         emit_json(
             {
@@ -371,6 +383,7 @@ def cmd_verify(ctx: Context) -> int:
                 "entries": report.entries,
                 "records": report.records,
                 "vouched_by_checkpoint": report.vouched_by_checkpoint,
+                "sealed_unread": report.sealed_unread,
             }
         )
     else:
@@ -455,9 +468,25 @@ def cmd_witness_show(ctx: Context) -> int:
         say(f"The {len(finding.lost)} entries you saw that this vault does not hold:")
         for line in finding.lost:
             say(safe(line.decode("ascii", "replace")))
+            described = _described(session, line)
+            if described is not None:
+                say(f"  which says (sealed for the case roles): {safe(described)}")
     finally:
         session.close()
     return 1
+
+
+def _described(session: Session, line: bytes) -> str | None:
+    """What a sealed entry among the lost ones describes, if this user's key opens it."""
+    try:
+        entry = AuditEntry.parse(line)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    opened = session.vault.audit.described(entry)
+    if not opened.opened:
+        return None
+    doc = {"action": opened.action, "rec": opened.rec, "hash": opened.hash, "extra": opened.extra}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def cmd_witness_ack(ctx: Context) -> int:

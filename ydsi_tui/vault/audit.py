@@ -30,9 +30,20 @@ from .crypto import b64d, b64e, canonical_json
 from .errors import NotSaved
 from .fs import FileSystem
 
-__all__ = ["AUDIT_NAME", "AuditAppendFailed", "AuditEntry", "AuditLog", "Signer", "genesis_hash"]
+__all__ = [
+    "AUDIT_NAME",
+    "SEALED_ACTION",
+    "AuditAppendFailed",
+    "AuditEntry",
+    "AuditLog",
+    "EntryOpener",
+    "Signer",
+    "genesis_hash",
+]
 
 AUDIT_NAME = "audit.log"
+#: The clear ``action`` of an entry whose description is sealed (sealed_entries.py).
+SEALED_ACTION = "sealed"
 MAX_LINE = 16 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _FIELDS = ("action", "actor", "comp", "extra", "hash", "key_id", "prev", "rec", "seq", "sig", "ts")
@@ -81,6 +92,10 @@ class AuditEntry:
     prev: str
     extra: dict[str, Any] = field(default_factory=dict)
     sig: str = ""
+    #: True for what a sealed entry describes, opened by a case role: its
+    #: action, record, hash and extras are not the signed line's, so it can
+    #: be read but never re-serialised or checked against the signature.
+    opened: bool = field(default=False, compare=False)
 
     def body_doc(self) -> dict[str, Any]:
         return {
@@ -97,10 +112,16 @@ class AuditEntry:
         }
 
     def signing_bytes(self) -> bytes:
+        self._refuse_if_opened()
         return b"ydsi audit v1|" + canonical_json(self.body_doc())
 
     def line(self) -> bytes:
+        self._refuse_if_opened()
         return canonical_json({**self.body_doc(), "sig": self.sig})
+
+    def _refuse_if_opened(self) -> None:
+        if self.opened:
+            raise ValueError("an opened sealed entry is not the line that was signed")
 
     def entry_hash(self) -> str:
         return hashlib.sha256(self.line()).hexdigest()
@@ -149,13 +170,37 @@ class Head:
     length: int
 
 
+class EntryOpener(Protocol):
+    """Seals and opens the entries of the sealed compartments (sealed_entries.EntrySealer)."""
+
+    def seal(self, entry: AuditEntry) -> AuditEntry: ...
+
+    def open(self, entry: AuditEntry) -> AuditEntry | None: ...
+
+
 class AuditLog:
-    """Reads and appends ``audit.log``; the caller holds the vault lock for writes."""
+    """Reads and appends ``audit.log``; the caller holds the vault lock for writes.
+
+    With a :attr:`sealer` (a case role's session sets one), entries about
+    case records are written sealed, and the readers below hand back what
+    they describe; without one, a sealed entry reads as ``action="sealed"``
+    naming no record, and is passed over by everything that looks for a
+    record's writes.
+    """
 
     def __init__(self, fs: FileSystem, path: Path, vault_id: str) -> None:
         self.fs = fs
         self.path = path
         self.vault_id = vault_id
+        self.sealer: EntryOpener | None = None
+        #: Compartments whose entries are sealed when a sealer is set.
+        self.sealed_compartments: frozenset[str] = frozenset()
+
+    def described(self, entry: AuditEntry) -> AuditEntry:
+        """What an entry describes: a sealed one opened if this log can, else as it is."""
+        if entry.action != SEALED_ACTION or self.sealer is None:
+            return entry
+        return self.sealer.open(entry) or entry
 
     # -- reading ---------------------------------------------------------
     def head(self) -> Head:
@@ -208,7 +253,7 @@ class AuditLog:
                 if entry.seq <= seq:
                     reached = True
                     break
-                found.append(entry)
+                found.append(self.described(entry))
             if reached:
                 return found[::-1]
             size *= 4
@@ -218,7 +263,7 @@ class AuditLog:
         data = self.fs.read_bytes(self.path)
         for line in data.split(b"\n")[:-1]:
             with contextlib.suppress(ValueError, UnicodeDecodeError):
-                yield AuditEntry.parse(line)
+                yield self.described(AuditEntry.parse(line))
 
     def last_for(self, comp: str, rec: str) -> AuditEntry | None:
         """The latest entry that wrote or destroyed a record (used by crash recovery only)."""
@@ -257,7 +302,8 @@ class AuditLog:
 
         The previous length lets a caller whose next step fails take the entry
         back (:meth:`undo`). If the append itself fails the log is cut back
-        before :class:`NotSaved` is raised.
+        before :class:`NotSaved` is raised. An entry of a sealed compartment
+        is written sealed and returned as what it describes (``opened``).
         """
         head = self.head()
         length, _ = self.fs.read_tail(self.path, 0)
@@ -275,8 +321,14 @@ class AuditLog:
             prev=head.hash,
             extra=dict(extra or {}),
         )
+        described: AuditEntry | None = None
+        if self.sealer is not None and comp in self.sealed_compartments:
+            described = entry
+            entry = self.sealer.seal(entry)
         entry = replace(entry, sig=b64e(signer.sign(entry.signing_bytes())))
         line = entry.line() + b"\n"
+        if len(line) > MAX_LINE:
+            raise ValueError("the audit entry is too long")
         fd = self.fs.open_append(self.path)
         try:
             try:
@@ -290,6 +342,8 @@ class AuditLog:
                 raise failure from exc
         finally:
             self.fs.close(fd)
+        if described is not None:
+            return replace(described, sig=entry.sig, opened=True), head.length
         return entry, head.length
 
     def undo(self, length: int) -> bool:

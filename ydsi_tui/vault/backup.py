@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .audit import AUDIT_NAME, AuditEntry, AuditLog
+from .audit import AUDIT_NAME, AuditEntry, AuditLog, EntryOpener
 from .checkpoint import Checkpoint, make_checkpoint
 from .crypto import b64d, b64e, canonical_json, verify_signature
 from .errors import AccessDenied, NewerFormat, VaultError
@@ -444,7 +444,9 @@ def _check_manifest(target: Path, check: BackupCheck) -> None:
         check.problems.append("the manifest's checkpoint does not match its audit head")
 
 
-def _unpack_and_verify(backup: Path, target: Path) -> BackupCheck:
+def _unpack_and_verify(
+    backup: Path, target: Path, opener: EntryOpener | None = None
+) -> BackupCheck:
     check = BackupCheck()
     _unpack(backup, target, check)
     if check.problems:
@@ -452,7 +454,7 @@ def _unpack_and_verify(backup: Path, target: Path) -> BackupCheck:
     _check_manifest(target, check)
     manifest = check.manifest
     assert manifest is not None
-    report = verify_vault(target, checkpoint=manifest.checkpoint)
+    report = verify_vault(target, checkpoint=manifest.checkpoint, opener=opener)
     check.report = report
     check.notes.extend(n for n in report.notes if "can be read by" not in n)
     check.problems.extend(report.problems)
@@ -464,14 +466,21 @@ def _unpack_and_verify(backup: Path, target: Path) -> BackupCheck:
     return check
 
 
-def verify_backup(backup: Path | str) -> BackupCheck:
-    """Check a backup on its own, in a private temporary directory removed afterwards."""
+def verify_backup(backup: Path | str, *, session: Session | None = None) -> BackupCheck:
+    """Check a backup on its own, in a private temporary directory removed afterwards.
+
+    With no ``session`` (``ydsi verify --backup``, from cron) the case files are
+    checked against the DSL-signed manifest only, since the audit entries
+    that vouch for them are sealed; a case role's ``session`` opens those
+    entries, and every case file is checked against its last save too.
+    """
+    opener = session.vault.audit.sealer if session is not None else None
     scratch = Path(tempfile.mkdtemp(prefix="ydsi-verify-"))
     try:
         os.chmod(scratch, 0o700)
         target = scratch / "vault"
         os.mkdir(target, 0o700)
-        return _unpack_and_verify(Path(backup), target)
+        return _unpack_and_verify(Path(backup), target, opener)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audit import AuditEntry, genesis_hash
+from .audit import SEALED_ACTION, AuditEntry, genesis_hash
 from .chain import ChainState, Prefixes
 from .crypto import b64d, verify_signature
 from .errors import RecordDamaged, VaultError
@@ -48,6 +48,7 @@ from .fs import FileSystem
 from .header import HEADER_NAME, Header
 from .index_cache import CacheFile, cache_path
 from .rights import may_write
+from .sealed_entries import EntrySealer, is_sealed_doc
 
 __all__ = ["Author", "Ledger", "Write"]
 
@@ -102,7 +103,7 @@ class Author:
 #: about 0.1 s at 10,000 incidents, parsing 256 entries about 4 ms.
 PERSIST_WHILE_READING = 20_000
 PERSIST_AT_CLOSE = 256
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 
 
 @dataclass
@@ -123,6 +124,11 @@ class _State:
     prev_start: int = -1
     prev_hash: str = ""
     last_key: tuple[str, str] | None = None
+    #: Sealed entries parsed with no opener (offset, length): put in their
+    #: records when a case role's key arrives (:meth:`Ledger.set_opener`).
+    skipped: list[tuple[int, int]] = field(default_factory=list)
+    #: Sealed entries that did not open with the key given: indexed nowhere.
+    unopened: list[int] = field(default_factory=list)
 
 
 class Ledger:
@@ -163,6 +169,7 @@ class Ledger:
         self._checked: dict[
             tuple[str, str], tuple[int, ChainState, dict[str, dict[str, Author]]]
         ] = {}
+        self._opener: EntrySealer | None = None
 
     # ------------------------------------------------------------------
     # reading the log
@@ -264,7 +271,7 @@ class Ledger:
             doc = _unmarshal(body)
             del body
             (version, vault_id, place, offset, last_start, seq, last_hash, digest,
-             header_writes, keys, blobs, tops, good) = doc  # fmt: skip
+             header_writes, keys, blobs, tops, good, skipped, unopened) = doc  # fmt: skip
             if version != _CACHE_VERSION or vault_id != self.vault_id:
                 raise ValueError("another vault's")
             if place != str(self.path.resolve()) or not 0 <= last_start < offset:
@@ -272,6 +279,8 @@ class Ledger:
             packed = dict(zip(keys, blobs, strict=True))
             newest = dict(zip(keys, tops, strict=True))
             good = {k: (pub, set(seqs)) for k, (pub, seqs) in good.items()}
+            skipped = [(int(o), int(n)) for o, n in skipped]
+            unopened = [int(n) for n in unopened]
         except (ValueError, TypeError, EOFError, AttributeError):
             self.cache_status = "untrusted"
             return
@@ -303,11 +312,15 @@ class Ledger:
             header_writes=header_writes,
             packed=packed,
             tops=newest,
+            skipped=skipped,
+            unopened=unopened,
         )
         self._digest, self._fed, self._unfed = hasher, last_start, line
         self._good = good
         self._persisted = seq
         self.cache_status = "loaded"
+        if self._opener is not None and skipped:
+            self.set_opener(self._opener)  # a cache made before this reader held the key
 
     def _read(self, offset: int, size: int) -> bytes:
         try:
@@ -369,9 +382,12 @@ class Ledger:
             key_id: (public, sorted(s for s in seqs if s <= seq))
             for key_id, (public, seqs) in self._good.items()
         }
+        skipped = [(o, n) for o, n in state.skipped if o < offset]
+        unopened = [n for n in state.unopened if n <= seq]
         body = marshal.dumps(
             (_CACHE_VERSION, self.vault_id, str(self.path.resolve()), offset, last_start, seq,
-             last_hash, digest.hexdigest(), header_writes, keys, blobs, tops, good)
+             last_hash, digest.hexdigest(), header_writes, keys, blobs, tops, good, skipped,
+             unopened)
         )  # fmt: skip
         if not self._cache.write(body):
             return False
@@ -425,7 +441,10 @@ class Ledger:
             if end == -1:
                 break  # a torn last line: a save in progress or a crash; never parsed
             line = data[start:end]
-            write = _light_parse(line, base + start, _load_line(line, text, start, end))
+            doc = _load_line(line, text, start, end)
+            if type(doc) is dict and is_sealed_doc(doc):
+                doc = self._open_sealed(doc, base + start, end - start)
+            write = _light_parse(line, base + start, doc)
             number = state.seq + 1
             if write is None or write[0] != number or write[1] != state.last_hash:
                 state.broken_at = number
@@ -450,6 +469,70 @@ class Ledger:
             state.offset = base + end + 1
             start = end + 1
             self.lines_parsed += 1
+
+    def _open_sealed(self, doc: dict[str, Any], offset: int, length: int) -> dict[str, Any]:
+        """What a sealed entry describes, or the entry as it is (then indexed nowhere)."""
+        if self._opener is None:
+            self._state.skipped.append((offset, length))
+            return doc
+        opened = self._opener.open_doc(doc)
+        if opened is None:
+            seq = doc.get("seq")
+            if isinstance(seq, int):
+                self._state.unopened.append(seq)
+            return doc
+        return opened
+
+    def set_opener(self, opener: EntrySealer) -> None:
+        """A case role has unlocked: index the sealed entries parsed before they could be read.
+
+        The vault's header is vouched for before anyone unlocks, so the log is
+        first parsed without the key; what it passed over then is read again
+        here, and only that (a re-parse of a 200,000-entry log costs seconds).
+        """
+        self._opener = opener
+        state = self._state
+        positions, state.skipped = state.skipped, []
+        touched: set[tuple[str, str]] = set()
+        buffer_start, buffer = 0, b""
+        for offset, length in positions:
+            if not (buffer_start <= offset and offset + length <= buffer_start + len(buffer)):
+                buffer_start, buffer = offset, self._read(offset, max(_CHUNK, length))
+            line = buffer[offset - buffer_start : offset - buffer_start + length]
+            doc = _load_line(line, None, 0, len(line))
+            if type(doc) is not dict:
+                continue  # it parsed before; the log changed under us, and refresh will see it
+            parsed = _light_parse(line, offset, self._open_sealed(doc, offset, length))
+            if parsed is None:
+                continue
+            _, _, comp, rec, write = parsed
+            if write is None:
+                continue  # a read: nothing a file is checked against
+            key = (comp, rec)
+            writes = state.records.get(key)
+            if writes is None:
+                writes = state.records[key] = self._list(key) if key in state.packed else []
+            writes.append(write)
+            touched.add(key)
+            if write.seq == state.seq:
+                state.last_key = key
+        for key in touched:
+            state.records[key].sort(key=lambda w: w.seq)
+            self._checked.pop(key, None)
+
+    def drop_opener(self) -> None:
+        """The session locked: sealed entries parsed from now on wait for the next key."""
+        self._opener = None
+
+    @property
+    def unopened(self) -> list[int]:
+        """Sealed entries this reader's key did not open (altered, moved, another key's)."""
+        return list(self._state.unopened)
+
+    @property
+    def sealed_unread(self) -> int:
+        """Sealed entries passed over because this reader holds no case key."""
+        return len(self._state.skipped)
 
     def writes(self, comp: str, rec: str) -> list[Write]:
         return list(self._list((comp, rec)))
@@ -570,7 +653,11 @@ class Ledger:
             entry = AuditEntry.parse(self.fs.read_range(self.path, write.offset, write.length))
         except (ValueError, UnicodeDecodeError):
             return None
-        return entry if entry.seq == write.seq else None
+        if entry.seq != write.seq:
+            return None
+        if entry.action == SEALED_ACTION:
+            return self._opener.open(entry) if self._opener is not None else None
+        return entry
 
     def role_of(self, header: Header, write: Write) -> str | None:
         return self._role(header, write)

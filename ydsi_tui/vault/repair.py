@@ -401,7 +401,7 @@ def restore_from_backup(
     candidates.sort(key=lambda c: (c[0].audit_seq, c[0].created_at), reverse=True)
     for manifest, path, size in candidates:
         try:
-            check = verify_backup(path)
+            check = verify_backup(path, session=session)
         except VaultError as exc:
             tried.append(BackupTried(str(path), "failed", str(exc), manifest.created_at))
             continue

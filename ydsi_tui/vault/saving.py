@@ -37,7 +37,14 @@ from .errors import NotSaved
 from .fs import FileSystem, Modes
 from .lock import VaultLock
 
-__all__ = ["SavePlace", "commit_file", "not_saved", "unreadable", "utc_now"]
+__all__ = [
+    "SavePlace",
+    "commit_file",
+    "not_saved",
+    "refuse_linked_folder",
+    "unreadable",
+    "utc_now",
+]
 
 
 class SavePlace(Protocol):
@@ -74,6 +81,7 @@ def commit_file(
     """
     if not place.lock.held:
         raise RuntimeError("commit_file needs the vault lock")
+    refuse_linked_folder(path.parent)
     label = "header" if comp == "header" else rec
     try:
         tmp = place.fs.write_temp(path.parent, label, data, place.modes.file)
@@ -115,6 +123,23 @@ def commit_file(
         _put_back(place, path, previous, log_length)
         raise NotSaved(not_saved(exc)) from exc
     return entry
+
+
+def refuse_linked_folder(folder: Path) -> None:
+    """No save goes through a compartment folder that is a symbolic link.
+
+    ``O_NOFOLLOW`` guards only a path's last part. Any member of the vault's
+    group can rename ``case/`` away and put a link to a folder of their own in
+    its place (the vault directory is theirs to write): every later save would
+    land there, theirs to read, keep or delete, while the real folder fell
+    behind. Reads still work (each file is vouched for by the log).
+    """
+    if folder.name != "" and os.path.islink(folder):
+        raise NotSaved(
+            f"not saved: {folder.name}/ is a symbolic link, not the vault's own folder "
+            "(replaced outside ydsi?): put the real folder back ('ydsi doctor' shows it); "
+            "nothing was changed"
+        )
 
 
 def _put_back(place: SavePlace, path: Path, previous: bytes | None, log_length: int) -> None:

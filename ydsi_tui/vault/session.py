@@ -55,7 +55,8 @@ from .reads import Decoded, Listed, Signer, Snapshot, decode_signature
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse
 from .revocation import KeyRevocation
 from .rotation import KeyRotation
-from .saving import not_saved, unreadable, utc_now
+from .saving import not_saved, refuse_linked_folder, unreadable, utc_now
+from .sealed_entries import EntrySealer
 from .storage import SUMMARY_TABLE, EncryptedStorage, RecordChannel
 from .witness import Finding
 from .witnessing import Witnessing
@@ -170,6 +171,9 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
         self.is_recovery = recovery
         self._identity: Identity | None = identity
         self._keys = keys
+        if "index:case" in keys:
+            sealer = EntrySealer(keys["index:case"], vault.header.vault_id)
+            vault.warnings.extend(vault.use_entry_sealer(sealer))
         self._seen: dict[tuple[str, str], int] = {}
         self._draft_box: DraftBox | None = None
         #: Set when the audit log is shorter than, or forks from, what this user
@@ -209,6 +213,8 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
     def close(self) -> None:
         """Drop every key reference (as far as Python allows: no wiping of bytes)."""
         self.vault.ledger.persist_at_close(self._witness.seen_seq() if self._witness else 0)
+        if "index:case" in self._keys:
+            self.vault.use_entry_sealer(None)
         self._keys.clear()
         self._identity = None
 
@@ -520,6 +526,7 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
         fs = self.vault.fs
         with self.vault.lock():
             self.refuse_if_rolled_back()
+            refuse_linked_folder(path.parent)
             if not fs.exists(path):
                 raise RecordNotFound(f"no record {ref!r}")
             tmp = path.parent / f"{TEMP_PREFIX}{record_id}-{secrets.token_hex(6)}"

@@ -76,6 +76,7 @@ from .recordfile import RECORD_SUFFIX
 from .recovery_code import generate as generate_recovery_code
 from .recovery_code import normalise as normalise_recovery_code
 from .saving import unreadable, utc_now
+from .sealed_entries import SEALED_COMPARTMENTS, EntrySealer
 from .session import Session
 
 __all__ = ["RECOVERY_ID", "Vault", "unreadable", "utc_now"]
@@ -265,6 +266,37 @@ class Vault:
         self.check_header(self._read_header_bytes())
         return self.header
 
+    def use_entry_sealer(self, sealer: EntrySealer | None) -> list[str]:
+        """A case role unlocked (or locked again: None): seal and open case entries.
+
+        Saves of case records left half-done by a crash can be settled only
+        now: whether the log names a leftover file is sealed in the log.
+        Returns what was settled.
+        """
+        self.audit.sealer = sealer
+        self.audit.sealed_compartments = SEALED_COMPARTMENTS if sealer else frozenset()
+        if sealer is None:
+            self.ledger.drop_opener()
+            return []
+        self.ledger.set_opener(sealer)
+        return self._settle_sealed()
+
+    def _settle_sealed(self) -> list[str]:
+        done: list[str] = []
+        for comp in sorted(SEALED_COMPARTMENTS):
+            directory = self.path / comp
+            try:
+                leftovers = [n for n in self.fs.listdir(directory) if n.startswith(TEMP_PREFIX)]
+            except OSError:
+                continue
+            if not leftovers or not os.access(self.path, os.W_OK):
+                continue
+            with self.lock():
+                for name in leftovers:
+                    if self.fs.exists(directory / name):
+                        done.append(self._settle_temp(directory / name, comp))
+        return done
+
     def repair(self) -> list[str]:
         """Crash recovery: cut a torn audit line; roll forward or remove temp files.
 
@@ -301,6 +333,11 @@ class Vault:
                 except PermissionError:
                     # case/ in a group of its own (the server install): not this
                     # account's to list (a technician); a case role's open settles it.
+                    continue
+                if comp in SEALED_COMPARTMENTS and self.audit.sealer is None:
+                    # Whether the log names a leftover here is sealed: a case
+                    # role settles it once unlocked (use_entry_sealer); until
+                    # then a read of that record waits, as for a save in progress.
                     continue
                 for name in names:
                     if name.startswith(TEMP_PREFIX):
@@ -750,7 +787,8 @@ def _permission_warnings(fs: FileSystem, path: Path, shared: bool) -> list[str]:
     for linked in _linked_folders(path):
         warnings.append(
             f"{linked}/ is a symbolic link, not the vault's own folder: whoever can change "
-            "where it points can show you other files; put the real folder back"
+            "where it points can show you other files, and no save goes there until the real "
+            "folder is put back"
         )
     candidates = [path, path / HEADER_NAME, path / AUDIT_NAME, *(path / c for c in COMPARTMENTS)]
     for candidate in candidates:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .audit import AUDIT_NAME, AuditEntry, genesis_hash
+from .audit import AUDIT_NAME, SEALED_ACTION, AuditEntry, EntryOpener, genesis_hash
 from .checkpoint import Checkpoint
 from .crypto import b64d, sha256_hex, verify_signature
 from .errors import DamagedFile, VaultBusy, VaultError
@@ -25,6 +25,7 @@ from .fs import TEMP_PREFIX, FileSystem, open_checked
 from .header import COMPARTMENTS, HEADER_NAME, Header
 from .recordfile import RECORD_SUFFIX, peek
 from .rights import may_write
+from .sealed_entries import SEALED_COMPARTMENTS
 from .vault import RECOVERY_ID, Vault
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ class VerifyReport:
     #: Entries whose signatures were not checked again because a checkpoint
     #: that vouches for the log (a DSL's or the checker's own) covers them.
     vouched_by_checkpoint: int = 0
+    #: Sealed entries (about case records) this check could not open: their
+    #: chain, signature and signer's role were checked, not what they describe.
+    sealed_unread: int = 0
 
     @property
     def ok(self) -> bool:
@@ -66,11 +70,15 @@ def verify_vault(
     checkpoint: bytes | None = None,
     fs: FileSystem | None = None,
     checker: str | None = None,
+    opener: EntryOpener | None = None,
 ) -> VerifyReport:
     """Check the log, every signature, the header and every file (no key needed).
 
     ``checker`` is the login name of whoever runs it: a checkpoint counts only
-    if a DSL or they signed it.
+    if a DSL or they signed it. Entries about case records are sealed
+    (sealed_entries.py): without an ``opener`` (a case role's, given by
+    ``verify --entries``) they are checked for chain, signature and role
+    only, and the case files they vouch for are left to a case role's check.
     """
     path = Path(path)
     fs = fs or FileSystem()
@@ -98,7 +106,7 @@ def verify_vault(
     # only their signatures are not checked again. If the chain does not reach
     # that head, the check below says so and the vault is not intact.
     covered = mark.seq if mark is not None and mark.refusal(header, checker=checker) is None else 0
-    chain, writes, history = _walk_log(path, fs, header, report, covered=covered)
+    chain, writes, history = _walk_log(path, fs, header, report, covered=covered, opener=opener)
     _check_files(path, fs, header, writes, history, report)
     _note_planted(path, report)
     if mark is not None:
@@ -146,7 +154,13 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def _walk_log(
-    path: Path, fs: FileSystem, header: Header, report: VerifyReport, *, covered: int = 0
+    path: Path,
+    fs: FileSystem,
+    header: Header,
+    report: VerifyReport,
+    *,
+    covered: int = 0,
+    opener: EntryOpener | None = None,
 ) -> tuple[list[str], dict[tuple[str, str], AuditEntry], dict[tuple[str, str], dict[str, int]]]:
     """Check the chain and signatures; collect each record's last write and past hashes.
 
@@ -173,7 +187,7 @@ def _walk_log(
     broken = False
     removed: dict[str, int] = {}
     found: dict[int, list[str]] = {}  # problems by entry number, merged in order at the end
-    batch: list[AuditEntry] = []
+    batch: list[tuple[AuditEntry, AuditEntry]] = []
     workers = max(1, min(4, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: list[Future[dict[int, list[str]]]] = []
@@ -205,10 +219,22 @@ def _walk_log(
                 removed[entry.extra["user"]] = entry.seq
             chain.append(entry.entry_hash())
             previous = chain[-1]
+            described = entry
+            if entry.action == SEALED_ACTION and entry.comp in SEALED_COMPARTMENTS:
+                opened = opener.open(entry) if opener is not None else None
+                if opened is not None:
+                    described = opened
+                elif opener is not None:
+                    found.setdefault(number, []).append(
+                        f"audit.log entry {number}: what it describes does not open with the "
+                        "case key (sealed under another key, or moved from another entry)"
+                    )
+                else:
+                    report.sealed_unread += 1
             if number <= covered and not broken:
                 report.vouched_by_checkpoint += 1
             else:
-                batch.append(entry)
+                batch.append((entry, described))
             if len(batch) >= _BATCH:
                 pending.append(pool.submit(_check_batch, batch, header))
                 batch = []
@@ -216,13 +242,13 @@ def _walk_log(
                 # in the queue keeps its entries in memory.
                 while len(pending) > 2 * workers:
                     _collect(pending.pop(0), signature_problems)
-            if entry.action == "record.read" or (
-                not entry.hash and entry.action != "record.destroy"
+            if described.action == "record.read" or (
+                not described.hash and described.action != "record.destroy"
             ):
-                continue  # not a write: a read, or a header entry naming no file (witness.ack)
-            key = (entry.comp, entry.rec)
-            writes[key] = entry
-            history.setdefault(key, {})[entry.hash] = entry.seq
+                continue  # not a write: a read, a header entry naming no file, a sealed entry
+            key = (described.comp, described.rec)
+            writes[key] = described
+            history.setdefault(key, {})[described.hash] = described.seq
         if batch:
             pending.append(pool.submit(_check_batch, batch, header))
         for future in pending:
@@ -244,17 +270,27 @@ def _collect(future: Future[dict[int, list[str]]], into: dict[int, list[str]]) -
         into.setdefault(seq, []).extend(problems)
 
 
-def _check_batch(batch: list[AuditEntry], header: Header) -> dict[int, list[str]]:
+def _check_batch(
+    batch: list[tuple[AuditEntry, AuditEntry]], header: Header
+) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for entry in batch:
-        problems = _check_signature(entry, header)
+    for entry, described in batch:
+        problems = _check_signature(entry, header, described)
         if problems:
             out.setdefault(entry.seq, []).extend(problems)
     return out
 
 
-def _check_signature(entry: AuditEntry, header: Header) -> list[str]:
-    """The problems with one entry's signature and its author's right to make it."""
+def _check_signature(
+    entry: AuditEntry, header: Header, described: AuditEntry | None = None
+) -> list[str]:
+    """The problems with one entry's signature and its author's right to make it.
+
+    ``described`` is what a sealed entry says, opened: the right is checked
+    against that action (a team member may write a sealed case entry, not a
+    sealed destruction).
+    """
+    described = described or entry
     known = header.public_key(entry.key_id)
     where = f"audit.log entry {entry.seq}"
     if known is None:
@@ -267,10 +303,14 @@ def _check_signature(entry: AuditEntry, header: Header) -> list[str]:
     if not verify_signature(public, b64d(entry.sig), entry.signing_bytes()):
         return [*problems, f"{where}: the signature does not verify (altered or forged)"]
     allowed = may_write(
-        role, entry.action, entry.comp, actor=entry.actor, subject=entry.extra.get("user")
+        role,
+        described.action,
+        described.comp,
+        actor=entry.actor,
+        subject=described.extra.get("user"),
     )
     if not allowed:
-        problems.append(f"{where}: a {role} may not make this change ({entry.action})")
+        problems.append(f"{where}: a {role} may not make this change ({described.action})")
     return problems
 
 
@@ -310,7 +350,18 @@ def _check_files(
     latest_owner = {entry.hash: key for key, entry in writes.items() if entry.hash}
     on_disk: dict[tuple[str, str], Path] = {("header", HEADER_NAME): path / HEADER_NAME}
     closed: set[str] = set()
+    if report.sealed_unread:
+        for comp in sorted(SEALED_COMPARTMENTS):
+            closed.add(comp)
+            report.notes.append(
+                f"{comp}/: {report.sealed_unread} audit entries about its files are sealed "
+                "(only the case roles read what they describe): their chain, signatures and "
+                "signers' roles were checked, its files were not checked here; "
+                "'ydsi verify --entries' by a DSL, the Headteacher or a team member checks them"
+            )
     for comp in COMPARTMENTS:
+        if comp in closed:
+            continue
         directory = path / comp
         try:
             names = fs.listdir(directory)

@@ -137,7 +137,7 @@ class BackupScreen(ToolScreen):
             manifest = write_backup(services.session, path, progress=reporter)
             reporter.stage("Verifying the backup")
             try:
-                check = verify_backup(path)
+                check = verify_backup(path, session=services.session)
             except VaultError as error:  # written, but could not be checked: say so
                 check = BackupCheck(problems=[str(error)])
             return BackedUp(path, path.stat().st_size, manifest, check)
