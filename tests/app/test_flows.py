@@ -335,6 +335,42 @@ async def test_technician_records_a_seizure_and_sees_no_incident(
         assert devices.open("D-2026-002").device.powered_off_confirmed
 
 
+async def test_a_dsl_seizing_from_an_incident_links_the_owner_by_id_not_name(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    """The device log keeps a code; the link to the young person is for subject access."""
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        incident = app.screen
+        assert isinstance(incident, IncidentScreen) and incident.view is not None
+        pupils = incident.view.incident.pupils
+        incident.open_form("device.seized")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        spec = form.form.field("owner_pupil_id")
+        assert spec is not None and spec.widget == "select"
+        assert {pid for _, pid in spec.options} == set(pupils)
+        owner = next(iter(pupils))
+        await fill(pilot, "description", "red phone")
+        await fill(pilot, "owner", "AE")
+        await fill(pilot, "seized_by", "Dana Lead")
+        await fill(pilot, "powered_off", "yes")
+        await fill(pilot, "owner_pupil_id", owner)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen), screen_text(app)
+    devices = services(app, "dsl").devices
+    seized = [row for row in devices.rows() if row.description == "red phone"]
+    assert len(seized) == 1
+    device = devices.open(seized[0].ref, log=False).device
+    assert device.owner == "AE" and device.owner_pupil_id == owner
+    technician = services(app, "tech").devices.open(seized[0].ref, log=False).device
+    assert pupils[owner].name not in repr(technician)
+
+
 # ------------------------------------------------------------------ quick note
 
 

@@ -387,12 +387,15 @@ def test_incremental_verify_rechecks_only_what_the_checkpoint_does_not_cover(
 def test_incremental_verify_still_hashes_every_file_and_the_whole_chain(
     checkpointed: tuple[Path, Session, Checkpoint],
 ) -> None:
-    vault, _, checkpoint = checkpointed
+    vault, session, checkpoint = checkpointed
     record = next(iter(sorted((vault / "case").iterdir())))
     data = bytearray(record.read_bytes())
     data[-1] ^= 1  # a file whose save the checkpoint covers
     write_raw(record, bytes(data))
-    report = verify_vault(vault, checkpoint=checkpoint.to_bytes(), checker="dsl")
+    # The DSL's verify --entries: case files are checked against the sealed entries, opened.
+    report = verify_vault(
+        vault, checkpoint=checkpoint.to_bytes(), checker="dsl", opener=session.vault.audit.sealer
+    )
     assert report.vouched_by_checkpoint == checkpoint.seq
     assert any(record.name in p for p in report.problems), report.problems
     write_raw(record, bytes(data[:-1]) + bytes([data[-1] ^ 1]))

@@ -18,6 +18,7 @@ from ydsi_tui.vault import ledger as ledger_module
 from ydsi_tui.vault.fs import FileSystem
 from ydsi_tui.vault.index_cache import cache_path
 from ydsi_tui.vault.ledger import Ledger
+from ydsi_tui.vault.sealed_entries import EntrySealer
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
 
@@ -39,8 +40,11 @@ def _saves(session: Session, refs: range, *, create: bool = True) -> None:
             db.table("events").insert({"kind": "note", "text": f"note {n}"})
 
 
-def _fresh(path: Path, vault_id: str) -> Ledger:
+def _fresh(path: Path, vault_id: str, opener: EntrySealer | None = None) -> Ledger:
+    """A whole parse, no cache; with a case role's opener, the sealed case entries opened."""
     ledger = Ledger(FileSystem(), path / "audit.log", vault_id, cached=False)
+    if opener is not None:
+        ledger.set_opener(opener)
     ledger.refresh()
     return ledger
 
@@ -74,8 +78,11 @@ def test_warm_open_parses_only_the_new_tail(make_vault: MakeVault) -> None:
     # Only the new entries were parsed; the cached ones were hashed, not read.
     # (The session above closed without writing a new cache: it never closed.)
     assert vault.ledger.lines_parsed == appended
-    _same_index(vault.ledger, _fresh(path, vault_id))
+    assert vault.ledger.sealed_unread == appended  # the tail's case saves wait for the key
     session = vault.unlock("dsl", DSL_PASS)
+    assert vault.ledger.sealed_unread == 0 and vault.ledger.lines_parsed == appended
+    assert isinstance(session.vault.audit.sealer, EntrySealer)
+    _same_index(vault.ledger, _fresh(path, vault_id, session.vault.audit.sealer))
     listed = session.list_records("case")
     assert not [x for x in listed if x.error]
     assert len(session.read("case", "2026-00001").tables["events"]) == 1

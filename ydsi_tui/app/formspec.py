@@ -171,6 +171,7 @@ _LABELS: dict[str, str] = {
     "rationale": "Rationale",
     "gaps_reason": "If something is not recorded: why it can be closed anyway",
     "owner": "Owner's initials or code (never a name)",
+    "owner_pupil_id": "Whose it is (for subject access; technicians see only the code)",
     "seized_by": "Seized by",
     "powered_off": "Powered off?",
     "locked_where": "Locked away where",
@@ -509,13 +510,23 @@ def device_spec(
     ref: str | None,
     incident_ref: str | None = None,
     supersedes: str | None = None,
+    pupils: Mapping[str, str] | None = None,
 ) -> FormSpec:
-    """A custody form; a seizure outside an incident asks for the incident's reference."""
+    """A custody form; a seizure outside an incident asks for the incident's reference.
+
+    ``pupils`` (id -> name: the incident's young people, known only to a case
+    role) offers to link a seized device to its owner, so that a subject
+    access report finds it; the device log itself shows only the label.
+    """
     fields: list[FieldSpec] = []
     if kind == "device.seized" and incident_ref is None:
         fields.append(FieldSpec(INCIDENT_REF, "Incident reference (such as 2026-007)", "line",
                                 True))  # fmt: skip
     for name, spec in DEVICE_SCHEMAS[kind].items():
+        if name == "owner_pupil_id" and pupils:
+            options = tuple((who or "(no name)", pid) for pid, who in pupils.items())
+            fields.append(FieldSpec(name, _LABELS[name], "select", False, options=options))
+            continue
         fields.extend(_field(kind, name, spec, policy, None))
     fields.append(
         FieldSpec(AT, "When (now, 10:30, yesterday 3pm, 14/11 10:30)", "when", True,

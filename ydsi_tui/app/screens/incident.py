@@ -296,7 +296,9 @@ class IncidentScreen(Screen[None]):
         if services is None or self.view is None:
             return
         if kind.startswith("device."):
-            form = device_spec(kind, services.policy, ref=None, incident_ref=self.ref)
+            pupils = {pid: pupil.name for pid, pupil in self.view.incident.pupils.items()}
+            form = device_spec(kind, services.policy, ref=None, incident_ref=self.ref,
+                               pupils=pupils)  # fmt: skip
         else:
             form = entry_spec(kind, services.policy, self.view, ref=self.ref,
                               supersedes=supersedes, preset=preset)  # fmt: skip
