@@ -22,6 +22,7 @@ from ...model.timeparse import format_local, format_local_date, format_local_sho
 from ...model.viewing_rules import check_viewing
 from ...service.describe import KIND_LABELS, describe
 from ..text import cell, join, plain, styled
+from .options import Options
 from .table import RecordTable, Row
 
 if TYPE_CHECKING:
@@ -58,12 +59,13 @@ PANES = (
     ("people", "People"),
 )
 
-#: Step states in symbols and words (never colour alone).
+#: Step states in symbols and words (never colour alone). ``▶`` is not among
+#: them: it marks the highlighted line of every list (widgets/options.py).
 STATE_WORDS = {
     "done": ("✔", "done"),
     "not_applicable": ("–", "not applicable"),
     "later": ("…", "left for later"),
-    "current": ("▶", "CURRENT STEP"),
+    "current": ("●", "CURRENT STEP"),
     "to_do": ("○", "to do"),
     "skipped_by_rule": ("·", "not needed (the decision rules it out)"),
 }
@@ -96,9 +98,9 @@ class GuidePane(Pane):
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="steps-column"):
-                yield OptionList(id="steps")
+                yield Options(id="steps")
                 yield Static(
-                    plain("✔ done ▶ now ○ to do\n– n/a … later · not needed", multiline=True),
+                    plain("✔ done ● now ○ to do\n– n/a … later · not needed", multiline=True),
                     id="steps-legend",
                 )
             with VerticalScroll(id="step-detail"):
