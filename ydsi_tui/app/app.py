@@ -41,10 +41,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from .commands import bindings, palette_provider
+from .filters import ConsoleGlyphs, WithoutColour
 from .jobs import describe_error
 from .loading import HomeData, Opened, open_session, start_thread
 from .messages import DraftsFound, Failed, Unlocked, VaultChanged, VaultOpened
@@ -178,6 +180,12 @@ class YdsiApp(App[int]):
         self._key_trail_at: Widget | None = None
         self._key_hold_since: float | None = None
         self._key_timer_armed = False
+        # NO_COLOR and the Linux console (see filters.py): our filters, not Textual's greys.
+        self._own_filters: list[LineFilter] = []
+        if self.no_color:
+            self._own_filters.append(WithoutColour())
+        if self.settings.console_glyphs:
+            self._own_filters.append(ConsoleGlyphs())
         if session is not None:
             # Read the vault while Textual starts: the home screen then
             # appears with its rows rather than empty. (Starting this before
@@ -600,6 +608,13 @@ class YdsiApp(App[int]):
     def _fatal_error(self) -> None:  # pragma: no cover - only reached via the handler above
         self._exit_renderables.append(Text("ydsi stopped on an internal error."))
         self._close_messages_no_wait()
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """Textual's filters, its NO_COLOR greys replaced by no colour at all, then ours."""
+        if not self._own_filters:
+            return list(super().get_line_filters())
+        kept = [f for f in super().get_line_filters() if not isinstance(f, Monochrome | NoColor)]
+        return kept + self._own_filters
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[Any]:
         """No system commands (no Screenshot, no theme picker that lists files)."""

@@ -29,6 +29,7 @@ __all__ = [
     "PaletteEntry",
     "bindings",
     "commands_for",
+    "key_name",
     "palette_provider",
     "parse_keymap",
 ]
@@ -309,6 +310,21 @@ COMMANDS: tuple[Command, ...] = (
     _c("form.close", "escape", "close", "Close",
        "Close the form; if anything was typed, asks: keep a draft, discard, or go back"),
 )  # fmt: skip
+
+
+#: Textual's names for keys that are not what a person calls them.
+_KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter"}
+
+
+def key_name(key: str) -> str:
+    """A key as the keyboard says it (``question_mark`` is ``?``, ``ctrl+p`` is ``^p``)."""
+    if key in _KEY_NAMES:
+        return _KEY_NAMES[key]
+    if key.startswith("ctrl+"):
+        return "^" + key[5:]
+    if key[:1] == "f" and key[1:].isdigit():
+        return key.upper()
+    return key
 
 
 def commands_for(*scopes: str) -> list[Command]:

@@ -37,6 +37,7 @@ from ..model.timeparse import (
     to_local,
 )
 from ..model.viewing_rules import Finding, check_viewing
+from ..model.wording import CHOICE_WORDS
 from ..service.describe import KIND_LABELS
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ __all__ = [
     "device_spec",
     "entry_spec",
     "field_id",
+    "field_label",
     "new_incident_spec",
     "split_note_time",
     "values_from_event",
@@ -215,32 +217,8 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("device.returned", "to_whom"): "Returned to",
 }
 
-_CHOICE_LABELS: dict[str, str] = {
-    "yes": "Yes",
-    "no": "No",
-    "unknown": "Not yet known",
-    "female": "Female",
-    "male": "Male",
-    "other": "Other",
-    "refer": "Refer to the police and/or children's social care",
-    "in_school": "Respond in school (reasons, Headteacher's sign-off)",
-    "police": "The police",
-    "csc": "Children's social care",
-    "both": "Both",
-    "confirmed": "Confirmed: the decision stands",
-    "escalated": "Escalated",
-    "contact": "Contact",
-    "referral": "Referral",
-    "dsl": "DSL",
-    "team": "Safeguarding team (delegated)",
-    "headteacher": "Headteacher",
-    "slt": "Senior leadership team",
-    "other_staff": "Other member of staff",
-    "not_possible": "Not possible",
-    "done": "Done",
-    "not_applicable": "Not applicable",
-    "later": "Later",
-}
+#: The schema's fixed choices in words: the model's, so every screen says the same.
+_CHOICE_LABELS = CHOICE_WORDS
 
 
 @dataclass(frozen=True)
@@ -291,6 +269,19 @@ def field_id(name: str) -> str:
 
 def _label(kind: str, name: str) -> str:
     return _KIND_LABELS.get((kind, name), _LABELS.get(name, name.replace("_", " ").capitalize()))
+
+
+#: What a label says only to the person typing: "(dd/mm/yyyy)", ", separated by ;".
+_TYPING_HINTS = re.compile(r"\s*\([^()]*\)|,\s*separated by ;")
+
+
+def field_label(kind: str, name: str) -> str:
+    """What a field of an entry of ``kind`` is called when it is read, not typed.
+
+    Its form's label without the typing hints ("Date of birth (dd/mm/yyyy)" is
+    "Date of birth"; "Their part (Space ticks; ...)" is "Their part").
+    """
+    return _TYPING_HINTS.sub("", _label(kind, name)).strip() or _label(kind, name)
 
 
 def _choices(values: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -17,7 +17,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
-from .commands import PaletteEntry, commands_for
+from .commands import PaletteEntry, commands_for, key_name
 from .text import plain
 
 if TYPE_CHECKING:
@@ -30,10 +30,12 @@ def _screen_entries(screen: Screen[object]) -> Iterator[PaletteEntry]:
     """The registry's commands of this screen (those allowed now), then its own extras."""
     scopes: tuple[str, ...] = getattr(screen, "COMMAND_SCOPES", ())
     app = screen.app
+    listed: set[str] = set()
     for command in commands_for(*scopes, "app"):
         action = command.action
-        if action == "app.command_palette":
-            continue
+        if action == "app.command_palette" or action in listed:
+            continue  # a second key for the same action (F1 and ?) is not a second command
+        listed.add(action)
         target: object = screen
         name = action
         if action.startswith("app."):
@@ -41,7 +43,8 @@ def _screen_entries(screen: Screen[object]) -> Iterator[PaletteEntry]:
         check = getattr(target, "check_action", None)
         if check is not None and not check(name.split("(", 1)[0], ()):
             continue
-        key = f" ({command.key_display or command.key.split(',')[0]})" if command.key else ""
+        shown = command.key_display or (key_name(command.key.split(",")[0]) if command.key else "")
+        key = f" ({shown})" if shown else ""
         yield PaletteEntry(
             f"{command.description}{key}",
             command.help,

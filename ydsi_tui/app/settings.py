@@ -27,13 +27,16 @@ class AppSettings:
     theme: str | None = None
     keymap: Mapping[str, str] = field(default_factory=dict)
     watch_terminal: bool = True
+    #: Draw only what the Linux console's font has (``TERM=linux``; see glyphs.py).
+    console_glyphs: bool = False
 
     #: Settings that were wrong and replaced by defaults: the app shows them.
     warnings: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AppSettings:
-        """The config files and ``YDSI_LOCK_AFTER`` (minutes), ``YDSI_THEME``, ``YDSI_KEYMAP``.
+        """The config files and ``YDSI_LOCK_AFTER`` (minutes), ``YDSI_THEME``, ``YDSI_KEYMAP``;
+        ``TERM`` for the Linux console's glyphs.
 
         Read through :mod:`ydsi_tui.settings`, checked against the themes and
         command ids that exist: a bad value is reported and the default used,
@@ -42,9 +45,11 @@ class AppSettings:
         from textual.theme import BUILTIN_THEMES
 
         from ..settings import load_settings
+        from .glyphs import wants_console_glyphs
 
+        environ = os.environ if environ is None else environ
         settings = load_settings(
-            os.environ if environ is None else environ,
+            environ,
             themes=set(BUILTIN_THEMES),
             command_ids={command.id for command in COMMANDS},
         )
@@ -53,4 +58,5 @@ class AppSettings:
             theme=settings.theme,
             keymap=settings.keymap,
             warnings=tuple(dict.fromkeys(settings.warnings)),
+            console_glyphs=wants_console_glyphs(environ.get("TERM")),
         )

@@ -13,7 +13,9 @@ from typing import Any
 
 from ..model.events import Event
 from ..model.policy import Policy
+from ..model.referrals import AGENCY_WORDS
 from ..model.timeparse import date_from_iso, format_local, format_local_date, from_iso
+from ..model.wording import choice_words, policy_words
 
 __all__ = ["KIND_LABELS", "describe"]
 
@@ -101,6 +103,21 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _list(data: Mapping[str, Any], key: str) -> list[str]:
+    value = data.get(key)
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+
+
+def _agencies(codes: list[str]) -> str:
+    """``police``, ``csc`` as "the police and children's social care" (never the codes)."""
+    return " and ".join(AGENCY_WORDS.get(code, choice_words(code)) for code in codes)
+
+
+def _agreed(data: Mapping[str, Any]) -> list[str]:
+    agreed = _s(data, "agreed_with")
+    return ["police", "csc"] if agreed == "both" else [agreed]
+
+
 Describer = Callable[[Mapping[str, Any], Policy, Mapping[str, str]], str]
 
 
@@ -128,9 +145,9 @@ _DESCRIBERS: dict[str, Describer] = {
     ),
     "pupil.added": lambda d, p, n: _join(
         _s(d, "name"),
-        f"born {_s(d, 'dob')}" if d.get("dob") else f"Year {_s(d, 'year_group')}",
+        f"born {_date(d, 'dob')}" if d.get("dob") else f"Year {_s(d, 'year_group')}",
         _s(d, "sex"),
-        f"part: {_s(d, 'parts')}",
+        "part: " + ", ".join(policy_words(p, "pupil_parts", v).lower() for v in _list(d, "parts")),
         "SEN" if d.get("sen") else "",
     ),
     "pupil.updated": lambda d, p, n: f"{n.get(_s(d, 'pupil_id'), 'pupil')} updated",
@@ -145,13 +162,15 @@ _DESCRIBERS: dict[str, Describer] = {
     ),
     "concern.harm": lambda d, p, n: "refer immediately: " + _s(d, "text"),
     "decision": lambda d, p, n: _join(
-        "REFER to " + _s(d, "refer_to") if d.get("outcome") == "refer" else "handle IN SCHOOL",
+        "REFER to " + _agencies(_list(d, "refer_to"))
+        if d.get("outcome") == "refer"
+        else "handle IN SCHOOL",
         _s(d, "reason"),
         f"override: {_s(d, 'override_reason')}" if d.get("override_reason") else "",
         f"input from {_s(d, 'input_from')}" if d.get("input_from") else "",
         f"review by {_when(d, 'review_by')}" if d.get("review_by") else "",
     ),
-    "decision.reviewed": lambda d, p, n: _join(_s(d, "outcome"), _s(d, "note")),
+    "decision.reviewed": lambda d, p, n: _join(choice_words(_s(d, "outcome")), _s(d, "note")),
     "signoff": lambda d, p, n: _s(d, "statement"),
     "risk.answered": lambda d, p, n: _join(_question(p, _s(d, "question_id")), _s(d, "answer")),
     "parents.informed": lambda d, p, n: _join(
@@ -163,7 +182,7 @@ _DESCRIBERS: dict[str, Describer] = {
     "parents.not_informed": lambda d, p, n: _join(
         f"for {n.get(_s(d, 'pupil_id'), '?')}",
         _s(d, "reason"),
-        f"agreed with {_s(d, 'agreed_with')}",
+        f"agreed with {_agencies(_agreed(d))}",
     ),
     "police.contact": lambda d, p, n: _join(
         _label(p, "police_routes", _s(d, "route")),
@@ -207,7 +226,7 @@ _DESCRIBERS: dict[str, Describer] = {
         f"with {n.get(_s(d, 'pupil_id'), '?')}", f"by {_s(d, 'by_whom')}", _s(d, "note")
     ),
     "step.status": lambda d, p, n: _join(
-        _step_title(p, _s(d, "step_id")), _s(d, "status"), _s(d, "reason")
+        _step_title(p, _s(d, "step_id")), choice_words(_s(d, "status")).lower(), _s(d, "reason")
     ),
     "incident.closed": lambda d, p, n: _join(_s(d, "outcome"), _s(d, "rationale")),
     "incident.reopened": lambda d, p, n: _s(d, "reason"),

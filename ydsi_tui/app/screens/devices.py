@@ -22,6 +22,7 @@ from ..jobs import call
 from ..messages import DeviceLoaded, DevicesLoaded, Failed, Saved, VaultChanged
 from ..text import cell, join, line, plain
 from ..widgets.bars import TopBar
+from ..widgets.options import Options
 from ..widgets.panes import event_text, timeline_rows
 from ..widgets.table import RecordTable, Row
 from .home import flag_words
@@ -62,7 +63,7 @@ class DeviceListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TopBar("Device custody log")
         yield Static(plain("Reading the custody log…"), id="attention-none")
-        yield OptionList(id="attention")
+        yield Options(id="attention")
         yield RecordTable(
             [
                 ("ref", "Device", 12),

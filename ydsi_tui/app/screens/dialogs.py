@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from ..commands import bindings
 from ..text import join, plain, styled
+from ..widgets.options import Options
 
 __all__ = [
     "CloseDialog",
@@ -213,7 +214,7 @@ class MenuDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box menu-box"):
             yield Label(styled(self.title_text, "bold"), classes="dialog-title")
-            yield OptionList(
+            yield Options(
                 *[Option(plain(label), id=item_id) for item_id, label in self.items],
                 id="menu",
             )

@@ -26,6 +26,7 @@ from ...model.errors import ValidationError
 from ...model.timeparse import format_local_short, from_iso
 from ..commands import bindings
 from ..text import plain, styled
+from ..widgets.options import Options
 
 if TYPE_CHECKING:
     from ...model.events import Event
@@ -99,7 +100,7 @@ class DraftsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box menu-box"):
             yield Label(styled("Unsaved forms were kept as drafts", "bold"), classes="dialog-title")
-            yield OptionList(id="drafts")
+            yield Options(id="drafts")
             yield Static(
                 plain("Enter: open it again   d: discard…   Esc: later (kept)"),
                 classes="dialog-hint",

@@ -28,6 +28,7 @@ from ..exports import OUTSIDE, default_path, prepare, resolve, shown, with_suffi
 from ..jobs import Reporter, start_job
 from ..messages import Failed, JobDone, Progressed
 from ..text import join, plain, styled, visible
+from ..widgets.options import Dropdown
 from ..widgets.progress import ProgressLine
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class ExportDialog(ModalScreen[Path | None]):
                 yield Static(plain(self.about, multiline=True), classes="dialog-text before")
             with Vertical(classes="field before"):
                 yield Label(plain("Format"), classes="field-label")
-                yield Select(
+                yield Dropdown(
                     [(plain(FORMAT_LABELS.get(f, f)), f) for f in self.formats],
                     value=self.format,
                     allow_blank=False,

@@ -42,6 +42,7 @@ from ..messages import Failed, Saved
 from ..text import join, plain
 from ..widgets.bars import TopBar
 from ..widgets.choices import ChoiceList
+from ..widgets.options import Dropdown
 
 if TYPE_CHECKING:
     from ...service.factory import Services
@@ -120,7 +121,7 @@ class FormScreen(Screen[Saved | None]):
         children: list[Widget] = [Label(plain(spec.label + mark), classes="field-label")]
         value = self.values.get(spec.name, spec.default)
         if spec.widget in ("select", "yesno"):
-            select: Select[str] = Select(
+            select: Select[str] = Dropdown(
                 [(plain(label), v) for label, v in spec.options],
                 prompt="— choose —",
                 value=value if value in {v for _, v in spec.options} else Select.NULL,

@@ -14,25 +14,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
-from ..commands import COMMANDS, bindings, commands_for
+from ..commands import COMMANDS, bindings, commands_for, key_name
 from ..text import join, plain, styled
 
 __all__ = ["HelpScreen", "help_lines"]
 
 _BY_ID = {command.id: command for command in COMMANDS}
-
-
-_KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter"}
-
-
-def _key_name(key: str) -> str:
-    if key in _KEY_NAMES:
-        return _KEY_NAMES[key]
-    if key.startswith("ctrl+"):
-        return "^" + key[5:]
-    if key[:1] == "f" and key[1:].isdigit():
-        return key.upper()
-    return key
 
 
 def help_lines(screen: Screen[Any]) -> list[tuple[str, str, str]]:
@@ -50,9 +37,9 @@ def help_lines(screen: Screen[Any]) -> list[tuple[str, str, str]]:
         command = _BY_ID.get(binding.id or "")
         if command is not None:
             keys, _, _ = ours.setdefault(command.id, ([], command.description, command.help))
-            keys.append(_key_name(key))
+            keys.append(key_name(key))
         else:
-            others.setdefault((binding.action, binding.description), []).append(_key_name(key))
+            others.setdefault((binding.action, binding.description), []).append(key_name(key))
     lines = [(" ".join(keys), name, what) for keys, name, what in ours.values()]
     scopes: tuple[str, ...] = getattr(screen, "COMMAND_SCOPES", ())
     for command in commands_for(*scopes, "app"):

@@ -28,6 +28,7 @@ from ..loading import load_home
 from ..messages import Failed, IncidentsLoaded, VaultChanged
 from ..text import cell, line, plain
 from ..widgets.bars import TopBar
+from ..widgets.options import Options
 from ..widgets.table import RecordTable
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TopBar("Incidents")
         yield Static(plain("Reading the vault…"), id="attention-none")
-        yield OptionList(id="attention")
+        yield Options(id="attention")
         with Horizontal(id="filter-row"):
             yield Input(placeholder="/ filter: reference, status, step, words", id="filter")
             yield Static("", id="sort-label")

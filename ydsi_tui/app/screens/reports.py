@@ -21,6 +21,7 @@ from ..commands import bindings
 from ..messages import Failed
 from ..text import join, line
 from ..widgets.bars import TopBar
+from ..widgets.options import Options
 
 if TYPE_CHECKING:
     from ..app import YdsiApp
@@ -105,7 +106,7 @@ class ReportsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar("Reports and records")
-        tools = OptionList(
+        tools = Options(
             *[
                 Option(
                     line(

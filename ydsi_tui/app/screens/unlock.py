@@ -22,6 +22,7 @@ from ..loading import open_session
 from ..messages import Failed, Unlocked, VaultOpened
 from ..text import join, plain, styled
 from ..widgets.bars import TopBar
+from ..widgets.options import Dropdown
 from ..widgets.secret import SecretInput
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class UnlockScreen(Screen[None]):
                     id="demo-note",
                 )
             yield Label(plain("User"), classes="field-label")
-            yield Select[str]([], prompt="Choose who you are", id="user", allow_blank=True)
+            yield Dropdown([], prompt="Choose who you are", id="user", allow_blank=True)
             yield Label(plain("Passphrase (not shown as you type)"), classes="field-label")
             yield SecretInput(id="passphrase")
             yield Static(plain("Opening the vault…"), id="unlock-status")

@@ -1,8 +1,9 @@
 """A multiple choice list that shows its state in characters, not colour.
 
 Textual's SelectionList and Checkbox tell ticked from unticked by colour
-alone; here each line reads ``[x] Sent it`` or ``[ ] Sent it``. Space or
-Enter toggles the highlighted line.
+alone; here each line reads ``[x] Sent it`` or ``[ ] Sent it``, and the
+highlighted line starts with ``▶`` (:class:`Options`). Space or Enter toggles
+the highlighted line.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from textual.widgets.option_list import Option
 
 from ..commands import bindings
 from ..text import plain
+from .options import Options
 
 __all__ = ["ChoiceList"]
 
 
-class ChoiceList(OptionList):
+class ChoiceList(Options):
     """Several choices, each ticked or not; ``selected`` lists the ticked values."""
 
     BINDINGS = bindings("choices")

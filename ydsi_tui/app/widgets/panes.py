@@ -18,10 +18,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...model.schema import SCHEMAS
 from ...model.timeparse import format_local, format_local_date, format_local_short
 from ...model.viewing_rules import check_viewing
+from ...model.wording import choice_words, value_words
 from ...service.describe import KIND_LABELS, describe
+from ..formspec import field_label
 from ..text import cell, join, plain, styled
+from .options import Options
 from .table import RecordTable, Row
 
 if TYPE_CHECKING:
@@ -58,12 +62,13 @@ PANES = (
     ("people", "People"),
 )
 
-#: Step states in symbols and words (never colour alone).
+#: Step states in symbols and words (never colour alone). ``▶`` is not among
+#: them: it marks the highlighted line of every list (widgets/options.py).
 STATE_WORDS = {
     "done": ("✔", "done"),
     "not_applicable": ("–", "not applicable"),
     "later": ("…", "left for later"),
-    "current": ("▶", "CURRENT STEP"),
+    "current": ("●", "CURRENT STEP"),
     "to_do": ("○", "to do"),
     "skipped_by_rule": ("·", "not needed (the decision rules it out)"),
 }
@@ -96,9 +101,9 @@ class GuidePane(Pane):
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="steps-column"):
-                yield OptionList(id="steps")
+                yield Options(id="steps")
                 yield Static(
-                    plain("✔ done ▶ now ○ to do\n– n/a … later · not needed", multiline=True),
+                    plain("✔ done ● now ○ to do\n– n/a … later · not needed", multiline=True),
                     id="steps-legend",
                 )
             with VerticalScroll(id="step-detail"):
@@ -299,11 +304,18 @@ class TimelinePane(Pane):
 
 
 def event_text(event: Event, policy: Policy, names: dict[str, str]) -> Content:
-    """Every field of an entry, for reading in full."""
+    """Every field of an entry, for reading in full: under its form's label, in words.
+
+    Each stored code is shown as the words for it (``model/wording.py``): the
+    route as "101", never ``call_101``; a date of birth as 14/03/2010. The
+    timeline's one-line summary is not repeated above the fields (a note
+    would otherwise show its text twice); ids no person typed are left out.
+    """
     parts: list[Content | str | tuple[str, str]] = [
         (f"{KIND_LABELS.get(event.kind, event.kind)}\n", "bold underline"),
         f"Happened: {format_local(event.at)}\n",
-        f"Recorded: {format_local(event.recorded_at)} by {event.by} ({event.by_role})"
+        f"Recorded: {format_local(event.recorded_at)} by {event.by} "
+        f"({choice_words(event.by_role)})"
         + (f" - author {event.authorship}" if event.authorship.startswith("as ") else "")
         + "\n",
     ]
@@ -316,19 +328,34 @@ def event_text(event: Event, policy: Policy, names: dict[str, str]) -> Content:
     if event.supersedes:
         parts.append("This entry corrects an earlier one.\n")
     parts.append("\n")
-    summary = describe(event, policy, names)
-    if summary:
-        parts.append(plain(summary, multiline=True))
-        parts.append("\n\n")
+    schema = SCHEMAS.get(event.kind, {})
     for key, value in event.data.items():
-        if key in ("signature", "payload_sha256", "key_id"):
+        spec = schema.get(key)
+        if key in ("signature", "payload_sha256", "key_id") or (
+            spec is not None and spec.type in _NOT_TYPED
+        ):
             continue
+        if key == "pupil_id" and event.kind == "pupil.added":
+            continue  # the name follows
         if key == "pupil_id" and isinstance(value, str):
-            value = names.get(value, value)
-        parts.append((f"{key.replace('_', ' ')}: ", "bold"))
-        parts.append(plain(_value_text(value), multiline=True))
+            text = names.get(value, "a young person not named in this record")
+        elif spec is None:
+            text = _value_text(value)
+        else:
+            text = value_words(spec, value, policy)
+        label = field_label(event.kind, key)
+        parts.append((label if label.endswith("?") else f"{label}:", "bold"))
+        if "\n" in text:
+            parts.append(plain("\n" + "\n".join(f"  {row}" for row in text.splitlines()),
+                               multiline=True))  # fmt: skip
+        else:
+            parts.append(plain(f" {text}", multiline=True))
         parts.append("\n")
     return join(parts)
+
+
+#: Fields no person typed (event ids, digests, signatures): not shown when reading.
+_NOT_TYPED = frozenset({"event_id", "sha256", "base64"})
 
 
 def _value_text(value: object) -> str:
@@ -337,7 +364,7 @@ def _value_text(value: object) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(str(v) for v in value)
     if isinstance(value, Mapping):
-        return "\n".join(f"  {k}: {v}" for k, v in value.items())
+        return "\n".join(f"{k}: {v}" for k, v in value.items())
     return "" if value is None else str(value)
 
 
