@@ -104,7 +104,7 @@ def run_walk(tmp_path: Path, vault: Path, **env: str) -> tuple[str, str]:
         step(DOWN, "Non-consensual sharing")
         step(ESC, "Kind of incident")
         step(ESC, "Incidents (1)")
-        step("a" + ENTER, "Guide")  # the incident, from the attention list
+        step("a" + ENTER, "CURRENT STEP")  # the incident (read), from the attention list
         step("a", "Add an entry")
         step(DOWN + ENTER, "F2")
         step(ESC, "Guide")

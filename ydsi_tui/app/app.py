@@ -131,8 +131,9 @@ class YdsiApp(App[int]):
     ALLOW_SELECT = False
     COMMANDS: ClassVar[set[Any]] = {palette_provider}
     BINDINGS = bindings("app")
-    #: Screens get the class -wide from 110 columns: the styles give lists more room.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
+    #: Screens get the class -wide from 100 columns: the styles give lists more room
+    #: (the procedure's step names whole, beside the step's detail).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
     def __init__(
         self,

@@ -53,8 +53,11 @@ class ConsoleGlyphs(LineFilter):
     """Every character the Linux console cannot draw replaced, cell for cell."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        return [
-            segment if control or text.isascii() else Segment(console_text(text), style, control)
-            for segment in segments
-            for text, style, control in (segment,)
-        ]
+        shown: list[Segment] = []
+        for segment in segments:
+            text, style, control = segment
+            if control or text.isascii():
+                shown.append(segment)
+            else:
+                shown.append(Segment(console_text(text), style, control))
+        return shown

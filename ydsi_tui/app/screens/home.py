@@ -41,6 +41,10 @@ __all__ = ["FLAG_WORDS", "STATUS_WORDS", "HomeScreen", "flag_words"]
 
 SORTS = ("opened", "reference", "status", "next step", "flags")
 
+#: The summary gets a column of its own from 100 columns; narrower, it shows
+#: below the table, for the highlighted row only.
+SUMMARY_FROM = 100
+
 STATUS_WORDS = {**MODEL_STATUS_WORDS, "damaged": "✗ DAMAGED"}
 
 #: Short words (and a symbol) for each flag code, for tables.
@@ -95,8 +99,11 @@ class HomeScreen(Screen[None]):
                 ("status", "Status", 9),
                 ("next", "Next step", 22),
                 ("flags", "Flags", None),
+                ("summary", "Summary", None),
             ],
             id="incidents",
+            shown_from={"summary": SUMMARY_FROM},
+            shares={"flags": (0.55, 32)},  # beside a summary: the flags first
         )
         yield Static("", id="row-summary")
         yield Footer(compact=True, show_command_palette=False)
@@ -169,7 +176,7 @@ class HomeScreen(Screen[None]):
         options.display = True
         options.set_options(
             [
-                Option(line(("⚠ ", "bold"), (f"{ref:<9}", "bold"), text), id=f"{i}:{ref}")
+                Option(line(("⚠ ", "bold"), (ref.ljust(8) + " ", "bold"), text), id=f"{i}:{ref}")
                 for i, (ref, text) in enumerate(items)
             ]
         )
@@ -346,6 +353,7 @@ def _cells(row: IncidentRow, now: datetime) -> list[Text]:
         cell(STATUS_WORDS.get(row.status, row.status)),
         cell(row.next_step or "—"),
         cell(flags, "bold" if row.overdue or row.error else ""),
+        cell("" if row.error else row.summary),
     ]
 
 

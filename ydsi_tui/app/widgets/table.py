@@ -15,7 +15,7 @@ text is never parsed as markup. The highlighted row is drawn in reverse video
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -94,10 +94,21 @@ class RecordTable(ScrollView, can_focus=True):
         *,
         id: str | None = None,
         show_header: bool = True,
+        shown_from: Mapping[str, int] | None = None,
+        shares: Mapping[str, tuple[float, int]] | None = None,
     ) -> None:
+        """``shown_from``: columns drawn only when the table (border included) is at
+        least that wide (a summary column where there is room for one).
+
+        Columns without a width share what the others leave: each named in
+        ``shares`` takes its (fraction, most cells) of it, the last takes the rest.
+        """
         super().__init__(id=id)
         self.columns = tuple(columns)
         self.show_header = show_header
+        self._shown_from = dict(shown_from or {})
+        self._shares = dict(shares or {})
+        self._shown = tuple(range(len(self.columns)))
         self._keys: list[str] = []
         self._cells: dict[int, Sequence[Text]] = {}
         self._make: Callable[[int], Sequence[Text]] | None = None
@@ -180,12 +191,25 @@ class RecordTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self._keys) + self._header_lines)
 
     def _fit(self) -> None:
-        """The column without a width takes what is left of the line."""
+        """The columns without a width share what is left of the line."""
         available = self.scrollable_content_region.width
         self._fitted_for = available
-        fixed = sum((w or 0) + 2 * _PAD for _, _, w in self.columns if w is not None)
-        fill = max(8, available - fixed - 2 * _PAD)
-        self._widths = [w if w is not None else fill for _, _, w in self.columns]
+        outer = self.outer_size.width
+        self._shown = tuple(
+            i for i, (key, _, _) in enumerate(self.columns)
+            if outer >= self._shown_from.get(key, 0)
+        )  # fmt: skip
+        columns = [self.columns[i] for i in self._shown]
+        fixed = sum((w or 0) + 2 * _PAD for _, _, w in columns if w is not None)
+        flexible = [key for key, _, w in columns if w is None]
+        left = available - fixed - 2 * _PAD * len(flexible)
+        fills: dict[str, int] = {}
+        for key in flexible[:-1]:
+            fraction, most = self._shares.get(key, (1 / len(flexible), left))
+            fills[key] = max(8, min(most, int(left * fraction)))
+        if flexible:
+            fills[flexible[-1]] = max(8, left - sum(fills.values()))
+        self._widths = [w if w is not None else fills[key] for key, _, w in columns]
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit()
@@ -212,7 +236,8 @@ class RecordTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------
     def _line(self, cells: Sequence[Text]) -> Text:
         line = Text(no_wrap=True, end="")
-        for width, value in zip(self._widths, cells, strict=False):
+        shown = [cells[i] for i in self._shown if i < len(cells)]
+        for width, value in zip(self._widths, shown, strict=False):
             piece = value.copy()
             piece.truncate(width, overflow="ellipsis", pad=True)
             line.append(" " * _PAD)
