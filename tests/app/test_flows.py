@@ -459,6 +459,11 @@ async def test_correcting_an_entry_keeps_both(app_factory: MakeApp, refs: Refs) 
         assert isinstance(form, FormScreen) and form.form.supersedes == note.event_id
         assert form.query_one(f"#{field_id('text')}", TextArea).text == note.text("text")
         await fill(pilot, "text", "corrected wording")
+        await pilot.press("f2")  # no reason yet: refused, nothing saved
+        await settle(pilot)
+        assert app.screen is form
+        assert "correction_reason" in form.errors
+        await fill(pilot, "correction_reason", "the first wording named the wrong parent")
         await pilot.press("f2")
         await settle(pilot)
         text = screen_text(app)
@@ -466,6 +471,8 @@ async def test_correcting_an_entry_keeps_both(app_factory: MakeApp, refs: Refs) 
         assert "↳ correction: Note" in text
         events = services(app).cases.open(refs.chat).incident.timeline
         assert sum(1 for e in events if e.event.kind == "note") == 2
+        [fixed] = [e.event for e in events if e.event.supersedes == note.event_id]
+        assert fixed.correction_reason == "the first wording named the wrong parent"
 
 
 # ------------------------------------------------------------------ sign-off
