@@ -55,7 +55,9 @@ def test_escape_then_n_in_one_read_goes_back_to_the_note(
         ("n", "n", [("n", "n")]),
     ],
 )
-def test_only_alt_letter_is_split(key: str, character: str | None, expected: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_only_alt_letter_is_split(
+    key: str, character: str | None, expected: list[tuple[str, str | None]]
+) -> None:
     from textual import events
 
     from ydsi_tui.app.app import escape_then_key
