@@ -92,14 +92,19 @@ def expect_still_escalated(world: World, checks: Checks, ref: str, viewing_id: s
     item = next(i for i in report.incidents if i.ref == ref)
     checks.attack(
         "the inspection check still lists it",
-        any("Headteacher has not acknowledged" in text for text in item.overdue),
+        any(
+            "Headteacher has not acknowledged a deliberate viewing" in text for text in item.overdue
+        ),
         repr(item.overdue),
     )
     world.cases(DSL).note(ref, "Checked in with the pupil's form tutor")
     attention = world.cases(HEAD).attention()
     checks.attack(
         "Needs attention still has it after the DSL's next entry",
-        any(r == ref and "Headteacher has not acknowledged" in text for r, text in attention),
+        any(
+            r == ref and "Headteacher has not acknowledged a deliberate viewing" in text
+            for r, text in attention
+        ),
         repr(attention),
     )
 

@@ -168,7 +168,8 @@ def viewing_breaches(incident: Incident, policy: Policy) -> list[Flag]:
 
     It stays flagged (closed or not) until the Headteacher's own verified
     acknowledgement is recorded: the DSL's reasons for each unmet condition
-    explain it, they do not close it.
+    explain it, they do not close it. The words that matter come first: lists
+    cut long lines.
     """
     flags: list[Flag] = []
     for viewing, findings in unacknowledged_breaches(incident, policy):
@@ -180,8 +181,8 @@ def viewing_breaches(incident: Incident, policy: Policy) -> list[Flag]:
         flags.append(
             Flag(
                 "viewing_breach",
-                f"A deliberate viewing of the imagery ({format_local(viewing.at)}) broke "
-                f"{count}; the Headteacher has not acknowledged it.",
+                "The Headteacher has not acknowledged a deliberate viewing of the imagery "
+                f"that broke {count} ({format_local(viewing.at)}).",
                 viewing.at,
             )
         )
@@ -193,8 +194,8 @@ def _staff_support(incident: Incident) -> list[Flag]:
     return [
         Flag(
             "staff_support_due",
-            f"A member of staff saw the imagery unavoidably ({format_local(entry.at)}); "
-            "support for them is not recorded yet.",
+            "Support for a member of staff who saw the imagery unavoidably is not recorded "
+            f"yet ({format_local(entry.at)}).",
             entry.at,
         )
         for entry in support_missing(incident)
