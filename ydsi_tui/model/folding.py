@@ -237,7 +237,7 @@ class Builder:
         for event in effective:
             self._check_follows(event)
         for event in effective:
-            if event.kind in ("decision.reviewed", "signoff"):
+            if event.kind in ("decision.reviewed", "signoff", "signoff.declined"):
                 decision_id = event.data.get("decision_id")
                 target = self.by_id.get(decision_id) if isinstance(decision_id, str) else None
                 if target is None or target.kind != "decision":
@@ -324,6 +324,7 @@ class Builder:
             retention_reviews=entries("retention.reviewed"),
             sightings=entries("sighting"),
             viewing_acknowledgements=entries("viewing.acknowledged"),
+            signoff_declines=entries("signoff.declined"),
         )
 
 
@@ -696,4 +697,5 @@ _HANDLERS: dict[str, _Handler] = {
     "transfer.sent": _transfer_sent,
     "transfer.receipt": _transfer_receipt,
     "retention.reviewed": _keep_as("retention.reviewed"),
+    "signoff.declined": _keep_as("signoff.declined"),
 }

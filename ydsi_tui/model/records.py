@@ -360,6 +360,8 @@ class Incident:
     #: The Headteacher's acknowledgements of viewings that broke a condition; only
     #: those the vault verified as the Headteacher's own are kept here.
     viewing_acknowledgements: tuple[Entry, ...] = ()
+    #: The Headteacher's refusals to sign off a decision (each names the decision).
+    signoff_declines: tuple[Entry, ...] = ()
 
     @property
     def ref(self) -> str:
