@@ -463,6 +463,10 @@ class TriggersPane(Pane):
 # ------------------------------------------------------------------ 4. viewing
 
 
+#: Where a viewing's conditions begin in its detail (support is shown above them).
+_CONDITIONS = ("\n\nThe policy's conditions:\n", "bold")
+
+
 class ViewingPane(Pane):
     """Each viewing and sighting: what it broke, the Headteacher's word on it, support.
 
@@ -549,8 +553,14 @@ class ViewingPane(Pane):
                 )
             )
             return
-        parts = self._sighting(entry) if entry.kind == "sighting" else self._viewing(view, entry)
-        detail.update(join([*parts, *self._support(view, entry)]))
+        support = self._support(view, entry)
+        if entry.kind == "sighting":
+            detail.update(join([*self._sighting(entry), *support]))
+            return
+        parts = self._viewing(view, entry)
+        at = parts.index(_CONDITIONS)
+        # Support before the nine conditions: on a small screen it is still in view.
+        detail.update(join([*parts[:at], *support, *parts[at:]]))
 
     def _sighting(self, entry: Entry) -> list[Content | str | tuple[str, str]]:
         return [
@@ -561,7 +571,7 @@ class ViewingPane(Pane):
             "\nWhat was done: ",
             entry.text("actions"),
             "\n\nNobody decided to view it, so the policy's conditions for viewing do not "
-            "apply. The policy: staff who see imagery unavoidably are given support.\n",
+            "apply. The policy: staff who see imagery unavoidably are given support.",
         ]
 
     def _viewing(self, view: IncidentView, entry: Entry) -> list[Content | str | tuple[str, str]]:
@@ -595,8 +605,7 @@ class ViewingPane(Pane):
             "; ".join(str(p) for p in entry.data.get("present") or ()) or "nobody else",
             "\nWhat happened next: ",
             entry.text("actions"),
-            "\n\n",
-            ("The policy's conditions:\n", "bold"),
+            _CONDITIONS,
         ]
         rules = sorted(view.policy.viewing_rules, key=lambda rule: rule.id not in unmet)
         for rule in rules:  # the unmet ones first
@@ -617,14 +626,13 @@ class ViewingPane(Pane):
                 ("\n✗ Support: not recorded yet. ", "bold"),
                 "a: Support offered to staff (it follows this entry).",
             ]
-        parts: list[Content | str | tuple[str, str]] = [("\nSupport:\n", "bold")]
+        parts: list[Content | str | tuple[str, str]] = [("\nSupport:", "bold")]
         for support in given:
             parts += [
-                f" ✔ {format_local(support.at)}: ",
+                f"\n ✔ {format_local(support.at)}: ",
                 support.text("staff_name"),
                 ": ",
                 support.text("what"),
-                "\n",
             ]
         return parts
 
