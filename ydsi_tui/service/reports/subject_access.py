@@ -69,6 +69,7 @@ _ABOUT_PUPIL = {
 _ENTRY_MARKS = {
     "note": "staff's note: review before release",
     "staff.support_offered": "about a member of staff",
+    "viewing.acknowledged": "staff's note: review before release",
     "adult.added": "a third party's details",
 }
 
