@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,23 @@ def test_a_broken_condition_is_escalated_until_the_headteacher_acknowledges(cli:
     )
     assert "viewing_breach" not in cli.overdue(ref)
     assert cli.show(ref)["viewings"][0]["acknowledged_by"] == "Hana Head"
+
+
+def test_the_governors_figures_do_not_count_a_sighting_as_a_viewing(cli: Cli) -> None:
+    """The audit: a teacher shown the image was counted among the "viewings of imagery"."""
+
+    def viewings() -> int:
+        year = 2026 if date.today().month >= 9 else 2025
+        out = cli.ok(["report", "governors", "--year", f"{year}-{(year + 1) % 100:02d}",
+                      "--format", "json"])  # fmt: skip
+        return sum(term["viewings"] for term in json.loads(out)["terms"])
+
+    before = viewings()
+    ref = cli.incident()
+    cli.ok(
+        ["sighting", ref, "--fields-file", "-"],
+        stdin=json.dumps({"seen_by": "Mr B", "how": "Shown in class", "actions": "To the DSL"}),
+    )
+    assert viewings() == before
+    cli.ok(["view", ref, "--fields-file", "-", *ALL_MET], stdin=json.dumps(FIELDS))
+    assert viewings() == before + 1
