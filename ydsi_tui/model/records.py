@@ -397,6 +397,8 @@ class Incident:
     retention_reviews: tuple[Entry, ...] = ()
     #: For a young person with no conversation: why not (one entry each time).
     conversations_not_held: tuple[Entry, ...] = ()
+    #: The Headteacher's refusals to sign off a decision (each names the decision).
+    signoff_declines: tuple[Entry, ...] = ()
 
     @property
     def ref(self) -> str:
