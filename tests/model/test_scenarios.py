@@ -236,8 +236,12 @@ def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
     record.sign_off(decision)
     assert not signoff_needed(record.incident)
     note_step()
-    for question in policy.risk_questions:
-        record.add("risk.answered", {"question_id": question.id, "answer": "Low; see notes"})
+    for pupil_id in ("p1", "p2"):
+        for question in policy.risk_questions:
+            record.add(
+                "risk.answered",
+                {"pupil_id": pupil_id, "question_id": question.id, "answer": "Low; see notes"},
+            )
     note_step()
     for pupil_id, parent in (("p1", "Mrs Jones"), ("p2", "Mr Smith")):
         record.add(
@@ -257,10 +261,11 @@ def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
             {"pupil_id": pupil_id, "how": "Showed DSL the empty chat; said cloud too"},
         )
     note_step()
-    record.add(
-        "conversation",
-        {"pupil_id": "p1", "by_whom": DSL, "note": "Talked about consent and pressure."},
-    )
+    for pupil_id in ("p1", "p2"):
+        record.add(
+            "conversation",
+            {"pupil_id": pupil_id, "by_whom": DSL, "note": "Talked about consent and pressure."},
+        )
     note_step()
 
     assert path == [

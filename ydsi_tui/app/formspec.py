@@ -112,6 +112,7 @@ KIND_STEP = {
     "deletion.search": "deletion",
     "discipline": "deletion",
     "conversation": "talking",
+    "conversation.not_held": "talking",
     "support.route": "talking",
     "incident.closed": "closing",
 }
@@ -136,6 +137,13 @@ _LABELS: dict[str, str] = {
     "parts": "Their part (Space ticks; tick all that apply)",
     "sen": "Special educational needs?",
     "vulnerabilities": "Other vulnerabilities",
+    "capacity_concern": "Concern about their capacity to consent?",
+    "social_worker": "Allocated social worker (name and team), if any",
+    "cp_plan": "On a child protection plan?",
+    "child_in_need": "A child in need?",
+    "looked_after": "A looked-after child?",
+    "ehcp": "Has an education, health and care plan (EHCP)?",
+    "previously_known": "Previously known to children's social care?",
     "role": "Role",
     "involvement": "Involvement",
     "held_at": "When the meeting was held",
@@ -228,6 +236,7 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("risk.answered", "answer"): "Answer",
     ("concern.harm", "text"): "The concern: who may be harmed or at risk, and why",
     ("conversation", "note"): "What was found out (without looking at the imagery)",
+    ("conversation.not_held", "reason"): "Why there was no conversation with them",
     ("discipline", "note"): "The disciplinary response (the school's choice)",
     ("police.contact", "route"): "Route",
     ("device.returned", "to_whom"): "Returned to",
@@ -477,6 +486,11 @@ def _with_help(
             help_text = "Support is recorded against the viewing or sighting it follows."
         elif spec.name == "sen":
             help_text = "Concerns about capacity to consent (trigger 2) include SEN."
+        elif spec.name == "social_worker":
+            help_text = (
+                "The policy: contact children's social care if they are, may be or have "
+                "been involved with the young person. Any of these makes that contact due."
+            )
         out.append(replace(spec, help=help_text or spec.help, default=default))
     return out
 

@@ -44,6 +44,7 @@ def obligations(incident: Incident, policy: Policy) -> list[Flag]:
         flags += _referral(incident, policy)
         flags += _signoff(incident)
         flags += _parents(incident, policy)
+        flags += _csc_known(incident)
         flags += _deletions(incident)
         flags += _decision_review(incident, policy)
     return sorted(flags, key=lambda flag: (flag.due_at, flag.code))
@@ -138,6 +139,26 @@ def _parents(incident: Incident, policy: Policy) -> list[Flag]:
             f"Parents or carers of {count} not yet informed, and no reason recorded "
             f"(the policy says at an early stage; this program allows {hours} hours).",
             start + timedelta(hours=hours),
+        )
+    ]
+
+
+def _csc_known(incident: Incident) -> list[Flag]:
+    """CSC are, may be or have been involved with a young person: contact them.
+
+    Due from when the record first showed it (the policy sets no other limit:
+    "they should contact children's social care"); met by any CSC contact.
+    """
+    known = [p for p in incident.pupils.values() if p.known_to_csc and p.csc_since is not None]
+    if not known or any(contact.spoken_to.strip() for contact in incident.csc_contacts):
+        return []
+    count = "1 young person" if len(known) == 1 else f"{len(known)} young people"
+    return [
+        Flag(
+            "csc_contact_due",
+            f"Children's social care are, may be or have been involved with {count}; the "
+            "policy says contact them, and no contact is recorded.",
+            min(p.csc_since for p in known if p.csc_since is not None),
         )
     ]
 

@@ -187,13 +187,18 @@ def signoff_not_declined(incident: Incident, policy: Policy) -> bool:
 # ------------------------------------------------------------- risks
 
 
-@predicate("risk_questions_answered", "An answer to each risk question")
+@predicate("risk_questions_answered", "For each young person, an answer to each risk question")
 def risk_questions_answered(incident: Incident, policy: Policy) -> bool:
-    return all(
-        question.id in incident.risk_answers
-        and _filled(incident.risk_answers[question.id].text("answer"))
-        for question in policy.risk_questions
-    )
+    """Per pupil: the sender and the pictured pupil need different answers."""
+
+    def answered(pupil_id: str) -> bool:
+        answers = incident.risk_answers.get(pupil_id, {})
+        return all(
+            question.id in answers and _filled(answers[question.id].text("answer"))
+            for question in policy.risk_questions
+        )
+
+    return _each(incident.pupils, answered)
 
 
 @predicate("risks_assessed_if_in_school", "The risks assessed, where handled in school")
@@ -246,6 +251,23 @@ def csc_contact_if_referred(incident: Incident, policy: Policy) -> bool:
     if _refers_to(incident, "csc"):
         return any(contact.type == "referral" for contact in incident.csc_contacts)
     return True
+
+
+def known_to_csc(incident: Incident) -> tuple[str, ...]:
+    """The young people CSC are, may be or have been involved with (their ids)."""
+    return tuple(pid for pid, pupil in incident.pupils.items() if pupil.known_to_csc)
+
+
+@predicate(
+    "csc_contacted_if_known",
+    "Contact with children's social care, where they are, may be or have been involved "
+    "with a young person",
+)
+def csc_contacted_if_known(incident: Incident, policy: Policy) -> bool:
+    """The policy's CSC clause, for any decision: a contact (or referral) recorded."""
+    return not known_to_csc(incident) or any(
+        _filled(contact.spoken_to) for contact in incident.csc_contacts
+    )
 
 
 @predicate("agency_followup", "Follow-up with the agencies the incident was referred to")
@@ -359,9 +381,19 @@ def deletion_handled_if_in_school(incident: Incident, policy: Policy) -> bool:
 # ------------------------------------------------------------ talking
 
 
-@predicate("conversation_recorded", "The conversation with the young people")
+@predicate(
+    "conversation_recorded",
+    "For each young person, the conversation with them, or why there was none",
+)
 def conversation_recorded(incident: Incident, policy: Policy) -> bool:
-    return any(_filled(entry.text("note")) for entry in incident.conversations)
+    """Each pupil talked to (what was found out), or the reason they were not.
+
+    One conversation with one pupil must not complete "talking to the young
+    people" for the others.
+    """
+    talked = {e.pupil_id for e in incident.conversations if _filled(e.text("note"))}
+    not_held = {e.pupil_id for e in incident.conversations_not_held if _filled(e.text("reason"))}
+    return _each(incident.pupils, lambda pid: pid in talked or pid in not_held)
 
 
 # ------------------------------------------------------------ closing

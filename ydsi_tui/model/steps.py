@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ydsi_tui.model.incident import Incident, StepStatus
 from ydsi_tui.model.policy import CONFIRMED_BY_DSL, ChecklistItem, InspectionQuestion, Policy, Step
-from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
+from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES, known_to_csc
 
 STATES = ("done", "not_applicable", "later", "current", "to_do", "skipped_by_rule")
 
@@ -55,7 +55,9 @@ def applies(step: Step, incident: Incident) -> bool | None:
     current = incident.current_decision
     if rule == "if_police" and (incident.police_contacts or incident.police_outcomes):
         return True
-    if rule == "if_csc" and incident.csc_contacts:
+    if rule == "if_csc" and (incident.csc_contacts or known_to_csc(incident)):
+        # The policy: contact CSC if they "are, may be or have been involved",
+        # whatever the decision (an in-school response too).
         return True
     if current is None:
         return None

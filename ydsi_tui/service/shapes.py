@@ -150,6 +150,13 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
                 "parts": list(p.parts),
                 "sen": p.sen,
                 "vulnerabilities": p.vulnerabilities,
+                "social_worker": p.social_worker,
+                "cp_plan": p.cp_plan,
+                "child_in_need": p.child_in_need,
+                "looked_after": p.looked_after,
+                "ehcp": p.ehcp,
+                "previously_known": p.previously_known,
+                "known_to_csc": p.known_to_csc,
             }
             for p in incident.pupils.values()
         ],

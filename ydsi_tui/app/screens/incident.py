@@ -65,7 +65,7 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
     "csc": ("csc.contact", "agency.meeting", "other_setting.contact"),
     "viewing": ("viewing", "sighting", "staff.support_offered", "viewing.acknowledged"),
     "deletion": ("deletion.requested", "deletion.confirmed", "deletion.search", "discipline"),
-    "talking": ("conversation", "support.route"),
+    "talking": ("conversation", "conversation.not_held", "support.route"),
     "closing": ("incident.closed", "incident.reopened"),
 }
 
@@ -84,7 +84,9 @@ PUPIL_FORMS = (
     "deletion.requested",
     "deletion.confirmed",
     "deletion.search",
+    "risk.answered",
     "conversation",
+    "conversation.not_held",
     "support.route",
     "discipline",
     "pupil.updated",

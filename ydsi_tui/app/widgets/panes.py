@@ -765,8 +765,13 @@ class PeoplePane(Pane):
             join(
                 [
                     (pupil.name, "bold"),
-                    f": {age}; {pupil.sex}; SEN: {'yes' if pupil.sen else 'no'}",
+                    f": {age}; {pupil.sex}; SEN: {'yes' if pupil.special_needs else 'no'}",
                     f"; vulnerabilities: {pupil.vulnerabilities}" if pupil.vulnerabilities else "",
+                    (
+                        f"\nChildren's social care: {'; '.join(pupil.csc_facts)}"
+                        if pupil.known_to_csc
+                        else ""
+                    ),
                     "\nEnter: record for this young person (parents, deletion, conversation…)",
                 ]
             )

@@ -63,7 +63,8 @@ OTHER_PUPIL = "other pupil"
 THIRD_PARTY = "third party"
 _ABOUT_PUPIL = {
     "parents.informed", "parents.not_informed", "deletion.requested", "deletion.confirmed",
-    "deletion.search", "conversation", "support.route", "discipline", "viewing", "sighting",
+    "deletion.search", "conversation", "conversation.not_held", "risk.answered",
+    "support.route", "discipline", "viewing", "sighting",
     "pupil.updated", "pupil.added", "transfer.sent",
 }  # fmt: skip
 _ENTRY_MARKS = {
