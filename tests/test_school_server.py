@@ -101,6 +101,9 @@ def server() -> Iterator[tuple[Server, Account, Account, Account]]:
     group, names = f"ydsit{tag}", [f"ydsid{tag}", f"ydsih{tag}", f"ydsio{tag}"]
     base = Path(tempfile.mkdtemp(prefix="ydsisrv", dir="/tmp"))
     made: list[str] = []
+    # An earlier test in this worker may have opened a vault (umask 077): an IT
+    # manager's shell has 022, and the folders made here must be readable by all.
+    umask = os.umask(0o022)
     try:
         base.chmod(0o755)
         _sh("groupadd", group)
@@ -146,6 +149,7 @@ def server() -> Iterator[tuple[Server, Account, Account, Account]]:
             pytest.skip(f"the system Python could not run ydsi here: {version.stderr[-300:]}")
         yield probe, accounts[0], accounts[1], accounts[2]
     finally:
+        os.umask(umask)
         for name in made:
             subprocess.run(["userdel", name], capture_output=True, check=False)
         subprocess.run(["groupdel", group], capture_output=True, check=False)
