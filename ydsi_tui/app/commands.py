@@ -139,7 +139,11 @@ COMMANDS: tuple[Command, ...] = (
     _c("incident.note", "n", "note", "Note",
        "Quick note stamped now (type a time first to stamp it then: '10:30 spoke to mum')"),
     _c("incident.refer", "r", "refer", "Refer now",
-       "A young person has been harmed or is at risk: record the concern; refer immediately"),
+       "Record the referral as it is made: the police contact, or the referral to "
+       "children's social care"),
+    _c("incident.harm", "h", "harm", "Harm concern",
+       "A young person has been harmed or is at risk: record the concern (then refer with r)",
+       show=False),
     _c("incident.add", "a", "add", "Add", "Add an entry for this pane or step"),
     _c("incident.mark", "m", "mark_step", "Mark step",
        "Mark the highlighted step done, not applicable or for later (with a reason)"),

@@ -376,6 +376,7 @@ def cmd_correct(ctx: Context) -> int:
     """
     args = ctx.args
     data = _json_fields(args.data)
+    why = data.pop("correction_reason", "")
     device = args.ref.startswith("D-")
     with open_services(ctx) as services:
         if device:
@@ -383,12 +384,19 @@ def cmd_correct(ctx: Context) -> int:
         else:
             chain = require_cases(services).open(args.ref, log=False).incident.timeline
         old = _entry(chain, args.entry)
+        if not isinstance(why, str) or not why.strip():
+            raise CliError(
+                'say why the entry is corrected: add "correction_reason": "what was wrong" to '
+                "the fields (the record keeps both versions and the reason)"
+            )
         at = args.at if args.at is not None else old.at
         if device:
-            event = services.devices.record(args.ref, old.kind, data, at=at, supersedes=old.id)
+            event = services.devices.record(
+                args.ref, old.kind, data, at=at, supersedes=old.id, correction_reason=why
+            )
         else:
             event = require_cases(services).record(
-                args.ref, old.kind, data, at=at, supersedes=old.id
+                args.ref, old.kind, data, at=at, supersedes=old.id, correction_reason=why
             )
     label = KIND_LABELS.get(old.kind, old.kind)
     say(f"Corrected in {args.ref}: {label} (entry {old.id[:8]} is now entry {event.id[:8]}).")
@@ -746,7 +754,8 @@ def register(
         parents=[common, at],
         help="correct an entry: a new one of the same kind replaces it (the old one is kept)",
         description="Correct an entry, as the app's 'c' does. Give every field of the entry "
-        "as it should now read (a JSON object, as for 'ydsi record'); the entry keeps its "
+        "as it should now read (a JSON object, as for 'ydsi record'), with "
+        '"correction_reason": why (what was wrong); the entry keeps its '
         "'happened at' time unless --at is given. The corrected entry stays in the record, "
         "marked as corrected.",
     )

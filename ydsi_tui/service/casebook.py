@@ -41,6 +41,7 @@ from .records import (
     read_attested,
     read_meta_doc,
     refs_by_record,
+    require_correction_reason,
     saved_authors,
     write_summary,
 )
@@ -290,8 +291,14 @@ class CaseBook:
         at: When = None,
         supersedes: str | None = None,
         expect_hash: str | None = None,
+        correction_reason: str = "",
     ) -> Event:
-        """Add one entry, checked against the schema and the policy's rules."""
+        """Add one entry, checked against the schema and the policy's rules.
+
+        A correction (``supersedes``) must say why: years later a reader sees
+        two versions of an entry and needs to know which mistake was mended.
+        """
+        require_correction_reason(supersedes, correction_reason)
         if kind == "signoff":
             raise ValidationError("kind", "A sign-off is made with its own command, not recorded")
         now = self.clock.now()
@@ -307,6 +314,7 @@ class CaseBook:
                 by_role=self.session.role,
                 supersedes=supersedes,
                 policy=policy,
+                correction_reason=correction_reason,
             )
             self._check(incident, policy, event)
             append_event(db, event)

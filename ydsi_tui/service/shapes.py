@@ -65,6 +65,7 @@ def _event_json(
         "text": describe(event, view_policy, names),
         "data": _plain(event.data),
         "supersedes": event.supersedes,
+        "correction_reason": event.correction_reason,
         "superseded_by": list(superseded_by),
     }
 
