@@ -345,16 +345,16 @@ def cmd_recover(ctx: Context) -> int:
 
 
 def cmd_verify(ctx: Context) -> int:
-    if ctx.args.backup:
-        from .report_commands import verify_backup_command
-
-        return verify_backup_command(ctx)
     checkpoint = None
     if ctx.args.checkpoint:
         try:
             checkpoint = Path(ctx.args.checkpoint).read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read checkpoint {ctx.args.checkpoint}: {exc.strerror}") from exc
+    if ctx.args.backup:
+        from .report_commands import verify_backup_command
+
+        return verify_backup_command(ctx, checkpoint)
     if ctx.args.entries:
         # A case role's key opens the sealed entries about case records, so
         # the case files are checked against them too (see sealed_entries.py).

@@ -238,7 +238,8 @@ def transfer_receipts(incident: Incident, policy: Policy) -> list[Flag]:
     """Records sent to another school need the receiving school's receipt.
 
     Due ``transfer_receipt_school_days`` school days (Monday to Friday, less
-    England and Wales bank holidays) after sending; flagged on closed
+    England and Wales bank holidays, and outside the school's approved term
+    and INSET dates where it has them) after sending; flagged on closed
     incidents too, since transfers usually follow closing.
     """
     days = policy.settings.transfer_receipt_school_days
@@ -247,7 +248,7 @@ def transfer_receipts(incident: Incident, policy: Policy) -> list[Flag]:
             "transfer_receipt_missing",
             f"No receipt recorded for records sent to another school on "
             f"{format_local(transfer.at)}; the policy expects one within {days} school days.",
-            add_school_days(transfer.at, days),
+            add_school_days(transfer.at, days, policy.calendar),
         )
         for transfer in incident.transfers
         if not transfer.received

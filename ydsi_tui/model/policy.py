@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ydsi_tui.model.predicates import PREDICATES
+from ydsi_tui.model.schoolyear import SchoolCalendar
 from ydsi_tui.model.suggestions import ASK_FACTS, YES_FACTS
 from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES
 
@@ -184,6 +185,10 @@ class Policy:
     support_routes: tuple[Choice, ...]
     #: Whom a harm concern requires a referral to (one of `REFERRAL_RULES`).
     harm_concern_refer_to: str = "police_or_csc"
+    #: The school's own term and INSET dates, a vault setting a DSL approved
+    #: (not part of the procedure's text or digest): attached by the service
+    #: layer so that school-day deadlines count them.
+    calendar: SchoolCalendar | None = None
     #: Where this program is stricter or looser than the policy's text, in words
     #: shown to the DSL (the file says so, so that nobody mistakes it for the text).
     stricter_than_text: tuple[TextNote, ...] = ()

@@ -20,14 +20,16 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from ..model.policy import BUNDLED_POLICY, Policy, PolicyError, bundled_policy, parse_policy
+from ..model.schoolyear import SchoolCalendar
 from ..vault.errors import AccessDenied, VaultError
 from ..vault.header import PolicyPin
 from ..vault.session import Session
+from .calendar import vault_calendar
 
 __all__ = [
     "MAX_POLICY_BYTES",
@@ -188,6 +190,9 @@ class PolicyLibrary:
     approved: PolicyPin | None = None
     in_force: Policy | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The school's approved term and INSET dates, given to every policy
+    #: handed out so that school-day deadlines count them (service/calendar.py).
+    calendar: SchoolCalendar | None = None
     _known: dict[str, _Known] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -200,6 +205,7 @@ class PolicyLibrary:
     # -- deciding ------------------------------------------------------------
     def _settle(self) -> None:
         self.approved = self.session.vault.header.policy
+        self.calendar = vault_calendar(self.session.vault.header)
         if self.file.policy is not None:
             self._remember(self.file.policy, self.file.raw)
         bundled = bundled_policy()
@@ -211,7 +217,12 @@ class PolicyLibrary:
         self.warnings = [w for w in (self._warning(),) if w]
 
     def _remember(self, policy: Policy, raw: bytes | None) -> None:
-        self._known.setdefault(policy.digest, _Known(policy, raw))
+        self._known.setdefault(policy.digest, _Known(self._dated(policy), raw))
+
+    def _dated(self, policy: Policy) -> Policy:
+        return (
+            policy if policy.calendar == self.calendar else replace(policy, calendar=self.calendar)
+        )
 
     def _find(self, digest: str) -> Policy | None:
         """The policy with this digest from any text at hand, else from the vault, else None."""
@@ -235,6 +246,7 @@ class PolicyLibrary:
             return None
         if policy.digest != digest:
             return None  # a stored text that is not what its name says is no use
+        policy = self._dated(policy)
         self._known[digest] = _Known(policy, None)
         return policy
 
@@ -276,7 +288,7 @@ class PolicyLibrary:
     @property
     def current(self) -> Policy:
         """The policy for wording and choices: the one in force, else the file's."""
-        return self.in_force or self.file.policy or bundled_policy()
+        return self._dated(self.in_force or self.file.policy or bundled_policy())
 
     @property
     def file_matches(self) -> bool:
