@@ -102,7 +102,9 @@ KIND_STEP = {
     "deletion.search": "deletion",
     "discipline": "deletion",
     "conversation": "talking",
-    "support.route": "talking",
+    "support.route": "closing",
+    "support.not_offered": "closing",
+    "deletion.police_agreed": "deletion",
     "incident.closed": "closing",
 }
 
@@ -209,6 +211,9 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("device.locked", "where"): "Where it is locked away",
     ("viewing", "where"): "Where it was viewed",
     ("support.route", "route"): "Support route offered",
+    ("support.not_offered", "reason"): "Why no support route was offered",
+    ("deletion.police_agreed", "officer"): "Police officer who agreed (name and role)",
+    ("deletion.police_agreed", "crime_ref"): "Crime reference",
     ("risk.answered", "answer"): "Answer",
     ("concern.harm", "text"): "The concern: who may be harmed or at risk, and why",
     ("conversation", "note"): "What was found out (without looking at the imagery)",

@@ -64,9 +64,15 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
     "devices": ("device.seized",),
     "csc": ("csc.contact", "agency.meeting", "other_setting.contact"),
     "viewing": ("viewing", "staff.support_offered"),
-    "deletion": ("deletion.requested", "deletion.confirmed", "deletion.search", "discipline"),
+    "deletion": (
+        "deletion.police_agreed",
+        "deletion.requested",
+        "deletion.confirmed",
+        "deletion.search",
+        "discipline",
+    ),
     "talking": ("conversation", "support.route"),
-    "closing": ("incident.closed", "incident.reopened"),
+    "closing": ("support.route", "support.not_offered", "incident.closed", "incident.reopened"),
 }
 
 ADD_BY_PANE: dict[str, tuple[str, ...]] = {
@@ -86,6 +92,7 @@ PUPIL_FORMS = (
     "deletion.search",
     "conversation",
     "support.route",
+    "support.not_offered",
     "discipline",
     "pupil.updated",
 )

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...model.advice import advice_for, deletion_withheld, police_deletion_agreement
 from ...model.schema import SCHEMAS
 from ...model.timeparse import format_local, format_local_date, format_local_short
 from ...model.viewing_rules import check_viewing
@@ -160,6 +161,28 @@ class GuidePane(Pane):
         self.query_one("#step-text", Static).update(step_detail(view, state))
 
 
+def advice_lines(view: IncidentView, step_id: str) -> list[Content | str | tuple[str, str]]:
+    """The current advice for this kind of incident, above every step (it changes them)."""
+    incident, policy = view.incident, view.policy
+    advice = advice_for(incident, policy)
+    if advice is None:
+        return []
+    parts: list[Content | str | tuple[str, str]] = [(f"⚠ Current advice: {advice.title}\n", "bold")]
+    parts.extend(f"  • {point}\n" for point in advice.points)
+    if deletion_withheld(incident, policy) is not None:
+        parts.append(
+            ("  ✗ Deletion is refused for this incident unless the police agree:\n", "bold")
+        )
+        parts.append("    record who agreed and when first ('Police agreed to deletion').\n")
+    elif advice.deletion_needs_police_agreement:
+        agreed = police_deletion_agreement(incident)
+        if agreed is not None:
+            who, when = agreed.text("officer"), format_local_short(agreed.at)
+            parts.append(f"  The police agreed to deletion: {who}, {when}.\n")
+    parts.append("\n")
+    return parts
+
+
 def step_detail(view: IncidentView, state: StepState) -> Content:
     step = state.step
     symbol, word = STATE_WORDS.get(state.state, ("?", state.state))
@@ -168,6 +191,7 @@ def step_detail(view: IncidentView, state: StepState) -> Content:
         parts.append(("⚠ Overdue now:\n", "bold"))
         parts.extend(f"  ⚠ {flag.text}\n" for flag in view.overdue)
         parts.append("\n")
+    parts.extend(advice_lines(view, step.id))
     parts.append((f"{step.title}\n", "bold underline"))
     parts.append((f"{symbol} {word}", "bold"))
     if state.status is not None and state.status.reason:
