@@ -170,10 +170,8 @@ def advice_lines(view: IncidentView, step_id: str) -> list[Content | str | tuple
     parts: list[Content | str | tuple[str, str]] = [(f"⚠ Current advice: {advice.title}\n", "bold")]
     parts.extend(f"  • {point}\n" for point in advice.points)
     if deletion_withheld(incident, policy) is not None:
-        parts.append(
-            ("  ✗ Deletion is refused for this incident unless the police agree:\n", "bold")
-        )
-        parts.append("    record who agreed and when first ('Police agreed to deletion').\n")
+        parts.append(("  ✗ No deletion unless the police agree", "bold"))
+        parts.append(": record who agreed, and when, first.\n")
     elif advice.deletion_needs_police_agreement:
         agreed = police_deletion_agreement(incident)
         if agreed is not None:
