@@ -36,7 +36,6 @@ from ydsi_tui.model.timeparse import (
 )
 from ydsi_tui.model.viewing_rules import SAME_SEX, VIEWER_ROLES, check_viewing
 
-ROLES = ("dsl", "headteacher", "team", "technician")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
 SEXES = ("female", "male", "other", "unknown")
 STEP_STATUSES = ("done", "not_applicable", "later")
