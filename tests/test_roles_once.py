@@ -40,9 +40,10 @@ def test_role_words_are_written_in_one_module_only() -> None:
         if path == PACKAGE / "model" / "roles.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value.strip() in words:
-                    found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value!r}")
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            if node.value.strip() in words:
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value!r}")
     assert not found, "role words defined outside model/roles.py:\n" + "\n".join(found)
 
 

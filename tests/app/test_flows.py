@@ -232,12 +232,42 @@ async def test_trigger_yes_shows_the_referral_banner(app_factory: MakeApp, refs:
             assert "IMMEDIATE REFERRAL REQUIRED" in screen_text(app)
 
 
-async def test_refer_now_is_one_key_away(app_factory: MakeApp, refs: Refs) -> None:
+async def test_refer_now_records_the_contact(app_factory: MakeApp, refs: Refs) -> None:
+    """Issue 11, finding 8: r opened a harm-concern form; a referral is a contact."""
     app = app_factory()
     async with app.run_test() as pilot:
         await unlock(pilot)
         await open_incident(pilot, refs.fresh)
-        await pilot.press("6", "r")
+        await pilot.press("r")
+        await settle(pilot)
+        menu = app.screen
+        assert isinstance(menu, MenuDialog)
+        assert [item for item, _ in menu.items] == ["police", "csc", "harm"]
+        menu.dismiss("csc")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.form.kind == "csc.contact"
+        assert {f.name: f.default for f in form.form.fields}["type"] == "referral"
+        await pilot.press("escape")
+        await settle(pilot)
+        if isinstance(app.screen, CloseDialog):
+            await pilot.press("d", "d")
+            await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, MenuDialog)
+        app.screen.dismiss("police")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.form.kind == "police.contact"
+
+
+async def test_a_harm_concern_is_one_key_away(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        await pilot.press("6", "h")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, FormScreen) and form.form.kind == "concern.harm"
