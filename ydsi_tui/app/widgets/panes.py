@@ -162,7 +162,7 @@ class GuidePane(Pane):
 
 
 def advice_lines(view: IncidentView, step_id: str) -> list[Content | str | tuple[str, str]]:
-    """The current advice for this kind of incident, above every step (it changes them)."""
+    """The current advice for this kind of incident, on every step (it changes them)."""
     incident, policy = view.incident, view.policy
     advice = advice_for(incident, policy)
     if advice is None:
@@ -189,7 +189,6 @@ def step_detail(view: IncidentView, state: StepState) -> Content:
         parts.append(("⚠ Overdue now:\n", "bold"))
         parts.extend(f"  ⚠ {flag.text}\n" for flag in view.overdue)
         parts.append("\n")
-    parts.extend(advice_lines(view, step.id))
     parts.append((f"{step.title}\n", "bold underline"))
     parts.append((f"{symbol} {word}", "bold"))
     if state.status is not None and state.status.reason:
@@ -205,6 +204,8 @@ def step_detail(view: IncidentView, state: StepState) -> Content:
         parts.append((f" {mark} ", "bold"))
         parts.append(f"{item.text}{optional}\n")
     parts.append("\n")
+    # After the step and its checklist (they stay in view at 80x24), before the text.
+    parts.extend(advice_lines(view, step.id))
     parts.append(("The policy says:\n", "bold"))
     parts.append(plain(step.guidance.strip(), multiline=True))
     parts.extend(differences_from_text(view.policy.notes_for(step.id)))
