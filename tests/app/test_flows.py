@@ -295,7 +295,7 @@ async def test_viewing_with_an_unmet_rule_needs_an_acknowledgement(
         for name, value in [
             ("viewer", "Dana Lead"), ("viewer_role", "dsl"), ("present", "Hana Head"),
             ("where", "Headteacher's office"), ("on_premises", "yes"),
-            ("reason_id", "unavoidable"), ("head_consulted", "yes"), ("same_sex", "no"),
+            ("reason_id", "report_for_takedown"), ("head_consulted", "yes"), ("same_sex", "no"),
             ("distress_considered", "yes"), ("not_copied", "yes"),
             ("actions", "Image reported for removal"),
         ]:  # fmt: skip
@@ -312,7 +312,8 @@ async def test_viewing_with_an_unmet_rule_needs_an_acknowledgement(
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)
-        assert "1 of 9 rules not met (acknowledged)" in screen_text(app)
+        # A condition broken by a deliberate viewing goes to the Headteacher (issue 10, 6).
+        assert "broke 1 of 9: FOR THE HEADTEACHER" in screen_text(app)
         view = services(app).cases.open(refs.chat)
         [viewing] = view.incident.viewings
         assert viewing.data["acknowledgements"] == {
@@ -459,6 +460,11 @@ async def test_correcting_an_entry_keeps_both(app_factory: MakeApp, refs: Refs) 
         assert isinstance(form, FormScreen) and form.form.supersedes == note.event_id
         assert form.query_one(f"#{field_id('text')}", TextArea).text == note.text("text")
         await fill(pilot, "text", "corrected wording")
+        await pilot.press("f2")  # no reason yet: refused, nothing saved
+        await settle(pilot)
+        assert app.screen is form
+        assert "correction_reason" in form.errors
+        await fill(pilot, "correction_reason", "the first wording named the wrong parent")
         await pilot.press("f2")
         await settle(pilot)
         text = screen_text(app)
@@ -466,6 +472,8 @@ async def test_correcting_an_entry_keeps_both(app_factory: MakeApp, refs: Refs) 
         assert "↳ correction: Note" in text
         events = services(app).cases.open(refs.chat).incident.timeline
         assert sum(1 for e in events if e.event.kind == "note") == 2
+        [fixed] = [e.event for e in events if e.event.supersedes == note.event_id]
+        assert fixed.correction_reason == "the first wording named the wrong parent"
 
 
 # ------------------------------------------------------------------ sign-off

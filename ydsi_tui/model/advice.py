@@ -103,7 +103,7 @@ def support_offered(incident: Incident, pupil_id: str) -> bool:
     )
 
 
-def support_missing(incident: Incident) -> list[str]:
+def support_routes_missing(incident: Incident) -> list[str]:
     """Pupil ids of pictured young people with no route offered and no reason recorded."""
     return [
         pupil_id
