@@ -10,6 +10,7 @@ import pytest
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import make_event
+from ydsi_tui.model.incident import Incident
 from ydsi_tui.model.policy import Policy
 from ydsi_tui.model.rules import (
     check_closure,
@@ -198,6 +199,10 @@ def test_only_pictured_pupils_count_for_trigger4(record: Record, policy: Policy)
 # (4) Handled in school, start to finish --------------------------------------
 
 
+def pictured_ids(incident: Incident) -> list[str]:
+    return [pid for pid, pupil in incident.pupils.items() if pupil.pictured]
+
+
 def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
     record: Record, policy: Policy
 ) -> None:
@@ -286,6 +291,11 @@ def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
     assert states["closing"] == "current"
     later = record.now + timedelta(days=3)
     assert not [f for f in overdue(incident, policy, later) if f.code == "deletion_overdue"]
+    # The one gap left: take-down and support routes offered to each pictured pupil.
+    assert [g.step_id for g in gaps(incident, policy)] == ["closing"]
+    for pupil_id in pictured_ids(incident):
+        record.add("support.route", {"pupil_id": pupil_id, "route": "report_remove"})
+    incident = record.incident
     assert gaps(incident, policy) == []
     close = {
         "summary": "Handled in school",

@@ -113,7 +113,9 @@ KIND_STEP = {
     "discipline": "deletion",
     "conversation": "talking",
     "conversation.not_held": "talking",
-    "support.route": "talking",
+    "support.route": "closing",
+    "support.not_offered": "closing",
+    "deletion.police_agreed": "deletion",
     "incident.closed": "closing",
 }
 
@@ -233,6 +235,9 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("sighting", "actions"): "What was done",
     ("viewing.acknowledged", "note"): "What you did about it, or why it stands",
     ("support.route", "route"): "Support route offered",
+    ("support.not_offered", "reason"): "Why no support route was offered",
+    ("deletion.police_agreed", "officer"): "Police officer who agreed (name and role)",
+    ("deletion.police_agreed", "crime_ref"): "Crime reference",
     ("risk.answered", "answer"): "Answer",
     ("concern.harm", "text"): "The concern: who may be harmed or at risk, and why",
     ("conversation", "note"): "What was found out (without looking at the imagery)",

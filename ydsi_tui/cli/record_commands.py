@@ -20,6 +20,7 @@ from ..model.summary import status_words
 from ..model.timeparse import (
     format_local,
     format_local_short,
+    from_iso,
     parse_date,
     parse_deadline,
     to_iso_utc,
@@ -125,6 +126,20 @@ def cmd_incident_show(ctx: Context) -> int:
         say("!! IMMEDIATE REFERRAL REQUIRED (police and/or children's social care):")
         for reason in data["referral_reasons"]:
             say(f"   - {safe(reason)}")
+    advice = data["advice"]
+    if advice:
+        say(f"Current advice: {safe(advice['title'])}")
+        for point in advice["points"]:
+            say(f"   - {safe(point)}")
+        agreed = advice["police_agreed_to_deletion"]
+        if advice["deletion_withheld"]:
+            say(
+                "   Deletion is refused for this incident unless the police agree "
+                "(record who agreed and when)."
+            )
+        elif agreed:
+            when = format_local_short(from_iso(agreed["at"]))
+            say(f"   The police agreed to deletion: {safe(agreed['by'])}, {when}.")
     step = data["next_step"]
     say(f"Next step: {safe(step['title']) if step else 'none: ready to close'}")
     for flag in data["overdue"]:
@@ -1025,7 +1040,9 @@ def register(
 
     p = sub.add_parser("police", parents=[common, at], help="a police contact, or the outcome")
     p.add_argument("ref")
-    p.add_argument("--route", help="safer_schools_officer, pcso, neighbourhood or call_101")
+    p.add_argument(
+        "--route", help="safer_schools_officer, pcso, neighbourhood, call_101, call_999 or ceop"
+    )
     p.add_argument("--crime-ref", action="append", help="every crime reference number (repeat)")
     p.add_argument("--outcome", help="the outcome the police gave, e.g. outcome_21")
     takes_content(

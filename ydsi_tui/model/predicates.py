@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from ydsi_tui.model.advice import deletion_withheld, support_routes_missing
 from ydsi_tui.model.decisions import signoff_declined, signoff_needed
 from ydsi_tui.model.referrals import referral_state, trigger_overridden
 from ydsi_tui.model.suggestions import against_suggestion
@@ -372,6 +373,8 @@ def deletion_confirmed_or_pending(incident: Incident, policy: Policy) -> bool:
     "Deletion asked for and confirmed, where handled in school",
 )
 def deletion_handled_if_in_school(incident: Incident, policy: Policy) -> bool:
+    if deletion_withheld(incident, policy) is not None:
+        return True  # the advice for this kind: keep the evidence, delete nothing
     return not _in_school(incident) or (
         deletion_requested_for_each_pupil(incident, policy)
         and deletion_confirmed_for_each_pupil(incident, policy)
@@ -394,6 +397,17 @@ def conversation_recorded(incident: Incident, policy: Policy) -> bool:
     talked = {e.pupil_id for e in incident.conversations if _filled(e.text("note"))}
     not_held = {e.pupil_id for e in incident.conversations_not_held if _filled(e.text("reason"))}
     return _each(incident.pupils, lambda pid: pid in talked or pid in not_held)
+
+
+# ---------------------------------------------------- support routes
+
+
+@predicate(
+    "support_routes_offered_to_each_pictured_pupil",
+    "Support and reporting routes offered to each pictured young person, or why not",
+)
+def support_routes_offered_to_each_pictured_pupil(incident: Incident, policy: Policy) -> bool:
+    return bool(incident.pupils) and not support_routes_missing(incident)
 
 
 # ------------------------------------------------------------ closing

@@ -230,6 +230,15 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
     # The Headteacher's acknowledgement of a deliberate viewing that broke a condition.
     "viewing.acknowledged": {"viewing_id": Field("event_id"), "note": TEXT},
     "support.route": {"pupil_id": OPTIONAL_PUPIL_ID, "route": _vocab("support_routes")},
+    # Why the support routes were not offered to a pictured young person.
+    "support.not_offered": {"pupil_id": PUPIL_ID, "reason": TEXT},
+    # The police agree to deletion where the advice says keep the evidence
+    # (sextortion): who agreed; the entry's time is when.
+    "deletion.police_agreed": {
+        "officer": NAME,
+        "crime_ref": Field("ref", required=False, max_chars=REF_MAX_CHARS),
+        "note": OPTIONAL_TEXT,
+    },
     "deletion.requested": {
         "pupil_id": PUPIL_ID,
         "deadline": Field("datetime", future=True),

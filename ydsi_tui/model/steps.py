@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ydsi_tui.model.advice import step_withheld
 from ydsi_tui.model.incident import Incident, StepStatus
 from ydsi_tui.model.policy import CONFIRMED_BY_DSL, ChecklistItem, InspectionQuestion, Policy, Step
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES, known_to_csc
@@ -85,6 +86,8 @@ def step_states(incident: Incident, policy: Policy) -> list[StepState]:
         required = [item for item in step.checklist if item.required]
         missing = [item.text for item in required if not item_met(item, incident, policy, status)]
         rule = applies(step, incident)
+        if rule is not False and step_withheld(step, incident, policy) is not None:
+            rule = False  # the advice for this kind keeps the evidence: no deletion
         if status is not None and status.status in ("done", "not_applicable", "later"):
             state = status.status
         elif rule is False:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import rules
+from ..model.advice import check_deletion
 from ..model.errors import ValidationError
 from ..model.events import Event, make_event
 from ..model.incident import Incident, IncidentMeta, fold, new_incident_meta, next_ref
@@ -466,6 +467,7 @@ class CaseBook:
                 raise ValidationError(
                     "supersedes", f"A correction must be of the same kind ({old.kind})"
                 )
+        check_deletion(incident, policy, event)
         if event.kind == "staff.support_offered":
             _check_follows_seen(incident, event)
         elif event.kind == "viewing.acknowledged":

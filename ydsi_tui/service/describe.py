@@ -50,6 +50,8 @@ KIND_LABELS: dict[str, str] = {
     "viewing.acknowledged": "Headteacher acknowledged a viewing",
     "staff.support_offered": "Support offered to staff",
     "support.route": "Support route offered",
+    "support.not_offered": "Support routes not offered",
+    "deletion.police_agreed": "Police agreed to deletion",
     "deletion.requested": "Deletion requested",
     "deletion.confirmed": "Deletion confirmed",
     "deletion.search": "Device searched",
@@ -249,6 +251,12 @@ _DESCRIBERS: dict[str, Describer] = {
     "support.route": lambda d, p, n: _join(
         _label(p, "support_routes", _s(d, "route")),
         f"for {n.get(_s(d, 'pupil_id'), '')}" if d.get("pupil_id") else "",
+    ),
+    "support.not_offered": lambda d, p, n: _join(
+        f"for {n.get(_s(d, 'pupil_id'), '?')}", _s(d, "reason")
+    ),
+    "deletion.police_agreed": lambda d, p, n: _join(
+        f"agreed by {_s(d, 'officer')}", _s(d, "crime_ref"), _s(d, "note")
     ),
     "deletion.requested": lambda d, p, n: _join(
         f"{n.get(_s(d, 'pupil_id'), '?')} asked to delete by {_when(d, 'deadline')}",

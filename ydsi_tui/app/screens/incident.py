@@ -64,9 +64,15 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
     "devices": ("device.seized",),
     "csc": ("csc.contact", "agency.meeting", "other_setting.contact"),
     "viewing": ("viewing", "sighting", "staff.support_offered", "viewing.acknowledged"),
-    "deletion": ("deletion.requested", "deletion.confirmed", "deletion.search", "discipline"),
+    "deletion": (
+        "deletion.police_agreed",
+        "deletion.requested",
+        "deletion.confirmed",
+        "deletion.search",
+        "discipline",
+    ),
     "talking": ("conversation", "conversation.not_held", "support.route"),
-    "closing": ("incident.closed", "incident.reopened"),
+    "closing": ("support.route", "support.not_offered", "incident.closed", "incident.reopened"),
 }
 
 ADD_BY_PANE: dict[str, tuple[str, ...]] = {
@@ -88,6 +94,7 @@ PUPIL_FORMS = (
     "conversation",
     "conversation.not_held",
     "support.route",
+    "support.not_offered",
     "discipline",
     "pupil.updated",
 )
