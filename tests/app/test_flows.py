@@ -34,6 +34,7 @@ from ydsi_tui.app.screens.quick_note import QuickNoteScreen
 from ydsi_tui.app.screens.signoff import SignoffScreen
 from ydsi_tui.app.screens.unlock import UnlockScreen
 from ydsi_tui.app.widgets.table import RecordTable
+from ydsi_tui.model.timeparse import to_local
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.vault.vault import Vault
 
@@ -61,6 +62,13 @@ async def fill(pilot: Pilot[Any], name: str, value: object) -> None:
         widget.set_selected(value)  # type: ignore[attr-defined]
         widget.post_message(widget.Changed(widget))  # type: ignore[attr-defined]
     await pilot.pause()
+
+
+async def fill_disclosure(pilot: Pilot[Any]) -> None:
+    """The new-incident form's required disclosure fields (who told whom, how)."""
+    await fill(pilot, "discloser_type", "staff")
+    await fill(pilot, "to_whom", "Mr Tom Tutor, form tutor")
+    await fill(pilot, "how", "in person")
 
 
 async def choose(pilot: Pilot[Any], kind: str) -> None:
@@ -199,6 +207,27 @@ async def test_new_incident_refuses_a_young_person_half_given(app_factory: MakeA
             form.errors
         ), form.errors
         assert len(services(app).cases.rows()) == before
+
+
+async def test_the_disclosure_form_carries_the_time_already_given(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    """The walk-through: the Disclosure form asked "When it was disclosed" again, blank."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen) and screen.view is not None
+        opened = screen.view.incident.opened_at
+        assert opened is not None
+        await pilot.press("a")
+        await settle(pilot)
+        await choose(pilot, "disclosure")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        shown = form.query_one(f"#{field_id('disclosed_at')}", Input).value
+        assert shown == f"{to_local(opened):%d/%m/%Y %H:%M}"
 
 
 async def test_form_checks_as_you_type(app_factory: MakeApp) -> None:
@@ -758,6 +787,7 @@ async def test_an_unexpected_error_while_saving_keeps_the_form(
         await pilot.press("n")
         await settle(pilot)
         await fill(pilot, "summary", "kept after the failure")
+        await fill_disclosure(pilot)
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, ErrorDialog)

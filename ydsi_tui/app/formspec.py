@@ -413,6 +413,14 @@ def _with_help(
                 f"For trigger 4 the record suggests: {suggestion.answer.upper()}. "
                 f"{suggestion.basis}"
             )
+        elif (
+            kind == "disclosure"
+            and spec.name == "disclosed_at"
+            and view is not None
+            and view.incident.opened_at is not None
+        ):  # asked once: when the incident was opened (the walk found it asked again, blank)
+            default = f"{to_local(view.incident.opened_at):%d/%m/%Y %H:%M}"
+            help_text = "When the incident was opened as disclosed; change it if that was wrong."
         elif kind == "deletion.requested" and spec.name == "deadline":
             hours = policy.settings.deletion_deadline_default_hours
             help_text = "Young people should be given a deadline for deletion."
