@@ -45,6 +45,7 @@ from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from ..model.roles import role_name
 from .commands import bindings, palette_provider
 from .filters import ConsoleGlyphs, WithoutColour
 from .jobs import describe_error
@@ -72,13 +73,6 @@ KEY_TRAIL_TIMEOUT = 0.5
 #: A screen that holds keys (a save, an unlock) lets them go after this long
 #: at the most, so that keys are never stuck behind a job that hangs.
 KEY_HOLD_LIMIT = 10.0
-
-ROLE_NAMES = {
-    "dsl": "DSL",
-    "headteacher": "Headteacher",
-    "team": "Safeguarding team",
-    "technician": "IT technician",
-}
 
 
 @runtime_checkable
@@ -309,7 +303,7 @@ class YdsiApp(App[int]):
 
     @property
     def role_name(self) -> str:
-        return ROLE_NAMES.get(self.role, self.role)
+        return role_name(self.role)
 
     def now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)

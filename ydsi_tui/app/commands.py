@@ -181,6 +181,9 @@ COMMANDS: tuple[Command, ...] = (
     # -- sign-off -----------------------------------------------------------
     _c("signoff.sign", "f2", "sign", "Sign",
        "Sign the decision shown, with your own key (asks to confirm)", key_display="F2"),
+    _c("signoff.decline", "f3", "decline", "Decline",
+       "Decline to sign, saying why: the decision stays waiting and the DSL must revise it "
+       "or refer", key_display="F3"),
     _c("signoff.back", "escape", "close", "Back", "Back to the incident, nothing signed"),
     # -- reports and records -----------------------------------------------
     _c("reports.open", "enter", "open", "Open", "Open the highlighted tool"),

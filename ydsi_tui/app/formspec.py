@@ -90,6 +90,7 @@ KIND_STEP = {
     "trigger.answered": "decision",
     "decision": "decision",
     "decision.reviewed": "decision",
+    "signoff.declined": "decision",
     "risk.answered": "risks",
     "parents.informed": "parents",
     "parents.not_informed": "parents",

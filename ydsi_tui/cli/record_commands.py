@@ -241,6 +241,22 @@ def cmd_signoff(ctx: Context) -> int:
     return 0
 
 
+def cmd_decline(ctx: Context) -> int:
+    a = ctx.args
+    reason = (a.reason or "").strip()
+    if not reason:
+        raise CliError("say why you decline to sign off (the DSL reads it in the record)")
+    with open_services(ctx) as services:
+        cases = require_cases(services)
+        view = cases.open(a.ref, log=False)
+        event = cases.decline_signoff(a.ref, reason, expect_hash=view.file_hash)
+    say(
+        f"Declined to sign off the decision in {a.ref} (entry {event.id[:8]}); the DSL "
+        "is asked to revise it or refer."
+    )
+    return 0
+
+
 def cmd_view(ctx: Context) -> int:
     a = ctx.args
     acks: dict[str, str] = {}
@@ -644,6 +660,15 @@ def register(
     p.add_argument("ref")
     takes_content(p, Field("statement", "--statement", f"what you sign (default: '{STATEMENT}')"))
     p.set_defaults(func=cmd_signoff)
+
+    p = sub.add_parser(
+        "decline",
+        parents=[common],
+        help="Headteacher: decline to sign off a decision, saying why (it stays waiting)",
+    )
+    p.add_argument("ref")
+    takes_content(p, Field("reason", "--reason", "why you decline to sign it off"))
+    p.set_defaults(func=cmd_decline)
 
     p = sub.add_parser("view", parents=[common, at], help="record a viewing of the imagery")
     p.add_argument("ref")

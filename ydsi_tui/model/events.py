@@ -23,11 +23,11 @@ from typing import Any
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.policy import Policy, bundled_policy
+from ydsi_tui.model.roles import ROLES, role_name
 from ydsi_tui.model.schema import (
     DEVICE_SCHEMAS,
     INCIDENT_SCHEMAS,
     KIND_ROLES,
-    ROLES,
     SCHEMAS,
     Context,
     validate_payload,
@@ -209,9 +209,6 @@ def make_event(
     )
 
 
-_ROLE_NAMES = {"dsl": "DSL", "headteacher": "Headteacher", "team": "safeguarding team"}
-
-
 def _check_role(kind: str, by_role: str) -> None:
     if by_role not in ROLES:
         raise ValidationError(
@@ -223,7 +220,7 @@ def _check_role(kind: str, by_role: str) -> None:
         )
     allowed = KIND_ROLES.get(kind)
     if allowed is not None and by_role not in allowed:
-        who = " or the ".join(_ROLE_NAMES.get(role, role) for role in allowed)
+        who = " or the ".join(role_name(role, in_sentence=True) for role in allowed)
         raise ValidationError("by_role", f"Only the {who} may record this ({kind}).")
     if kind in INCIDENT_SCHEMAS and by_role == "technician":
         raise ValidationError(

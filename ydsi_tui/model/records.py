@@ -355,6 +355,8 @@ class Incident:
     holds: tuple[Hold, ...] = ()
     transfers: tuple[Transfer, ...] = ()
     retention_reviews: tuple[Entry, ...] = ()
+    #: The Headteacher's refusals to sign off a decision (each names the decision).
+    signoff_declines: tuple[Entry, ...] = ()
 
     @property
     def ref(self) -> str:

@@ -17,6 +17,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from ...model.decisions import (
+    check_signoff,
+    signoff_declined,
+    signoff_needed,
+    unanswered_triggers,
+)
+from ...model.errors import ValidationError
+from ...model.referrals import trigger_overridden
+from ...model.suggestions import against_suggestion, suggest_triggers
 from ...model.timeparse import format_local
 from ...service.describe import describe
 from ..commands import bindings
@@ -24,7 +33,7 @@ from ..jobs import call
 from ..messages import Failed, Saved
 from ..text import join, plain
 from ..widgets.bars import TopBar
-from ..widgets.panes import answer_words, pupil_names
+from ..widgets.panes import answer_words, differences_from_text, pupil_names
 
 if TYPE_CHECKING:
     from textual.content import Content
@@ -33,28 +42,47 @@ if TYPE_CHECKING:
     from ...service.factory import Services
     from ..app import YdsiApp
 
-__all__ = ["DEFAULT_STATEMENT", "SignoffScreen", "what_is_signed"]
+__all__ = ["DEFAULT_STATEMENT", "SignoffScreen", "signoff_refusal", "what_is_signed"]
 
 DEFAULT_STATEMENT = "I agree with this decision and its reasons."
 
 
 def what_is_signed(view: IncidentView) -> Content:
-    """The decision as the Headteacher will sign it, in full."""
+    """The decision as the Headteacher will sign it, in full, with what it rests on.
+
+    An override of a trigger, a trigger not answered, and an answer that goes
+    against what the record suggests are each said in words at the place they
+    arise: the Headteacher signs knowing them, and the screen refuses what the
+    policy refuses before a key is touched.
+    """
     decision = view.incident.current_decision
     if decision is None:
         return plain("There is no decision recorded yet: nothing to sign.")
     event = decision.event
-    threshold = view.policy.settings.trigger4_age_threshold
+    policy = view.policy
+    threshold = policy.settings.trigger4_age_threshold
     parts: list[Content | str | tuple[str, str]] = [
         ("The decision you are signing\n", "bold underline"),
         ("Decision: ", "bold"),
         "respond in school, without referring to the police or children's social care"
         if decision.outcome == "in_school"
-        else describe(event, view.policy, pupil_names(view)),
+        else describe(event, policy, pupil_names(view)),
         "\n",
         ("Reasons: ", "bold"),
         decision.reason or "(none recorded)",
         "\n",
+    ]
+    if trigger_overridden(view.incident, policy):
+        parts += [
+            ("⚠ TRIGGER OVERRIDDEN: ", "bold reverse"),
+            "a trigger applies and the referral it needs is not recorded.\n",
+            ("Override reason: ", "bold"),
+            decision.override_reason or "(none recorded)",
+            "\n",
+        ]
+    elif decision.override_reason:
+        parts += [("Override reason: ", "bold"), decision.override_reason, "\n"]
+    parts += [
         ("Input from: ", "bold"),
         "; ".join(decision.input_from) or "(nobody recorded)",
         "\n",
@@ -65,13 +93,48 @@ def what_is_signed(view: IncidentView) -> Content:
     if decision.review_by is not None:
         parts += [("To be reviewed by: ", "bold"), format_local(decision.review_by), "\n"]
     parts.append(("\nThe five triggers it rests on\n", "bold underline"))
-    for trigger in view.policy.triggers:
+    suggestions = suggest_triggers(view.incident, policy)
+    unexplained = {s.n for s in against_suggestion(view.incident, policy)}
+    for trigger in policy.triggers:
         answer = view.incident.triggers.get(trigger.n)
         words, style = answer_words(answer.answer if answer else None)
         parts += [(f"{trigger.n}. {words}", style or "bold"), f" {trigger.wording(threshold)}\n"]
         if answer is not None and answer.basis:
             parts += ["   Basis: ", answer.basis, "\n"]
+        suggestion = suggestions.get(trigger.n)
+        if (
+            suggestion is not None
+            and suggestion.answer == "yes"
+            and (answer is None or answer.answer != "yes")
+        ):
+            parts += [("   ! The record suggests YES: ", "bold"), suggestion.basis, "\n"]
+            if answer is not None and answer.reason_against_suggestion:
+                parts += ["   Why not: ", answer.reason_against_suggestion, "\n"]
+            elif trigger.n in unexplained:
+                parts += [("   No reason is recorded for answering against it.", "bold"), "\n"]
+    declined = signoff_declined(view.incident)
+    if declined is not None:
+        parts += [
+            ("\n✗ Declined ", "bold"),
+            f"by {declined.by} on {format_local(declined.at)}: ",
+            declined.text("reason"),
+            "\n",
+        ]
+    missing = unanswered_triggers(view.incident, policy)
+    if missing:
+        listed = ", ".join(str(n) for n in missing)
+        parts += [("\n✗ Not answered yet: trigger(s) ", "bold"), (listed, "bold"), "\n"]
+    parts.extend(differences_from_text(policy.notes_for("signoff")))
     return join(parts)
+
+
+def signoff_refusal(view: IncidentView) -> str | None:
+    """Why the policy refuses this sign-off now (the model's own words), or None."""
+    try:
+        check_signoff(view.incident, view.policy)
+    except ValidationError as refused:
+        return refused.message
+    return None
 
 
 class SignoffScreen(Screen[Saved | None]):
@@ -100,15 +163,16 @@ class SignoffScreen(Screen[Saved | None]):
             yield Label(plain("Your statement (signed with the decision):"), classes="field-label")
             yield Input(DEFAULT_STATEMENT, id="statement")
             yield Button(plain("F2  Sign with my key"), id="sign", variant="primary")
+            yield Button(plain("F3  Decline, saying why"), id="decline")
         yield Static("", id="signoff-status")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         status = self.query_one("#signoff-status", Static)
-        decision = self.view.incident.current_decision
-        if decision is None or decision.outcome != "in_school":
-            status.update(join([("✗ ", "bold"), "There is no decision to respond in school "
-                                "waiting for sign-off."]))  # fmt: skip
+        refusal = signoff_refusal(self.view)
+        if refusal is not None:
+            status.update(join([("✗ Cannot be signed: ", "bold"), refusal]))
+            self.query_one("#sign", Button).disabled = True
         else:
             status.update(plain("Read the decision, then F2 to sign it with your own key."))
         self.query_one("#statement", Input).cursor_blink = self.ydsi.settings.cursor_blink
@@ -116,7 +180,10 @@ class SignoffScreen(Screen[Saved | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.action_sign()
+        if event.button.id == "decline":
+            self.action_decline()
+        else:
+            self.action_sign()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -127,6 +194,10 @@ class SignoffScreen(Screen[Saved | None]):
 
         statement = self.query_one("#statement", Input).value.strip()
         if not statement or self.saving:
+            return
+        refusal = signoff_refusal(self.view)
+        if refusal is not None:
+            self.ydsi.show_error(Failed("sign the decision", refusal))
             return
 
         def answer(yes: bool | None) -> None:
@@ -146,6 +217,39 @@ class SignoffScreen(Screen[Saved | None]):
             answer,
         )
 
+    def action_decline(self) -> None:
+        """Refuse to sign, with a reason the DSL will read: the decision stays waiting."""
+        from .dialogs import ReasonDialog
+
+        if self.saving or not signoff_needed(self.view.incident):
+            return
+
+        def answer(reason: str | None) -> None:
+            if reason:
+                self.saving = True
+                self.query_one("#signoff-status", Static).update(plain("⏳ Saving…"))
+                self._decline(reason)
+
+        self.app.push_screen(
+            ReasonDialog(
+                "Decline to sign off?",
+                "Say why. The decision stays waiting for sign-off; the DSL is asked at once "
+                "to revise it or refer, and reads your reason in the record.",
+            ),
+            answer,
+        )
+
+    @work(thread=True, exit_on_error=False, group="vault-write", description="decline to sign")
+    def _decline(self, reason: str) -> None:
+        ref, file_hash = self.view.ref, self.view.file_hash
+
+        def job(services: Services) -> Saved:
+            assert services.cases is not None
+            event = services.cases.decline_signoff(ref, reason, expect_hash=file_hash)
+            return Saved(ref, "decline", event)
+
+        self.post_message(call(self.ydsi, "decline to sign", job, write=True))
+
     @work(thread=True, exit_on_error=False, group="vault-write", description="sign the decision")
     def _sign(self, statement: str) -> None:
         ref, file_hash = self.view.ref, self.view.file_hash
@@ -159,7 +263,10 @@ class SignoffScreen(Screen[Saved | None]):
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False
-        self.notify("Signed.", markup=False)
+        if message.what == "decline":
+            self.notify("Declined: the DSL is asked to revise the decision or refer.", markup=False)
+        else:
+            self.notify("Signed.", markup=False)
         self.dismiss(message)
 
     def on_failed(self, message: Failed) -> None:
