@@ -97,6 +97,7 @@ ENTRY_RULES: dict[str, EntryRule] = {
     "decision": EntryRule(),
     "decision.reviewed": EntryRule(),
     "signoff": EntryRule(),
+    "signoff.declined": EntryRule(),
     "risk.answered": EntryRule(harm=_RISK),
     "parents.informed": EntryRule(about="pupil_id"),
     "parents.not_informed": EntryRule(about="pupil_id", harm=_PARENTS_NOT_TOLD),
