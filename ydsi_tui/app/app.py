@@ -75,6 +75,26 @@ KEY_TRAIL_TIMEOUT = 0.5
 KEY_HOLD_LIMIT = 10.0
 
 
+def escape_then_key(event: events.Key | events.Paste) -> list[events.Key | events.Paste]:
+    """Esc and the letter after it, when they arrived together as "alt+letter".
+
+    Over SSH, Esc and the next key typed share one read, and Textual's
+    parser takes ESC followed by a letter for Alt+letter. This app binds no
+    Alt key, so a person meant Esc (close, go back) then the letter (Y, N,
+    D, a shortcut): splitting it back gives the two keys they pressed. Esc
+    followed by a digit, b, f, Tab, Enter or space is mapped by the parser
+    to other keys (¡, ctrl+left, shift+tab...) that a real key also makes;
+    those cannot be told apart here and are left as the parser made them.
+    """
+    if not isinstance(event, events.Key) or not event.key.startswith("alt+"):
+        return [event]
+    letter = event.character or ""
+    name = event.key.removeprefix("alt+").removeprefix("shift+")
+    if len(letter) != 1 or len(name) != 1 or not letter.isalpha() or letter.lower() != name:
+        return [event]
+    return [events.Key("escape", "\x1b"), events.Key(letter, letter)]
+
+
 @runtime_checkable
 class DraftSource(Protocol):
     """A screen holding typed text that must survive a lock or a dropped connection."""
@@ -317,7 +337,7 @@ class YdsiApp(App[int]):
         ):
             self._last_input = time.monotonic()
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
-            self._held_keys.append(event)
+            self._held_keys.extend(escape_then_key(event))
             await self._pump_keys()
             return
         await super().on_event(event)
@@ -556,6 +576,14 @@ class YdsiApp(App[int]):
 
     def action_toggle_ansi_theme(self) -> None:
         self.theme = "textual-dark" if self.theme.startswith("ansi") else "ansi-dark"
+
+    def action_change_passphrase(self) -> None:
+        """Every role's own passphrase, as ``ydsi user passwd``; not while locked."""
+        from .screens.passphrase import PassphraseScreen
+
+        if self.services is None or self.locked or isinstance(self.screen, PassphraseScreen):
+            return
+        self.push_screen(PassphraseScreen())
 
     async def action_help(self) -> None:
         from .screens.help import HelpScreen

@@ -29,6 +29,7 @@ from ..model.schema import (
 from ..model.text import LONG_TEXT_MAX_CHARS
 from ..model.timeparse import (
     date_from_iso,
+    format_local_short,
     from_iso,
     parse_deadline,
     parse_dob,
@@ -36,7 +37,13 @@ from ..model.timeparse import (
     to_iso_utc,
     to_local,
 )
-from ..model.viewing_rules import Finding, check_viewing
+from ..model.viewing_rules import (
+    UNAVOIDABLE_REASON,
+    Finding,
+    check_viewing,
+    seen_imagery,
+    unacknowledged_breaches,
+)
 from ..model.wording import CHOICE_WORDS
 from ..service.describe import KIND_LABELS
 
@@ -101,6 +108,8 @@ KIND_STEP = {
     "agency.meeting": "csc",
     "other_setting.contact": "csc",
     "viewing": "viewing",
+    "sighting": "viewing",
+    "viewing.acknowledged": "viewing",
     "staff.support_offered": "viewing",
     "deletion.requested": "deletion",
     "deletion.confirmed": "deletion",
@@ -169,6 +178,9 @@ _LABELS: dict[str, str] = {
     "actions": "What happened next (subsequent actions)",
     "pupil_id": "Young person",
     "staff_name": "Member of staff",
+    "seen_by": "Who saw it (name and role)",
+    "after_id": "After which viewing or sighting",
+    "viewing_id": "The viewing that broke the policy's conditions",
     "what": "What support was offered",
     "deadline": "Delete by (e.g. +48h, friday 3pm)",
     "told_illegal": "Told that possessing the imagery is illegal?",
@@ -213,6 +225,9 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("device.seized", "description"): "The device (make, colour, case); never its contents",
     ("device.locked", "where"): "Where it is locked away",
     ("viewing", "where"): "Where it was viewed",
+    ("sighting", "how"): "How they came to see it (shown by a pupil, in their daily role…)",
+    ("sighting", "actions"): "What was done",
+    ("viewing.acknowledged", "note"): "What you did about it, or why it stands",
     ("support.route", "route"): "Support route offered",
     ("risk.answered", "answer"): "Answer",
     ("concern.harm", "text"): "The concern: who may be harmed or at risk, and why",
@@ -380,8 +395,15 @@ def _field(
         pupils = view.incident.pupils if view is not None else {}
         options = tuple((pupil.name or "(no name)", pid) for pid, pupil in pupils.items())
         return [FieldSpec(name, label, "select", required, options=options)]
+    if t == "event_id" and name in ("after_id", "viewing_id"):
+        return [FieldSpec(name, label, "select", required, options=_seen_options(name, view))]
     if t == "id" and name == "reason_id":
-        options = _vocab_options(policy, "viewing_reasons")
+        # A pupil presenting the image is no decision to view: that is a sighting.
+        options = tuple(
+            (text, v)
+            for text, v in _vocab_options(policy, "viewing_reasons")
+            if v != UNAVOIDABLE_REASON
+        )
         return [
             FieldSpec(
                 name, label, "select", required,
@@ -390,6 +412,23 @@ def _field(
             )
         ]  # fmt: skip
     return []  # event ids, sha256, base64, acknowledgements: not typed by people
+
+
+def _seen_options(name: str, view: IncidentView | None) -> tuple[tuple[str, str], ...]:
+    """Viewings and sightings to choose from, by when and who: support names one by id."""
+    if view is None:
+        return ()
+    incident = view.incident
+    if name == "viewing_id":
+        entries = [entry for entry, _ in unacknowledged_breaches(incident, view.policy)]
+    else:
+        entries = list(seen_imagery(incident))
+    options: list[tuple[str, str]] = []
+    for entry in entries:
+        who = entry.text("seen_by") if entry.kind == "sighting" else entry.text("viewer")
+        what = "seen unavoidably" if entry.kind == "sighting" else "viewed"
+        options.append((f"{format_local_short(entry.at)} {what} by {who}"[:60], entry.event_id))
+    return tuple(options)
 
 
 def _with_help(
@@ -437,7 +476,17 @@ def _with_help(
                 "signs it off."
             )
         elif kind == "viewing" and spec.name == "reason_id":
-            help_text = "Viewing is permissible only for one of the policy's three reasons."
+            help_text = (
+                "Viewing is permissible only for one of the policy's reasons. Shown the image "
+                "by a pupil? That is no decision to view: record an unavoidable sighting."
+            )
+        elif kind == "sighting" and spec.name == "seen_by":
+            help_text = (
+                "Nobody decided to view it, so the viewing conditions do not apply; support "
+                "for this person is due until recorded."
+            )
+        elif kind == "staff.support_offered" and spec.name == "after_id":
+            help_text = "Support is recorded against the viewing or sighting it follows."
         elif spec.name == "sen":
             help_text = "Concerns about capacity to consent (trigger 2) include SEN."
         out.append(replace(spec, help=help_text or spec.help, default=default))
@@ -477,6 +526,8 @@ def entry_spec(
     fields = _with_help(kind, fields, policy, view, preset or {})
     if preset:
         fields = [replace(f, default=preset[f.name]) if f.name in preset else f for f in fields]
+    if supersedes:
+        fields.insert(0, CORRECTION_FIELD)
     verb = "Correct" if supersedes else "Record"
     return FormSpec(
         kind=kind,
@@ -619,6 +670,14 @@ def _check_new_incident(
     return errors
 
 
+#: Not a field of the entry: the reason goes beside the correction, in the record.
+CORRECTION_REASON = "correction_reason"
+CORRECTION_FIELD = FieldSpec(
+    CORRECTION_REASON, "Why this correction (what was wrong)", "line", True,
+    help="Kept with the correction: years later, a reader sees both versions and why.",
+)  # fmt: skip
+
+
 def device_spec(
     kind: str,
     policy: Policy,
@@ -648,6 +707,8 @@ def device_spec(
         FieldSpec(AT, "When (now, 10:30, yesterday 3pm, 14/11 10:30)", "when", True,
                   default="now")
     )  # fmt: skip
+    if supersedes:
+        fields.insert(0, CORRECTION_FIELD)
     where = ref or incident_ref or ""
     return FormSpec(
         kind=kind,
@@ -765,7 +826,7 @@ def check_form(
     data, at, errors = collect(form, values, now, strict=False)
     if errors:
         return data, at, errors
-    payload = {k: v for k, v in data.items() if k != INCIDENT_REF}
+    payload = {k: v for k, v in data.items() if k not in (INCIDENT_REF, CORRECTION_REASON)}
     if form.target == "new_incident":
         return data, at, _check_new_incident(data, at, now, policy)
     try:

@@ -41,6 +41,7 @@ from .records import (
     read_attested,
     read_meta_doc,
     refs_by_record,
+    require_correction_reason,
     saved_authors,
     write_summary,
 )
@@ -61,7 +62,11 @@ _AFTER_CLOSE = {
 }
 
 #: Overdue flags still chased once an incident is closed.
-_CHASED_AFTER_CLOSE = {"transfer_receipt_missing"}
+_CHASED_AFTER_CLOSE = {"transfer_receipt_missing", "viewing_breach"}
+
+#: Entries that count only when a Headteacher's own key saved them (the reader
+#: marks them verified): a DSL holds the case key and could write "by the Head".
+_HEADTEACHERS_OWN = {"viewing.acknowledged"}
 
 When = str | datetime | None
 
@@ -242,6 +247,9 @@ class CaseBook:
         checks: dict[str, SignoffCheck] = {}
         out: list[Event] = []
         for event in events:
+            if event.kind in _HEADTEACHERS_OWN:
+                out.append(dataclasses.replace(event, verified=_headteachers_own(signers, event)))
+                continue
             if event.kind != "signoff":
                 out.append(event)
                 continue
@@ -311,10 +319,20 @@ class CaseBook:
         at: When = None,
         supersedes: str | None = None,
         expect_hash: str | None = None,
+        correction_reason: str = "",
     ) -> Event:
-        """Add one entry, checked against the schema and the policy's rules."""
+        """Add one entry, checked against the schema and the policy's rules.
+
+        A correction (``supersedes``) must say why: years later a reader sees
+        two versions of an entry and needs to know which mistake was mended.
+        """
+        require_correction_reason(supersedes, correction_reason)
         if kind == "signoff":
             raise ValidationError("kind", "A sign-off is made with its own command, not recorded")
+        if kind in _HEADTEACHERS_OWN and self.session.role != "headteacher":
+            raise AccessDenied(
+                "only the Headteacher acknowledges a viewing that broke the policy's conditions"
+            )
         now = self.clock.now()
         when = self._when(at, now)
         with self.session.transaction(COMPARTMENT, ref, expect_hash=expect_hash) as db:
@@ -328,10 +346,20 @@ class CaseBook:
                 by_role=self.session.role,
                 supersedes=supersedes,
                 policy=policy,
+                correction_reason=correction_reason,
             )
             self._check(incident, policy, event)
             append_event(db, event)
-            write_summary(db, rules.summarize(fold(meta, [*events, event]), policy), "incident")
+            counted = event
+            if kind in _HEADTEACHERS_OWN:
+                # This save is signed with the user's own key: count it exactly
+                # when every reader will (see _headteachers_own).
+                own = self.session.own_signer()
+                counted = dataclasses.replace(
+                    event,
+                    verified=own is not None and own.owner_made and own.role == "headteacher",
+                )
+            write_summary(db, rules.summarize(fold(meta, [*events, counted]), policy), "incident")
         return event
 
     def note(self, ref: str, text: str, *, at: When = None) -> Event:
@@ -459,6 +487,10 @@ class CaseBook:
                 raise ValidationError(
                     "supersedes", f"A correction must be of the same kind ({old.kind})"
                 )
+        if event.kind == "staff.support_offered":
+            _check_follows_seen(incident, event)
+        elif event.kind == "viewing.acknowledged":
+            _check_acknowledgement(incident, policy, event)
         if event.kind == "decision":
             rules.check_decision(incident, policy, event)
         elif event.kind == "signoff.declined":
@@ -500,6 +532,36 @@ def _row(summary: Mapping[str, Any], now: datetime) -> IncidentRow:
         overdue=tuple(rules.summary_flags(summary, now)),
         updated_at=_time(summary.get("updated_at")),
         trigger_overridden=summary.get("trigger_overridden") is True,
+    )
+
+
+def _headteachers_own(signers: Mapping[str, Signer], event: Event) -> bool:
+    """The save that added ``event`` was signed by a Headteacher's own key (not a DSL-made one)."""
+    signer = signers.get(event.id)
+    return signer is not None and signer.role == "headteacher" and signer.owner_made
+
+
+def _check_follows_seen(incident: Incident, event: Event) -> None:
+    after = incident.events_by_id.get(str(event.data.get("after_id", "")))
+    if after is None or after.kind not in ("viewing", "sighting"):
+        raise ValidationError(
+            "after_id",
+            "Support is recorded against the viewing or sighting it follows: choose one "
+            "from this incident.",
+        )
+
+
+def _check_acknowledgement(incident: Incident, policy: Policy, event: Event) -> None:
+    viewing_id = str(event.data.get("viewing_id", ""))
+    open_breaches = {v.event_id for v, _ in rules.unacknowledged_breaches(incident, policy)}
+    if viewing_id in open_breaches:
+        return
+    if any(v.event_id == viewing_id for v, _ in rules.breaches(incident, policy)):
+        raise ValidationError("viewing_id", "This viewing is already acknowledged")
+    raise ValidationError(
+        "viewing_id",
+        "Only a deliberate viewing of this incident that broke a condition of the policy "
+        "is acknowledged",
     )
 
 

@@ -107,6 +107,8 @@ ENTRY_RULES: dict[str, EntryRule] = {
     "agency.meeting": EntryRule(harm="a meeting with other agencies"),
     "other_setting.contact": EntryRule(),
     "viewing": EntryRule(about="pupil_id"),
+    "sighting": EntryRule(about="pupil_id"),
+    "viewing.acknowledged": EntryRule(harm="the Headteacher's note on a viewing"),
     "staff.support_offered": EntryRule(),
     "support.route": EntryRule(about="pupil_id"),
     "deletion.requested": EntryRule(about="pupil_id"),
