@@ -287,6 +287,15 @@ class Hold:
 
 
 @dataclass(frozen=True)
+class DeviceCustody:
+    """One device of an incident as its custody chain stands: its reference and status."""
+
+    ref: str
+    #: One of `custody.DEVICE_STATUSES`; None until its seizure is recorded.
+    status: str | None
+
+
+@dataclass(frozen=True)
 class Transfer:
     """One pupil's records sent to another school, and the receipt, once recorded."""
 
@@ -355,6 +364,10 @@ class Incident:
     holds: tuple[Hold, ...] = ()
     transfers: tuple[Transfer, ...] = ()
     retention_reviews: tuple[Entry, ...] = ()
+    #: The incident's devices as the custody log shows them. The log is another
+    #: compartment: the reader who holds the custody key passes them in
+    #: (`custody.with_custody`); None when nobody did (not known here).
+    custody: tuple[DeviceCustody, ...] | None = None
 
     @property
     def ref(self) -> str:
