@@ -159,7 +159,11 @@ BROKEN = [
     ('check = "reason_permitted"', 'check = "disclosure_recorded"', "viewing_rules[0].check"),
     ("[settings]", "[setings]", "setings: unknown key"),
     ("  required = true", '  required = "yes"', "steps[0].checklist[0].required"),
-    ('checks = ["agency_meeting_if_referred"]', "checks = [3]", "inspection_questions[6].checks[0]"),
+    (
+        'checks = ["agency_meeting_if_referred"]',
+        "checks = [3]",
+        "inspection_questions[6].checks[0]",
+    ),
     ('checks = ["agency_meeting_if_referred"]', "checks = []", "inspection_questions[6].checks"),
     ('id = "adult"', 'id = "Adult!"', "triggers[0].id"),
     ('label = "CEOP"', 'label = "CEOP"\ncolour = "red"', "support_routes[1].colour"),

@@ -13,6 +13,7 @@ code under test.
 
 from __future__ import annotations
 
+import importlib.resources
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event, make_event
-from ydsi_tui.model.policy import Policy
+from ydsi_tui.model.policy import NOTE_PLACES, Policy, PolicyError, parse_policy
 from ydsi_tui.model.rules import (
     check_decision,
     check_signoff,
@@ -307,7 +308,7 @@ def test_an_old_override_under_a_policy_that_allows_none_still_says_refer_now(
 
 def test_the_policy_file_says_where_the_program_is_stricter(policy: Policy) -> None:
     texts = " ".join(q.text for q in policy.stricter_than_text)
-    assert "allow_trigger_override" in texts
+    assert "allows no override" in texts
     assert "REFER NOW" in texts
     assert policy.trigger(1).refer_to == "police"
 
@@ -433,3 +434,35 @@ def test_a_later_recorded_incomplete_entry_does_not_undo_a_complete_one(
     record.disclosure(disclosed_at=told, dsl_told_at=None)
     assert record.incident.disclosure is not None
     assert record.incident.disclosure.event_id == full.id
+
+
+def _bundled_files() -> list[tuple[str, bytes]]:
+    folder = importlib.resources.files("ydsi_tui.model").joinpath("policies")
+    found = [(f.name, f.read_bytes()) for f in folder.iterdir() if f.name.endswith(".toml")]
+    return sorted(found)
+
+
+def test_every_difference_from_the_text_is_shown_somewhere() -> None:
+    """Each bundled policy's note names the screens that show it, and they exist.
+
+    A note no screen shows is a rule nobody meets with its explanation.
+    """
+    files = _bundled_files()
+    assert files
+    for name, raw in files:
+        policy = parse_policy(raw, origin=name)
+        steps = {step.id for step in policy.steps}
+        assert policy.stricter_than_text, name
+        for note in policy.stricter_than_text:
+            assert note.where, f"{name}: {note.id} names no screen"
+            assert set(note.where) <= steps | NOTE_PLACES, note.id
+        assert policy.notes_for("signoff"), name
+
+
+def test_a_note_naming_an_unknown_place_is_refused() -> None:
+    [(name, raw)] = [f for f in _bundled_files() if f[0] == "hindley-2016.toml"]
+    typo = raw.replace(b'where = ["decision", "signoff"]', b'where = ["decisoin"]', 1)
+    assert typo != raw
+    with pytest.raises(PolicyError) as refused:
+        parse_policy(typo, origin=name)
+    assert "decisoin" in str(refused.value) and "stricter_than_text" in str(refused.value)

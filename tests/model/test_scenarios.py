@@ -411,7 +411,7 @@ def test_a_dsl_told_after_the_school_day_of_the_disclosure_is_flagged_and_stays(
     delay = [f for f in flags if f.code == "dsl_delay"]
     assert len(delay) == 1
     assert "2 days after the disclosure" in delay[0].text
-    assert "the same school day (dsl_told_within_school_days = 0" in delay[0].text
+    assert "the same school day (a setting of this policy file" in delay[0].text
     record.add(
         "incident.closed",
         {"summary": "s", "actions": "a", "outcome": "o", "rationale": "r", "gaps_reason": "test"},

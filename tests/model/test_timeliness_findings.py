@@ -31,6 +31,7 @@ from ydsi_tui.model.policy import Policy, PolicyError
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
 from ydsi_tui.model.records import DeviceCustody
 from ydsi_tui.model.rules import InspectionFinding, inspection, obligations, step_states
+from ydsi_tui.model.timelimits import time_limits
 
 from .support import DSL, HEAD, START, Record, policy_with
 
@@ -159,7 +160,7 @@ def test_the_dsl_told_the_next_morning_is_late(policy: Policy) -> None:
     assert not met(record.incident, policy)["timely_action"]
     flags = [f for f in obligations(record.incident, policy) if f.code == "dsl_delay"]
     assert len(flags) == 1
-    assert "the same school day (dsl_told_within_school_days = 0" in flags[0].text
+    assert "the same school day (a setting of this policy file" in flags[0].text
     assert "as soon as possible" in flags[0].text
 
 
@@ -231,7 +232,7 @@ def test_the_parents_flag_states_the_limit_and_its_setting(policy: Policy) -> No
     record.disclosure(disclosed_at=FRIDAY_BEFORE + timedelta(hours=6), dsl_told_at=None)
     flag = next(f for f in obligations(record.incident, policy) if f.code == "parents_not_informed")
     assert flag.due_at == datetime(2026, 11, 10, 0, 0, tzinfo=UTC)  # end of Monday
-    assert "the same or the next school day (parents_inform_within_school_days = 1" in flag.text
+    assert "the same or the next school day (a setting of this policy file" in flag.text
     assert "at an early stage" in flag.text
     assert "48 hours" not in flag.text
 
@@ -260,13 +261,24 @@ def test_each_limit_is_a_setting(policy_text: str) -> None:
 
 
 def test_every_limit_default_is_listed_where_the_program_reads_the_text(policy: Policy) -> None:
-    """Each limit the text gives no number for says so in [[stricter_than_text]]."""
-    listed = " ".join(entry.text for entry in policy.stricter_than_text)
-    settings = [name for name in vars(policy.settings) if name.endswith(("_hours", "_days"))]
-    named = [name for name in settings if getattr(policy.settings, name) is not None]
-    assert named, settings
-    for name in named:
-        assert f"{name} = " in listed, name
+    """Each limit the text gives no number for says so in [[stricter_than_text]], at its step."""
+    limits = time_limits(policy)
+    assert {limit.setting for limit in limits} >= {
+        "dsl_told_within_school_days",
+        "parents_inform_within_school_days",
+        "referral_max_hours",
+        "decision_review_days",
+        "device_collection_days",
+        "deletion_deadline_default_hours",
+        "transfer_receipt_school_days",
+    }
+    for limit in limits:
+        notes = policy.notes_for(limit.step_id)
+        assert notes, limit.id
+    told = " ".join(note.text for note in policy.notes_for("disclosure"))
+    assert "same school day" in told and "as soon as possible" in told
+    parents = " ".join(note.text for note in policy.notes_for("parents"))
+    assert "next school day" in parents and "at an early stage" in parents
 
 
 # --------------------------------------------- item 3: every fix names its step

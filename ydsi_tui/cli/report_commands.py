@@ -131,7 +131,7 @@ def cmd_report_inspection(ctx: Context) -> int:
     say(f"{report.complete} of {len(report.incidents)} incident(s) complete and up to date.")
     say("Time limits (settings of the policy):")
     for limit in report.limits:
-        say(f"   - {safe(limit.what)}: {safe(limit.shown)}")
+        say(f"   - {safe(limit.what)}: {safe(limit.shown)} [{safe(limit.setting_words)}]")
     for item in report.incidents:
         if item.complete and not item.times:
             continue

@@ -70,6 +70,23 @@ class Question:
 
 
 @dataclass(frozen=True)
+class TextNote:
+    """Where this program is stricter or looser than the policy's text, in words for the DSL.
+
+    `where` names the screens that must show it (step ids, or ``signoff``), so
+    a difference from the text is read where it bites, not only in the file.
+    """
+
+    id: str
+    text: str
+    where: tuple[str, ...] = ()
+
+
+#: Places a note may name besides the policy's own step ids.
+NOTE_PLACES = frozenset({"signoff"})
+
+
+@dataclass(frozen=True)
 class Trigger:
     """An immediate-referral trigger; `text` may hold ``{age}`` for the threshold."""
 
@@ -182,9 +199,13 @@ class Policy:
     support_routes: tuple[Choice, ...]
     #: Whom a harm concern requires a referral to (one of `REFERRAL_RULES`).
     harm_concern_refer_to: str = "police_or_csc"
-    #: Where this program is stricter than the policy's text, in words shown
-    #: to the DSL (the file says so, so that nobody mistakes it for the text).
-    stricter_than_text: tuple[Question, ...] = ()
+    #: Where this program is stricter or looser than the policy's text, in words
+    #: shown to the DSL (the file says so, so that nobody mistakes it for the text).
+    stricter_than_text: tuple[TextNote, ...] = ()
+
+    def notes_for(self, place: str) -> tuple[TextNote, ...]:
+        """The differences from the text that the screen for `place` must show."""
+        return tuple(note for note in self.stricter_than_text if place in note.where)
 
     def step(self, step_id: str) -> Step:
         """The step with this id (KeyError if the policy has none)."""
@@ -427,7 +448,12 @@ class _Reader:
             support_routes=vocabularies["support_routes"],
             harm_concern_refer_to=self.referral_rule(harm, "harm_concern"),
             stricter_than_text=(
-                self.entries(data, "stricter_than_text", "", self.question)
+                self.entries(
+                    data,
+                    "stricter_than_text",
+                    "",
+                    lambda entry, where: self.note(entry, where, step_ids),
+                )
                 if "stricter_than_text" in data
                 else ()
             ),
@@ -588,6 +614,25 @@ class _Reader:
         self.only_keys(entry, {"id", "text"}, where)
         return Question(
             id=self.identifier(entry, "id", where), text=self.string(entry, "text", where)
+        )
+
+    def note(self, entry: Mapping[str, Any], where: str, step_ids: set[str]) -> TextNote:
+        self.only_keys(entry, {"id", "text", "where"}, where)
+        places: tuple[str, ...] = ()
+        if "where" in entry:
+            raw = entry["where"]
+            if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+                raise self.fail(f"{where}.where", "must be a list of step ids or 'signoff'")
+            unknown = [p for p in raw if p not in step_ids and p not in NOTE_PLACES]
+            if unknown:
+                raise self.fail(
+                    f"{where}.where", f"{unknown[0]!r} is neither a step id nor 'signoff'"
+                )
+            places = tuple(raw)
+        return TextNote(
+            id=self.identifier(entry, "id", where),
+            text=self.string(entry, "text", where),
+            where=places,
         )
 
     def viewing_rule(self, entry: Mapping[str, Any], where: str) -> ViewingRule:

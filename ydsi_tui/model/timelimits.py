@@ -88,11 +88,20 @@ class TimeLimit:
 
     @property
     def shown(self) -> str:
-        """The limit as every screen and report shows it: words, setting, the text's words."""
+        """The limit as every screen and report shows it: its words, and the text's beside them.
+
+        Screens show no setting names (no codes on screen); the inspection
+        check's JSON and the command line's list of limits name the setting.
+        """
         return (
-            f"{self.words} ({self.setting} = {self.amount}; the policy says "
+            f"{self.words} (a setting of this policy file; the policy says "
             f"\N{LEFT DOUBLE QUOTATION MARK}{self.text_says}\N{RIGHT DOUBLE QUOTATION MARK})"
         )
+
+    @property
+    def setting_words(self) -> str:
+        """The setting that gives it, for the people who edit the policy file."""
+        return f"{self.setting} = {self.amount}"
 
 
 def dsl_told_limit(policy: Policy) -> TimeLimit:

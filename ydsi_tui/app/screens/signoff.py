@@ -17,6 +17,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from ...model.decisions import check_signoff, unanswered_triggers
+from ...model.errors import ValidationError
+from ...model.referrals import trigger_overridden
+from ...model.suggestions import against_suggestion, suggest_triggers
 from ...model.timeparse import format_local
 from ...service.describe import describe
 from ..commands import bindings
@@ -24,7 +28,7 @@ from ..jobs import call
 from ..messages import Failed, Saved
 from ..text import join, plain
 from ..widgets.bars import TopBar
-from ..widgets.panes import answer_words, pupil_names
+from ..widgets.panes import answer_words, differences_from_text, pupil_names
 
 if TYPE_CHECKING:
     from textual.content import Content
@@ -33,28 +37,47 @@ if TYPE_CHECKING:
     from ...service.factory import Services
     from ..app import YdsiApp
 
-__all__ = ["DEFAULT_STATEMENT", "SignoffScreen", "what_is_signed"]
+__all__ = ["DEFAULT_STATEMENT", "SignoffScreen", "signoff_refusal", "what_is_signed"]
 
 DEFAULT_STATEMENT = "I agree with this decision and its reasons."
 
 
 def what_is_signed(view: IncidentView) -> Content:
-    """The decision as the Headteacher will sign it, in full."""
+    """The decision as the Headteacher will sign it, in full, with what it rests on.
+
+    An override of a trigger, a trigger not answered, and an answer that goes
+    against what the record suggests are each said in words at the place they
+    arise: the Headteacher signs knowing them, and the screen refuses what the
+    policy refuses before a key is touched.
+    """
     decision = view.incident.current_decision
     if decision is None:
         return plain("There is no decision recorded yet: nothing to sign.")
     event = decision.event
-    threshold = view.policy.settings.trigger4_age_threshold
+    policy = view.policy
+    threshold = policy.settings.trigger4_age_threshold
     parts: list[Content | str | tuple[str, str]] = [
         ("The decision you are signing\n", "bold underline"),
         ("Decision: ", "bold"),
         "respond in school, without referring to the police or children's social care"
         if decision.outcome == "in_school"
-        else describe(event, view.policy, pupil_names(view)),
+        else describe(event, policy, pupil_names(view)),
         "\n",
         ("Reasons: ", "bold"),
         decision.reason or "(none recorded)",
         "\n",
+    ]
+    if trigger_overridden(view.incident, policy):
+        parts += [
+            ("⚠ TRIGGER OVERRIDDEN: ", "bold reverse"),
+            "a trigger applies and the referral it needs is not recorded.\n",
+            ("Override reason: ", "bold"),
+            decision.override_reason or "(none recorded)",
+            "\n",
+        ]
+    elif decision.override_reason:
+        parts += [("Override reason: ", "bold"), decision.override_reason, "\n"]
+    parts += [
         ("Input from: ", "bold"),
         "; ".join(decision.input_from) or "(nobody recorded)",
         "\n",
@@ -65,13 +88,40 @@ def what_is_signed(view: IncidentView) -> Content:
     if decision.review_by is not None:
         parts += [("To be reviewed by: ", "bold"), format_local(decision.review_by), "\n"]
     parts.append(("\nThe five triggers it rests on\n", "bold underline"))
-    for trigger in view.policy.triggers:
+    suggestions = suggest_triggers(view.incident, policy)
+    unexplained = {s.n for s in against_suggestion(view.incident, policy)}
+    for trigger in policy.triggers:
         answer = view.incident.triggers.get(trigger.n)
         words, style = answer_words(answer.answer if answer else None)
         parts += [(f"{trigger.n}. {words}", style or "bold"), f" {trigger.wording(threshold)}\n"]
         if answer is not None and answer.basis:
             parts += ["   Basis: ", answer.basis, "\n"]
+        suggestion = suggestions.get(trigger.n)
+        if (
+            suggestion is not None
+            and suggestion.answer == "yes"
+            and (answer is None or answer.answer != "yes")
+        ):
+            parts += [("   ! The record suggests YES: ", "bold"), suggestion.basis, "\n"]
+            if answer is not None and answer.reason_against_suggestion:
+                parts += ["   Why not: ", answer.reason_against_suggestion, "\n"]
+            elif trigger.n in unexplained:
+                parts += [("   No reason is recorded for answering against it.", "bold"), "\n"]
+    missing = unanswered_triggers(view.incident, policy)
+    if missing:
+        listed = ", ".join(str(n) for n in missing)
+        parts += [("\n✗ Not answered yet: trigger(s) ", "bold"), (listed, "bold"), "\n"]
+    parts.extend(differences_from_text(policy.notes_for("signoff")))
     return join(parts)
+
+
+def signoff_refusal(view: IncidentView) -> str | None:
+    """Why the policy refuses this sign-off now (the model's own words), or None."""
+    try:
+        check_signoff(view.incident, view.policy)
+    except ValidationError as refused:
+        return refused.message
+    return None
 
 
 class SignoffScreen(Screen[Saved | None]):
@@ -105,10 +155,10 @@ class SignoffScreen(Screen[Saved | None]):
 
     def on_mount(self) -> None:
         status = self.query_one("#signoff-status", Static)
-        decision = self.view.incident.current_decision
-        if decision is None or decision.outcome != "in_school":
-            status.update(join([("✗ ", "bold"), "There is no decision to respond in school "
-                                "waiting for sign-off."]))  # fmt: skip
+        refusal = signoff_refusal(self.view)
+        if refusal is not None:
+            status.update(join([("✗ Cannot be signed: ", "bold"), refusal]))
+            self.query_one("#sign", Button).disabled = True
         else:
             status.update(plain("Read the decision, then F2 to sign it with your own key."))
         self.query_one("#statement", Input).cursor_blink = self.ydsi.settings.cursor_blink
@@ -127,6 +177,10 @@ class SignoffScreen(Screen[Saved | None]):
 
         statement = self.query_one("#statement", Input).value.strip()
         if not statement or self.saving:
+            return
+        refusal = signoff_refusal(self.view)
+        if refusal is not None:
+            self.ydsi.show_error(Failed("sign the decision", refusal))
             return
 
         def answer(yes: bool | None) -> None:

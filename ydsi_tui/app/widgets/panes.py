@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from textual.content import Content
 
     from ...model.events import Event
-    from ...model.policy import Policy
+    from ...model.policy import Policy, TextNote
     from ...model.records import TimelineEntry
     from ...model.steps import StepState
     from ...service.casebook import IncidentView
@@ -191,8 +191,21 @@ def step_detail(view: IncidentView, state: StepState) -> Content:
     parts.append("\n")
     parts.append(("The policy says:\n", "bold"))
     parts.append(plain(step.guidance.strip(), multiline=True))
+    parts.extend(differences_from_text(view.policy.notes_for(step.id)))
     parts.append("\n\na: add an entry for this step   m: mark done / not applicable / later")
     return join(parts)
+
+
+def differences_from_text(notes: Sequence[TextNote]) -> list[Content | str | tuple[str, str]]:
+    """The policy file's notes where this program differs from the text, marked as such."""
+    if not notes:
+        return []
+    parts: list[Content | str | tuple[str, str]] = [
+        ("\n\nWhere this program differs from the policy's text:\n", "bold")
+    ]
+    for note in notes:
+        parts += ["  ! ", plain(note.text), "\n"]
+    return parts
 
 
 # ------------------------------------------------------------------ 2. timeline
