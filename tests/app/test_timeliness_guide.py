@@ -16,7 +16,10 @@ from textual.widgets import OptionList, Static
 
 from tests.app.conftest import CLOCK, PASS, MakeApp, Refs, open_incident, settle
 from tests.app.conftest import unlock as unlock_app
+from tests.app.test_reports import to_tool
+from ydsi_tui.app.screens.inspection import InspectionScreen
 from ydsi_tui.app.widgets.panes import step_detail
+from ydsi_tui.app.widgets.table import RecordTable
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.vault.vault import Vault
 
@@ -81,3 +84,28 @@ def test_each_steps_time_limits_are_shown_with_the_policys_words(
     decision = detail(vault, refs.chat, "decision")
     assert "within 1 hour" in decision and "“immediately”" in decision
     assert "Time limits:" not in detail(vault, refs.chat, "review_meeting")
+
+
+async def test_the_inspection_check_shows_each_incidents_times_and_limits(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    """The chat incident: disclosed Friday 08:00, the DSL told at 09:00 the same day."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock_app(pilot)
+        await to_tool(pilot, "1")
+        screen = app.screen
+        assert isinstance(screen, InspectionScreen) and screen.report is not None
+        times = [i for i in screen.items if i.ref == refs.chat and i.kind in ("time", "late")]
+        told = next(i for i in times if i.text.startswith("Disclosure to the DSL"))
+        assert told.kind == "time"
+        assert "from Fri 13/11/2026 08:00 GMT to Fri 13/11/2026 09:00 GMT (60 min)" in told.text
+        parents = [i for i in times if i.text.startswith("Parents or carers of young person")]
+        assert len(parents) == 2 and all(i.kind == "time" for i in parents)  # due end of Monday
+        assert all("not yet recorded (due Tue 17/11/2026 00:00 GMT)" in i.text for i in parents)
+        table = screen.query_one("#inspection-table", RecordTable)
+        table.move_cursor(row=screen.items.index(told))
+        await settle(pilot)
+        shown = " ".join(str(screen.query_one("#inspection-detail", Static).content).split())
+        assert "Limit: The DSL told of the disclosure: the same school day" in shown
+        assert "“as soon as possible”" in shown

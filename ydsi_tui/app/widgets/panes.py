@@ -187,7 +187,8 @@ def step_detail(view: IncidentView, state: StepState) -> Content:
     if limits:
         parts.append(("\nTime limits:\n", "bold"))
         for limit in limits:
-            parts.append(plain(f" ⏱ {limit.what}: {limit.shown}\n"))
+            parts.append(plain(f" ⌛ {limit.what}: {limit.shown}"))
+            parts.append("\n")
     parts.append("\n")
     parts.append(("The policy says:\n", "bold"))
     parts.append(plain(step.guidance.strip(), multiline=True))
