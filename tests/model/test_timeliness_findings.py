@@ -30,8 +30,16 @@ from ydsi_tui.model.incident import Incident, fold
 from ydsi_tui.model.policy import Policy, PolicyError
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
 from ydsi_tui.model.records import DeviceCustody
-from ydsi_tui.model.rules import InspectionFinding, inspection, obligations, step_states
+from ydsi_tui.model.rules import (
+    InspectionFinding,
+    flag_step,
+    inspection,
+    obligations,
+    overdue,
+    step_states,
+)
 from ydsi_tui.model.timelimits import time_limits
+from ydsi_tui.model.timeparse import to_iso_utc
 
 from .support import DSL, HEAD, START, Record, policy_with
 
@@ -353,7 +361,8 @@ def mutations(name: str, record: Record, policy: Policy) -> list[Mutation]:
     )
     disclosure = next(e for e in record.events if e.kind == "disclosure")
     told_late = dataclasses.replace(
-        disclosure, data={**disclosure.data, "dsl_told_at": disclosure.at + timedelta(days=1)}
+        disclosure,
+        data={**disclosure.data, "dsl_told_at": to_iso_utc(disclosure.at + timedelta(days=1))},
     )
     found.append(
         Mutation(
@@ -443,6 +452,49 @@ def test_every_fix_at_step_names_the_step_that_records_the_missing_thing(policy:
                     wrong.append(f"{mutation.name}: {check} -> {step}, expected {expected}")
     assert wrong == []
     assert broken_somewhere == names  # every inspection check was tried
+
+
+def test_every_overdue_obligation_names_the_step_that_records_what_it_waits_for(
+    policy: Policy,
+) -> None:
+    """The same derivation for the dated obligations the inspection check lists as overdue."""
+    steps = recorded_at()
+    pool = donors(policy)
+    tried: set[str] = set()
+    wrong: list[str] = []
+
+    def codes(incident: Incident, now: datetime) -> set[str]:
+        return {flag.code for flag in overdue(incident, policy, now)}
+
+    for name, build in SCENARIOS.items():
+        record = Record(policy)
+        build(record)
+        later = record.now + timedelta(days=30)
+        before = codes(record.incident, later)
+        for mutation in mutations(name, record, policy):
+            incident = fold(record.meta, mutation.events)
+            for code in sorted(codes(incident, later) - before):
+                tried.add(code)
+                expected = {steps[mutation.kind]} if mutation.kind else set()
+                present = {e.id for e in mutation.events}
+                for kind in {e.kind for e in pool}:
+                    added = [e for e in pool if e.kind == kind and e.id not in present]
+                    mended = fold(record.meta, [*mutation.events, *added])
+                    if added and code not in codes(mended, later):
+                        expected.add(steps[kind])
+                step = flag_step(code, incident, policy)
+                if step not in expected:
+                    wrong.append(f"{mutation.name}: {code} -> {step}, expected {expected}")
+    assert wrong == []
+    assert tried >= {
+        "dsl_delay",
+        "referral_required",
+        "referral_overdue",
+        "signoff_waiting",
+        "parents_not_informed",
+        "deletion_overdue",
+        "transfer_receipt_missing",
+    }
 
 
 def test_the_audits_wrong_links(policy: Policy) -> None:

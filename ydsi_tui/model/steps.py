@@ -167,6 +167,30 @@ def fix_step(question: InspectionQuestion, check: str, incident: Incident, polic
     return question.step_for(check)
 
 
+#: Each dated obligation of an incident, by the check it is the deadline of.
+FLAG_CHECKS = {
+    "dsl_delay": "dsl_told_within_limit",
+    "referral_required": "referral_made_if_required",
+    "referral_overdue": "referrals_within_limit",
+    "signoff_waiting": "signoff_if_in_school",
+    "parents_not_informed": "parents_informed_or_reason_for_each_pupil",
+    "deletion_overdue": "deletion_confirmed_for_each_pupil",
+    "decision_review_due": "decision_recorded",  # a review is recorded with the decision
+    "transfer_receipt_missing": "transfers_receipted",
+}
+
+
+def flag_step(code: str, incident: Incident, policy: Policy) -> str | None:
+    """The step at which what an overdue obligation waits for is recorded (None: unknown)."""
+    check = FLAG_CHECKS.get(code)
+    if check is None:
+        return None
+    for question in policy.inspection_questions:
+        if check in question.checks:
+            return fix_step(question, check, incident, policy)
+    return _step_recording(policy, check)
+
+
 def inspection(incident: Incident, policy: Policy) -> list[InspectionFinding]:
     """The inspectorate's questions, each answered from the record."""
     findings: list[InspectionFinding] = []

@@ -61,8 +61,9 @@ def inspection_items(report: InspectionReport) -> list[InspectionItem]:
                     "; ".join(missing.missing),
                 )
             )
-        for text in check.overdue:
-            items.append(InspectionItem(check.ref, "overdue", None, "", "", text))
+        steps = check.overdue_steps or ("",) * len(check.overdue)
+        for text, step_id in zip(check.overdue, steps, strict=True):
+            items.append(InspectionItem(check.ref, "overdue", step_id or None, "", "", text))
         for timing in check.times:
             late = timing.within is False or (
                 timing.within is None and timing.due <= report.generated_at

@@ -68,6 +68,8 @@ class IncidentCheck:
     overdue: tuple[str, ...]
     error: str = ""
     times: tuple[Timing, ...] = ()
+    #: For each overdue item, the step that records what it waits for ("" unknown).
+    overdue_steps: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -113,6 +115,10 @@ def inspection_report(cases: CaseBook, *, progress: Progress | None = None) -> I
                 missing,
                 tuple(flag.text for flag in view.overdue),
                 times=incident_times(view.incident, view.policy),
+                overdue_steps=tuple(
+                    rules.flag_step(flag.code, view.incident, view.policy) or ""
+                    for flag in view.overdue
+                ),
             )
         )
     policy = cases.policies.current
