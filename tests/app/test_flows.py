@@ -232,12 +232,42 @@ async def test_trigger_yes_shows_the_referral_banner(app_factory: MakeApp, refs:
             assert "IMMEDIATE REFERRAL REQUIRED" in screen_text(app)
 
 
-async def test_refer_now_is_one_key_away(app_factory: MakeApp, refs: Refs) -> None:
+async def test_refer_now_records_the_contact(app_factory: MakeApp, refs: Refs) -> None:
+    """Issue 11, finding 8: r opened a harm-concern form; a referral is a contact."""
     app = app_factory()
     async with app.run_test() as pilot:
         await unlock(pilot)
         await open_incident(pilot, refs.fresh)
-        await pilot.press("6", "r")
+        await pilot.press("r")
+        await settle(pilot)
+        menu = app.screen
+        assert isinstance(menu, MenuDialog)
+        assert [item for item, _ in menu.items] == ["police", "csc", "harm"]
+        menu.dismiss("csc")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.form.kind == "csc.contact"
+        assert {f.name: f.default for f in form.form.fields}["type"] == "referral"
+        await pilot.press("escape")
+        await settle(pilot)
+        if isinstance(app.screen, CloseDialog):
+            await pilot.press("d", "d")
+            await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, MenuDialog)
+        app.screen.dismiss("police")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.form.kind == "police.contact"
+
+
+async def test_a_harm_concern_is_one_key_away(app_factory: MakeApp, refs: Refs) -> None:
+    app = app_factory()
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        await pilot.press("6", "h")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, FormScreen) and form.form.kind == "concern.harm"
@@ -429,6 +459,11 @@ async def test_correcting_an_entry_keeps_both(app_factory: MakeApp, refs: Refs) 
         assert isinstance(form, FormScreen) and form.form.supersedes == note.event_id
         assert form.query_one(f"#{field_id('text')}", TextArea).text == note.text("text")
         await fill(pilot, "text", "corrected wording")
+        await pilot.press("f2")  # no reason yet: refused, nothing saved
+        await settle(pilot)
+        assert app.screen is form
+        assert "correction_reason" in form.errors
+        await fill(pilot, "correction_reason", "the first wording named the wrong parent")
         await pilot.press("f2")
         await settle(pilot)
         text = screen_text(app)
@@ -436,6 +471,8 @@ async def test_correcting_an_entry_keeps_both(app_factory: MakeApp, refs: Refs) 
         assert "↳ correction: Note" in text
         events = services(app).cases.open(refs.chat).incident.timeline
         assert sum(1 for e in events if e.event.kind == "note") == 2
+        [fixed] = [e.event for e in events if e.event.supersedes == note.event_id]
+        assert fixed.correction_reason == "the first wording named the wrong parent"
 
 
 # ------------------------------------------------------------------ sign-off

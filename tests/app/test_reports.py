@@ -32,7 +32,7 @@ from tests.app.conftest import (
 )
 from ydsi_tui.app.app import YdsiApp
 from ydsi_tui.app.screens.backup import BackupScreen
-from ydsi_tui.app.screens.dialogs import ErrorDialog, FieldsDialog
+from ydsi_tui.app.screens.dialogs import DiscardDialog, ErrorDialog, FieldsDialog
 from ydsi_tui.app.screens.export import ExportDialog
 from ydsi_tui.app.screens.governors import GovernorsScreen
 from ydsi_tui.app.screens.home import HomeScreen
@@ -462,6 +462,13 @@ async def test_a_transfer_shows_its_passphrase_once_and_is_recorded(
         assert "by phone" in text and "shown this once" in text
         file = home / "ydsi-exports" / "transfer-2026-11-16.transfer"
         assert mode(file) == 0o600 and shown[0].encode() not in file.read_bytes()
+        # Issue 11: Y (or N) after Escape closed it and the passphrase was gone for good.
+        for answer in ("y", "n", "enter"):
+            await press(pilot, "escape")
+            assert isinstance(app.screen, DiscardDialog)
+            await press(pilot, answer)
+            assert app.screen is dialog, answer
+            assert PASSPHRASE_SHAPE.findall(screen_text(app)) == shown
         await press(pilot, "enter")
         transfers = app.screen
         assert isinstance(transfers, TransferScreen)

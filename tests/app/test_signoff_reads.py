@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from tests.app.conftest import CLOCK, PASS, MakeApp, Refs, open_incident, screen_text, settle
 from tests.app.conftest import unlock as unlock_app
-from ydsi_tui.app.screens.dialogs import ConfirmDialog, ErrorDialog
+from ydsi_tui.app.screens.dialogs import ConfirmDialog, ErrorDialog, ReasonDialog
 from ydsi_tui.app.screens.signoff import SignoffScreen
 from ydsi_tui.app.widgets.panes import step_detail
+from ydsi_tui.model import rules
 from ydsi_tui.model.events import new_id
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.service.policies import approve_policy_file, read_policy_file
@@ -124,3 +126,32 @@ async def test_the_guide_shows_where_the_program_differs_from_the_text(
     for note in view.policy.notes_for("decision"):
         assert note.text[:60] in " ".join(decision.split())
     assert "differs from the policy's text" not in str(step_detail(view, by_id["review_meeting"]))
+
+
+async def test_the_headteacher_declines_with_a_reason_and_the_dsl_is_told(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    """Issue 11, finding 8: the sign-off screen had no way to decline."""
+    app = app_factory(user="head")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlock_app(pilot)
+        await open_incident(pilot, refs.signoff)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, SignoffScreen)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, ReasonDialog)
+        app.screen.query_one("#reason", Input).value = "Tell the parents first"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, (SignoffScreen, ReasonDialog))
+    view = services(app.vault_path).cases.open(refs.signoff)
+    declined = rules.signoff_declined(view.incident)
+    assert declined is not None and declined.text("reason") == "Tell the parents first"
+    assert not view.signoffs
+    dsl = app_factory()
+    async with dsl.run_test(size=(100, 40)) as pilot:
+        await unlock_app(pilot)
+        text = screen_text(dsl)
+        assert "declined to sign off" in text and refs.signoff in text

@@ -33,7 +33,8 @@ def test_an_entry_is_corrected_and_the_old_one_kept(tmp_path: Path) -> None:
     tool, ref, note = _vault_with_a_note(tmp_path)
     done = tool.run(
         "correct", ref, note["id"][:8], "--fields-file", "-",
-        stdin=json.dumps({"text": "Parents phoned at 4pm, not 3pm"}),
+        stdin=json.dumps({"text": "Parents phoned at 4pm, not 3pm",
+                          "correction_reason": "The call log says 4pm"}),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"entry {note['id'][:8]} is now entry" in done.stdout
@@ -43,6 +44,7 @@ def test_an_entry_is_corrected_and_the_old_one_kept(tmp_path: Path) -> None:
     assert old["superseded_by"] == [new["id"]]
     assert new["data"]["text"] == "Parents phoned at 4pm, not 3pm" and new["kind"] == "note"
     assert new["at"] == old["at"]  # it still happened when it happened
+    assert new["correction_reason"] == "The call log says 4pm"
     assert tool.run("verify", passphrase=None).returncode == 0
 
 
@@ -52,7 +54,8 @@ def test_a_wrong_entry_id_or_bad_fields_is_one_line(tmp_path: Path) -> None:
         ("0123", '{"text": "x"}', "8 or more"),
         ("ffffffffff", '{"text": "x"}', "no entry ffffffffff"),
         (note["id"][:8], "[1, 2]", "field"),
-        (note["id"][:8], '{"nonsense": 1}', "nonsense"),
+        (note["id"][:8], '{"nonsense": 1, "correction_reason": "x"}', "nonsense"),
+        (note["id"][:8], '{"text": "no reason given"}', "correction_reason"),
     ):
         done = tool.run("correct", ref, entry, "--fields-file", "-", stdin=stdin)
         no_traceback(done)

@@ -18,6 +18,7 @@ from ydsi_tui.model.schema import INCIDENT_SCHEMAS, SCHEMAS
 from .support import START
 
 SUMMER = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+NOW = SUMMER
 
 
 def make(kind: str, data: dict[str, Any], policy: Policy, **kw: Any) -> Event:
@@ -426,3 +427,21 @@ def test_make_event_on_arbitrary_text_keeps_it_or_refuses_it(text: str) -> None:
         assert field == "text"
         return
     assert Event.from_doc(event.to_doc()).data["text"] == text
+
+
+def test_a_corrections_reason_is_stored_and_read_back() -> None:
+    """Issue 11, finding 8: corrections had no reason field."""
+    first = make_event("note", {"text": "spoke to mum"}, at=NOW, now=NOW, by="Dana", by_role="dsl")
+    fixed = make_event(
+        "note", {"text": "spoke to dad"}, at=NOW, now=NOW, by="Dana", by_role="dsl",
+        supersedes=first.id, correction_reason="  It was his father  ",
+    )  # fmt: skip
+    assert fixed.correction_reason == "It was his father"
+    assert Event.from_doc(fixed.to_doc()) == fixed
+    assert "correction_reason" not in first.to_doc()  # older readers see the same shape
+    with pytest.raises(ValidationError):
+        make_event("note", {"text": "x"}, at=NOW, now=NOW, by="Dana", by_role="dsl",
+                   correction_reason="not a correction")  # fmt: skip
+    planted = {**first.to_doc(), "correction_reason": "not a correction"}
+    with pytest.raises(ValidationError):
+        Event.from_doc(planted)

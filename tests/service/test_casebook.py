@@ -202,14 +202,26 @@ def test_a_correction_supersedes_and_both_stay_in_the_timeline(services: Make) -
     book = cases(services)
     ref = book.create("corrections")
     wrong = book.note(ref, "spoke to mum at 10:00", at="09:00")
-    fixed = book.record(ref, "note", {"text": "spoke to dad at 10:00"}, supersedes=wrong.id)
+    with pytest.raises(ValidationError) as refused:  # a correction says why (issue 11)
+        book.record(ref, "note", {"text": "spoke to dad at 10:00"}, supersedes=wrong.id)
+    assert refused.value.field == "correction_reason"
+    fixed = book.record(
+        ref,
+        "note",
+        {"text": "spoke to dad at 10:00"},
+        supersedes=wrong.id,
+        correction_reason="It was his father who phoned",
+    )
+    assert fixed.correction_reason == "It was his father who phoned"
     timeline = book.open(ref).incident.timeline
     ids = [entry.event.id for entry in timeline]
     assert wrong.id in ids and fixed.id in ids
     old = next(e for e in timeline if e.event.id == wrong.id)
     assert old.superseded and fixed.id in old.superseded_by
     with pytest.raises(ValidationError):
-        book.record(ref, "concern.harm", {"text": "x"}, supersedes=wrong.id)
+        book.record(
+            ref, "concern.harm", {"text": "x"}, supersedes=wrong.id, correction_reason="kind"
+        )
 
 
 def test_concurrent_appends_both_land_and_stale_closing_is_refused(services: Make) -> None:

@@ -45,6 +45,7 @@ from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from ..model.roles import role_name
 from .commands import bindings, palette_provider
 from .filters import ConsoleGlyphs, WithoutColour
 from .jobs import describe_error
@@ -73,12 +74,25 @@ KEY_TRAIL_TIMEOUT = 0.5
 #: at the most, so that keys are never stuck behind a job that hangs.
 KEY_HOLD_LIMIT = 10.0
 
-ROLE_NAMES = {
-    "dsl": "DSL",
-    "headteacher": "Headteacher",
-    "team": "Safeguarding team",
-    "technician": "IT technician",
-}
+
+def escape_then_key(event: events.Key | events.Paste) -> list[events.Key | events.Paste]:
+    """Esc and the letter after it, when they arrived together as "alt+letter".
+
+    Over SSH, Esc and the next key typed share one read, and Textual's
+    parser takes ESC followed by a letter for Alt+letter. This app binds no
+    Alt key, so a person meant Esc (close, go back) then the letter (Y, N,
+    D, a shortcut): splitting it back gives the two keys they pressed. Esc
+    followed by a digit, b, f, Tab, Enter or space is mapped by the parser
+    to other keys (¡, ctrl+left, shift+tab...) that a real key also makes;
+    those cannot be told apart here and are left as the parser made them.
+    """
+    if not isinstance(event, events.Key) or not event.key.startswith("alt+"):
+        return [event]
+    letter = event.character or ""
+    name = event.key.removeprefix("alt+").removeprefix("shift+")
+    if len(letter) != 1 or len(name) != 1 or not letter.isalpha() or letter.lower() != name:
+        return [event]
+    return [events.Key("escape", "\x1b"), events.Key(letter, letter)]
 
 
 @runtime_checkable
@@ -309,7 +323,7 @@ class YdsiApp(App[int]):
 
     @property
     def role_name(self) -> str:
-        return ROLE_NAMES.get(self.role, self.role)
+        return role_name(self.role)
 
     def now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)
@@ -323,7 +337,7 @@ class YdsiApp(App[int]):
         ):
             self._last_input = time.monotonic()
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
-            self._held_keys.append(event)
+            self._held_keys.extend(escape_then_key(event))
             await self._pump_keys()
             return
         await super().on_event(event)

@@ -139,7 +139,11 @@ COMMANDS: tuple[Command, ...] = (
     _c("incident.note", "n", "note", "Note",
        "Quick note stamped now (type a time first to stamp it then: '10:30 spoke to mum')"),
     _c("incident.refer", "r", "refer", "Refer now",
-       "A young person has been harmed or is at risk: record the concern; refer immediately"),
+       "Record the referral as it is made: the police contact, or the referral to "
+       "children's social care"),
+    _c("incident.harm", "h", "harm", "Harm concern",
+       "A young person has been harmed or is at risk: record the concern (then refer with r)",
+       show=False),
     _c("incident.add", "a", "add", "Add", "Add an entry for this pane or step"),
     _c("incident.mark", "m", "mark_step", "Mark step",
        "Mark the highlighted step done, not applicable or for later (with a reason)"),
@@ -181,6 +185,9 @@ COMMANDS: tuple[Command, ...] = (
     # -- sign-off -----------------------------------------------------------
     _c("signoff.sign", "f2", "sign", "Sign",
        "Sign the decision shown, with your own key (asks to confirm)", key_display="F2"),
+    _c("signoff.decline", "f3", "decline", "Decline",
+       "Decline to sign, saying why: the decision stays waiting and the DSL must revise it "
+       "or refer", key_display="F3"),
     _c("signoff.back", "escape", "close", "Back", "Back to the incident, nothing signed"),
     # -- reports and records -----------------------------------------------
     _c("reports.open", "enter", "open", "Open", "Open the highlighted tool"),

@@ -86,6 +86,7 @@ KIND_STEP = {
     "trigger.answered": "decision",
     "decision": "decision",
     "decision.reviewed": "decision",
+    "signoff.declined": "decision",
     "risk.answered": "risks",
     "parents.informed": "parents",
     "parents.not_informed": "parents",
@@ -464,6 +465,8 @@ def entry_spec(
     fields = _with_help(kind, fields, policy, view, preset or {})
     if preset:
         fields = [replace(f, default=preset[f.name]) if f.name in preset else f for f in fields]
+    if supersedes:
+        fields.insert(0, CORRECTION_FIELD)
     verb = "Correct" if supersedes else "Record"
     return FormSpec(
         kind=kind,
@@ -492,6 +495,14 @@ def new_incident_spec(policy: Policy) -> FormSpec:
         fields=tuple(fields),
         guidance=_guidance(policy, "disclosure"),
     )
+
+
+#: Not a field of the entry: the reason goes beside the correction, in the record.
+CORRECTION_REASON = "correction_reason"
+CORRECTION_FIELD = FieldSpec(
+    CORRECTION_REASON, "Why this correction (what was wrong)", "line", True,
+    help="Kept with the correction: years later, a reader sees both versions and why.",
+)  # fmt: skip
 
 
 def device_spec(
@@ -523,6 +534,8 @@ def device_spec(
         FieldSpec(AT, "When (now, 10:30, yesterday 3pm, 14/11 10:30)", "when", True,
                   default="now")
     )  # fmt: skip
+    if supersedes:
+        fields.insert(0, CORRECTION_FIELD)
     where = ref or incident_ref or ""
     return FormSpec(
         kind=kind,
@@ -640,7 +653,7 @@ def check_form(
     data, at, errors = collect(form, values, now, strict=False)
     if errors:
         return data, at, errors
-    payload = {k: v for k, v in data.items() if k != INCIDENT_REF}
+    payload = {k: v for k, v in data.items() if k not in (INCIDENT_REF, CORRECTION_REASON)}
     if form.target == "new_incident":
         return data, at, errors
     try:

@@ -244,6 +244,22 @@ def cmd_signoff(ctx: Context) -> int:
     return 0
 
 
+def cmd_decline(ctx: Context) -> int:
+    a = ctx.args
+    reason = (a.reason or "").strip()
+    if not reason:
+        raise CliError("say why you decline to sign off (the DSL reads it in the record)")
+    with open_services(ctx) as services:
+        cases = require_cases(services)
+        view = cases.open(a.ref, log=False)
+        event = cases.decline_signoff(a.ref, reason, expect_hash=view.file_hash)
+    say(
+        f"Declined to sign off the decision in {a.ref} (entry {event.id[:8]}); the DSL "
+        "is asked to revise it or refer."
+    )
+    return 0
+
+
 def cmd_view(ctx: Context) -> int:
     a = ctx.args
     acks: dict[str, str] = {}
@@ -363,6 +379,7 @@ def cmd_correct(ctx: Context) -> int:
     """
     args = ctx.args
     data = _json_fields(args.data)
+    why = data.pop("correction_reason", "")
     device = args.ref.startswith("D-")
     with open_services(ctx) as services:
         if device:
@@ -370,12 +387,19 @@ def cmd_correct(ctx: Context) -> int:
         else:
             chain = require_cases(services).open(args.ref, log=False).incident.timeline
         old = _entry(chain, args.entry)
+        if not isinstance(why, str) or not why.strip():
+            raise CliError(
+                'say why the entry is corrected: add "correction_reason": "what was wrong" to '
+                "the fields (the record keeps both versions and the reason)"
+            )
         at = args.at if args.at is not None else old.at
         if device:
-            event = services.devices.record(args.ref, old.kind, data, at=at, supersedes=old.id)
+            event = services.devices.record(
+                args.ref, old.kind, data, at=at, supersedes=old.id, correction_reason=why
+            )
         else:
             event = require_cases(services).record(
-                args.ref, old.kind, data, at=at, supersedes=old.id
+                args.ref, old.kind, data, at=at, supersedes=old.id, correction_reason=why
             )
     label = KIND_LABELS.get(old.kind, old.kind)
     say(f"Corrected in {args.ref}: {label} (entry {old.id[:8]} is now entry {event.id[:8]}).")
@@ -648,6 +672,15 @@ def register(
     takes_content(p, Field("statement", "--statement", f"what you sign (default: '{STATEMENT}')"))
     p.set_defaults(func=cmd_signoff)
 
+    p = sub.add_parser(
+        "decline",
+        parents=[common],
+        help="Headteacher: decline to sign off a decision, saying why (it stays waiting)",
+    )
+    p.add_argument("ref")
+    takes_content(p, Field("reason", "--reason", "why you decline to sign it off"))
+    p.set_defaults(func=cmd_decline)
+
     p = sub.add_parser("view", parents=[common, at], help="record a viewing of the imagery")
     p.add_argument("ref")
     p.add_argument(
@@ -724,7 +757,8 @@ def register(
         parents=[common, at],
         help="correct an entry: a new one of the same kind replaces it (the old one is kept)",
         description="Correct an entry, as the app's 'c' does. Give every field of the entry "
-        "as it should now read (a JSON object, as for 'ydsi record'); the entry keeps its "
+        "as it should now read (a JSON object, as for 'ydsi record'), with "
+        '"correction_reason": why (what was wrong); the entry keeps its '
         "'happened at' time unless --at is given. The corrected entry stays in the record, "
         "marked as corrected.",
     )

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ydsi_tui.model.events import Event
     from ydsi_tui.model.incident import Incident
     from ydsi_tui.model.policy import Policy
+    from ydsi_tui.model.records import Entry
 
 
 def check_decision(incident: Incident, policy: Policy, decision_event: Event) -> None:
@@ -98,6 +99,32 @@ def check_signoff(incident: Incident, policy: Policy) -> None:
             "decision",
             "A trigger applies and no referral is recorded; this policy does not allow an "
             "in-school response to override a trigger, so it cannot be signed off.",
+        )
+
+
+def signoff_declined(incident: Incident) -> Entry | None:
+    """The Headteacher's latest refusal to sign the current decision, if any.
+
+    A refusal answers one decision: a revised decision (or a referral, which
+    ends the need for a sign-off) leaves it in the record but no longer due.
+    """
+    current = incident.current_decision
+    if current is None or not signoff_needed(incident):
+        return None
+    declines = [d for d in incident.signoff_declines if d.text("decision_id") == current.event_id]
+    return declines[-1] if declines else None
+
+
+def check_signoff_decline(incident: Incident, event: Event) -> None:
+    """A refusal must name the decision that is waiting, and say why."""
+    current = incident.current_decision
+    if current is None or not signoff_needed(incident):
+        raise ValidationError(
+            "decision", "There is no decision to respond in school waiting for sign-off"
+        )
+    if event.data.get("decision_id") != current.event_id:
+        raise ValidationError(
+            "decision_id", "Only the current decision can be declined: it has changed since."
         )
 
 

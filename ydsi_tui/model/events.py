@@ -23,11 +23,11 @@ from typing import Any
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.policy import Policy, bundled_policy
+from ydsi_tui.model.roles import ROLES, role_name
 from ydsi_tui.model.schema import (
     DEVICE_SCHEMAS,
     INCIDENT_SCHEMAS,
     KIND_ROLES,
-    ROLES,
     SCHEMAS,
     Context,
     validate_payload,
@@ -74,6 +74,10 @@ class Event:
     by_role: str
     data: Mapping[str, Any] = field(hash=False)
     supersedes: str | None = None
+    #: Why a correction was made (what was wrong). Required of every new
+    #: correction by the service; a correction recorded before it was asked
+    #: for has none.
+    correction_reason: str = ""
     #: How ``by``/``by_role`` are known: "signed" (from the verified signature
     #: of the save that added the entry), "as recorded" (before format 2: the
     #: writer's own word), or "" (not read from a vault). Never stored.
@@ -102,6 +106,7 @@ class Event:
             "by_role": self.by_role,
             "data": _thaw(self.data),
             "supersedes": self.supersedes,
+            **({"correction_reason": self.correction_reason} if self.correction_reason else {}),
         }
 
     @classmethod
@@ -146,6 +151,11 @@ class Event:
         if not isinstance(data, Mapping):
             raise ValidationError("data", "An entry's details must be a mapping.")
         check_json_safe(data, "data")
+        why = doc.get("correction_reason", "")
+        if not isinstance(why, str) or (why and supersedes is None):
+            raise ValidationError(
+                "correction_reason", "A correction's reason is text, and only a correction has one."
+            )
         return cls(
             id=event_id,
             kind=kind,
@@ -156,6 +166,7 @@ class Event:
             by_role=by_role,
             data=data,
             supersedes=supersedes,
+            correction_reason=why,
         )
 
 
@@ -170,6 +181,7 @@ def make_event(
     supersedes: str | None = None,
     event_id: str | None = None,
     policy: Policy | None = None,
+    correction_reason: str = "",
 ) -> Event:
     """Check a new entry against its schema and the policy, and build it.
 
@@ -194,6 +206,10 @@ def make_event(
             raise ValidationError(name, "This must be an entry id (32 lower-case hex characters).")
     if supersedes is not None and supersedes == event_id:
         raise ValidationError("supersedes", "An entry cannot correct itself.")
+    if correction_reason:
+        if supersedes is None:
+            raise ValidationError("correction_reason", "Only a correction has a reason for it.")
+        check_text(correction_reason, "correction_reason")
     context = Context(at=to_utc(at), now=to_utc(now), policy=policy or bundled_policy())
     payload = validate_payload(kind, data, context)
     return Event(
@@ -206,10 +222,8 @@ def make_event(
         by_role=by_role,
         data=payload,
         supersedes=supersedes,
+        correction_reason=correction_reason.strip(),
     )
-
-
-_ROLE_NAMES = {"dsl": "DSL", "headteacher": "Headteacher", "team": "safeguarding team"}
 
 
 def _check_role(kind: str, by_role: str) -> None:
@@ -223,7 +237,7 @@ def _check_role(kind: str, by_role: str) -> None:
         )
     allowed = KIND_ROLES.get(kind)
     if allowed is not None and by_role not in allowed:
-        who = " or the ".join(_ROLE_NAMES.get(role, role) for role in allowed)
+        who = " or the ".join(role_name(role, in_sentence=True) for role in allowed)
         raise ValidationError("by_role", f"Only the {who} may record this ({kind}).")
     if kind in INCIDENT_SCHEMAS and by_role == "technician":
         raise ValidationError(

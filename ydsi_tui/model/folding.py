@@ -234,7 +234,7 @@ class Builder:
                     "This is a receipt for a transfer that is not in this record."
                 )
         for event in effective:
-            if event.kind in ("decision.reviewed", "signoff"):
+            if event.kind in ("decision.reviewed", "signoff", "signoff.declined"):
                 decision_id = event.data.get("decision_id")
                 target = self.by_id.get(decision_id) if isinstance(decision_id, str) else None
                 if target is None or target.kind != "decision":
@@ -307,6 +307,7 @@ class Builder:
                 replace(t, receipt=self.receipts.get(t.transfer_id)) for t in self.transfers
             ),
             retention_reviews=entries("retention.reviewed"),
+            signoff_declines=entries("signoff.declined"),
         )
 
 
@@ -657,4 +658,5 @@ _HANDLERS: dict[str, _Handler] = {
     "transfer.sent": _transfer_sent,
     "transfer.receipt": _transfer_receipt,
     "retention.reviewed": _keep_as("retention.reviewed"),
+    "signoff.declined": _keep_as("signoff.declined"),
 }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ydsi_tui.model.decisions import signoff_needed
+from ydsi_tui.model.decisions import signoff_declined, signoff_needed
 from ydsi_tui.model.schoolyear import add_school_days
 from ydsi_tui.model.timelimits import dsl_told_limit, parents_limit, parents_start
 from ydsi_tui.model.timeparse import format_local
@@ -113,6 +113,16 @@ def _signoff(incident: Incident) -> list[Flag]:
     current = incident.current_decision
     if current is None or not signoff_needed(incident):
         return []
+    declined = signoff_declined(incident)
+    if declined is not None:  # due at once: the DSL must revise the decision or refer
+        return [
+            Flag(
+                "signoff_declined",
+                "The Headteacher declined to sign off the decision to respond in school: "
+                "revise the decision, or refer.",
+                declined.at,
+            )
+        ]
     return [
         Flag(
             "signoff_waiting",

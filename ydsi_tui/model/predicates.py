@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from ydsi_tui.model.decisions import signoff_needed
+from ydsi_tui.model.decisions import signoff_declined, signoff_needed
 from ydsi_tui.model.referrals import referral_state, trigger_overridden
 from ydsi_tui.model.retention import pupil_retention
 from ydsi_tui.model.suggestions import against_suggestion
@@ -175,6 +175,14 @@ def decision_reasons_recorded(incident: Incident, policy: Policy) -> bool:
 @predicate("signoff_if_in_school", "The Headteacher's sign-off of a decision not to refer")
 def signoff_if_in_school(incident: Incident, policy: Policy) -> bool:
     return not signoff_needed(incident)
+
+
+@predicate(
+    "signoff_not_declined",
+    "No decision the Headteacher declined to sign left unrevised",
+)
+def signoff_not_declined(incident: Incident, policy: Policy) -> bool:
+    return signoff_declined(incident) is None
 
 
 # ------------------------------------------------------------- risks

@@ -364,6 +364,8 @@ class Incident:
     holds: tuple[Hold, ...] = ()
     transfers: tuple[Transfer, ...] = ()
     retention_reviews: tuple[Entry, ...] = ()
+    #: The Headteacher's refusals to sign off a decision (each names the decision).
+    signoff_declines: tuple[Entry, ...] = ()
     #: The incident's devices as the custody log shows them. The log is another
     #: compartment: the reader who holds the custody key passes them in
     #: (`custody.with_custody`); None when nobody did (not known here).

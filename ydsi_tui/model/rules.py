@@ -14,6 +14,8 @@ from typing import Any
 from ydsi_tui.model.decisions import (
     check_decision,
     check_signoff,
+    check_signoff_decline,
+    signoff_declined,
     signoff_needed,
     unanswered_triggers,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "check_decision",
     "check_reopen",
     "check_signoff",
+    "check_signoff_decline",
     "check_trigger_answer",
     "check_viewing",
     "destruction_blockers",
@@ -85,6 +88,7 @@ __all__ = [
     "referral_state",
     "referral_times",
     "retention",
+    "signoff_declined",
     "signoff_digest",
     "signoff_needed",
     "signoff_payload",

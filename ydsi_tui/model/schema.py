@@ -36,7 +36,6 @@ from ydsi_tui.model.timeparse import (
 )
 from ydsi_tui.model.viewing_rules import SAME_SEX, VIEWER_ROLES, check_viewing
 
-ROLES = ("dsl", "headteacher", "team", "technician")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
 SEXES = ("female", "male", "other", "unknown")
 STEP_STATUSES = ("done", "not_applicable", "later")
@@ -154,6 +153,9 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
         "key_id": Field("ref", max_chars=REF_MAX_CHARS),
         "payload_sha256": Field("sha256"),
     },
+    # The Headteacher's refusal to sign: the decision stays waiting, and the DSL
+    # must revise it or refer (the reason goes into the record, not the flag).
+    "signoff.declined": {"decision_id": Field("event_id"), "reason": TEXT},
     "risk.answered": {"question_id": _vocab("risk_questions"), "answer": TEXT},
     "parents.informed": {"pupil_id": PUPIL_ID, "who": NAME, "how": TEXT, "informed_by": NAME},
     "parents.not_informed": {
@@ -242,6 +244,7 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "transfer.sent": ("dsl",),
     "transfer.receipt": ("dsl",),
     "retention.reviewed": ("dsl",),
+    "signoff.declined": ("headteacher",),
 }
 
 #: Payload fields of each device custody entry kind.

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ydsi_tui.model.policy import VOCABULARIES, Policy, Question
+from ydsi_tui.model.roles import ROLE_NAMES
 from ydsi_tui.model.schema import Field
 from ydsi_tui.model.timeparse import date_from_iso, format_local, format_local_date, from_iso
 
@@ -37,10 +38,10 @@ CHOICE_WORDS: Mapping[str, str] = {
     "escalated": "Escalated",
     "contact": "Contact",
     "referral": "Referral",
-    "dsl": "DSL",
-    "team": "Safeguarding team (delegated)",
-    "headteacher": "Headteacher",
-    "technician": "IT technician",
+    "dsl": ROLE_NAMES["dsl"],
+    "team": ROLE_NAMES["team"],
+    "headteacher": ROLE_NAMES["headteacher"],
+    "technician": ROLE_NAMES["technician"],
     "slt": "Senior leadership team",
     "other_staff": "Other member of staff",
     "not_possible": "Not possible",

@@ -45,6 +45,7 @@ from .records import (
     read_attested,
     read_meta_doc,
     refs_by_record,
+    require_correction_reason,
     saved_authors,
     write_summary,
 )
@@ -320,8 +321,14 @@ class CaseBook:
         at: When = None,
         supersedes: str | None = None,
         expect_hash: str | None = None,
+        correction_reason: str = "",
     ) -> Event:
-        """Add one entry, checked against the schema and the policy's rules."""
+        """Add one entry, checked against the schema and the policy's rules.
+
+        A correction (``supersedes``) must say why: years later a reader sees
+        two versions of an entry and needs to know which mistake was mended.
+        """
+        require_correction_reason(supersedes, correction_reason)
         if kind == "signoff":
             raise ValidationError("kind", "A sign-off is made with its own command, not recorded")
         now = self.clock.now()
@@ -338,6 +345,7 @@ class CaseBook:
                 by_role=self.session.role,
                 supersedes=supersedes,
                 policy=policy,
+                correction_reason=correction_reason,
             )
             self._check(incident, policy, event)
             append_event(db, event)
@@ -391,6 +399,28 @@ class CaseBook:
             )
             write_summary(db, rules.summarize(fold(meta, [*events, counted]), policy), "incident")
         return event
+
+    def decline_signoff(self, ref: str, reason: str, *, expect_hash: str | None = None) -> Event:
+        """The Headteacher declines to sign the current decision, saying why.
+
+        The decision stays waiting; the DSL is told at once (an obligation due
+        now) and must revise it or refer. ``expect_hash`` refuses a decline of
+        a record that changed while the Headteacher was reading it.
+        """
+        if self.session.role != "headteacher":
+            raise AccessDenied("only the Headteacher declines to sign off a decision")
+        view = self.open(ref)
+        decision = view.incident.current_decision
+        if decision is None:
+            raise ValidationError(
+                "decision", "There is no decision to respond in school waiting for sign-off"
+            )
+        return self.record(
+            ref,
+            "signoff.declined",
+            {"decision_id": decision.event_id, "reason": reason},
+            expect_hash=expect_hash,
+        )
 
     def amend_as_found(self, db: Any, note: str) -> None:
         """``ydsi repair --accept-as-found``: add the DSL's note naming what was lost.
@@ -450,6 +480,8 @@ class CaseBook:
                 )
         if event.kind == "decision":
             rules.check_decision(incident, policy, event)
+        elif event.kind == "signoff.declined":
+            rules.check_signoff_decline(incident, event)
         elif event.kind == "trigger.answered":
             rules.check_trigger_answer(incident, policy, event)
         elif event.kind == "incident.closed":

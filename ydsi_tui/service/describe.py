@@ -35,6 +35,7 @@ KIND_LABELS: dict[str, str] = {
     "decision": "Decision",
     "decision.reviewed": "Decision reviewed",
     "signoff": "Headteacher sign-off",
+    "signoff.declined": "SIGN-OFF DECLINED",
     "risk.answered": "Risk assessment",
     "parents.informed": "Parents informed",
     "parents.not_informed": "Parents not informed",
@@ -172,6 +173,7 @@ _DESCRIBERS: dict[str, Describer] = {
     ),
     "decision.reviewed": lambda d, p, n: _join(choice_words(_s(d, "outcome")), _s(d, "note")),
     "signoff": lambda d, p, n: _s(d, "statement"),
+    "signoff.declined": lambda d, p, n: _s(d, "reason"),
     "risk.answered": lambda d, p, n: _join(_question(p, _s(d, "question_id")), _s(d, "answer")),
     "parents.informed": lambda d, p, n: _join(
         f"for {n.get(_s(d, 'pupil_id'), '?')}",

@@ -42,6 +42,7 @@ from .records import (
     read_attested,
     read_meta_doc,
     refs_by_record,
+    require_correction_reason,
     saved_authors,
     write_summary,
 )
@@ -185,8 +186,13 @@ class DeviceLog:
         *,
         at: str | datetime | None = None,
         supersedes: str | None = None,
+        correction_reason: str = "",
     ) -> Event:
-        """Add one link to a device's chain (access, move, hand-over, return, note...)."""
+        """Add one link to a device's chain (access, move, hand-over, return, note...).
+
+        A correction (``supersedes``) must say why, as in an incident.
+        """
+        require_correction_reason(supersedes, correction_reason)
         if not kind.startswith("device."):
             raise ValidationError("kind", "Only device entries belong in the custody log")
         now = self.clock.now()
@@ -200,7 +206,7 @@ class DeviceLog:
                 check_device_event(device, kind)
             event = make_event(
                 kind, data, at=when, now=now, by=self.author, by_role=self.session.role,
-                supersedes=supersedes, policy=self.policy,
+                supersedes=supersedes, policy=self.policy, correction_reason=correction_reason,
             )  # fmt: skip
             append_event(db, event)
             updated = fold_device(meta, [*events, event])

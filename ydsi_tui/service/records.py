@@ -32,6 +32,7 @@ __all__ = [
     "read_events",
     "read_meta_doc",
     "refs_by_record",
+    "require_correction_reason",
     "saved_authors",
     "write_summary",
 ]
@@ -168,3 +169,13 @@ def allocate_ref(db: TinyDB, make: Any) -> str:
     table.truncate()
     table.insert({"refs": [*existing, ref]})
     return ref
+
+
+def require_correction_reason(supersedes: str | None, reason: str) -> None:
+    """A correction needs its reason; a reason without a correction is a mistake too."""
+    if supersedes is not None and not reason.strip():
+        raise ValidationError(
+            "correction_reason",
+            "Say why this entry is corrected (what was wrong): the record keeps both "
+            "versions and your reason.",
+        )

@@ -65,6 +65,7 @@ def _event_json(
         "text": describe(event, view_policy, names),
         "data": _plain(event.data),
         "supersedes": event.supersedes,
+        "correction_reason": event.correction_reason,
         "superseded_by": list(superseded_by),
     }
 
@@ -171,6 +172,12 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
             }
             for s in incident.signoffs
         ],
+        "signoff_needed": rules.signoff_needed(incident),
+        "signoff_declined": (
+            {"by": declined.by, "at": _t(declined.at), "reason": declined.text("reason")}
+            if (declined := rules.signoff_declined(incident)) is not None
+            else None
+        ),
         "crime_refs": list(incident.crime_refs),
         "holds": [
             {

@@ -134,23 +134,26 @@ class DiscardDialog(ModalScreen[bool]):
 
     BINDINGS = bindings("discard")
 
-    def __init__(self, what: str) -> None:
+    def __init__(
+        self,
+        what: str,
+        *,
+        text: str = "What you typed will be gone for good: there is no undo. "
+        "Press D again to discard it; any other key goes back.",
+        confirm: str = "Yes, discard it",
+    ) -> None:
         super().__init__(classes="dialog")
         self.what = what
+        self.text = text
+        self.confirm = confirm
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box error-box"):
             yield Label(styled(f"{self.what}?", "bold"), classes="dialog-title")
-            yield Static(
-                plain(
-                    "What you typed will be gone for good: there is no undo. "
-                    "Press D again to discard it; any other key goes back."
-                ),
-                classes="dialog-text",
-            )
+            yield Static(plain(self.text), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(plain("Esc  No, go back"), id="back", variant="primary")
-                yield Button(plain("D  Yes, discard it"), id="discard", variant="error")
+                yield Button(plain(f"D  {self.confirm}"), id="discard", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#back", Button).focus()

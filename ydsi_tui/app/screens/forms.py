@@ -26,6 +26,7 @@ from ...model.timeparse import format_local, to_iso_utc
 from ..commands import bindings
 from ..formspec import (
     AT,
+    CORRECTION_REASON,
     INCIDENT_REF,
     FieldSpec,
     FormSpec,
@@ -481,10 +482,14 @@ def save_entry(
         ref = services.devices.seize(incident_ref, data, at=at)
         return Saved(ref, "device")
     assert form.ref is not None
+    why = str(data.pop(CORRECTION_REASON, "") or "")
     if form.target == "device":
         event = services.devices.record(form.ref, form.kind, data, at=at,
-                                        supersedes=form.supersedes)  # fmt: skip
+                                        supersedes=form.supersedes,
+                                        correction_reason=why)  # fmt: skip
         return Saved(form.ref, "device entry", event)
     assert services.cases is not None
-    event = services.cases.record(form.ref, form.kind, data, at=at, supersedes=form.supersedes)
+    event = services.cases.record(
+        form.ref, form.kind, data, at=at, supersedes=form.supersedes, correction_reason=why
+    )
     return Saved(form.ref, "entry", event)

@@ -346,6 +346,28 @@ class IncidentScreen(Screen[None]):
         self.app.push_screen(QuickNoteScreen(self.ref), self._after_form)
 
     def action_refer(self) -> None:
+        """A referral counts once the contact is recorded: offer the two contacts."""
+        from .dialogs import MenuDialog
+
+        if self.view is None:
+            return
+        items = [
+            ("police", "The police: 999, 101 or CEOP, and who you spoke to"),
+            ("csc", "Children's social care: the referral, and who took it"),
+            ("harm", "A harm concern: what was seen or said (h), before you refer"),
+        ]
+
+        def chosen(agency: str | None) -> None:
+            if agency == "police":
+                self.open_form("police.contact")
+            elif agency == "csc":
+                self.open_form("csc.contact", preset={"type": "referral"})
+            elif agency == "harm":
+                self.open_form("concern.harm")
+
+        self.app.push_screen(MenuDialog("Refer now: record the contact", items), chosen)
+
+    def action_harm(self) -> None:
         self.open_form("concern.harm")
 
     def action_mark_step(self) -> None:

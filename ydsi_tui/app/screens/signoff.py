@@ -17,7 +17,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from ...model.decisions import check_signoff, unanswered_triggers
+from ...model.decisions import (
+    check_signoff,
+    signoff_declined,
+    signoff_needed,
+    unanswered_triggers,
+)
 from ...model.errors import ValidationError
 from ...model.referrals import trigger_overridden
 from ...model.suggestions import against_suggestion, suggest_triggers
@@ -107,6 +112,14 @@ def what_is_signed(view: IncidentView) -> Content:
                 parts += ["   Why not: ", answer.reason_against_suggestion, "\n"]
             elif trigger.n in unexplained:
                 parts += [("   No reason is recorded for answering against it.", "bold"), "\n"]
+    declined = signoff_declined(view.incident)
+    if declined is not None:
+        parts += [
+            ("\n✗ Declined ", "bold"),
+            f"by {declined.by} on {format_local(declined.at)}: ",
+            declined.text("reason"),
+            "\n",
+        ]
     missing = unanswered_triggers(view.incident, policy)
     if missing:
         listed = ", ".join(str(n) for n in missing)
@@ -150,6 +163,7 @@ class SignoffScreen(Screen[Saved | None]):
             yield Label(plain("Your statement (signed with the decision):"), classes="field-label")
             yield Input(DEFAULT_STATEMENT, id="statement")
             yield Button(plain("F2  Sign with my key"), id="sign", variant="primary")
+            yield Button(plain("F3  Decline, saying why"), id="decline")
         yield Static("", id="signoff-status")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -166,7 +180,10 @@ class SignoffScreen(Screen[Saved | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.action_sign()
+        if event.button.id == "decline":
+            self.action_decline()
+        else:
+            self.action_sign()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -200,6 +217,39 @@ class SignoffScreen(Screen[Saved | None]):
             answer,
         )
 
+    def action_decline(self) -> None:
+        """Refuse to sign, with a reason the DSL will read: the decision stays waiting."""
+        from .dialogs import ReasonDialog
+
+        if self.saving or not signoff_needed(self.view.incident):
+            return
+
+        def answer(reason: str | None) -> None:
+            if reason:
+                self.saving = True
+                self.query_one("#signoff-status", Static).update(plain("⏳ Saving…"))
+                self._decline(reason)
+
+        self.app.push_screen(
+            ReasonDialog(
+                "Decline to sign off?",
+                "Say why. The decision stays waiting for sign-off; the DSL is asked at once "
+                "to revise it or refer, and reads your reason in the record.",
+            ),
+            answer,
+        )
+
+    @work(thread=True, exit_on_error=False, group="vault-write", description="decline to sign")
+    def _decline(self, reason: str) -> None:
+        ref, file_hash = self.view.ref, self.view.file_hash
+
+        def job(services: Services) -> Saved:
+            assert services.cases is not None
+            event = services.cases.decline_signoff(ref, reason, expect_hash=file_hash)
+            return Saved(ref, "decline", event)
+
+        self.post_message(call(self.ydsi, "decline to sign", job, write=True))
+
     @work(thread=True, exit_on_error=False, group="vault-write", description="sign the decision")
     def _sign(self, statement: str) -> None:
         ref, file_hash = self.view.ref, self.view.file_hash
@@ -213,7 +263,10 @@ class SignoffScreen(Screen[Saved | None]):
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False
-        self.notify("Signed.", markup=False)
+        if message.what == "decline":
+            self.notify("Declined: the DSL is asked to revise the decision or refer.", markup=False)
+        else:
+            self.notify("Signed.", markup=False)
         self.dismiss(message)
 
     def on_failed(self, message: Failed) -> None:

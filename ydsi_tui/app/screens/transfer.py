@@ -375,19 +375,20 @@ class PassphraseDialog(ModalScreen[None]):
         self.dismiss(None)
 
     def action_ask_done(self) -> None:
-        from .dialogs import ConfirmDialog
+        """Escape: closing loses the passphrase for good, so only D says so (Y, N go back)."""
+        from .dialogs import DiscardDialog
 
-        def answer(yes: bool | None) -> None:
-            if yes:
+        def answer(sure: bool | None) -> None:
+            if sure:
                 self.action_done()
 
         self.app.push_screen(
-            ConfirmDialog(
-                "Close without the passphrase?",
-                "It will not be shown again. Without it the receiving school cannot open the "
-                "file, and the records would have to be sent again.",
-                yes="Close",
-                no="Show it again",
+            DiscardDialog(
+                "Close without the passphrase",
+                text="It will not be shown again. Without it the receiving school cannot "
+                "open the file, and the records would have to be sent again. Press D to "
+                "close without it; any other key shows it again.",
+                confirm="Close without it",
             ),
             answer,
         )

@@ -347,6 +347,7 @@ def event_text(event: Event, policy: Policy, names: dict[str, str]) -> Content:
         )
     if event.supersedes:
         parts.append("This entry corrects an earlier one.\n")
+        parts += [("Why: ", "bold"), event.correction_reason or "(no reason recorded)", "\n"]
     parts.append("\n")
     schema = SCHEMAS.get(event.kind, {})
     for key, value in event.data.items():

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from ...model import rules
+from ...model.roles import role_name
 from ...model.timeparse import format_local, format_local_date, to_iso_utc
 from ..casebook import CaseBook, IncidentView, SignoffCheck
 from ..describe import KIND_LABELS, describe
@@ -34,20 +35,12 @@ from ..shapes import SHAPE_VERSION, device_json, incident_json
 from .document import MARKING, Block, Document, Fields, Heading, Item, Paragraph, Table
 
 __all__ = [
-    "ROLE_NAMES",
     "Chronology",
     "chronology",
     "chronology_document",
     "chronology_json",
     "signature_mark",
 ]
-
-ROLE_NAMES = {
-    "dsl": "DSL",
-    "headteacher": "Headteacher",
-    "team": "safeguarding team",
-    "technician": "IT technician",
-}
 
 
 @dataclass(frozen=True)
@@ -98,7 +91,7 @@ def signature_mark(check: SignoffCheck | None) -> str:
 
 
 def _by(name: str, role: str) -> str:
-    return f"{name} ({ROLE_NAMES.get(role, role)})"
+    return f"{name} ({role_name(role, in_sentence=True)})"
 
 
 def chronology_document(chrono: Chronology) -> Document:

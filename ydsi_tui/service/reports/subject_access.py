@@ -39,13 +39,13 @@ from typing import Any
 from ...model import rules
 from ...model.events import Event
 from ...model.records import Incident, Pupil
+from ...model.roles import role_name
 from ...model.timeparse import date_to_iso, format_local, format_local_date, to_iso_utc
 from ..casebook import CaseBook
 from ..describe import KIND_LABELS, describe
 from ..devices import DeviceLog
 from ..pupils import find_pupil, name_key
 from ..shapes import SHAPE_VERSION
-from .chronology import ROLE_NAMES
 from .document import MARKING, Block, Document, Fields, Heading, Item, Paragraph, Span, plain
 from .scan import Progress
 
@@ -345,7 +345,7 @@ def subject_access_document(report: SubjectAccess) -> Document:
                     entry.label,
                     entry.text,
                     f"Recorded {format_local(event.recorded_at)} by {event.by} "
-                    f"({ROLE_NAMES.get(event.by_role, event.by_role)})",
+                    f"({role_name(event.by_role, in_sentence=True)})",
                     redact=entry.redact,
                 )
             )
