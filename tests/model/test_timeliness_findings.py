@@ -295,7 +295,12 @@ def test_every_limit_default_is_listed_where_the_program_reads_the_text(policy: 
 #: step (`a` on the Guide), read from the app, not from the inspection mapping.
 #: Kinds no step's form offers are made by their own commands: the sign-off
 #: belongs to the decision it signs, transfers to "Recording incidents".
-OWN_COMMANDS = {"signoff": "decision", "transfer.sent": "closing", "transfer.receipt": "closing"}
+OWN_COMMANDS = {
+    "signoff": "decision",
+    "signoff.declined": "decision",
+    "transfer.sent": "closing",
+    "transfer.receipt": "closing",
+}
 
 
 def recorded_at() -> dict[str, str]:
@@ -388,6 +393,15 @@ def mutations(name: str, record: Record, policy: Policy) -> list[Mutation]:
         yes_first = dataclasses.replace(yes, id="t5-yes-first", at=earlier)
         before = [*record.events[:first_decision], yes_first, *record.events[first_decision:]]
         found.append(Mutation(f"{name} with trigger 5 yes", before, None))
+        decision = next(e for e in record.events if e.kind == "decision")
+        declined = extra.add(
+            "signoff.declined",
+            {"decision_id": decision.id, "reason": "Tell the parents first"},
+            by=HEAD,
+            by_role="headteacher",
+        )
+        unsigned = [e for e in record.events if e.kind != "signoff"]
+        found.append(Mutation(f"{name}, sign-off declined", [*unsigned, declined], None))
         adult = extra.add("adult.added", {"adult_id": "a1", "name": "Unknown adult online"})
         found.append(Mutation(f"{name}, an adult recorded", [*record.events, adult], None))
     return found
@@ -491,6 +505,7 @@ def test_every_overdue_obligation_names_the_step_that_records_what_it_waits_for(
         "referral_required",
         "referral_overdue",
         "signoff_waiting",
+        "signoff_declined",
         "parents_not_informed",
         "deletion_overdue",
         "transfer_receipt_missing",
