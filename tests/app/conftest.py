@@ -111,10 +111,10 @@ def _seed(path: Path) -> Refs:
     )
     cases.record(referral, "viewing", {
         "viewer": "Dana Lead", "viewer_role": "dsl", "present": ["Hana Head"],
-        "where": "Headteacher's office", "on_premises": True, "reason_id": "unavoidable",
-        "head_consulted": True, "same_sex": "not_possible", "distress_considered": True,
-        "not_copied": True, "actions": "Reported for removal; police informed",
-        "acknowledgements": {"same_sex": "no female member of staff on site"},
+        "where": "Headteacher's office", "on_premises": True,
+        "reason_id": "report_for_takedown", "head_consulted": True, "same_sex": "yes",
+        "distress_considered": True, "not_copied": True,
+        "actions": "Reported for removal; police informed",
     }, at=NOW - timedelta(days=1))  # fmt: skip
     device = services.devices.seize(referral, {
         "description": "black phone in a blue case", "owner": "CS",

@@ -295,7 +295,7 @@ async def test_viewing_with_an_unmet_rule_needs_an_acknowledgement(
         for name, value in [
             ("viewer", "Dana Lead"), ("viewer_role", "dsl"), ("present", "Hana Head"),
             ("where", "Headteacher's office"), ("on_premises", "yes"),
-            ("reason_id", "unavoidable"), ("head_consulted", "yes"), ("same_sex", "no"),
+            ("reason_id", "report_for_takedown"), ("head_consulted", "yes"), ("same_sex", "no"),
             ("distress_considered", "yes"), ("not_copied", "yes"),
             ("actions", "Image reported for removal"),
         ]:  # fmt: skip
@@ -312,7 +312,8 @@ async def test_viewing_with_an_unmet_rule_needs_an_acknowledgement(
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)
-        assert "1 of 9 rules not met (acknowledged)" in screen_text(app)
+        # A condition broken by a deliberate viewing goes to the Headteacher (issue 10, 6).
+        assert "broke 1 of 9: FOR THE HEADTEACHER" in screen_text(app)
         view = services(app).cases.open(refs.chat)
         [viewing] = view.incident.viewings
         assert viewing.data["acknowledgements"] == {

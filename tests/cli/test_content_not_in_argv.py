@@ -355,7 +355,8 @@ def test_every_incident_command_takes_its_fields_the_safe_way(bench: Bench) -> N
     assert bench.entries(ref, "signoff")[-1]["statement"] == "I agree, having read it."
     assert bench.show(ref)["signoffs"][0]["signature_valid"] is True  # type: ignore[index]
     bench.ok(
-        ["view", ref, "--fields-file", "-", "--reason", "unavoidable",
+        ["view", ref, "--fields-file", "-", "--reason", "report_for_takedown",
+         "--viewer-role", "dsl", "--on-premises", "--same-sex", "yes", "--not-copied",
          "--head-consulted", "--distress-considered"],
         stdin=json.dumps({
             "viewer": "Dana Lead", "where": "the DSL's office", "actions": "decided in school",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -358,7 +359,23 @@ def test_a_viewing_alone_is_named_refused_then_accepted_with_acknowledgement(
     assert "Support offered to each member of staff who viewed the imagery" in (
         states["viewing"].missing
     )
-    record.add("staff.support_offered", {"staff_name": DSL, "what": "Time with EAP counsellor"})
+    record.add(
+        "staff.support_offered",
+        {"after_id": event.id, "staff_name": DSL, "what": "Time with EAP counsellor"},
+    )
+    states = {s.step.id: s for s in step_states(record.incident, policy)}
+    # A rule broken by a deliberate viewing also goes to the Headteacher (issue 10, finding 6).
+    assert states["viewing"].missing == [
+        "Each deliberate viewing that broke a condition of the policy acknowledged by the "
+        "Headteacher"
+    ]
+    ack = record.add(
+        "viewing.acknowledged",
+        {"viewing_id": event.id, "note": "Discussed with the DSL"},
+        by=HEAD,
+        by_role="headteacher",
+    )
+    record.events[-1] = dataclasses.replace(ack, verified=True)
     states = {s.step.id: s for s in step_states(record.incident, policy)}
     assert states["viewing"].missing == []
 

@@ -52,7 +52,7 @@ def test_figures_by_term_with_no_names_or_references(world: World) -> None:
     decide_in_school(dsl, b)
     dsl.record(b, "viewing", {
         "viewer": "Dana Lead", "viewer_role": "dsl", "present": ["Hana Head"],
-        "where": "Head's office", "on_premises": True, "reason_id": "unavoidable",
+        "where": "Head's office", "on_premises": True, "reason_id": "report_for_takedown",
         "head_consulted": True, "same_sex": "yes", "distress_considered": True,
         "not_copied": True, "actions": "none",
     })  # fmt: skip

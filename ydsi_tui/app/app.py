@@ -577,6 +577,14 @@ class YdsiApp(App[int]):
     def action_toggle_ansi_theme(self) -> None:
         self.theme = "textual-dark" if self.theme.startswith("ansi") else "ansi-dark"
 
+    def action_change_passphrase(self) -> None:
+        """Every role's own passphrase, as ``ydsi user passwd``; not while locked."""
+        from .screens.passphrase import PassphraseScreen
+
+        if self.services is None or self.locked or isinstance(self.screen, PassphraseScreen):
+            return
+        self.push_screen(PassphraseScreen())
+
     async def action_help(self) -> None:
         from .screens.help import HelpScreen
 

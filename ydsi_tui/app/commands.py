@@ -93,6 +93,8 @@ COMMANDS: tuple[Command, ...] = (
     _c("app.quit", "ctrl+q", "app.quit", "Quit",
        "Leave ydsi (asks first if a form holds unsaved text)", key_display="^q",
        priority=True, show=False),
+    _c("app.passphrase", None, "app.change_passphrase", "Change my passphrase",
+       "Change the passphrase you unlock with (your keys stay the same)"),
     _c("app.theme", None, "app.toggle_ansi_theme", "Colours: 16-colour theme on/off",
        "Switch between the full-colour theme and one using the terminal's own 16 colours"),
     # -- home: the incident list --------------------------------------------
@@ -259,6 +261,10 @@ COMMANDS: tuple[Command, ...] = (
        "(ydsi restore FILE --vault DIR), never from inside the vault it replaces",
        key_display="F2", priority=True),
     _c("backup.back", "escape", "back", "Back", "Back to reports and records"),
+    # -- my passphrase ------------------------------------------------------
+    _c("passwd.change", "f2", "change", "Change", "Change the passphrase to the new one",
+       key_display="F2"),
+    _c("passwd.back", "escape", "back", "Back", "Back, nothing changed (the fields are cleared)"),
     # -- writing a file out of the vault ------------------------------------
     _c("export.write", "f2", "write", "Write",
        "Write the file (new, readable by you only)", key_display="F2", priority=True),

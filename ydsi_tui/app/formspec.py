@@ -29,6 +29,7 @@ from ..model.schema import (
 from ..model.text import LONG_TEXT_MAX_CHARS
 from ..model.timeparse import (
     date_from_iso,
+    format_local_short,
     from_iso,
     parse_deadline,
     parse_dob,
@@ -36,7 +37,13 @@ from ..model.timeparse import (
     to_iso_utc,
     to_local,
 )
-from ..model.viewing_rules import Finding, check_viewing
+from ..model.viewing_rules import (
+    UNAVOIDABLE_REASON,
+    Finding,
+    check_viewing,
+    seen_imagery,
+    unacknowledged_breaches,
+)
 from ..model.wording import CHOICE_WORDS
 from ..service.describe import KIND_LABELS
 
@@ -97,6 +104,8 @@ KIND_STEP = {
     "agency.meeting": "csc",
     "other_setting.contact": "csc",
     "viewing": "viewing",
+    "sighting": "viewing",
+    "viewing.acknowledged": "viewing",
     "staff.support_offered": "viewing",
     "deletion.requested": "deletion",
     "deletion.confirmed": "deletion",
@@ -165,6 +174,9 @@ _LABELS: dict[str, str] = {
     "actions": "What happened next (subsequent actions)",
     "pupil_id": "Young person",
     "staff_name": "Member of staff",
+    "seen_by": "Who saw it (name and role)",
+    "after_id": "After which viewing or sighting",
+    "viewing_id": "The viewing that broke the policy's conditions",
     "what": "What support was offered",
     "deadline": "Delete by (e.g. +48h, friday 3pm)",
     "told_illegal": "Told that possessing the imagery is illegal?",
@@ -209,6 +221,9 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("device.seized", "description"): "The device (make, colour, case); never its contents",
     ("device.locked", "where"): "Where it is locked away",
     ("viewing", "where"): "Where it was viewed",
+    ("sighting", "how"): "How they came to see it (shown by a pupil, in their daily role…)",
+    ("sighting", "actions"): "What was done",
+    ("viewing.acknowledged", "note"): "What you did about it, or why it stands",
     ("support.route", "route"): "Support route offered",
     ("risk.answered", "answer"): "Answer",
     ("concern.harm", "text"): "The concern: who may be harmed or at risk, and why",
@@ -376,8 +391,15 @@ def _field(
         pupils = view.incident.pupils if view is not None else {}
         options = tuple((pupil.name or "(no name)", pid) for pid, pupil in pupils.items())
         return [FieldSpec(name, label, "select", required, options=options)]
+    if t == "event_id" and name in ("after_id", "viewing_id"):
+        return [FieldSpec(name, label, "select", required, options=_seen_options(name, view))]
     if t == "id" and name == "reason_id":
-        options = _vocab_options(policy, "viewing_reasons")
+        # A pupil presenting the image is no decision to view: that is a sighting.
+        options = tuple(
+            (text, v)
+            for text, v in _vocab_options(policy, "viewing_reasons")
+            if v != UNAVOIDABLE_REASON
+        )
         return [
             FieldSpec(
                 name, label, "select", required,
@@ -386,6 +408,23 @@ def _field(
             )
         ]  # fmt: skip
     return []  # event ids, sha256, base64, acknowledgements: not typed by people
+
+
+def _seen_options(name: str, view: IncidentView | None) -> tuple[tuple[str, str], ...]:
+    """Viewings and sightings to choose from, by when and who: support names one by id."""
+    if view is None:
+        return ()
+    incident = view.incident
+    if name == "viewing_id":
+        entries = [entry for entry, _ in unacknowledged_breaches(incident, view.policy)]
+    else:
+        entries = list(seen_imagery(incident))
+    options: list[tuple[str, str]] = []
+    for entry in entries:
+        who = entry.text("seen_by") if entry.kind == "sighting" else entry.text("viewer")
+        what = "seen unavoidably" if entry.kind == "sighting" else "viewed"
+        options.append((f"{format_local_short(entry.at)} {what} by {who}"[:60], entry.event_id))
+    return tuple(options)
 
 
 def _with_help(
@@ -425,7 +464,17 @@ def _with_help(
                 "signs it off."
             )
         elif kind == "viewing" and spec.name == "reason_id":
-            help_text = "Viewing is permissible only for one of the policy's three reasons."
+            help_text = (
+                "Viewing is permissible only for one of the policy's reasons. Shown the image "
+                "by a pupil? That is no decision to view: record an unavoidable sighting."
+            )
+        elif kind == "sighting" and spec.name == "seen_by":
+            help_text = (
+                "Nobody decided to view it, so the viewing conditions do not apply; support "
+                "for this person is due until recorded."
+            )
+        elif kind == "staff.support_offered" and spec.name == "after_id":
+            help_text = "Support is recorded against the viewing or sighting it follows."
         elif spec.name == "sen":
             help_text = "Concerns about capacity to consent (trigger 2) include SEN."
         out.append(replace(spec, help=help_text or spec.help, default=default))

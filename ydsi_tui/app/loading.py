@@ -58,6 +58,10 @@ def load_home(services: Services) -> HomeData:
             (row.ref, "✎ A decision is waiting for your sign-off.")
             for row in rows
             if row.signoff_needed and row.status != "closed"
+        ] + [
+            (row.ref, "‼ A viewing that broke the policy's conditions waits for you.")
+            for row in rows
+            if any(flag.code == "viewing_breach" for flag in row.overdue)
         ]
     if services.session.role == "dsl":  # a leaked passphrase not yet revoked for good
         attention[:0] = [("KEYS", due.brief) for due in services.session.revocations_due()]

@@ -141,7 +141,7 @@ def cmd_incident_show(ctx: Context) -> int:
     for entry in view.incident.timeline:
         event = entry.event
         mark = " (corrected)" if entry.superseded else ""
-        if event.kind == "signoff" and not event.verified:
+        if event.kind in ("signoff", "viewing.acknowledged") and not event.verified:
             mark += " NOT VERIFIED (does not count)"
         text = describe(event, view.policy, names)
         author = safe(event.by) + (" as recorded" if event.authorship.startswith("as ") else "")
@@ -260,8 +260,36 @@ def cmd_decline(ctx: Context) -> int:
     return 0
 
 
+#: Each condition of a deliberate viewing, as the command line states it. None has
+#: a default: the record police or a court read must assert nothing nobody said.
+_VIEWING_CONDITIONS = (
+    ("viewer_role", "--viewer-role dsl|team|headteacher|slt|other-staff"),
+    ("on_premises", "--on-premises or --not-on-premises"),
+    ("same_sex", "--same-sex yes|no|not-possible"),
+    ("head_consulted", "--head-consulted or --head-not-consulted"),
+    ("distress_considered", "--distress-considered or --distress-not-considered"),
+    ("not_copied", "--not-copied or --copied"),
+)
+
+
+def _unstated_conditions(a: argparse.Namespace) -> list[str]:
+    missing = [flag for dest, flag in _VIEWING_CONDITIONS if getattr(a, dest) is None]
+    if not a.present and not a.nobody_else_present:
+        missing.append("--present NAME (repeat) or --nobody-else-present")
+    if a.present and a.nobody_else_present:
+        missing.append("--present or --nobody-else-present, not both")
+    return missing
+
+
 def cmd_view(ctx: Context) -> int:
     a = ctx.args
+    missing = _unstated_conditions(a)
+    if missing:
+        raise CliError(
+            "a viewing states each of the policy's conditions; say "
+            + "; ".join(missing)
+            + " (shown by a pupil? record it with 'ydsi sighting')"
+        )
     acks: dict[str, str] = {}
     for item in a.ack or []:
         rule, sep, reason = item.partition("=")
@@ -274,7 +302,7 @@ def cmd_view(ctx: Context) -> int:
     def build(incident: Incident) -> dict[str, Any]:
         data: dict[str, Any] = {
             "viewer": a.viewer,
-            "viewer_role": a.viewer_role,
+            "viewer_role": a.viewer_role.replace("-", "_"),
             "present": a.present or [],
             "where": a.where,
             "on_premises": a.on_premises,
@@ -282,7 +310,7 @@ def cmd_view(ctx: Context) -> int:
             "head_consulted": a.head_consulted,
             "same_sex": a.same_sex.replace("-", "_"),
             "distress_considered": a.distress_considered,
-            "not_copied": True,
+            "not_copied": a.not_copied,
             "actions": a.actions,
             "acknowledgements": acks,
         }
@@ -291,6 +319,51 @@ def cmd_view(ctx: Context) -> int:
         return data
 
     return _record(ctx, "viewing", build)
+
+
+def cmd_sighting(ctx: Context) -> int:
+    """Imagery a member of staff saw unavoidably: no decision to view, so no conditions."""
+    a = ctx.args
+
+    def build(incident: Incident) -> dict[str, Any]:
+        data: dict[str, Any] = {"seen_by": a.seen_by, "how": a.how, "actions": a.actions}
+        if a.pupil:
+            data["pupil_id"] = _pupil_id(incident, a.pupil)
+        return data
+
+    code = _record(ctx, "sighting", build)
+    say("Support for them is now due: 'ydsi support REF ENTRY' once it is offered.")
+    return code
+
+
+def _seen_entry(incident: Incident, wanted: str, kinds: tuple[str, ...]) -> Event:
+    event = _entry(incident.timeline, wanted)
+    if event.kind not in kinds:
+        words = " or ".join(KIND_LABELS.get(kind, kind).lower() for kind in kinds)
+        raise CliError(f"entry {event.id[:8]} is not an entry of {words}")
+    return event
+
+
+def cmd_support(ctx: Context) -> int:
+    """Support offered to staff, recorded against the viewing or sighting it follows (by id)."""
+    a = ctx.args
+
+    def build(incident: Incident) -> dict[str, Any]:
+        after = _seen_entry(incident, a.entry, ("viewing", "sighting"))
+        return {"after_id": after.id, "staff_name": a.staff, "what": a.what}
+
+    return _record(ctx, "staff.support_offered", build)
+
+
+def cmd_acknowledge(ctx: Context) -> int:
+    """The Headteacher acknowledges a deliberate viewing that broke the policy's conditions."""
+    a = ctx.args
+
+    def build(incident: Incident) -> dict[str, Any]:
+        viewed = _seen_entry(incident, a.entry, ("viewing",))
+        return {"viewing_id": viewed.id, "note": a.note}
+
+    return _record(ctx, "viewing.acknowledged", build)
 
 
 def cmd_parents(ctx: Context) -> int:
@@ -544,6 +617,16 @@ def _bool_pair(p: argparse.ArgumentParser, name: str, help_yes: str, default: bo
     p.add_argument(f"--no-{name}", dest=dest, action="store_false", help=argparse.SUPPRESS)
 
 
+def _stated(
+    p: argparse.ArgumentParser, dest: str, yes: tuple[str, str], no: tuple[str, str]
+) -> None:
+    """A yes/no the user must state: two visible flags and no default (None until given)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(yes[0], dest=dest, action="store_const", const=True, help=yes[1])
+    group.add_argument(no[0], dest=dest, action="store_const", const=False, help=no[1])
+    p.set_defaults(**{dest: None})
+
+
 def _informed(args: argparse.Namespace) -> bool:
     return bool(args.status == "informed")
 
@@ -681,10 +764,25 @@ def register(
     takes_content(p, Field("reason", "--reason", "why you decline to sign it off"))
     p.set_defaults(func=cmd_decline)
 
-    p = sub.add_parser("view", parents=[common, at], help="record a viewing of the imagery")
+    p = sub.add_parser(
+        "view",
+        parents=[common, at],
+        help="record a deliberate viewing of the imagery",
+        description="Record a decision to view the imagery. Each of the policy's conditions "
+        "is stated, none assumed. A viewing that broke any of them goes to the Headteacher "
+        "until they acknowledge it. Imagery a pupil showed a member of staff is no decision "
+        "to view: record it with 'ydsi sighting'.",
+    )
     p.add_argument("ref")
     p.add_argument(
-        "--viewer-role", default="dsl", choices=["dsl", "team", "headteacher", "other_staff"]
+        "--viewer-role",
+        choices=["dsl", "team", "headteacher", "slt", "other-staff"],
+        help="who viewed it: the DSL or a delegated team member, or someone else",
+    )
+    p.add_argument(
+        "--nobody-else-present",
+        action="store_true",
+        help="no other member of staff was in the room (else name them with --present)",
     )
     takes_content(
         p,
@@ -695,12 +793,86 @@ def register(
         Field("pupil", "--pupil", "the pupil in the imagery (id, or name)", selector=True),
         Field("ack", "--ack", "RULE=REASON for each rule not met (repeat)", many=True),
     )
-    _bool_pair(p, "on-premises", "it was on school premises", default=True)
-    p.add_argument("--reason", required=True, help="which of the three permitted reasons (its id)")
-    _bool_pair(p, "head-consulted", "the Headteacher was consulted first")
-    p.add_argument("--same-sex", default="yes", choices=["yes", "no", "not-possible"])
-    _bool_pair(p, "distress-considered", "viewing would not cause the pupil significant distress")
+    _stated(
+        p,
+        "on_premises",
+        ("--on-premises", "it was on school premises"),
+        ("--not-on-premises", "it was not on school premises"),
+    )
+    p.add_argument("--reason", required=True, help="which of the permitted reasons (its id)")
+    _stated(
+        p,
+        "head_consulted",
+        ("--head-consulted", "the Headteacher was consulted first"),
+        ("--head-not-consulted", "the Headteacher was not consulted first"),
+    )
+    p.add_argument(
+        "--same-sex",
+        choices=["yes", "no", "not-possible"],
+        help="viewed by a member of staff of the young person's sex",
+    )
+    _stated(
+        p,
+        "distress_considered",
+        ("--distress-considered", "viewing would not cause the pupil significant distress"),
+        ("--distress-not-considered", "the risk of distress was not considered"),
+    )
+    _stated(
+        p,
+        "not_copied",
+        ("--not-copied", "it was not copied, printed or shared"),
+        ("--copied", "it was copied, printed or shared"),
+    )
     p.set_defaults(func=cmd_view)
+
+    p = sub.add_parser(
+        "sighting",
+        parents=[common, at],
+        help="imagery a member of staff saw unavoidably (shown by a pupil)",
+        description="Record that a member of staff saw the imagery unavoidably: a pupil "
+        "showed it to them, or they came upon it in their daily role. No decision to view "
+        "was made, so the viewing conditions do not apply; support for that person is due "
+        "until recorded with 'ydsi support'.",
+    )
+    p.add_argument("ref")
+    takes_content(
+        p,
+        Field("seen_by", "--seen-by", "who saw it (name and role)", True),
+        Field("how", "--how", "how they came to see it", True),
+        Field("actions", "--actions", "what was done", True, long=True),
+        Field("pupil", "--pupil", "the pupil in the imagery (id, or name)", selector=True),
+    )
+    p.set_defaults(func=cmd_sighting)
+
+    p = sub.add_parser(
+        "support",
+        parents=[common, at],
+        help="support offered to staff after a viewing or sighting",
+        description="Record the support offered to a member of staff after they saw the "
+        "imagery, against that viewing's or sighting's entry (its id, as 'ydsi incident "
+        "show' lists it), whatever their name is typed as.",
+    )
+    p.add_argument("ref")
+    p.add_argument("entry", help="the viewing's or sighting's entry id (8 or more characters)")
+    takes_content(
+        p,
+        Field("staff", "--staff", "the member of staff (name and role)", True),
+        Field("what", "--what", "what support was offered", True),
+    )
+    p.set_defaults(func=cmd_support)
+
+    p = sub.add_parser(
+        "acknowledge",
+        parents=[common, at],
+        help="Headteacher: acknowledge a viewing that broke the policy's conditions",
+        description="The Headteacher acknowledges a deliberate viewing of the imagery that "
+        "broke any of the policy's conditions; until then it shows on the home screen, in "
+        "Needs attention and in the inspection check. Only the Headteacher's own key counts.",
+    )
+    p.add_argument("ref")
+    p.add_argument("entry", help="the viewing's entry id (8 or more characters)")
+    takes_content(p, Field("note", "--note", "what you did about it, or why it stands", True))
+    p.set_defaults(func=cmd_acknowledge)
 
     p = sub.add_parser("parents", parents=[common, at], help="parents informed, or why not")
     p.add_argument("ref")

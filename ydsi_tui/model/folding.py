@@ -59,6 +59,7 @@ _PUPIL_KINDS = frozenset(
         "support.route",
         "discipline",
         "viewing",
+        "sighting",
         "pupil.updated",
         "transfer.sent",
     }
@@ -234,6 +235,8 @@ class Builder:
                     "This is a receipt for a transfer that is not in this record."
                 )
         for event in effective:
+            self._check_follows(event)
+        for event in effective:
             if event.kind in ("decision.reviewed", "signoff", "signoff.declined"):
                 decision_id = event.data.get("decision_id")
                 target = self.by_id.get(decision_id) if isinstance(decision_id, str) else None
@@ -241,6 +244,18 @@ class Builder:
                     self.problems_for(event).append(
                         "This refers to a decision that is not in this record."
                     )
+
+    def _check_follows(self, event: Event) -> None:
+        """Support and acknowledgements name the viewing or sighting they follow, by id."""
+        field, kinds = _FOLLOWS.get(event.kind, ("", ()))
+        if not field:
+            return
+        target_id = event.data.get(field) if isinstance(event.data, Mapping) else None
+        target = self.by_id.get(target_id) if isinstance(target_id, str) else None
+        if target is None or target.kind not in kinds:
+            self.problems_for(event).append(
+                "This refers to a viewing of the imagery that is not in this record."
+            )
 
     def build(self, timeline: tuple[TimelineEntry, ...], effective: tuple[Event, ...]) -> Incident:
         closed = self.closure_history[-1] if self.closure_history else None
@@ -307,6 +322,8 @@ class Builder:
                 replace(t, receipt=self.receipts.get(t.transfer_id)) for t in self.transfers
             ),
             retention_reviews=entries("retention.reviewed"),
+            sightings=entries("sighting"),
+            viewing_acknowledgements=entries("viewing.acknowledged"),
             signoff_declines=entries("signoff.declined"),
         )
 
@@ -606,12 +623,32 @@ def _transfer_receipt(b: Builder, e: Event, p: Payload) -> None:
 
 _Handler = Callable[[Builder, Event, Payload], None]
 
+#: Entries that follow a viewing or sighting: the field naming it, and what it may be.
+_FOLLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "staff.support_offered": ("after_id", ("viewing", "sighting")),
+    "viewing.acknowledged": ("viewing_id", ("viewing",)),
+}
+
 
 def _keep_as(name: str) -> _Handler:
     def handler(b: Builder, e: Event, p: Payload) -> None:
         b.keep(name, e)
 
     return handler
+
+
+def _viewing_acknowledged(b: Builder, e: Event, p: Payload) -> None:
+    """Only an acknowledgement the vault verified as the Headteacher's own counts.
+
+    Anyone holding the case key can write an entry that says "by the
+    Headteacher"; the reader marks the ones a Headteacher's own key saved.
+    """
+    if not e.verified:
+        p.problems.append(
+            "This acknowledgement is not verified as the Headteacher's own; it does not count."
+        )
+        return
+    b.keep("viewing.acknowledged", e)
 
 
 def _harm(b: Builder, e: Event, p: Payload) -> None:
@@ -644,6 +681,8 @@ _HANDLERS: dict[str, _Handler] = {
     "other_setting.contact": _keep_as("other_setting.contact"),
     "viewing": _keep_as("viewing"),
     "staff.support_offered": _keep_as("staff.support_offered"),
+    "sighting": _keep_as("sighting"),
+    "viewing.acknowledged": _viewing_acknowledged,
     "support.route": _keep_as("support.route"),
     "deletion.requested": _deletion_requested,
     "deletion.confirmed": _deletion_confirmed,

@@ -20,6 +20,7 @@ from ydsi_tui.model.schoolyear import add_school_days
 from ydsi_tui.model.timelimits import dsl_told_limit, parents_limit, parents_start
 from ydsi_tui.model.timeparse import format_local
 from ydsi_tui.model.triggers import referral
+from ydsi_tui.model.viewing_rules import support_missing, unacknowledged_breaches
 
 if TYPE_CHECKING:
     from ydsi_tui.model.incident import Incident
@@ -38,7 +39,9 @@ class Flag:
 def obligations(incident: Incident, policy: Policy) -> list[Flag]:
     """Every dated obligation of this incident, due or not, soonest first."""
     flags = _dsl_delay(incident, policy) + transfer_receipts(incident, policy)
+    flags += viewing_breaches(incident, policy)
     if not incident.closed:
+        flags += _staff_support(incident)
         flags += _referral(incident, policy)
         flags += _signoff(incident)
         flags += _parents(incident, policy)
@@ -177,6 +180,46 @@ def _decision_review(incident: Incident, policy: Policy) -> list[Flag]:
     else:
         due = current.at + timedelta(days=policy.settings.decision_review_days)
     return [Flag("decision_review_due", "The decision is due for review.", due)]
+
+
+def viewing_breaches(incident: Incident, policy: Policy) -> list[Flag]:
+    """A deliberate viewing that broke a condition goes to the Headteacher, due at once.
+
+    It stays flagged (closed or not) until the Headteacher's own verified
+    acknowledgement is recorded: the DSL's reasons for each unmet condition
+    explain it, they do not close it. The words that matter come first: lists
+    cut long lines.
+    """
+    flags: list[Flag] = []
+    for viewing, findings in unacknowledged_breaches(incident, policy):
+        count = (
+            "1 of the policy's conditions"
+            if len(findings) == 1
+            else (f"{len(findings)} of the policy's conditions")
+        )
+        flags.append(
+            Flag(
+                "viewing_breach",
+                "The Headteacher has not acknowledged a deliberate viewing of the imagery "
+                f"that broke {count} ({format_local(viewing.at)}).",
+                viewing.at,
+            )
+        )
+    return flags
+
+
+def _staff_support(incident: Incident) -> list[Flag]:
+    """Staff who saw the imagery unavoidably are given support: due from the sighting."""
+    return [
+        Flag(
+            "staff_support_due",
+            "Support for a member of staff who saw the imagery unavoidably is not recorded "
+            f"yet ({format_local(entry.at)}).",
+            entry.at,
+        )
+        for entry in support_missing(incident)
+        if entry.kind == "sighting"
+    ]
 
 
 def transfer_receipts(incident: Incident, policy: Policy) -> list[Flag]:

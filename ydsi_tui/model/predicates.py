@@ -20,7 +20,7 @@ from ydsi_tui.model.retention import pupil_retention
 from ydsi_tui.model.suggestions import against_suggestion
 from ydsi_tui.model.timelimits import dsl_told_limit, parents_limit, parents_start
 from ydsi_tui.model.triggers import referral
-from ydsi_tui.model.viewing_rules import check_viewing
+from ydsi_tui.model.viewing_rules import check_viewing, support_missing, unacknowledged_breaches
 
 if TYPE_CHECKING:
     from ydsi_tui.model.incident import Incident
@@ -336,9 +336,20 @@ def viewing_recorded_fully(incident: Incident, policy: Policy) -> bool:
     "Support offered to each member of staff who viewed the imagery",
 )
 def staff_support_offered_after_viewing(incident: Incident, policy: Policy) -> bool:
-    offered = {entry.text("staff_name").strip().casefold() for entry in incident.staff_support}
-    viewers = {viewing.text("viewer").strip().casefold() for viewing in incident.viewings}
-    return viewers <= offered
+    """Each viewing and sighting has support recorded against it, by its entry id.
+
+    Never by name: "Mrs Karen Lowe (science teacher)" and "Mrs Karen Lowe"
+    are the same person, and two people may share a name.
+    """
+    return not support_missing(incident)
+
+
+@predicate(
+    "viewing_breaches_acknowledged",
+    "Each deliberate viewing that broke a condition of the policy acknowledged by the Headteacher",
+)
+def viewing_breaches_acknowledged(incident: Incident, policy: Policy) -> bool:
+    return not unacknowledged_breaches(incident, policy)
 
 
 # ----------------------------------------------------------- deletion

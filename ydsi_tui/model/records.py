@@ -364,6 +364,11 @@ class Incident:
     holds: tuple[Hold, ...] = ()
     transfers: tuple[Transfer, ...] = ()
     retention_reviews: tuple[Entry, ...] = ()
+    #: Imagery a member of staff saw unavoidably (shown by a pupil): no decision to view.
+    sightings: tuple[Entry, ...] = ()
+    #: The Headteacher's acknowledgements of viewings that broke a condition; only
+    #: those the vault verified as the Headteacher's own are kept here.
+    viewing_acknowledgements: tuple[Entry, ...] = ()
     #: The Headteacher's refusals to sign off a decision (each names the decision).
     signoff_declines: tuple[Entry, ...] = ()
     #: The incident's devices as the custody log shows them. The log is another

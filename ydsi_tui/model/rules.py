@@ -51,7 +51,16 @@ from ydsi_tui.model.suggestions import (
 )
 from ydsi_tui.model.summary import incident_status, status_words, summarize, summary_flags
 from ydsi_tui.model.triggers import Referral, Suggestion, referral, suggest_trigger4
-from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES, Finding, check_viewing
+from ydsi_tui.model.viewing_rules import (
+    VIEWING_PREDICATES,
+    Finding,
+    acknowledgement_of,
+    breaches,
+    check_viewing,
+    seen_imagery,
+    support_missing,
+    unacknowledged_breaches,
+)
 
 __all__ = [
     "DESCRIPTIONS",
@@ -67,8 +76,10 @@ __all__ = [
     "StepState",
     "Suggestion",
     "TriggerSuggestion",
+    "acknowledgement_of",
     "against_suggestion",
     "applies",
+    "breaches",
     "check_closure",
     "check_decision",
     "check_reopen",
@@ -88,6 +99,7 @@ __all__ = [
     "referral_state",
     "referral_times",
     "retention",
+    "seen_imagery",
     "signoff_declined",
     "signoff_digest",
     "signoff_needed",
@@ -98,8 +110,10 @@ __all__ = [
     "suggest_triggers",
     "summarize",
     "summary_flags",
+    "support_missing",
     "transfer_receipts",
     "trigger_overridden",
+    "unacknowledged_breaches",
     "unanswered_triggers",
 ]
 

@@ -34,7 +34,12 @@ from ydsi_tui.model.timeparse import (
     to_iso_utc,
     to_local,
 )
-from ydsi_tui.model.viewing_rules import SAME_SEX, VIEWER_ROLES, check_viewing
+from ydsi_tui.model.viewing_rules import (
+    SAME_SEX,
+    UNAVOIDABLE_REASON,
+    VIEWER_ROLES,
+    check_viewing,
+)
 
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
 SEXES = ("female", "male", "other", "unknown")
@@ -192,12 +197,25 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
         "head_consulted": Field("bool"),
         "same_sex": Field("choice", choices=SAME_SEX),
         "distress_considered": Field("bool"),
-        "not_copied": Field("bool", required=False),
+        # Each condition is stated by whoever records the viewing: none has a default.
+        "not_copied": Field("bool"),
         "actions": TEXT,
         "pupil_id": OPTIONAL_PUPIL_ID,
         "acknowledgements": Field("acknowledgements", required=False, vocab="viewing_rules"),
     },
-    "staff.support_offered": {"staff_name": NAME, "what": TEXT},
+    # Support follows the viewing or sighting it is for, named by entry id (never by
+    # matching the staff member's name, which is typed differently each time).
+    "staff.support_offered": {"after_id": Field("event_id"), "staff_name": NAME, "what": TEXT},
+    # A member of staff shown the imagery (by a pupil, in their daily role): no
+    # decision to view, so none of the viewing conditions; support must follow.
+    "sighting": {
+        "seen_by": NAME,
+        "how": TEXT,
+        "actions": TEXT,
+        "pupil_id": OPTIONAL_PUPIL_ID,
+    },
+    # The Headteacher's acknowledgement of a deliberate viewing that broke a condition.
+    "viewing.acknowledged": {"viewing_id": Field("event_id"), "note": TEXT},
     "support.route": {"pupil_id": OPTIONAL_PUPIL_ID, "route": _vocab("support_routes")},
     "deletion.requested": {
         "pupil_id": PUPIL_ID,
@@ -244,6 +262,7 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "transfer.sent": ("dsl",),
     "transfer.receipt": ("dsl",),
     "retention.reviewed": ("dsl",),
+    "viewing.acknowledged": ("headteacher",),
     "signoff.declined": ("headteacher",),
 }
 
@@ -525,6 +544,13 @@ def _check_retention_review(data: dict[str, Any], context: Context) -> None:
 
 
 def _check_viewing(data: dict[str, Any], context: Context) -> None:
+    if data["reason_id"] == UNAVOIDABLE_REASON:
+        raise ValidationError(
+            "reason_id",
+            "Imagery a pupil showed to a member of staff was seen unavoidably, not viewed "
+            "by decision: record it as an unavoidable sighting (no viewing rules apply; "
+            "support for that person is then due).",
+        )
     acknowledgements: dict[str, str] = data.get("acknowledgements", {})
     findings = check_viewing(data, None, context.policy)
     for finding in findings:

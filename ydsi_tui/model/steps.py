@@ -61,7 +61,7 @@ def applies(step: Step, incident: Incident) -> bool | None:
     if rule == "always":
         return True
     if rule == "if_viewed":
-        return bool(incident.viewings)
+        return bool(incident.viewings or incident.sightings)
     current = incident.current_decision
     if rule == "if_police" and (incident.police_contacts or incident.police_outcomes):
         return True

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ydsi_tui.model.incident import Incident
     from ydsi_tui.model.policy import Policy
+    from ydsi_tui.model.records import Entry
 
 #: Who looked at the imagery. Only the first two are who the policy allows.
 VIEWER_ROLES = ("dsl", "team", "headteacher", "slt", "other_staff")
@@ -143,3 +144,74 @@ def check_viewing(
             text = explain(data) if explain else f"Not met: {rule.text}"
             findings.append(Finding(rule_id=rule.id, text=text, rule_text=rule.text))
     return findings
+
+
+# --------------------------------------------------- sightings and escalation
+#
+# The policy's conditions govern a *decision* to view. A member of staff shown
+# the imagery by a pupil made no decision: that is a sighting, recorded as its
+# own kind of entry, with no conditions to break and the staff member's
+# support to follow. A deliberate viewing that broke a condition is a matter
+# for the Headteacher, and stays escalated until they acknowledge it.
+
+#: The policy's viewing reason that is no decision at all: a sighting.
+UNAVOIDABLE_REASON = "unavoidable"
+
+
+def stands_for(incident: Incident, event_id: str) -> set[str]:
+    """The ids an effective entry answers to: its own and those of every entry it corrects.
+
+    Support recorded after a viewing still follows it once the viewing is
+    corrected; an acknowledgement does not (the Headteacher acknowledged what
+    they read), so only support uses this.
+    """
+    ids: set[str] = set()
+    current: str | None = event_id
+    while current is not None and current not in ids:
+        ids.add(current)
+        event = incident.events_by_id.get(current)
+        current = event.supersedes if event is not None else None
+    return ids
+
+
+def seen_imagery(incident: Incident) -> tuple[Entry, ...]:
+    """Every viewing and sighting, in the record's order: each needs support for who saw it."""
+    return tuple(sorted((*incident.viewings, *incident.sightings), key=lambda e: e.at))
+
+
+def support_missing(incident: Incident) -> list[Entry]:
+    """Viewings and sightings with no support recorded against them (by entry id, not name)."""
+    followed = {entry.text("after_id") for entry in incident.staff_support}
+    return [
+        entry
+        for entry in seen_imagery(incident)
+        if not (stands_for(incident, entry.event_id) & followed)
+    ]
+
+
+def breaches(incident: Incident, policy: Policy) -> list[tuple[Entry, list[Finding]]]:
+    """Each deliberate viewing that broke any of the policy's conditions, with what it broke."""
+    out: list[tuple[Entry, list[Finding]]] = []
+    for viewing in incident.viewings:
+        findings = check_viewing(viewing.data, incident, policy)
+        if findings:
+            out.append((viewing, findings))
+    return out
+
+
+def acknowledgement_of(incident: Incident, viewing_id: str) -> Entry | None:
+    """The Headteacher's verified acknowledgement of this viewing, if there is one."""
+    return next(
+        (e for e in incident.viewing_acknowledgements if e.text("viewing_id") == viewing_id), None
+    )
+
+
+def unacknowledged_breaches(
+    incident: Incident, policy: Policy
+) -> list[tuple[Entry, list[Finding]]]:
+    """Viewings that broke a condition and that the Headteacher has not yet acknowledged."""
+    return [
+        (viewing, findings)
+        for viewing, findings in breaches(incident, policy)
+        if acknowledgement_of(incident, viewing.event_id) is None
+    ]

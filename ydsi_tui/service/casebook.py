@@ -66,7 +66,11 @@ _AFTER_CLOSE = {
 }
 
 #: Overdue flags still chased once an incident is closed.
-_CHASED_AFTER_CLOSE = {"transfer_receipt_missing"}
+_CHASED_AFTER_CLOSE = {"transfer_receipt_missing", "viewing_breach"}
+
+#: Entries that count only when a Headteacher's own key saved them (the reader
+#: marks them verified): a DSL holds the case key and could write "by the Head".
+_HEADTEACHERS_OWN = {"viewing.acknowledged"}
 
 When = str | datetime | None
 
@@ -273,6 +277,9 @@ class CaseBook:
         checks: dict[str, SignoffCheck] = {}
         out: list[Event] = []
         for event in events:
+            if event.kind in _HEADTEACHERS_OWN:
+                out.append(dataclasses.replace(event, verified=_headteachers_own(signers, event)))
+                continue
             if event.kind != "signoff":
                 out.append(event)
                 continue
@@ -331,6 +338,10 @@ class CaseBook:
         require_correction_reason(supersedes, correction_reason)
         if kind == "signoff":
             raise ValidationError("kind", "A sign-off is made with its own command, not recorded")
+        if kind in _HEADTEACHERS_OWN and self.session.role != "headteacher":
+            raise AccessDenied(
+                "only the Headteacher acknowledges a viewing that broke the policy's conditions"
+            )
         now = self.clock.now()
         when = self._when(at, now)
         custody = self.custody(ref)  # read before the lock: another compartment's files
@@ -349,7 +360,16 @@ class CaseBook:
             )
             self._check(incident, policy, event)
             append_event(db, event)
-            folded = self._with_custody(fold(meta, [*events, event]), custody)
+            counted = event
+            if kind in _HEADTEACHERS_OWN:
+                # This save is signed with the user's own key: count it exactly
+                # when every reader will (see _headteachers_own).
+                own = self.session.own_signer()
+                counted = dataclasses.replace(
+                    event,
+                    verified=own is not None and own.owner_made and own.role == "headteacher",
+                )
+            folded = self._with_custody(fold(meta, [*events, counted]), custody)
             write_summary(db, rules.summarize(folded, policy), "incident")
         return event
 
@@ -478,6 +498,10 @@ class CaseBook:
                 raise ValidationError(
                     "supersedes", f"A correction must be of the same kind ({old.kind})"
                 )
+        if event.kind == "staff.support_offered":
+            _check_follows_seen(incident, event)
+        elif event.kind == "viewing.acknowledged":
+            _check_acknowledgement(incident, policy, event)
         if event.kind == "decision":
             rules.check_decision(incident, policy, event)
         elif event.kind == "signoff.declined":
@@ -519,6 +543,36 @@ def _row(summary: Mapping[str, Any], now: datetime) -> IncidentRow:
         overdue=tuple(rules.summary_flags(summary, now)),
         updated_at=_time(summary.get("updated_at")),
         trigger_overridden=summary.get("trigger_overridden") is True,
+    )
+
+
+def _headteachers_own(signers: Mapping[str, Signer], event: Event) -> bool:
+    """The save that added ``event`` was signed by a Headteacher's own key (not a DSL-made one)."""
+    signer = signers.get(event.id)
+    return signer is not None and signer.role == "headteacher" and signer.owner_made
+
+
+def _check_follows_seen(incident: Incident, event: Event) -> None:
+    after = incident.events_by_id.get(str(event.data.get("after_id", "")))
+    if after is None or after.kind not in ("viewing", "sighting"):
+        raise ValidationError(
+            "after_id",
+            "Support is recorded against the viewing or sighting it follows: choose one "
+            "from this incident.",
+        )
+
+
+def _check_acknowledgement(incident: Incident, policy: Policy, event: Event) -> None:
+    viewing_id = str(event.data.get("viewing_id", ""))
+    open_breaches = {v.event_id for v, _ in rules.unacknowledged_breaches(incident, policy)}
+    if viewing_id in open_breaches:
+        return
+    if any(v.event_id == viewing_id for v, _ in rules.breaches(incident, policy)):
+        raise ValidationError("viewing_id", "This viewing is already acknowledged")
+    raise ValidationError(
+        "viewing_id",
+        "Only a deliberate viewing of this incident that broke a condition of the policy "
+        "is acknowledged",
     )
 
 

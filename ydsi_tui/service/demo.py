@@ -148,6 +148,17 @@ def _seed(session: Session, now: datetime) -> str:
         "route": "call_101", "spoken_to": "Call handler (DEMO)", "crime_refs": ["DEMO/0001/26"],
         "note": "Advised: do not pay, do not delete evidence",
     })  # fmt: skip
+    # Cara showed her form tutor the messages, the image among them: an unavoidable
+    # sighting (no decision to view), and the support offered to him afterwards.
+    seen = cases.record(ref2, "sighting", {
+        "seen_by": "Mr Owen Demo (form tutor)", "pupil_id": cara,
+        "how": "Cara held up her phone to show him the threats; the image was among them",
+        "actions": "Told Cara she had done the right thing; took her straight to the DSL",
+    }, at=now - timedelta(days=2, hours=1))  # fmt: skip
+    cases.record(ref2, "staff.support_offered", {
+        "after_id": seen.id, "staff_name": "Owen Demo",
+        "what": "Talked it through with the DSL; the staff wellbeing line offered",
+    })  # fmt: skip
     services.devices.seize(ref2, {
         "description": "DEMO: black phone in a blue case", "owner": "CT-DEMO",
         "seized_by": "Jo Reid (DEMO IT technician)", "powered_off": True,

@@ -45,6 +45,8 @@ KIND_LABELS: dict[str, str] = {
     "agency.meeting": "Inter-agency meeting",
     "other_setting.contact": "Other school or setting",
     "viewing": "Imagery viewed",
+    "sighting": "Imagery seen unavoidably",
+    "viewing.acknowledged": "Headteacher acknowledged a viewing",
     "staff.support_offered": "Support offered to staff",
     "support.route": "Support route offered",
     "deletion.requested": "Deletion requested",
@@ -206,10 +208,18 @@ _DESCRIBERS: dict[str, Describer] = {
         _s(d, "where"),
         _viewing_reason(p, _s(d, "reason_id")),
         _s(d, "actions"),
-        f"{len(d.get('acknowledgements') or {})} rule(s) not met, acknowledged"
+        f"{len(d.get('acknowledgements') or {})} of the policy's conditions not met "
+        "(reasons recorded; for the Headteacher)"
         if d.get("acknowledgements")
         else "",
     ),
+    "sighting": lambda d, p, n: _join(
+        f"seen by {_s(d, 'seen_by')}",
+        _s(d, "how"),
+        _s(d, "actions"),
+        f"pictured: {n.get(_s(d, 'pupil_id'), '')}" if d.get("pupil_id") else "",
+    ),
+    "viewing.acknowledged": lambda d, p, n: _s(d, "note"),
     "staff.support_offered": lambda d, p, n: _join(_s(d, "staff_name"), _s(d, "what")),
     "support.route": lambda d, p, n: _join(
         _label(p, "support_routes", _s(d, "route")),

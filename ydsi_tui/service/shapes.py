@@ -78,6 +78,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _viewings_json(view: IncidentView) -> list[dict[str, Any]]:
+    """Each viewing and sighting: what it broke, the Headteacher's acknowledgement, support."""
+    incident = view.incident
+    unsupported = {e.event_id for e in rules.support_missing(incident)}
+    out: list[dict[str, Any]] = []
+    for entry in rules.seen_imagery(incident):
+        deliberate = entry.kind == "viewing"
+        unmet = rules.check_viewing(entry.data, incident, view.policy) if deliberate else []
+        ack = rules.acknowledgement_of(incident, entry.event_id) if unmet else None
+        out.append(
+            {
+                "id": entry.event_id,
+                "kind": entry.kind,
+                "at": _t(entry.at),
+                "conditions_not_met": [f.rule_id for f in unmet],
+                "escalated": bool(unmet) and ack is None,
+                "acknowledged_by": ack.by if ack is not None else None,
+                "support_recorded": entry.event_id not in unsupported,
+            }
+        )
+    return out
+
+
 def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) -> dict[str, Any]:
     """``ydsi incident show REF --json``: at least ref, status, referral_required,
     referral_reasons, next_step, gaps, pupils and timeline (at, recorded_at, by, kind, text);
@@ -116,6 +139,7 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
         ],
         "gaps": [{"step_id": g.step_id, "text": g.text} for g in view.gaps],
         "overdue": [_flag(f) for f in view.overdue],
+        "viewings": _viewings_json(view),
         "pupils": [
             {
                 "id": p.pupil_id,

@@ -173,7 +173,7 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
         self._keys = keys
         if "index:case" in keys:
             sealer = EntrySealer(keys["index:case"], vault.header.vault_id)
-            vault.warnings.extend(vault.use_entry_sealer(sealer))
+            vault.warnings.extend(vault.use_entry_sealer(self, sealer))
         self._seen: dict[tuple[str, str], int] = {}
         self._draft_box: DraftBox | None = None
         #: Set when the audit log is shorter than, or forks from, what this user
@@ -214,7 +214,7 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
         """Drop every key reference (as far as Python allows: no wiping of bytes)."""
         self.vault.ledger.persist_at_close(self._witness.seen_seq() if self._witness else 0)
         if "index:case" in self._keys:
-            self.vault.use_entry_sealer(None)
+            self.vault.use_entry_sealer(self, None)
         self._keys.clear()
         self._identity = None
 

@@ -116,6 +116,8 @@ class Vault:
         self.audit = AuditLog(fs, path / AUDIT_NAME, header.vault_id)
         self.ledger = Ledger(fs, path / AUDIT_NAME, header.vault_id)
         self.warnings = warnings
+        #: The case roles' sealers, by the session that brought each (see use_entry_sealer).
+        self._sealers: dict[int, EntrySealer] = {}
         #: Slots set aside because they are not what the log last saved, by owner.
         self.slot_problems: dict[str, str] = {}
         #: Replaced in tests so that throttling can be observed without waiting.
@@ -266,20 +268,29 @@ class Vault:
         self.check_header(self._read_header_bytes())
         return self.header
 
-    def use_entry_sealer(self, sealer: EntrySealer | None) -> list[str]:
-        """A case role unlocked (or locked again: None): seal and open case entries.
+    def use_entry_sealer(self, holder: object, sealer: EntrySealer | None) -> list[str]:
+        """A case role's session unlocked (or closed: None): seal and open case entries.
 
+        Several sessions may share this object (the app's unlock after a
+        lock, a DSL's and a Headteacher's session in one process); the
+        sealer stays while any session that brought one is open, so one
+        session closing never leaves another writing case entries in clear.
         Saves of case records left half-done by a crash can be settled only
         now: whether the log names a leftover file is sealed in the log.
         Returns what was settled.
         """
-        self.audit.sealer = sealer
-        self.audit.sealed_compartments = SEALED_COMPARTMENTS if sealer else frozenset()
         if sealer is None:
+            self._sealers.pop(id(holder), None)
+        else:
+            self._sealers[id(holder)] = sealer
+        active = next(reversed(self._sealers.values()), None)
+        self.audit.sealer = active
+        self.audit.sealed_compartments = SEALED_COMPARTMENTS if active else frozenset()
+        if active is None:
             self.ledger.drop_opener()
             return []
-        self.ledger.set_opener(sealer)
-        return self._settle_sealed()
+        self.ledger.set_opener(active)
+        return self._settle_sealed() if sealer is not None else []
 
     def _settle_sealed(self) -> list[str]:
         done: list[str] = []

@@ -52,6 +52,8 @@ FLAG_WORDS = {
     "referral_required": "‼ REFER NOW",
     "referral_overdue": "‼ referral overdue",
     "signoff_waiting": "✎ sign-off",
+    "viewing_breach": "‼ viewing: Head",
+    "staff_support_due": "⚠ staff support",
     "deletion_overdue": "⌛ deletion",
     "decision_review_due": "↻ review",
     "parents_not_informed": "⚠ parents",

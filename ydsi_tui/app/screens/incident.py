@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from ...model.referrals import AGENCY_WORDS, referrals_made
-from ...model.schema import INCIDENT_SCHEMAS
+from ...model.schema import INCIDENT_SCHEMAS, KIND_ROLES
 from ...model.summary import incident_status
 from ...model.timeparse import format_local_short
 from ...service.describe import KIND_LABELS
@@ -63,7 +63,7 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
     "police": ("police.contact", "police.outcome"),
     "devices": ("device.seized",),
     "csc": ("csc.contact", "agency.meeting", "other_setting.contact"),
-    "viewing": ("viewing", "staff.support_offered"),
+    "viewing": ("viewing", "sighting", "staff.support_offered", "viewing.acknowledged"),
     "deletion": ("deletion.requested", "deletion.confirmed", "deletion.search", "discipline"),
     "talking": ("conversation", "support.route"),
     "closing": ("incident.closed", "incident.reopened"),
@@ -71,7 +71,7 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
 
 ADD_BY_PANE: dict[str, tuple[str, ...]] = {
     "triggers": ("trigger.answered", "concern.harm", "decision", "decision.reviewed"),
-    "viewing": ("viewing", "staff.support_offered"),
+    "viewing": ("viewing", "sighting", "staff.support_offered", "viewing.acknowledged"),
     "custody": ("device.seized",),
     "people": ("pupil.added", "pupil.updated", "adult.added", "staff.added",
                "parents.informed", "parents.not_informed"),
@@ -315,15 +315,32 @@ class IncidentScreen(Screen[None]):
     def _menu(self, title: str, kinds: Iterable[str], **preset: Any) -> None:
         from .dialogs import MenuDialog
 
-        items = [(kind, KIND_LABELS.get(kind, kind)) for kind in kinds if kind not in _NO_FORM]
+        role = self.ydsi.role
+        items = [
+            (kind, KIND_LABELS.get(kind, kind))
+            for kind in kinds
+            if kind not in _NO_FORM and role in KIND_ROLES.get(kind, (role,))
+        ]
         if not items:
             return
 
         def chosen(kind: str | None) -> None:
             if kind is not None:
-                self.open_form(kind, preset=dict(preset) or None)
+                self.open_form(kind, preset={**preset, **self._follows(kind)} or None)
 
         self.app.push_screen(MenuDialog(title, items), chosen)
+
+    def _follows(self, kind: str) -> dict[str, Any]:
+        """Support or an acknowledgement opened on the Viewing pane follows its highlighted row."""
+        if self.pane != "viewing" or kind not in ("staff.support_offered", "viewing.acknowledged"):
+            return {}
+        entry = self.query_one(ViewingPane).entry
+        if entry is None:
+            return {}
+        if kind == "viewing.acknowledged":
+            return {"viewing_id": entry.event_id} if entry.kind == "viewing" else {}
+        who = entry.text("seen_by") if entry.kind == "sighting" else entry.text("viewer")
+        return {"after_id": entry.event_id, "staff_name": who}
 
     def action_add(self) -> None:
         if self.view is None:

@@ -21,7 +21,13 @@ from textual.widgets.option_list import Option
 from ...model.schema import SCHEMAS
 from ...model.timelimits import step_limits
 from ...model.timeparse import format_local, format_local_date, format_local_short
-from ...model.viewing_rules import check_viewing
+from ...model.viewing_rules import (
+    acknowledgement_of,
+    check_viewing,
+    seen_imagery,
+    stands_for,
+    support_missing,
+)
 from ...model.wording import choice_words, value_words
 from ...service.describe import KIND_LABELS, describe
 from ..formspec import field_label
@@ -34,7 +40,7 @@ if TYPE_CHECKING:
 
     from ...model.events import Event
     from ...model.policy import Policy, TextNote
-    from ...model.records import TimelineEntry
+    from ...model.records import Entry, TimelineEntry
     from ...model.steps import StepState
     from ...service.casebook import IncidentView
     from ...service.devices import DeviceView
@@ -310,7 +316,7 @@ class TimelinePane(Pane):
         extra = " (corrected: the correction is shown under it)" if line.superseded else ""
         if event.supersedes:
             extra = " (this corrects an earlier entry)"
-        if event.kind == "signoff" and not event.verified:
+        if event.kind in ("signoff", "viewing.acknowledged") and not event.verified:
             extra += " NOT VERIFIED: it does not count"
         detail.update(
             join(
@@ -465,41 +471,74 @@ class TriggersPane(Pane):
 # ------------------------------------------------------------------ 4. viewing
 
 
+#: Where a viewing's conditions begin in its detail (support is shown above them).
+_CONDITIONS = ("\n\nThe policy's conditions:\n", "bold")
+
+
 class ViewingPane(Pane):
+    """Each viewing and sighting: what it broke, the Headteacher's word on it, support.
+
+    A sighting (imagery a pupil showed a member of staff) has no conditions to
+    break and says so; a deliberate viewing that broke one says whether the
+    Headteacher has acknowledged it.
+    """
+
     def compose(self) -> ComposeResult:
         yield RecordTable(
-            [("when", "When", 11), ("viewer", "Viewed by", 22), ("rules", "Rules", None)],
+            [("when", "When", 11), ("viewer", "Seen by", 22),
+             ("rules", "Conditions and support", None)],
             id="viewing-table",
-        )
+        )  # fmt: skip
         with VerticalScroll(id="viewing-scroll"):
             yield Static("", id="viewing-detail")
 
     def on_mount(self) -> None:
         self.view: IncidentView | None = None
 
+    @property
+    def entry(self) -> Entry | None:
+        """The highlighted viewing or sighting."""
+        if self.view is None:
+            return None
+        key = self.query_one("#viewing-table", RecordTable).current_key
+        return next((e for e in seen_imagery(self.view.incident) if e.event_id == key), None)
+
     def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
         self.view = view
+        incident = view.incident
+        unsupported = {e.event_id for e in support_missing(incident)}
         rows: list[Row] = []
-        for entry in view.incident.viewings:
-            unmet = check_viewing(entry.data, view.incident, view.policy)
-            total = len(view.policy.viewing_rules)
-            if unmet:
-                rules = f"✗ {len(unmet)} of {total} rules not met (acknowledged)"
+        for entry in seen_imagery(incident):
+            support = "support ✗ due" if entry.event_id in unsupported else "support ✔"
+            alarm = entry.event_id in unsupported
+            if entry.kind == "sighting":
+                who = entry.text("seen_by")
+                words = f"seen unavoidably: no conditions apply; {support}"
             else:
-                rules = f"✔ all {total} rules met"
+                who = entry.text("viewer")
+                unmet = check_viewing(entry.data, incident, view.policy)
+                total = len(view.policy.viewing_rules)
+                ack = acknowledgement_of(incident, entry.event_id) if unmet else None
+                if not unmet:
+                    words = f"✔ all {total} conditions met; {support}"
+                elif ack is None:
+                    words = f"‼ broke {len(unmet)} of {total}: FOR THE HEADTEACHER; {support}"
+                    alarm = True
+                else:
+                    words = f"✗ broke {len(unmet)} of {total}: acknowledged by the Head; {support}"
             rows.append(
                 (
                     entry.event_id,
                     [
                         cell(format_local_short(entry.at, now=now)),
-                        cell(entry.text("viewer")),
-                        cell(rules, "bold" if unmet else ""),
+                        cell(who),
+                        cell(words, "bold" if alarm else ""),
                     ],
                 )
             )
         table = self.query_one("#viewing-table", RecordTable)
         table.show_rows(rows)
-        table.border_title = f"Viewings of the imagery ({len(rows)})"
+        table.border_title = f"Viewings and sightings of the imagery ({len(rows)})"
         self._detail()
 
     @on(RecordTable.RowHighlighted, "#viewing-table")
@@ -511,22 +550,61 @@ class ViewingPane(Pane):
         if view is None:
             return
         detail = self.query_one("#viewing-detail", Static)
-        key = self.query_one("#viewing-table", RecordTable).current_key
-        entry = next((e for e in view.incident.viewings if e.event_id == key), None)
+        entry = self.entry
         if entry is None:
             detail.update(
                 plain(
                     "No viewing of the imagery is recorded. The policy: imagery is not viewed "
                     "unless there is good and clear reason, and then only under its rules. "
-                    "a: record a viewing.",
+                    "a: record a viewing, or an unavoidable sighting (shown by a pupil).",
                     multiline=True,
                 )
             )
             return
-        unmet = {f.rule_id: f for f in check_viewing(entry.data, view.incident, view.policy)}
+        support = self._support(view, entry)
+        if entry.kind == "sighting":
+            detail.update(join([*self._sighting(entry), *support]))
+            return
+        parts = self._viewing(view, entry)
+        at = parts.index(_CONDITIONS)
+        # Support before the nine conditions: on a small screen it is still in view.
+        detail.update(join([*parts[:at], *support, *parts[at:]]))
+
+    def _sighting(self, entry: Entry) -> list[Content | str | tuple[str, str]]:
+        return [
+            ("Seen unavoidably by ", "bold"),
+            entry.text("seen_by"),
+            f" at {format_local(entry.at)}\nHow: ",
+            entry.text("how"),
+            "\nWhat was done: ",
+            entry.text("actions"),
+            "\n\nNobody decided to view it, so the policy's conditions for viewing do not "
+            "apply. The policy: staff who see imagery unavoidably are given support.",
+        ]
+
+    def _viewing(self, view: IncidentView, entry: Entry) -> list[Content | str | tuple[str, str]]:
+        incident = view.incident
+        unmet = {f.rule_id: f for f in check_viewing(entry.data, incident, view.policy)}
         raw_acks = entry.data.get("acknowledgements")
         acks = raw_acks if isinstance(raw_acks, Mapping) else {}
-        parts: list[Content | str | tuple[str, str]] = [
+        parts: list[Content | str | tuple[str, str]] = []
+        if unmet:
+            ack = acknowledgement_of(incident, entry.event_id)
+            if ack is None:
+                parts += [
+                    (f"‼ This viewing broke {len(unmet)} of the policy's conditions.", "bold"),
+                    " It stays on the Headteacher's home and in Needs attention until the "
+                    "Headteacher acknowledges it (a: Headteacher acknowledged a viewing).\n\n",
+                ]
+            else:
+                parts += [
+                    ("Acknowledged by ", "bold"),
+                    ack.by,
+                    f" at {format_local(ack.at)}: ",
+                    ack.text("note"),
+                    "\n\n",
+                ]
+        parts += [
             ("Viewed by ", "bold"),
             entry.text("viewer"),
             f" at {format_local(entry.at)}; where: ",
@@ -535,8 +613,7 @@ class ViewingPane(Pane):
             "; ".join(str(p) for p in entry.data.get("present") or ()) or "nobody else",
             "\nWhat happened next: ",
             entry.text("actions"),
-            "\n\n",
-            ("The policy's rules:\n", "bold"),
+            _CONDITIONS,
         ]
         rules = sorted(view.policy.viewing_rules, key=lambda rule: rule.id not in unmet)
         for rule in rules:  # the unmet ones first
@@ -546,8 +623,26 @@ class ViewingPane(Pane):
             else:
                 reason = str(acks.get(rule.id, "(no reason)"))
                 parts += [(" ✗ NOT MET: ", "bold reverse"), f"{finding.text}\n"]
-                parts += ["     acknowledged: ", reason, "\n"]
-        detail.update(join(parts))
+                parts += ["     the DSL's reason: ", reason, "\n"]
+        return parts
+
+    def _support(self, view: IncidentView, entry: Entry) -> list[Content | str | tuple[str, str]]:
+        ids = stands_for(view.incident, entry.event_id)
+        given = [s for s in view.incident.staff_support if s.text("after_id") in ids]
+        if not given:
+            return [
+                ("\n✗ Support: not recorded yet. ", "bold"),
+                "a: Support offered to staff (it follows this entry).",
+            ]
+        parts: list[Content | str | tuple[str, str]] = [("\nSupport:", "bold")]
+        for support in given:
+            parts += [
+                f"\n ✔ {format_local(support.at)}: ",
+                support.text("staff_name"),
+                ": ",
+                support.text("what"),
+            ]
+        return parts
 
 
 # ------------------------------------------------------------------ 5. custody

@@ -63,12 +63,13 @@ OTHER_PUPIL = "other pupil"
 THIRD_PARTY = "third party"
 _ABOUT_PUPIL = {
     "parents.informed", "parents.not_informed", "deletion.requested", "deletion.confirmed",
-    "deletion.search", "conversation", "support.route", "discipline", "viewing",
+    "deletion.search", "conversation", "support.route", "discipline", "viewing", "sighting",
     "pupil.updated", "pupil.added", "transfer.sent",
 }  # fmt: skip
 _ENTRY_MARKS = {
     "note": "staff's note: review before release",
     "staff.support_offered": "about a member of staff",
+    "viewing.acknowledged": "staff's note: review before release",
     "adult.added": "a third party's details",
 }
 
