@@ -135,6 +135,25 @@ def referred(record: Record) -> None:
     record.tick(days=2)
     record.add("police.outcome", {"outcome": "under_investigation", "crime_ref": "CR/1/26"})
     record.add("agency.meeting", {"who": "Strategy meeting: police, CSC, school"})
+    # A deliberate viewing that broke a condition, acknowledged by the Headteacher.
+    viewing = record.add(
+        "viewing",
+        {
+            "viewer": DSL, "viewer_role": "dsl", "present": [HEAD], "where": "Head's office",
+            "on_premises": True, "reason_id": "report_for_takedown", "head_consulted": False,
+            "same_sex": "yes", "distress_considered": True, "not_copied": True,
+            "actions": "Reported for removal", "pupil_id": "p1",
+            "acknowledgements": {"head_consulted": "The Headteacher was off site"},
+        },
+    )  # fmt: skip
+    record.add(
+        "viewing.acknowledged",
+        {"viewing_id": viewing.id, "note": "Seen; agreed it was needed"},
+        by=HEAD,
+        by_role="headteacher",
+    )
+    # Verified: saved with the Headteacher's own key (the vault checks; see Record.sign_off).
+    record.events[-1] = dataclasses.replace(record.events[-1], verified=True)
     record.add(
         "transfer.sent",
         {
@@ -506,6 +525,7 @@ def test_every_overdue_obligation_names_the_step_that_records_what_it_waits_for(
         "referral_overdue",
         "signoff_waiting",
         "signoff_declined",
+        "viewing_breach",
         "parents_not_informed",
         "deletion_overdue",
         "transfer_receipt_missing",

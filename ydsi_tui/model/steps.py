@@ -174,6 +174,7 @@ FLAG_CHECKS = {
     "referral_overdue": "referrals_within_limit",
     "signoff_waiting": "signoff_if_in_school",
     "signoff_declined": "signoff_not_declined",
+    "viewing_breach": "viewing_breaches_acknowledged",
     "parents_not_informed": "parents_informed_or_reason_for_each_pupil",
     "deletion_overdue": "deletion_confirmed_for_each_pupil",
     "decision_review_due": "decision_recorded",  # a review is recorded with the decision
