@@ -546,6 +546,17 @@ def test_fifo_planted_as_an_enrolment_request_does_not_stop_unlock(
 NOBODY = 65534
 
 
+def _runs_as_nobody(python: str) -> bool:
+    try:
+        done = subprocess.run(
+            [python, "-c", "pass"], capture_output=True, user=NOBODY, group=NOBODY,
+            timeout=TIMEOUT, check=False,
+        )  # fmt: skip
+    except PermissionError:
+        return False
+    return done.returncode == 0
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make files of two owners")
 def test_record_of_another_owner_is_one_clear_refusal(world: World, tmp_path: Path) -> None:
     """A group member swaps in a file of their own, mode 0600: the DSL cannot read it.
@@ -581,10 +592,24 @@ def test_record_of_another_owner_is_one_clear_refusal(world: World, tmp_path: Pa
             "XDG_CONFIG_HOME": str(home / "config"),
             "XDG_CACHE_HOME": str(home / "cache"),
             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            # The suite's own (root's 0600 temp file): nobody could not read it.
+            "YDSI_SYSTEM_CONFIG": str(home / "no-system-config.toml"),
         }
 
+        python = sys.executable
+        if not _runs_as_nobody(python):
+            # Under /root (pyenv), which nobody may enter: the system Python, as a server has.
+            from tests.support.system_python import shared_python
+
+            made, reason = shared_python(base / "python")
+            if made is None:
+                pytest.skip(
+                    f"the account 'nobody' cannot run this checkout's interpreter: {reason}"
+                )
+            python = str(made)
+
         def run(*args: str) -> subprocess.CompletedProcess[str]:
-            command = [sys.executable, "-m", "ydsi_tui.cli.main", *args]
+            command = [python, "-m", "ydsi_tui.cli.main", *args]
             if args != ("--version",):
                 command += ["--vault", str(vault), "--user", DSL.login]
                 command += ["--passphrase-file", str(secret)]
@@ -596,8 +621,8 @@ def test_record_of_another_owner_is_one_clear_refusal(world: World, tmp_path: Pa
 
         try:
             run("--version")
-        except PermissionError:
-            pytest.skip("the account 'nobody' cannot run this checkout's interpreter")
+        except PermissionError as exc:
+            pytest.skip(f"the account 'nobody' cannot run this checkout's interpreter ({exc})")
         shown = run("incident", "show", ref)
         _clear(shown, label, code=None)
         assert shown.returncode not in (0, 70), shown.stderr

@@ -20,6 +20,7 @@ from tests.app.conftest import (
     settle,
     unlock,
 )
+from tests.app.test_reports import spy_notifications
 from ydsi_tui.app.app import YdsiApp
 from ydsi_tui.app.formspec import field_id
 from ydsi_tui.app.screens.devices import DeviceListScreen, DeviceScreen
@@ -33,6 +34,7 @@ from ydsi_tui.app.screens.quick_note import QuickNoteScreen
 from ydsi_tui.app.screens.signoff import SignoffScreen
 from ydsi_tui.app.screens.unlock import UnlockScreen
 from ydsi_tui.app.widgets.table import RecordTable
+from ydsi_tui.model.timeparse import to_local
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.vault.vault import Vault
 
@@ -60,6 +62,13 @@ async def fill(pilot: Pilot[Any], name: str, value: object) -> None:
         widget.set_selected(value)  # type: ignore[attr-defined]
         widget.post_message(widget.Changed(widget))  # type: ignore[attr-defined]
     await pilot.pause()
+
+
+async def fill_disclosure(pilot: Pilot[Any]) -> None:
+    """The new-incident form's required disclosure fields (who told whom, how)."""
+    await fill(pilot, "discloser_type", "staff")
+    await fill(pilot, "to_whom", "Mr Tom Tutor, form tutor")
+    await fill(pilot, "how", "in person")
 
 
 async def choose(pilot: Pilot[Any], kind: str) -> None:
@@ -125,20 +134,100 @@ async def test_home_lists_filters_and_sorts(app_factory: MakeApp, refs: Refs) ->
 
 
 async def test_new_incident(app_factory: MakeApp) -> None:
+    """Issue 10, finding 10: the disclosure whole in one form, at 80x24; then the new
+    incident opens and says its reference (no second form asking the time again)."""
     app = app_factory()
-    async with app.run_test() as pilot:
+    seen = spy_notifications(app)
+    async with app.run_test(size=(80, 24)) as pilot:
         await unlock(pilot)
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, FormScreen)
         await fill(pilot, "summary", "Image passed round the Year 8 bus")
-        await fill(pilot, "_at", "9:15")
-        assert "Mon 16/11/2026 09:15 GMT" in screen_text(app)
+        await fill(pilot, "_at", "8:50")
+        assert "Mon 16/11/2026 08:50 GMT" in screen_text(app)
+        await fill(pilot, "discloser_type", "friend")
+        await fill(pilot, "discloser_name", "Cara Friend")
+        await fill(pilot, "to_whom", "Mr Daniel Hughes, form tutor 8H")
+        await fill(pilot, "how", "in person, at registration")
+        await fill(pilot, "dsl_told_at", "9:15")
+        for n, (name, born, sex, part, sen) in enumerate(
+            [("Ava Bus", "14/03/2013", "female", "pictured", "no"),
+             ("Ben Bus", "8", "male", "sent", "yes")], start=1,
+        ):  # fmt: skip
+            await fill(pilot, f"pupils.{n}.name", name)
+            await fill(pilot, f"pupils.{n}.born", born)
+            await fill(pilot, f"pupils.{n}.sex", sex)
+            await fill(pilot, f"pupils.{n}.parts", [part])
+            await fill(pilot, f"pupils.{n}.sen", sen)
         await pilot.press("f2")
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen), screen
         rows = services(app).cases.rows()
-        assert any(r.summary == "Image passed round the Year 8 bus" for r in rows)
+        (row,) = [r for r in rows if r.summary == "Image passed round the Year 8 bus"]
+        assert screen.ref == row.ref
+        assert any(row.ref in message for message in seen), seen
+        incident = services(app).cases.open(row.ref).incident
+        disclosure = incident.disclosure
+        assert disclosure is not None
+        assert (disclosure.discloser_type, disclosure.discloser_name) == ("friend", "Cara Friend")
+        assert disclosure.to_whom == "Mr Daniel Hughes, form tutor 8H"
+        assert disclosure.how == "in person, at registration"
+        assert disclosure.disclosed_at == incident.opened_at
+        assert f"{disclosure.dsl_told_at:%H:%M}" == "09:15"
+        pupils = {p.name: p for p in incident.pupils.values()}
+        assert set(pupils) == {"Ava Bus", "Ben Bus"}
+        assert pupils["Ava Bus"].parts == ("pictured",) and not pupils["Ava Bus"].sen
+        assert pupils["Ben Bus"].year_group == 8 and pupils["Ben Bus"].sen
+        # The disclosure step asks for nothing again: no gap names the disclosure's time.
+        gaps = " ".join(g.text for g in services(app).cases.open(row.ref).gaps).lower()
+        assert "when it was disclosed" not in gaps and "who disclosed" not in gaps
+
+
+async def test_new_incident_refuses_a_young_person_half_given(app_factory: MakeApp) -> None:
+    """A young person named without their part (or sex, SEN, date of birth) is refused on
+    that field, and nothing is opened."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        before = len(services(app).cases.rows())
+        await pilot.press("n")
+        await settle(pilot)
+        await fill(pilot, "summary", "Half a pupil")
+        await fill(pilot, "discloser_type", "staff")
+        await fill(pilot, "to_whom", "Ms Ray")
+        await fill(pilot, "how", "saw it")
+        await fill(pilot, "pupils.1.name", "Cal Half")
+        await pilot.press("f2")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert {"pupils.1.born", "pupils.1.sex", "pupils.1.parts", "pupils.1.sen"} <= set(
+            form.errors
+        ), form.errors
+        assert len(services(app).cases.rows()) == before
+
+
+async def test_the_disclosure_form_carries_the_time_already_given(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    """The walk-through: the Disclosure form asked "When it was disclosed" again, blank."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen) and screen.view is not None
+        opened = screen.view.incident.opened_at
+        assert opened is not None
+        await pilot.press("a")
+        await settle(pilot)
+        await choose(pilot, "disclosure")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        shown = form.query_one(f"#{field_id('disclosed_at')}", Input).value
+        assert shown == f"{to_local(opened):%d/%m/%Y %H:%M}"
 
 
 async def test_form_checks_as_you_type(app_factory: MakeApp) -> None:
@@ -736,6 +825,7 @@ async def test_an_unexpected_error_while_saving_keeps_the_form(
         await pilot.press("n")
         await settle(pilot)
         await fill(pilot, "summary", "kept after the failure")
+        await fill_disclosure(pilot)
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, ErrorDialog)

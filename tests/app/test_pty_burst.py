@@ -1,8 +1,9 @@
 """The real ``ydsi`` in a real pseudo-terminal (80x24), whole forms written in ONE write.
 
 Over SSH a fast typist's keys, or a paste, reach the app in one read. This
-writes the new-incident form (summary, Tab, Tab, time, F2), then a quick note
-on the other incident (a bracketed paste among typed keys), all at once, and
+writes the whole new-incident form (summary, time, the disclosure with its
+dropdowns, a young person with their part, F2), then a quick note on the
+incident it opens (a bracketed paste among typed keys), all at once, and
 reads what was saved back through the service layer, character by character.
 """
 
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.terminal
 PASS = "pty burst passphrase"
 ROWS, COLS = 24, 80
 TAB, ENTER, CTRL_U, F2 = "\t", "\r", "\x15", "\x1bOQ"
+DOWN, SPACE = "\x1b[B", " "
 _ESCAPES = re.compile(r"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Z]|.)")
 
 
@@ -162,12 +164,22 @@ def test_two_forms_written_in_one_burst_are_saved_character_for_character(
 
     summary = "Year 11 boy sent round a group chat; reported by a friend to form tutor 8H"
     when = "yesterday 09:45"
+    told = "yesterday 10:20"
     typed = "Mum phoned at 10:50 (again); said [b]not[/b] to call \\ ok"
     pasted = "\tand then:\r\nshe had seen it on Friday"
     burst = (
-        "n" + summary + TAB + TAB + CTRL_U + when + F2  # the new-incident form
-        + ENTER  # home: open the highlighted incident (the one already there)
-        + "n" + typed + "\x1b[200~" + pasted + "\x1b[201~" + ENTER  # a quick note
+        "n" + summary + TAB + TAB + CTRL_U + when  # the new-incident form
+        + TAB + ENTER + DOWN + DOWN + ENTER  # who disclosed: a friend
+        + TAB + "Not recorded (friend of pupil)"
+        + TAB + "Mr Daniel Hughes, form tutor 8H"
+        + TAB + "in person, at registration"
+        + TAB + told
+        + TAB + "Ava [i]Burst[/i]" + TAB + "14/03/2010"
+        + TAB + ENTER + DOWN + ENTER  # sex: female
+        + TAB + SPACE  # their part: pictured
+        + TAB + ENTER + DOWN + DOWN + ENTER  # SEN: no
+        + F2  # saved: the new incident opens
+        + "n" + typed + "\x1b[200~" + pasted + "\x1b[201~" + ENTER  # a quick note in it
     )  # fmt: skip
     term.write(burst)
 
@@ -184,5 +196,18 @@ def test_two_forms_written_in_one_burst_are_saved_character_for_character(
     assert new.summary == summary
     assert new.kind == "peer_sharing"
     assert new.opened_at == parse_when(when, now=now)
-    notes = [e for e in incidents[existing].effective if e.kind == "note"]
+    disclosure = new.disclosure
+    assert disclosure is not None
+    assert disclosure.discloser_type == "friend"
+    assert disclosure.discloser_name == "Not recorded (friend of pupil)"
+    assert disclosure.to_whom == "Mr Daniel Hughes, form tutor 8H"
+    assert disclosure.how == "in person, at registration"
+    assert disclosure.disclosed_at == new.opened_at
+    assert disclosure.dsl_told_at == parse_when(told, now=now)
+    (pupil,) = new.pupils.values()
+    assert (pupil.name, f"{pupil.dob:%d/%m/%Y}") == ("Ava [i]Burst[/i]", "14/03/2010")
+    assert (pupil.sex, pupil.parts, pupil.sen) == ("female", ("pictured",), False)
+    # The keys typed while it saved went to the incident it opened, not the list.
+    assert not [e for e in incidents[existing].effective if e.kind == "note"]
+    notes = [e for e in new.effective if e.kind == "note"]
     assert [n.data["text"] for n in notes] == [typed + " and then: she had seen it on Friday"]

@@ -125,9 +125,35 @@ def test_check_form_names_the_field_at_fault() -> None:
 
 def test_new_incident_form() -> None:
     form = new_incident_spec(POLICY)
-    data, at, errors = collect(form, {"summary": "x", "kind": "other", AT: "9:00"}, NOW)
-    assert errors == {} and data == {"summary": "x", "kind": "other"}
+    told = {"discloser_type": "staff", "to_whom": "Ms Ray", "how": "saw it"}
+    data, at, errors = collect(form, {"summary": "x", "kind": "other", AT: "9:00", **told}, NOW)
+    given = {k: v for k, v in data.items() if v != []}  # the young people's empty ticks
+    assert errors == {} and given == {"summary": "x", "kind": "other", **told}
     assert at == datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+def test_new_incident_form_takes_the_disclosure_whole() -> None:
+    """Issue 10, finding 10: who, to whom, when, how, DSL told, the young people."""
+    form = new_incident_spec(POLICY)
+    names = [f.name for f in form.fields]
+    assert names[:3] == ["summary", "kind", AT]  # as typed before: Tab, Tab, the time
+    for name in ("discloser_type", "discloser_name", "to_whom", "how", "dsl_told_at"):
+        assert name in names
+    assert "disclosed_at" not in names  # asked once: the form's own time
+    for part in ("name", "born", "sex", "parts", "sen"):
+        assert f"pupils.1.{part}" in names and f"pupils.2.{part}" in names
+    values = {
+        "summary": "x", "kind": "other", AT: "9:00", "discloser_type": "staff",
+        "to_whom": "Ms Ray", "how": "saw it", "dsl_told_at": "8:00",
+        "pupils.1.name": "Ava", "pupils.1.born": "31/02/2012",
+        "pupils.2.name": "Ben", "pupils.2.born": "9", "pupils.2.sex": "male",
+        "pupils.2.parts": ["sent"], "pupils.2.sen": "no",
+    }  # fmt: skip
+    _, _, errors = check_form(form, values, NOW, POLICY)
+    assert set(errors) == {"pupils.1.born"}  # the first error that stops the rest
+    _, _, errors = check_form(form, {**values, "pupils.1.born": "14/03/2012"}, NOW, POLICY)
+    assert set(errors) == {"dsl_told_at", "pupils.1.sex", "pupils.1.parts", "pupils.1.sen"}
+    assert "before the disclosure" in errors["dsl_told_at"]
 
 
 @pytest.mark.parametrize(

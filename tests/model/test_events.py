@@ -195,7 +195,11 @@ def test_the_future_is_refused(policy: Policy) -> None:
             {"held_at": START, "attendees": ["A"], "answers": {"weather": "fine"}},
             "answers.weather",
         ),
-        ("risk.answered", {"question_id": "favourite_colour", "answer": "x"}, "question_id"),
+        (
+            "risk.answered",
+            {"pupil_id": "p1", "question_id": "favourite_colour", "answer": "x"},
+            "question_id",
+        ),
         ("step.status", {"step_id": "police", "status": "later"}, "reason"),
         ("step.status", {"step_id": "lunch", "status": "done"}, "step_id"),
         (

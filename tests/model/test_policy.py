@@ -111,10 +111,17 @@ def test_vocabularies(policy: Policy) -> None:
     assert "non_consensual" in ids("incident_kinds")
     assert ids("pupil_parts") == ["pictured", "sent", "received", "shared"]
     assert len(ids("discloser_types")) == 6
-    assert ids("police_routes") == ["safer_schools_officer", "pcso", "neighbourhood", "call_101"]
+    assert ids("police_routes") == [
+        "safer_schools_officer",
+        "pcso",
+        "neighbourhood",
+        "call_101",
+        "call_999",
+        "ceop",
+    ]
     assert "outcome_21" in ids("police_outcomes")
     assert "Outcome 21" in policy.label("police_outcomes", "outcome_21")
-    assert {"report_remove", "ceop", "take_it_down"} <= set(ids("support_routes"))
+    assert {"report_remove", "ceop", "take_it_down", "childline"} <= set(ids("support_routes"))
     assert policy.label("support_routes", "not-there") == "not-there"
     with pytest.raises(KeyError):
         policy.vocabulary("steps")

@@ -10,6 +10,7 @@ import pytest
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import make_event
+from ydsi_tui.model.incident import Incident
 from ydsi_tui.model.policy import Policy
 from ydsi_tui.model.rules import (
     check_closure,
@@ -199,6 +200,10 @@ def test_only_pictured_pupils_count_for_trigger4(record: Record, policy: Policy)
 # (4) Handled in school, start to finish --------------------------------------
 
 
+def pictured_ids(incident: Incident) -> list[str]:
+    return [pid for pid, pupil in incident.pupils.items() if pupil.pictured]
+
+
 def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
     record: Record, policy: Policy
 ) -> None:
@@ -237,8 +242,12 @@ def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
     record.sign_off(decision)
     assert not signoff_needed(record.incident)
     note_step()
-    for question in policy.risk_questions:
-        record.add("risk.answered", {"question_id": question.id, "answer": "Low; see notes"})
+    for pupil_id in ("p1", "p2"):
+        for question in policy.risk_questions:
+            record.add(
+                "risk.answered",
+                {"pupil_id": pupil_id, "question_id": question.id, "answer": "Low; see notes"},
+            )
     note_step()
     for pupil_id, parent in (("p1", "Mrs Jones"), ("p2", "Mr Smith")):
         record.add(
@@ -258,10 +267,11 @@ def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
             {"pupil_id": pupil_id, "how": "Showed DSL the empty chat; said cloud too"},
         )
     note_step()
-    record.add(
-        "conversation",
-        {"pupil_id": "p1", "by_whom": DSL, "note": "Talked about consent and pressure."},
-    )
+    for pupil_id in ("p1", "p2"):
+        record.add(
+            "conversation",
+            {"pupil_id": pupil_id, "by_whom": DSL, "note": "Talked about consent and pressure."},
+        )
     note_step()
 
     assert path == [
@@ -282,6 +292,11 @@ def test_consensual_exchange_handled_in_school_closes_with_no_gaps(
     assert states["closing"] == "current"
     later = record.now + timedelta(days=3)
     assert not [f for f in overdue(incident, policy, later) if f.code == "deletion_overdue"]
+    # The one gap left: take-down and support routes offered to each pictured pupil.
+    assert [g.step_id for g in gaps(incident, policy)] == ["closing"]
+    for pupil_id in pictured_ids(incident):
+        record.add("support.route", {"pupil_id": pupil_id, "route": "report_remove"})
+    incident = record.incident
     assert gaps(incident, policy) == []
     close = {
         "summary": "Handled in school",

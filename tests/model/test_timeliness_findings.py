@@ -100,8 +100,12 @@ def in_school(record: Record) -> None:
         {"outcome": "in_school", "reason": "Consensual, no trigger applies.", "input_from": [HEAD]},
     )
     record.sign_off(decision)
-    for question in record.policy.risk_questions:
-        record.add("risk.answered", {"question_id": question.id, "answer": "Considered."})
+    for pid in ("p1", "p2"):  # each young person's risks, answered for them
+        for question in record.policy.risk_questions:
+            record.add(
+                "risk.answered",
+                {"pupil_id": pid, "question_id": question.id, "answer": "Considered."},
+            )
     parents_told(record)
     for pid in ("p1", "p2"):
         record.add(
@@ -421,6 +425,8 @@ def mutations(name: str, record: Record, policy: Policy) -> list[Mutation]:
         )
         unsigned = [e for e in record.events if e.kind != "signoff"]
         found.append(Mutation(f"{name}, sign-off declined", [*unsigned, declined], None))
+        known = extra.add("pupil.updated", {"pupil_id": "p1", "cp_plan": True})
+        found.append(Mutation(f"{name}, a pupil known to CSC", [*record.events, known], None))
         adult = extra.add("adult.added", {"adult_id": "a1", "name": "Unknown adult online"})
         found.append(Mutation(f"{name}, an adult recorded", [*record.events, adult], None))
     return found

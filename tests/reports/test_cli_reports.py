@@ -198,3 +198,46 @@ def test_transfer_round_trip(ydsi: Ydsi) -> None:
     ydsi.ok("transfer", "receipt", transfer_id, stdin="received_by: Mo Receiver")
     pending = json.loads(ydsi.ok("transfer", "list", "--json"))
     assert transfer_id not in [p["id"] for p in pending]
+
+
+def test_a_transfer_and_a_subject_access_keep_other_pupils_out(ydsi: Ydsi) -> None:
+    """Finding 9: Ava's transfer carried Ben's date of birth and "father violent"; Ben's
+    own subject access did not mark that entry for review against the serious-harm
+    exemption."""
+    ref = ydsi.incident("Ava's image forwarded", "Ava Away", "--dob", "02/01/2011")
+    ydsi.ok(
+        "pupil", "add", ref, "--text-file", "-", "--part", "received", "--dob", "10/10/2010",
+        "--sex", "male", stdin="Ben Remains",
+    )  # fmt: skip
+    ydsi.ok(
+        "parents", ref, "not-informed", "--agreed-with", "csc", "--fields-file", "-",
+        stdin="pupil: Ben Remains\nreason: father violent\n",
+    )  # fmt: skip
+    ydsi.ok("note", ref, "--text-file", "-", stdin="Ava said ben REMAINS sent it on")
+    out = ydsi.tmp / "ava.transfer"
+    said = ydsi.ok(
+        "transfer", "--output", str(out), "--fields-file", "-",
+        stdin="pupil: Ava Away\nto-school: Ash Grove\n",
+    )  # fmt: skip
+    lines = said.splitlines()
+    passphrase = lines[lines.index(next(line for line in lines if "by phone" in line)) + 1]
+    opened = ydsi.tmp / "ava-received"
+    ydsi.ok(
+        "transfer", "open", str(out), "--output", str(opened),
+        "--transfer-passphrase-file", str(ydsi.secret("ava-transfer", passphrase.strip())),
+    )  # fmt: skip
+    for name in ("records.md", "records.json"):
+        text = (opened / name).read_text(encoding="utf-8").lower()
+        for leak in ("ben", "remains", "2010-10-10", "10/10/2010", "father violent"):
+            assert leak not in text, (name, leak)
+        assert "another pupil" in text and "ava away" in text
+    sar_file = ydsi.tmp / "ben-sar.json"
+    ydsi.ok(
+        "report", "subject-access", "--format", "json", "--output", str(sar_file),
+        stdin="Ben Remains",
+    )  # fmt: skip
+    sar = json.loads(sar_file.read_text(encoding="utf-8"))
+    (incident,) = sar["incidents"]
+    not_told = next(e for e in incident["entries"] if e["kind"] == "parents.not_informed")
+    assert not_told["redact"].startswith("review against the serious-harm exemption")
+    assert "ava" not in json.dumps(sar["incidents"]).lower().replace("ava's", "")

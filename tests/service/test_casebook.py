@@ -364,3 +364,33 @@ def test_a_device_logged_against_no_incident_is_told_to_a_case_role(services: Ma
     assert good not in flagged
     assert "2026-999" in next(text for ref, text in items if ref == typo)
     assert not [t for _, t in tech.devices.attention() if "not an incident" in t]
+
+
+def test_an_incident_opens_with_its_disclosure_and_young_people_in_one_save(
+    services: Make,
+) -> None:
+    """Issue 10, finding 10: the disclosure whole, recorded with the incident, at its time."""
+    book = cases(services)
+    disclosed = NOW - timedelta(hours=2)
+    told = {"discloser_type": "friend", "discloser_name": "Cara", "to_whom": "Mr Hughes",
+            "how": "in person", "dsl_told_at": (NOW - timedelta(hours=1)).isoformat()}  # fmt: skip
+    ava = {"pupil_id": new_id(), "name": "Ava", "dob": "2011-03-14", "sex": "female",
+           "parts": ["pictured"], "sen": False}  # fmt: skip
+    ben = {"pupil_id": new_id(), "name": "Ben", "year_group": 9, "sex": "male",
+           "parts": ["sent"], "sen": True}  # fmt: skip
+    ref = book.create("shared", disclosed_at=disclosed, disclosure=told, pupils=[ava, ben])
+    incident = book.open(ref).incident
+    assert incident.disclosure is not None and incident.disclosure.disclosed_at == disclosed
+    assert incident.disclosure.to_whom == "Mr Hughes"
+    assert [p.name for p in incident.pupils.values()] == ["Ava", "Ben"]
+    assert {e.event.at for e in incident.timeline} == {disclosed}  # all at the disclosure
+    # A mistake in any part opens nothing (no reference taken, no half incident).
+    rows = len(book.rows())
+    with pytest.raises(ValidationError) as refused:
+        book.create("bad", disclosed_at=disclosed, disclosure=told, pupils=[{**ben, "sex": "x"}])
+    assert refused.value.field == "sex"
+    early = {**told, "dsl_told_at": (disclosed - timedelta(hours=1)).isoformat()}
+    with pytest.raises(ValidationError):
+        book.create("told first", disclosed_at=disclosed, disclosure=early)
+    assert len(book.rows()) == rows
+    assert book.create("next") == f"{ref[:5]}{int(ref[5:]) + 1:03d}"

@@ -56,8 +56,10 @@ __all__ = [
     "AT",
     "INCIDENT_REF",
     "KIND_STEP",
+    "NEW_INCIDENT_PUPILS",
     "FieldSpec",
     "FormSpec",
+    "NewIncident",
     "Values",
     "check_form",
     "collect",
@@ -65,7 +67,9 @@ __all__ = [
     "entry_spec",
     "field_id",
     "field_label",
+    "new_incident_parts",
     "new_incident_spec",
+    "pupil_field",
     "split_note_time",
     "values_from_event",
 ]
@@ -112,7 +116,10 @@ KIND_STEP = {
     "deletion.search": "deletion",
     "discipline": "deletion",
     "conversation": "talking",
-    "support.route": "talking",
+    "conversation.not_held": "talking",
+    "support.route": "closing",
+    "support.not_offered": "closing",
+    "deletion.police_agreed": "deletion",
     "incident.closed": "closing",
 }
 
@@ -136,6 +143,13 @@ _LABELS: dict[str, str] = {
     "parts": "Their part (Space ticks; tick all that apply)",
     "sen": "Special educational needs?",
     "vulnerabilities": "Other vulnerabilities",
+    "capacity_concern": "Concern about their capacity to consent?",
+    "social_worker": "Allocated social worker (name and team), if any",
+    "cp_plan": "On a child protection plan?",
+    "child_in_need": "A child in need?",
+    "looked_after": "A looked-after child?",
+    "ehcp": "Has an education, health and care plan (EHCP)?",
+    "previously_known": "Previously known to children's social care?",
     "role": "Role",
     "involvement": "Involvement",
     "held_at": "When the meeting was held",
@@ -225,9 +239,13 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("sighting", "actions"): "What was done",
     ("viewing.acknowledged", "note"): "What you did about it, or why it stands",
     ("support.route", "route"): "Support route offered",
+    ("support.not_offered", "reason"): "Why no support route was offered",
+    ("deletion.police_agreed", "officer"): "Police officer who agreed (name and role)",
+    ("deletion.police_agreed", "crime_ref"): "Crime reference",
     ("risk.answered", "answer"): "Answer",
     ("concern.harm", "text"): "The concern: who may be harmed or at risk, and why",
     ("conversation", "note"): "What was found out (without looking at the imagery)",
+    ("conversation.not_held", "reason"): "Why there was no conversation with them",
     ("discipline", "note"): "The disciplinary response (the school's choice)",
     ("police.contact", "route"): "Route",
     ("device.returned", "to_whom"): "Returned to",
@@ -449,6 +467,14 @@ def _with_help(
                 f"For trigger 4 the record suggests: {suggestion.answer.upper()}. "
                 f"{suggestion.basis}"
             )
+        elif (
+            kind == "disclosure"
+            and spec.name == "disclosed_at"
+            and view is not None
+            and view.incident.opened_at is not None
+        ):  # asked once: when the incident was opened (the walk found it asked again, blank)
+            default = f"{to_local(view.incident.opened_at):%d/%m/%Y %H:%M}"
+            help_text = "When the incident was opened as disclosed; change it if that was wrong."
         elif kind == "deletion.requested" and spec.name == "deadline":
             hours = policy.settings.deletion_deadline_default_hours
             help_text = "Young people should be given a deadline for deletion."
@@ -477,6 +503,11 @@ def _with_help(
             help_text = "Support is recorded against the viewing or sighting it follows."
         elif spec.name == "sen":
             help_text = "Concerns about capacity to consent (trigger 2) include SEN."
+        elif spec.name == "social_worker":
+            help_text = (
+                "The policy: contact children's social care if they are, may be or have "
+                "been involved with the young person. Any of these makes that contact due."
+            )
         out.append(replace(spec, help=help_text or spec.help, default=default))
     return out
 
@@ -529,7 +560,25 @@ def entry_spec(
     )
 
 
+#: How many young people the new-incident form takes (more are added from the incident).
+NEW_INCIDENT_PUPILS = 2
+#: The disclosure's fields on the new-incident form (its time is the form's ``_at``).
+_DISCLOSURE_FIELDS = ("discloser_type", "discloser_name", "to_whom", "how", "dsl_told_at")
+#: Each young person's fields on the new-incident form, as ``pupils.N.<name>``.
+_PUPIL_FIELDS = ("name", "born", "sex", "parts", "sen")
+
+
+def pupil_field(n: int, name: str) -> str:
+    """The new-incident form's field for young person ``n`` (from 1): ``pupils.1.name``."""
+    return f"pupils.{n}.{name}"
+
+
 def new_incident_spec(policy: Policy) -> FormSpec:
+    """The disclosure whole, in one form: what happened, who told whom, when, how, when
+    the DSL was told, and the young people with their parts (the walk-through found it
+    split over two forms, the second asking the disclosure time again)."""
+    disclosure = INCIDENT_SCHEMAS["disclosure"]
+    pupil = INCIDENT_SCHEMAS["pupil.added"]
     fields = [
         FieldSpec("summary", _LABELS["summary"], "line", True),
         FieldSpec("kind", _LABELS["kind"], "select", True,
@@ -537,6 +586,19 @@ def new_incident_spec(policy: Policy) -> FormSpec:
         FieldSpec(AT, "When it was disclosed (now, 10:30, yesterday 3pm)", "when", True,
                   default="now"),
     ]  # fmt: skip
+    for name in _DISCLOSURE_FIELDS:
+        fields.extend(_field("disclosure", name, disclosure[name], policy, None))
+    for n in range(1, NEW_INCIDENT_PUPILS + 1):
+        who = "Young person 1" if n == 1 else f"Young person {n} (if any)"
+        for name in _PUPIL_FIELDS:
+            if name == "born":
+                spec = FieldSpec(name, "Date of birth (dd/mm/yyyy), or year group (7-13)", "line")
+            else:
+                (spec,) = _field("pupil.added", name, replace(pupil[name], required=False),
+                                 policy, None)  # fmt: skip
+            label = f"{who}: name in full" if name == "name" else f"  {spec.label}"
+            fields.append(replace(spec, name=pupil_field(n, name), label=label))
+    fields = _with_help("pupil.added", fields, policy, None, {})
     return FormSpec(
         kind="incident.opened",
         title="New incident",
@@ -544,6 +606,87 @@ def new_incident_spec(policy: Policy) -> FormSpec:
         fields=tuple(fields),
         guidance=_guidance(policy, "disclosure"),
     )
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    """The new-incident form's payloads, as the service's ``create`` takes them.
+
+    ``fields`` says which form field each payload field came from, so that an
+    error the schema finds is shown on the field it is about.
+    """
+
+    summary: str
+    kind: str
+    disclosure: dict[str, Any]
+    pupils: tuple[dict[str, Any], ...]
+    fields: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+
+def new_incident_parts(data: Mapping[str, Any], ids: Sequence[str], now: datetime) -> NewIncident:
+    """Group what :func:`collect` read from the new-incident form (``ids``: pupils' ids).
+
+    A young person is recorded when their name is given; the date-of-birth field
+    takes a year group too (a number up to 14). A date that cannot be one is
+    refused (ValidationError on that field).
+    """
+    disclosure = {name: data[name] for name in _DISCLOSURE_FIELDS if name in data}
+    where: dict[tuple[str, str], str] = {("disclosure", n): n for n in _DISCLOSURE_FIELDS}
+    where[("disclosure", "disclosed_at")] = AT
+    pupils: list[dict[str, Any]] = []
+    for n in range(1, NEW_INCIDENT_PUPILS + 1):
+        name = data.get(pupil_field(n, "name"))
+        if not name:
+            continue
+        payload: dict[str, Any] = {"pupil_id": ids[n - 1], "name": name}
+        for part in ("sex", "parts", "sen"):
+            value = data.get(pupil_field(n, part))
+            if value not in (None, []):
+                payload[part] = value
+        born = str(data.get(pupil_field(n, "born")) or "").strip()
+        if born.isdigit() and int(born) <= 14:
+            payload["year_group"] = int(born)
+        elif born:
+            payload["dob"] = parse_dob(born, now=now, field=pupil_field(n, "born")).isoformat()
+        index = len(pupils)
+        for part in ("pupil_id", "name", "sex", "parts", "sen"):
+            where[(f"pupil{index}", part)] = pupil_field(n, part)
+        for part in ("dob", "year_group"):
+            where[(f"pupil{index}", part)] = pupil_field(n, "born")
+        pupils.append(payload)
+    return NewIncident(
+        str(data.get("summary", "")), str(data.get("kind", "")), disclosure, tuple(pupils), where
+    )
+
+
+def _check_new_incident(
+    data: Mapping[str, Any], at: datetime | None, now: datetime, policy: Policy
+) -> dict[str, str]:
+    """The disclosure and each young person checked as the service will check them."""
+    errors: dict[str, str] = {}
+    try:
+        parts = new_incident_parts(data, [new_id() for _ in range(NEW_INCIDENT_PUPILS)], now)
+    except ValidationError as error:
+        return {error.field: error.message}
+    context = Context(at=at or now, now=now, policy=policy)
+    disclosed_at = to_iso_utc(at or now)
+    checks = [("disclosure", "disclosure", {**parts.disclosure, "disclosed_at": disclosed_at})]
+    checks += [(f"pupil{i}", "pupil.added", p) for i, p in enumerate(parts.pupils)]
+    for group, kind, payload in checks:
+        if kind == "pupil.added":  # every missing part said at once, beside its field
+            missing = [p for p in ("sex", "parts", "sen") if payload.get(p) in (None, [])]
+            if "dob" not in payload and "year_group" not in payload:
+                missing.append("dob")
+            for part in missing:
+                errors.setdefault(parts.fields[(group, part)], "This is required.")
+            if missing:
+                continue
+        try:
+            validate_payload(kind, payload, context)
+        except ValidationError as error:
+            name = parts.fields.get((group, error.field), AT)
+            errors.setdefault(name, error.message)
+    return errors
 
 
 #: Not a field of the entry: the reason goes beside the correction, in the record.
@@ -704,7 +847,7 @@ def check_form(
         return data, at, errors
     payload = {k: v for k, v in data.items() if k not in (INCIDENT_REF, CORRECTION_REASON)}
     if form.target == "new_incident":
-        return data, at, errors
+        return data, at, _check_new_incident(data, at, now, policy)
     try:
         validate_payload(form.kind, payload, Context(at=at or now, now=now, policy=policy))
     except ValidationError as error:

@@ -81,6 +81,7 @@ class Field:
     label: str = ""
     attr: str = ""  # the args attribute, when not ``name`` (and the command adds it itself)
     plain: Callable[[str], bool] | None = None  # argument values that are not content
+    metavar: str = ""  # how an option's value is shown in help (``--social-worker NAME``)
 
     @property
     def dest(self) -> str:
@@ -143,7 +144,11 @@ def takes_content(
             p.add_argument(f.name, metavar=f.flag, nargs="?", help=f.help + note)
         else:
             p.add_argument(
-                f.flag, dest=f.name, action="append" if f.many else "store", help=f.help + note
+                f.flag,
+                dest=f.name,
+                action="append" if f.many else "store",
+                metavar=f.metavar or None,
+                help=f.help + note,
             )
     files = p.add_mutually_exclusive_group()
     if primary is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import locale
+import os
 
-from ..vault.install_checks import FAIL, OK, run_checks
+from ..vault.install_checks import FAIL, OK, environment_checks, run_checks, system_zone
 from .content import proc_is_private
 from .context import Context
 from .output import emit_json, safe, say
@@ -12,8 +14,27 @@ from .output import emit_json, safe, say
 __all__ = ["register"]
 
 
+def _london_loads() -> bool:
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo("Europe/London")
+    except (KeyError, OSError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
+
+
 def cmd_doctor(ctx: Context) -> int:
     checks = run_checks(ctx.vault_path, proc_hides=proc_is_private)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    checks += environment_checks(
+        umask=mask,
+        zone=system_zone(dict(os.environ)),
+        encoding=locale.getpreferredencoding(False),
+        term=os.environ.get("TERM"),
+        london_loads=_london_loads(),
+    )
     if ctx.args.json:
         emit_json([{"check": c.name, "status": c.status, "message": c.message, "fix": c.fix}
                    for c in checks])  # fmt: skip
@@ -34,8 +55,9 @@ def register(
         parents=[common],
         help="check the server install: modes, groups, /proc (no passphrase)",
         description="Check how the vault is installed on this server: file modes, the case "
-        "directory's own group (no technician in it), the folder above the vault, and whether "
-        "/proc hides other accounts' processes. Exits 1 if any check FAILs.",
+        "directory's own group (no technician in it), the folder above the vault, whether "
+        "/proc hides other accounts' processes, the vault's authority fingerprint, and your "
+        "umask, time zone, locale and terminal. Exits 1 if any check FAILs.",
     )
     p.add_argument(
         "--json", action="store_true", help="print JSON: [{check, status, message, fix}]"

@@ -74,6 +74,7 @@ def _epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import (
+        calendar_commands,
         completion,
         config_commands,
         doctor_commands,
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     repair_commands.register(sub, common)
     config_commands.register(sub, common)
     doctor_commands.register(sub, common)
+    calendar_commands.register(sub, common)
     completion.register(sub, common)
     manpage.register(sub, common)
     return parser

@@ -26,10 +26,11 @@ __all__ = ["register"]
 def _configured_file(args: argparse.Namespace) -> PolicyFile:
     from ..service.policies import read_policy_file
 
-    if getattr(args, "bundled", False):
+    bundled = getattr(args, "bundled", None)
+    if bundled:
         if args.file:
             raise CliError("give a FILE or --bundled, not both")
-        return read_policy_file(bundled=True)
+        return read_policy_file(bundled=bundled)
     return read_policy_file(Path(args.file).expanduser() if args.file else None)
 
 
@@ -157,10 +158,62 @@ def cmd_policy_show(ctx: Context) -> int:
     return 0
 
 
+def cmd_policy_list(ctx: Context) -> int:
+    """Every policy shipped with ydsi, and which one (if any) this vault has approved."""
+    from ..model.policy import DEFAULT_BUNDLED
+    from ..service.policies import bundled_files
+
+    session = ctx.unlock()
+    try:
+        pin = session.vault.header.policy
+    finally:
+        session.close()
+    files = bundled_files()
+    rows = []
+    for file in files:
+        policy = file.policy
+        rows.append(
+            {
+                "name": file.bundled_name,
+                "title": policy.name if policy else None,
+                "version": policy.version if policy else None,
+                "source": policy.source if policy else None,
+                "digest": policy.digest if policy else None,
+                "age_threshold": policy.settings.trigger4_age_threshold if policy else None,
+                "allow_trigger_override": (
+                    policy.settings.allow_trigger_override if policy else None
+                ),
+                "default": file.bundled_name == DEFAULT_BUNDLED,
+                "approved": bool(policy and pin and pin.digest == policy.digest),
+                "problem": file.problem,
+                "approve_command": file.approve_command,
+            }
+        )
+    if ctx.args.json:
+        emit_json({"bundled": rows, "approved_digest": pin.digest if pin else None})
+        return 0
+    for file, row in zip(files, rows, strict=True):
+        marks = [m for m, on in (("default", row["default"]), ("APPROVED", row["approved"])) if on]
+        say(f"{file.bundled_name}{'  (' + ', '.join(marks) + ')' if marks else ''}")
+        policy = file.policy
+        if policy is None:
+            say(f"  {safe(file.problem or '')}")
+            continue
+        say(f"  {safe(policy.name)} {safe(policy.version)}")
+        say(f"  Source: {safe(policy.source)}")
+        age = policy.settings.trigger4_age_threshold
+        say(f"  Trigger 4 age threshold: {age}   digest {policy.digest[:12]}")
+        if not row["approved"]:
+            say(f"  To use it: {safe(file.approve_command)}")
+    if pin is not None and not any(row["approved"] for row in rows):
+        say(f"Approved for this vault: {safe(pin.name)} {safe(pin.version)} (a policy file)")
+    return 0
+
+
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    """Add ``ydsi policy approve`` and ``ydsi policy show``."""
+    """Add ``ydsi policy list``, ``ydsi policy approve`` and ``ydsi policy show``."""
     policy = sub.add_parser("policy", help="the policy in force; approve a new one (DSL)")
     psub = policy.add_subparsers(dest="policy_command", metavar="COMMAND", required=True)
     p = psub.add_parser(
@@ -172,7 +225,14 @@ def register(
         "the file $YDSI_POLICY names, else the bundled policy.",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="the policy file (TOML)")
-    p.add_argument("--bundled", action="store_true", help="the policy shipped with ydsi")
+    p.add_argument(
+        "--bundled",
+        nargs="?",
+        const=True,
+        metavar="NAME",
+        help="a policy shipped with ydsi: hindley-2016 (the default) or ukcis-2024 "
+        "(see 'ydsi policy list')",
+    )
     p.add_argument("--yes", action="store_true", help="approve without asking")
     p.set_defaults(func=cmd_policy_approve)
     p = psub.add_parser(
@@ -181,6 +241,19 @@ def register(
         help="the policy in force, the approved digest, the file's digest, and whether they match",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="compare this file, not $YDSI_POLICY")
-    p.add_argument("--bundled", action="store_true", help="compare the bundled policy")
+    p.add_argument(
+        "--bundled",
+        nargs="?",
+        const=True,
+        metavar="NAME",
+        help="compare a shipped policy (default hindley-2016)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_policy_show)
+    p = psub.add_parser(
+        "list",
+        parents=[common],
+        help="the policies shipped with ydsi, and which this vault has approved",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_policy_list)

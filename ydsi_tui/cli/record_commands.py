@@ -21,6 +21,7 @@ from ..model.timelimits import step_limits
 from ..model.timeparse import (
     format_local,
     format_local_short,
+    from_iso,
     parse_date,
     parse_deadline,
     to_iso_utc,
@@ -126,6 +127,20 @@ def cmd_incident_show(ctx: Context) -> int:
         say("!! IMMEDIATE REFERRAL REQUIRED (police and/or children's social care):")
         for reason in data["referral_reasons"]:
             say(f"   - {safe(reason)}")
+    advice = data["advice"]
+    if advice:
+        say(f"Current advice: {safe(advice['title'])}")
+        for point in advice["points"]:
+            say(f"   - {safe(point)}")
+        agreed = advice["police_agreed_to_deletion"]
+        if advice["deletion_withheld"]:
+            say(
+                "   Deletion is refused for this incident unless the police agree "
+                "(record who agreed and when)."
+            )
+        elif agreed:
+            when = format_local_short(from_iso(agreed["at"]))
+            say(f"   The police agreed to deletion: {safe(agreed['by'])}, {when}.")
     step = data["next_step"]
     say(f"Next step: {safe(step['title']) if step else 'none: ready to close'}")
     for limit in step_limits(view.policy, step["id"]) if step else ():
@@ -175,6 +190,29 @@ def cmd_incident_reopen(ctx: Context) -> int:
     return _record(ctx, "incident.reopened", {"reason": ctx.args.reason})
 
 
+#: The yes/no facts of children's social care's involvement, as options (and payload keys).
+CSC_OPTIONS = {
+    "cp_plan": ("--cp-plan", "on a child protection plan"),
+    "child_in_need": ("--child-in-need", "a child in need"),
+    "looked_after": ("--looked-after", "a looked-after child"),
+    "ehcp": ("--ehcp", "has an education, health and care plan (implies SEN)"),
+    "previously_known": ("--previously-known", "previously known to children's social care"),
+}
+_CSC_NOTE = "; any of these makes the children's social care step apply and a contact with them due"
+
+
+def _csc_facts(a: argparse.Namespace) -> dict[str, Any]:
+    """The CSC facts given on the command line (None: not given, so unchanged)."""
+    data: dict[str, Any] = {
+        name: getattr(a, name) for name in CSC_OPTIONS if getattr(a, name) is not None
+    }
+    if getattr(a, "social_worker", None):
+        data["social_worker"] = a.social_worker
+    elif getattr(a, "no_social_worker", False):
+        data["social_worker"] = ""
+    return data
+
+
 def cmd_pupil_add(ctx: Context) -> int:
     a = ctx.args
     with open_services(ctx) as services:
@@ -186,6 +224,7 @@ def cmd_pupil_add(ctx: Context) -> int:
             "parts": a.part or [],
             "sen": a.sen,
             "vulnerabilities": a.vulnerabilities or "",
+            **_csc_facts(a),
         }
         if a.dob:
             data["dob"] = parse_date(a.dob, now=now).isoformat()
@@ -194,6 +233,48 @@ def cmd_pupil_add(ctx: Context) -> int:
         event = require_cases(services).record(a.ref, "pupil.added", data)
     say(f"Added pupil {safe(a.name)} to {a.ref} (id {event.data['pupil_id']}).")
     return 0
+
+
+def cmd_pupil_correct(ctx: Context) -> int:
+    """A pupil's record corrected (``pupil.updated``): only what is given changes."""
+    a = ctx.args
+
+    def build(incident: Incident) -> dict[str, Any]:
+        data: dict[str, Any] = {"pupil_id": _pupil_id(incident, a.pupil), **_csc_facts(a)}
+        if a.sen is not None:
+            data["sen"] = a.sen
+        if len(data) < 2:
+            raise CliError("say what has changed, e.g. --cp-plan or --no-looked-after")
+        return data
+
+    return _record(ctx, "pupil.updated", build)
+
+
+def cmd_risk(ctx: Context) -> int:
+    a = ctx.args
+
+    def build(incident: Incident) -> dict[str, Any]:
+        return {"pupil_id": _pupil_id(incident, a.pupil), "question_id": a.question,
+                "answer": a.answer}  # fmt: skip
+
+    return _record(ctx, "risk.answered", build)
+
+
+def cmd_conversation(ctx: Context) -> int:
+    a = ctx.args
+    if a.not_held and a.by:
+        raise CliError("a conversation not held has no --by: give the reason as the text")
+
+    def build(incident: Incident) -> dict[str, Any]:
+        pupil = _pupil_id(incident, a.pupil)
+        if a.not_held:
+            return {"pupil_id": pupil, "reason": a.text}
+        return {"pupil_id": pupil, "by_whom": a.by or "", "note": a.text}
+
+    if not a.not_held and not a.by:
+        with open_services(ctx) as services:
+            a.by = require_cases(services).author
+    return _record(ctx, "conversation.not_held" if a.not_held else "conversation", build)
 
 
 def cmd_note(ctx: Context) -> int:
@@ -611,6 +692,15 @@ def cmd_device_show(ctx: Context) -> int:
 # ----------------------------------------------------------------------
 # the parser
 # ----------------------------------------------------------------------
+def _social_worker_field() -> Field:
+    return Field(
+        "social_worker",
+        "--social-worker",
+        "their allocated social worker: name (and team)" + _CSC_NOTE,
+        metavar="NAME",
+    )
+
+
 def _bool_pair(p: argparse.ArgumentParser, name: str, help_yes: str, default: bool = False) -> None:
     dest = name.replace("-", "_")
     p.add_argument(f"--{name}", dest=dest, action="store_true", default=default, help=help_yes)
@@ -687,6 +777,7 @@ def register(
         p,
         Field("name", "NAME", "their name in full", True),
         Field("vulnerabilities", "--vulnerabilities", "other vulnerabilities, in words"),
+        _social_worker_field(),
         primary="name",
     )
     age = p.add_mutually_exclusive_group()
@@ -700,7 +791,69 @@ def register(
         help="their part (repeat for several)",
     )
     p.add_argument("--sen", action="store_true", help="special educational needs")
+    for name, (flag, words) in CSC_OPTIONS.items():
+        p.add_argument(flag, dest=name, action="store_true", default=None, help=words)
     p.set_defaults(func=cmd_pupil_add)
+
+    p = psub.add_parser(
+        "correct",
+        parents=[common, at],
+        help="correct a pupil's record: what CSC know of them, SEN (only what is given changes)",
+    )
+    p.add_argument("ref")
+    takes_content(
+        p,
+        Field("pupil", "PUPIL", "the pupil's id (or name)", True, selector=True),
+        _social_worker_field(),
+    )
+    p.add_argument(
+        "--no-social-worker", action="store_true", help="no allocated social worker (clears it)"
+    )
+    p.add_argument("--sen", action=argparse.BooleanOptionalAction, default=None,
+                   help="special educational needs (--no-sen: none)")  # fmt: skip
+    for name, (flag, words) in CSC_OPTIONS.items():
+        p.add_argument(
+            flag,
+            dest=name,
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=f"{words} ({flag.replace('--', '--no-', 1)}: not)",
+        )
+    p.set_defaults(func=cmd_pupil_correct)
+
+    p = sub.add_parser(
+        "risk", parents=[common, at], help="answer a risk question for one young person"
+    )
+    p.add_argument("ref")
+    takes_content(
+        p,
+        Field("pupil", "PUPIL", "the pupil's id (or name)", True, selector=True),
+        Field("answer", "--answer", "the answer for this young person, in words", True),
+        primary="answer",
+    )
+    p.add_argument(
+        "question", metavar="QUESTION", help="the risk question's id ('ydsi policy show')"
+    )
+    p.set_defaults(func=cmd_risk)
+
+    p = sub.add_parser(
+        "conversation",
+        parents=[common, at],
+        help="the conversation with one young person, or why there was none (--not-held)",
+    )
+    p.add_argument("ref")
+    takes_content(
+        p,
+        Field("pupil", "PUPIL", "the pupil's id (or name)", True, selector=True),
+        Field("text", "--text", "what was found out (or, with --not-held, why not)", True,
+              long=True, label="note"),
+        Field("by", "--by", "who held it (default: you)"),
+        primary="text",
+    )  # fmt: skip
+    p.add_argument(
+        "--not-held", action="store_true", help="there was no conversation: the text says why"
+    )
+    p.set_defaults(func=cmd_conversation)
 
     p = sub.add_parser("note", parents=[common, at], help="add a timestamped note")
     p.add_argument("ref")
@@ -890,7 +1043,9 @@ def register(
 
     p = sub.add_parser("police", parents=[common, at], help="a police contact, or the outcome")
     p.add_argument("ref")
-    p.add_argument("--route", help="safer_schools_officer, pcso, neighbourhood or call_101")
+    p.add_argument(
+        "--route", help="safer_schools_officer, pcso, neighbourhood, call_101, call_999 or ceop"
+    )
     p.add_argument("--crime-ref", action="append", help="every crime reference number (repeat)")
     p.add_argument("--outcome", help="the outcome the police gave, e.g. outcome_21")
     takes_content(

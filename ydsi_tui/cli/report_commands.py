@@ -37,14 +37,17 @@ from ..service.transfers import TransferDesk
 from ..vault.backup import (
     BackupCheck,
     RestoreResult,
+    backup_generation,
     record_restore,
     restore_backup,
     verify_backup,
     write_backup,
+    write_unattended_backup,
 )
 from ..vault.errors import VaultError
 from ..vault.export import write_new_private
 from ..vault.transfer import generate_passphrase, open_transfer
+from ..vault.verify import verify_entries, verify_vault
 from .content import Field, takes_content
 from .context import (
     CliError,
@@ -220,7 +223,86 @@ def cmd_report_subject_access(ctx: Context) -> int:
 # ----------------------------------------------------------------------
 # backup and restore
 # ----------------------------------------------------------------------
+SYSTEMD_SERVICE = """\
+# /etc/systemd/system/ydsi-backup.service
+[Unit]
+Description=Back up the ydsi vault (still encrypted; no passphrase)
+
+[Service]
+Type=oneshot
+User=ydsi-backup
+Group=ydsi
+UMask=0077
+ExecStart={ydsi} backup --unattended --vault {vault} --dir {dir} --keep {keep}
+"""
+
+SYSTEMD_TIMER = """\
+# /etc/systemd/system/ydsi-backup.timer
+[Unit]
+Description=Back up the ydsi vault every night
+
+[Timer]
+OnCalendar=*-*-* 02:30:00
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+"""
+
+
+def _backup_units(ctx: Context) -> int:
+    """The systemd units of an unattended backup, filled in with this vault and options."""
+    import shutil as _shutil
+
+    ydsi = _shutil.which("ydsi") or "/usr/local/bin/ydsi"
+    folder = ctx.args.dir or "/var/backups/ydsi"
+    service = SYSTEMD_SERVICE.format(
+        ydsi=ydsi, vault=ctx.vault_path, dir=folder, keep=ctx.args.keep
+    )
+    say_block(service + "\n" + SYSTEMD_TIMER)
+    return 0
+
+
+def _unattended_backup(ctx: Context) -> int:
+    """``ydsi backup --unattended``: no passphrase, no terminal; cron's or a timer's."""
+    a = ctx.args
+    vault = ctx.vault_path
+
+    def waiting() -> None:
+        warn("ydsi: the vault's lock is held (a save in progress): waiting for it")
+
+    if a.dir:
+        folder = Path(a.dir).expanduser()
+        if not folder.is_dir():
+            raise CliError(f"--dir {a.dir}: no such folder (make it, mode 0700, first)")
+        made = backup_generation(vault, folder, keep=a.keep, on_wait=waiting)
+        manifest, target = made.manifest, made.path
+    else:
+        target = Path(a.output).expanduser()
+        manifest = write_unattended_backup(vault, target, on_wait=waiting)
+    size = target.stat().st_size
+    say(
+        f"Backed up {len(manifest.files)} files (audit entry {manifest.audit_seq}) to "
+        f"{safe(str(target))} ({size:,} bytes), unattended: nothing was decrypted or signed."
+    )
+    if a.dir:
+        for old in made.pruned:
+            say(f"Removed the old generation {safe(str(old))} (keeping {a.keep}).")
+    return 0
+
+
 def cmd_backup(ctx: Context) -> int:
+    a = ctx.args
+    if a.print_units:
+        return _backup_units(ctx)
+    if a.dir and not a.unattended:
+        raise CliError("--dir and --keep are for --unattended backups")
+    if not a.dir and not a.output:
+        raise CliError("name the backup file (--output FILE) or, unattended, a folder (--dir)")
+    if a.dir and a.output:
+        raise CliError("give --output FILE or --dir DIR, not both")
+    if a.unattended:
+        return _unattended_backup(ctx)
     session = ctx.unlock()
     try:
         target = Path(ctx.args.output).expanduser()
@@ -250,8 +332,10 @@ def print_backup_check(check: BackupCheck, *, as_json: bool) -> int:
                 "notes": check.notes,
                 "entries": check.report.entries if check.report else 0,
                 "records": check.report.records if check.report else 0,
-                "made_by": manifest.made_by if manifest else None,
+                "made_by": manifest.made_by or None if manifest else None,
                 "created_at": manifest.created_at if manifest else None,
+                "unattended": manifest.unattended if manifest else None,
+                "case_files_checked": not check.case_files_unchecked,
             }
         )
         return 0 if check.ok else 1
@@ -261,10 +345,13 @@ def print_backup_check(check: BackupCheck, *, as_json: bool) -> int:
         say(f"PROBLEM: {safe(problem)}")
     verdict = "intact" if check.ok else f"NOT intact ({len(check.problems)} problems)"
     if manifest is not None:
+        by = "unattended" if manifest.unattended else f"by {safe(manifest.made_by)}"
         say(
-            f"Backup {verdict}: made {safe(manifest.created_at)} by {safe(manifest.made_by)}, "
+            f"Backup {verdict}: made {safe(manifest.created_at)} {by}, "
             f"{len(manifest.files)} files, audit entry {manifest.audit_seq}"
         )
+        if check.ok and check.case_files_unchecked:
+            say("Its case files were not checked: add --entries (a DSL, Headteacher or team).")
     else:
         say(f"Backup {verdict}")
     return 0 if check.ok else 1
@@ -284,11 +371,11 @@ def cmd_restore(ctx: Context) -> int:
         "records checked."
     )
     if result.report.ok:
-        _sign_restore(ctx, target, result)
-    return 0 if result.report.ok else 1
+        return _sign_restore(ctx, target, result)
+    return 1
 
 
-def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> None:
+def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> int:
     """Put the restore in the audit log, signed by this DSL, when they can unlock.
 
     Without it, everyone whose client saw entries the backup does not hold
@@ -306,7 +393,30 @@ def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> None:
             f"ydsi: note: the restore is not in the audit log yet ({safe(str(exc))}); if "
             "anyone's client saw newer entries, a DSL runs 'ydsi witness ack'"
         )
-        return
+        if result.manifest.unattended:
+            warn(
+                "ydsi: note: an unattended backup's case files are checked only with a case "
+                "role's key: run 'ydsi verify --entries' on the restored vault"
+            )
+        return 0
+    if result.manifest.unattended:
+        # Its manifest is unsigned: only the sealed entries, opened with this
+        # DSL's key, vouch for the case files. Checked before the restore is
+        # signed as good; a vault that fails is left unsigned and named.
+        problems, _ = verify_entries(session)
+        report = verify_vault(target, checker=ctx.user, opener=session.vault.audit.sealer)
+        problems = report.problems + problems
+        if problems:
+            session.close()
+            for problem in problems:
+                say(f"PROBLEM: {safe(problem)}")
+            kept = f"; the vault that was there is kept at {result.replaced}"
+            kept = kept if result.replaced else ""
+            say(
+                f"The restored vault is NOT intact ({len(problems)} problems): the backup was "
+                f"altered, and the restore is not signed. Restore an older generation{kept}."
+            )
+            return 1
     try:
         entry = record_restore(session, result)
         say(f"The restore is recorded in the audit log (entry {entry.seq}), signed by you.")
@@ -314,10 +424,36 @@ def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> None:
         warn(f"ydsi: note: the restore is not in the audit log: {safe(str(exc))}")
     finally:
         session.close()
+    return 0
 
 
-def verify_backup_command(ctx: Context) -> int:
-    return print_backup_check(verify_backup(Path(ctx.args.backup)), as_json=ctx.args.json)
+def _generations(text: str) -> int:
+    """argparse type of ``--keep``: a whole number from 1 to 1000."""
+    import argparse
+
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 1 to 1000")
+    return int(text)
+
+
+def verify_backup_command(ctx: Context, checkpoint: bytes | None = None) -> int:
+    """``ydsi verify --backup FILE``: keyless, or with ``--entries`` a case role's full check.
+
+    An unattended backup is compared with the vault ydsi would open (its
+    authority and audit log), so a backup planted whole is named.
+    """
+    backup = Path(ctx.args.backup)
+    pin = ctx.vault_path
+    if not ctx.args.entries:
+        return print_backup_check(
+            verify_backup(backup, pin=pin, checkpoint=checkpoint), as_json=ctx.args.json
+        )
+    session = ctx.unlock()
+    try:
+        check = verify_backup(backup, session=session, pin=pin, checkpoint=checkpoint)
+    finally:
+        session.close()
+    return print_backup_check(check, as_json=ctx.args.json)
 
 
 # ----------------------------------------------------------------------
@@ -595,9 +731,32 @@ def register(
         parents=[common],
         help="write one file holding the vault as it is (still encrypted)",
         description="Copies the header, the audit log and every encrypted record, under the "
-        "vault's lock, with a manifest you sign. No key leaves the vault. DSL only.",
+        "vault's lock, with a manifest you sign. No key leaves the vault. DSL only. "
+        "With --unattended (cron, a systemd timer: --print-units shows them) no passphrase "
+        "is asked and nothing is signed: any member of the vault's group can run it, and "
+        "'ydsi verify --backup' checks the files against the signed audit log instead.",
     )
-    p.add_argument("--output", metavar="FILE", required=True)
+    p.add_argument("--output", metavar="FILE")
+    p.add_argument(
+        "--unattended",
+        action="store_true",
+        help="no passphrase: copy the encrypted files as they are, with an unsigned manifest",
+    )
+    p.add_argument(
+        "--dir", metavar="DIR", help="(unattended) write a new generation into this folder"
+    )
+    p.add_argument(
+        "--keep",
+        type=_generations,
+        default=7,
+        metavar="N",
+        help="(with --dir) keep the newest N generations (default 7)",
+    )
+    p.add_argument(
+        "--print-units",
+        action="store_true",
+        help="print a systemd service and timer for a nightly unattended backup",
+    )
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser(
         "restore",

@@ -23,13 +23,14 @@ from .context import CliError, Context, prompt_secret, read_secret_file, user_na
 from .output import ask, emit_json, print_table, safe, say, say_block, warn
 
 if TYPE_CHECKING:
+    from ..service.policies import PolicyFile
     from ..vault.session import Session
 
 __all__ = ["register"]
 
 
 def cmd_init(ctx: Context) -> int:
-    from ..service.policies import approve_policy_file, read_policy_file
+    from ..service.policies import approve_policy_file
 
     args = ctx.args
     try:
@@ -38,7 +39,7 @@ def cmd_init(ctx: Context) -> int:
         raise CliError(str(exc)) from exc
     # The policy in force at creation is approved by the vault's first DSL: checked first,
     # so that a bad $YDSI_POLICY stops before anything is made.
-    policy_file = read_policy_file()
+    policy_file = _init_policy_file(args.policy)
     if policy_file.policy is None:
         raise CliError(
             f"the policy file {safe(policy_file.origin)} {safe(policy_file.problem or '')}"
@@ -68,6 +69,20 @@ def cmd_init(ctx: Context) -> int:
     )
     _print_recovery_code(code)
     return 0
+
+
+def _init_policy_file(choice: str | None) -> PolicyFile:
+    """``init --policy``: a shipped policy's name or a file; default $YDSI_POLICY, else ours."""
+    from pathlib import Path
+
+    from ..model.policy import BUNDLED_POLICIES
+    from ..service.policies import read_policy_file
+
+    if not choice:
+        return read_policy_file()
+    if choice in BUNDLED_POLICIES:
+        return read_policy_file(bundled=choice)
+    return read_policy_file(Path(choice).expanduser())
 
 
 def _group_id(name: str) -> int:
@@ -345,16 +360,16 @@ def cmd_recover(ctx: Context) -> int:
 
 
 def cmd_verify(ctx: Context) -> int:
-    if ctx.args.backup:
-        from .report_commands import verify_backup_command
-
-        return verify_backup_command(ctx)
     checkpoint = None
     if ctx.args.checkpoint:
         try:
             checkpoint = Path(ctx.args.checkpoint).read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read checkpoint {ctx.args.checkpoint}: {exc.strerror}") from exc
+    if ctx.args.backup:
+        from .report_commands import verify_backup_command
+
+        return verify_backup_command(ctx, checkpoint)
     if ctx.args.entries:
         # A case role's key opens the sealed entries about case records, so
         # the case files are checked against them too (see sealed_entries.py).
@@ -531,6 +546,13 @@ def register(
         metavar="GROUP",
         help="with --shared: give case/ this Unix group of its own (DSLs, Headteacher, team), "
         "so technicians in the vault's group cannot even list it",
+    )
+    p.add_argument(
+        "--policy",
+        metavar="NAME|FILE",
+        help="the policy new incidents follow: a shipped one by name (hindley-2016, this "
+        "school's own, the default; ukcis-2024, the national advice of 2024; see "
+        "'ydsi policy list') or a policy file; default $YDSI_POLICY, else hindley-2016",
     )
     p.add_argument("--new-passphrase-file", help=argparse.SUPPRESS)
     p.add_argument("--kdf-memory-mib", type=int, default=256, help="Argon2id memory (default 256)")

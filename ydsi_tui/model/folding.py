@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event
 from ydsi_tui.model.records import (
+    CSC_FACT_WORDS,
     Adult,
     Closure,
     ContentDescription,
@@ -56,7 +57,10 @@ _PUPIL_KINDS = frozenset(
         "deletion.confirmed",
         "deletion.search",
         "conversation",
+        "conversation.not_held",
+        "risk.answered",
         "support.route",
+        "support.not_offered",
         "discipline",
         "viewing",
         "sighting",
@@ -162,7 +166,7 @@ class Builder:
         self.decisions: list[Decision] = []
         self.reviews: list[DecisionReview] = []
         self.signoffs: list[Signoff] = []
-        self.risks: dict[str, Entry] = {}
+        self.risks: dict[str, dict[str, Entry]] = {}
         self.parents: dict[str, list[ParentsEntry]] = {}
         self.police: list[PoliceContact] = []
         self.outcomes: list[PoliceOutcome] = []
@@ -297,7 +301,9 @@ class Builder:
             decisions=tuple(self.decisions),
             decision_reviews=tuple(self.reviews),
             signoffs=tuple(self.signoffs),
-            risk_answers=MappingProxyType(dict(self.risks)),
+            risk_answers=MappingProxyType(
+                {pid: MappingProxyType(dict(answers)) for pid, answers in self.risks.items()}
+            ),
             parents=MappingProxyType({k: tuple(v) for k, v in self.parents.items()}),
             police_contacts=tuple(self.police),
             police_outcomes=tuple(self.outcomes),
@@ -324,6 +330,7 @@ class Builder:
             retention_reviews=entries("retention.reviewed"),
             sightings=entries("sighting"),
             viewing_acknowledgements=entries("viewing.acknowledged"),
+            conversations_not_held=entries("conversation.not_held"),
             signoff_declines=entries("signoff.declined"),
         )
 
@@ -379,7 +386,7 @@ def _pupil_added(b: Builder, e: Event, p: Payload) -> None:
         return
     if pupil_id in b.pupils:
         p.problems.append("This young person was already added; the later entry is used.")
-    b.pupils[pupil_id] = Pupil(
+    pupil = Pupil(
         pupil_id=pupil_id,
         name=p.text("name"),
         dob=p.day("dob"),
@@ -390,7 +397,23 @@ def _pupil_added(b: Builder, e: Event, p: Payload) -> None:
         vulnerabilities=p.text("vulnerabilities"),
         event_ids=(e.id,),
         capacity_concern=p.flag("capacity_concern"),
+        social_worker=p.text("social_worker"),
+        cp_plan=p.flag("cp_plan"),
+        child_in_need=p.flag("child_in_need"),
+        looked_after=p.flag("looked_after"),
+        ehcp=p.flag("ehcp"),
+        previously_known=p.flag("previously_known"),
     )
+    b.pupils[pupil_id] = _csc_since(None, pupil, e)
+
+
+def _csc_since(before: Pupil | None, after: Pupil, e: Event) -> Pupil:
+    """When CSC involvement was first recorded: from then a CSC contact is due."""
+    if not after.known_to_csc:
+        return replace(after, csc_since=None)
+    if before is not None and before.known_to_csc and before.csc_since is not None:
+        return replace(after, csc_since=before.csc_since)
+    return replace(after, csc_since=e.at)
 
 
 def _pupil_updated(b: Builder, e: Event, p: Payload) -> None:
@@ -415,7 +438,11 @@ def _pupil_updated(b: Builder, e: Event, p: Payload) -> None:
         changes["vulnerabilities"] = p.text("vulnerabilities")
     if "capacity_concern" in data:
         changes["capacity_concern"] = p.flag("capacity_concern")
-    b.pupils[pupil.pupil_id] = replace(pupil, **changes, event_ids=(*pupil.event_ids, e.id))
+    if "social_worker" in data:
+        changes["social_worker"] = p.text("social_worker")
+    changes.update({name: p.flag(name) for name in CSC_FACT_WORDS if name in data})
+    updated = replace(pupil, **changes, event_ids=(*pupil.event_ids, e.id))
+    b.pupils[pupil.pupil_id] = _csc_since(pupil, updated, e)
 
 
 def _adult(b: Builder, e: Event, p: Payload) -> None:
@@ -516,9 +543,18 @@ def _signoff(b: Builder, e: Event, p: Payload) -> None:
 
 
 def _risk(b: Builder, e: Event, p: Payload) -> None:
+    """Each young person's answer to each question (the latest recorded complete one)."""
+    pupil_id = p.text("pupil_id")
     question_id = p.text("question_id")
-    if question_id and b.counts(f"risk:{question_id}", e, bool(p.text("answer").strip())):
-        b.risks[question_id] = b.entry(e)
+    if not pupil_id:
+        # Recorded before answers were per pupil: shown, but it answers for nobody.
+        p.problems.append(
+            "This risk answer names no young person; the policy asks for each one's answers."
+        )
+        return
+    slot = f"risk:{pupil_id}:{question_id}"
+    if question_id and b.counts(slot, e, bool(p.text("answer").strip())):
+        b.risks.setdefault(pupil_id, {})[question_id] = b.entry(e)
 
 
 def _parents(b: Builder, e: Event, p: Payload) -> None:
@@ -684,11 +720,14 @@ _HANDLERS: dict[str, _Handler] = {
     "sighting": _keep_as("sighting"),
     "viewing.acknowledged": _viewing_acknowledged,
     "support.route": _keep_as("support.route"),
+    "support.not_offered": _keep_as("support.not_offered"),
+    "deletion.police_agreed": _keep_as("deletion.police_agreed"),
     "deletion.requested": _deletion_requested,
     "deletion.confirmed": _deletion_confirmed,
     "deletion.search": _keep_as("deletion.search"),
     "discipline": _keep_as("discipline"),
     "conversation": _keep_as("conversation"),
+    "conversation.not_held": _keep_as("conversation.not_held"),
     "step.status": _step_status,
     "incident.closed": _closure,
     "incident.reopened": _closure,

@@ -45,6 +45,7 @@ def obligations(incident: Incident, policy: Policy) -> list[Flag]:
         flags += _referral(incident, policy)
         flags += _signoff(incident)
         flags += _parents(incident, policy)
+        flags += _csc_known(incident)
         flags += _deletions(incident)
         flags += _decision_review(incident, policy)
     return sorted(flags, key=lambda flag: (flag.due_at, flag.code))
@@ -151,6 +152,26 @@ def _parents(incident: Incident, policy: Policy) -> list[Flag]:
     ]
 
 
+def _csc_known(incident: Incident) -> list[Flag]:
+    """CSC are, may be or have been involved with a young person: contact them.
+
+    Due from when the record first showed it (the policy sets no other limit:
+    "they should contact children's social care"); met by any CSC contact.
+    """
+    known = [p for p in incident.pupils.values() if p.known_to_csc and p.csc_since is not None]
+    if not known or any(contact.spoken_to.strip() for contact in incident.csc_contacts):
+        return []
+    count = "1 young person" if len(known) == 1 else f"{len(known)} young people"
+    return [
+        Flag(
+            "csc_contact_due",
+            f"Children's social care are, may be or have been involved with {count}; the "
+            "policy says contact them, and no contact is recorded.",
+            min(p.csc_since for p in known if p.csc_since is not None),
+        )
+    ]
+
+
 def _deletions(incident: Incident) -> list[Flag]:
     flags: list[Flag] = []
     for deletion in incident.deletions.values():
@@ -226,7 +247,8 @@ def transfer_receipts(incident: Incident, policy: Policy) -> list[Flag]:
     """Records sent to another school need the receiving school's receipt.
 
     Due ``transfer_receipt_school_days`` school days (Monday to Friday, less
-    England and Wales bank holidays) after sending; flagged on closed
+    England and Wales bank holidays, and outside the school's approved term
+    and INSET dates where it has them) after sending; flagged on closed
     incidents too, since transfers usually follow closing.
     """
     days = policy.settings.transfer_receipt_school_days
@@ -235,7 +257,7 @@ def transfer_receipts(incident: Incident, policy: Policy) -> list[Flag]:
             "transfer_receipt_missing",
             f"No receipt recorded for records sent to another school on "
             f"{format_local(transfer.at)}; the policy expects one within {days} school days.",
-            add_school_days(transfer.at, days),
+            add_school_days(transfer.at, days, policy.calendar),
         )
         for transfer in incident.transfers
         if not transfer.received

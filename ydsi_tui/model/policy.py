@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ydsi_tui.model.predicates import PREDICATES
+from ydsi_tui.model.schoolyear import SchoolCalendar
 from ydsi_tui.model.suggestions import ASK_FACTS, YES_FACTS
 from ydsi_tui.model.viewing_rules import VIEWING_PREDICATES
 
@@ -44,6 +45,14 @@ VOCABULARIES = (
 REFERRAL_RULES = frozenset({"police", "csc", "police_or_csc", "police_and_csc"})
 
 BUNDLED_POLICY = "hindley-2016.toml"
+#: Every policy shipped with the program, by short name; the first is the default
+#: (this school's own). A DSL chooses another at ``ydsi init --policy NAME`` or
+#: with ``ydsi policy approve --bundled NAME``.
+BUNDLED_POLICIES: dict[str, str] = {
+    "hindley-2016": BUNDLED_POLICY,
+    "ukcis-2024": "ukcis-2024.toml",
+}
+DEFAULT_BUNDLED = "hindley-2016"
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 T = TypeVar("T")
@@ -146,6 +155,22 @@ class InspectionQuestion:
 
 
 @dataclass(frozen=True)
+class KindAdvice:
+    """Current national advice for one kind of incident, shown on every such incident.
+
+    Data, not a label: the points are shown on the incident, and
+    `deletion_needs_police_agreement` makes the program refuse any deletion
+    entry until the police's agreement is recorded (sextortion: the evidence
+    must be kept).
+    """
+
+    kind: str
+    title: str
+    points: tuple[str, ...]
+    deletion_needs_police_agreement: bool = False
+
+
+@dataclass(frozen=True)
 class PolicySettings:
     trigger4_age_threshold: int
     decision_review_days: int
@@ -199,13 +224,26 @@ class Policy:
     support_routes: tuple[Choice, ...]
     #: Whom a harm concern requires a referral to (one of `REFERRAL_RULES`).
     harm_concern_refer_to: str = "police_or_csc"
+    #: The school's own term and INSET dates, a vault setting a DSL approved
+    #: (not part of the procedure's text or digest): attached by the service
+    #: layer so that school-day deadlines count them.
+    calendar: SchoolCalendar | None = None
     #: Where this program is stricter or looser than the policy's text, in words
     #: shown to the DSL (the file says so, so that nobody mistakes it for the text).
     stricter_than_text: tuple[TextNote, ...] = ()
+    #: Advice for particular kinds of incident (sextortion, AI-made imagery).
+    kind_advice: tuple[KindAdvice, ...] = ()
 
     def notes_for(self, place: str) -> tuple[TextNote, ...]:
         """The differences from the text that the screen for `place` must show."""
         return tuple(note for note in self.stricter_than_text if place in note.where)
+
+    def advice_for(self, kind: str | None) -> KindAdvice | None:
+        """The advice for this kind of incident, or None if the policy has none."""
+        for advice in self.kind_advice:
+            if advice.kind == kind:
+                return advice
+        return None
 
     def step(self, step_id: str) -> Step:
         """The step with this id (KeyError if the policy has none)."""
@@ -242,15 +280,27 @@ class Policy:
 # ------------------------------------------------------------------ loading
 
 
+def bundled_policy_bytes(name: str = DEFAULT_BUNDLED) -> tuple[str, bytes]:
+    """(origin, bytes) of a shipped policy by short name (KeyError for an unknown name)."""
+    filename = BUNDLED_POLICIES[name]
+    resource = importlib.resources.files("ydsi_tui.model").joinpath("policies", filename)
+    origin = f"<bundled>/{filename}"
+    try:
+        return origin, resource.read_bytes()
+    except OSError as exc:  # pragma: no cover - a broken installation
+        raise PolicyError(f"{origin}: cannot be read ({exc})") from None
+
+
+def load_bundled(name: str) -> Policy:
+    """A shipped policy by short name (one of `BUNDLED_POLICIES`)."""
+    origin, raw = bundled_policy_bytes(name)
+    return parse_policy(raw, origin=origin)
+
+
 def load_policy(path: Path | None = None) -> Policy:
     """Read and check a policy file; None means the one shipped with the program."""
     if path is None:
-        resource = importlib.resources.files("ydsi_tui.model").joinpath("policies", BUNDLED_POLICY)
-        origin = f"<bundled>/{BUNDLED_POLICY}"
-        try:
-            raw = resource.read_bytes()
-        except OSError as exc:  # pragma: no cover - a broken installation
-            raise PolicyError(f"{origin}: cannot be read ({exc})") from None
+        origin, raw = bundled_policy_bytes()
     else:
         origin = str(path)
         try:
@@ -404,7 +454,7 @@ class _Reader:
                 "policy", "settings", "harm_concern", "steps", "triggers",
                 "review_considerations", "risk_questions", "viewing_reasons",
                 "viewing_rules", "inspection_questions", "stricter_than_text",
-                *VOCABULARIES,
+                "kind_advice", *VOCABULARIES,
             },
             "",
         )  # fmt: skip
@@ -424,6 +474,16 @@ class _Reader:
             lambda entry, where: self.inspection(entry, where, step_ids),
         )
         vocabularies = {name: self.entries(data, name, "", self.choice) for name in VOCABULARIES}
+        kinds = {choice.id for choice in vocabularies["incident_kinds"]}
+        kind_advice = (
+            self.entries(
+                data, "kind_advice", "", lambda entry, where: self.kind_advice(entry, where, kinds)
+            )
+            if "kind_advice" in data
+            else ()
+        )
+        if len({advice.kind for advice in kind_advice}) != len(kind_advice):
+            raise self.fail("kind_advice", "each kind of incident may have one advice table")
         return Policy(
             name=self.string(head, "name", "policy"),
             version=self.string(head, "version", "policy"),
@@ -456,6 +516,29 @@ class _Reader:
                 )
                 if "stricter_than_text" in data
                 else ()
+            ),
+            kind_advice=kind_advice,
+        )
+
+    def kind_advice(self, entry: Mapping[str, Any], where: str, kinds: set[str]) -> KindAdvice:
+        """One ``[[kind_advice]]`` table; its kind must be one of the incident kinds."""
+        self.only_keys(entry, {"kind", "title", "points", "deletion_needs_police_agreement"}, where)
+        kind = self.identifier(entry, "kind", where)
+        if kind not in kinds:
+            raise self.fail(f"{where}.kind", f"{kind!r} is not one of the incident_kinds")
+        points: list[str] = []
+        for index, point in enumerate(self.array(entry, "points", where)):
+            if not isinstance(point, str) or not point.strip():
+                raise self.fail(f"{where}.points[{index}]", "must be a sentence of advice")
+            points.append(point)
+        return KindAdvice(
+            kind=kind,
+            title=self.string(entry, "title", where),
+            points=tuple(points),
+            deletion_needs_police_agreement=(
+                self.boolean(entry, "deletion_needs_police_agreement", where)
+                if "deletion_needs_police_agreement" in entry
+                else False
             ),
         )
 

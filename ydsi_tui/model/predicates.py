@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from ydsi_tui.model.advice import deletion_withheld, support_routes_missing
 from ydsi_tui.model.decisions import signoff_declined, signoff_needed
 from ydsi_tui.model.referrals import referral_state, trigger_overridden
 from ydsi_tui.model.retention import pupil_retention
@@ -188,13 +189,18 @@ def signoff_not_declined(incident: Incident, policy: Policy) -> bool:
 # ------------------------------------------------------------- risks
 
 
-@predicate("risk_questions_answered", "An answer to each risk question")
+@predicate("risk_questions_answered", "For each young person, an answer to each risk question")
 def risk_questions_answered(incident: Incident, policy: Policy) -> bool:
-    return all(
-        question.id in incident.risk_answers
-        and _filled(incident.risk_answers[question.id].text("answer"))
-        for question in policy.risk_questions
-    )
+    """Per pupil: the sender and the pictured pupil need different answers."""
+
+    def answered(pupil_id: str) -> bool:
+        answers = incident.risk_answers.get(pupil_id, {})
+        return all(
+            question.id in answers and _filled(answers[question.id].text("answer"))
+            for question in policy.risk_questions
+        )
+
+    return _each(incident.pupils, answered)
 
 
 @predicate("risks_assessed_if_in_school", "The risks assessed, where handled in school")
@@ -263,6 +269,23 @@ def csc_contact_if_referred(incident: Incident, policy: Policy) -> bool:
     if _refers_to(incident, "csc"):
         return any(contact.type == "referral" for contact in incident.csc_contacts)
     return True
+
+
+def known_to_csc(incident: Incident) -> tuple[str, ...]:
+    """The young people CSC are, may be or have been involved with (their ids)."""
+    return tuple(pid for pid, pupil in incident.pupils.items() if pupil.known_to_csc)
+
+
+@predicate(
+    "csc_contacted_if_known",
+    "Contact with children's social care, where they are, may be or have been involved "
+    "with a young person",
+)
+def csc_contacted_if_known(incident: Incident, policy: Policy) -> bool:
+    """The policy's CSC clause, for any decision: a contact (or referral) recorded."""
+    return not known_to_csc(incident) or any(
+        _filled(contact.spoken_to) for contact in incident.csc_contacts
+    )
 
 
 @predicate("police_followup", "Follow-up with the police, where referred to them")
@@ -395,6 +418,8 @@ def deletion_confirmed_or_pending(incident: Incident, policy: Policy) -> bool:
     "Deletion asked for and confirmed, where handled in school",
 )
 def deletion_handled_if_in_school(incident: Incident, policy: Policy) -> bool:
+    if deletion_withheld(incident, policy) is not None:
+        return True  # the advice for this kind: keep the evidence, delete nothing
     return not _in_school(incident) or (
         deletion_requested_for_each_pupil(incident, policy)
         and deletion_confirmed_for_each_pupil(incident, policy)
@@ -404,9 +429,30 @@ def deletion_handled_if_in_school(incident: Incident, policy: Policy) -> bool:
 # ------------------------------------------------------------ talking
 
 
-@predicate("conversation_recorded", "The conversation with the young people")
+@predicate(
+    "conversation_recorded",
+    "For each young person, the conversation with them, or why there was none",
+)
 def conversation_recorded(incident: Incident, policy: Policy) -> bool:
-    return any(_filled(entry.text("note")) for entry in incident.conversations)
+    """Each pupil talked to (what was found out), or the reason they were not.
+
+    One conversation with one pupil must not complete "talking to the young
+    people" for the others.
+    """
+    talked = {e.pupil_id for e in incident.conversations if _filled(e.text("note"))}
+    not_held = {e.pupil_id for e in incident.conversations_not_held if _filled(e.text("reason"))}
+    return _each(incident.pupils, lambda pid: pid in talked or pid in not_held)
+
+
+# ---------------------------------------------------- support routes
+
+
+@predicate(
+    "support_routes_offered_to_each_pictured_pupil",
+    "Support and reporting routes offered to each pictured young person, or why not",
+)
+def support_routes_offered_to_each_pictured_pupil(incident: Incident, policy: Policy) -> bool:
+    return bool(incident.pupils) and not support_routes_missing(incident)
 
 
 # ------------------------------------------------------------ closing

@@ -80,6 +80,17 @@ class ContentDescription:
     violent: str
 
 
+#: The yes/no facts of children's social care's involvement with a young person,
+#: in the order shown (the social worker, a name, comes first).
+CSC_FACT_WORDS = {
+    "cp_plan": "child protection plan",
+    "child_in_need": "child in need",
+    "looked_after": "looked-after child",
+    "ehcp": "education, health and care plan (EHCP)",
+    "previously_known": "previously known to children's social care",
+}
+
+
 @dataclass(frozen=True)
 class Pupil:
     """A young person and their part in this incident (the part is theirs, not the incident's)."""
@@ -95,10 +106,38 @@ class Pupil:
     event_ids: tuple[str, ...]
     #: A concern about this young person's capacity to consent (trigger 2).
     capacity_concern: bool = False
+    #: Known to children's social care: the allocated social worker (and who), ...
+    social_worker: str = ""
+    cp_plan: bool = False
+    child_in_need: bool = False
+    looked_after: bool = False
+    ehcp: bool = False
+    previously_known: bool = False
+    #: When the record first showed CSC are, may be or have been involved (None: never).
+    csc_since: datetime | None = None
 
     @property
     def pictured(self) -> bool:
         return "pictured" in self.parts
+
+    @property
+    def special_needs(self) -> bool:
+        """SEN recorded, or implied: an EHCP is a plan for special educational needs."""
+        return self.sen or self.ehcp
+
+    @property
+    def csc_facts(self) -> tuple[str, ...]:
+        """What the record says of children's social care's involvement, in words."""
+        words: list[str] = []
+        if self.social_worker.strip():
+            words.append(f"allocated social worker: {self.social_worker.strip()}")
+        words.extend(text for name, text in CSC_FACT_WORDS.items() if getattr(self, name) is True)
+        return tuple(words)
+
+    @property
+    def known_to_csc(self) -> bool:
+        """The policy's "are, may be or have been involved": a CSC contact is due."""
+        return bool(self.csc_facts)
 
 
 @dataclass(frozen=True)
@@ -343,7 +382,8 @@ class Incident:
     decisions: tuple[Decision, ...]
     decision_reviews: tuple[DecisionReview, ...]
     signoffs: tuple[Signoff, ...]
-    risk_answers: Mapping[str, Entry]
+    #: Each young person's answers (pupil id, then risk question id).
+    risk_answers: Mapping[str, Mapping[str, Entry]]
     parents: Mapping[str, tuple[ParentsEntry, ...]]
     police_contacts: tuple[PoliceContact, ...]
     police_outcomes: tuple[PoliceOutcome, ...]
@@ -369,6 +409,8 @@ class Incident:
     #: The Headteacher's acknowledgements of viewings that broke a condition; only
     #: those the vault verified as the Headteacher's own are kept here.
     viewing_acknowledgements: tuple[Entry, ...] = ()
+    #: For a young person with no conversation: why not (one entry each time).
+    conversations_not_held: tuple[Entry, ...] = ()
     #: The Headteacher's refusals to sign off a decision (each names the decision).
     signoff_declines: tuple[Entry, ...] = ()
     #: The incident's devices as the custody log shows them. The log is another

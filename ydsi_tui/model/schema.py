@@ -103,6 +103,14 @@ _PUPIL_FIELDS: dict[str, Field] = {
     "sen": Field("bool"),
     "vulnerabilities": Field("text", required=False),
     "capacity_concern": Field("bool", required=False),
+    # Known to children's social care (the policy: contact CSC if they "are, may be
+    # or have been involved"): any one of these makes a CSC contact due.
+    "social_worker": OPTIONAL_NAME,
+    "cp_plan": Field("bool", required=False),
+    "child_in_need": Field("bool", required=False),
+    "looked_after": Field("bool", required=False),
+    "ehcp": Field("bool", required=False),
+    "previously_known": Field("bool", required=False),
 }
 
 #: Payload fields of each incident entry kind (the contract other layers use).
@@ -161,7 +169,12 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
     # The Headteacher's refusal to sign: the decision stays waiting, and the DSL
     # must revise it or refer (the reason goes into the record, not the flag).
     "signoff.declined": {"decision_id": Field("event_id"), "reason": TEXT},
-    "risk.answered": {"question_id": _vocab("risk_questions"), "answer": TEXT},
+    # "For each young person": the sender and the pictured pupil answer differently.
+    "risk.answered": {
+        "pupil_id": PUPIL_ID,
+        "question_id": _vocab("risk_questions"),
+        "answer": TEXT,
+    },
     "parents.informed": {"pupil_id": PUPIL_ID, "who": NAME, "how": TEXT, "informed_by": NAME},
     "parents.not_informed": {
         "pupil_id": PUPIL_ID,
@@ -217,6 +230,15 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
     # The Headteacher's acknowledgement of a deliberate viewing that broke a condition.
     "viewing.acknowledged": {"viewing_id": Field("event_id"), "note": TEXT},
     "support.route": {"pupil_id": OPTIONAL_PUPIL_ID, "route": _vocab("support_routes")},
+    # Why the support routes were not offered to a pictured young person.
+    "support.not_offered": {"pupil_id": PUPIL_ID, "reason": TEXT},
+    # The police agree to deletion where the advice says keep the evidence
+    # (sextortion): who agreed; the entry's time is when.
+    "deletion.police_agreed": {
+        "officer": NAME,
+        "crime_ref": Field("ref", required=False, max_chars=REF_MAX_CHARS),
+        "note": OPTIONAL_TEXT,
+    },
     "deletion.requested": {
         "pupil_id": PUPIL_ID,
         "deadline": Field("datetime", future=True),
@@ -226,6 +248,7 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
     "deletion.search": {"pupil_id": PUPIL_ID, "reason": TEXT},
     "discipline": {"pupil_id": OPTIONAL_PUPIL_ID, "note": TEXT},
     "conversation": {"pupil_id": PUPIL_ID, "by_whom": NAME, "note": LONG_TEXT},
+    "conversation.not_held": {"pupil_id": PUPIL_ID, "reason": TEXT},
     "step.status": {
         "step_id": _vocab("steps"),
         "status": Field("choice", choices=STEP_STATUSES),

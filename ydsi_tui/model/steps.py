@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ydsi_tui.model.advice import step_withheld
 from ydsi_tui.model.incident import Incident, StepStatus
 from ydsi_tui.model.policy import CONFIRMED_BY_DSL, ChecklistItem, InspectionQuestion, Policy, Step
-from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
+from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES, known_to_csc
 from ydsi_tui.model.referrals import referral_state
 
 STATES = ("done", "not_applicable", "later", "current", "to_do", "skipped_by_rule")
@@ -65,7 +66,9 @@ def applies(step: Step, incident: Incident) -> bool | None:
     current = incident.current_decision
     if rule == "if_police" and (incident.police_contacts or incident.police_outcomes):
         return True
-    if rule == "if_csc" and incident.csc_contacts:
+    if rule == "if_csc" and (incident.csc_contacts or known_to_csc(incident)):
+        # The policy: contact CSC if they "are, may be or have been involved",
+        # whatever the decision (an in-school response too).
         return True
     if current is None:
         return None
@@ -96,6 +99,8 @@ def step_states(incident: Incident, policy: Policy) -> list[StepState]:
         )
         missing = [item.text for item in required if item.id in unmet]
         rule = applies(step, incident)
+        if rule is not False and step_withheld(step, incident, policy) is not None:
+            rule = False  # the advice for this kind keeps the evidence: no deletion
         if status is not None and status.status in ("done", "not_applicable", "later"):
             state = status.status
         elif rule is False:
@@ -175,6 +180,7 @@ FLAG_CHECKS = {
     "signoff_waiting": "signoff_if_in_school",
     "signoff_declined": "signoff_not_declined",
     "viewing_breach": "viewing_breaches_acknowledged",
+    "csc_contact_due": "csc_contacted_if_known",
     "parents_not_informed": "parents_informed_or_reason_for_each_pupil",
     "deletion_overdue": "deletion_confirmed_for_each_pupil",
     "decision_review_due": "decision_recorded",  # a review is recorded with the decision

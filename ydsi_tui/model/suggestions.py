@@ -76,7 +76,7 @@ def _content_violent(incident: Incident, policy: Policy) -> str:
 
 @_fact(ASK_FACTS, "pupil_sen")
 def _pupil_sen(incident: Incident, policy: Policy) -> str:
-    count = sum(1 for pupil in incident.pupils.values() if pupil.sen)
+    count = sum(1 for pupil in incident.pupils.values() if pupil.special_needs)
     if not count:
         return ""
     who = "A young person has" if count == 1 else f"{count} young people have"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..model import rules
+from ..model.advice import check_deletion
 from ..model.custody import with_custody
 from ..model.errors import ValidationError
 from ..model.events import Event, make_event
@@ -28,7 +29,7 @@ from ..model.records import DeviceCustody
 from ..model.steps import Gap, StepState
 from ..model.suggestions import TriggerSuggestion, suggest_triggers
 from ..model.summary import INCIDENT_REF_PATTERN, STATUS_WORDS, summary_field
-from ..model.timeparse import from_iso, parse_when
+from ..model.timeparse import from_iso, parse_when, to_iso_utc
 from ..model.triggers import Referral, Suggestion
 from ..vault.crypto import verify_signature
 from ..vault.errors import AccessDenied, VaultError
@@ -291,22 +292,42 @@ class CaseBook:
     # ------------------------------------------------------------------
     # writing
     # ------------------------------------------------------------------
-    def create(self, summary: str, kind: str = "peer_sharing", *, disclosed_at: When = None) -> str:
-        """Open a new incident; returns its reference (such as ``2026-007``)."""
+    def create(
+        self,
+        summary: str,
+        kind: str = "peer_sharing",
+        *,
+        disclosed_at: When = None,
+        disclosure: Mapping[str, Any] | None = None,
+        pupils: Sequence[Mapping[str, Any]] = (),
+    ) -> str:
+        """Open a new incident; returns its reference (such as ``2026-007``).
+
+        ``disclosure`` (who disclosed, to whom, how, when the DSL was told) and
+        ``pupils`` (each a ``pupil.added`` payload) are recorded with it, at the
+        time of the disclosure, in the same save: everything is checked first,
+        so a mistake in any of it opens nothing (the app's one disclosure form).
+        """
         now = self.clock.now()
         at = self._when(disclosed_at, now)
         policy = self.policies.require_in_force()  # never a file a DSL has not approved
-        opened = make_event(
-            "incident.opened",
-            {"summary": summary, "kind": kind},
-            at=at,
-            now=now,
-            by=self.author,
-            by_role=self.session.role,
-            policy=policy,
-        )
+
+        def entry(kind_: str, data: Mapping[str, Any]) -> Event:
+            return make_event(
+                kind_, data, at=at, now=now, by=self.author, by_role=self.session.role,
+                policy=policy,
+            )  # fmt: skip
+
+        events = [entry("incident.opened", {"summary": summary, "kind": kind})]
+        if disclosure is not None:
+            events.append(entry("disclosure", {**disclosure, "disclosed_at": to_iso_utc(at)}))
+        events.extend(entry("pupil.added", pupil) for pupil in pupils)
         self.policies.ensure_stored()
         with self.session.vault.lock():
+            # Checked against the record as it grows, before a reference is taken.
+            probe = new_incident_meta("2000-001", policy, now=now, by=self.author)
+            for index, event in enumerate(events[1:], start=1):
+                self._check(fold(probe, events[:index]), policy, event)
             refs_exists = self.session.exists(COMPARTMENT, REFS_RECORD)
             with self.session.transaction(COMPARTMENT, REFS_RECORD, create=not refs_exists) as db:
                 ref = allocate_ref(db, lambda existing: next_ref(existing, now=now))
@@ -315,8 +336,9 @@ class CaseBook:
             meta = new_incident_meta(ref, policy, now=now, by=self.author)
             with self.session.transaction(COMPARTMENT, ref, create=True) as db:
                 db.table("meta", cache_size=0).insert(meta.to_doc())
-                append_event(db, opened)
-                write_summary(db, rules.summarize(fold(meta, [opened]), policy), "incident")
+                for event in events:
+                    append_event(db, event)
+                write_summary(db, rules.summarize(fold(meta, events), policy), "incident")
         return ref
 
     def record(
@@ -498,6 +520,7 @@ class CaseBook:
                 raise ValidationError(
                     "supersedes", f"A correction must be of the same kind ({old.kind})"
                 )
+        check_deletion(incident, policy, event)
         if event.kind == "staff.support_offered":
             _check_follows_seen(incident, event)
         elif event.kind == "viewing.acknowledged":

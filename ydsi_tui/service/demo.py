@@ -98,6 +98,8 @@ def _seed(session: Session, now: datetime) -> str:
     cases.record(ref, "pupil.added", {
         "pupil_id": ben, "name": "Ben Sample (DEMO)", "year_group": 11, "sex": "male",
         "parts": ["received", "shared"], "sen": False, "vulnerabilities": "",
+        # Known to CSC before: the policy says contact them, even for an in-school response.
+        "previously_known": True,
     })  # fmt: skip
     cases.record(ref, "content.described", {
         "description": "DEMO: described by the pupil as a topless image; no sexual acts",
@@ -127,6 +129,18 @@ def _seed(session: Session, now: datetime) -> str:
         "pupil_id": ben, "deadline": to_iso_utc(day + timedelta(days=1)), "told_illegal": True,
     })  # fmt: skip
     cases.note(ref, "DEMO: Ben says the image went to one friend only; friend spoken to.")
+    # Each young person's own answers: the pictured pupil and the one who shared it on.
+    for pupil, answer in (
+        (ava, "DEMO: sent to one pupil she trusted; no pressure described"),
+        (ben, "DEMO: shared it on to one friend to show off; regrets it"),
+    ):
+        cases.record(ref, "risk.answered", {
+            "pupil_id": pupil, "question_id": "why_shared", "answer": answer,
+        })  # fmt: skip
+    cases.record(ref, "conversation", {
+        "pupil_id": ava, "by_whom": "Alex Morgan (DEMO DSL)",
+        "note": "DEMO: talked about consent and trust; she wants it deleted everywhere",
+    })  # fmt: skip
 
     # 2. Sextortion: a trigger applies, so the program says refer now.
     services = services_for(session, clock=FixedClock(now - timedelta(days=2)))

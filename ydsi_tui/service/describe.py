@@ -13,6 +13,7 @@ from typing import Any
 
 from ..model.events import Event
 from ..model.policy import Policy
+from ..model.records import CSC_FACT_WORDS
 from ..model.referrals import AGENCY_WORDS
 from ..model.timeparse import date_from_iso, format_local, format_local_date, from_iso
 from ..model.wording import choice_words, policy_words
@@ -49,11 +50,14 @@ KIND_LABELS: dict[str, str] = {
     "viewing.acknowledged": "Headteacher acknowledged a viewing",
     "staff.support_offered": "Support offered to staff",
     "support.route": "Support route offered",
+    "support.not_offered": "Support routes not offered",
+    "deletion.police_agreed": "Police agreed to deletion",
     "deletion.requested": "Deletion requested",
     "deletion.confirmed": "Deletion confirmed",
     "deletion.search": "Device searched",
     "discipline": "Disciplinary response (school's choice)",
     "conversation": "Conversation with young person",
+    "conversation.not_held": "No conversation with young person",
     "step.status": "Procedure step",
     "incident.closed": "Incident closed",
     "incident.reopened": "Incident reopened",
@@ -106,6 +110,22 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def _csc_words(data: Mapping[str, Any], *, updated: bool = False) -> str:
+    """Children's social care's involvement as recorded; an update also says what it cleared."""
+    said: list[str] = []
+    worker = _s(data, "social_worker").strip()
+    if worker:
+        said.append(f"allocated social worker {worker}")
+    elif updated and "social_worker" in data:
+        said.append("allocated social worker: none")
+    for name, words in CSC_FACT_WORDS.items():
+        if data.get(name) is True:
+            said.append(words)
+        elif updated and data.get(name) is False:
+            said.append(f"{words}: no")
+    return f"children's social care: {', '.join(said)}" if said else ""
+
+
 def _list(data: Mapping[str, Any], key: str) -> list[str]:
     value = data.get(key)
     return [str(v) for v in value] if isinstance(value, list | tuple) else []
@@ -152,8 +172,11 @@ _DESCRIBERS: dict[str, Describer] = {
         _s(d, "sex"),
         "part: " + ", ".join(policy_words(p, "pupil_parts", v).lower() for v in _list(d, "parts")),
         "SEN" if d.get("sen") else "",
+        _csc_words(d),
     ),
-    "pupil.updated": lambda d, p, n: f"{n.get(_s(d, 'pupil_id'), 'pupil')} updated",
+    "pupil.updated": lambda d, p, n: _join(
+        f"{n.get(_s(d, 'pupil_id'), 'pupil')} updated", _csc_words(d, updated=True)
+    ),
     "adult.added": lambda d, p, n: _join(_s(d, "name"), _s(d, "description")),
     "staff.added": lambda d, p, n: _join(_s(d, "name"), _s(d, "role"), _s(d, "involvement")),
     "review.meeting": lambda d, p, n: _join(
@@ -176,7 +199,11 @@ _DESCRIBERS: dict[str, Describer] = {
     "decision.reviewed": lambda d, p, n: _join(choice_words(_s(d, "outcome")), _s(d, "note")),
     "signoff": lambda d, p, n: _s(d, "statement"),
     "signoff.declined": lambda d, p, n: _s(d, "reason"),
-    "risk.answered": lambda d, p, n: _join(_question(p, _s(d, "question_id")), _s(d, "answer")),
+    "risk.answered": lambda d, p, n: _join(
+        f"for {n.get(_s(d, 'pupil_id'), '?')}" if d.get("pupil_id") else "for nobody named",
+        _question(p, _s(d, "question_id")),
+        _s(d, "answer"),
+    ),
     "parents.informed": lambda d, p, n: _join(
         f"for {n.get(_s(d, 'pupil_id'), '?')}",
         f"told {_s(d, 'who')}",
@@ -225,6 +252,12 @@ _DESCRIBERS: dict[str, Describer] = {
         _label(p, "support_routes", _s(d, "route")),
         f"for {n.get(_s(d, 'pupil_id'), '')}" if d.get("pupil_id") else "",
     ),
+    "support.not_offered": lambda d, p, n: _join(
+        f"for {n.get(_s(d, 'pupil_id'), '?')}", _s(d, "reason")
+    ),
+    "deletion.police_agreed": lambda d, p, n: _join(
+        f"agreed by {_s(d, 'officer')}", _s(d, "crime_ref"), _s(d, "note")
+    ),
     "deletion.requested": lambda d, p, n: _join(
         f"{n.get(_s(d, 'pupil_id'), '?')} asked to delete by {_when(d, 'deadline')}",
         "told possession is illegal" if d.get("told_illegal") else "NOT told it is illegal",
@@ -236,6 +269,9 @@ _DESCRIBERS: dict[str, Describer] = {
     "discipline": lambda d, p, n: _s(d, "note"),
     "conversation": lambda d, p, n: _join(
         f"with {n.get(_s(d, 'pupil_id'), '?')}", f"by {_s(d, 'by_whom')}", _s(d, "note")
+    ),
+    "conversation.not_held": lambda d, p, n: _join(
+        f"with {n.get(_s(d, 'pupil_id'), '?')}", f"why not: {_s(d, 'reason')}"
     ),
     "step.status": lambda d, p, n: _join(
         _step_title(p, _s(d, "step_id")), choice_words(_s(d, "status")).lower(), _s(d, "reason")

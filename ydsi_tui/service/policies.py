@@ -20,14 +20,26 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from ..model.policy import BUNDLED_POLICY, Policy, PolicyError, bundled_policy, parse_policy
+from ..model.policy import (
+    BUNDLED_POLICIES,
+    BUNDLED_POLICY,
+    DEFAULT_BUNDLED,
+    Policy,
+    PolicyError,
+    bundled_policy,
+    bundled_policy_bytes,
+    parse_policy,
+)
+from ..model.schoolyear import SchoolCalendar
 from ..vault.errors import AccessDenied, VaultError
 from ..vault.header import PolicyPin
 from ..vault.session import Session
+from .calendar import vault_calendar
 
 __all__ = [
     "MAX_POLICY_BYTES",
@@ -35,6 +47,7 @@ __all__ = [
     "PolicyLibrary",
     "PolicyNotApproved",
     "approve_policy_file",
+    "bundled_files",
     "configured_policy_path",
     "policy_record_ref",
     "read_policy_file",
@@ -70,11 +83,15 @@ class PolicyFile:
     raw: bytes = b""
     problem: str | None = None
     notes: tuple[str, ...] = ()
+    #: For a shipped policy: its short name (``hindley-2016``, ``ukcis-2024``).
+    bundled_name: str = ""
 
     @property
     def approve_command(self) -> str:
         """The command a DSL runs to approve this file."""
         if self.path is None:
+            if self.bundled_name and self.bundled_name != DEFAULT_BUNDLED:
+                return f"ydsi policy approve --bundled {self.bundled_name}"
             return "ydsi policy approve --bundled"
         return f"ydsi policy approve {shlex.quote(str(self.path))}"
 
@@ -87,18 +104,41 @@ def configured_policy_path(path: Path | None = None) -> Path | None:
     return Path(configured).expanduser() if configured else None
 
 
-def read_policy_file(path: Path | None = None, *, bundled: bool = False) -> PolicyFile:
+@cache
+def bundled_file(name: str = DEFAULT_BUNDLED) -> PolicyFile:
+    """A policy shipped with ydsi, by short name (KeyError for a name not shipped).
+
+    Read once: the shipped files change only with the package."""
+    origin, raw = bundled_policy_bytes(name)
+    return _parsed(origin, None, raw, (), bundled_name=name)
+
+
+def bundled_files() -> list[PolicyFile]:
+    """Every policy shipped with ydsi, the default (this school's own) first."""
+    return [bundled_file(name) for name in BUNDLED_POLICIES]
+
+
+def read_policy_file(path: Path | None = None, *, bundled: bool | str = False) -> PolicyFile:
     """Read and check the configured policy file; never raises for a bad file.
+
+    ``bundled``: True for the default shipped policy, or a shipped policy's
+    short name; a name not shipped is a file with a problem, not an error.
 
     A file writable by every user on the server is refused outright: no
     school's set-up needs it. A file another user owns, or that its group may
     change, is read (on a shared server the DSL's copy is read by everyone),
     and a note says so: it is used only while it is the approved one.
     """
+    if isinstance(bundled, str):
+        if bundled not in BUNDLED_POLICIES:
+            names = ", ".join(BUNDLED_POLICIES)
+            return PolicyFile(
+                f"<bundled>/{bundled}", None, None, problem=f"is not shipped (use one of {names})"
+            )
+        return bundled_file(bundled)
     target = None if bundled else configured_policy_path(path)
     if target is None:
-        raw = resources.files("ydsi_tui.model").joinpath("policies", BUNDLED_POLICY).read_bytes()
-        return _parsed(BUNDLED_ORIGIN, None, raw, ())
+        return bundled_file()
     origin = str(target)
     try:
         # O_NONBLOCK: a FIFO planted under the name must not hang the program.
@@ -131,7 +171,14 @@ def read_policy_file(path: Path | None = None, *, bundled: bool = False) -> Poli
     return _parsed(origin, target, raw, _ownership_notes(info.st_uid, mode))
 
 
-def _parsed(origin: str, path: Path | None, raw: bytes, notes: tuple[str, ...]) -> PolicyFile:
+def _parsed(
+    origin: str,
+    path: Path | None,
+    raw: bytes,
+    notes: tuple[str, ...],
+    *,
+    bundled_name: str = "",
+) -> PolicyFile:
     try:
         policy = parse_policy(raw, origin=origin)
     except PolicyError as exc:
@@ -139,7 +186,7 @@ def _parsed(origin: str, path: Path | None, raw: bytes, notes: tuple[str, ...]) 
         if message.startswith(f"{origin}: "):
             message = message[len(origin) + 2 :]
         return PolicyFile(origin, path, None, problem=f"is not a usable policy ({message})")
-    return PolicyFile(origin, path, policy, raw, notes=notes)
+    return PolicyFile(origin, path, policy, raw, notes=notes, bundled_name=bundled_name)
 
 
 def _ownership_notes(uid: int, mode: int) -> tuple[str, ...]:
@@ -188,30 +235,57 @@ class PolicyLibrary:
     approved: PolicyPin | None = None
     in_force: Policy | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The school's approved term and INSET dates, given to every policy
+    #: handed out so that school-day deadlines count them (service/calendar.py).
+    calendar: SchoolCalendar | None = None
     _known: dict[str, _Known] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, session: Session, file: PolicyFile | None = None) -> PolicyLibrary:
         """The library for one session: decides the policy in force from the signed header."""
-        library = cls(session, file or read_policy_file())
+        file = file or read_policy_file()
+        pin = session.vault.header.policy
+        if (
+            file.path is None
+            and pin is not None
+            and (file.policy is None or file.policy.digest != pin.digest)
+        ):
+            # No file of the school's own: the vault may have chosen another
+            # shipped policy (``ydsi init --policy ukcis-2024``); it is the file.
+            chosen = next(
+                (f for f in bundled_files() if f.policy and f.policy.digest == pin.digest), None
+            )
+            if chosen is not None:
+                file = chosen
+        library = cls(session, file)
         library._settle()
         return library
 
     # -- deciding ------------------------------------------------------------
     def _settle(self) -> None:
         self.approved = self.session.vault.header.policy
+        self.calendar = vault_calendar(self.session.vault.header)
         if self.file.policy is not None:
             self._remember(self.file.policy, self.file.raw)
         bundled = bundled_policy()
         if bundled.digest not in self._known:
             raw = resources.files("ydsi_tui.model").joinpath("policies", BUNDLED_POLICY)
             self._remember(bundled, raw.read_bytes())
+        for name in BUNDLED_POLICIES:  # every shipped text can be found by its digest
+            shipped = bundled_file(name)
+            if shipped.policy is not None:
+                self._remember(shipped.policy, shipped.raw)
         pin = self.approved
         self.in_force = None if pin is None else self._find(pin.digest)
         self.warnings = [w for w in (self._warning(),) if w]
 
     def _remember(self, policy: Policy, raw: bytes | None) -> None:
-        self._known.setdefault(policy.digest, _Known(policy, raw))
+        self._known.setdefault(policy.digest, _Known(self._dated(policy), raw))
+
+    def _dated(self, policy: Policy) -> Policy:
+        return (
+            policy if policy.calendar == self.calendar else replace(policy, calendar=self.calendar)
+        )
 
     def _find(self, digest: str) -> Policy | None:
         """The policy with this digest from any text at hand, else from the vault, else None."""
@@ -235,6 +309,7 @@ class PolicyLibrary:
             return None
         if policy.digest != digest:
             return None  # a stored text that is not what its name says is no use
+        policy = self._dated(policy)
         self._known[digest] = _Known(policy, None)
         return policy
 
@@ -276,7 +351,7 @@ class PolicyLibrary:
     @property
     def current(self) -> Policy:
         """The policy for wording and choices: the one in force, else the file's."""
-        return self.in_force or self.file.policy or bundled_policy()
+        return self._dated(self.in_force or self.file.policy or bundled_policy())
 
     @property
     def file_matches(self) -> bool:

@@ -11,8 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from ..model import rules
+from ..model.advice import (
+    advice_for,
+    deletion_withheld,
+    police_deletion_agreement,
+    support_routes_missing,
+)
 from ..model.events import Event
+from ..model.incident import Incident
 from ..model.obligations import Flag
+from ..model.policy import Policy
 from ..model.referrals import referral_times
 from ..model.suggestions import suggest_triggers
 from ..model.timeparse import format_local, to_iso_utc
@@ -76,6 +84,26 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def advice_json(incident: Incident, policy: Policy) -> dict[str, Any] | None:
+    """The current advice for this kind of incident, and whether it withholds deletion now."""
+    advice = advice_for(incident, policy)
+    if advice is None:
+        return None
+    agreed = police_deletion_agreement(incident)
+    return {
+        "kind": advice.kind,
+        "title": advice.title,
+        "points": list(advice.points),
+        "deletion_needs_police_agreement": advice.deletion_needs_police_agreement,
+        "deletion_withheld": deletion_withheld(incident, policy) is not None,
+        "police_agreed_to_deletion": (
+            {"by": agreed.text("officer"), "at": _t(agreed.at), "recorded_by": agreed.by}
+            if agreed is not None and advice.deletion_needs_police_agreement
+            else None
+        ),
+    }
 
 
 def _viewings_json(view: IncidentView) -> list[dict[str, Any]]:
@@ -150,6 +178,13 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
                 "parts": list(p.parts),
                 "sen": p.sen,
                 "vulnerabilities": p.vulnerabilities,
+                "social_worker": p.social_worker,
+                "cp_plan": p.cp_plan,
+                "child_in_need": p.child_in_need,
+                "looked_after": p.looked_after,
+                "ehcp": p.ehcp,
+                "previously_known": p.previously_known,
+                "known_to_csc": p.known_to_csc,
             }
             for p in incident.pupils.values()
         ],
@@ -203,6 +238,11 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
             else None
         ),
         "crime_refs": list(incident.crime_refs),
+        "advice": advice_json(incident, policy),
+        "support_routes_missing": [
+            {"pupil_id": pid, "name": names.get(pid, "")}
+            for pid in support_routes_missing(incident)
+        ],
         "holds": [
             {
                 "id": h.event_id,

@@ -27,6 +27,7 @@ Contents of the decrypted file (JSON), shape 1::
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -42,11 +43,12 @@ from ..vault.transfer import seal_transfer
 from .casebook import CaseBook, When
 from .devices import DeviceLog
 from .pupils import find_pupil
-from .reports.chronology import chronology, chronology_document, chronology_json
+from .reports.chronology import Chronology, chronology, chronology_document, chronology_json
 from .reports.document import MARKING, Block, Document, Fields, Heading, Paragraph
 from .reports.formats import render
 from .reports.markdown import render_markdown
 from .reports.scan import Progress
+from .reports.third_parties import OTHER_PUPIL, transfer_view
 from .shapes import SHAPE_VERSION
 
 __all__ = ["PendingTransfer", "SentTransfer", "TransferDesk"]
@@ -101,12 +103,27 @@ class TransferDesk:
         matches = find_pupil(self.cases, pupil, dob=dob, progress=progress)
         now = self.cases.clock.now()
         transfer_id = secrets.token_hex(8)
-        chronologies = [chronology(self.cases, self.devices, m.ref) for m in matches]
+        chronologies: list[Chronology] = []
+        left_out = 0
+        for match in matches:
+            chrono, dropped = _about_one_pupil(
+                chronology(self.cases, self.devices, match.ref), match.pupil_id, now
+            )
+            chronologies.append(chrono)
+            left_out += dropped
         subject = matches[0]
         known_dob = dob or next((m.dob for m in matches if m.dob is not None), None)
         school = self.cases.policies.current.school
         cover = _cover(
-            transfer_id, now, school, self.cases.author, to_school, to_dsl, subject.name, known_dob
+            transfer_id,
+            now,
+            school,
+            self.cases.author,
+            to_school,
+            to_dsl,
+            subject.name,
+            known_dob,
+            left_out,
         )
         documents = [chronology_document(c) for c in chronologies]
         combined = Document(
@@ -213,6 +230,29 @@ class TransferDesk:
         return found.refs
 
 
+def _about_one_pupil(chrono: Chronology, pupil_id: str, now: datetime) -> tuple[Chronology, int]:
+    """The chronology as it may go to another school about one pupil (see third_parties).
+
+    Devices recorded as another pupil's are left out with the entries about them.
+    """
+    subject = chrono.view.incident.pupils[pupil_id]
+    view, left_out = transfer_view(chrono.view, subject, now)
+    others = {
+        d.device.meta.ref
+        for d in chrono.devices
+        if d.device.owner_pupil_id and d.device.owner_pupil_id != pupil_id
+    }
+    return (
+        dataclasses.replace(
+            chrono,
+            view=view,
+            device_rows=tuple(r for r in chrono.device_rows if r.ref not in others),
+            devices=tuple(d for d in chrono.devices if d.device.meta.ref not in others),
+        ),
+        left_out + len(others),
+    )
+
+
 def _cover(
     transfer_id: str,
     now: datetime,
@@ -222,6 +262,7 @@ def _cover(
     to_dsl: str,
     name: str,
     dob: date | None,
+    left_out: int,
 ) -> tuple[Block, ...]:
     from ..model.timeparse import format_local, format_local_date
 
@@ -241,5 +282,11 @@ def _cover(
                 ("Sent", format_local(now)),
                 ("Transfer", transfer_id),
             )
+        ),
+        Paragraph(
+            f"About {name} only: other young people appear as “{OTHER_PUPIL}”, without "
+            f"their details, and {left_out} entr{'y' if left_out == 1 else 'ies'} about "
+            "them or their families (or their devices) are left out.",
+            "muted",
         ),
     )

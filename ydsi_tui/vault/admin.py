@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .audit import AuditEntry, Signer
-from .crypto import KdfParams, ed25519_public_bytes
+from .crypto import KdfParams, canonical_json, ed25519_public_bytes, sha256_hex
 from .enrolment import (
     KeyRequest,
     check_request,
@@ -419,6 +419,45 @@ class UserAdministration:
             sign_header(header, self._keys)
             self._commit_header(header, previous, "policy.approve", {"digest": digest})
         return pin
+
+    def approve_calendar(self, calendar: dict[str, Any] | None) -> bool:
+        """Set (or, with None, clear) the school's term and INSET dates: a DSL's audited act.
+
+        Kept in the signed header, like the policy pin, because it moves
+        deadlines: nobody but a DSL can change it, and every change is an
+        entry in the log. The caller (the service layer) has checked the
+        dates; the same calendar again writes nothing. True when it changed.
+        """
+        if self.role not in AUTHORITY_ROLES or self.is_recovery:
+            raise AccessDenied("only a DSL can approve the school's term and INSET dates")
+        with self.vault.lock():
+            header, previous = self._fresh_header()
+            self._refresh_keys()
+            self._require_authority(header)
+            dates = (
+                None
+                if header.calendar is None
+                else {k: header.calendar[k] for k in ("terms", "inset")}
+            )
+            if dates == calendar:
+                return False
+            header.calendar = (
+                None
+                if calendar is None
+                else {
+                    "terms": calendar["terms"],
+                    "inset": calendar["inset"],
+                    "approved_by": self.user.id,
+                    "approved_at": utc_now(),
+                }
+            )
+            header.serial += 1
+            sign_header(header, self._keys)
+            digest = sha256_hex(canonical_json(calendar)) if calendar is not None else None
+            self._commit_header(
+                header, previous, "vault.settings", {"setting": "calendar", "digest": digest}
+            )
+        return True
 
     def change_passphrase(self, old: str, new: str) -> None:
         """Re-wrap this user's keys under a new passphrase; no record is touched."""

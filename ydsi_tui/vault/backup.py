@@ -23,6 +23,7 @@ vault it replaces is kept beside it, renamed, never deleted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -58,17 +59,24 @@ __all__ = [
     "BackupCheck",
     "BackupFile",
     "BackupRefused",
+    "Generation",
     "Manifest",
     "RestoreResult",
+    "authority_fingerprint",
+    "backup_generation",
     "compare_logs",
     "record_restore",
     "restore_backup",
     "verify_backup",
     "write_backup",
+    "write_unattended_backup",
 ]
 
 BACKUP_FORMAT = "ydsi-backup"
 BACKUP_VERSION = 1
+#: An unattended backup's manifest (unsigned): an older ydsi says "upgrade"
+#: rather than calling it damaged.
+UNATTENDED_VERSION = 2
 MANIFEST_NAME = "ydsi-backup.json"
 MAX_MANIFEST = 16 * 1024 * 1024
 MAX_MEMBER = 4 * 1024 * 1024 * 1024
@@ -104,10 +112,29 @@ class Manifest:
     audit_seq: int
     audit_hash: str
     files: tuple[BackupFile, ...]
-    checkpoint: bytes
+    checkpoint: bytes | None
     sig: bytes = b""
+    #: Made with no passphrase (cron, a systemd timer): nothing signs this
+    #: manifest; what vouches for the files is the header's authority
+    #: signature and the signed audit log (see :func:`write_unattended_backup`).
+    unattended: bool = False
+    #: SHA-256 of the vault's first authority key (the root every DSL's slot pins).
+    authority: str = ""
 
     def body(self) -> dict[str, Any]:
+        if self.unattended:
+            return {
+                "format": BACKUP_FORMAT,
+                "version": UNATTENDED_VERSION,
+                "unattended": True,
+                "vault_id": self.vault_id,
+                "created_at": self.created_at,
+                "authority": self.authority,
+                "shared": self.shared,
+                "audit": {"seq": self.audit_seq, "hash": self.audit_hash},
+                "files": [f.to_doc() for f in self.files],
+            }
+        assert self.checkpoint is not None
         return {
             "format": BACKUP_FORMAT,
             "version": BACKUP_VERSION,
@@ -125,7 +152,7 @@ class Manifest:
         return b"ydsi backup v1|" + canonical_json(self.body())
 
     def to_bytes(self) -> bytes:
-        doc = {**self.body(), "sig": b64e(self.sig)}
+        doc = self.body() if self.unattended else {**self.body(), "sig": b64e(self.sig)}
         return json.dumps(doc, indent=1, sort_keys=True).encode("ascii") + b"\n"
 
     @classmethod
@@ -137,8 +164,11 @@ class Manifest:
         version = doc.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValueError("the backup has no valid version")
-        if version > BACKUP_VERSION:
+        if version > UNATTENDED_VERSION:
             raise NewerFormat("this backup was made by a newer version of ydsi: upgrade to use it")
+        unattended = doc.get("unattended") is True
+        if unattended != (version == UNATTENDED_VERSION):
+            raise ValueError("the backup's version and kind disagree")
         audit = doc["audit"]
         seq = audit["seq"]
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
@@ -155,6 +185,23 @@ class Manifest:
             files.append(BackupFile(path, size, digest))
         if len({f.path for f in files}) != len(files):
             raise ValueError("the manifest lists a file twice")
+        if unattended:
+            authority = doc["authority"]
+            if not isinstance(authority, str) or not re.fullmatch(r"[0-9a-f]{64}", authority):
+                raise ValueError("bad authority fingerprint")
+            return cls(
+                vault_id=str(doc["vault_id"]),
+                created_at=str(doc["created_at"]),
+                made_by="",
+                key_id="",
+                shared=doc["shared"] is True,
+                audit_seq=seq,
+                audit_hash=str(audit["hash"]),
+                files=tuple(files),
+                checkpoint=None,
+                unattended=True,
+                authority=authority,
+            )
         checkpoint = json.dumps(doc["checkpoint"], indent=2, sort_keys=True).encode("ascii")
         return cls(
             vault_id=str(doc["vault_id"]),
@@ -241,19 +288,147 @@ def write_backup(
         )
         _, sig = session.sign(manifest.signing_bytes())
         manifest = replace(manifest, sig=sig)
-        mtime = int(datetime.now(UTC).timestamp())
-        with (
-            new_private_file(output, fs=vault.fs) as stream,
-            tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as tar,
-        ):
-            data = manifest.to_bytes()
-            tar.addfile(_member(MANIFEST_NAME, len(data), mtime), _BytesReader(data))
-            for index, item in enumerate(files):
-                with os.fdopen(vault.fs.open_read(root / item.path), "rb") as source:
-                    tar.addfile(_member(item.path, item.size, mtime), source)
-                if progress is not None:
-                    progress(len(names) + index + 1, 2 * len(names))
+        _write_archive(vault.fs, root, manifest, output, progress)
     return manifest
+
+
+def _write_archive(
+    fs: FileSystem, root: Path, manifest: Manifest, output: Path | str, progress: Progress | None
+) -> None:
+    """The tar itself: the manifest first, then each file as hashed (the caller holds the lock)."""
+    files = manifest.files
+    mtime = int(datetime.now(UTC).timestamp())
+    with (
+        new_private_file(output, fs=fs) as stream,
+        tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        data = manifest.to_bytes()
+        tar.addfile(_member(MANIFEST_NAME, len(data), mtime), _BytesReader(data))
+        for index, item in enumerate(files):
+            with os.fdopen(fs.open_read(root / item.path), "rb") as source:
+                tar.addfile(_member(item.path, item.size, mtime), source)
+            if progress is not None:
+                progress(len(files) + index + 1, 2 * len(files))
+
+
+def authority_fingerprint(header: Header) -> str:
+    """The SHA-256 of the vault's first authority key: what a restoring DSL's slot pins."""
+    return hashlib.sha256(header.authority[0].public).hexdigest()
+
+
+#: How long an unattended backup waits for a save to finish before giving up.
+UNATTENDED_LOCK_WAIT = 600.0
+
+
+def write_unattended_backup(
+    vault_path: Path | str,
+    output: Path | str,
+    *,
+    lock_wait: float = UNATTENDED_LOCK_WAIT,
+    on_wait: Callable[[], None] | None = None,
+) -> Manifest:
+    """A backup with no passphrase (cron, a systemd timer), by any member of the vault's group.
+
+    Nothing is decrypted and nothing is signed: the files are copied as they
+    are, under the vault's lock (waiting up to ``lock_wait`` seconds for a
+    save to finish; ``on_wait`` is told once when it must wait). The manifest
+    is unsigned because a key able to sign it would have to sit on the server
+    with its passphrase, which is what encryption at rest forbids. So what
+    vouches for the files is what vouches for the vault itself: the header's
+    authority signature, every audit entry's author's signature, and each
+    file's hash in its last signed save. A verifier checks those, pins the
+    authority and the log against the live vault or a DSL's checkpoint, and
+    (a case role, ``--entries``) checks the case files against their sealed
+    entries; see :func:`verify_backup`.
+    """
+    from .vault import Vault
+
+    root = Path(vault_path)
+    vault = Vault.open(root, repair=False)
+    vault.lock.timeout = lock_wait
+    vault.lock.on_wait = on_wait
+    with vault.lock():
+        vault.repair()  # finish or undo a save a crash left half done (ours is the lock now)
+        header = Header.from_bytes(vault.fs.read_bytes(root / HEADER_NAME))
+        head = AuditLog(vault.fs, root / AUDIT_NAME, header.vault_id).head()
+        files = []
+        for name in _vault_files(root):
+            size, digest = _hash_file(vault.fs, root / name)
+            files.append(BackupFile(name, size, digest))
+        manifest = Manifest(
+            vault_id=header.vault_id,
+            created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            made_by="",
+            key_id="",
+            shared=header.shared,
+            audit_seq=head.seq,
+            audit_hash=head.hash,
+            files=tuple(files),
+            checkpoint=None,
+            unattended=True,
+            authority=authority_fingerprint(header),
+        )
+        _write_archive(vault.fs, root, manifest, output, None)
+    return manifest
+
+
+GENERATION_PREFIX = "ydsi-backup-"
+_GENERATION = re.compile(r"^ydsi-backup-\d{8}T\d{6}\.\d{6}Z\.tar$")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One run of ``ydsi backup --unattended --dir``: what was kept and what was pruned."""
+
+    path: Path
+    manifest: Manifest
+    check: BackupCheck
+    pruned: tuple[Path, ...]
+
+
+def backup_generation(
+    vault_path: Path | str,
+    directory: Path | str,
+    *,
+    keep: int,
+    lock_wait: float = UNATTENDED_LOCK_WAIT,
+    on_wait: Callable[[], None] | None = None,
+) -> Generation:
+    """A new unattended backup in ``directory``, checked, then all but the newest ``keep`` removed.
+
+    The new backup is written under a hidden name, verified (keyless), and
+    only then given its generation name; an older generation is removed only
+    after a new one verified, so a run that fails never costs a good backup.
+    Only files named as generations are ever pruned.
+    """
+    if keep < 1:
+        raise ValueError("keep at least one generation")
+    directory = Path(directory)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    final = directory / f"{GENERATION_PREFIX}{stamp}.tar"
+    partial = directory / f".{final.name}.partial"
+    manifest = write_unattended_backup(vault_path, partial, lock_wait=lock_wait, on_wait=on_wait)
+    try:
+        check = verify_backup(partial)
+        if not check.ok:
+            shown = "; ".join(check.problems[:3])
+            raise BackupRefused(
+                f"the new backup does not verify, no generation was removed: {shown}"
+            )
+        os.rename(partial, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+    _fsync_dir(directory)
+    generations = sorted(n for n in os.listdir(directory) if _GENERATION.match(n))
+    pruned = []
+    for name in generations[: max(0, len(generations) - keep)]:
+        os.unlink(directory / name)
+        pruned.append(directory / name)
+    if pruned:
+        _fsync_dir(directory)
+    return Generation(final, manifest, check, tuple(pruned))
 
 
 class _BytesReader:
@@ -281,6 +456,9 @@ class BackupCheck:
     notes: list[str] = field(default_factory=list)
     manifest: Manifest | None = None
     report: VerifyReport | None = None
+    #: An unattended backup checked without a case role's key: its case
+    #: files were not checked (say so; ``--entries`` checks them).
+    case_files_unchecked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -413,7 +591,7 @@ def _unpack_members(tar: tarfile.TarFile, backup: Path, target: Path, check: Bac
 
 
 def _check_manifest(target: Path, check: BackupCheck) -> None:
-    """The manifest must be signed by a DSL of the vault in the backup."""
+    """The manifest must be signed by a DSL of the vault in the backup (unless unattended)."""
     manifest = check.manifest
     assert manifest is not None
     try:
@@ -423,6 +601,17 @@ def _check_manifest(target: Path, check: BackupCheck) -> None:
         return
     if header.vault_id != manifest.vault_id:
         check.problems.append("the manifest belongs to a different vault than the files")
+    if manifest.unattended:
+        if not header.authority or authority_fingerprint(header) != manifest.authority:
+            check.problems.append("the manifest names another authority key than the header's")
+        try:
+            head = AuditLog(FileSystem(), target / AUDIT_NAME, header.vault_id).head()
+        except (VaultError, OSError, ValueError) as exc:
+            check.problems.append(f"the backup's audit log cannot be read ({exc})")
+            return
+        if (head.seq, head.hash) != (manifest.audit_seq, manifest.audit_hash):
+            check.problems.append("the backup's audit log does not end where its manifest says")
+        return
     known = header.public_key(manifest.key_id)
     if known is None:
         check.problems.append("the manifest is signed with a key this vault never issued")
@@ -435,6 +624,7 @@ def _check_manifest(target: Path, check: BackupCheck) -> None:
     owner = header.user_by_id(manifest.key_id.rsplit(".", 1)[0])
     if owner is None or owner.name != manifest.made_by:
         check.problems.append("the manifest names someone other than its signer")
+    assert manifest.checkpoint is not None
     try:
         point = Checkpoint.from_bytes(manifest.checkpoint)
     except ValueError as exc:
@@ -445,7 +635,12 @@ def _check_manifest(target: Path, check: BackupCheck) -> None:
 
 
 def _unpack_and_verify(
-    backup: Path, target: Path, opener: EntryOpener | None = None
+    backup: Path,
+    target: Path,
+    opener: EntryOpener | None = None,
+    *,
+    pin: Path | None = None,
+    checkpoint: bytes | None = None,
 ) -> BackupCheck:
     check = BackupCheck()
     _unpack(backup, target, check)
@@ -454,7 +649,7 @@ def _unpack_and_verify(
     _check_manifest(target, check)
     manifest = check.manifest
     assert manifest is not None
-    report = verify_vault(target, checkpoint=manifest.checkpoint, opener=opener)
+    report = verify_vault(target, checkpoint=manifest.checkpoint or checkpoint, opener=opener)
     check.report = report
     check.notes.extend(n for n in report.notes if "can be read by" not in n)
     check.problems.extend(report.problems)
@@ -463,16 +658,97 @@ def _unpack_and_verify(
             f"audit.log has {report.entries} entries, but the backup was made at entry "
             f"{manifest.audit_seq}"
         )
+    if manifest.unattended:
+        _check_unattended(target, check, pin=pin, checkpoint=checkpoint)
     return check
 
 
-def verify_backup(backup: Path | str, *, session: Session | None = None) -> BackupCheck:
+def _check_unattended(
+    target: Path, check: BackupCheck, *, pin: Path | None, checkpoint: bytes | None
+) -> None:
+    """What an unsigned manifest leaves to the verifier: the case files, the authority, the end.
+
+    The signed entries vouch for every file they name, but a whole vault
+    made by someone else is self-consistent too, and so is a log cut short.
+    So the backup's authority and log are compared with the live vault's
+    (``pin``), or the log with a DSL's checkpoint; failing both, the check
+    says it could not tell.
+    """
+    report = check.report
+    assert report is not None
+    if report.sealed_unread:
+        check.case_files_unchecked = True
+        check.notes.append(
+            "made unattended (no passphrase), so nothing but their sealed audit entries vouches "
+            "for its case files: 'ydsi verify --backup FILE --entries' (a case role) checks them"
+        )
+    if pin is not None and (pin / HEADER_NAME).exists():
+        _pin_to_vault(target, pin, check)
+    elif checkpoint is None:
+        print_ = check.manifest.authority[:16] if check.manifest else ""
+        check.notes.append(
+            "not compared with the vault (none at hand) nor a checkpoint: a backup planted "
+            "whole, of another vault, would look intact too; compare its authority "
+            f"fingerprint {print_} with the vault's ('ydsi doctor' shows it)"
+        )
+
+
+def _pin_to_vault(target: Path, live: Path, check: BackupCheck) -> None:
+    fs = FileSystem()
+    try:
+        mine = Header.from_bytes(fs.read_bytes(live / HEADER_NAME))
+        theirs = Header.from_bytes((target / HEADER_NAME).read_bytes())
+    except (VaultError, OSError) as exc:
+        check.notes.append(f"could not compare it with the vault at {live} ({exc})")
+        return
+    if not mine.signature_ok():
+        check.notes.append(f"could not compare it with the vault at {live}: its header is damaged")
+        return
+    if mine.vault_id != theirs.vault_id:
+        check.problems.append(
+            f"it is not a backup of the vault at {live} (another vault: planted, or the wrong file)"
+        )
+        return
+    known = {a.public for a in mine.authority}
+    if not mine.authority or any(a.public not in known for a in theirs.authority):
+        check.problems.append(
+            f"its header is signed by an authority key the vault at {live} never had: forged"
+        )
+        return
+    try:
+        state = compare_logs(fs.read_bytes(live / AUDIT_NAME), (target / AUDIT_NAME).read_bytes())
+    except (VaultError, OSError) as exc:
+        check.notes.append(f"could not compare its audit log with the vault's ({exc})")
+        return
+    if state == "diverged":
+        check.problems.append(
+            f"its audit log differs from that of the vault at {live}: altered, or another history"
+        )
+    elif state == "older":
+        check.notes.append(
+            f"it holds audit entries the vault at {live} does not (was the vault restored "
+            "from an older backup since?)"
+        )
+    else:
+        check.notes.append(f"its authority and audit log agree with the vault at {live}")
+
+
+def verify_backup(
+    backup: Path | str,
+    *,
+    session: Session | None = None,
+    pin: Path | str | None = None,
+    checkpoint: bytes | None = None,
+) -> BackupCheck:
     """Check a backup on its own, in a private temporary directory removed afterwards.
 
     With no ``session`` (``ydsi verify --backup``, from cron) the case files are
     checked against the DSL-signed manifest only, since the audit entries
     that vouch for them are sealed; a case role's ``session`` opens those
-    entries, and every case file is checked against its last save too.
+    entries, and every case file is checked against its last save too. An
+    unattended backup's manifest is unsigned, so its case files need that
+    ``session``, and its authority and log end are checked against the live
+    vault at ``pin`` or a DSL's ``checkpoint``.
     """
     opener = session.vault.audit.sealer if session is not None else None
     scratch = Path(tempfile.mkdtemp(prefix="ydsi-verify-"))
@@ -480,7 +756,13 @@ def verify_backup(backup: Path | str, *, session: Session | None = None) -> Back
         os.chmod(scratch, 0o700)
         target = scratch / "vault"
         os.mkdir(target, 0o700)
-        return _unpack_and_verify(Path(backup), target, opener)
+        return _unpack_and_verify(
+            Path(backup),
+            target,
+            opener,
+            pin=Path(pin) if pin is not None else None,
+            checkpoint=checkpoint,
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -550,7 +832,8 @@ def restore_backup(backup: Path | str, target: Path | str, *, force: bool = Fals
     staged = target.parent / f".{target.name}.restoring-{secrets.token_hex(4)}"
     os.mkdir(staged, 0o700)
     try:
-        check = _unpack_and_verify(backup, staged)
+        pin = target if (target / HEADER_NAME).exists() else None
+        check = _unpack_and_verify(backup, staged, pin=pin)
         if not check.ok:
             shown = "; ".join(check.problems[:3]) or "it does not verify"
             more = f" (and {len(check.problems) - 3} more)" if len(check.problems) > 3 else ""

@@ -356,6 +356,11 @@ class Header:
     #: copy of their old slot can reach, until a DSL's rotation replaces them.
     #: Signed, so no group member can clear the flag; cleared by the rotation.
     rotation_due: list[str] = field(default_factory=list)
+    #: The school's term and INSET dates a DSL approved (``ydsi calendar set``):
+    #: ``{"terms": [[first, last], ...], "inset": [...], "approved_by",
+    #: "approved_at"}``, dates ISO. Signed, since it moves deadlines; its
+    #: meaning is checked by the model (SchoolCalendar), its shape here.
+    calendar: dict[str, Any] | None = None
     #: Slots present in the file that could not be used, by owner, and why: a
     #: slot is its owner's alone, so a bad one disables only them (never saved).
     bad_slots: dict[str, str] = field(default_factory=dict)
@@ -423,6 +428,8 @@ class Header:
             doc["policy"] = self.policy.to_doc()
         if self.rotation_due:  # only when set, like "policy"
             doc["rotation_due"] = sorted(self.rotation_due)
+        if self.calendar is not None:  # likewise
+            doc["calendar"] = self.calendar
         return doc
 
     def signing_bytes(self) -> bytes:
@@ -520,6 +527,7 @@ class Header:
                 version=version,
                 policy=PolicyPin.from_doc(body["policy"]) if "policy" in body else None,
                 rotation_due=[_due_id(u) for u in _list(body.get("rotation_due", []))],
+                calendar=_calendar(body["calendar"]) if "calendar" in body else None,
             )
         except NewerFormat:
             raise
@@ -600,6 +608,30 @@ def _slots(value: Any) -> tuple[dict[str, Slot], dict[str, str]]:
         except (KeyError, TypeError, ValueError, AttributeError, VaultError) as exc:
             bad[name] = f"the key slot is malformed ({exc})"
     return good, bad
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _calendar(value: object) -> dict[str, Any]:
+    """The approved calendar's shape: lists of ISO dates and who approved it when."""
+    if not isinstance(value, dict):
+        raise TypeError("calendar")
+    doc: dict[str, Any] = dict(value)
+    if set(doc) != {"terms", "inset", "approved_by", "approved_at"}:
+        raise ValueError("calendar keys")
+    terms = _list(doc["terms"])
+    inset = _list(doc["inset"])
+    if len(terms) > 60 or len(inset) > 200:
+        raise ValueError("calendar too long")
+    days = [d for t in terms for d in _list(t)] + inset
+    if any(len(_list(t)) != 2 for t in terms) or not all(
+        isinstance(d, str) and _ISO_DAY.match(d) for d in days
+    ):
+        raise ValueError("calendar dates")
+    _str(doc["approved_by"])
+    _str(doc["approved_at"])
+    return doc
 
 
 def _due_id(value: Any) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import VaultError
 from .header import COMPARTMENTS, HEADER_NAME, Header
 
-__all__ = ["Check", "run_checks"]
+__all__ = ["Check", "authority_check", "environment_checks", "run_checks", "system_zone"]
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -51,6 +51,107 @@ def run_checks(vault: Path, *, proc_hides: Callable[[], bool] | None = None) -> 
     checks.append(_parent(vault))
     if proc_hides is not None:
         checks.append(_hidepid(proc_hides))
+    checks.append(authority_check(header))
+    return checks
+
+
+def authority_check(header: Header) -> Check:
+    """The vault's authority fingerprint, to compare with an unattended backup's manifest."""
+    import hashlib
+
+    print_ = hashlib.sha256(header.authority[0].public).hexdigest()
+    return Check(
+        "authority",
+        OK,
+        f"the vault's authority key is {print_[:16]} (an unattended backup's manifest names "
+        "the same; write it down with the recovery code)",
+    )
+
+
+def system_zone(environ: dict[str, str], localtime: Path = Path("/etc/localtime")) -> str:
+    """The server's time zone name: ``$TZ``, else where /etc/localtime points, else "unknown"."""
+    zone = environ.get("TZ", "").lstrip(":")
+    if zone:
+        return zone
+    try:
+        target = os.readlink(localtime)
+    except OSError:
+        return "unknown"
+    marker = "zoneinfo/"
+    return target.split(marker, 1)[1] if marker in target else target
+
+
+def environment_checks(
+    *, umask: int, zone: str, encoding: str, term: str | None, london_loads: bool
+) -> list[Check]:
+    """What the account running ydsi brings: umask, time zone, locale and terminal.
+
+    Passed in (the CLI reads them) so that each can be checked for every value.
+    """
+    checks: list[Check] = []
+    if umask & 0o002:
+        checks.append(
+            Check(
+                "umask",
+                OK,
+                f"umask {umask:04o}; ydsi uses its own for the vault (007 shared, 077 private), "
+                "and writes exports and backups 0600",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "umask",
+                WARN,
+                f"umask {umask:04o} lets every account write the files you make outside ydsi "
+                "(the vault's own are safe: ydsi sets 007 or 077 while it works)",
+                "umask 027   # in ~/.profile, or UMask= in the systemd unit",
+            )
+        )
+    if not london_loads:
+        checks.append(
+            Check(
+                "time zone",
+                FAIL,
+                "the zone Europe/London cannot be loaded, so no time can be shown or "
+                "deadline computed",
+                "apt-get install tzdata",
+            )
+        )
+    elif zone in ("Europe/London", "GB", "GB-Eire"):
+        checks.append(Check("time zone", OK, f"the server's zone is {zone}"))
+    else:
+        checks.append(
+            Check(
+                "time zone",
+                WARN,
+                f"the server's zone is {zone}: ydsi shows and counts UK time (Europe/London) "
+                "whatever it is, but cron and systemd timers run by the server's clock",
+                "timedatectl set-timezone Europe/London",
+            )
+        )
+    if encoding.replace("-", "").lower() == "utf8":
+        checks.append(Check("locale", OK, "text is UTF-8"))
+    else:
+        checks.append(
+            Check(
+                "locale",
+                WARN,
+                f"text is {encoding}, not UTF-8: a name with an accent may not print",
+                "export LANG=C.UTF-8   # or en_GB.UTF-8 (apt-get install locales)",
+            )
+        )
+    if not term or term == "dumb":
+        checks.append(
+            Check(
+                "terminal",
+                WARN,
+                f"TERM is {term or 'not set'}: the app needs a terminal (the commands work)",
+                "export TERM=xterm-256color   # or log in over SSH from a terminal",
+            )
+        )
+    else:
+        checks.append(Check("terminal", OK, f"TERM is {term}"))
     return checks
 
 

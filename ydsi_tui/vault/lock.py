@@ -19,7 +19,7 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,6 +36,9 @@ class VaultLock:
     def __init__(self, path: Path, timeout: float = 15.0) -> None:
         self.path = path
         self.timeout = timeout
+        #: Called once each time the lock is found held by someone else, before
+        #: waiting: an unattended backup says so in its log (cron mails it).
+        self.on_wait: Callable[[], None] | None = None
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
@@ -74,11 +77,15 @@ class VaultLock:
         fd = os.open(self.path, flags)
         deadline = time.monotonic() + self.timeout
         delay = 0.002
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not told and self.on_wait is not None:
+                    told = True
+                    self.on_wait()
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     raise VaultBusy(

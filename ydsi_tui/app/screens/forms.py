@@ -22,12 +22,14 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from ...model.errors import ValidationError
+from ...model.events import new_id
 from ...model.timeparse import format_local, to_iso_utc
 from ..commands import bindings
 from ..formspec import (
     AT,
     CORRECTION_REASON,
     INCIDENT_REF,
+    NEW_INCIDENT_PUPILS,
     FieldSpec,
     FormSpec,
     Values,
@@ -35,6 +37,7 @@ from ..formspec import (
     collect,
     entry_spec,
     field_id,
+    new_incident_parts,
     new_incident_spec,
     unmet_viewing_rules,
 )
@@ -373,7 +376,27 @@ class FormScreen(Screen[Saved | None]):
         self.draft_id = None
         self.values = dict(self.initial)  # nothing unsaved any more
         self.restored = False
+        if self.form.target == "new_incident":
+            self._open_new(message)
+            return
         self.dismiss(message)
+
+    def _open_new(self, message: Saved) -> None:
+        """A new incident opens in place of its form, and says its reference.
+
+        The form is replaced (not closed, then the incident opened) so that keys
+        typed during the save go to the new incident, never to the list between.
+        """
+        from .incident import IncidentScreen
+
+        count = message.result if isinstance(message.result, int) else 0
+        people = f" with {count} young {'person' if count == 1 else 'people'}" if count else ""
+        self.app.notify(
+            f"Incident {message.ref} opened: the disclosure is recorded{people}.",
+            title=f"New incident {message.ref}",
+            markup=False,
+        )
+        self.app.switch_screen(IncidentScreen(message.ref))
 
     def on_failed(self, message: Failed) -> None:
         self.saving = False
@@ -473,8 +496,18 @@ def save_entry(
     """Hand one form's payload to the service (called in a worker thread)."""
     if form.target == "new_incident":
         assert services.cases is not None
-        ref = services.cases.create(str(data["summary"]), str(data["kind"]), disclosed_at=at)
-        return Saved(ref, "incident")
+        now = services.cases.clock.now()
+        parts = new_incident_parts(data, [new_id() for _ in range(NEW_INCIDENT_PUPILS)], now)
+        try:
+            ref = services.cases.create(
+                parts.summary, parts.kind, disclosed_at=at, disclosure=parts.disclosure,
+                pupils=parts.pupils,
+            )  # fmt: skip
+        except ValidationError as error:  # shown on the form field it is about
+            group = "disclosure" if error.field in parts.disclosure else ""
+            name = parts.fields.get((group, error.field), error.field)
+            raise ValidationError(name, error.message) from error
+        return Saved(ref, "incident", len(parts.pupils))
     if form.target == "new_device":
         incident_ref = str(data.pop(INCIDENT_REF, "") or form.ref or "")
         if not incident_ref:

@@ -57,6 +57,7 @@ FLAG_WORDS = {
     "deletion_overdue": "⌛ deletion",
     "decision_review_due": "↻ review",
     "parents_not_informed": "⚠ parents",
+    "csc_contact_due": "⚠ contact CSC",
     "dsl_delay": "⚠ late to DSL",
     "device_collection_overdue": "⌛ collection",
     "device_power_unconfirmed": "⚠ not off",

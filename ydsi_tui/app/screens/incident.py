@@ -64,9 +64,15 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
     "devices": ("device.seized",),
     "csc": ("csc.contact", "agency.meeting", "other_setting.contact"),
     "viewing": ("viewing", "sighting", "staff.support_offered", "viewing.acknowledged"),
-    "deletion": ("deletion.requested", "deletion.confirmed", "deletion.search", "discipline"),
-    "talking": ("conversation", "support.route"),
-    "closing": ("incident.closed", "incident.reopened"),
+    "deletion": (
+        "deletion.police_agreed",
+        "deletion.requested",
+        "deletion.confirmed",
+        "deletion.search",
+        "discipline",
+    ),
+    "talking": ("conversation", "conversation.not_held", "support.route"),
+    "closing": ("support.route", "support.not_offered", "incident.closed", "incident.reopened"),
 }
 
 ADD_BY_PANE: dict[str, tuple[str, ...]] = {
@@ -84,8 +90,11 @@ PUPIL_FORMS = (
     "deletion.requested",
     "deletion.confirmed",
     "deletion.search",
+    "risk.answered",
     "conversation",
+    "conversation.not_held",
     "support.route",
+    "support.not_offered",
     "discipline",
     "pupil.updated",
 )

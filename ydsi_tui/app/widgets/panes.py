@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...model.advice import advice_for, deletion_withheld, police_deletion_agreement
 from ...model.schema import SCHEMAS
 from ...model.timelimits import step_limits
 from ...model.timeparse import format_local, format_local_date, format_local_short
@@ -167,6 +168,26 @@ class GuidePane(Pane):
         self.query_one("#step-text", Static).update(step_detail(view, state))
 
 
+def advice_lines(view: IncidentView, step_id: str) -> list[Content | str | tuple[str, str]]:
+    """The current advice for this kind of incident, on every step (it changes them)."""
+    incident, policy = view.incident, view.policy
+    advice = advice_for(incident, policy)
+    if advice is None:
+        return []
+    parts: list[Content | str | tuple[str, str]] = [(f"⚠ Current advice: {advice.title}\n", "bold")]
+    parts.extend(f"  • {point}\n" for point in advice.points)
+    if deletion_withheld(incident, policy) is not None:
+        parts.append(("  ✗ No deletion unless the police agree", "bold"))
+        parts.append(": record who agreed, and when, first.\n")
+    elif advice.deletion_needs_police_agreement:
+        agreed = police_deletion_agreement(incident)
+        if agreed is not None:
+            who, when = agreed.text("officer"), format_local_short(agreed.at)
+            parts.append(f"  The police agreed to deletion: {who}, {when}.\n")
+    parts.append("\n")
+    return parts
+
+
 def step_detail(view: IncidentView, state: StepState) -> Content:
     step = state.step
     symbol, word = STATE_WORDS.get(state.state, ("?", state.state))
@@ -196,6 +217,8 @@ def step_detail(view: IncidentView, state: StepState) -> Content:
             parts.append(plain(f" ⌛ {limit.what}: {limit.shown}"))
             parts.append("\n")
     parts.append("\n")
+    # After the step and its checklist (they stay in view at 80x24), before the text.
+    parts.extend(advice_lines(view, step.id))
     parts.append(("The policy says:\n", "bold"))
     parts.append(plain(step.guidance.strip(), multiline=True))
     parts.extend(differences_from_text(view.policy.notes_for(step.id)))
@@ -772,8 +795,13 @@ class PeoplePane(Pane):
             join(
                 [
                     (pupil.name, "bold"),
-                    f": {age}; {pupil.sex}; SEN: {'yes' if pupil.sen else 'no'}",
+                    f": {age}; {pupil.sex}; SEN: {'yes' if pupil.special_needs else 'no'}",
                     f"; vulnerabilities: {pupil.vulnerabilities}" if pupil.vulnerabilities else "",
+                    (
+                        f"\nChildren's social care: {'; '.join(pupil.csc_facts)}"
+                        if pupil.known_to_csc
+                        else ""
+                    ),
                     "\nEnter: record for this young person (parents, deletion, conversation…)",
                 ]
             )

@@ -138,13 +138,16 @@ def chronology_document(chrono: Chronology) -> Document:
                     else (f"Year {p.year_group}" if p.year_group else ""),
                     p.sex,
                     ", ".join(p.parts),
-                    "yes" if p.sen else "no",
+                    "yes" if p.special_needs else "no",
                 )
                 for p in incident.pupils.values()
             ),
             (4, 2, 1, 2, 1),
         )
     )
+    for p in incident.pupils.values():
+        if p.known_to_csc:
+            blocks.append(Paragraph(f"{p.name}: children's social care: {'; '.join(p.csc_facts)}."))
 
     blocks.append(Heading("Decisions and their reasons"))
     if not incident.decisions:

@@ -1,15 +1,20 @@
 """Subject access: what the vault holds about one young person, ready for redaction.
 
 Every incident the pupil is in, every entry of it in time order, the
-devices recorded as theirs and any transfer of their records. Nothing is
-removed: what the DSL must consider withholding before release is *marked*:
+devices recorded as theirs and any transfer of their records. Other young
+people are never in it (see :mod:`.third_parties`): their names are replaced
+by "another pupil" (and marked), and entries about them (their details, a
+conversation with them, their parents) are withheld (and marked). What the
+DSL must still consider withholding before release is *marked*:
 
-* other young people's names, and adults' and disclosers' names, wherever
-  they appear in the text (whole names and each part of them that is not
-  also part of the subject's own name, so a shared surname is not marked);
-* whole entries that are about another pupil (their details, a conversation
-  with them, their parents), about a member of staff (support offered after
-  viewing), or that are staff's own notes (the ``note`` entries).
+* adults' and disclosers' names, wherever they appear in the text (whole
+  names and each part of them that is not also part of the subject's own
+  name, so a shared surname is not marked);
+* entries about a member of staff (support offered after viewing);
+* entries whose release could cause serious harm (a decision not to tell
+  parents and why, risks of harm, police and social care contacts, staff's
+  notes...), even about the subject: marked for review against the
+  serious-harm exemption.
 
 Each incident shown is opened with :meth:`CaseBook.open`, so the access is
 audited.
@@ -48,6 +53,8 @@ from ..pupils import find_pupil, name_key
 from ..shapes import SHAPE_VERSION
 from .document import MARKING, Block, Document, Fields, Heading, Item, Paragraph, Span, plain
 from .scan import Progress
+from .third_parties import OTHER_PUPIL as ANOTHER_PUPIL
+from .third_parties import People, about_other_pupil, harm_review
 
 __all__ = [
     "SarDevice",
@@ -61,17 +68,11 @@ __all__ = [
 
 OTHER_PUPIL = "other pupil"
 THIRD_PARTY = "third party"
-_ABOUT_PUPIL = {
-    "parents.informed", "parents.not_informed", "deletion.requested", "deletion.confirmed",
-    "deletion.search", "conversation", "support.route", "discipline", "viewing", "sighting",
-    "pupil.updated", "pupil.added", "transfer.sent",
-}  # fmt: skip
-_ENTRY_MARKS = {
-    "note": "staff's note: review before release",
-    "staff.support_offered": "about a member of staff",
-    "viewing.acknowledged": "staff's note: review before release",
-    "adult.added": "a third party's details",
-}
+#: What an entry about another pupil says in a subject access: nothing of theirs.
+WITHHELD = f"An entry about {ANOTHER_PUPIL}: withheld."
+#: The start of the mark on an entry whose release could harm someone.
+HARM_REVIEW = "review against the serious-harm exemption"
+_ENTRY_MARKS = {"staff.support_offered": "about a member of staff"}
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,17 @@ def subject_access(
         subject = incident.pupils[match.pupil_id]
         marker = _Marker(incident, subject)
         names = {pid: p.name for pid, p in incident.pupils.items()}
+        names = {
+            pid: (p.name if pid == subject.pupil_id else ANOTHER_PUPIL)
+            for pid, p in incident.pupils.items()
+        }
         entries = tuple(
             SarEntry(
                 entry.event,
                 KIND_LABELS.get(entry.event.kind, entry.event.kind),
-                marker.spans(describe(entry.event, view.policy, names)),
+                (Span(WITHHELD),)
+                if about_other_pupil(entry.event, subject.pupil_id)
+                else marker.spans(describe(entry.event, view.policy, names)),
                 marker.entry_mark(entry.event),
             )
             for entry in incident.timeline
@@ -193,11 +200,9 @@ class _Marker:
 
     def __init__(self, incident: Incident, subject: Pupil) -> None:
         self.subject = subject
+        self.others = People(incident, subject)
         own = set(name_key(subject.name).split())
         people: dict[str, str] = {}
-        for pupil in incident.pupils.values():
-            if pupil.pupil_id != subject.pupil_id:
-                people[pupil.name] = OTHER_PUPIL
         for adult in incident.adults.values():
             people.setdefault(adult.name, THIRD_PARTY)
         disclosure = incident.disclosure
@@ -224,6 +229,19 @@ class _Marker:
         )
 
     def spans(self, text: str) -> tuple[Span, ...]:
+        """The text with other pupils' names replaced (and marked), third parties marked."""
+        out: list[Span] = []
+        last = 0
+        for match in self.others.finditer(text):
+            if match.start() > last:
+                out.extend(self._third_parties(text[last : match.start()]))
+            out.append(Span(ANOTHER_PUPIL, OTHER_PUPIL))
+            last = match.end()
+        if last < len(text) or not out:
+            out.extend(self._third_parties(text[last:]))
+        return tuple(out)
+
+    def _third_parties(self, text: str) -> tuple[Span, ...]:
         if self.pattern is None or not text:
             return (Span(text),)
         out: list[Span] = []
@@ -239,13 +257,14 @@ class _Marker:
         return tuple(out)
 
     def entry_mark(self, event: Event) -> str:
-        if event.kind in _ENTRY_MARKS:
-            return _ENTRY_MARKS[event.kind]
-        if event.kind in _ABOUT_PUPIL:
-            pupil = event.data.get("pupil_id")
-            if isinstance(pupil, str) and pupil != self.subject.pupil_id:
-                return "about another pupil"
-        return ""
+        """Why the whole entry is marked: about someone else, or its release could harm."""
+        if about_other_pupil(event, self.subject.pupil_id):
+            return "about another pupil"
+        marks = [_ENTRY_MARKS[event.kind]] if event.kind in _ENTRY_MARKS else []
+        harm = harm_review(event.kind)
+        if harm:
+            marks.append(f"{HARM_REVIEW}: {harm}")
+        return "; ".join(marks)
 
 
 def subject_access_json(report: SubjectAccess) -> dict[str, Any]:
