@@ -54,7 +54,9 @@ def add_referrals(vault: Path, count: int) -> None:
 
 
 async def test_needs_attention_grows_with_the_terminal(app_factory: MakeApp, vault: Path) -> None:
-    add_referrals(vault, 12)
+    # 13: the seeded chat incident's parents are not overdue on the Monday (told
+    # by the end of the next school day, issue 10 finding 7), one item fewer.
+    add_referrals(vault, 13)
     shown: dict[int, int] = {}
     for height in (24, 32, 60):
         app = app_factory()

@@ -125,7 +125,7 @@ async def test_the_guide_shows_where_the_program_differs_from_the_text(
     decision = str(step_detail(view, by_id["decision"]))
     for note in view.policy.notes_for("decision"):
         assert note.text[:60] in " ".join(decision.split())
-    assert "differs from the policy's text" not in str(step_detail(view, by_id["disclosure"]))
+    assert "differs from the policy's text" not in str(step_detail(view, by_id["review_meeting"]))
 
 
 async def test_the_headteacher_declines_with_a_reason_and_the_dsl_is_told(

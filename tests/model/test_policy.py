@@ -55,8 +55,12 @@ def test_bundled_policy_identity(policy: Policy) -> None:
 def test_settings_are_this_schools(policy: Policy) -> None:
     s = policy.settings
     assert s.trigger4_age_threshold == 17
-    assert s.disclosure_to_dsl_max_hours == 24
-    assert s.parents_inform_within_hours == 48
+    # The text's words, read as school days (issue 10, finding 7): "as soon as
+    # possible" is the same school day, "at an early stage" the same or the next.
+    assert s.dsl_told_within_school_days == 0
+    assert s.disclosure_to_dsl_max_hours is None
+    assert s.parents_inform_within_school_days == 1
+    assert s.parents_inform_within_hours is None
     assert s.decision_review_days == 7
     assert s.device_collection_days == 2
     assert s.deletion_deadline_default_hours == 48
@@ -162,8 +166,12 @@ BROKEN = [
     ('check = "reason_permitted"', 'check = "disclosure_recorded"', "viewing_rules[0].check"),
     ("[settings]", "[setings]", "setings: unknown key"),
     ("  required = true", '  required = "yes"', "steps[0].checklist[0].required"),
-    ('checks = ["agency_followup"]', "checks = [3]", "inspection_questions[4].checks[0]"),
-    ('checks = ["agency_followup"]', "checks = []", "inspection_questions[4].checks"),
+    (
+        'checks = ["agency_meeting_if_referred"]',
+        "checks = [3]",
+        "inspection_questions[6].checks[0]",
+    ),
+    ('checks = ["agency_meeting_if_referred"]', "checks = []", "inspection_questions[6].checks"),
     ('id = "adult"', 'id = "Adult!"', "triggers[0].id"),
     ('label = "CEOP"', 'label = "CEOP"\ncolour = "red"', "support_routes[1].colour"),
     ('title = "Disclosure"', 'title = ""', "steps[0].title: must not be empty"),

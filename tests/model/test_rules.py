@@ -197,12 +197,20 @@ def test_not_applicable_needs_nothing_more_and_is_not_a_gap(record: Record, poli
 def test_inspection_names_what_is_missing_and_where_to_fix_it(
     record: Record, policy: Policy
 ) -> None:
+    record.pupil("p1", "Amy Jones", parts=["pictured"], year_group=10)
     record.add("decision", {"outcome": "refer", "refer_to": ["police", "csc"], "reason": "x"})
     findings = {f.question.id: f for f in inspection(record.incident, policy)}
     assert len(findings) == 8
     partnership = findings["partnership"]
     assert not partnership.met
-    assert partnership.fix_step == "csc"
+    # Each thing missing names the step that records it.
+    assert partnership.fixes == (
+        ("Contact with the police, where referred to them", "police"),
+        (
+            "The referral to children's social care (where referred to them), and each contact",
+            "csc",
+        ),
+    )
     assert "Contact with the police, where referred to them" in partnership.missing
     assert not findings["inter_agency_meetings"].met
     record.add("police.contact", {"route": "call_101", "spoken_to": "Call handler"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from ydsi_tui.model.rules import (
     summarize,
     summary_flags,
 )
+from ydsi_tui.model.timelimits import parents_limit
 from ydsi_tui.model.timeparse import format_local
 
 from .support import DSL, HEAD, START, Record, policy_with
@@ -433,14 +434,16 @@ def test_deletion_overdue_when_the_deadline_passes_unconfirmed(
     assert "deletion_overdue" not in [f.code for f in overdue(record.incident, policy, record.now)]
 
 
-def test_a_disclosure_to_dsl_delay_over_24_hours_is_flagged_and_stays(
+def test_a_dsl_told_after_the_school_day_of_the_disclosure_is_flagged_and_stays(
     record: Record, policy: Policy
 ) -> None:
-    record.disclosure(disclosed_at=START - timedelta(hours=30), dsl_told_at=START)
+    # Friday 14:00 to Monday 09:00: "as soon as possible" read as the same school day.
+    record.disclosure(disclosed_at=START - timedelta(hours=67), dsl_told_at=START)
     flags = overdue(record.incident, policy, record.now)
     delay = [f for f in flags if f.code == "dsl_delay"]
     assert len(delay) == 1
-    assert "30 hours" in delay[0].text
+    assert "2 days after the disclosure" in delay[0].text
+    assert "the same school day (a setting of this policy file" in delay[0].text
     record.add(
         "incident.closed",
         {"summary": "s", "actions": "a", "outcome": "o", "rationale": "r", "gaps_reason": "test"},
@@ -451,7 +454,8 @@ def test_a_disclosure_to_dsl_delay_over_24_hours_is_flagged_and_stays(
     ]
 
 
-def test_a_disclosure_to_dsl_within_24_hours_is_not_flagged(record: Record, policy: Policy) -> None:
+def test_a_dsl_told_the_same_school_day_is_not_flagged(record: Record, policy: Policy) -> None:
+    # Sunday 09:00 (no school) to Monday 09:00: the same school day is the Monday.
     record.disclosure(disclosed_at=START - timedelta(hours=24), dsl_told_at=START)
     assert not [f for f in overdue(record.incident, policy, record.now) if f.code == "dsl_delay"]
 
@@ -460,7 +464,8 @@ def test_parents_not_informed_is_flagged_after_the_setting(record: Record, polic
     record.disclosure(disclosed_at=START, dsl_told_at=START)
     record.pupil("p1", "Amy Jones", parts=["pictured"], year_group=10)
     record.pupil("p2", "Ben Smith", parts=["received"], year_group=10, sex="male")
-    due = START + timedelta(hours=policy.settings.parents_inform_within_hours)
+    due = parents_limit(policy).due(START)
+    assert due == datetime(2026, 11, 11, 0, 0, tzinfo=UTC)  # the end of the next school day
 
     def codes(now: Any) -> list[str]:
         return [f.code for f in overdue(record.incident, policy, now)]
@@ -529,7 +534,7 @@ def test_referred_incident_shows_police_and_devices_steps(record: Record, policy
 
 
 def test_summary_flags_agree_with_overdue(record: Record, policy: Policy) -> None:
-    record.disclosure(disclosed_at=START - timedelta(hours=30), dsl_told_at=START)
+    record.disclosure(disclosed_at=START - timedelta(hours=67), dsl_told_at=START)
     record.pupil("p1", "Amy Jones", parts=["pictured"], year_group=10)
     decision = record.add("decision", in_school_decision())
     record.add(

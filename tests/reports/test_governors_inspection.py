@@ -104,7 +104,17 @@ def test_the_inspection_check_says_what_is_missing_and_where_to_fix_it(world: Wo
     assert item.ref == ref and not item.complete
     questions = {m.question_id: m for m in item.missing}
     assert "up_to_date" in questions and "sound_decisions" in questions
-    assert questions["up_to_date"].fix_step == "Disclosure"
+    # One entry per step that records what the question lacks (issue 10, finding 7).
+    up_to_date = {m.fix_step: m.missing for m in item.missing if m.question_id == "up_to_date"}
+    assert set(up_to_date) == {
+        "Disclosure",
+        "Initial review meeting",
+        "Immediate referral triggers and the decision",
+    }
+    assert up_to_date["Initial review meeting"] == (
+        "The initial review meeting: when, and who attended",
+        "What is known about the content of the imagery, in words",
+    )
     assert any("decision" in text.lower() for text in questions["sound_decisions"].missing)
     data = inspection_json(report)
     assert data["incomplete"] == 1 and data["incidents"][0]["missing"][0]["fix_step"]["id"]

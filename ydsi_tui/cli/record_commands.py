@@ -17,6 +17,7 @@ from ..model.events import Event, new_id
 from ..model.incident import Incident
 from ..model.records import TimelineEntry
 from ..model.summary import status_words
+from ..model.timelimits import step_limits
 from ..model.timeparse import (
     format_local,
     format_local_short,
@@ -142,6 +143,8 @@ def cmd_incident_show(ctx: Context) -> int:
             say(f"   The police agreed to deletion: {safe(agreed['by'])}, {when}.")
     step = data["next_step"]
     say(f"Next step: {safe(step['title']) if step else 'none: ready to close'}")
+    for limit in step_limits(view.policy, step["id"]) if step else ():
+        say(f"   time limit: {safe(limit.what)}: {safe(limit.shown)}")
     for flag in data["overdue"]:
         say(f"OVERDUE: {safe(flag['text'])}")
     if data["pupils"]:

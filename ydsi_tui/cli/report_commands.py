@@ -25,7 +25,7 @@ from ..model.timeparse import format_local, format_local_date, parse_date
 from ..service.reports.chronology import chronology, chronology_document, chronology_json
 from ..service.reports.formats import FORMATS, render
 from ..service.reports.governors import governors_document, governors_json, governors_report
-from ..service.reports.inspection import inspection_json, inspection_report
+from ..service.reports.inspection import inspection_json, inspection_report, timing_words
 from ..service.reports.retention import BASIS_LABELS, retention_json, retention_report
 from ..service.reports.subject_access import (
     subject_access,
@@ -132,12 +132,17 @@ def cmd_report_inspection(ctx: Context) -> int:
         emit_json(inspection_json(report))
         return 0
     say(f"{report.complete} of {len(report.incidents)} incident(s) complete and up to date.")
+    say("Time limits (settings of the policy):")
+    for limit in report.limits:
+        say(f"   - {safe(limit.what)}: {safe(limit.shown)} [{safe(limit.setting_words)}]")
     for item in report.incidents:
-        if item.complete:
+        if item.complete and not item.times:
             continue
         say(f"{safe(item.ref)} ({safe(status_words(item.status))}):")
         if item.error:
             say(f"   could not be read: {safe(item.error)}")
+        for timing in item.times:
+            say(f"   time: {safe(timing_words(timing))}")
         for missing in item.missing:
             say(f"   - {safe(missing.question)}")
             say(f"     missing: {safe('; '.join(missing.missing))}")

@@ -8,6 +8,7 @@ events as incidents, so every access and move is kept, with who and when.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from typing import Any
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event
-from ydsi_tui.model.incident import TimelineEntry, link_corrections, sort_key
+from ydsi_tui.model.incident import Incident, TimelineEntry, link_corrections, sort_key
 from ydsi_tui.model.obligations import Flag
 from ydsi_tui.model.policy import Policy, bundled_policy
+from ydsi_tui.model.records import DeviceCustody
 from ydsi_tui.model.text import NAME_MAX_CHARS
 from ydsi_tui.model.timeparse import from_iso, to_iso_utc
 
@@ -221,6 +223,25 @@ def device_obligations(device: Device, policy: Policy) -> list[Flag]:
     return flags
 
 
+def custody_facts(devices: Iterable[Device]) -> tuple[DeviceCustody, ...]:
+    """What the incident's procedure needs of its devices' chains: each one's status."""
+    return tuple(DeviceCustody(d.meta.ref, d.status) for d in sorted(devices, key=_by_ref))
+
+
+def _by_ref(device: Device) -> str:
+    return device.meta.ref
+
+
+def with_custody(incident: Incident, devices: Iterable[DeviceCustody]) -> Incident:
+    """The incident with its devices' custody facts, read by someone holding the custody key.
+
+    The custody log is another compartment, so the fold never sees it; the
+    service layer reads it and passes the facts in, and the devices step is
+    met from them (every device handed to the police or returned).
+    """
+    return dataclasses.replace(incident, custody=tuple(devices))
+
+
 def device_summary(device: Device, policy: Policy | None = None) -> dict[str, Any]:
     """A JSON-safe summary for the device list, with dated obligations like `summarize`."""
     active = policy or bundled_policy()
@@ -245,10 +266,12 @@ __all__ = [
     "Device",
     "DeviceMeta",
     "check_device_event",
+    "custody_facts",
     "device_obligations",
     "device_overdue",
     "device_summary",
     "fold_device",
     "new_device_meta",
     "sort_key",
+    "with_custody",
 ]

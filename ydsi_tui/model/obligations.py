@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ydsi_tui.model.decisions import signoff_declined, signoff_needed
 from ydsi_tui.model.schoolyear import add_school_days
+from ydsi_tui.model.timelimits import dsl_told_limit, parents_limit, parents_start
 from ydsi_tui.model.timeparse import format_local
 from ydsi_tui.model.triggers import referral
 from ydsi_tui.model.viewing_rules import support_missing, unacknowledged_breaches
@@ -60,19 +61,30 @@ def _dsl_delay(incident: Incident, policy: Policy) -> list[Flag]:
     d = incident.disclosure
     if d is None or d.disclosed_at is None or d.dsl_told_at is None:
         return []
-    limit = timedelta(hours=policy.settings.disclosure_to_dsl_max_hours)
-    delay = d.dsl_told_at - d.disclosed_at
-    if delay <= limit:
+    limit = dsl_told_limit(policy)
+    due = limit.due(d.disclosed_at)
+    if d.dsl_told_at <= due:
         return []
-    hours = delay.total_seconds() / 3600
     return [
         Flag(
             "dsl_delay",
-            f"The DSL was told {hours:.0f} hours after the disclosure; the policy says as "
-            f"soon as possible (within {policy.settings.disclosure_to_dsl_max_hours} hours).",
-            d.disclosed_at + limit,
+            f"The DSL was told {format_local(d.dsl_told_at)}, "
+            f"{_elapsed(d.dsl_told_at - d.disclosed_at)} after the disclosure "
+            f"({format_local(d.disclosed_at)}); the limit is {limit.shown}.",
+            due,
         )
     ]
+
+
+def _elapsed(delta: timedelta) -> str:
+    """A delay in words: minutes under an hour, hours under two days, else days."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hour{'' if hours == 1 else 's'}"
+    return f"{hours // 24} days"
 
 
 def _referral(incident: Incident, policy: Policy) -> list[Flag]:
@@ -128,17 +140,14 @@ def _parents(incident: Incident, policy: Policy) -> list[Flag]:
     waiting = [pid for pid in incident.pupils if not incident.parents.get(pid)]
     if not waiting:
         return []
-    d = incident.disclosure
-    start = d.disclosed_at if d is not None and d.disclosed_at is not None else None
-    start = start or incident.opened_at or incident.meta.created_at
-    hours = policy.settings.parents_inform_within_hours
+    limit = parents_limit(policy)
     count = "1 young person" if len(waiting) == 1 else f"{len(waiting)} young people"
     return [
         Flag(
             "parents_not_informed",
-            f"Parents or carers of {count} not yet informed, and no reason recorded "
-            f"(the policy says at an early stage; this program allows {hours} hours).",
-            start + timedelta(hours=hours),
+            f"Parents or carers of {count} not yet informed, and no reason recorded; "
+            f"the limit is {limit.shown}.",
+            limit.due(parents_start(incident)),
         )
     ]
 

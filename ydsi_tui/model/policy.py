@@ -145,6 +145,13 @@ class InspectionQuestion:
     text: str
     checks: tuple[str, ...]
     fix_step: str
+    #: The step that records what each check reads, where it is not `fix_step`
+    #: (a question's checks often read entries made at different steps).
+    fix_steps: tuple[tuple[str, str], ...] = ()
+
+    def step_for(self, check: str) -> str:
+        """The step at which the thing `check` looks for is recorded."""
+        return dict(self.fix_steps).get(check, self.fix_step)
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,6 @@ class KindAdvice:
 @dataclass(frozen=True)
 class PolicySettings:
     trigger4_age_threshold: int
-    disclosure_to_dsl_max_hours: int
-    parents_inform_within_hours: int
     decision_review_days: int
     device_collection_days: int
     deletion_deadline_default_hours: int
@@ -180,6 +185,16 @@ class PolicySettings:
     #: (then only with the Headteacher's own verified sign-off). The text
     #: allows an in-school response only "if none of the above apply".
     allow_trigger_override: bool = False
+    #: "As soon as possible": the DSL told by the end of this many school days
+    #: after the disclosure's (0: the same school day). None where the policy
+    #: gives hours instead (`disclosure_to_dsl_max_hours`, as before 2026-12).
+    dsl_told_within_school_days: int | None = 0
+    disclosure_to_dsl_max_hours: int | None = None
+    #: "At an early stage": each pupil's parents informed (or a reason why not
+    #: recorded) by the end of this many school days after the disclosure's (1:
+    #: the same or the next school day). None where the policy gives hours.
+    parents_inform_within_school_days: int | None = 1
+    parents_inform_within_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -556,14 +571,18 @@ class _Reader:
     def settings(self, table: Mapping[str, Any]) -> PolicySettings:
         path = "settings"
         self.only_keys(table, set(PolicySettings.__dataclass_fields__), path)
+        dsl_days, dsl_hours = self.limit(
+            table, "dsl_told_within_school_days", "disclosure_to_dsl_max_hours", 0, 24 * 14
+        )
+        parents_days, parents_hours = self.limit(
+            table, "parents_inform_within_school_days", "parents_inform_within_hours", 1, 24 * 28
+        )
         return PolicySettings(
             trigger4_age_threshold=self.integer(table, "trigger4_age_threshold", path, 10, 18),
-            disclosure_to_dsl_max_hours=self.integer(
-                table, "disclosure_to_dsl_max_hours", path, 1, 24 * 14
-            ),
-            parents_inform_within_hours=self.integer(
-                table, "parents_inform_within_hours", path, 1, 24 * 28
-            ),
+            dsl_told_within_school_days=dsl_days,
+            disclosure_to_dsl_max_hours=dsl_hours,
+            parents_inform_within_school_days=parents_days,
+            parents_inform_within_hours=parents_hours,
             decision_review_days=self.integer(table, "decision_review_days", path, 1, 365),
             device_collection_days=self.integer(table, "device_collection_days", path, 1, 60),
             deletion_deadline_default_hours=self.integer(
@@ -588,6 +607,24 @@ class _Reader:
                 else False
             ),
         )
+
+    def limit(
+        self, table: Mapping[str, Any], days_key: str, hours_key: str, default: int, hours_max: int
+    ) -> tuple[int | None, int | None]:
+        """A limit given in school days (the text's reading) or, as older files do, in hours.
+
+        A policy approved before school days existed names hours only and
+        keeps them; naming both would leave the reader guessing, so it is refused.
+        """
+        if days_key in table and hours_key in table:
+            raise self.fail(
+                f"settings.{hours_key}", f"give either {days_key} or {hours_key}, not both"
+            )
+        if hours_key in table:
+            return None, self.integer(table, hours_key, "settings", 1, hours_max)
+        if days_key in table:
+            return self.integer(table, days_key, "settings", 0, 20), None
+        return default, None
 
     def step(self, entry: Mapping[str, Any], where: str) -> Step:
         self.only_keys(
@@ -692,7 +729,7 @@ class _Reader:
     def inspection(
         self, entry: Mapping[str, Any], where: str, step_ids: set[str]
     ) -> InspectionQuestion:
-        self.only_keys(entry, {"id", "text", "checks", "fix_step"}, where)
+        self.only_keys(entry, {"id", "text", "checks", "fix_step", "fix_steps"}, where)
         checks = self.array(entry, "checks", where)
         names: list[str] = []
         for index, name in enumerate(checks):
@@ -705,11 +742,22 @@ class _Reader:
         fix_step = self.string(entry, "fix_step", where)
         if fix_step not in step_ids:
             raise self.fail(f"{where}.fix_step", f"no step has the id {fix_step!r}")
+        fix_steps: dict[str, str] = {}
+        if "fix_steps" in entry:
+            table = self.table(entry, "fix_steps", where)
+            for check, step_id in table.items():
+                key = f"{where}.fix_steps.{check}"
+                if check not in names:
+                    raise self.fail(key, f"{check!r} is not one of this question's checks")
+                if not isinstance(step_id, str) or step_id not in step_ids:
+                    raise self.fail(key, f"no step has the id {step_id!r}")
+                fix_steps[check] = step_id
         return InspectionQuestion(
             id=self.identifier(entry, "id", where),
             text=self.string(entry, "text", where),
             checks=tuple(names),
             fix_step=fix_step,
+            fix_steps=tuple(fix_steps.items()),
         )
 
     def choice(self, entry: Mapping[str, Any], where: str) -> Choice:

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from ydsi_tui.model.advice import deletion_withheld, support_routes_missing
 from ydsi_tui.model.decisions import signoff_declined, signoff_needed
 from ydsi_tui.model.referrals import referral_state, trigger_overridden
+from ydsi_tui.model.retention import pupil_retention
 from ydsi_tui.model.suggestions import against_suggestion
+from ydsi_tui.model.timelimits import dsl_told_limit, parents_limit, parents_start
 from ydsi_tui.model.triggers import referral
 from ydsi_tui.model.viewing_rules import check_viewing, support_missing, unacknowledged_breaches
 
@@ -86,8 +88,7 @@ def dsl_told_within_limit(incident: Incident, policy: Policy) -> bool:
     d = incident.disclosure
     if d is None or d.disclosed_at is None or d.dsl_told_at is None:
         return False
-    hours = (d.dsl_told_at - d.disclosed_at).total_seconds() / 3600
-    return hours <= policy.settings.disclosure_to_dsl_max_hours
+    return d.dsl_told_at <= dsl_told_limit(policy).due(d.disclosed_at)
 
 
 @predicate("pupils_recorded", "The young people involved, each with their part")
@@ -218,6 +219,22 @@ def parents_informed_or_reason_for_each_pupil(incident: Incident, policy: Policy
     return _each(incident.pupils, lambda pid: bool(incident.parents.get(pid)))
 
 
+@predicate(
+    "parents_informed_within_limit",
+    "For each young person, their parents or carers informed within the time the policy "
+    "allows, or a reason why not recorded",
+)
+def parents_informed_within_limit(incident: Incident, policy: Policy) -> bool:
+    """Informed by the limit, or a decision not to inform with its reason (at any time)."""
+    due = parents_limit(policy).due(parents_start(incident))
+
+    def timely(pid: str) -> bool:
+        entries = incident.parents.get(pid, ())
+        return any((not e.informed and _filled(e.reason)) or e.at <= due for e in entries)
+
+    return _each(incident.pupils, timely)
+
+
 # ------------------------------------------------------------- police
 
 
@@ -271,15 +288,23 @@ def csc_contacted_if_known(incident: Incident, policy: Policy) -> bool:
     )
 
 
-@predicate("agency_followup", "Follow-up with the agencies the incident was referred to")
-def agency_followup(incident: Incident, policy: Policy) -> bool:
-    police_ok = not _refers_to(incident, "police") or (
+@predicate("police_followup", "Follow-up with the police, where referred to them")
+def police_followup(incident: Incident, policy: Policy) -> bool:
+    return not _refers_to(incident, "police") or (
         bool(incident.police_outcomes) or len(incident.police_contacts) >= 2
     )
-    csc_ok = not _refers_to(incident, "csc") or (
+
+
+@predicate("csc_followup", "Follow-up with children's social care, where referred to them")
+def csc_followup(incident: Incident, policy: Policy) -> bool:
+    return not _refers_to(incident, "csc") or (
         len(incident.csc_contacts) >= 2 or bool(incident.agency_meetings)
     )
-    return police_ok and csc_ok
+
+
+@predicate("agency_followup", "Follow-up with the agencies the incident was referred to")
+def agency_followup(incident: Incident, policy: Policy) -> bool:
+    return police_followup(incident, policy) and csc_followup(incident, policy)
 
 
 @predicate(
@@ -291,6 +316,26 @@ def agency_meeting_if_referred(incident: Incident, policy: Policy) -> bool:
     if current is None or current.outcome != "refer":
         return True
     return bool(incident.agency_meetings)
+
+
+# ------------------------------------------------------------ devices
+
+
+@predicate(
+    "devices_handed_over_or_returned",
+    "Each device of the incident handed to the police or returned, as the device log shows",
+)
+def devices_handed_over_or_returned(incident: Incident, policy: Policy) -> bool:
+    """Read from the custody log's facts, passed in by a reader holding the custody key.
+
+    Not met while any device is still held by the school, when no device is
+    logged (the DSL marks the step not applicable if none was seized), or
+    when the log was not read.
+    """
+    devices = incident.custody
+    return bool(devices) and all(
+        device.status in ("handed_over", "returned") for device in devices or ()
+    )
 
 
 # ------------------------------------------------------------ viewing
@@ -418,6 +463,26 @@ def closure_summary(incident: Incident, policy: Policy) -> bool:
     closed = incident.closure.closed
     return closed is not None and all(
         _filled(closed.text(key)) for key in ("summary", "actions", "outcome", "rationale")
+    )
+
+
+@predicate(
+    "transfers_receipted",
+    "The receiving school's receipt for each young person's records sent to another school",
+)
+def transfers_receipted(incident: Incident, policy: Policy) -> bool:
+    return all(transfer.received for transfer in incident.transfers)
+
+
+@predicate(
+    "retention_date_known",
+    "How long the record is kept: a date of birth or year group for each young person",
+)
+def retention_date_known(incident: Incident, policy: Policy) -> bool:
+    """Safe keeping needs a keep-until date, and that needs each pupil's age."""
+    return _each(
+        incident.pupils,
+        lambda pid: pupil_retention(incident, incident.pupils[pid]).basis != "unknown",
     )
 
 

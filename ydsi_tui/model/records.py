@@ -326,6 +326,15 @@ class Hold:
 
 
 @dataclass(frozen=True)
+class DeviceCustody:
+    """One device of an incident as its custody chain stands: its reference and status."""
+
+    ref: str
+    #: One of `custody.DEVICE_STATUSES`; None until its seizure is recorded.
+    status: str | None
+
+
+@dataclass(frozen=True)
 class Transfer:
     """One pupil's records sent to another school, and the receipt, once recorded."""
 
@@ -404,6 +413,10 @@ class Incident:
     conversations_not_held: tuple[Entry, ...] = ()
     #: The Headteacher's refusals to sign off a decision (each names the decision).
     signoff_declines: tuple[Entry, ...] = ()
+    #: The incident's devices as the custody log shows them. The log is another
+    #: compartment: the reader who holds the custody key passes them in
+    #: (`custody.with_custody`); None when nobody did (not known here).
+    custody: tuple[DeviceCustody, ...] | None = None
 
     @property
     def ref(self) -> str:

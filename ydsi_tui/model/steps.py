@@ -16,6 +16,7 @@ from ydsi_tui.model.advice import step_withheld
 from ydsi_tui.model.incident import Incident, StepStatus
 from ydsi_tui.model.policy import CONFIRMED_BY_DSL, ChecklistItem, InspectionQuestion, Policy, Step
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES, known_to_csc
+from ydsi_tui.model.referrals import referral_state
 
 STATES = ("done", "not_applicable", "later", "current", "to_do", "skipped_by_rule")
 
@@ -30,6 +31,12 @@ class StepState:
     missing: list[str] = field(default_factory=list)
     status: StepStatus | None = None
     applies: bool | None = True
+    #: Ids of every checklist item not met, optional ones too: an optional
+    #: item never recorded is not shown as ticked.
+    unmet: frozenset[str] = frozenset()
+
+    def met(self, item: ChecklistItem) -> bool:
+        return item.id not in self.unmet
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,10 @@ class InspectionFinding:
     question: InspectionQuestion
     met: bool
     missing: list[str]
+    #: The step to fix the first thing missing (the question's own if none is).
     fix_step: str
+    #: Each thing missing with the step that records it, in the question's order.
+    fixes: tuple[tuple[str, str], ...] = ()
 
 
 def applies(step: Step, incident: Incident) -> bool | None:
@@ -84,7 +94,10 @@ def step_states(incident: Incident, policy: Policy) -> list[StepState]:
     for step in policy.steps:
         status = incident.step_statuses.get(step.id)
         required = [item for item in step.checklist if item.required]
-        missing = [item.text for item in required if not item_met(item, incident, policy, status)]
+        unmet = frozenset(
+            item.id for item in step.checklist if not item_met(item, incident, policy, status)
+        )
+        missing = [item.text for item in required if item.id in unmet]
         rule = applies(step, incident)
         if rule is not False and step_withheld(step, incident, policy) is not None:
             rule = False  # the advice for this kind keeps the evidence: no deletion
@@ -98,7 +111,7 @@ def step_states(incident: Incident, policy: Policy) -> list[StepState]:
             state = "to_do"
         else:
             state, have_current = "current", True
-        states.append(StepState(step, state, missing, status, rule))
+        states.append(StepState(step, state, missing, status, rule, unmet))
     return states
 
 
@@ -130,14 +143,82 @@ def gaps(incident: Incident, policy: Policy) -> list[Gap]:
     return found
 
 
+#: Checks met by a referral made: fixed where the referral is recorded, the step
+#: of the agency it is owed to, not where it was decided.
+REFERRAL_CHECKS = frozenset(
+    {"referral_made_if_required", "referrals_within_limit", "no_trigger_overridden"}
+)
+#: The check of the step where a contact with each agency is recorded.
+_AGENCY_CHECKS = {"police": "police_contact_recorded", "csc": "csc_contact_if_referred"}
+
+
+def _step_recording(policy: Policy, check: str) -> str | None:
+    for step in policy.steps:
+        if any(item.check == check for item in step.checklist):
+            return step.id
+    return None
+
+
+def fix_step(question: InspectionQuestion, check: str, incident: Incident, policy: Policy) -> str:
+    """The step at which what `check` looks for is recorded, for this incident."""
+    if check in REFERRAL_CHECKS:
+        state = referral_state(incident, policy)
+        owed = [req for req, _ in state.late(policy)] or list(state.outstanding)
+        for requirement in owed:
+            for agency in requirement.agencies:
+                step_id = _step_recording(policy, _AGENCY_CHECKS.get(agency, ""))
+                if step_id is not None:
+                    return step_id
+    return question.step_for(check)
+
+
+#: Each dated obligation of an incident, by the check it is the deadline of.
+FLAG_CHECKS = {
+    "dsl_delay": "dsl_told_within_limit",
+    "referral_required": "referral_made_if_required",
+    "referral_overdue": "referrals_within_limit",
+    "signoff_waiting": "signoff_if_in_school",
+    "signoff_declined": "signoff_not_declined",
+    "viewing_breach": "viewing_breaches_acknowledged",
+    "csc_contact_due": "csc_contacted_if_known",
+    "parents_not_informed": "parents_informed_or_reason_for_each_pupil",
+    "deletion_overdue": "deletion_confirmed_for_each_pupil",
+    "decision_review_due": "decision_recorded",  # a review is recorded with the decision
+    "transfer_receipt_missing": "transfers_receipted",
+}
+
+
+def flag_step(code: str, incident: Incident, policy: Policy) -> str | None:
+    """The step at which what an overdue obligation waits for is recorded (None: unknown)."""
+    check = FLAG_CHECKS.get(code)
+    if check is None:
+        return None
+    for question in policy.inspection_questions:
+        if check in question.checks:
+            return fix_step(question, check, incident, policy)
+    return _step_recording(policy, check)
+
+
 def inspection(incident: Incident, policy: Policy) -> list[InspectionFinding]:
     """The inspectorate's questions, each answered from the record."""
     findings: list[InspectionFinding] = []
     for question in policy.inspection_questions:
-        missing = [
-            DESCRIPTIONS.get(name, name)
+        unmet = [
+            name
             for name in question.checks
             if not (name in PREDICATES and PREDICATES[name](incident, policy))
         ]
-        findings.append(InspectionFinding(question, not missing, missing, question.fix_step))
+        fixes = tuple(
+            (DESCRIPTIONS.get(name, name), fix_step(question, name, incident, policy))
+            for name in unmet
+        )
+        findings.append(
+            InspectionFinding(
+                question,
+                not unmet,
+                [text for text, _ in fixes],
+                fixes[0][1] if fixes else question.fix_step,
+                fixes,
+            )
+        )
     return findings

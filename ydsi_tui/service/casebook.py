@@ -19,20 +19,24 @@ from typing import Any
 
 from ..model import rules
 from ..model.advice import check_deletion
+from ..model.custody import with_custody
 from ..model.errors import ValidationError
 from ..model.events import Event, make_event
 from ..model.incident import Incident, IncidentMeta, fold, new_incident_meta, next_ref
 from ..model.obligations import Flag
 from ..model.policy import Policy, Step
+from ..model.records import DeviceCustody
 from ..model.steps import Gap, StepState
 from ..model.suggestions import TriggerSuggestion, suggest_triggers
 from ..model.summary import INCIDENT_REF_PATTERN, STATUS_WORDS, summary_field
 from ..model.timeparse import from_iso, parse_when, to_iso_utc
 from ..model.triggers import Referral, Suggestion
 from ..vault.crypto import verify_signature
-from ..vault.errors import AccessDenied
+from ..vault.errors import AccessDenied, VaultError
 from ..vault.session import Session, Signer, decode_signature
 from .clock import Clock, SystemClock
+from .devices import COMPARTMENT as DEVICE_COMPARTMENT
+from .devices import DeviceLog
 from .policies import PolicyLibrary
 from .records import (
     REFS_RECORD,
@@ -215,7 +219,7 @@ class CaseBook:
         checks: dict[str, SignoffCheck],
     ) -> IncidentView:
         policy = self.policies.get(meta.policy_digest)
-        incident = fold(meta, events)
+        incident = self._with_custody(fold(meta, events), self.custody(meta.ref))
         now = self.clock.now()
         return IncidentView(
             incident=incident,
@@ -233,6 +237,32 @@ class CaseBook:
             problems=[*problems, *(p.text for p in incident.problems)],
             suggestions=suggest_triggers(incident, policy),
         )
+
+    def custody(self, ref: str) -> tuple[DeviceCustody, ...] | None:
+        """The incident's devices as their custody chains stand; None without the custody key.
+
+        The DSL holds both keys: the procedure's devices step is met from the
+        log itself (every device handed to the police or returned), never
+        from a tick. Each device is read from its attested chain, not from the
+        summary its technician wrote; one that cannot be read counts as still
+        held. The read is not logged: nobody opened the device.
+        """
+        if not self.session.can_read(DEVICE_COMPARTMENT):
+            return None
+        log = DeviceLog(self.session, self.policies.current, clock=self.clock)
+        facts: list[DeviceCustody] = []
+        for row in log.rows(incident_ref=ref):
+            if row.error is not None:
+                continue  # a damaged file names no incident we can trust
+            try:
+                facts.append(DeviceCustody(row.ref, log.open(row.ref, log=False).device.status))
+            except (VaultError, ValidationError):
+                facts.append(DeviceCustody(row.ref, None))
+        return tuple(facts)
+
+    @staticmethod
+    def _with_custody(incident: Incident, facts: tuple[DeviceCustody, ...] | None) -> Incident:
+        return incident if facts is None else with_custody(incident, facts)
 
     def _verify_signoffs(
         self, meta: IncidentMeta, events: list[Event], signers: Mapping[str, Signer]
@@ -336,6 +366,7 @@ class CaseBook:
             )
         now = self.clock.now()
         when = self._when(at, now)
+        custody = self.custody(ref)  # read before the lock: another compartment's files
         with self.session.transaction(COMPARTMENT, ref, expect_hash=expect_hash) as db:
             meta, events, policy, incident = self._load(db)
             event = make_event(
@@ -360,7 +391,8 @@ class CaseBook:
                     event,
                     verified=own is not None and own.owner_made and own.role == "headteacher",
                 )
-            write_summary(db, rules.summarize(fold(meta, [*events, counted]), policy), "incident")
+            folded = self._with_custody(fold(meta, [*events, counted]), custody)
+            write_summary(db, rules.summarize(folded, policy), "incident")
         return event
 
     def note(self, ref: str, text: str, *, at: When = None) -> Event:

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
-from ...service.reports.inspection import InspectionReport, inspection_report
+from ...service.reports.inspection import InspectionReport, inspection_report, timing_words
 from ..commands import bindings
 from ..messages import Failed
 from ..text import cell, join, plain
@@ -36,11 +36,13 @@ class InspectionItem:
     """One row: an incident, what it lacks (or that it lacks nothing), the step to fix it."""
 
     ref: str
-    kind: str  # missing, overdue, damaged, complete
+    kind: str  # missing, overdue, damaged, late, time, complete
     step_id: str | None
     step: str
     question: str
     text: str
+    #: For a time row: the limit in full (its words and the policy's).
+    limit: str = ""
 
 
 def inspection_items(report: InspectionReport) -> list[InspectionItem]:
@@ -59,8 +61,24 @@ def inspection_items(report: InspectionReport) -> list[InspectionItem]:
                     "; ".join(missing.missing),
                 )
             )
-        for text in check.overdue:
-            items.append(InspectionItem(check.ref, "overdue", None, "", "", text))
+        steps = check.overdue_steps or ("",) * len(check.overdue)
+        for text, step_id in zip(check.overdue, steps, strict=True):
+            items.append(InspectionItem(check.ref, "overdue", step_id or None, "", "", text))
+        for timing in check.times:
+            late = timing.within is False or (
+                timing.within is None and timing.due <= report.generated_at
+            )
+            items.append(
+                InspectionItem(
+                    check.ref,
+                    "late" if late else "time",
+                    timing.limit.step_id,
+                    "",
+                    "",
+                    timing_words(timing),
+                    f"{timing.limit.what}: {timing.limit.shown}",
+                )
+            )
     items += [
         InspectionItem(c.ref, "complete", None, "", "", "nothing missing, nothing overdue")
         for c in report.incidents
@@ -69,7 +87,15 @@ def inspection_items(report: InspectionReport) -> list[InspectionItem]:
     return items
 
 
-_STEP_WORDS = {"overdue": "⌛ overdue now", "damaged": "✗ cannot be read", "complete": "✔ complete"}
+_STEP_WORDS = {
+    "overdue": "⌛ overdue now",
+    "damaged": "✗ cannot be read",
+    "complete": "✔ complete",
+    "late": "⌛ late",
+    "time": "✔ in time",
+}
+#: Rows that state a fact and need nothing done.
+_STATED = {"complete", "time"}
 
 
 class InspectionScreen(ToolScreen):
@@ -110,7 +136,7 @@ class InspectionScreen(ToolScreen):
         self.report = report
         self.items = inspection_items(report)
         total = len(report.incidents)
-        to_fix = sum(1 for item in self.items if item.kind != "complete")
+        to_fix = sum(1 for item in self.items if item.kind not in _STATED)
         self.query_one("#inspection-summary", Static).update(
             join(
                 [
@@ -128,7 +154,10 @@ class InspectionScreen(ToolScreen):
                     [
                         cell(item.ref, "bold"),
                         cell(item.step or _STEP_WORDS.get(item.kind, "")),
-                        cell(item.text, "bold" if item.kind in ("overdue", "damaged") else ""),
+                        cell(
+                            item.text,
+                            "bold" if item.kind in ("overdue", "damaged", "late") else "",
+                        ),
                     ],
                 )
             )
@@ -175,6 +204,19 @@ class InspectionScreen(ToolScreen):
                         "\n",
                         ("Fix at: ", "bold"),
                         f"{item.step} (Enter: open it there)",
+                    ]
+                )
+            )
+        elif item.kind in ("late", "time"):
+            detail.update(
+                join(
+                    [
+                        (f"{item.ref}: ", "bold"),
+                        item.text,
+                        "\n",
+                        ("Limit: ", "bold"),
+                        item.limit,
+                        "\nEnter opens the incident at that step.",
                     ]
                 )
             )

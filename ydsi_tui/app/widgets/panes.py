@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from ...model.advice import advice_for, deletion_withheld, police_deletion_agreement
 from ...model.schema import SCHEMAS
+from ...model.timelimits import step_limits
 from ...model.timeparse import format_local, format_local_date, format_local_short
 from ...model.viewing_rules import (
     acknowledgement_of,
@@ -204,11 +205,17 @@ def step_detail(view: IncidentView, state: StepState) -> Content:
         parts.append(f"Suggested next: {view.next_step.title}\n")
     parts.append("\nChecklist:\n")
     for item in step.checklist:
-        met = item.text not in state.missing
+        met = state.met(item)
         mark = "✔" if met else ("✗" if item.required else "○")
         optional = "" if item.required else " (optional)"
         parts.append((f" {mark} ", "bold"))
         parts.append(f"{item.text}{optional}\n")
+    limits = step_limits(view.policy, step.id)
+    if limits:
+        parts.append(("\nTime limits:\n", "bold"))
+        for limit in limits:
+            parts.append(plain(f" ⌛ {limit.what}: {limit.shown}"))
+            parts.append("\n")
     parts.append("\n")
     # After the step and its checklist (they stay in view at 80x24), before the text.
     parts.extend(advice_lines(view, step.id))
