@@ -80,3 +80,22 @@ def test_toml_dates_and_strings_both_read() -> None:
     both = SchoolCalendar.from_doc({"terms": [[date(2026, 9, 3), "2026-10-23"]]})
     assert both.terms == ((date(2026, 9, 3), date(2026, 10, 23)),)
     assert SchoolCalendar.from_doc(both.to_doc()) == both
+
+
+def test_the_parents_and_dsl_limits_count_on_the_school_calendar(policy: Policy) -> None:
+    """The two limits in school days (finding 7) and the school's dates (this issue), together.
+
+    A disclosure on the Friday before half term: by the weekday rule the parents'
+    "same or next school day" ends at midnight on Monday 26 October; by the school's
+    calendar the next school day is Tuesday 3 November (half term, then INSET).
+    """
+    from ydsi_tui.model.timelimits import dsl_told_limit, parents_limit
+
+    friday = datetime(2026, 10, 23, 14, 0, tzinfo=UTC)
+    dated = replace(policy, calendar=AUTUMN)
+    # Limits end at midnight in London (GMT again from Sunday 25 October).
+    assert parents_limit(policy).due(friday) == datetime(2026, 10, 27, 0, 0, tzinfo=UTC)
+    assert parents_limit(dated).due(friday) == datetime(2026, 11, 4, 0, 0, tzinfo=UTC)
+    saturday = datetime(2026, 10, 31, 10, 0, tzinfo=UTC)  # in half term
+    assert dsl_told_limit(policy).due(saturday) == datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
+    assert dsl_told_limit(dated).due(saturday) == datetime(2026, 11, 4, 0, 0, tzinfo=UTC)  # INSET

@@ -9,20 +9,21 @@ step guidance all say the same thing: the limit, the setting that gives it,
 and the policy's own words beside it.
 
 Limits in school days count on the school calendar
-(:mod:`ydsi_tui.model.schoolyear`: Monday to Friday, less England and Wales
-bank holidays) and end at midnight, UK time, at the end of the last school
-day allowed: "the same school day" for a disclosure on a Saturday is the
-Monday. The school's own holidays are not known, so such a limit may fall
-earlier than the school's calendar would put it (it errs towards flagging).
+(:mod:`ydsi_tui.model.schoolyear`: the school's own terms and INSET days where
+a DSL approved them, else Monday to Friday less England and Wales bank
+holidays) and end at midnight, UK time, at the end of the last school day
+allowed: "the same school day" for a disclosure on a Saturday is the Monday.
+Without the school's calendar its holidays are not known, so such a limit may
+fall earlier than it would put it (it errs towards flagging).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from ydsi_tui.model.schoolyear import is_school_day
+from ydsi_tui.model.schoolyear import SchoolCalendar, is_school_day
 from ydsi_tui.model.timeparse import LONDON, to_local, to_utc
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ class TimeLimit:
     text_says: str
     #: The step (by the bundled policy's ids) whose guidance shows this limit.
     step_id: str
+    #: The school's own terms and INSET days, where a DSL approved them
+    #: (``ydsi calendar set``); without them, the weekday and bank-holiday rule.
+    calendar: SchoolCalendar | None = None
 
     def due(self, start: datetime) -> datetime:
         """When something started at `start` must be done by (aware UTC)."""
@@ -63,12 +67,12 @@ class TimeLimit:
         if self.unit == "days":
             return start + timedelta(days=self.amount)
         day = to_local(start).date()
-        while not is_school_day(day):
+        while not is_school_day(day, self.calendar):
             day += timedelta(days=1)
         counted = 0
         while counted < self.amount:
             day += timedelta(days=1)
-            if is_school_day(day):
+            if is_school_day(day, self.calendar):
                 counted += 1
         midnight = datetime.combine(day + timedelta(days=1), time(0, 0))
         return to_utc(midnight.replace(tzinfo=LONDON))
@@ -104,7 +108,7 @@ class TimeLimit:
         return f"{self.setting} = {self.amount}"
 
 
-def dsl_told_limit(policy: Policy) -> TimeLimit:
+def _dsl_told_limit(policy: Policy) -> TimeLimit:
     """The disclosure passed to the DSL: a school-day limit, or hours in older files."""
     s = policy.settings
     what = "The DSL told of the disclosure"
@@ -120,7 +124,7 @@ def dsl_told_limit(policy: Policy) -> TimeLimit:
     )
 
 
-def parents_limit(policy: Policy) -> TimeLimit:
+def _parents_limit(policy: Policy) -> TimeLimit:
     """Each pupil's parents informed, or a reason why not recorded."""
     s = policy.settings
     what = "Each young person's parents or carers informed, or a reason why not recorded"
@@ -142,11 +146,11 @@ def parents_limit(policy: Policy) -> TimeLimit:
     )
 
 
-def time_limits(policy: Policy) -> tuple[TimeLimit, ...]:
+def _time_limits(policy: Policy) -> tuple[TimeLimit, ...]:
     """Every time limit of the policy, in the procedure's order."""
     s = policy.settings
     return (
-        dsl_told_limit(policy),
+        _dsl_told_limit(policy),
         TimeLimit(
             "referral",
             "Each required referral made (recorded as a contact)",
@@ -165,7 +169,7 @@ def time_limits(policy: Policy) -> tuple[TimeLimit, ...]:
             "reviewed throughout the process",
             "decision",
         ),
-        parents_limit(policy),
+        _parents_limit(policy),
         TimeLimit(
             "device_collection",
             "A seized device collected by the police",
@@ -194,6 +198,21 @@ def time_limits(policy: Policy) -> tuple[TimeLimit, ...]:
             "closing",
         ),
     )
+
+
+def dsl_told_limit(policy: Policy) -> TimeLimit:
+    """The disclosure passed to the DSL, counted on the school's calendar."""
+    return replace(_dsl_told_limit(policy), calendar=policy.calendar)
+
+
+def parents_limit(policy: Policy) -> TimeLimit:
+    """Each pupil's parents informed, counted on the school's calendar."""
+    return replace(_parents_limit(policy), calendar=policy.calendar)
+
+
+def time_limits(policy: Policy) -> tuple[TimeLimit, ...]:
+    """Every time limit of the policy, in the procedure's order, on the school's calendar."""
+    return tuple(replace(limit, calendar=policy.calendar) for limit in _time_limits(policy))
 
 
 def step_limits(policy: Policy, step_id: str) -> tuple[TimeLimit, ...]:
