@@ -8,6 +8,7 @@ are made: on the stored summary and on an opened incident.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,7 +96,9 @@ def test_an_allowed_override_is_flagged_and_counts_only_when_signed(
         "allow_trigger_override = false", "allow_trigger_override = true"
     )
     path = tmp_path / "override.toml"
-    path.write_text(text.replace('version = "2016.2"', 'version = "2016.2-override"'))
+    path.write_text(
+        re.sub(r'^version = "([^"]+)"', r'version = "\1-override"', text, count=1, flags=re.M)
+    )
     os.chmod(path, 0o600)
     session = Vault.open(world.path).unlock("dsl", PASS)
     approve_policy_file(session, read_policy_file(path))
