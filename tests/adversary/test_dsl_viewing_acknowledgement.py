@@ -25,7 +25,8 @@ from tests.support.adversary import (
 )
 from ydsi_tui.model import rules
 from ydsi_tui.model.events import Event, new_id
-from ydsi_tui.model.incident import IncidentMeta, fold
+from ydsi_tui.model.folding import fold
+from ydsi_tui.model.incident import IncidentMeta
 from ydsi_tui.model.policy import bundled_policy
 from ydsi_tui.service.records import append_event, read_events, read_meta_doc, write_summary
 from ydsi_tui.service.reports.inspection import inspection_report

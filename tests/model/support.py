@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ydsi_tui.model.events import Event, make_event
-from ydsi_tui.model.incident import Incident, IncidentMeta, fold, new_incident_meta
+from ydsi_tui.model.folding import fold
+from ydsi_tui.model.incident import Incident, IncidentMeta, new_incident_meta
 from ydsi_tui.model.policy import Policy, parse_policy
 from ydsi_tui.model.signoff import signoff_digest
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event, new_id
-from ydsi_tui.model.incident import IncidentMeta, fold, new_incident_meta, next_ref
+from ydsi_tui.model.folding import fold
+from ydsi_tui.model.incident import IncidentMeta, new_incident_meta, next_ref
 from ydsi_tui.model.policy import Policy
 
 from .support import DSL, START, Record

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event
-from ydsi_tui.model.incident import fold
+from ydsi_tui.model.folding import fold
 from ydsi_tui.model.policy import Policy
 from ydsi_tui.model.rules import (
     check_closure,

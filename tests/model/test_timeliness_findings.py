@@ -26,7 +26,8 @@ import pytest
 
 from ydsi_tui.model.custody import with_custody
 from ydsi_tui.model.events import Event
-from ydsi_tui.model.incident import Incident, fold
+from ydsi_tui.model.folding import fold
+from ydsi_tui.model.incident import Incident
 from ydsi_tui.model.policy import Policy, PolicyError
 from ydsi_tui.model.predicates import DESCRIPTIONS, PREDICATES
 from ydsi_tui.model.records import DeviceCustody

@@ -18,7 +18,8 @@ import pypdf
 import pytest
 
 from ydsi_tui.model.events import Event, new_id
-from ydsi_tui.model.incident import fold, new_incident_meta
+from ydsi_tui.model.folding import fold
+from ydsi_tui.model.incident import new_incident_meta
 from ydsi_tui.model.policy import Policy, load_policy
 from ydsi_tui.model.schema import INCIDENT_SCHEMAS, SCHEMAS, policy_ids
 from ydsi_tui.service.reports.subject_access import subject_access, subject_access_json

@@ -42,7 +42,8 @@ from tests.support import vaults as vaults_module
 from tests.support.vaults import DSL_PASS, HEAD_PASS, TEAM_PASS, TECH_PASS, min_kdf
 from ydsi_tui.model import rules
 from ydsi_tui.model.events import Event, make_event, new_id
-from ydsi_tui.model.incident import IncidentMeta, fold, new_incident_meta
+from ydsi_tui.model.folding import fold
+from ydsi_tui.model.incident import IncidentMeta, new_incident_meta
 from ydsi_tui.model.policy import bundled_policy
 from ydsi_tui.service.casebook import CaseBook
 from ydsi_tui.service.clock import FixedClock, SystemClock

@@ -17,7 +17,8 @@ from typing import Any
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event
-from ydsi_tui.model.incident import Incident, TimelineEntry, link_corrections, sort_key
+from ydsi_tui.model.folding import link_corrections, sort_key
+from ydsi_tui.model.incident import Incident, TimelineEntry
 from ydsi_tui.model.obligations import Flag
 from ydsi_tui.model.policy import Policy, bundled_policy
 from ydsi_tui.model.records import DeviceCustody

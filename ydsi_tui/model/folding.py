@@ -1,4 +1,5 @@
-"""Reading an incident's events, one by one, into its records.
+"""The fold: an incident's events, in timeline order with corrections linked, read into
+its records (``fold``); the ordering and correction-linking are shared with devices.
 
 Every payload is read defensively: a stored record may come from an older
 version, a damaged file or a hostile hand, and reading it must never crash
@@ -8,14 +9,15 @@ entry and otherwise ignored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event
+from ydsi_tui.model.incident import Incident, IncidentMeta
 from ydsi_tui.model.records import (
     CSC_FACT_WORDS,
     Adult,
@@ -29,7 +31,6 @@ from ydsi_tui.model.records import (
     Disclosure,
     Entry,
     Hold,
-    Incident,
     ParentsEntry,
     PoliceContact,
     PoliceOutcome,
@@ -45,9 +46,6 @@ from ydsi_tui.model.records import (
 )
 from ydsi_tui.model.signoff import signoff_digest
 from ydsi_tui.model.timeparse import date_from_iso, from_iso
-
-if TYPE_CHECKING:
-    from ydsi_tui.model.incident import IncidentMeta
 
 _PUPIL_KINDS = frozenset(
     {
@@ -738,3 +736,88 @@ _HANDLERS: dict[str, _Handler] = {
     "retention.reviewed": _keep_as("retention.reviewed"),
     "signoff.declined": _keep_as("signoff.declined"),
 }
+
+
+# ------------------------------------------------------------------ fold
+
+
+def sort_key(event: Event) -> tuple[datetime, datetime]:
+    """Timeline order: when it happened, then when it was recorded.
+
+    Entries that tie on both keep the order the store gives them (the sort
+    is stable), which is the order they were written.
+    """
+    return (event.at, event.recorded_at)
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Events in timeline order with corrections resolved; shared by incidents and devices."""
+
+    ordered: tuple[Event, ...]
+    effective: tuple[Event, ...]
+    by_id: Mapping[str, Event]
+    superseded_by: Mapping[str, tuple[str, ...]]
+    problems: dict[str, list[str]]
+
+    def timeline(self) -> tuple[TimelineEntry, ...]:
+        return tuple(
+            TimelineEntry(
+                event=event,
+                superseded_by=self.superseded_by.get(event.id, ()),
+                corrects=event.supersedes,
+                problems=tuple(self.problems.get(event.id, ())),
+            )
+            for event in self.ordered
+        )
+
+
+def link_corrections(events: Iterable[Event]) -> Linked:
+    """Sort events and work out which are superseded; oddities become problems."""
+    ordered = tuple(sorted(events, key=sort_key))
+    by_id: dict[str, Event] = {}
+    problems: dict[str, list[str]] = {}
+    for event in ordered:
+        if event.id in by_id:
+            problems.setdefault(event.id, []).append("The same entry id appears twice.")
+        by_id.setdefault(event.id, event)
+    superseded_by: dict[str, list[str]] = {}
+    for event in ordered:
+        target = event.supersedes
+        if target is None:
+            continue
+        if target == event.id:
+            problems.setdefault(event.id, []).append("This entry says it corrects itself.")
+        elif target not in by_id:
+            problems.setdefault(event.id, []).append(
+                "This corrects an entry that is not in this record."
+            )
+        else:
+            superseded_by.setdefault(target, []).append(event.id)
+            if by_id[target].kind != event.kind:
+                problems.setdefault(event.id, []).append(
+                    f"This corrects an entry of a different kind ({by_id[target].kind})."
+                )
+    return Linked(
+        ordered=ordered,
+        effective=tuple(e for e in ordered if e.id not in superseded_by),
+        by_id=MappingProxyType(by_id),
+        superseded_by=MappingProxyType({k: tuple(v) for k, v in superseded_by.items()}),
+        problems=problems,
+    )
+
+
+def fold(meta: IncidentMeta, events: Iterable[Event]) -> Incident:
+    """Read the record: the timeline with corrections linked, and the state now."""
+    linked = link_corrections(events)
+    builder = Builder(meta, dict(linked.by_id), linked.problems)
+    # Pupils first: an entry about a pupil may be dated before the entry that
+    # added them (both are often written up after the fact).
+    for event in linked.effective:
+        if event.kind == "pupil.added":
+            builder.apply(event)
+    for event in linked.effective:
+        if event.kind != "pupil.added":
+            builder.apply(event)
+    builder.finish(linked.effective)
+    return builder.build(linked.timeline(), linked.effective)

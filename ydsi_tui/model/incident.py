@@ -1,25 +1,19 @@
-"""An incident: its identity, and folding its events into what is known now.
+"""An incident: its identity (``IncidentMeta``) and what is known of it now (``Incident``).
 
-The events are the record; the fold is only a reading of it, rebuilt every
-time. It has to cope with anything the store hands it, in any order (entries
-are often written after the fact), including entries that refer to a pupil
-never added or correct an entry that is not there: those are kept and
-flagged, never dropped and never allowed to crash the screen that shows them.
+The events are the record; an ``Incident`` is only a reading of it, rebuilt
+every time by the fold (``folding.py``). The parts it is made of are in
+``records.py`` and importable from here too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from types import MappingProxyType
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from ydsi_tui.model.errors import ValidationError
-from ydsi_tui.model.events import Event
-from ydsi_tui.model.folding import Builder
-from ydsi_tui.model.policy import Policy
 from ydsi_tui.model.records import (
     Adult,
     Closure,
@@ -29,10 +23,10 @@ from ydsi_tui.model.records import (
     DecisionReview,
     Deletion,
     DeletionRequest,
+    DeviceCustody,
     Disclosure,
     Entry,
     Hold,
-    Incident,
     ParentsEntry,
     PoliceContact,
     PoliceOutcome,
@@ -49,7 +43,11 @@ from ydsi_tui.model.records import (
 from ydsi_tui.model.text import NAME_MAX_CHARS
 from ydsi_tui.model.timeparse import from_iso, to_iso_utc, to_local
 
-#: The records a fold produces are importable from here, beside `fold`.
+if TYPE_CHECKING:
+    from ydsi_tui.model.events import Event
+    from ydsi_tui.model.policy import Policy
+
+#: The incident, its identity, and the parts it is made of (from records.py).
 __all__ = [
     "Adult",
     "Closure",
@@ -64,7 +62,6 @@ __all__ = [
     "Hold",
     "Incident",
     "IncidentMeta",
-    "Linked",
     "ParentsEntry",
     "PoliceContact",
     "PoliceOutcome",
@@ -77,11 +74,8 @@ __all__ = [
     "TimelineEntry",
     "Transfer",
     "TriggerAnswer",
-    "fold",
-    "link_corrections",
     "new_incident_meta",
     "next_ref",
-    "sort_key",
 ]
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
@@ -134,6 +128,102 @@ class IncidentMeta:
         )
 
 
+# ------------------------------------------------------------------ the incident
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An immutable reading of one incident's record."""
+
+    meta: IncidentMeta
+    timeline: tuple[TimelineEntry, ...]
+    effective: tuple[Event, ...]
+    problems: tuple[Problem, ...]
+    summary: str
+    kind: str | None
+    opened_at: datetime | None
+    disclosure: Disclosure | None
+    content: ContentDescription | None
+    pupils: Mapping[str, Pupil]
+    adults: Mapping[str, Adult]
+    staff: tuple[StaffMember, ...]
+    review_meeting: ReviewMeeting | None
+    triggers: Mapping[int, TriggerAnswer]
+    harm_concerns: tuple[Entry, ...]
+    decisions: tuple[Decision, ...]
+    decision_reviews: tuple[DecisionReview, ...]
+    signoffs: tuple[Signoff, ...]
+    #: Each young person's answers (pupil id, then risk question id).
+    risk_answers: Mapping[str, Mapping[str, Entry]]
+    parents: Mapping[str, tuple[ParentsEntry, ...]]
+    police_contacts: tuple[PoliceContact, ...]
+    police_outcomes: tuple[PoliceOutcome, ...]
+    csc_contacts: tuple[CscContact, ...]
+    agency_meetings: tuple[Entry, ...]
+    other_setting_contacts: tuple[Entry, ...]
+    viewings: tuple[Entry, ...]
+    staff_support: tuple[Entry, ...]
+    support_routes: tuple[Entry, ...]
+    deletions: Mapping[str, Deletion]
+    deletion_searches: tuple[Entry, ...]
+    disciplines: tuple[Entry, ...]
+    conversations: tuple[Entry, ...]
+    notes: tuple[Entry, ...]
+    step_statuses: Mapping[str, StepStatus]
+    closure: Closure
+    events_by_id: Mapping[str, Event] = field(repr=False)
+    holds: tuple[Hold, ...] = ()
+    transfers: tuple[Transfer, ...] = ()
+    retention_reviews: tuple[Entry, ...] = ()
+    #: Imagery a member of staff saw unavoidably (shown by a pupil): no decision to view.
+    sightings: tuple[Entry, ...] = ()
+    #: The Headteacher's acknowledgements of viewings that broke a condition; only
+    #: those the vault verified as the Headteacher's own are kept here.
+    viewing_acknowledgements: tuple[Entry, ...] = ()
+    #: For a young person with no conversation: why not (one entry each time).
+    conversations_not_held: tuple[Entry, ...] = ()
+    #: The Headteacher's refusals to sign off a decision (each names the decision).
+    signoff_declines: tuple[Entry, ...] = ()
+    #: The incident's devices as the custody log shows them. The log is another
+    #: compartment: the reader who holds the custody key passes them in
+    #: (`custody.with_custody`); None when nobody did (not known here).
+    custody: tuple[DeviceCustody, ...] | None = None
+
+    @property
+    def ref(self) -> str:
+        return self.meta.ref
+
+    @property
+    def current_decision(self) -> Decision | None:
+        """The latest decision: the record says decisions are reviewed and may change."""
+        return self.decisions[-1] if self.decisions else None
+
+    @property
+    def crime_refs(self) -> tuple[str, ...]:
+        """Every crime reference recorded anywhere, in order, each once."""
+        refs: list[str] = []
+        for contact in self.police_contacts:
+            refs.extend(contact.crime_refs)
+        refs.extend(outcome.crime_ref for outcome in self.police_outcomes if outcome.crime_ref)
+        return tuple(dict.fromkeys(ref for ref in refs if ref.strip()))
+
+    @property
+    def closed(self) -> bool:
+        return self.closure.status == "closed"
+
+    @property
+    def active_holds(self) -> tuple[Hold, ...]:
+        """Legal holds not yet lifted: while there is one, nothing may be destroyed."""
+        return tuple(hold for hold in self.holds if hold.active)
+
+    @property
+    def incident_date(self) -> date:
+        """The UK date the incident is dated by: disclosure, else opening, else creation."""
+        if self.disclosure is not None and self.disclosure.disclosed_at is not None:
+            return to_local(self.disclosure.disclosed_at).date()
+        return to_local(self.opened_at or self.meta.created_at).date()
+
+
 def new_incident_meta(ref: str, policy: Policy, *, now: datetime, by: str) -> IncidentMeta:
     """Meta for a new incident, recording the policy it will be handled under."""
     if not _REF.match(ref):
@@ -167,88 +257,3 @@ def _doc_str(doc: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(key, "This is missing or not text.")
     return value
-
-
-# ------------------------------------------------------------------ fold
-
-
-def sort_key(event: Event) -> tuple[datetime, datetime]:
-    """Timeline order: when it happened, then when it was recorded.
-
-    Entries that tie on both keep the order the store gives them (the sort
-    is stable), which is the order they were written.
-    """
-    return (event.at, event.recorded_at)
-
-
-@dataclass(frozen=True)
-class Linked:
-    """Events in timeline order with corrections resolved; shared by incidents and devices."""
-
-    ordered: tuple[Event, ...]
-    effective: tuple[Event, ...]
-    by_id: Mapping[str, Event]
-    superseded_by: Mapping[str, tuple[str, ...]]
-    problems: dict[str, list[str]]
-
-    def timeline(self) -> tuple[TimelineEntry, ...]:
-        return tuple(
-            TimelineEntry(
-                event=event,
-                superseded_by=self.superseded_by.get(event.id, ()),
-                corrects=event.supersedes,
-                problems=tuple(self.problems.get(event.id, ())),
-            )
-            for event in self.ordered
-        )
-
-
-def link_corrections(events: Iterable[Event]) -> Linked:
-    """Sort events and work out which are superseded; oddities become problems."""
-    ordered = tuple(sorted(events, key=sort_key))
-    by_id: dict[str, Event] = {}
-    problems: dict[str, list[str]] = {}
-    for event in ordered:
-        if event.id in by_id:
-            problems.setdefault(event.id, []).append("The same entry id appears twice.")
-        by_id.setdefault(event.id, event)
-    superseded_by: dict[str, list[str]] = {}
-    for event in ordered:
-        target = event.supersedes
-        if target is None:
-            continue
-        if target == event.id:
-            problems.setdefault(event.id, []).append("This entry says it corrects itself.")
-        elif target not in by_id:
-            problems.setdefault(event.id, []).append(
-                "This corrects an entry that is not in this record."
-            )
-        else:
-            superseded_by.setdefault(target, []).append(event.id)
-            if by_id[target].kind != event.kind:
-                problems.setdefault(event.id, []).append(
-                    f"This corrects an entry of a different kind ({by_id[target].kind})."
-                )
-    return Linked(
-        ordered=ordered,
-        effective=tuple(e for e in ordered if e.id not in superseded_by),
-        by_id=MappingProxyType(by_id),
-        superseded_by=MappingProxyType({k: tuple(v) for k, v in superseded_by.items()}),
-        problems=problems,
-    )
-
-
-def fold(meta: IncidentMeta, events: Iterable[Event]) -> Incident:
-    """Read the record: the timeline with corrections linked, and the state now."""
-    linked = link_corrections(events)
-    builder = Builder(meta, dict(linked.by_id), linked.problems)
-    # Pupils first: an entry about a pupil may be dated before the entry that
-    # added them (both are often written up after the fact).
-    for event in linked.effective:
-        if event.kind == "pupil.added":
-            builder.apply(event)
-    for event in linked.effective:
-        if event.kind != "pupil.added":
-            builder.apply(event)
-    builder.finish(linked.effective)
-    return builder.build(linked.timeline(), linked.effective)

@@ -1,4 +1,8 @@
-"""What is known about an incident: the immutable records a fold produces.
+"""The parts of what is known about an incident: the immutable records a fold produces.
+
+The whole, :class:`~ydsi_tui.model.incident.Incident`, lives beside its
+identity (``IncidentMeta``) in ``incident.py``; the fold that makes it is in
+``folding.py``.
 
 Screens and rules read these, never the raw events, so that a payload's
 oddities are dealt with once (in the fold) and everything downstream can
@@ -8,15 +12,12 @@ trust the types it is given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ydsi_tui.model.timeparse import to_local
-
 if TYPE_CHECKING:
     from ydsi_tui.model.events import Event
-    from ydsi_tui.model.incident import IncidentMeta
 
 
 @dataclass(frozen=True)
@@ -358,96 +359,3 @@ class Closure:
     status: str  # open | closed
     closed: Entry | None  # the closing entry in force, if closed
     history: tuple[Entry, ...]  # every close and reopen, in order
-
-
-@dataclass(frozen=True)
-class Incident:
-    """An immutable reading of one incident's record."""
-
-    meta: IncidentMeta
-    timeline: tuple[TimelineEntry, ...]
-    effective: tuple[Event, ...]
-    problems: tuple[Problem, ...]
-    summary: str
-    kind: str | None
-    opened_at: datetime | None
-    disclosure: Disclosure | None
-    content: ContentDescription | None
-    pupils: Mapping[str, Pupil]
-    adults: Mapping[str, Adult]
-    staff: tuple[StaffMember, ...]
-    review_meeting: ReviewMeeting | None
-    triggers: Mapping[int, TriggerAnswer]
-    harm_concerns: tuple[Entry, ...]
-    decisions: tuple[Decision, ...]
-    decision_reviews: tuple[DecisionReview, ...]
-    signoffs: tuple[Signoff, ...]
-    #: Each young person's answers (pupil id, then risk question id).
-    risk_answers: Mapping[str, Mapping[str, Entry]]
-    parents: Mapping[str, tuple[ParentsEntry, ...]]
-    police_contacts: tuple[PoliceContact, ...]
-    police_outcomes: tuple[PoliceOutcome, ...]
-    csc_contacts: tuple[CscContact, ...]
-    agency_meetings: tuple[Entry, ...]
-    other_setting_contacts: tuple[Entry, ...]
-    viewings: tuple[Entry, ...]
-    staff_support: tuple[Entry, ...]
-    support_routes: tuple[Entry, ...]
-    deletions: Mapping[str, Deletion]
-    deletion_searches: tuple[Entry, ...]
-    disciplines: tuple[Entry, ...]
-    conversations: tuple[Entry, ...]
-    notes: tuple[Entry, ...]
-    step_statuses: Mapping[str, StepStatus]
-    closure: Closure
-    events_by_id: Mapping[str, Event] = field(repr=False)
-    holds: tuple[Hold, ...] = ()
-    transfers: tuple[Transfer, ...] = ()
-    retention_reviews: tuple[Entry, ...] = ()
-    #: Imagery a member of staff saw unavoidably (shown by a pupil): no decision to view.
-    sightings: tuple[Entry, ...] = ()
-    #: The Headteacher's acknowledgements of viewings that broke a condition; only
-    #: those the vault verified as the Headteacher's own are kept here.
-    viewing_acknowledgements: tuple[Entry, ...] = ()
-    #: For a young person with no conversation: why not (one entry each time).
-    conversations_not_held: tuple[Entry, ...] = ()
-    #: The Headteacher's refusals to sign off a decision (each names the decision).
-    signoff_declines: tuple[Entry, ...] = ()
-    #: The incident's devices as the custody log shows them. The log is another
-    #: compartment: the reader who holds the custody key passes them in
-    #: (`custody.with_custody`); None when nobody did (not known here).
-    custody: tuple[DeviceCustody, ...] | None = None
-
-    @property
-    def ref(self) -> str:
-        return self.meta.ref
-
-    @property
-    def current_decision(self) -> Decision | None:
-        """The latest decision: the record says decisions are reviewed and may change."""
-        return self.decisions[-1] if self.decisions else None
-
-    @property
-    def crime_refs(self) -> tuple[str, ...]:
-        """Every crime reference recorded anywhere, in order, each once."""
-        refs: list[str] = []
-        for contact in self.police_contacts:
-            refs.extend(contact.crime_refs)
-        refs.extend(outcome.crime_ref for outcome in self.police_outcomes if outcome.crime_ref)
-        return tuple(dict.fromkeys(ref for ref in refs if ref.strip()))
-
-    @property
-    def closed(self) -> bool:
-        return self.closure.status == "closed"
-
-    @property
-    def active_holds(self) -> tuple[Hold, ...]:
-        """Legal holds not yet lifted: while there is one, nothing may be destroyed."""
-        return tuple(hold for hold in self.holds if hold.active)
-
-    @property
-    def incident_date(self) -> date:
-        """The UK date the incident is dated by: disclosure, else opening, else creation."""
-        if self.disclosure is not None and self.disclosure.disclosed_at is not None:
-            return to_local(self.disclosure.disclosed_at).date()
-        return to_local(self.opened_at or self.meta.created_at).date()

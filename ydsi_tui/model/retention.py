@@ -21,10 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from ydsi_tui.model.records import Incident, Pupil
 from ydsi_tui.model.schoolyear import school_year_of
 from ydsi_tui.model.timeparse import date_from_iso, format_local_date, to_local
+
+if TYPE_CHECKING:
+    from ydsi_tui.model.incident import Incident, Pupil
 
 __all__ = [
     "RETENTION_YEARS",

@@ -22,7 +22,8 @@ from ..model.advice import check_deletion
 from ..model.custody import with_custody
 from ..model.errors import ValidationError
 from ..model.events import Event, make_event
-from ..model.incident import Incident, IncidentMeta, fold, new_incident_meta, next_ref
+from ..model.folding import fold
+from ..model.incident import Incident, IncidentMeta, new_incident_meta, next_ref
 from ..model.obligations import Flag
 from ..model.policy import Policy, Step
 from ..model.records import DeviceCustody

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..model.errors import ValidationError
-from ..model.records import Incident, Pupil
+from ..model.incident import Incident, Pupil
 from ..model.schoolyear import school_year_of
 from ..model.timeparse import format_local_date
 from .casebook import CaseBook

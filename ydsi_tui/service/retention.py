@@ -22,7 +22,7 @@ from datetime import date
 
 from ..model import rules
 from ..model.events import Event
-from ..model.records import Incident
+from ..model.incident import Incident
 from ..model.timeparse import date_to_iso, to_local
 from ..vault.audit import AuditEntry
 from ..vault.errors import AccessDenied, VaultError

@@ -43,7 +43,7 @@ from typing import Any
 
 from ...model import rules
 from ...model.events import Event
-from ...model.records import Incident, Pupil
+from ...model.incident import Incident, Pupil
 from ...model.roles import role_name
 from ...model.timeparse import date_to_iso, format_local, format_local_date, to_iso_utc
 from ..casebook import CaseBook

@@ -37,7 +37,8 @@ from typing import Any
 
 from ...model import rules
 from ...model.events import Event
-from ...model.incident import Incident, fold
+from ...model.folding import fold
+from ...model.incident import Incident
 from ...model.records import Pupil
 from ...model.schema import SCHEMAS
 from ...model.suggestions import suggest_triggers
