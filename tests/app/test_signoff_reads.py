@@ -17,6 +17,7 @@ from textual.widgets import Input
 
 from tests.app.conftest import CLOCK, PASS, MakeApp, Refs, open_incident, screen_text, settle
 from tests.app.conftest import unlock as unlock_app
+from tests.service.test_casebook import add_pupil
 from ydsi_tui.app.screens.dialogs import ConfirmDialog, ErrorDialog, ReasonDialog
 from ydsi_tui.app.screens.signoff import SignoffScreen
 from ydsi_tui.app.widgets.panes import step_detail
@@ -92,6 +93,12 @@ async def test_an_override_its_reason_and_answers_against_the_record_are_shown(
     )
     for n in (3, 4, 5):
         book.record(ref, "trigger.answered", {"n": n, "answer": "no", "basis": "asked"})
+    pupil = add_pupil(book, ref, "Cara Sample")
+    book.record(
+        ref,
+        "risk.answered",
+        {"pupil_id": pupil, "question_id": "why_shared", "answer": "Threatened by the account"},
+    )
     book.record(
         ref,
         "decision",
@@ -114,6 +121,10 @@ async def test_an_override_its_reason_and_answers_against_the_record_are_shown(
         assert "Why not: Kind chosen in error; to be corrected" in text
         assert "Where this program differs from the policy's text" in text
         assert "Not answered yet" not in text and "Cannot be signed" not in text
+        # Issue 11, finding 8: the risk assessment it rests on, for each young person.
+        assert "The risk assessment, for each young person" in text
+        assert "Cara Sample" in text and "Threatened by the account" in text
+        assert text.count("✗ not answered") == len(book.open(ref).policy.risk_questions) - 1
 
 
 async def test_the_guide_shows_where_the_program_differs_from_the_text(

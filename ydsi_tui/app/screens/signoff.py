@@ -112,6 +112,7 @@ def what_is_signed(view: IncidentView) -> Content:
                 parts += ["   Why not: ", answer.reason_against_suggestion, "\n"]
             elif trigger.n in unexplained:
                 parts += [("   No reason is recorded for answering against it.", "bold"), "\n"]
+    parts += risk_assessment(view)
     declined = signoff_declined(view.incident)
     if declined is not None:
         parts += [
@@ -126,6 +127,26 @@ def what_is_signed(view: IncidentView) -> Content:
         parts += [("\n✗ Not answered yet: trigger(s) ", "bold"), (listed, "bold"), "\n"]
     parts.extend(differences_from_text(policy.notes_for("signoff")))
     return join(parts)
+
+
+def risk_assessment(view: IncidentView) -> list[Content | str | tuple[str, str]]:
+    """Each young person's answers to the risk questions: what an in-school response rests on."""
+    incident, policy = view.incident, view.policy
+    parts: list[Content | str | tuple[str, str]] = [
+        ("\nThe risk assessment, for each young person\n", "bold underline")
+    ]
+    if not incident.pupils:
+        return [*parts, ("✗ No young person is recorded.\n", "bold")]
+    for pupil_id, pupil in incident.pupils.items():
+        answers = incident.risk_answers.get(pupil_id, {})
+        parts += [(pupil.name or "(no name)", "bold"), "\n"]
+        for question in policy.risk_questions:
+            entry = answers.get(question.id)
+            answer = entry.text("answer") if entry is not None else ""
+            parts += [f"   {question.text}\n", "      "]
+            parts.append(answer if answer.strip() else ("✗ not answered", "bold"))
+            parts.append("\n")
+    return parts
 
 
 def signoff_refusal(view: IncidentView) -> str | None:
