@@ -22,6 +22,7 @@ import pytest
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import Event, make_event
 from ydsi_tui.model.policy import NOTE_PLACES, Policy, PolicyError, parse_policy
+from ydsi_tui.model.predicates import PREDICATES
 from ydsi_tui.model.rules import (
     check_decision,
     check_signoff,
@@ -163,6 +164,25 @@ def test_a_recorded_101_call_without_a_decision_does_not_still_say_refer_now(
     assert not any(f.code.startswith("referral") for f in obligations(incident, policy))
     assert incident_status(incident, policy) == "referred"
     assert summarize(incident, policy)["referral_required"] is False
+
+
+def test_a_referral_made_without_a_decision_is_still_followed_up(
+    record: Record, policy: Policy
+) -> None:
+    """Finding 1's sibling in the inspection check: tenacity and inter-agency meetings
+    keyed on a decision to refer, so a 101 call recorded with no decision was never
+    asked to be followed up (both questions met by construction)."""
+    record.open(kind="sextortion")
+    record.add("police.contact", POLICE_CALL)
+    record.triggers({2: "yes"})
+    incident = record.incident
+    assert not PREDICATES["agency_followup"](incident, policy)
+    assert not PREDICATES["agency_meeting_if_referred"](incident, policy)
+    record.add("police.outcome", {"outcome": "outcome_21"})
+    record.add("agency.meeting", {"who": "Strategy meeting: police, CSC and the DSL"})
+    incident = record.incident
+    assert PREDICATES["agency_followup"](incident, policy)
+    assert PREDICATES["agency_meeting_if_referred"](incident, policy)
 
 
 def test_a_harm_concern_needs_a_referral_made_after_it(record: Record, policy: Policy) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ydsi_tui.model.advice import deletion_withheld, support_routes_missing
 from ydsi_tui.model.decisions import signoff_declined, signoff_needed
-from ydsi_tui.model.referrals import referral_state, trigger_overridden
+from ydsi_tui.model.referrals import referral_state, referrals_made, trigger_overridden
 from ydsi_tui.model.retention import pupil_retention
 from ydsi_tui.model.suggestions import against_suggestion
 from ydsi_tui.model.timelimits import dsl_told_limit, parents_limit, parents_start
@@ -56,6 +56,18 @@ def _each(items: Iterable[str], test: Callable[[str], bool]) -> bool:
 def _refers_to(incident: Incident, agency: str) -> bool:
     current = incident.current_decision
     return current is not None and current.outcome == "refer" and agency in current.refer_to
+
+
+def _referred_to(incident: Incident, agency: str) -> bool:
+    """Referred to `agency` by a decision, or by a referral recorded as made.
+
+    A referral is the contact, not the decision (finding 1): an incident whose
+    101 call is recorded was referred to the police whether or not a decision
+    says so, and following it up is owed all the same.
+    """
+    return _refers_to(incident, agency) or any(
+        made.agency == agency for made in referrals_made(incident)
+    )
 
 
 def _in_school(incident: Incident) -> bool:
@@ -290,14 +302,14 @@ def csc_contacted_if_known(incident: Incident, policy: Policy) -> bool:
 
 @predicate("police_followup", "Follow-up with the police, where referred to them")
 def police_followup(incident: Incident, policy: Policy) -> bool:
-    return not _refers_to(incident, "police") or (
+    return not _referred_to(incident, "police") or (
         bool(incident.police_outcomes) or len(incident.police_contacts) >= 2
     )
 
 
 @predicate("csc_followup", "Follow-up with children's social care, where referred to them")
 def csc_followup(incident: Incident, policy: Policy) -> bool:
-    return not _refers_to(incident, "csc") or (
+    return not _referred_to(incident, "csc") or (
         len(incident.csc_contacts) >= 2 or bool(incident.agency_meetings)
     )
 
@@ -312,8 +324,7 @@ def agency_followup(incident: Incident, policy: Policy) -> bool:
     "Attendance at or contribution to inter-agency meetings, where referred out",
 )
 def agency_meeting_if_referred(incident: Incident, policy: Policy) -> bool:
-    current = incident.current_decision
-    if current is None or current.outcome != "refer":
+    if not (_referred_to(incident, "police") or _referred_to(incident, "csc")):
         return True
     return bool(incident.agency_meetings)
 

@@ -38,8 +38,12 @@ def demo_vault_path() -> Path:
     return platformdirs.user_data_path("ydsi") / "demo-vault"
 
 
-def ensure_demo_vault(path: Path | None = None) -> Path:
-    """Create and fill the demo vault unless it already exists."""
+def ensure_demo_vault(path: Path | None = None, *, now: datetime | None = None) -> Path:
+    """Create and fill the demo vault unless it already exists.
+
+    Its incidents are dated relative to `now` (the clock, unless a test fixes it,
+    so that what is late in it does not depend on the hour the test runs).
+    """
     path = path or demo_vault_path()
     try:
         Vault.open(path).users()
@@ -61,11 +65,11 @@ def ensure_demo_vault(path: Path | None = None) -> Path:
             session.endorse_requests()
         else:
             session.add_user(login, role, DEMO_PASSPHRASE, full_name=name, kdf=kdf)
-    now = SystemClock().now()
+    now = now or SystemClock().now()
     to_sign = _seed(session, now)
     session.close()
     head = Vault.open(path).unlock("head", DEMO_PASSPHRASE)
-    cases = services_for(head).cases
+    cases = services_for(head, clock=FixedClock(now)).cases
     assert cases is not None
     cases.sign_off(to_sign, "DEMO: I agree with this decision and its reasons.")
     head.close()
@@ -180,7 +184,7 @@ def _seed(session: Session, now: datetime) -> str:
     })  # fmt: skip
 
     # 3. Just disclosed: the guide starts here.
-    cases = services_for(session).cases
+    cases = services_for(session, clock=FixedClock(now)).cases
     assert cases is not None
     cases.create("DEMO: a parent reports an image of their child being shared", "peer_sharing")
 
