@@ -82,7 +82,11 @@ def test_replayed_custody_record_is_refused(world: World) -> None:
     old = target.read_bytes()
     log = world.devices(DSL)
     log.record(device, "device.moved", {"to_where": "police station", "reason": "hand-over"})
-    log.record(device, "device.handover", {"officer": "PC Example", "crime_ref": "CR-1"})
+    log.record(
+        device,
+        "device.handover",
+        {"officer": "PC Example", "crime_ref": "CR-1", "handed_over_by": "Tom Tech"},
+    )
     before = world.genuine()
     plain_write(target, old)
     checks = Checks("group member", "custody record replayed after two more entries")

@@ -46,7 +46,9 @@ async def test_step_7_ticks_once_the_log_shows_the_phone_handed_over(
     custody = "Each device confiscated, turned off and locked up until the police collect it"
     assert f"✗ {custody}" in detail(app.vault_path, refs.referral, "devices")
     services(app.vault_path, "tech").devices.record(
-        refs.device, "device.handover", {"officer": "PC Example 123", "crime_ref": "AB/1"}
+        refs.device,
+        "device.handover",
+        {"officer": "PC Example 123", "crime_ref": "AB/1", "handed_over_by": "Tom Tech"},
     )
     async with app.run_test(size=(120, 50)) as pilot:
         await unlock_app(pilot)

@@ -10,6 +10,7 @@ import pytest
 from ydsi_tui.model.custody import (
     DeviceMeta,
     check_device_event,
+    check_relink,
     device_overdue,
     device_summary,
     fold_device,
@@ -91,11 +92,17 @@ def test_the_full_chain(chain: Chain, policy: Policy) -> None:
     chain.now += timedelta(days=1)
     chain.add(
         "device.handover",
-        {"officer": "PC Jo Hill", "officer_id": "4471", "crime_ref": "CR/2026/1234"},
+        {
+            "officer": "PC Jo Hill",
+            "handed_over_by": "Mr Brown",
+            "officer_id": "4471",
+            "crime_ref": "CR/2026/1234",
+        },
     )
     device = chain.device
     assert device.status == "handed_over"
     assert device.officer == "PC Jo Hill"
+    assert device.handed_over_by == "Mr Brown"
     assert device.crime_ref == "CR/2026/1234"
     assert device.accesses == 1
     assert device.powered_off_confirmed
@@ -138,9 +145,9 @@ def test_order_rules(chain: Chain) -> None:
     seize(chain)
     with pytest.raises(ValidationError):
         seize(chain)
-    chain.add("device.handover", {"officer": "PC Jo Hill"})
+    chain.add("device.handover", {"officer": "PC Jo Hill", "handed_over_by": TECH})
     with pytest.raises(ValidationError):
-        chain.add("device.handover", {"officer": "PC Two"})
+        chain.add("device.handover", {"officer": "PC Two", "handed_over_by": TECH})
     with pytest.raises(ValidationError) as info:
         make_event(
             "device.handover", {"officer": "  "}, at=START, now=START, by=TECH, by_role="technician"
@@ -205,3 +212,59 @@ def test_device_summary_has_no_incident_narrative(chain: Chain, policy: Policy) 
     assert summary["status"] == "seized"
     assert [d["code"] for d in summary["due"]] == ["device_collection_overdue"]
     assert device_summary(chain.device)["ref"] == "D-2026-004"
+
+
+# ------------------------------------------------ issue 11, finding 7: devices
+
+
+def test_a_handover_names_who_handed_it_over_and_old_ones_still_read(
+    chain: Chain, policy: Policy
+) -> None:
+    seize(chain)
+    with pytest.raises(ValidationError) as info:
+        chain.add("device.handover", {"officer": "PC Jo Hill"})
+    assert info.value.field == "handed_over_by"
+    # A hand-over recorded before the field existed reads, with nobody named.
+    old = Event.from_doc(
+        {
+            "id": "6" * 32, "kind": "device.handover", "at": "2026-11-09T11:00:00Z",
+            "at_offset": "+00:00", "recorded_at": "2026-11-09T11:00:00Z", "by": TECH,
+            "by_role": "technician", "data": {"officer": "PC Jo Hill"},
+        }
+    )  # fmt: skip
+    device = fold_device(chain.meta, [*chain.events, old])
+    assert device.status == "handed_over" and device.handed_over_by == ""
+    assert device.problems == ()
+
+
+def test_a_relink_moves_the_device_and_keeps_the_seizure_and_first_reference(
+    chain: Chain, policy: Policy
+) -> None:
+    seizure = seize(chain)
+    chain.add("device.relinked", {"incident_ref": "2026-008", "reason": "Typed 7 for 8"})
+    device = chain.device
+    assert device.incident_ref == "2026-008"
+    assert device.meta.incident_ref == "2026-007"  # the identity is never rewritten
+    assert device.chain[0].event.id == seizure.id
+    assert not device.chain[0].superseded and device.problems == ()
+    assert device_summary(device, policy)["incident_ref"] == "2026-008"
+    for wrong in ("2026-008", "no spaces allowed", ""):
+        with pytest.raises(ValidationError):
+            check_relink(device, wrong)
+    with pytest.raises(ValidationError) as info:
+        chain.add("device.relinked", {"incident_ref": "2026-009"})
+    assert info.value.field == "reason"
+    # A wrong reference is as wrong after the return: a re-link is still taken.
+    chain.add("device.handover", {"officer": "PC Jo Hill", "handed_over_by": TECH})
+    chain.add("device.returned", {"to_whom": "Amy's mother"})
+    chain.add("device.relinked", {"incident_ref": "2026-009", "reason": "Second look"})
+    assert chain.device.incident_ref == "2026-009" and chain.device.problems == ()
+
+
+def test_a_seizure_need_not_say_whether_it_was_off(chain: Chain, policy: Policy) -> None:
+    """Power-off is an entry of its own (its own time and person), not a tick on the seizure."""
+    chain.add("device.seized", {"description": "Phone", "owner": "AJ", "seized_by": "Mr B"})
+    assert not chain.device.powered_off_confirmed
+    chain.now += timedelta(minutes=5)
+    off = chain.add("device.powered_off", {"confirmed_by": "Ms Green"})
+    assert chain.device.powered_off_confirmed and off.at == START + timedelta(minutes=5)

@@ -61,7 +61,9 @@ def test_step_7_is_done_once_the_log_shows_the_phone_handed_to_the_police(
     assert devices_step(services, ref) != "done"  # nothing logged yet
     phone = seize(services, ref, "blue iPhone 13")
     assert devices_step(services, ref) != "done"  # still in the safe
-    services("tech").devices.record(phone, "device.handover", {"officer": "PC Example 123"})
+    services("tech").devices.record(
+        phone, "device.handover", {"officer": "PC Example 123", "handed_over_by": "Tom Tech"}
+    )
     assert devices_step(services, ref) == "done"
     shown = incident_json(cases(services).open(ref))
     assert {s["id"]: s["state"] for s in shown["steps"]}["devices"] == "done"
@@ -71,7 +73,9 @@ def test_one_device_still_in_the_cabinet_keeps_step_7_open(services: Make) -> No
     ref = referred_to_police(services)
     phone = seize(services, ref, "blue iPhone 13")
     seize(services, ref, "school laptop")
-    services("tech").devices.record(phone, "device.handover", {"officer": "PC Example 123"})
+    services("tech").devices.record(
+        phone, "device.handover", {"officer": "PC Example 123", "handed_over_by": "Tom Tech"}
+    )
     assert devices_step(services, ref) != "done"
     # Another incident's device is not this incident's.
     other = cases(services).create("another incident")
@@ -83,7 +87,9 @@ def test_one_device_still_in_the_cabinet_keeps_step_7_open(services: Make) -> No
 def test_the_summary_written_after_the_handover_agrees_with_the_guide(services: Make) -> None:
     ref = referred_to_police(services)
     phone = seize(services, ref, "blue iPhone 13")
-    services("tech").devices.record(phone, "device.handover", {"officer": "PC Example 123"})
+    services("tech").devices.record(
+        phone, "device.handover", {"officer": "PC Example 123", "handed_over_by": "Tom Tech"}
+    )
     book = cases(services)
     book.note(ref, "Police collected the phone.")
     row = next(r for r in book.rows() if r.ref == ref)

@@ -176,6 +176,8 @@ COMMANDS: tuple[Command, ...] = (
        "Record the hand-over to the police: officer, id, crime reference"),
     _c("device.return", "t", "entry('device.returned')", "Return",
        "Record the device's return: to whom", show=False),
+    _c("device.relink", "i", "entry('device.relinked')", "Re-link",
+       "Correct the incident reference the device was logged against", show=False),
     _c("device.note", "n", "entry('device.note')", "Note", "Add a note to the chain",
        show=False),
     # -- the quick note -----------------------------------------------------

@@ -209,6 +209,7 @@ _LABELS: dict[str, str] = {
     "to_where": "Moved to",
     "officer": "Police officer (name)",
     "officer_id": "Officer's number",
+    "handed_over_by": "Handed over by (who gave it to the officer)",
 }
 
 #: Labels that differ by kind of entry.
@@ -249,6 +250,8 @@ _KIND_LABELS: dict[tuple[str, str], str] = {
     ("discipline", "note"): "The disciplinary response (the school's choice)",
     ("police.contact", "route"): "Route",
     ("device.returned", "to_whom"): "Returned to",
+    ("device.relinked", "incident_ref"): "The right incident reference (such as 2026-007)",
+    ("device.relinked", "reason"): "Why the reference is corrected",
 }
 
 #: The schema's fixed choices in words: the model's, so every screen says the same.
@@ -697,6 +700,13 @@ CORRECTION_FIELD = FieldSpec(
 )  # fmt: skip
 
 
+#: Seizure fields the form no longer asks: power-off and lock-up are entries of
+#: their own (the device screen's p and k), each with its own time and person,
+#: not a tick and a place sharing the seizure's one time. Older seizures and
+#: the command line's shorthand still carry them.
+_SEIZURE_LEGACY = ("powered_off", "locked_where")
+
+
 def device_spec(
     kind: str,
     policy: Policy,
@@ -717,6 +727,8 @@ def device_spec(
         fields.append(FieldSpec(INCIDENT_REF, "Incident reference (such as 2026-007)", "line",
                                 True))  # fmt: skip
     for name, spec in DEVICE_SCHEMAS[kind].items():
+        if kind == "device.seized" and name in _SEIZURE_LEGACY:
+            continue
         if name == "owner_pupil_id" and pupils:
             options = tuple((who or "(no name)", pid) for pid, who in pupils.items())
             fields.append(FieldSpec(name, _LABELS[name], "select", False, options=options))

@@ -632,10 +632,29 @@ def cmd_device_access(ctx: Context) -> int:
 
 def cmd_device_handover(ctx: Context) -> int:
     a = ctx.args
+    by = a.handed_over_by
+    with open_services(ctx) as services:
+        by = by or services.devices.author
     return _device_record(
         ctx,
         "device.handover",
-        {"officer": a.officer, "officer_id": a.officer_id or "", "crime_ref": a.crime_ref or ""},
+        {
+            "officer": a.officer,
+            "handed_over_by": by,
+            "officer_id": a.officer_id or "",
+            "crime_ref": a.crime_ref or "",
+        },
+    )
+
+
+def cmd_device_relink(ctx: Context) -> int:
+    """``ydsi device relink``: a device logged against the wrong incident reference.
+
+    A technician's re-link cannot be checked (they hold no incident key); the
+    DSL's home says so until the reference is an incident. A DSL's is checked.
+    """
+    return _device_record(
+        ctx, "device.relinked", {"incident_ref": ctx.args.incident, "reason": ctx.args.reason}
     )
 
 
@@ -1152,7 +1171,12 @@ def register(
     p.set_defaults(func=cmd_device_access)
     p = dsub.add_parser("handover", parents=[common, at], help="record the hand-over to police")
     p.add_argument("ref")
-    takes_content(p, Field("officer", "--officer", "the officer's name", True))
+    takes_content(
+        p,
+        Field("officer", "--officer", "the officer's name", True),
+        Field("handed_over_by", "--handed-over-by", "who handed it over (default: you)"),
+        primary="officer",
+    )
     p.add_argument("--officer-id")
     p.add_argument("--crime-ref")
     p.set_defaults(func=cmd_device_handover)
@@ -1160,6 +1184,14 @@ def register(
     p.add_argument("ref")
     takes_content(p, Field("to", "--to", "to whom it was returned", True))
     p.set_defaults(func=cmd_device_return)
+    p = dsub.add_parser(
+        "relink", parents=[common, at],
+        help="correct the incident a device was logged against (the seizure is kept)",
+    )  # fmt: skip
+    p.add_argument("ref")
+    p.add_argument("--incident", required=True, help="the right incident reference")
+    takes_content(p, Field("reason", "--reason", "why the reference is corrected", True))
+    p.set_defaults(func=cmd_device_relink)
     p = dsub.add_parser("list", parents=[common], help="list devices and their status")
     p.add_argument("--incident", help="only this incident's devices")
     p.add_argument("--json", action="store_true")

@@ -27,6 +27,10 @@ from ydsi_tui.model.timeparse import from_iso, to_iso_utc
 
 DEVICE_STATUSES = ("seized", "locked", "handed_over", "returned")
 
+#: Entries a chain takes in any state: a note, and a re-link (a wrong incident
+#: reference is as wrong after the device's return as before it).
+_ALWAYS = ("device.note", "device.relinked")
+
 _DEVICE_REF = re.compile(r"^D-[0-9]{4}-[0-9]{3,}$")
 _INCIDENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
 
@@ -80,6 +84,9 @@ class Device:
     """A reading of one device's custody chain."""
 
     meta: DeviceMeta
+    #: The incident the device belongs to now: the reference it was logged
+    #: against (``meta.incident_ref``) unless a re-link entry changed it.
+    incident_ref: str
     status: str | None  # None until the seizure is recorded
     chain: tuple[TimelineEntry, ...]
     description: str
@@ -95,6 +102,8 @@ class Device:
     officer: str
     officer_id: str
     crime_ref: str
+    #: Who handed it over ("" in hand-overs recorded before this was asked).
+    handed_over_by: str
     returned_at: datetime | None
     returned_to: str
     accesses: int
@@ -102,13 +111,24 @@ class Device:
 
 
 def fold_device(meta: DeviceMeta, events: Iterable[Event]) -> Device:
-    """Read the custody chain in the order things happened."""
+    """Read the custody chain in the order things happened.
+
+    Re-linking (``device.relinked``) is an entry of its own, not a correction
+    of the seizure: the reference a device was logged against lives in its
+    identity (``DeviceMeta``), which is never rewritten, and the seizure
+    entry says what was seized, by whom, when, which stays true. A correction
+    of the seizure would mark that true entry "corrected"; a re-link entry
+    keeps the seizure and the first reference as they were, and adds who
+    moved the device to which incident, when and why, as every other link in
+    the chain does. The latest re-link is the device's incident.
+    """
     linked = link_corrections(events)
     state: dict[str, Any] = {
         "status": None, "description": "", "owner": "", "owner_pupil_id": "",
         "seized_at": None, "seized_by": "",
         "powered_off_confirmed": False, "location": "", "handed_over_at": None,
-        "officer": "", "officer_id": "", "crime_ref": "", "returned_at": None,
+        "officer": "", "officer_id": "", "crime_ref": "", "handed_over_by": "",
+        "returned_at": None, "incident_ref": meta.incident_ref,
         "returned_to": "", "accesses": 0,
     }  # fmt: skip
     for event in linked.effective:
@@ -129,9 +149,9 @@ def _text(event: Event, key: str) -> str:
 
 def _apply(state: dict[str, Any], event: Event, problems: list[str]) -> None:
     kind = event.kind
-    if state["status"] == "returned" and kind != "device.note":
+    if state["status"] == "returned" and kind not in _ALWAYS:
         problems.append("This was recorded after the device was returned.")
-    if state["status"] is None and kind not in ("device.seized", "device.note"):
+    if state["status"] is None and kind not in ("device.seized", *_ALWAYS):
         problems.append("This was recorded before the seizure.")
     if kind == "device.seized":
         if state["status"] is not None:
@@ -162,10 +182,13 @@ def _apply(state: dict[str, Any], event: Event, problems: list[str]) -> None:
             officer=_text(event, "officer"),
             officer_id=_text(event, "officer_id"),
             crime_ref=_text(event, "crime_ref"),
+            handed_over_by=_text(event, "handed_over_by"),
             location="with the police",
         )
         if not state["officer"].strip():
             problems.append("The hand-over does not name the officer.")
+    elif kind == "device.relinked":
+        state["incident_ref"] = _text(event, "incident_ref") or state["incident_ref"]
     elif kind == "device.returned":
         state.update(status="returned", returned_at=event.at, returned_to=_text(event, "to_whom"))
     elif kind != "device.note":
@@ -179,11 +202,11 @@ def check_device_event(device: Device, kind: str) -> None:
     seized (once) before anything else happens to it; it can be handed to the
     police only while the school holds it.
     """
-    if device.status == "returned" and kind != "device.note":
+    if device.status == "returned" and kind not in _ALWAYS:
         raise ValidationError(
             "kind", "This device has been returned; only a note can be added now."
         )
-    if device.status is None and kind not in ("device.seized", "device.note"):
+    if device.status is None and kind not in ("device.seized", *_ALWAYS):
         raise ValidationError("kind", "Record the seizure of the device first.")
     if device.status is not None and kind == "device.seized":
         raise ValidationError("kind", "This device is already recorded as seized.")
@@ -192,6 +215,20 @@ def check_device_event(device: Device, kind: str) -> None:
     ):  # fmt: skip
         raise ValidationError(
             "kind", "The police hold this device; record its return before anything else."
+        )
+
+
+def check_relink(device: Device, incident_ref: str) -> None:
+    """Refuse a re-link to a reference of the wrong shape, or to the incident it is already in.
+
+    Whether the incident exists is not the model's to know: the custody
+    compartment holds no incident (see ``DeviceLog.relink``).
+    """
+    if not _INCIDENT_REF.match(incident_ref):
+        raise ValidationError("incident_ref", "An incident reference looks like 2026-007.")
+    if incident_ref == device.incident_ref:
+        raise ValidationError(
+            "incident_ref", f"This device is already logged against {incident_ref}."
         )
 
 
@@ -249,7 +286,7 @@ def device_summary(device: Device, policy: Policy | None = None) -> dict[str, An
     return {
         "v": 1,
         "ref": device.meta.ref,
-        "incident_ref": device.meta.incident_ref,
+        "incident_ref": device.incident_ref,
         "status": device.status,
         "description": device.description,
         "location": device.location,
@@ -267,6 +304,7 @@ __all__ = [
     "Device",
     "DeviceMeta",
     "check_device_event",
+    "check_relink",
     "custody_facts",
     "device_obligations",
     "device_overdue",

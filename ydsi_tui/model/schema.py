@@ -296,7 +296,10 @@ DEVICE_SCHEMAS: dict[str, dict[str, Field]] = {
         "owner": Field("label", max_chars=12),
         "owner_pupil_id": OPTIONAL_PUPIL_ID,
         "seized_by": NAME,
-        "powered_off": Field("bool"),
+        # Older seizures carry these; new ones record power-off and lock-up as
+        # entries of their own, with their own time and person (the service
+        # turns the command line's shorthand into those entries).
+        "powered_off": Field("bool", required=False),
         "locked_where": OPTIONAL_NAME,
     },
     "device.powered_off": {"confirmed_by": NAME},
@@ -305,10 +308,16 @@ DEVICE_SCHEMAS: dict[str, dict[str, Field]] = {
     "device.moved": {"to_where": NAME, "reason": TEXT},
     "device.handover": {
         "officer": NAME,
+        # Required for new entries; hand-overs recorded before it still read.
+        "handed_over_by": NAME,
         "officer_id": Field("ref", required=False, max_chars=REF_MAX_CHARS),
         "crime_ref": Field("ref", required=False, max_chars=REF_MAX_CHARS),
     },
     "device.returned": {"to_whom": NAME},
+    "device.relinked": {
+        "incident_ref": Field("ref", max_chars=REF_MAX_CHARS),
+        "reason": TEXT,
+    },
     "device.note": {"text": LONG_TEXT},
 }
 

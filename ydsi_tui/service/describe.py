@@ -74,6 +74,7 @@ KIND_LABELS: dict[str, str] = {
     "device.handover": "Handed to police",
     "device.returned": "Returned",
     "device.note": "Note",
+    "device.relinked": "Re-linked",
 }
 
 
@@ -297,7 +298,11 @@ _DESCRIBERS: dict[str, Describer] = {
         _s(d, "description"),
         f"owner {_s(d, 'owner')}",
         f"seized by {_s(d, 'seized_by')}",
-        "powered off" if d.get("powered_off") else "NOT yet powered off",
+        # Seizures now record power-off and lock-up as entries of their own;
+        # only older seizures carry them (and then say whether it was off).
+        ("powered off" if d.get("powered_off") else "NOT yet powered off")
+        if "powered_off" in d
+        else "",
         f"locked in {_s(d, 'locked_where')}" if d.get("locked_where") else "",
     ),
     "device.powered_off": lambda d, p, n: f"confirmed by {_s(d, 'confirmed_by')}",
@@ -305,10 +310,16 @@ _DESCRIBERS: dict[str, Describer] = {
     "device.accessed": lambda d, p, n: _join(f"by {_s(d, 'by')}", _s(d, "reason")),
     "device.moved": lambda d, p, n: _join(f"to {_s(d, 'to_where')}", _s(d, "reason")),
     "device.handover": lambda d, p, n: _join(
-        f"to {_s(d, 'officer')}", _s(d, "officer_id"), f"crime ref {_s(d, 'crime_ref')}"
+        f"by {_s(d, 'handed_over_by')}" if d.get("handed_over_by") else "",
+        f"to {_s(d, 'officer')}",
+        _s(d, "officer_id"),
+        f"crime ref {_s(d, 'crime_ref')}",
     ),
     "device.returned": lambda d, p, n: f"to {_s(d, 'to_whom')}",
     "device.note": lambda d, p, n: _s(d, "text"),
+    "device.relinked": lambda d, p, n: _join(
+        f"to incident {_s(d, 'incident_ref')}", _s(d, "reason")
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from ..model.custody import (
     Device,
     DeviceMeta,
     check_device_event,
+    check_relink,
     device_obligations,
     device_overdue,
     device_summary,
@@ -50,6 +51,9 @@ from .records import (
 __all__ = ["DeviceLog", "DeviceRow", "DeviceView"]
 
 COMPARTMENT = "custody"
+#: The incidents' compartment (casebook's); named here, not imported, so the
+#: custody log needs nothing of the casebook but whether a record exists.
+CASE_COMPARTMENT = "case"
 
 
 @dataclass(frozen=True)
@@ -158,13 +162,34 @@ class DeviceLog:
     def seize(
         self, incident_ref: str, data: Mapping[str, Any], *, at: str | datetime | None = None
     ) -> str:
-        """Record a seizure as a new device; returns its reference (such as ``D-2026-004``)."""
+        """Record a seizure as a new device; returns its reference (such as ``D-2026-004``).
+
+        ``powered_off`` and ``locked_where`` in ``data`` (the command line's
+        shorthand, and older callers) are not kept in the seizure: they become
+        a power-off entry confirmed by whoever seized it and a lock-up entry,
+        each its own link in the chain that can be corrected on its own. The
+        app asks neither: its device screen records them, each with its own
+        time and person.
+        """
         now = self.clock.now()
         when = _when(at, now)
-        event = make_event(
-            "device.seized", data, at=when, now=now, by=self.author,
-            by_role=self.session.role, policy=self.policy,
-        )  # fmt: skip
+        seizure = dict(data) if isinstance(data, Mapping) else data
+        after: list[tuple[str, dict[str, Any]]] = []
+        if isinstance(seizure, dict):
+            powered_off = seizure.pop("powered_off", None)
+            locked_where = seizure.pop("locked_where", None)
+            seized_by = seizure.get("seized_by")
+            if powered_off is True:
+                after.append(("device.powered_off", {"confirmed_by": seized_by}))
+            if isinstance(locked_where, str) and locked_where.strip():
+                after.append(("device.locked", {"where": locked_where}))
+        events = [
+            make_event(
+                kind, payload, at=when, now=now, by=self.author,
+                by_role=self.session.role, policy=self.policy,
+            )
+            for kind, payload in [("device.seized", seizure), *after]
+        ]  # fmt: skip
         with self.session.vault.lock():
             refs_exists = self.session.exists(COMPARTMENT, REFS_RECORD)
             with self.session.transaction(COMPARTMENT, REFS_RECORD, create=not refs_exists) as db:
@@ -174,8 +199,9 @@ class DeviceLog:
             meta = new_device_meta(ref, incident_ref, now=now, by=self.author)
             with self.session.transaction(COMPARTMENT, ref, create=True) as db:
                 db.table("meta", cache_size=0).insert(meta.to_doc())
-                append_event(db, event)
-                write_summary(db, device_summary(fold_device(meta, [event]), self.policy), "device")
+                for event in events:
+                    append_event(db, event)
+                write_summary(db, device_summary(fold_device(meta, events), self.policy), "device")
         return ref
 
     def record(
@@ -204,6 +230,8 @@ class DeviceLog:
             device = fold_device(meta, events)
             if supersedes is None:
                 check_device_event(device, kind)
+            if kind == "device.relinked":
+                self._check_relink(device, data)
             event = make_event(
                 kind, data, at=when, now=now, by=self.author, by_role=self.session.role,
                 supersedes=supersedes, policy=self.policy, correction_reason=correction_reason,
@@ -212,6 +240,31 @@ class DeviceLog:
             updated = fold_device(meta, [*events, event])
             write_summary(db, device_summary(updated, self.policy), "device")
         return event
+
+    def _check_relink(self, device: Device, data: Mapping[str, Any]) -> None:
+        """A re-link names a reference of the right shape; a case role's names an incident.
+
+        A technician holds only the custody key and cannot know which
+        incidents exist, so theirs is taken as given, and the DSL's home keeps
+        saying "which is not an incident" (``attention``) until it is one. A
+        session that can read incidents is checked here, so the DSL cannot
+        re-link a device to a second wrong reference.
+        """
+        wanted = data.get("incident_ref") if isinstance(data, Mapping) else None
+        wanted = wanted.strip() if isinstance(wanted, str) else ""
+        check_relink(device, wanted)
+        if self.session.can_read(CASE_COMPARTMENT) and not self.session.exists(
+            CASE_COMPARTMENT, wanted
+        ):
+            raise ValidationError("incident_ref", f"{wanted} is not an incident in this vault.")
+
+    def relink(
+        self, ref: str, incident_ref: str, reason: str, *, at: str | datetime | None = None
+    ) -> Event:
+        """Move a device to the incident it belongs to: an entry of its own, the seizure kept."""
+        return self.record(
+            ref, "device.relinked", {"incident_ref": incident_ref, "reason": reason}, at=at
+        )
 
     def amend_as_found(self, db: Any, note: str) -> None:
         """``ydsi repair --accept-as-found``: add the DSL's note naming what was lost.

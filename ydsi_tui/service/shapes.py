@@ -309,7 +309,7 @@ def device_json(view: DeviceView, policy: Any) -> dict[str, Any]:
     return {
         "shape": SHAPE_VERSION,
         "ref": device.meta.ref,
-        "incident_ref": device.meta.incident_ref,
+        "incident_ref": device.incident_ref,
         "status": device.status,
         "description": device.description,
         "owner": device.owner,
@@ -319,6 +319,7 @@ def device_json(view: DeviceView, policy: Any) -> dict[str, Any]:
         "location": device.location,
         "handed_over_at": _t(device.handed_over_at),
         "officer": device.officer,
+        "handed_over_by": device.handed_over_by,
         "crime_ref": device.crime_ref,
         "overdue": [_flag(f) for f in view.overdue],
         "chain": [_event_json(e.event, policy, {}, e.superseded_by) for e in device.chain],

@@ -246,12 +246,14 @@ class DeviceScreen(Screen[Saved | None]):
         held = ""
         if device.status == "handed_over":
             held = f"; handed to {device.officer} {device.officer_id}, crime ref {device.crime_ref}"
+            if device.handed_over_by:
+                held += f", by {device.handed_over_by}"
         overdue = "".join(f"\n⚠ {flag.text}" for flag in message.view.overdue)
         self.query_one("#device-state", Static).update(
             join(
                 [
                     (f"{self.ref}", "bold"),
-                    f" for incident {device.meta.incident_ref}: {status}; {off}\n",
+                    f" for incident {device.incident_ref}: {status}; {off}\n",
                     device.description,
                     f"; owner: {device.owner}; at: {device.location or '?'}",
                     f"; accessed {device.accesses} time(s){held}{overdue}",

@@ -139,6 +139,7 @@ ENTRY_RULES: dict[str, EntryRule] = {
     "device.handover": EntryRule(harm=_POLICE),
     "device.returned": EntryRule(),
     "device.note": EntryRule(),
+    "device.relinked": EntryRule(),
 }
 
 
