@@ -75,6 +75,7 @@ class Keys:
         """Fill a form's fields in order, moving with Tab, then save with F2."""
         from ydsi_tui.app.formspec import field_id
         from ydsi_tui.app.widgets.choices import ChoiceList
+        from ydsi_tui.app.widgets.options import KeyedDropdown
 
         app = self.pilot.app
         for name, value in values:
@@ -89,6 +90,9 @@ class Keys:
                 target.value = str(value)  # typed text: not counted
             elif isinstance(target, TextArea):
                 target.text = str(value)
+            elif isinstance(target, KeyedDropdown):
+                letter = next(k for k, v in target.letters.items() if v == value)
+                await self.press(letter)
             elif isinstance(target, Select):
                 await self.press("enter")
                 values_in_list = [v for _, v in target._options]

@@ -268,6 +268,8 @@ class FieldSpec:
     options: tuple[tuple[str, str], ...] = ()
     option_help: Mapping[str, str] = field(default_factory=dict)
     default: Any = None
+    #: A select's options chosen by one letter each ({"y": "yes"}), shown in the label.
+    letters: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -955,6 +957,8 @@ TRIGGERS_FORM = "triggers.all"
 #: Each row's parts, as ``t<n>.<part>``: the answer, its basis, and (only where the
 #: record suggests YES) the reason for answering against the suggestion.
 _TRIGGER_PARTS = ("answer", "basis", "reason_against_suggestion")
+#: One letter per answer: with arrows a dropdown took four keys for each.
+_YNU_LETTERS = {"y": "yes", "n": "no", "u": "unknown"}
 
 
 def trigger_field(n: int, part: str) -> str:
@@ -981,8 +985,9 @@ def triggers_spec(policy: Policy, view: IncidentView, *, ref: str) -> FormSpec:
             said = f"The record suggests: {verb}. {suggestion.basis}"
         fields.append(
             FieldSpec(
-                trigger_field(n, "answer"), f"{n}. {trigger.wording(threshold)}", "select",
-                help=said, options=_choices(("yes", "no", "unknown")),
+                trigger_field(n, "answer"), f"{n}. {trigger.wording(threshold)} (y/n/u)",
+                "select", help=said, options=_choices(("yes", "no", "unknown")),
+                letters=_YNU_LETTERS,
                 default=current.answer if current is not None else None,
             )
         )  # fmt: skip

@@ -48,7 +48,7 @@ from ..messages import Failed, Saved
 from ..text import join, plain
 from ..widgets.bars import TopBar
 from ..widgets.choices import ChoiceList
-from ..widgets.options import Dropdown
+from ..widgets.options import Dropdown, KeyedDropdown
 
 if TYPE_CHECKING:
     from ...service.factory import Services
@@ -127,13 +127,14 @@ class FormScreen(Screen[Saved | None]):
         children: list[Widget] = [Label(plain(spec.label + mark), classes="field-label")]
         value = self.values.get(spec.name, spec.default)
         if spec.widget in ("select", "yesno"):
-            select: Select[str] = Dropdown(
-                [(plain(label), v) for label, v in spec.options],
-                prompt="— choose —",
-                value=value if value in {v for _, v in spec.options} else Select.NULL,
-                id=fid,
-                compact=True,
-            )
+            options = [(plain(label), v) for label, v in spec.options]
+            chosen = value if value in {v for _, v in spec.options} else Select.NULL
+            select: Select[str] = (
+                KeyedDropdown(options, prompt="— choose —", value=chosen, id=fid,
+                              compact=True, letters=spec.letters)
+                if spec.letters
+                else Dropdown(options, prompt="— choose —", value=chosen, id=fid, compact=True)
+            )  # fmt: skip
             children.append(select)
         elif spec.widget == "multi":
             chosen = value if isinstance(value, list) else []
