@@ -985,15 +985,16 @@ def triggers_spec(policy: Policy, view: IncidentView, *, ref: str) -> FormSpec:
             said = f"The record suggests: {verb}. {suggestion.basis}"
         fields.append(
             FieldSpec(
-                trigger_field(n, "answer"), f"{n}. {trigger.wording(threshold)} (y/n/u)",
-                "select", help=said, options=_choices(("yes", "no", "unknown")),
+                trigger_field(n, "answer"), f"Trigger {n}: yes, no or not yet known (y/n/u)",
+                "select", help=f"{n}. {trigger.wording(threshold)}\n{said}".strip(),
+                options=_choices(("yes", "no", "unknown")),
                 letters=_YNU_LETTERS,
                 default=current.answer if current is not None else None,
             )
         )  # fmt: skip
         fields.append(
             FieldSpec(
-                trigger_field(n, "basis"), f"{n}. Based on (what you know, and from whom)",
+                trigger_field(n, "basis"), f"  {n}. Based on (what you know, and from whom)",
                 "line", default=current.basis if current is not None else "",
             )
         )  # fmt: skip
@@ -1001,7 +1002,7 @@ def triggers_spec(policy: Policy, view: IncidentView, *, ref: str) -> FormSpec:
             fields.append(
                 FieldSpec(
                     trigger_field(n, "reason_against_suggestion"),
-                    f"{n}. If NO: why, against the suggested YES",
+                    f"  {n}. If NO: why, against the suggested YES",
                     "line",
                     default=current.reason_against_suggestion if current is not None else "",
                 )
