@@ -93,3 +93,54 @@ def test_the_authority_fingerprint_matches_an_unattended_backups(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     for line in ("warn  terminal:", "warn  time zone:", "ok    authority:"):
         assert line in done.stdout, done.stdout
+
+
+SWAPS_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+
+
+@pytest.mark.parametrize(
+    ("swaps", "status", "says"),
+    [
+        (SWAPS_HEADER, "ok", "none in use"),
+        (SWAPS_HEADER + "/dev/dm-1  partition  2097148  0  -2\n", "ok", "/dev/dm-1"),
+        (SWAPS_HEADER + "/swapfile  file  2097148  0  -2\n", "warn", "not encrypted"),
+        (None, "warn", "not checked"),
+    ],
+)
+def test_doctor_warns_of_swap_in_clear(swaps: str | None, status: str, says: str) -> None:
+    """Issue 14: doctor gives swap encryption advice (a decrypted record may be paged out)."""
+    from ydsi_tui.vault.install_checks import host_checks
+
+    [swap] = [
+        c for c in host_checks(python=(3, 11), pdf_font=None, swaps=swaps) if c.name == "swap"
+    ]
+    assert swap.status == status and says in swap.message
+    assert swap.status == "ok" or swap.fix or swaps is None  # unreadable: nothing to fix
+
+
+def test_doctor_checks_python_and_the_pdf_font() -> None:
+    from ydsi_tui.vault.install_checks import host_checks
+
+    checks = {c.name: c for c in host_checks(python=(3, 10), pdf_font=None, swaps="")}
+    assert checks["python"].status == "FAIL"
+    assert checks["pdf font"].status == "warn" and "fonts-dejavu-core" in checks["pdf font"].fix
+    found = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    checks = {c.name: c for c in host_checks(python=(3, 12), pdf_font=found, swaps="")}
+    assert checks["python"].status == "ok" and checks["pdf font"].status == "ok"
+
+
+def test_doctor_names_an_older_vault_format(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from ydsi_tui.vault.install_checks import format_check
+
+    kdf = KdfParams.new(64 * 1024, 3, 1)
+    session, _ = Vault.create(
+        tmp_path / "v", user="dsl", passphrase="doctor format test", full_name="D", kdf=kdf
+    )
+    header = session.vault.header
+    session.close()
+    assert format_check(header).status == "ok"
+    older = replace(header, version=header.version - 1)
+    check = format_check(older)
+    assert check.status == "warn" and "ydsi upgrade" in check.fix

@@ -5,8 +5,18 @@ from __future__ import annotations
 import argparse
 import locale
 import os
+import sys
+from pathlib import Path
 
-from ..vault.install_checks import FAIL, OK, environment_checks, run_checks, system_zone
+from ..service.reports.pdf import find_unicode_font
+from ..vault.install_checks import (
+    FAIL,
+    OK,
+    environment_checks,
+    host_checks,
+    run_checks,
+    system_zone,
+)
 from .content import proc_is_private
 from .context import Context
 from .output import emit_json, safe, say
@@ -24,6 +34,13 @@ def _london_loads() -> bool:
     return True
 
 
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
 def cmd_doctor(ctx: Context) -> int:
     checks = run_checks(ctx.vault_path, proc_hides=proc_is_private)
     mask = os.umask(0o077)
@@ -34,6 +51,11 @@ def cmd_doctor(ctx: Context) -> int:
         encoding=locale.getpreferredencoding(False),
         term=os.environ.get("TERM"),
         london_loads=_london_loads(),
+    )
+    checks += host_checks(
+        python=(sys.version_info.major, sys.version_info.minor),
+        pdf_font=find_unicode_font().regular,
+        swaps=_read("/proc/swaps"),
     )
     if ctx.args.json:
         emit_json([{"check": c.name, "status": c.status, "message": c.message, "fix": c.fix}
@@ -56,8 +78,9 @@ def register(
         help="check the server install: modes, groups, /proc (no passphrase)",
         description="Check how the vault is installed on this server: file modes, the case "
         "directory's own group (no technician in it), the folder above the vault, whether "
-        "/proc hides other accounts' processes, the vault's authority fingerprint, and your "
-        "umask, time zone, locale and terminal. Exits 1 if any check FAILs.",
+        "/proc hides other accounts' processes, the vault's authority fingerprint and format, "
+        "your umask, time zone, locale and terminal, Python, a font for PDFs and unencrypted "
+        "swap. Exits 1 if any check FAILs.",
     )
     p.add_argument(
         "--json", action="store_true", help="print JSON: [{check, status, message, fix}]"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import VaultError
-from .header import COMPARTMENTS, HEADER_NAME, Header
+from .header import COMPARTMENTS, FORMAT_VERSION, HEADER_NAME, Header
 
 __all__ = ["Check", "authority_check", "environment_checks", "run_checks", "system_zone"]
 
@@ -52,6 +52,66 @@ def run_checks(vault: Path, *, proc_hides: Callable[[], bool] | None = None) -> 
     if proc_hides is not None:
         checks.append(_hidepid(proc_hides))
     checks.append(authority_check(header))
+    checks.append(format_check(header))
+    return checks
+
+
+def format_check(header: Header) -> Check:
+    """The vault's format against this ydsi's: an older one keeps opening until upgraded."""
+    if header.version < FORMAT_VERSION:
+        return Check(
+            "format",
+            WARN,
+            f"the vault is format {header.version}; this ydsi writes format {FORMAT_VERSION}",
+            "ydsi upgrade   # as a DSL, once (see CHANGELOG.md, 'Vault format')",
+        )
+    return Check("format", OK, f"the vault is format {header.version}, this ydsi's own")
+
+
+def host_checks(
+    *, python: tuple[int, int], pdf_font: Path | None, swaps: str | None
+) -> list[Check]:
+    """What the server brings: Python, a font for names in PDFs, and swap.
+
+    ``swaps`` is the text of ``/proc/swaps`` (None: not readable). Swap is where
+    a decrypted record can land when memory runs short; an encrypted swap (a
+    device-mapper device) or none keeps it off the disk in clear.
+    """
+    checks: list[Check] = []
+    if python >= (3, 11):
+        checks.append(Check("python", OK, f"Python {python[0]}.{python[1]}"))
+    else:
+        checks.append(
+            Check("python", FAIL, f"Python {python[0]}.{python[1]}: ydsi needs 3.11 or newer")
+        )
+    if pdf_font is not None:
+        checks.append(Check("pdf font", OK, f"names in any script are drawn with {pdf_font}"))
+    else:
+        checks.append(
+            Check(
+                "pdf font",
+                WARN,
+                "no Unicode font found: PDFs write names outside Latin-1 as codes such as [U+674E]",
+                "apt-get install fonts-dejavu-core   # or set YDSI_PDF_FONT to a .ttf file",
+            )
+        )
+    devices = [line.split()[0] for line in (swaps or "").splitlines()[1:] if line.strip()]
+    clear = [d for d in devices if not d.startswith(("/dev/dm-", "/dev/mapper/", "/dev/zram"))]
+    if swaps is None:
+        checks.append(Check("swap", WARN, "/proc/swaps could not be read: swap not checked"))
+    elif clear:
+        checks.append(
+            Check(
+                "swap",
+                WARN,
+                f"swap on {', '.join(clear)} is not encrypted: memory holding an open record "
+                "may be written to it in clear",
+                "encrypt swap (cryptsetup, a random key at each boot) or turn it off",
+            )
+        )
+    else:
+        where = ", ".join(devices) if devices else "none in use"
+        checks.append(Check("swap", OK, f"no unencrypted swap ({where})"))
     return checks
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -29,7 +30,20 @@ __all__ = [
     "FieldsDialog",
     "MenuDialog",
     "ReasonDialog",
+    "steady_cursors",
 ]
+
+
+def steady_cursors(screen: Screen[Any]) -> None:
+    """Every text field of ``screen`` blinks, or not, as the user's setting says.
+
+    A field left blinking is drawn differently from one moment to the next:
+    the user who turned blinking off sees it anyway, and a screenshot differs
+    run to run (the retention dialogs' snapshots failed that way under load).
+    """
+    blink = bool(getattr(getattr(screen.app, "settings", None), "cursor_blink", True))
+    for field in screen.query(Input):
+        field.cursor_blink = blink
 
 
 class ConfirmDialog(ModalScreen[bool | None]):
@@ -252,6 +266,9 @@ class ReasonDialog(ModalScreen[str | None]):
             yield Input(self.value, id="reason")
             yield Static(plain("Enter: done   Esc: back"), classes="dialog-hint")
 
+    def on_mount(self) -> None:
+        steady_cursors(self)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.value.strip():
@@ -319,6 +336,7 @@ class FieldsDialog(ModalScreen[dict[str, str] | None]):
                 yield Button(plain("Esc  Back"), id="back")
 
     def on_mount(self) -> None:
+        steady_cursors(self)
         for spec in self.fields:
             self.query_one(f"#fb-{spec.name}").display = False
         if self.fields:

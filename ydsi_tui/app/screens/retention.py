@@ -450,6 +450,9 @@ class DestroyDialog(ModalScreen[bool | None]):
                 yield Button(plain("Esc  Back"), id="back")
 
     def on_mount(self) -> None:
+        from .dialogs import steady_cursors
+
+        steady_cursors(self)
         self.query_one("#destroy-ref", Input).focus()
         self._check("")
 
