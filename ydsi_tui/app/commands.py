@@ -147,6 +147,9 @@ COMMANDS: tuple[Command, ...] = (
        "A young person has been harmed or is at risk: record the concern (then refer with r)",
        show=False),
     _c("incident.add", "a", "add", "Add", "Add an entry for this pane or step"),
+    _c("incident.triggers_all", "t", "triggers_all", "Triggers",
+       "Answer the five immediate-referral triggers in one form, with the record's "
+       "suggestions beside each", show=False),
     _c("incident.mark", "m", "mark_step", "Mark step",
        "Mark the highlighted step done, not applicable or for later (with a reason)"),
     _c("incident.correct", "c", "correct", "Correct",

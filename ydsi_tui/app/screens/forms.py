@@ -39,6 +39,8 @@ from ..formspec import (
     field_id,
     new_incident_parts,
     new_incident_spec,
+    trigger_field,
+    trigger_rows,
     unmet_viewing_rules,
 )
 from ..jobs import call
@@ -46,7 +48,7 @@ from ..messages import Failed, Saved
 from ..text import join, plain
 from ..widgets.bars import TopBar
 from ..widgets.choices import ChoiceList
-from ..widgets.options import Dropdown
+from ..widgets.options import Dropdown, KeyedDropdown
 
 if TYPE_CHECKING:
     from ...service.factory import Services
@@ -125,13 +127,14 @@ class FormScreen(Screen[Saved | None]):
         children: list[Widget] = [Label(plain(spec.label + mark), classes="field-label")]
         value = self.values.get(spec.name, spec.default)
         if spec.widget in ("select", "yesno"):
-            select: Select[str] = Dropdown(
-                [(plain(label), v) for label, v in spec.options],
-                prompt="— choose —",
-                value=value if value in {v for _, v in spec.options} else Select.NULL,
-                id=fid,
-                compact=True,
-            )
+            options = [(plain(label), v) for label, v in spec.options]
+            chosen = value if value in {v for _, v in spec.options} else Select.NULL
+            select: Select[str] = (
+                KeyedDropdown(options, prompt="— choose —", value=chosen, id=fid,
+                              compact=True, letters=spec.letters)
+                if spec.letters
+                else Dropdown(options, prompt="— choose —", value=chosen, id=fid, compact=True)
+            )  # fmt: skip
             children.append(select)
         elif spec.widget == "multi":
             chosen = value if isinstance(value, list) else []
@@ -515,6 +518,8 @@ def save_entry(
         ref = services.devices.seize(incident_ref, data, at=at)
         return Saved(ref, "device")
     assert form.ref is not None
+    if form.target == "triggers":
+        return save_triggers(services, form, data, at)
     why = str(data.pop(CORRECTION_REASON, "") or "")
     if form.target == "device":
         event = services.devices.record(form.ref, form.kind, data, at=at,
@@ -526,3 +531,33 @@ def save_entry(
         form.ref, form.kind, data, at=at, supersedes=form.supersedes, correction_reason=why
     )
     return Saved(form.ref, "entry", event)
+
+
+def save_triggers(
+    services: Services, form: FormSpec, data: dict[str, Any], at: datetime | None
+) -> Saved:
+    """One ``trigger.answered`` entry per changed row, each checked by the service.
+
+    Rows are compared with the record as it is now, not as the form opened, so
+    saving again after a refusal part-way does not record the earlier rows twice.
+    A refusal names the row's field (``t3.reason_against_suggestion``).
+    """
+    assert services.cases is not None
+    assert form.ref is not None
+    recorded = services.cases.open(form.ref, log=False).incident.triggers
+    saved = 0
+    for row in trigger_rows(form, data):
+        n = int(row["n"])
+        now = recorded.get(n)
+        if now is not None and (now.answer, now.basis, now.reason_against_suggestion) == (
+            row["answer"],
+            row.get("basis", ""),
+            row.get("reason_against_suggestion", ""),
+        ):
+            continue
+        try:
+            services.cases.record(form.ref, "trigger.answered", row, at=at)
+        except ValidationError as error:
+            raise ValidationError(trigger_field(n, error.field), error.message) from error
+        saved += 1
+    return Saved(form.ref, "entry", saved)

@@ -24,7 +24,14 @@ from ...model.summary import incident_status
 from ...model.timeparse import format_local_short
 from ...service.describe import KIND_LABELS
 from ..commands import PaletteEntry, bindings
-from ..formspec import correction_fixed, device_spec, entry_spec, values_from_event
+from ..formspec import (
+    TRIGGERS_FORM,
+    correction_fixed,
+    device_spec,
+    entry_spec,
+    triggers_spec,
+    values_from_event,
+)
 from ..jobs import Reporter, call
 from ..messages import Failed, IncidentLoaded, Saved, VaultChanged
 from ..text import join, plain
@@ -57,7 +64,13 @@ __all__ = ["ADD_BY_PANE", "STEP_FORMS", "IncidentScreen"]
 STEP_FORMS: dict[str, tuple[str, ...]] = {
     "disclosure": ("disclosure", "pupil.added", "adult.added", "staff.added"),
     "review_meeting": ("review.meeting", "content.described"),
-    "decision": ("trigger.answered", "decision", "decision.reviewed", "concern.harm"),
+    "decision": (
+        TRIGGERS_FORM,
+        "trigger.answered",
+        "decision",
+        "decision.reviewed",
+        "concern.harm",
+    ),
     "risks": ("risk.answered",),
     "parents": ("parents.informed", "parents.not_informed"),
     "police": ("police.contact", "police.outcome"),
@@ -75,8 +88,20 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
     "closing": ("support.route", "support.not_offered", "incident.closed", "incident.reopened"),
 }
 
+#: Menu words for what is not an entry kind of its own.
+_MENU_LABELS = {TRIGGERS_FORM: "All five triggers, in one form"}
+#: Whose the form is: the entry kind it saves.
+_ROLES_OF = {TRIGGERS_FORM: "trigger.answered"}
+
+
+def role_may(role: str, kind: str) -> bool:
+    """Whether ``role`` may record ``kind`` (kinds without a list are anyone's)."""
+    return role in KIND_ROLES.get(kind, (role,))
+
+
 ADD_BY_PANE: dict[str, tuple[str, ...]] = {
-    "triggers": ("trigger.answered", "concern.harm", "decision", "decision.reviewed"),
+    "triggers": (TRIGGERS_FORM, "trigger.answered", "concern.harm", "decision",
+                 "decision.reviewed"),
     "viewing": ("viewing", "sighting", "staff.support_offered", "viewing.acknowledged"),
     "custody": ("device.seized",),
     "people": ("pupil.added", "pupil.updated", "adult.added", "staff.added",
@@ -304,7 +329,9 @@ class IncidentScreen(Screen[None]):
         services = self.ydsi.services
         if services is None or self.view is None:
             return
-        if kind.startswith("device."):
+        if kind == TRIGGERS_FORM:
+            form = triggers_spec(services.policy, self.view, ref=self.ref)
+        elif kind.startswith("device."):
             pupils = {pid: pupil.name for pid, pupil in self.view.incident.pupils.items()}
             form = device_spec(kind, services.policy, ref=None, incident_ref=self.ref,
                                pupils=pupils)  # fmt: skip
@@ -326,9 +353,9 @@ class IncidentScreen(Screen[None]):
 
         role = self.ydsi.role
         items = [
-            (kind, KIND_LABELS.get(kind, kind))
+            (kind, _MENU_LABELS.get(kind) or KIND_LABELS.get(kind, kind))
             for kind in kinds
-            if kind not in _NO_FORM and role in KIND_ROLES.get(kind, (role,))
+            if kind not in _NO_FORM and role in KIND_ROLES.get(_ROLES_OF.get(kind, kind), (role,))
         ]
         if not items:
             return
@@ -392,6 +419,11 @@ class IncidentScreen(Screen[None]):
                 self.open_form("concern.harm")
 
         self.app.push_screen(MenuDialog("Refer now: record the contact", items), chosen)
+
+    def action_triggers_all(self) -> None:
+        """Every trigger in one form (the walk counted five forms of 8 to 10 keys each)."""
+        if role_may(self.ydsi.role, "trigger.answered"):
+            self.open_form(TRIGGERS_FORM)
 
     def action_harm(self) -> None:
         self.open_form("concern.harm")

@@ -15,10 +15,12 @@ attention list, the steps, menus, drafts, the reports list, and through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.strip import Strip
 from textual.widgets import OptionList, Select
 
@@ -91,3 +93,22 @@ class Dropdown(Select[str]):
         yield SelectCurrent(self.prompt)
         overlay = DropdownList(type_to_search=self._type_to_search)
         yield overlay.data_bind(compact=Select.compact)
+
+
+class KeyedDropdown(Dropdown):
+    """A Dropdown whose options are also chosen, closed, by one letter each.
+
+    A yes/no/unknown answer by Enter, arrows and Enter took four keys; the
+    triggers form asks five of them in a row (issue 11, finding 4).
+    """
+
+    def __init__(self, *args: Any, letters: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.letters = dict(letters)
+
+    def on_key(self, event: events.Key) -> None:
+        value = self.letters.get((event.character or "").lower())
+        if value is not None and not self.expanded:
+            event.stop()
+            event.prevent_default()
+            self.value = value
