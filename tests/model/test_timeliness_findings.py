@@ -424,6 +424,7 @@ def mutations(name: str, record: Record, policy: Policy) -> list[Mutation]:
             by=HEAD,
             by_role="headteacher",
         )
+        declined = dataclasses.replace(declined, verified=True)  # the Headteacher's own save
         unsigned = [e for e in record.events if e.kind != "signoff"]
         found.append(Mutation(f"{name}, sign-off declined", [*unsigned, declined], None))
         known = extra.add("pupil.updated", {"pupil_id": "p1", "cp_plan": True})

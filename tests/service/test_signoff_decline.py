@@ -74,7 +74,7 @@ def test_only_the_headteacher_declines_and_only_a_waiting_decision(services: Mak
         dsl.decline_signoff(ref, "as if I were the Headteacher")
     decision = dsl.open(ref).incident.current_decision
     assert decision is not None
-    with pytest.raises(ValidationError):
+    with pytest.raises(AccessDenied):
         dsl.record(ref, "signoff.declined", {"decision_id": decision.event_id, "reason": "x"})
     head = cases(services, "head")
     head.sign_off(ref, "I agree")

@@ -685,6 +685,21 @@ def _viewing_acknowledged(b: Builder, e: Event, p: Payload) -> None:
     b.keep("viewing.acknowledged", e)
 
 
+def _signoff_declined(b: Builder, e: Event, p: Payload) -> None:
+    """Only a refusal the vault verified as the Headteacher's own counts.
+
+    A team member or DSL holds the case key and could write "the Headteacher
+    declined" to stall a decision or to show one was refused; only a save
+    signed with a Headteacher's own key makes it a refusal.
+    """
+    if not e.verified:
+        p.problems.append(
+            "This refusal to sign is not verified as the Headteacher's own; it does not count."
+        )
+        return
+    b.keep("signoff.declined", e)
+
+
 def _harm(b: Builder, e: Event, p: Payload) -> None:
     b.harm.append(b.entry(e))
 
@@ -734,7 +749,7 @@ _HANDLERS: dict[str, _Handler] = {
     "transfer.sent": _transfer_sent,
     "transfer.receipt": _transfer_receipt,
     "retention.reviewed": _keep_as("retention.reviewed"),
-    "signoff.declined": _keep_as("signoff.declined"),
+    "signoff.declined": _signoff_declined,
 }
 
 

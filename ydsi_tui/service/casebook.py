@@ -72,7 +72,10 @@ _CHASED_AFTER_CLOSE = {"transfer_receipt_missing", "viewing_breach"}
 
 #: Entries that count only when a Headteacher's own key saved them (the reader
 #: marks them verified): a DSL holds the case key and could write "by the Head".
-_HEADTEACHERS_OWN = {"viewing.acknowledged"}
+_HEADTEACHERS_OWN = {
+    "viewing.acknowledged": "the acknowledgement of a viewing that broke the policy's conditions",
+    "signoff.declined": "a refusal to sign off a decision",
+}
 
 When = str | datetime | None
 
@@ -362,9 +365,7 @@ class CaseBook:
         if kind == "signoff":
             raise ValidationError("kind", "A sign-off is made with its own command, not recorded")
         if kind in _HEADTEACHERS_OWN and self.session.role != "headteacher":
-            raise AccessDenied(
-                "only the Headteacher acknowledges a viewing that broke the policy's conditions"
-            )
+            raise AccessDenied(f"only the Headteacher records this ({_HEADTEACHERS_OWN[kind]})")
         now = self.clock.now()
         when = self._when(at, now)
         custody = self.custody(ref)  # read before the lock: another compartment's files
