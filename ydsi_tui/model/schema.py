@@ -648,7 +648,11 @@ def _check_register(data: dict[str, Any], context: Context, *, added: bool) -> N
             "dob", "Give a date of birth or, if it is not known, the pupil's year group."
         )
     if "dob" in data:
-        check_dob(date_from_iso(data["dob"]), now=context.now)
+        # Not check_dob's age 2 to 25: a record may be made years later for a
+        # child of an old incident (a leaver's transfer, a subject access).
+        born = date_from_iso(data["dob"])
+        if born > to_local(context.now).date() or born.year < 1900:
+            raise ValidationError("dob", "Check the date of birth: it cannot be a pupil's.")
     if not added and len(data) < 2:
         raise ValidationError("register_id", "Say what has changed about this pupil.")
 
