@@ -566,6 +566,10 @@ class CaseBook:
         elif event.kind == "incident.reopened":
             rules.check_reopen(incident)
 
+    def repeat_for(self, ref: str) -> tuple[str, ...]:
+        """An incident's repeat-involvement flags (a listing: summaries only)."""
+        return next((row.repeat for row in self.rows() if row.ref == ref), ())
+
     # ------------------------------------------------------------------
     # what needs attention today
     # ------------------------------------------------------------------

@@ -57,6 +57,7 @@ from .records import (
 )
 
 __all__ = [
+    "NEW",
     "PupilLink",
     "PupilRegister",
     "PupilView",
@@ -71,6 +72,10 @@ _FACTS = (
     "dob", "year_group", "sex", "sen", "social_worker", "cp_plan", "child_in_need",
     "looked_after", "ehcp", "previously_known",
 )  # fmt: skip
+
+
+#: What ``ydsi pupil link REF new`` says for "make a new record from this pupil".
+NEW = "new"
 
 
 def new_register_id() -> str:
