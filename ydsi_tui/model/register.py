@@ -221,8 +221,15 @@ class RegisterEntry:
     known_to_csc: bool
 
 
-def register_entry_from_summary(summary: Mapping[str, Any]) -> RegisterEntry | None:
-    """A register summary read defensively (None if it is not one, or is unreadable)."""
+def register_entry_from_summary(
+    summary: Mapping[str, Any], *, saved_by_dsl: bool
+) -> RegisterEntry | None:
+    """A register summary read defensively (None if it is not one, or is unreadable).
+
+    A summary is its saver's word. Its ``merged_into`` counts only when a DSL's
+    key signed the save (only a DSL merges, and a merged record takes no other
+    role's saves): a team member's client writing "merged" changes no list.
+    """
     register_id = summary.get("register_id")
     if not isinstance(register_id, str) or not REGISTER_ID_PATTERN.fullmatch(register_id):
         return None
@@ -244,7 +251,9 @@ def register_entry_from_summary(summary: Mapping[str, Any]) -> RegisterEntry | N
         year if isinstance(year, int) and not isinstance(year, bool) else None,
         cohort if isinstance(cohort, int) and not isinstance(cohort, bool) else None,
         str(summary.get("sex") or "unknown"),
-        into if isinstance(into, str) and REGISTER_ID_PATTERN.fullmatch(into) else None,
+        into
+        if saved_by_dsl and isinstance(into, str) and REGISTER_ID_PATTERN.fullmatch(into)
+        else None,
         summary.get("known_to_csc") is True,
     )
 

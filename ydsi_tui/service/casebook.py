@@ -215,7 +215,9 @@ class CaseBook:
                 continue
             summary = listed.summary
             if summary and summary.get("type") == "pupil":
-                entry = register_entry_from_summary(summary)
+                entry = register_entry_from_summary(
+                    summary, saved_by_dsl=listed.saved_by_role == "dsl"
+                )
                 if entry is not None:
                     register.append(entry)
             if not summary or summary.get("type") != "incident":

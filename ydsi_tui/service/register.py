@@ -171,7 +171,9 @@ class PupilRegister:
                 if links is not None:
                     incidents.append(links)
             elif kind == "pupil":
-                entry = register_entry_from_summary(summary)
+                entry = register_entry_from_summary(
+                    summary, saved_by_dsl=listed.saved_by_role == "dsl"
+                )
                 if entry is not None:
                     entries[entry.register_id] = entry
         return RegisterListing(tuple(incidents), entries)
@@ -402,6 +404,11 @@ class PupilRegister:
             tables = db.storage.read() or {}
             events, _, signers = read_attested(tables, saved_authors(db), self.session)
             events = _verify(events, signers)
+            merged = fold_register(register_id, events).merged_into
+            if merged is not None and kind != "pupil.merged":
+                raise ValidationError(
+                    "register_id", f"{register_id} was merged into {merged}: change that record"
+                )
             if supersedes is not None and not any(e.id == supersedes for e in events):
                 raise ValidationError("supersedes", "The entry to correct is not in this record")
             append_event(db, event)

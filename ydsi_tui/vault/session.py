@@ -593,7 +593,14 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
                 decoded = self.decode_vouched(raw, compartment, record_id, body=False)
                 summary = decoded.summary if decoded is not None else {}
                 doc = next(iter(summary.values()), None)
-                results.append(Listed(record_id, doc if isinstance(doc, dict) else None))
+                role = ""
+                if decoded is not None and not decoded.vouching.legacy:
+                    write = decoded.vouching
+                    saver = self.signer_of(Author(write.actor, write.key_id, write.seq))
+                    role = saver.role if saver is not None else ""
+                results.append(
+                    Listed(record_id, doc if isinstance(doc, dict) else None, saved_by_role=role)
+                )
             except VaultError as exc:
                 results.append(Listed(record_id, None, str(exc)))
             except OSError as exc:  # EACCES, EIO: one line naming the file, as a read says
