@@ -38,9 +38,7 @@ from ..model.register import (
     RegisterEntry,
     fold_register,
     involvements,
-    links_from_summary,
     merges_from_summaries,
-    register_entry_from_summary,
     register_ref,
     register_summary,
     resolve,
@@ -125,10 +123,8 @@ class RegisterListing:
 
     incidents: tuple[IncidentLinks, ...]
     entries: Mapping[str, RegisterEntry]
-
-    @property
-    def merges(self) -> dict[str, str]:
-        return merges_from_summaries(self.entries.values())
+    #: {merged record: the record it joined}, from ``entries``.
+    merges: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def involvements(self) -> dict[str, list[Involvement]]:
         return involvements(self.incidents, self.merges)
@@ -162,21 +158,14 @@ class PupilRegister:
         incidents: list[IncidentLinks] = []
         entries: dict[str, RegisterEntry] = {}
         for listed in self.session.list_records(COMPARTMENT):
-            summary = listed.summary
-            if listed.error is not None or not summary:
+            if listed.error is not None:
                 continue
-            kind = summary.get("type")
-            if kind == "incident":
-                links = links_from_summary(summary)
-                if links is not None:
-                    incidents.append(links)
-            elif kind == "pupil":
-                entry = register_entry_from_summary(
-                    summary, saved_by_dsl=listed.saved_by_role == "dsl"
-                )
-                if entry is not None:
-                    entries[entry.register_id] = entry
-        return RegisterListing(tuple(incidents), entries)
+            facts = self.cases.register_facts(listed)
+            if isinstance(facts, IncidentLinks):
+                incidents.append(facts)
+            elif isinstance(facts, RegisterEntry):
+                entries[facts.register_id] = facts
+        return RegisterListing(tuple(incidents), entries, merges_from_summaries(entries.values()))
 
     def rows(self, listing: RegisterListing | None = None) -> list[RegisterRow]:
         """One row per child (merged records counted under the one they joined)."""
