@@ -77,8 +77,10 @@ def test_one_child_across_incidents_from_the_command_line(tmp_path: Path) -> Non
 def test_bad_ids_and_reasons_on_argv_are_one_line_refusals(tmp_path: Path) -> None:
     tool = Ydsi(tmp_path)
     assert tool.run("init", *KDF, stdin="Dana Lead\n").returncode == 0
-    done = tool.run("pupil", "show", "Ben")
-    assert done.returncode != 0 and "P-" in done.stderr and "Traceback" not in done.stderr
+    done = tool.run("pupil", "show", "Ben Okafor")  # a name where an id goes: refused, not echoed
+    assert done.returncode == 2 and "P-" in done.stderr and "Okafor" not in done.stderr
+    done = tool.run("pupil", "merge", "P-000000000000", "Ben Okafor")
+    assert done.returncode == 2 and "Okafor" not in done.stderr
     done = tool.run("pupil", "show", "P-000000000000")
     assert done.returncode != 0 and "No pupil record" in done.stderr
     done = tool.run("pupil", "unlink", "2026-001", "P-000000000000", "--reason", "Ben is wrong")

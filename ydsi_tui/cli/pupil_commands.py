@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from ..model.names import Match
-from ..model.register import PART_WORDS
+from ..model.register import PART_WORDS, REGISTER_ID_PATTERN
 from ..model.timeparse import format_local_date, format_local_short
 from ..service.describe import KIND_LABELS, describe
 from ..service.register import NEW, PupilRegister
@@ -22,6 +22,24 @@ from .context import Context, open_services, require_cases
 from .output import emit_json, print_table, safe, say
 
 __all__ = ["offer_matches", "register_pupil_commands"]
+
+
+_ID_HELP = (
+    "a pupil record's id is P- and twelve characters, e.g. P-3f9a1c2b7d40 "
+    "(see 'ydsi pupil list'); never type a name here: others on the server "
+    "can read a command line"
+)
+
+
+def register_id(text: str) -> str:
+    """An argparse ``type``: a register id, refused (without echoing it) if it is not one."""
+    if REGISTER_ID_PATTERN.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(_ID_HELP)
+    return text
+
+
+def register_id_or_new(text: str) -> str:
+    return text if text == NEW else register_id(text)
 
 
 def _born(dob: Any, year_group: int | None) -> str:
@@ -184,7 +202,7 @@ def register_pupil_commands(
     p = psub.add_parser(
         "show", parents=[common], help="one pupil record and its incidents (the read is audited)"
     )
-    p.add_argument("id", metavar="ID", help="the pupil record's id (P-…)")
+    p.add_argument("id", metavar="ID", type=register_id, help="the pupil record's id (P-…)")
     p.add_argument("--json", action="store_true", help="print JSON: the record and its incidents")
     p.set_defaults(func=cmd_pupil_show)
 
@@ -192,7 +210,12 @@ def register_pupil_commands(
         "link", parents=[common], help="link an incident's pupil to their pupil record"
     )
     p.add_argument("ref", metavar="REF", help="the incident")
-    p.add_argument("id", metavar="ID", help=f"the pupil record (P-…), or '{NEW}' to make one")
+    p.add_argument(
+        "id",
+        metavar="ID",
+        type=register_id_or_new,
+        help=f"the pupil record (P-…), or '{NEW}' to make one",
+    )
     p.add_argument(
         "--pupil-id",
         metavar="PUPIL",
@@ -204,7 +227,7 @@ def register_pupil_commands(
         "unlink", parents=[common], help="undo a wrong link of an incident's pupil to a record"
     )
     p.add_argument("ref", metavar="REF", help="the incident")
-    p.add_argument("id", metavar="ID", help="the pupil record (P-…)")
+    p.add_argument("id", metavar="ID", type=register_id, help="the pupil record (P-…)")
     takes_content(p, Field("reason", "--reason", "why the link was wrong", True))
     p.set_defaults(func=cmd_pupil_unlink)
 
@@ -214,7 +237,11 @@ def register_pupil_commands(
         help="two records of one child made one (a DSL; undone by 'ydsi pupil unmerge')",
     )
     p.add_argument(
-        "ids", metavar="ID", nargs=2, help="the record to keep, then the one merged into it"
+        "ids",
+        metavar="ID",
+        nargs=2,
+        type=register_id,
+        help="the record to keep, then the one merged into it",
     )
     takes_content(p, Field("reason", "--reason", "why they are the same child", True))
     p.set_defaults(func=cmd_pupil_merge)
@@ -222,6 +249,8 @@ def register_pupil_commands(
     p = psub.add_parser(
         "unmerge", parents=[common], help="undo a merge (a correction: both entries are kept)"
     )
-    p.add_argument("id", metavar="ID", help="the record that was merged into another")
+    p.add_argument(
+        "id", metavar="ID", type=register_id, help="the record that was merged into another"
+    )
     takes_content(p, Field("reason", "--reason", "why they are not the same child", True))
     p.set_defaults(func=cmd_pupil_unmerge)

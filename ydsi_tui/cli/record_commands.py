@@ -33,7 +33,7 @@ from ..service.shapes import device_json, device_row_json, incident_json, row_js
 from .content import Field, takes_content
 from .context import CliError, Context, open_services, require_cases
 from .output import emit_json, print_table, safe, say, warn
-from .pupil_commands import offer_matches, register_pupil_commands
+from .pupil_commands import offer_matches, register_id, register_pupil_commands
 
 __all__ = ["register"]
 
@@ -835,7 +835,10 @@ def register(
         p.add_argument(flag, dest=name, action="store_true", default=None, help=words)
     record = p.add_mutually_exclusive_group()
     record.add_argument(
-        "--link", metavar="ID", help="the child's pupil record (P-…) to link them to"
+        "--link",
+        metavar="ID",
+        type=register_id,
+        help="the child's pupil record (P-…) to link them to",
     )
     record.add_argument(
         "--new-record", action="store_true", help="make a new pupil record for them"
