@@ -206,3 +206,19 @@ def test_the_demo_vault_shows_a_repeat_involvement(tmp_path: Path) -> None:
         ("2026-004", ("shared",)),
         ("2026-001", ("received", "shared")),
     ]
+
+
+def test_a_record_made_from_an_old_incident_keeps_the_year_group_of_its_day(
+    services: Make,
+) -> None:
+    from datetime import UTC, datetime
+
+    book = cases(services)
+    ref = book.create("an old incident", disclosed_at=datetime(2024, 10, 1, 9, 0, tzinfo=UTC))
+    pupil = add_pupil(book, ref, "Dan Elder", year_group=10)  # Year 10 in 2024-25
+    register = PupilRegister(book)
+    pid = register.register_incident_pupil(ref, pupil)
+    assert register.open(pid).pupil.cohort == 2009  # born 2009-10, as the incident said
+    # In 2026-27 he is in Year 12: the same child, offered.
+    found = register.candidates(["Dan Elder"], year_group=12, as_of=date(2026, 11, 16))
+    assert [(m.register_id, m.offered, m.birth_agrees) for m in found] == [(pid, True, True)]

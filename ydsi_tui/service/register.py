@@ -23,7 +23,7 @@ import dataclasses
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..model.errors import ValidationError
@@ -247,12 +247,22 @@ class PupilRegister:
     # ------------------------------------------------------------------
     # writing
     # ------------------------------------------------------------------
-    def add(self, facts: Mapping[str, Any], *, register_id: str | None = None) -> str:
-        """A new register record (``pupil.registered``); returns its id."""
+    def add(
+        self,
+        facts: Mapping[str, Any],
+        *,
+        register_id: str | None = None,
+        at: datetime | None = None,
+    ) -> str:
+        """A new register record (``pupil.registered``); returns its id.
+
+        ``at`` dates the facts (a year group is true of one school year): a
+        record made from an incident's pupil is dated when that incident was.
+        """
         register_id = register_id or new_register_id()
         _check_id(register_id)
         now = self.cases.clock.now()
-        event = self._event("pupil.registered", {**facts, "register_id": register_id})
+        event = self._event("pupil.registered", {**facts, "register_id": register_id}, at=at)
         with self.session.transaction(COMPARTMENT, register_ref(register_id), create=True) as db:
             meta = {"type": "pupil", "register_id": register_id, "created_by": self.cases.author,
                     "created_at": event.recorded_at.isoformat()}  # fmt: skip
@@ -278,7 +288,9 @@ class PupilRegister:
             if value in (None, "", False):
                 continue
             facts[name] = value.isoformat() if isinstance(value, date) else value
-        register_id = self.add(facts)
+        opened = view.incident.opened_at or view.incident.meta.created_at
+        when = view.incident.disclosure.disclosed_at if view.incident.disclosure else None
+        register_id = self.add(facts, at=min(when or opened, self.cases.clock.now()))
         self.link(ref, register_id, pupil_id=pupil_id)
         return register_id
 
@@ -364,10 +376,11 @@ class PupilRegister:
         *,
         supersedes: str | None = None,
         correction_reason: str = "",
+        at: datetime | None = None,
     ) -> Event:
         now = self.cases.clock.now()
         return make_event(
-            kind, data, at=now, now=now, by=self.cases.author, by_role=self.session.role,
+            kind, data, at=at or now, now=now, by=self.cases.author, by_role=self.session.role,
             supersedes=supersedes, policy=self.cases.policies.current,
             correction_reason=correction_reason,
         )  # fmt: skip
