@@ -220,6 +220,10 @@ def _filler(path: tuple[str, ...], action: argparse.Action, bench: Bench) -> str
         "kind": "note",
         "name": "newbie",
         "target": "list",
+        # The pupil register's ids (ydsi pupil show/link/unlink/merge/unmerge).
+        "id": "P-000000000000",
+        "keep": "P-000000000000",
+        "other": "P-000000000001",
     }
     return values.get(action.dest, "x")
 

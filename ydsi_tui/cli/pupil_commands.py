@@ -152,7 +152,7 @@ def cmd_pupil_unlink(ctx: Context) -> int:
 
 def cmd_pupil_merge(ctx: Context) -> int:
     a = ctx.args
-    keep, other = a.ids
+    keep, other = a.keep, a.other
     with open_services(ctx) as services:
         PupilRegister(require_cases(services)).merge(keep, other, a.reason)
     say(
@@ -202,7 +202,7 @@ def register_pupil_commands(
     p = psub.add_parser(
         "show", parents=[common], help="one pupil record and its incidents (the read is audited)"
     )
-    p.add_argument("id", metavar="ID", type=register_id, help="the pupil record's id (P-…)")
+    p.add_argument("id", metavar="ID", type=register_id, help="the pupil record's id (P-...)")
     p.add_argument("--json", action="store_true", help="print JSON: the record and its incidents")
     p.set_defaults(func=cmd_pupil_show)
 
@@ -214,7 +214,7 @@ def register_pupil_commands(
         "id",
         metavar="ID",
         type=register_id_or_new,
-        help=f"the pupil record (P-…), or '{NEW}' to make one",
+        help=f"the pupil record (P-...), or '{NEW}' to make one",
     )
     p.add_argument(
         "--pupil-id",
@@ -227,7 +227,7 @@ def register_pupil_commands(
         "unlink", parents=[common], help="undo a wrong link of an incident's pupil to a record"
     )
     p.add_argument("ref", metavar="REF", help="the incident")
-    p.add_argument("id", metavar="ID", type=register_id, help="the pupil record (P-…)")
+    p.add_argument("id", metavar="ID", type=register_id, help="the pupil record (P-...)")
     takes_content(p, Field("reason", "--reason", "why the link was wrong", True))
     p.set_defaults(func=cmd_pupil_unlink)
 
@@ -236,12 +236,9 @@ def register_pupil_commands(
         parents=[common],
         help="two records of one child made one (a DSL; undone by 'ydsi pupil unmerge')",
     )
+    p.add_argument("keep", metavar="ID", type=register_id, help="the record to keep")
     p.add_argument(
-        "ids",
-        metavar="ID",
-        nargs=2,
-        type=register_id,
-        help="the record to keep, then the one merged into it",
+        "other", metavar="ID", type=register_id, help="the record of the same child merged into it"
     )
     takes_content(p, Field("reason", "--reason", "why they are the same child", True))
     p.set_defaults(func=cmd_pupil_merge)

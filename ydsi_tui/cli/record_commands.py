@@ -838,7 +838,7 @@ def register(
         "--link",
         metavar="ID",
         type=register_id,
-        help="the child's pupil record (P-…) to link them to",
+        help="the child's pupil record (P-...) to link them to",
     )
     record.add_argument(
         "--new-record", action="store_true", help="make a new pupil record for them"
