@@ -105,8 +105,7 @@ def test_a_read_cut_from_the_log_breaks_the_chain_it_is_named(world: World) -> N
     world.cases(DSL).open(world.incidents[0])  # a read after theirs
     world.close()
     audit = read_audit(world.unlock(DSL, fresh=True))
-    team_id = world.unlock(TEAM).user.id
-    theirs = next(row.seq for row in audit.rows if row.user == team_id)
+    theirs = next(row.seq for row in audit.rows if row.user == TEAM.login)
     world.close()
     lines = _lines(world)
     del lines[theirs - 1]

@@ -69,6 +69,7 @@ class ReadRow:
 
     seq: int
     at: datetime | None
+    #: The reader's login (their user id if the header no longer lists them).
     user: str
     name: str
     role: str
@@ -125,18 +126,19 @@ def read_audit(session: Session, ref: str | None = None) -> ReadAudit:
         if read.rec == helper:
             continue  # the list of references itself (read to allocate one), not a record
         user = header.user_by_id(read.actor)
+        login = read.actor
         if user is not None:
-            name, role = (user.full_name.strip() or user.name), user.role
+            login, name, role = user.name, (user.full_name.strip() or user.name), user.role
+        elif read.actor == "recovery":
+            name, role = "the recovery code", "dsl"
         else:
-            name, role = (
-                ("the recovery code", "dsl") if read.actor == "recovery" else (read.actor, "")
-            )
+            name, role = read.actor, ""  # a user the header no longer lists
         kind, known_ref = records.get(read.rec, ("record", None))
         try:
             at: datetime | None = from_iso(read.ts, "ts")
         except ValueError:
             at = None
-        rows.append(ReadRow(read.seq, at, read.actor, name, role, kind, known_ref, read.generation))
+        rows.append(ReadRow(read.seq, at, login, name, role, kind, known_ref, read.generation))
     return ReadAudit(ref, tuple(rows), found.problems, found.unopened)
 
 
