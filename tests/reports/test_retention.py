@@ -180,3 +180,33 @@ def test_check_destroy_refuses_as_destroy_would_and_destroys_nothing(
     desk(world).lift_hold(old, "The inquiry has reported")
     desk(world).check_destroy(old)  # may now be destroyed: nothing raised, nothing gone
     assert world.cases().open(old, log=False).incident.ref == old
+
+
+def test_a_pupil_record_goes_with_its_last_incident_and_not_before(
+    world: World, old_and_new: tuple[str, str]
+) -> None:
+    from ydsi_tui.service.register import PupilRegister
+
+    old, new = old_and_new
+    dsl = world.cases()
+    register = PupilRegister(dsl)
+    zed = register.add({"name": "Zed Quill", "dob": "1990-02-01", "sex": "male"})
+    register.link(old, zed)
+    amy = register.add({"name": "Amy New", "dob": "2011-05-05", "sex": "female"})
+    register.link(new, amy)
+    again = add_pupil(dsl, new, "Zed Quill", year_group=11)
+    register.link(new, zed, pupil_id=again)  # in the recent incident too: his record stays
+    assert desk(world).destroy(old).pupils == ()
+    assert {row.register_id for row in register.rows()} == {zed, amy}
+    assert [i.ref for i in register.open(zed).incidents] == [new]
+    # Years later the recent incident is due too: it was Zed's and Amy's last.
+    world.at(datetime(2040, 6, 1, 10, 0, tzinfo=UTC))
+    done = desk(world).destroy(new)
+    assert set(done.pupils) == {zed, amy}
+    assert PupilRegister(world.cases()).rows() == []
+    entries = [e for e in world.audit() if e.action == "record.destroy"]
+    notes = [world.cases().session.open_entry_note(e) for e in entries[-2:]]
+    assert all(n is not None and n["basis"] == "last_incident" and n["with"] == new
+               for n in notes)  # fmt: skip
+    report = world.verify()
+    assert report.ok, report.problems

@@ -89,6 +89,8 @@ KIND_STEP = {
     "disclosure": "disclosure",
     "pupil.added": "disclosure",
     "pupil.updated": "disclosure",
+    "pupil.linked": "disclosure",
+    "pupil.unlinked": "disclosure",
     "adult.added": "disclosure",
     "staff.added": "disclosure",
     "incident.opened": "disclosure",

@@ -25,9 +25,9 @@ from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.policy import Policy, bundled_policy
 from ydsi_tui.model.roles import ROLES, role_name
 from ydsi_tui.model.schema import (
-    DEVICE_SCHEMAS,
     INCIDENT_SCHEMAS,
     KIND_ROLES,
+    REGISTER_SCHEMAS,
     SCHEMAS,
     Context,
     validate_payload,
@@ -239,11 +239,11 @@ def _check_role(kind: str, by_role: str) -> None:
     if allowed is not None and by_role not in allowed:
         who = " or the ".join(role_name(role, in_sentence=True) for role in allowed)
         raise ValidationError("by_role", f"Only the {who} may record this ({kind}).")
-    if kind in INCIDENT_SCHEMAS and by_role == "technician":
+    if (kind in INCIDENT_SCHEMAS or kind in REGISTER_SCHEMAS) and by_role == "technician":
         raise ValidationError(
             "by_role", "IT technicians record device custody only, not incident entries."
         )
-    if kind not in INCIDENT_SCHEMAS and kind not in DEVICE_SCHEMAS:  # pragma: no cover
+    if kind not in SCHEMAS:  # pragma: no cover
         raise ValidationError("kind", f"{kind!r} is not a kind of entry.")
 
 

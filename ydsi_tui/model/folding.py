@@ -63,6 +63,8 @@ _PUPIL_KINDS = frozenset(
         "viewing",
         "sighting",
         "pupil.updated",
+        "pupil.linked",
+        "pupil.unlinked",
         "transfer.sent",
     }
 )
@@ -443,6 +445,28 @@ def _pupil_updated(b: Builder, e: Event, p: Payload) -> None:
     b.pupils[pupil.pupil_id] = _csc_since(pupil, updated, e)
 
 
+def _pupil_linked(b: Builder, e: Event, p: Payload) -> None:
+    pupil = b.pupils.get(p.text("pupil_id"))
+    if pupil is None:
+        return  # flagged in finish()
+    register_id = p.text("register_id")
+    if pupil.register_id and pupil.register_id != register_id:
+        p.problems.append("This pupil was linked to another register record; this link is used.")
+    b.pupils[pupil.pupil_id] = replace(
+        pupil, register_id=register_id, event_ids=(*pupil.event_ids, e.id)
+    )
+
+
+def _pupil_unlinked(b: Builder, e: Event, p: Payload) -> None:
+    pupil = b.pupils.get(p.text("pupil_id"))
+    if pupil is None:
+        return  # flagged in finish()
+    if pupil.register_id != p.text("register_id"):
+        p.problems.append("This unlinks a register record the pupil was not linked to.")
+        return
+    b.pupils[pupil.pupil_id] = replace(pupil, register_id="", event_ids=(*pupil.event_ids, e.id))
+
+
 def _adult(b: Builder, e: Event, p: Payload) -> None:
     adult_id = p.text("adult_id") or e.id
     b.adults[adult_id] = Adult(adult_id, p.text("name"), p.text("description"), e.id)
@@ -712,6 +736,8 @@ _HANDLERS: dict[str, _Handler] = {
     "content.described": _content,
     "pupil.added": _pupil_added,
     "pupil.updated": _pupil_updated,
+    "pupil.linked": _pupil_linked,
+    "pupil.unlinked": _pupil_unlinked,
     "adult.added": _adult,
     "staff.added": _staff,
     "review.meeting": _review,

@@ -116,6 +116,8 @@ class Pupil:
     previously_known: bool = False
     #: When the record first showed CSC are, may be or have been involved (None: never).
     csc_since: datetime | None = None
+    #: The pupil register's record of this child ("": not linked; see model/register.py).
+    register_id: str = ""
 
     @property
     def pictured(self) -> bool:

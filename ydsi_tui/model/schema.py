@@ -87,6 +87,8 @@ OPTIONAL_NAME = Field("name", required=False, max_chars=NAME_MAX_CHARS)
 PUPIL_ID = Field("id")
 OPTIONAL_PUPIL_ID = Field("id", required=False)
 YNU = Field("choice", choices=YES_NO_UNKNOWN)
+#: A pupil register record's stable id (``P-`` and twelve hex digits, never a name).
+REGISTER_ID = Field("id")
 
 
 def _vocab(name: str, required: bool = True) -> Field:
@@ -133,6 +135,9 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
         for name, spec in _PUPIL_FIELDS.items()
     },
     "adult.added": {"adult_id": PUPIL_ID, "name": NAME, "description": OPTIONAL_TEXT},
+    # This incident's pupil is the register's child (model/register.py), or not after all.
+    "pupil.linked": {"pupil_id": PUPIL_ID, "register_id": REGISTER_ID},
+    "pupil.unlinked": {"pupil_id": PUPIL_ID, "register_id": REGISTER_ID, "reason": TEXT},
     "staff.added": {"name": NAME, "role": NAME, "involvement": TEXT},
     "review.meeting": {
         "held_at": Field("datetime"),
@@ -276,6 +281,40 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
     "retention.reviewed": {"keep_until": Field("date"), "reason": TEXT},
 }
 
+#: The facts the register keeps of one child (a pupil record, beside the incidents).
+_REGISTER_FIELDS: dict[str, Field] = {
+    "register_id": REGISTER_ID,
+    "name": NAME,
+    "other_names": Field("names", required=False),
+    "dob": Field("date", required=False),
+    "year_group": Field("int", required=False, low=1, high=14),
+    "sex": Field("choice", choices=SEXES),
+    "sen": Field("bool", required=False),
+    "social_worker": OPTIONAL_NAME,
+    "cp_plan": Field("bool", required=False),
+    "child_in_need": Field("bool", required=False),
+    "looked_after": Field("bool", required=False),
+    "ehcp": Field("bool", required=False),
+    "previously_known": Field("bool", required=False),
+}
+
+#: Payload fields of each pupil register entry kind (one record per child).
+REGISTER_SCHEMAS: dict[str, dict[str, Field]] = {
+    "pupil.registered": _REGISTER_FIELDS,
+    "pupil.details": {
+        name: (spec if name == "register_id" else replace(spec, required=False))
+        for name, spec in _REGISTER_FIELDS.items()
+    },
+    # This record is the same child as ``into``'s: its incidents count there. Undone
+    # by a correction of this entry with ``undone`` set (both stay in its timeline).
+    "pupil.merged": {
+        "register_id": REGISTER_ID,
+        "into": REGISTER_ID,
+        "reason": TEXT,
+        "undone": Field("bool", required=False),
+    },
+}
+
 #: Entry kinds only some roles may record (any other kind: any role with the case key).
 #: Holds may be set or lifted by a DSL or the Headteacher (an inquiry may write to
 #: either); transfers and retention decisions are the DSL's.
@@ -287,6 +326,8 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "retention.reviewed": ("dsl",),
     "viewing.acknowledged": ("headteacher",),
     "signoff.declined": ("headteacher",),
+    # Two records of one child made one: the DSL's call (it joins two chronologies).
+    "pupil.merged": ("dsl",),
 }
 
 #: Payload fields of each device custody entry kind.
@@ -321,7 +362,7 @@ DEVICE_SCHEMAS: dict[str, dict[str, Field]] = {
     "device.note": {"text": LONG_TEXT},
 }
 
-SCHEMAS: dict[str, dict[str, Field]] = {**INCIDENT_SCHEMAS, **DEVICE_SCHEMAS}
+SCHEMAS: dict[str, dict[str, Field]] = {**INCIDENT_SCHEMAS, **DEVICE_SCHEMAS, **REGISTER_SCHEMAS}
 
 
 @dataclass(frozen=True)
@@ -601,7 +642,30 @@ def _check_viewing(data: dict[str, Any], context: Context) -> None:
             )
 
 
+def _check_register(data: dict[str, Any], context: Context, *, added: bool) -> None:
+    if added and "dob" not in data and "year_group" not in data:
+        raise ValidationError(
+            "dob", "Give a date of birth or, if it is not known, the pupil's year group."
+        )
+    if "dob" in data:
+        # Not check_dob's age 2 to 25: a record may be made years later for a
+        # child of an old incident (a leaver's transfer, a subject access).
+        born = date_from_iso(data["dob"])
+        if born > to_local(context.now).date() or born.year < 1900:
+            raise ValidationError("dob", "Check the date of birth: it cannot be a pupil's.")
+    if not added and len(data) < 2:
+        raise ValidationError("register_id", "Say what has changed about this pupil.")
+
+
+def _check_merge(data: dict[str, Any], context: Context) -> None:
+    if data["into"] == data["register_id"]:
+        raise ValidationError("into", "A pupil record cannot be merged into itself.")
+
+
 CROSS_CHECKS: dict[str, Callable[[dict[str, Any], Context], None]] = {
+    "pupil.registered": lambda data, context: _check_register(data, context, added=True),
+    "pupil.details": lambda data, context: _check_register(data, context, added=False),
+    "pupil.merged": _check_merge,
     "disclosure": _check_disclosure,
     "pupil.added": lambda data, context: _check_pupil(data, context, added=True),
     "pupil.updated": lambda data, context: _check_pupil(data, context, added=False),

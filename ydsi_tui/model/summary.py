@@ -18,6 +18,7 @@ from ydsi_tui.model.decisions import signoff_needed
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.obligations import Flag, obligations, transfer_receipts
 from ydsi_tui.model.referrals import referral_times
+from ydsi_tui.model.register import outsider_key
 from ydsi_tui.model.retention import retention
 from ydsi_tui.model.steps import next_step
 from ydsi_tui.model.timeparse import date_to_iso, from_iso, to_iso_utc
@@ -131,6 +132,18 @@ def summarize(incident: Incident, policy: Policy) -> dict[str, Any]:
         "referral": referral_times(incident, policy),
         "signoff_needed": signoff_needed(incident),
         "pupil_count": len(incident.pupils),
+        # For the pupil register (model/register.py): the date incidents are ordered
+        # by, each linked pupil's register id and part, and a digest of each outside
+        # person's name (never the name), so repeat involvement is found from here.
+        "incident_date": date_to_iso(incident.incident_date),
+        "register": [
+            {"pupil_id": p.pupil_id, "register_id": p.register_id, "parts": list(p.parts)}
+            for p in incident.pupils.values()
+            if p.register_id
+        ],
+        "outsiders": sorted(
+            {key for adult in incident.adults.values() if (key := outsider_key(adult.name))}
+        ),
         "policy_digest": incident.meta.policy_digest,
         "updated_at": to_iso_utc(last),
         "due": [

@@ -27,6 +27,14 @@ from ..model.incident import Incident, IncidentMeta, new_incident_meta, next_ref
 from ..model.obligations import Flag
 from ..model.policy import Policy, Step
 from ..model.records import DeviceCustody
+from ..model.register import (
+    IncidentLinks,
+    RegisterEntry,
+    links_from_summary,
+    merges_from_summaries,
+    register_entry_from_summary,
+    repeat_flags,
+)
 from ..model.steps import Gap, StepState
 from ..model.suggestions import TriggerSuggestion, suggest_triggers
 from ..model.summary import INCIDENT_REF_PATTERN, STATUS_WORDS, summary_field
@@ -65,6 +73,8 @@ _AFTER_CLOSE = {
     "transfer.sent",
     "transfer.receipt",
     "retention.reviewed",
+    "pupil.linked",
+    "pupil.unlinked",
 }
 
 #: Overdue flags still chased once an incident is closed.
@@ -99,6 +109,8 @@ class IncidentRow:
     repair_ref: str = ""
     #: An in-school response sets aside a trigger whose referral was never made.
     trigger_overridden: bool = False
+    #: Repeat involvement: a pupil (or an outside person) seen in an earlier incident.
+    repeat: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,8 @@ class CaseBook:
             if any(listed.error is not None for listed in listing)
             else {}
         )
+        links: list[IncidentLinks] = []
+        register: list[RegisterEntry] = []
         for listed in listing:
             if listed.error is not None:
                 rows.append(
@@ -200,9 +214,23 @@ class CaseBook:
                 )
                 continue
             summary = listed.summary
+            if summary and summary.get("type") == "pupil":
+                entry = register_entry_from_summary(summary)
+                if entry is not None:
+                    register.append(entry)
             if not summary or summary.get("type") != "incident":
                 continue
             rows.append(_row(summary, now))
+            linked = links_from_summary(summary)
+            if linked is not None and (linked.links or linked.outsiders):
+                links.append(linked)
+        # Repeat involvement, from what was just read: no timeline is decrypted.
+        flags = repeat_flags(links, merges_from_summaries(register)) if links else {}
+        if flags:
+            rows = [
+                dataclasses.replace(row, repeat=flags[row.ref]) if row.ref in flags else row
+                for row in rows
+            ]
         rows.sort(key=lambda r: (r.opened_at is not None, r.opened_at or now, r.ref), reverse=True)
         return rows
 
@@ -551,6 +579,8 @@ class CaseBook:
                 for flag in row.overdue
                 if row.status != "closed" or flag.code in _CHASED_AFTER_CLOSE
             )
+            if row.status != "closed":
+                items.extend((row.ref, text) for text in row.repeat)
         return items
 
 

@@ -29,6 +29,11 @@ KIND_LABELS: dict[str, str] = {
     "pupil.added": "Pupil added",
     "pupil.updated": "Pupil updated",
     "adult.added": "Adult involved",
+    "pupil.linked": "Pupil linked to their register record",
+    "pupil.unlinked": "Pupil unlinked from a register record",
+    "pupil.registered": "Pupil record made",
+    "pupil.details": "Pupil record updated",
+    "pupil.merged": "Pupil records merged",
     "staff.added": "Staff involved",
     "review.meeting": "Initial review meeting",
     "trigger.answered": "Referral trigger",
@@ -181,6 +186,35 @@ _DESCRIBERS: dict[str, Describer] = {
         f"{n.get(_s(d, 'pupil_id'), 'pupil')} updated", _csc_words(d, updated=True)
     ),
     "adult.added": lambda d, p, n: _join(_s(d, "name"), _s(d, "description")),
+    "pupil.linked": lambda d, p, n: (
+        f"{n.get(_s(d, 'pupil_id'), 'pupil')} is register pupil {_s(d, 'register_id')}"
+    ),
+    "pupil.unlinked": lambda d, p, n: _join(
+        f"{n.get(_s(d, 'pupil_id'), 'pupil')} is not register pupil {_s(d, 'register_id')}",
+        _s(d, "reason"),
+    ),
+    "pupil.registered": lambda d, p, n: _join(
+        _s(d, "name"),
+        ("also known as " + ", ".join(_list(d, "other_names"))) if d.get("other_names") else "",
+        f"born {_date(d, 'dob')}" if d.get("dob") else f"Year {_s(d, 'year_group')}",
+        _s(d, "sex"),
+        _csc_words(d),
+    ),
+    "pupil.details": lambda d, p, n: _join(
+        _s(d, "name"),
+        ("also known as " + ", ".join(_list(d, "other_names"))) if d.get("other_names") else "",
+        f"born {_date(d, 'dob')}" if d.get("dob") else "",
+        f"Year {_s(d, 'year_group')}" if d.get("year_group") else "",
+        _csc_words(d, updated=True),
+    ),
+    "pupil.merged": lambda d, p, n: _join(
+        (
+            f"merge into {_s(d, 'into')} undone"
+            if d.get("undone")
+            else f"the same child as {_s(d, 'into')}: merged into that record"
+        ),
+        _s(d, "reason"),
+    ),
     "staff.added": lambda d, p, n: _join(_s(d, "name"), _s(d, "role"), _s(d, "involvement")),
     "review.meeting": lambda d, p, n: _join(
         f"attended by {_s(d, 'attendees')}",

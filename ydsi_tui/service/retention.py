@@ -13,6 +13,11 @@
   retention basis and the date it was kept until, when and by whom, and
   nothing of its content. The whole check-and-destroy runs under the vault's
   lock, so a hold set at the same moment cannot be missed.
+* **Pupil records** (the register, model/register.py) are kept as long as the
+  longest-kept of their incidents, and a hold on any of those holds them: they
+  are never due on their own. Destroying a child's last incident is their
+  record's review too: the record (and any merged into it) is destroyed with
+  it, each with its own sealed audit entry saying so.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ from datetime import date
 from ..model import rules
 from ..model.events import Event
 from ..model.incident import Incident
+from ..model.register import register_ref, resolve
 from ..model.timeparse import date_to_iso, to_local
 from ..vault.audit import AuditEntry
 from ..vault.errors import AccessDenied, VaultError
 from .casebook import CaseBook
 from .devices import COMPARTMENT as CUSTODY
 from .devices import DeviceLog
+from .register import PupilRegister
 
 __all__ = ["Destroyed", "Refused", "RetentionDesk"]
 
@@ -42,6 +49,8 @@ class Destroyed:
     ref: str
     entry: AuditEntry
     devices: tuple[str, ...]
+    #: Register records destroyed with their child's last incident.
+    pupils: tuple[str, ...] = ()
 
 
 class RetentionDesk:
@@ -129,7 +138,34 @@ class RetentionDesk:
                             "note": session.seal_entry_note(CUSTODY, row.ref, note),
                         })  # fmt: skip
                         gone.append(row.ref)
+            linked = {p.register_id for p in incident.pupils.values() if p.register_id}
             entry = session.destroy_record("case", ref, extra={
                 "reason": "retention", "note": session.seal_entry_note("case", ref, details),
             })  # fmt: skip
-        return Destroyed(ref, entry, tuple(gone))
+            pupils = (
+                self._destroy_pupil_records(ref, linked, details["kept_until"]) if linked else ()
+            )
+        return Destroyed(ref, entry, tuple(gone), pupils)
+
+    def _destroy_pupil_records(
+        self, ref: str, linked: set[str], details_until: str
+    ) -> tuple[str, ...]:
+        """The register records whose last incident ``ref`` was (under the same lock)."""
+        session = self.cases.session
+        listing = PupilRegister(self.cases).listing()
+        merges = listing.merges
+        still = listing.involvements()
+        gone: list[str] = []
+        for target in sorted({resolve(r, merges) for r in linked}):
+            if still.get(target):
+                continue  # another incident of this child is kept: so is their record
+            for record in sorted(r for r in listing.entries if resolve(r, merges) == target):
+                pupil_ref = register_ref(record)
+                note = {"ref": pupil_ref, "basis": "last_incident", "with": ref,
+                        "kept_until": details_until}  # fmt: skip
+                session.destroy_record("case", pupil_ref, extra={
+                    "reason": "retention",
+                    "note": session.seal_entry_note("case", pupil_ref, note),
+                })  # fmt: skip
+                gone.append(record)
+        return tuple(gone)

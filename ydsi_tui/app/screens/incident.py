@@ -125,7 +125,7 @@ PUPIL_FORMS = (
 )
 
 #: Entries nobody records through a form (made by their own commands).
-_NO_FORM = {"signoff", "incident.opened"}
+_NO_FORM = {"signoff", "incident.opened", "pupil.linked", "pupil.unlinked"}
 
 
 class IncidentScreen(Screen[None]):

@@ -59,6 +59,7 @@ BASIS_LABELS = {
     "no_pupils": "incident date + 25 years (no pupil recorded)",
     "transferred": "records transferred (receipt recorded)",
     "review": "kept after a review",
+    "last_incident": "pupil record: its last incident destroyed",
 }
 
 

@@ -91,6 +91,13 @@ ENTRY_RULES: dict[str, EntryRule] = {
     "content.described": EntryRule(),
     "pupil.added": EntryRule(about="pupil_id"),
     "pupil.updated": EntryRule(about="pupil_id"),
+    "pupil.linked": EntryRule(about="pupil_id"),
+    "pupil.unlinked": EntryRule(about="pupil_id"),
+    # The register's own record of one child (never inside an incident): it is
+    # about that child only, and a chronology of another child never reads it.
+    "pupil.registered": EntryRule(about="register_id"),
+    "pupil.details": EntryRule(about="register_id"),
+    "pupil.merged": EntryRule(about="register_id"),
     "adult.added": EntryRule(harm="a third party's details"),
     "staff.added": EntryRule(),
     "review.meeting": EntryRule(),
