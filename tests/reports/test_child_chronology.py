@@ -12,10 +12,12 @@ import pytest
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.service.pupils import find_pupil
 from ydsi_tui.service.read_audit import read_audit
+from ydsi_tui.service.register import PupilRegister
 from ydsi_tui.service.reports.child_chronology import (
     child_chronology,
     child_chronology_document,
     child_chronology_json,
+    register_chronology,
 )
 from ydsi_tui.service.reports.formats import render
 from ydsi_tui.service.reports.markdown import render_markdown
@@ -143,3 +145,44 @@ def test_a_link_to_no_such_pupil_is_refused(world: World, three: tuple[str, str,
         child_chronology(dsl, [Link()])
     with pytest.raises(ValidationError, match="in no incident"):
         child_chronology(dsl, [])
+
+
+def test_by_register_id_every_other_registered_child_is_masked(
+    world: World, three: tuple[str, str, str]
+) -> None:
+    first, second, third = three
+    dsl = world.cases()
+    register = PupilRegister(dsl)
+    ava = register.add({"name": "Ava Smith", "other_names": ["Ava-Rose Smith"],
+                        "dob": "2011-01-02", "sex": "female"})  # fmt: skip
+    cara = register.add({"name": "Cara Third", "dob": "2011-06-06", "sex": "female"})
+    for link in find_pupil(dsl, "Ava Smith"):
+        register.link(link.ref, ava, pupil_id=link.pupil_id)
+    before = len(read_audit(dsl.session).rows)
+    chrono = register_chronology(dsl, ava)
+    assert chrono.register_id == ava and [i.ref for i in chrono.incidents] == [first, second]
+    note = [e.text for e in chrono.entries if e.event.kind == "note"][2]
+    # Cara is in no incident of Ava's: the register knows her, so she is masked too.
+    assert note == "Mum says another pupil and another pupil are still messaging Ava"
+    rows = read_audit(dsl.session).rows[before:]
+    assert (rows[0].record, rows[0].ref) == ("pupil record", ava)  # the record, audited
+    assert sorted(r.ref or "" for r in rows[1:]) == sorted([first, second])
+    assert child_chronology_json(chrono)["pupil"]["register_id"] == ava
+    with pytest.raises(ValidationError):
+        register_chronology(dsl, "P-000000000000")
+    assert cara != ava and third
+
+
+def test_a_link_the_incident_does_not_confirm_is_left_out_and_named(
+    world: World, three: tuple[str, str, str]
+) -> None:
+    """The links come from summaries, which their writer composes: the incident decides."""
+    first, second, _ = three
+    dsl = world.cases()
+    register = PupilRegister(dsl)
+    ava = register.add({"name": "Ava Smith", "dob": "2011-01-02", "sex": "female"})
+    links = find_pupil(dsl, "Ava Smith")
+    register.link(first, ava, pupil_id=links[0].pupil_id)  # the second is not linked
+    chrono = child_chronology(dsl, links, register_ids={ava})
+    assert [i.ref for i in chrono.incidents] == [first] and chrono.unmatched == (second,)
+    assert second in render_markdown(child_chronology_document(chrono)).split("Left out: ")[1]

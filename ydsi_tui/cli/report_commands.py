@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..model.register import REGISTER_ID_PATTERN
 from ..model.schoolyear import parse_school_year
 from ..model.summary import status_words
 from ..model.timeparse import format_local, format_local_date, parse_date
@@ -27,6 +28,7 @@ from ..service.reports.child_chronology import (
     child_chronology,
     child_chronology_document,
     child_chronology_json,
+    register_chronology,
 )
 from ..service.reports.chronology import chronology, chronology_document, chronology_json
 from ..service.reports.formats import FORMATS, render
@@ -148,10 +150,15 @@ def pupil_links(cases: CaseBook, pupil_id: str) -> list[PupilRef]:
 
 
 def _export_pupil(ctx: Context) -> int:
+    """``--pupil P-…``: a register record; an incident's pupil id: found by name (older records)."""
     a = ctx.args
     with open_services(ctx) as services:
         cases = require_cases(services)
-        chrono = child_chronology(cases, pupil_links(cases, a.pupil), devices=services.devices)
+        if REGISTER_ID_PATTERN.fullmatch(a.pupil.strip()):
+            chrono = register_chronology(cases, a.pupil.strip(), devices=services.devices)
+        else:
+            links = pupil_links(cases, a.pupil)
+            chrono = child_chronology(cases, links, devices=services.devices)
     data = render(a.format, child_chronology_document(chrono), child_chronology_json(chrono))
     count = len(chrono.incidents)
     _write(a.output, data, f"one pupil's chronology across {count} incident(s) "
@@ -161,6 +168,11 @@ def _export_pupil(ctx: Context) -> int:
         "were left out. Read it before it leaves the school: names nobody recorded as a "
         "pupil cannot be recognised."
     )
+    if chrono.unmatched:
+        warn(
+            f"ydsi: left out {', '.join(chrono.unmatched)}: listed under this pupil, but the "
+            "incident itself does not link them (see 'ydsi pupil show')"
+        )
     return 0
 
 
@@ -722,7 +734,8 @@ def register(
     p.add_argument(
         "--pupil",
         metavar="ID",
-        help="one pupil across incidents: their id, as 'ydsi incident show' prints it",
+        help="one pupil across incidents: their register id (P-..., 'ydsi pupil list'), or "
+        "for a pupil not in the register their id in one incident ('ydsi incident show')",
     )
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("--output", metavar="FILE", required=True, help="a new file to write")

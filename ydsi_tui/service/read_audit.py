@@ -24,15 +24,16 @@ problem by entry number, never as someone's read.
 **Which records.** Today the case compartment holds incidents; the pupil
 register (another branch) adds pupil records to it. A record's kind is read
 from its summary's ``type`` and worded by :data:`RECORD_KINDS`: a new kind
-of record appears in the list as soon as its type is added there (and its
-reference in its summary, ``ref``). A record whose file is gone (destroyed
+of record appears in the list as soon as its type is added there (and the
+summary field holding its reference, if not ``ref``: a pupil record's is its
+``register_id``, ``P-…``). A record whose file is gone (destroyed
 under retention) is still named, from the list of references handed out.
 
 JSON shape (``ydsi audit reads --json``), ``shape`` 1::
 
     {"shape": 1, "kind": "read_audit", "ref": REF | null,
      "reads": [{"at": ISO, "entry": int, "user": str, "name": str, "role": str,
-                "record": "incident" | ..., "ref": str | null, "version": int | null}],
+                "record": "incident" | "pupil record", "ref": str | null, "version": int | null}],
      "problems": [str], "unopened": int}
 """
 
@@ -61,6 +62,8 @@ RECORD_KINDS: dict[str, str] = {
     "incident": "incident",
     "pupil": "pupil record",
 }
+#: The summary field holding a kind's reference, where it is not ``ref``.
+_REF_FIELDS: dict[str, str] = {"pupil": "register_id"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _records(session: Session) -> dict[str, tuple[str, str | None]]:
     for listed in session.list_records(COMPARTMENT):
         summary: Mapping[str, Any] = listed.summary or {}
         kind = summary.get("type")
-        ref = summary.get("ref")
+        ref = summary.get(_REF_FIELDS.get(kind, "ref") if isinstance(kind, str) else "ref")
         if isinstance(kind, str) and kind in RECORD_KINDS:
             known[listed.record_id] = (RECORD_KINDS[kind], ref if isinstance(ref, str) else None)
     return known

@@ -10,8 +10,11 @@ subject, with its redaction marks (:mod:`.subject_access`).
 Which incidents: the caller hands :func:`child_chronology` the *links*, each
 an incident reference and that incident's ``pupil_id`` for this child
 (anything with ``ref`` and ``pupil_id``: the pupil register's
-``incidents_of(cases, register_id)``, or today's name matching
-:func:`~ydsi_tui.service.pupils.find_pupil`). Each incident is opened with
+:func:`~ydsi_tui.service.register.incidents_of`, or, for incidents from
+before the register, the name matching of
+:func:`~ydsi_tui.service.pupils.find_pupil`). :func:`register_chronology`
+does it for one register pupil, checking each opened incident links them.
+Each incident is opened with
 :meth:`CaseBook.open <ydsi_tui.service.casebook.CaseBook.open>`, so each is
 an audited read (``ydsi audit reads`` shows it); so is each of the child's
 devices when a device log is given.
@@ -26,8 +29,11 @@ pupil it knows), whole or any part not shared with the child's own names, is
 replaced by "another pupil", matched ignoring case; so is a young person who
 disclosed. What this cannot catch, and the cover of the export says so:
 
-* a name nobody recorded as a pupil of these incidents (a pupil of an
-  incident this child is not in, unless passed in ``other_names``);
+* a name nobody recorded as a pupil (by the register,
+  :func:`register_chronology` passes every other child it lists; without
+  it, only the pupils of this child's own incidents are known);
+* another child of exactly the same name as this one (it is this child's
+  name, kept);
 * nicknames, misspellings, initials ("AE"), names split or run together,
   possessives glued to other letters, and names transliterated into another
   script from the one recorded;
@@ -45,17 +51,19 @@ JSON shape (``ydsi export --pupil ID --format json``), ``shape`` 1::
 
     {"shape": 1, "kind": "child_chronology", "marking": "OFFICIAL-SENSITIVE",
      "generated_at": ISO, "generated_by": str,
-     "pupil": {"name", "dob", "year_group", "sex", "csc_facts": [str]},
+     "pupil": {"register_id": str | null, "name", "dob", "year_group", "sex",
+               "csc_facts": [str]},
      "incidents": [{"ref", "opened_at", "kind", "status", "parts", "summary",
                     "left_out"}],
      "entries": [{"at", "recorded_at", "ref", "kind", "label", "text", "by", "by_role",
                   "entry", "marks": [str]}],
-     "left_out": int}
+     "left_out": int, "unmatched": [REF]}
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -63,12 +71,14 @@ from typing import Any, Protocol
 from ...model import rules
 from ...model.errors import ValidationError
 from ...model.events import Event
+from ...model.register import resolve
 from ...model.roles import role_name
 from ...model.timeparse import date_to_iso, format_local, format_local_date, to_iso_utc
 from ..casebook import CaseBook, IncidentView
 from ..describe import KIND_LABELS, describe
 from ..devices import DeviceLog
 from ..pupils import name_key
+from ..register import PupilRegister, incidents_of
 from ..shapes import SHAPE_VERSION
 from .chronology import signature_mark
 from .document import MARKING, Block, Document, Fields, Heading, Item, Paragraph, Table
@@ -83,6 +93,7 @@ __all__ = [
     "child_chronology_document",
     "child_chronology_json",
     "child_chronology_of",
+    "register_chronology",
 ]
 
 
@@ -129,6 +140,10 @@ class ChildChronology:
     entries: tuple[ChildEntry, ...]
     generated_at: datetime
     generated_by: str
+    #: Incidents listed under this child whose own record does not link them: left out.
+    unmatched: tuple[str, ...] = ()
+    #: The register record (empty: gathered without the register).
+    register_id: str = ""
 
     @property
     def left_out(self) -> int:
@@ -141,25 +156,87 @@ def child_chronology(
     *,
     devices: DeviceLog | None = None,
     other_names: Iterable[str] = (),
+    own_names: Iterable[str] = (),
+    register_ids: Collection[str] | None = None,
 ) -> ChildChronology:
-    """Open (and so audit) each linked incident and gather the child's chronology."""
+    """Open (and so audit) each linked incident and gather the child's chronology.
+
+    ``register_ids``: the register records of this child (the one asked for
+    and any merged into it). The links come from incident summaries, which
+    their writer composes; the opened incident must itself link the pupil to
+    one of these records, or the incident is left out and named
+    (:attr:`ChildChronology.unmatched`) rather than shown as this child's.
+    """
     opened: list[tuple[IncidentView, str, tuple[Event, ...]]] = []
+    unmatched: list[str] = []
     seen: set[tuple[str, str]] = set()
     for link in links:
         if (link.ref, link.pupil_id) in seen:
             continue
         seen.add((link.ref, link.pupil_id))
         view = cases.open(link.ref)  # audited: this incident's content is shown
-        if link.pupil_id not in view.incident.pupils:
+        pupil = view.incident.pupils.get(link.pupil_id)
+        if pupil is None and register_ids is None:
             raise ValidationError(
                 "pupil", f"{link.ref} has no pupil with that id (was the link undone?)"
             )
+        if pupil is None or (register_ids is not None and pupil.register_id not in register_ids):
+            unmatched.append(link.ref)
+            continue
         custody = _own_devices(devices, view, link.pupil_id) if devices is not None else ()
         opened.append((view, link.pupil_id, custody))
     if not opened:
         raise ValidationError("pupil", "This young person is in no incident.")
-    return child_chronology_of(
-        opened, now=cases.clock.now(), by=cases.author, other_names=other_names
+    chrono = child_chronology_of(
+        opened,
+        now=cases.clock.now(),
+        by=cases.author,
+        other_names=other_names,
+        own_names=own_names,
+    )
+    return dataclasses.replace(chrono, unmatched=tuple(unmatched))
+
+
+def register_chronology(
+    cases: CaseBook, register_id: str, *, devices: DeviceLog | None = None
+) -> ChildChronology:
+    """The chronology of one register pupil (merges followed).
+
+    Opens the pupil's register record (an audited read, as every incident
+    is), takes the child's names and facts from it, and masks every name of
+    every *other* child the register lists (from its summaries: nothing else
+    is decrypted for that), so a pupil of an incident this child is not in
+    is caught too.
+    """
+    links = incidents_of(cases, register_id)  # refuses an unknown id
+    register = PupilRegister(cases)
+    listing = register.listing()
+    target = resolve(register_id, listing.merges)
+    record = register.open(target)  # audited: the pupil record is shown
+    ids = {target, *record.merged_from}
+    others = [
+        name
+        for entry in listing.entries.values()
+        if entry.register_id not in ids
+        for name in entry.names
+    ]
+    chrono = child_chronology(
+        cases,
+        links,
+        devices=devices,
+        other_names=others,
+        own_names=record.pupil.names,
+        register_ids=ids,
+    )
+    pupil = record.pupil
+    return dataclasses.replace(
+        chrono,
+        name=pupil.name,
+        dob=pupil.dob or chrono.dob,
+        year_group=pupil.year_group if pupil.year_group is not None else chrono.year_group,
+        sex=pupil.sex or chrono.sex,
+        csc_facts=tuple(dict.fromkeys((*pupil.csc_facts, *chrono.csc_facts))),
+        register_id=target,
     )
 
 
@@ -185,6 +262,7 @@ def child_chronology_of(
     now: datetime,
     by: str,
     other_names: Iterable[str] = (),
+    own_names: Iterable[str] = (),
 ) -> ChildChronology:
     """The chronology from incidents already opened: (view, the child's pupil id, custody).
 
@@ -192,7 +270,7 @@ def child_chronology_of(
     each incident is read, and audited, once.
     """
     subjects = [view.incident.pupils[pid] for view, pid, _ in opened]
-    own = {p.name for p in subjects}
+    own = {p.name for p in subjects} | set(own_names)
     others: list[str] = list(other_names)
     for view, pid, _ in opened:
         others.extend(p.name for p in view.incident.pupils.values() if p.pupil_id != pid)
@@ -285,6 +363,7 @@ def child_chronology_json(chrono: ChildChronology) -> dict[str, Any]:
         "generated_at": to_iso_utc(chrono.generated_at),
         "generated_by": chrono.generated_by,
         "pupil": {
+            "register_id": chrono.register_id or None,
             "name": chrono.name,
             "dob": date_to_iso(chrono.dob) if chrono.dob else None,
             "year_group": chrono.year_group,
@@ -319,6 +398,7 @@ def child_chronology_json(chrono: ChildChronology) -> dict[str, Any]:
             for e in chrono.entries
         ],
         "left_out": chrono.left_out,
+        "unmatched": list(chrono.unmatched),
     }
 
 
@@ -346,6 +426,7 @@ def child_chronology_document(chrono: ChildChronology) -> Document:
         Fields(
             (
                 ("Young person", chrono.name),
+                ("Pupil record", chrono.register_id or "not in the register"),
                 ("Born / year", born),
                 ("Sex", chrono.sex or "not recorded"),
                 ("Incidents", str(len(chrono.incidents))),
@@ -354,6 +435,14 @@ def child_chronology_document(chrono: ChildChronology) -> Document:
         ),
         Paragraph(LIMITS, "muted"),
     ]
+    if chrono.unmatched:
+        blocks.append(
+            Paragraph(
+                f"Left out: {', '.join(chrono.unmatched)}, listed under this young person but "
+                "not linked to them in the incident itself. Check the links ('ydsi pupil show').",
+                "warning",
+            )
+        )
     if chrono.csc_facts:
         blocks.append(Paragraph(f"Children's social care: {'; '.join(chrono.csc_facts)}."))
     blocks.append(Heading("Incidents"))
