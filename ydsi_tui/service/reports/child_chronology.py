@@ -93,6 +93,7 @@ __all__ = [
     "child_chronology_document",
     "child_chronology_json",
     "child_chronology_of",
+    "other_pupils",
     "register_chronology",
 ]
 
@@ -256,6 +257,26 @@ def _own_devices(devices: DeviceLog, view: IncidentView, pupil_id: str) -> tuple
     return tuple(out)
 
 
+def other_pupils(
+    opened: Iterable[tuple[IncidentView, str]],
+    other_names: Iterable[str] = (),
+    own_names: Iterable[str] = (),
+) -> People:
+    """Every other pupil of these incidents (and ``other_names``), as one masker.
+
+    ``opened`` pairs each incident with the child's pupil id in it. A
+    transfer uses the same, so a name recorded in one of the child's
+    incidents is masked in the free text of all of them.
+    """
+    own: set[str] = set(own_names)
+    others: list[str] = list(other_names)
+    for view, pid in opened:
+        own.add(view.incident.pupils[pid].name)
+        others.extend(p.name for p in view.incident.pupils.values() if p.pupil_id != pid)
+        others.extend(young_disclosers(view.incident))
+    return People.of_names(others, own)
+
+
 def child_chronology_of(
     opened: Sequence[tuple[IncidentView, str, Sequence[Event]]],
     *,
@@ -270,18 +291,13 @@ def child_chronology_of(
     each incident is read, and audited, once.
     """
     subjects = [view.incident.pupils[pid] for view, pid, _ in opened]
-    own = {p.name for p in subjects} | set(own_names)
-    others: list[str] = list(other_names)
-    for view, pid, _ in opened:
-        others.extend(p.name for p in view.incident.pupils.values() if p.pupil_id != pid)
-        others.extend(young_disclosers(view.incident))
-    people = People.of_names(others, own)
+    people = other_pupils([(v, pid) for v, pid, _ in opened], other_names, own_names)
 
     incidents: list[ChildIncident] = []
     entries: list[ChildEntry] = []
     for view, pid, custody in opened:
         subject = view.incident.pupils[pid]
-        masked, left_out = transfer_view(view, subject, now)
+        masked, left_out = transfer_view(view, subject, now, people)
         incident = masked.incident
         names = {
             p.pupil_id: (p.name if p.pupil_id == pid else OTHER_PUPIL)

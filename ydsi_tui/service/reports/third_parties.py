@@ -257,7 +257,9 @@ def redact_payload(kind: str, data: Mapping[str, Any], people: People) -> dict[s
     return out
 
 
-def transfer_events(incident: Incident, subject: Pupil) -> tuple[list[Event], int]:
+def transfer_events(
+    incident: Incident, subject: Pupil, people: People | None = None
+) -> tuple[list[Event], int]:
     """The incident's entries as they may go to another school about ``subject``.
 
     Returns the entries and how many were left out. Another pupil keeps only
@@ -265,7 +267,7 @@ def transfer_events(incident: Incident, subject: Pupil) -> tuple[list[Event], in
     about them (their parents, conversations, deletion, discipline…) are
     left out; their names are replaced in all free text.
     """
-    people = People(incident, subject)
+    people = people or People(incident, subject)
     out: list[Event] = []
     left_out = 0
     for item in incident.timeline:
@@ -291,12 +293,14 @@ def transfer_events(incident: Incident, subject: Pupil) -> tuple[list[Event], in
     return out, left_out
 
 
-def transfer_view(view: IncidentView, subject: Pupil, now: datetime) -> tuple[IncidentView, int]:
+def transfer_view(
+    view: IncidentView, subject: Pupil, now: datetime, people: People | None = None
+) -> tuple[IncidentView, int]:
     """``view`` refolded from :func:`transfer_events`, so every rendering of it agrees."""
-    events, left_out = transfer_events(view.incident, subject)
+    people = people or People(view.incident, subject)
+    events, left_out = transfer_events(view.incident, subject, people)
     incident = fold(view.incident.meta, events)
     policy = view.policy
-    people = People(view.incident, subject)
     redone = dataclasses.replace(
         view,
         incident=incident,
