@@ -490,6 +490,11 @@ class IncidentScreen(Screen[None]):
             )
         )
 
+    def action_reads(self) -> None:
+        from .reports import open_reads
+
+        open_reads(self.ydsi, self.ref)
+
     def action_back(self) -> None:
         self.dismiss(None)
 
