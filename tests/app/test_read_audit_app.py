@@ -79,3 +79,44 @@ async def test_anyone_but_a_dsl_is_refused(app_factory: MakeApp, refs: Refs, use
         assert isinstance(app.screen, ErrorDialog)
         assert "Only a DSL sees the read audit" in screen_text(app)
         assert not any(isinstance(s, ReadAuditScreen) for s in app.screen_stack)
+
+
+async def test_y_on_a_young_person_shows_their_chronology_and_it_is_audited(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    from ydsi_tui.app.screens.child_chronology import ChildChronologyScreen
+    from ydsi_tui.app.widgets.panes import PeoplePane
+    from ydsi_tui.app.widgets.table import RecordTable
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await press(pilot, "y")  # two young people and none highlighted: it asks which
+        assert isinstance(app.screen, IncidentScreen)
+        await press(pilot, "6")
+        incident = app.screen
+        assert isinstance(incident, IncidentScreen) and incident.view is not None
+        table = incident.query_one("#people-table", RecordTable)
+        table.move_cursor(row=1)
+        await settle(pilot)
+        pupil_id = incident.query_one(PeoplePane).pupil_id
+        assert pupil_id is not None
+        pupils = incident.view.incident.pupils
+        name = pupils[pupil_id].name
+        (other,) = [p.name for p in pupils.values() if p.pupil_id != pupil_id]
+        await press(pilot, "y")
+        screen = app.screen
+        assert isinstance(screen, ChildChronologyScreen)
+        for _ in range(50):
+            if screen.chrono is not None:
+                break
+            await settle(pilot)
+        assert screen.chrono is not None and screen.chrono.name == name
+        assert [i.ref for i in screen.chrono.incidents] == [refs.chat]
+        text = screen_text(app)
+        assert f"Chronology of {name}" in text and "another pupil" in text
+        assert other not in text
+        await press(pilot, "escape", "w")
+        reads = await loaded(pilot)
+        assert reads.audit is not None and len(reads.audit.rows) >= 2  # the screen's read too

@@ -166,6 +166,9 @@ COMMANDS: tuple[Command, ...] = (
        "can read", show=False),
     _c("incident.reads", "w", "reads", "Who opened it",
        "DSL: who opened this incident and when, from the signed audit log", show=False),
+    _c("incident.child_chronology", "y", "child_chronology", "Young person's chronology",
+       "The highlighted young person (People pane, 6) across all their incidents, in the "
+       "order things happened, other pupils shown as 'another pupil'", show=False),
     # -- the device custody log ---------------------------------------------
     _c("devices.open", "enter", "open_device", "Open", "Open the highlighted device's chain"),
     _c("devices.seize", "s", "seize", "Seize", "Record a device seized"),
@@ -249,6 +252,11 @@ COMMANDS: tuple[Command, ...] = (
        "Open the highlighted incident (opening it is a read, and is audited)", show=False),
     _c("reads.back", "escape", "back", "Back", "Back to where you were"),
     _c("reads.refresh", "f5", "refresh", "Reload", "Read the audit log again"),
+    # -- one young person's chronology ---------------------------------------
+    _c("childchron.export", "e", "export", "Export",
+       "Write this chronology to a new PDF, Markdown or JSON file only you can read"),
+    _c("childchron.back", "escape", "back", "Back", "Back to where you were"),
+    _c("childchron.refresh", "f5", "refresh", "Reload", "Gather it again", show=False),
     # -- subject access -----------------------------------------------------
     _c("sar.gather", "f2", "gather", "Gather",
        "Gather what the vault holds about the young person named", key_display="F2"),
