@@ -287,3 +287,31 @@ def test_export_one_pupil_across_incidents(ydsi: Ydsi) -> None:
     one_line_error(ydsi.run("export", "--format", "md", "--output", "x.md"), 2)
     one_line_error(ydsi.run("export", first, "--pupil", pupil_id, "--format", "md",
                             "--output", "x.md"), 2)  # fmt: skip
+
+
+def test_export_by_register_id_and_its_read_in_the_audit(ydsi: Ydsi) -> None:
+    from ydsi_tui.service.factory import services_for
+    from ydsi_tui.service.register import PupilRegister
+    from ydsi_tui.vault.vault import Vault
+
+    ref = ydsi.incident("Rae's incident", "Rae Register", "--dob", "04/04/2011")
+    session = Vault.open(ydsi.vault).unlock("dsl", PASS)
+    try:
+        cases = services_for(session).cases
+        assert cases is not None
+        register = PupilRegister(cases)
+        rid = register.add({"name": "Rae Register", "dob": "2011-04-04", "sex": "female"})
+        register.link(ref, rid)
+    finally:
+        session.close()
+    out = ydsi.tmp / "rae.json"
+    ydsi.ok("export", "--pupil", rid, "--format", "json", "--output", str(out))
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["pupil"]["register_id"] == rid and [i["ref"] for i in data["incidents"]] == [ref]
+    reads = json.loads(ydsi.ok("audit", "reads", "--json"))["reads"]
+    assert [(r["record"], r["ref"]) for r in reads[-2:]] == [
+        ("pupil record", rid),
+        ("incident", ref),
+    ]
+    one_line_error(ydsi.run("export", "--pupil", "P-000000000000", "--format", "json",
+                            "--output", str(ydsi.tmp / "none.json")), 2)  # fmt: skip
