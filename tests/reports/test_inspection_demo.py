@@ -91,14 +91,15 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         # person's age, and with none recorded (the disclosure step) it cannot be known.
         "sharing_and_transfer": {"disclosure"},
     },
-    # 4. 30 days ago, handled in school and signed off; no disclosure entry, no pupil.
+    # 4. 30 days ago, handled in school and signed off; no disclosure entry. Ben (who
+    # shared it on; his second incident is 2026-001) is its one pupil, in Year 11: so
+    # its retention date is known (issue 15 added him; before, no pupil, no date).
     "2026-004": {
         "up_to_date": {"disclosure", "review_meeting"},
-        # Considerations unanswered; no young person's risks assessed.
+        # Considerations unanswered; Ben's risks not assessed.
         "risk_of_harm": {"review_meeting", "risks"},
-        # No young person's parents; in school, and no deletion asked for.
+        # Ben's parents not told; in school, and no deletion asked for.
         "timely_action": {"disclosure", "parents", "deletion"},
-        "sharing_and_transfer": {"disclosure"},
     },
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +180,45 @@ def test_a_record_is_kept_as_long_as_its_longest_kept_incident(services: Make) -
     book.record(second, "hold.set", {"reason": "an inquiry's moratorium"})
     assert register.open(pid).on_hold
     assert other
+
+
+def test_the_demo_vault_shows_a_repeat_involvement(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from ydsi_tui.service.clock import FixedClock
+    from ydsi_tui.service.demo import DEMO_PASSPHRASE, ensure_demo_vault
+    from ydsi_tui.service.factory import services_for
+    from ydsi_tui.vault.vault import Vault
+
+    now = datetime(2026, 11, 18, 14, 0, tzinfo=UTC)
+    session = Vault.open(ensure_demo_vault(tmp_path / "demo", now=now)).unlock(
+        "dsl", DEMO_PASSPHRASE
+    )
+    book = services_for(session, clock=FixedClock(now)).cases
+    assert book is not None
+    repeat = {row.ref: row.repeat for row in book.rows() if row.repeat}
+    assert repeat == {"2026-001": ("2nd incident for a pupil; earlier: shared on (2026-004)",)}
+    assert ("2026-001", repeat["2026-001"][0]) in book.attention()
+    rows = PupilRegister(book).rows()
+    assert len(rows) == 3
+    ben = next(row for row in rows if row.names == ("Ben Sample (DEMO)",))
+    assert [(i.ref, i.parts) for i in ben.incidents] == [
+        ("2026-004", ("shared",)),
+        ("2026-001", ("received", "shared")),
+    ]
+
+
+def test_a_record_made_from_an_old_incident_keeps_the_year_group_of_its_day(
+    services: Make,
+) -> None:
+    from datetime import UTC, datetime
+
+    book = cases(services)
+    ref = book.create("an old incident", disclosed_at=datetime(2024, 10, 1, 9, 0, tzinfo=UTC))
+    pupil = add_pupil(book, ref, "Dan Elder", year_group=10)  # Year 10 in 2024-25
+    register = PupilRegister(book)
+    pid = register.register_incident_pupil(ref, pupil)
+    assert register.open(pid).pupil.cohort == 2009  # born 2009-10, as the incident said
+    # In 2026-27 he is in Year 12: the same child, offered.
+    found = register.candidates(["Dan Elder"], year_group=12, as_of=date(2026, 11, 16))
+    assert [(m.register_id, m.offered, m.birth_agrees) for m in found] == [(pid, True, True)]

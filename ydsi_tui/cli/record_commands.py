@@ -27,11 +27,13 @@ from ..model.timeparse import (
     to_iso_utc,
 )
 from ..service.describe import KIND_LABELS, describe
+from ..service.register import PupilRegister
 from ..service.repair import repair_hint
 from ..service.shapes import device_json, device_row_json, incident_json, row_json
 from .content import Field, takes_content
 from .context import CliError, Context, open_services, require_cases
 from .output import emit_json, print_table, safe, say, warn
+from .pupil_commands import offer_matches, register_id, register_pupil_commands
 
 __all__ = ["register"]
 
@@ -112,6 +114,7 @@ def cmd_incident_show(ctx: Context) -> int:
     with open_services(ctx) as services:
         view = require_cases(services).open(ctx.args.ref)
         devices = services.devices.rows(incident_ref=ctx.args.ref)
+        repeat = require_cases(services).repeat_for(ctx.args.ref)
     if ctx.args.json:
         emit_json(incident_json(view, devices))
         return 0
@@ -147,6 +150,8 @@ def cmd_incident_show(ctx: Context) -> int:
         say(f"   time limit: {safe(limit.what)}: {safe(limit.shown)}")
     for flag in data["overdue"]:
         say(f"OVERDUE: {safe(flag['text'])}")
+    for text in repeat:
+        say(f"REPEAT: {safe(text)}")
     if data["pupils"]:
         say("Pupils:")
         for p in data["pupils"]:
@@ -230,8 +235,24 @@ def cmd_pupil_add(ctx: Context) -> int:
             data["dob"] = parse_date(a.dob, now=now).isoformat()
         if a.year_group is not None:
             data["year_group"] = a.year_group
-        event = require_cases(services).record(a.ref, "pupil.added", data)
-    say(f"Added pupil {safe(a.name)} to {a.ref} (id {event.data['pupil_id']}).")
+        cases = require_cases(services)
+        event = cases.record(a.ref, "pupil.added", data)
+        pupil_id = event.data["pupil_id"]
+        say(f"Added pupil {safe(a.name)} to {a.ref} (id {pupil_id}).")
+        register = PupilRegister(cases)
+        if a.link:
+            register.link(a.ref, a.link, pupil_id=pupil_id)
+            say(f"Linked to pupil record {a.link}.")
+        elif a.new_record:
+            say(f"Made pupil record {register.register_incident_pupil(a.ref, pupil_id)}.")
+        else:
+            listing = register.listing()
+            dob = parse_date(a.dob, now=now) if a.dob else None
+            found = register.candidates(
+                [a.name], dob=dob, year_group=a.year_group, as_of=now.date(), listing=listing
+            )
+            names = {e.register_id: e.names for e in listing.entries.values()}
+            offer_matches(a.ref, found, names)
     return 0
 
 
@@ -788,7 +809,7 @@ def register(
     takes_content(p, Field("reason", "--reason", "why it is reopened", True))
     p.set_defaults(func=cmd_incident_reopen)
 
-    pupil = sub.add_parser("pupil", help="add pupils to an incident")
+    pupil = sub.add_parser("pupil", help="pupils in incidents, and the pupil register")
     psub = pupil.add_subparsers(dest="pupil_command", metavar="COMMAND", required=True)
     p = psub.add_parser("add", parents=[common, at], help="add a pupil and their part")
     p.add_argument("ref")
@@ -812,6 +833,16 @@ def register(
     p.add_argument("--sen", action="store_true", help="special educational needs")
     for name, (flag, words) in CSC_OPTIONS.items():
         p.add_argument(flag, dest=name, action="store_true", default=None, help=words)
+    record = p.add_mutually_exclusive_group()
+    record.add_argument(
+        "--link",
+        metavar="ID",
+        type=register_id,
+        help="the child's pupil record (P-…) to link them to",
+    )
+    record.add_argument(
+        "--new-record", action="store_true", help="make a new pupil record for them"
+    )
     p.set_defaults(func=cmd_pupil_add)
 
     p = psub.add_parser(
@@ -839,6 +870,7 @@ def register(
             help=f"{words} ({flag.replace('--', '--no-', 1)}: not)",
         )
     p.set_defaults(func=cmd_pupil_correct)
+    register_pupil_commands(psub, common)
 
     p = sub.add_parser(
         "risk", parents=[common, at], help="answer a risk question for one young person"

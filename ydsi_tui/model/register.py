@@ -40,7 +40,7 @@ from ydsi_tui.model.events import Event
 from ydsi_tui.model.folding import Payload, link_corrections
 from ydsi_tui.model.names import birth_cohort, name_tokens
 from ydsi_tui.model.records import CSC_FACT_WORDS, Problem, TimelineEntry
-from ydsi_tui.model.timeparse import date_from_iso, date_to_iso, to_iso_utc, to_local
+from ydsi_tui.model.timeparse import date_to_iso, to_iso_utc, to_local
 
 __all__ = [
     "PART_WORDS",
@@ -221,19 +221,21 @@ class RegisterEntry:
     known_to_csc: bool
 
 
-def register_entry_from_summary(summary: Mapping[str, Any]) -> RegisterEntry | None:
-    """A register summary read defensively (None if it is not one, or is unreadable)."""
+def register_entry_from_summary(
+    summary: Mapping[str, Any], *, saved_by_dsl: bool
+) -> RegisterEntry | None:
+    """A register summary read defensively (None if it is not one, or is unreadable).
+
+    A summary is its saver's word. Its ``merged_into`` counts only when a DSL's
+    key signed the save (only a DSL merges, and a merged record takes no other
+    role's saves): a team member's client writing "merged" changes no list.
+    """
     register_id = summary.get("register_id")
     if not isinstance(register_id, str) or not REGISTER_ID_PATTERN.fullmatch(register_id):
         return None
     names = summary.get("names")
     names = tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
-    dob: date | None = None
-    if isinstance(summary.get("dob"), str):
-        try:
-            dob = date_from_iso(summary["dob"], "dob")
-        except ValueError:
-            dob = None
+    dob = _day(summary.get("dob"))
     year = summary.get("year_group")
     cohort = summary.get("cohort")
     into = summary.get("merged_into")
@@ -244,7 +246,9 @@ def register_entry_from_summary(summary: Mapping[str, Any]) -> RegisterEntry | N
         year if isinstance(year, int) and not isinstance(year, bool) else None,
         cohort if isinstance(cohort, int) and not isinstance(cohort, bool) else None,
         str(summary.get("sex") or "unknown"),
-        into if isinstance(into, str) and REGISTER_ID_PATTERN.fullmatch(into) else None,
+        into
+        if saved_by_dsl and isinstance(into, str) and REGISTER_ID_PATTERN.fullmatch(into)
+        else None,
         summary.get("known_to_csc") is True,
     )
 
@@ -256,6 +260,8 @@ def merges_from_summaries(entries: Iterable[RegisterEntry]) -> dict[str, str]:
 
 def resolve(register_id: str, merges: Mapping[str, str]) -> str:
     """The record a child's incidents count under: merges followed, a cycle stopped."""
+    if register_id not in merges:
+        return register_id
     seen = {register_id}
     current = register_id
     while current in merges:
@@ -280,6 +286,16 @@ def outsider_key(name: str) -> str:
     return hashlib.sha256(" ".join(tokens).encode()).hexdigest()[:16] if tokens else ""
 
 
+def _day(value: object) -> date | None:
+    """A stored ``YYYY-MM-DD`` date, or None (a list reads thousands: no regex)."""
+    if not isinstance(value, str) or len(value) != 10 or value[4] != "-" or value[7] != "-":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class IncidentLinks:
     """One incident as its summary tells the register: its date and its linked pupils."""
@@ -299,12 +315,7 @@ def links_from_summary(summary: Mapping[str, Any]) -> IncidentLinks | None:
     ref = summary.get("ref")
     if summary.get("type") != "incident" or not isinstance(ref, str):
         return None
-    day: date | None = None
-    if isinstance(summary.get("incident_date"), str):
-        try:
-            day = date_from_iso(summary["incident_date"], "incident_date")
-        except ValueError:
-            day = None
+    day = _day(summary.get("incident_date"))
     links: list[tuple[str, str, tuple[str, ...]]] = []
     raw = summary.get("register")
     for item in raw if isinstance(raw, list) else ():
@@ -326,12 +337,7 @@ def links_from_summary(summary: Mapping[str, Any]) -> IncidentLinks | None:
         o for o in (raw_out if isinstance(raw_out, list) else ()) if isinstance(o, str) and o
     )
     kept = summary.get("retention")
-    until: date | None = None
-    if isinstance(kept, Mapping) and isinstance(kept.get("until"), str):
-        try:
-            until = date_from_iso(kept["until"], "until")
-        except ValueError:
-            until = None
+    until = _day(kept.get("until")) if isinstance(kept, Mapping) else None
     return IncidentLinks(
         ref,
         day,
@@ -371,11 +377,6 @@ def involvements(
     return out
 
 
-def _parts_words(parts: Iterable[str]) -> str:
-    words = list(dict.fromkeys(PART_WORDS.get(p, p) for p in parts))
-    return ", ".join(words) if words else "part not recorded"
-
-
 def repeat_flags(
     incidents: Iterable[IncidentLinks], merges: Mapping[str, str]
 ) -> dict[str, tuple[str, ...]]:
@@ -387,19 +388,27 @@ def repeat_flags(
     """
     ordered = sorted(incidents, key=_order)
     flags: dict[str, list[str]] = {}
-    for register_id, seen in involvements(ordered, merges).items():
-        del register_id
-        for n, involvement in enumerate(seen, start=1):
-            if n == 1:
+    # One pass in order of happening: each child's incidents so far, and their parts.
+    history: dict[str, tuple[list[str], dict[str, None]]] = {}
+    for incident in ordered:
+        for _pupil_id, register_id, parts in incident.links:
+            child = resolve(register_id, merges)
+            said = dict.fromkeys(PART_WORDS.get(p, p) for p in parts)
+            past = history.get(child)
+            if past is None:
+                history[child] = ([incident.ref], said)
                 continue
-            earlier = [i for i in seen[: n - 1] if i.ref != involvement.ref]
-            if not earlier:
-                continue
-            refs = ", ".join(dict.fromkeys(i.ref for i in earlier))
-            words = _parts_words(p for i in earlier for p in i.parts)
-            flags.setdefault(involvement.ref, []).append(
-                f"{ordinal(len(earlier) + 1)} incident for a pupil; earlier: {words} ({refs})"
-            )
+            refs, words = past
+            earlier = [ref for ref in refs if ref != incident.ref]
+            if earlier:
+                shown = ", ".join(words) if words else "part not recorded"
+                flags.setdefault(incident.ref, []).append(
+                    f"{ordinal(len(earlier) + 1)} incident for a pupil; earlier: {shown} "
+                    f"({', '.join(earlier)})"
+                )
+            if refs[-1] != incident.ref:
+                refs.append(incident.ref)
+            words.update(said)
     first_seen: dict[str, list[str]] = {}
     for incident in ordered:
         for key in dict.fromkeys(incident.outsiders):

@@ -42,7 +42,7 @@ from ..model.timeparse import from_iso, parse_when, to_iso_utc
 from ..model.triggers import Referral, Suggestion
 from ..vault.crypto import verify_signature
 from ..vault.errors import AccessDenied, VaultError
-from ..vault.session import Session, Signer, decode_signature
+from ..vault.session import Listed, Session, Signer, decode_signature
 from .clock import Clock, SystemClock
 from .devices import COMPARTMENT as DEVICE_COMPARTMENT
 from .devices import DeviceLog
@@ -88,6 +88,8 @@ _HEADTEACHERS_OWN = {
 }
 
 When = str | datetime | None
+#: What the pupil register reads of one listed summary.
+_Facts = IncidentLinks | RegisterEntry | None
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,10 @@ class CaseBook:
         self.session = session
         self.policies = policies
         self.clock: Clock = clock or SystemClock()
+        #: {record id: (the summary object, its saver's role, what the register read of it)}
+        self._register_memo: dict[
+            str, tuple[object, str, IncidentLinks | RegisterEntry | None]
+        ] = {}
 
     # ------------------------------------------------------------------
     @property
@@ -182,6 +188,25 @@ class CaseBook:
     # ------------------------------------------------------------------
     # reading
     # ------------------------------------------------------------------
+    def register_facts(self, listed: Listed) -> IncidentLinks | RegisterEntry | None:
+        """What the pupil register reads of one listed summary (model/register.py).
+
+        Parsed once per summary: a listing hands back the very summary it
+        checked before when the file is unchanged, so a running app's refresh
+        of 10,000 incidents parses only what changed.
+        """
+        summary = listed.summary
+        memo = self._register_memo.get(listed.record_id)
+        if memo is not None and memo[0] is summary and memo[1] == listed.saved_by_role:
+            return memo[2]
+        facts: IncidentLinks | RegisterEntry | None = None
+        if summary and summary.get("type") == "incident":
+            facts = links_from_summary(summary)
+        elif summary and summary.get("type") == "pupil":
+            facts = register_entry_from_summary(summary, saved_by_dsl=listed.saved_by_role == "dsl")
+        self._register_memo[listed.record_id] = (summary, listed.saved_by_role, facts)
+        return facts
+
     def rows(self) -> list[IncidentRow]:
         """Every incident, from summaries only; a damaged file becomes a row saying so."""
         now = self.clock.now()
@@ -214,16 +239,14 @@ class CaseBook:
                 )
                 continue
             summary = listed.summary
-            if summary and summary.get("type") == "pupil":
-                entry = register_entry_from_summary(summary)
-                if entry is not None:
-                    register.append(entry)
+            facts = self.register_facts(listed)
+            if isinstance(facts, RegisterEntry):
+                register.append(facts)
             if not summary or summary.get("type") != "incident":
                 continue
             rows.append(_row(summary, now))
-            linked = links_from_summary(summary)
-            if linked is not None and (linked.links or linked.outsiders):
-                links.append(linked)
+            if isinstance(facts, IncidentLinks) and (facts.links or facts.outsiders):
+                links.append(facts)
         # Repeat involvement, from what was just read: no timeline is decrypted.
         flags = repeat_flags(links, merges_from_summaries(register)) if links else {}
         if flags:
@@ -565,6 +588,10 @@ class CaseBook:
             rules.check_closure(incident, policy, event.data)
         elif event.kind == "incident.reopened":
             rules.check_reopen(incident)
+
+    def repeat_for(self, ref: str) -> tuple[str, ...]:
+        """An incident's repeat-involvement flags (a listing: summaries only)."""
+        return next((row.repeat for row in self.rows() if row.ref == ref), ())
 
     # ------------------------------------------------------------------
     # what needs attention today

@@ -22,6 +22,7 @@ from ..vault.vault import Vault
 from .clock import FixedClock, SystemClock
 from .factory import services_for
 from .policies import approve_policy_file, read_policy_file
+from .register import PupilRegister
 
 __all__ = ["DEMO_PASSPHRASE", "DEMO_USERS", "demo_vault_path", "ensure_demo_vault"]
 
@@ -196,6 +197,12 @@ def _seed(session: Session, now: datetime) -> str:
         "DEMO: AI-altered image of a pupil circulated in a group chat", "ai_generated",
         disclosed_at=now - timedelta(days=30, hours=2),
     )  # fmt: skip
+    # Ben shared this one on too, a month before incident 1: repeat involvement.
+    ben4 = new_id()
+    cases.record(ref4, "pupil.added", {
+        "pupil_id": ben4, "name": "Ben Sample (DEMO)", "year_group": 11, "sex": "male",
+        "parts": ["shared"], "sen": False, "vulnerabilities": "",
+    })  # fmt: skip
     for n in range(1, 6):
         cases.record(ref4, "trigger.answered", {
             "n": n, "answer": "no", "basis": "DEMO: established at the initial review meeting",
@@ -205,4 +212,12 @@ def _seed(session: Session, now: datetime) -> str:
         "reason": "DEMO: image removed from the chat within the hour; no trigger applies",
         "input_from": ["Sam Patel (DEMO Headteacher)"],
     })  # fmt: skip
+
+    # The pupil register: one record per child, Ben's linked to both his incidents,
+    # so incident 1 carries "2nd incident for a pupil; earlier: shared on".
+    register = PupilRegister(cases)
+    ben_record = register.register_incident_pupil(ref4, ben4)
+    register.link(ref, ben_record, pupil_id=ben)
+    register.register_incident_pupil(ref, ava)
+    register.register_incident_pupil(ref2, cara)
     return ref4

@@ -23,7 +23,7 @@ import dataclasses
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..model.errors import ValidationError
@@ -38,9 +38,7 @@ from ..model.register import (
     RegisterEntry,
     fold_register,
     involvements,
-    links_from_summary,
     merges_from_summaries,
-    register_entry_from_summary,
     register_ref,
     register_summary,
     resolve,
@@ -57,6 +55,7 @@ from .records import (
 )
 
 __all__ = [
+    "NEW",
     "PupilLink",
     "PupilRegister",
     "PupilView",
@@ -71,6 +70,10 @@ _FACTS = (
     "dob", "year_group", "sex", "sen", "social_worker", "cp_plan", "child_in_need",
     "looked_after", "ehcp", "previously_known",
 )  # fmt: skip
+
+
+#: What ``ydsi pupil link REF new`` says for "make a new record from this pupil".
+NEW = "new"
 
 
 def new_register_id() -> str:
@@ -120,10 +123,8 @@ class RegisterListing:
 
     incidents: tuple[IncidentLinks, ...]
     entries: Mapping[str, RegisterEntry]
-
-    @property
-    def merges(self) -> dict[str, str]:
-        return merges_from_summaries(self.entries.values())
+    #: {merged record: the record it joined}, from ``entries``.
+    merges: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def involvements(self) -> dict[str, list[Involvement]]:
         return involvements(self.incidents, self.merges)
@@ -157,19 +158,14 @@ class PupilRegister:
         incidents: list[IncidentLinks] = []
         entries: dict[str, RegisterEntry] = {}
         for listed in self.session.list_records(COMPARTMENT):
-            summary = listed.summary
-            if listed.error is not None or not summary:
+            if listed.error is not None:
                 continue
-            kind = summary.get("type")
-            if kind == "incident":
-                links = links_from_summary(summary)
-                if links is not None:
-                    incidents.append(links)
-            elif kind == "pupil":
-                entry = register_entry_from_summary(summary)
-                if entry is not None:
-                    entries[entry.register_id] = entry
-        return RegisterListing(tuple(incidents), entries)
+            facts = self.cases.register_facts(listed)
+            if isinstance(facts, IncidentLinks):
+                incidents.append(facts)
+            elif isinstance(facts, RegisterEntry):
+                entries[facts.register_id] = facts
+        return RegisterListing(tuple(incidents), entries, merges_from_summaries(entries.values()))
 
     def rows(self, listing: RegisterListing | None = None) -> list[RegisterRow]:
         """One row per child (merged records counted under the one they joined)."""
@@ -251,12 +247,22 @@ class PupilRegister:
     # ------------------------------------------------------------------
     # writing
     # ------------------------------------------------------------------
-    def add(self, facts: Mapping[str, Any], *, register_id: str | None = None) -> str:
-        """A new register record (``pupil.registered``); returns its id."""
+    def add(
+        self,
+        facts: Mapping[str, Any],
+        *,
+        register_id: str | None = None,
+        at: datetime | None = None,
+    ) -> str:
+        """A new register record (``pupil.registered``); returns its id.
+
+        ``at`` dates the facts (a year group is true of one school year): a
+        record made from an incident's pupil is dated when that incident was.
+        """
         register_id = register_id or new_register_id()
         _check_id(register_id)
         now = self.cases.clock.now()
-        event = self._event("pupil.registered", {**facts, "register_id": register_id})
+        event = self._event("pupil.registered", {**facts, "register_id": register_id}, at=at)
         with self.session.transaction(COMPARTMENT, register_ref(register_id), create=True) as db:
             meta = {"type": "pupil", "register_id": register_id, "created_by": self.cases.author,
                     "created_at": event.recorded_at.isoformat()}  # fmt: skip
@@ -282,7 +288,9 @@ class PupilRegister:
             if value in (None, "", False):
                 continue
             facts[name] = value.isoformat() if isinstance(value, date) else value
-        register_id = self.add(facts)
+        opened = view.incident.opened_at or view.incident.meta.created_at
+        when = view.incident.disclosure.disclosed_at if view.incident.disclosure else None
+        register_id = self.add(facts, at=min(when or opened, self.cases.clock.now()))
         self.link(ref, register_id, pupil_id=pupil_id)
         return register_id
 
@@ -368,10 +376,11 @@ class PupilRegister:
         *,
         supersedes: str | None = None,
         correction_reason: str = "",
+        at: datetime | None = None,
     ) -> Event:
         now = self.cases.clock.now()
         return make_event(
-            kind, data, at=now, now=now, by=self.cases.author, by_role=self.session.role,
+            kind, data, at=at or now, now=now, by=self.cases.author, by_role=self.session.role,
             supersedes=supersedes, policy=self.cases.policies.current,
             correction_reason=correction_reason,
         )  # fmt: skip
@@ -397,6 +406,11 @@ class PupilRegister:
             tables = db.storage.read() or {}
             events, _, signers = read_attested(tables, saved_authors(db), self.session)
             events = _verify(events, signers)
+            merged = fold_register(register_id, events).merged_into
+            if merged is not None and kind != "pupil.merged":
+                raise ValidationError(
+                    "register_id", f"{register_id} was merged into {merged}: change that record"
+                )
             if supersedes is not None and not any(e.id == supersedes for e in events):
                 raise ValidationError("supersedes", "The entry to correct is not in this record")
             append_event(db, event)

@@ -22,13 +22,23 @@ from ..model.incident import Incident
 from ..model.obligations import Flag
 from ..model.policy import Policy
 from ..model.referrals import referral_times
+from ..model.register import Involvement
 from ..model.suggestions import suggest_triggers
 from ..model.timeparse import format_local, to_iso_utc
 from .casebook import IncidentRow, IncidentView
 from .describe import KIND_LABELS, describe
 from .devices import DeviceRow, DeviceView
+from .register import PupilView, RegisterRow
 
-__all__ = ["SHAPE_VERSION", "device_json", "device_row_json", "incident_json", "row_json"]
+__all__ = [
+    "SHAPE_VERSION",
+    "device_json",
+    "device_row_json",
+    "incident_json",
+    "pupil_view_json",
+    "register_row_json",
+    "row_json",
+]
 
 SHAPE_VERSION = 1
 
@@ -55,6 +65,72 @@ def row_json(row: IncidentRow) -> dict[str, Any]:
         "overdue": [_flag(f) for f in row.overdue],
         "error": row.error,
         "repair_ref": row.repair_ref or None,
+        "repeat": list(row.repeat),
+    }
+
+
+def _involvement_json(item: Involvement) -> dict[str, Any]:
+    return {
+        "ref": item.ref,
+        "pupil_id": item.pupil_id,
+        "parts": list(item.parts),
+        "incident_date": item.incident_date.isoformat() if item.incident_date else None,
+        "status": item.status,
+    }
+
+
+def register_row_json(row: RegisterRow) -> dict[str, Any]:
+    """``ydsi pupil list --json``: one child, the number of incidents and their parts."""
+    return {
+        "id": row.register_id,
+        "names": list(row.names),
+        "dob": row.dob.isoformat() if row.dob else None,
+        "year_group": row.year_group,
+        "sex": row.sex,
+        "known_to_csc": row.known_to_csc,
+        "incident_count": len(row.incidents),
+        "parts": list(row.parts),
+        "incidents": [_involvement_json(i) for i in row.incidents],
+        "merged_from": list(row.merged_from),
+    }
+
+
+def pupil_view_json(view: PupilView, policy: Policy) -> dict[str, Any]:
+    """``ydsi pupil show ID --json``: the record, its incidents, its timeline."""
+    pupil = view.pupil
+    return {
+        "id": pupil.register_id,
+        "name": pupil.name,
+        "other_names": list(pupil.other_names),
+        "dob": pupil.dob.isoformat() if pupil.dob else None,
+        "year_group": pupil.year_group,
+        "cohort": pupil.cohort,
+        "sex": pupil.sex,
+        "sen": pupil.sen,
+        "csc_facts": list(pupil.csc_facts),
+        "merged_into": pupil.merged_into,
+        "merged_from": list(view.merged_from),
+        "incident_count": len(view.incidents),
+        "incidents": [_involvement_json(i) for i in view.incidents],
+        "keep_until": view.keep_until.isoformat() if view.keep_until else None,
+        "on_hold": view.on_hold,
+        "problems": [p.text for p in pupil.problems],
+        "timeline": [
+            {
+                "id": entry.event.id,
+                "at": _t(entry.event.at),
+                "by": entry.event.by,
+                "by_role": entry.event.by_role,
+                "authorship": entry.event.authorship,
+                "kind": entry.event.kind,
+                "text": describe(entry.event, policy, {}),
+                "corrects": entry.corrects,
+                "superseded_by": list(entry.superseded_by),
+                "correction_reason": entry.event.correction_reason,
+                "problems": list(entry.problems),
+            }
+            for entry in pupil.timeline
+        ],
     }
 
 
@@ -185,6 +261,7 @@ def incident_json(view: IncidentView, devices: list[DeviceRow] | None = None) ->
                 "ehcp": p.ehcp,
                 "previously_known": p.previously_known,
                 "known_to_csc": p.known_to_csc,
+                "register_id": p.register_id or None,
             }
             for p in incident.pupils.values()
         ],

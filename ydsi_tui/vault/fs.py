@@ -267,6 +267,22 @@ class FileSystem:
     def mode(self, path: Path) -> int:
         return stat.S_IMODE(os.lstat(path).st_mode)
 
+    def identity(self, path: Path) -> tuple[int, int, int, int, int] | None:
+        """(device, inode, size, mtime_ns, ctime_ns) of a regular file; None for anything else.
+
+        What a listing compares to tell that a file it has already checked is
+        the same file, unchanged: a rename over it gives a new inode, and any
+        write moves its ctime, which only root (by changing the clock) can set.
+        """
+        self.hook("stat", str(path))
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
     # -- writing ---------------------------------------------------------
     def mkdir(self, path: Path, mode: int) -> None:
         self.hook("mkdir", str(path))

@@ -64,6 +64,9 @@ class Listed:
     record_id: str
     summary: dict[str, Any] | None
     error: str | None = None
+    #: The role of whoever signed the save that vouches for the file ("": unknown).
+    #: A summary is its saver's word; a list may trust some of it only from a role.
+    saved_by_role: str = ""
 
 
 def decode_signature(text: str) -> bytes:

@@ -175,6 +175,9 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
             sealer = EntrySealer(keys["index:case"], vault.header.vault_id)
             vault.warnings.extend(vault.use_entry_sealer(self, sealer))
         self._seen: dict[tuple[str, str], int] = {}
+        #: What a listing found in each file it checked: (file identity, the hash
+        #: its vouching save named, the listed summary). See :meth:`list_records`.
+        self._listed: dict[tuple[str, str], tuple[tuple[int, ...], str, Listed]] = {}
         self._draft_box: DraftBox | None = None
         #: Set when the audit log is shorter than, or forks from, what this user
         #: saw (see witness.py): saves raise RolledBack until a DSL acknowledges it.
@@ -216,6 +219,7 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
         if "index:case" in self._keys:
             self.vault.use_entry_sealer(self, None)
         self._keys.clear()
+        self._listed.clear()
         self._identity = None
 
     @property
@@ -580,20 +584,54 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
                 fs.fsync_dir(path.parent)
 
     def list_records(self, compartment: str) -> list[Listed]:
-        """Every record's summary; a damaged file is reported, never fatal."""
+        """Every record's summary; a damaged file is reported, never fatal.
+
+        A file this session listed before is not decrypted again when it is the
+        same file, unchanged (device, inode, size, mtime and ctime: a rename over
+        it or any write changes them) *and* the audit log, read up to now, still
+        vouches for the hash it had: a save, a rollback or a destruction since is
+        seen at once. Listing a vault of 10,000 incidents a second time in a
+        running app (the home screen's refresh, the pupil register's list) then
+        costs a ``stat`` per file. A read (opening a record) always decrypts.
+        """
         self._require(compartment)
         directory = self.vault.path / compartment
         results: list[Listed] = []
+        ledger = self.vault.ledger
+        ledger.refresh()
         for name in sorted(self.vault.fs.listdir(directory)):
             if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
                 continue
             record_id = name[: -len(RECORD_SUFFIX)]
+            key = (compartment, record_id)
+            identity = self.vault.fs.identity(directory / name)
+            known = self._listed.get(key)
+            if known is not None and identity is not None and known[0] == identity:
+                try:
+                    write = ledger.vouch(self.vault.header, compartment, record_id, known[1],
+                                         f"{compartment}/{name}")  # fmt: skip
+                except VaultError:
+                    write = None
+                if write is not None and write.hash == known[1]:
+                    results.append(known[2])
+                    continue
+            self._listed.pop(key, None)
             try:
                 raw = self.vault.fs.read_bytes(directory / name)
                 decoded = self.decode_vouched(raw, compartment, record_id, body=False)
                 summary = decoded.summary if decoded is not None else {}
                 doc = next(iter(summary.values()), None)
-                results.append(Listed(record_id, doc if isinstance(doc, dict) else None))
+                role = ""
+                if decoded is not None and not decoded.vouching.legacy:
+                    write = decoded.vouching
+                    saver = self.signer_of(Author(write.actor, write.key_id, write.seq))
+                    role = saver.role if saver is not None else ""
+                listed = Listed(
+                    record_id, doc if isinstance(doc, dict) else None, saved_by_role=role
+                )
+                results.append(listed)
+                if decoded is not None and identity is not None:
+                    self._listed[key] = (identity, decoded.vouching.hash, listed)
             except VaultError as exc:
                 results.append(Listed(record_id, None, str(exc)))
             except OSError as exc:  # EACCES, EIO: one line naming the file, as a read says
