@@ -277,3 +277,26 @@ def test_backup_verified(
 ) -> None:
     run = after(unlock, keys("r", "6", "f2"))
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_read_audit(
+    snap_compare: Any,
+    app_factory: MakeApp,
+    refs: Refs,
+    size: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Who opened the incident: the read times are the audit log's own, so fixed here."""
+    monkeypatch.setattr("ydsi_tui.vault.session.utc_now", lambda: "2026-11-16T10:05:00.000000Z")
+    run = after(unlock, incident(refs.chat), keys("w"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_child_chronology(
+    snap_compare: Any, app_factory: MakeApp, refs: Refs, size: tuple[int, int]
+) -> None:
+    """One young person across incidents (the People pane's first, y): others masked."""
+    run = after(unlock, incident(refs.chat), keys("6", "y"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)

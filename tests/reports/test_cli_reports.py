@@ -241,3 +241,77 @@ def test_a_transfer_and_a_subject_access_keep_other_pupils_out(ydsi: Ydsi) -> No
     not_told = next(e for e in incident["entries"] if e["kind"] == "parents.not_informed")
     assert not_told["redact"].startswith("review against the serious-harm exemption")
     assert "ava" not in json.dumps(sar["incidents"]).lower().replace("ava's", "")
+
+
+def test_audit_reads_lists_who_opened_what_for_the_dsl_only(ydsi: Ydsi) -> None:
+    ref = ydsi.incident("Looked at twice", "Rhi Reader", "--year-group", "9")
+    ydsi.ok("incident", "show", ref)
+    ydsi.ok("incident", "show", ref, user="head")
+    shown = json.loads(ydsi.ok("audit", "reads", "--ref", ref, "--json"))
+    assert shown["kind"] == "read_audit" and shown["problems"] == []
+    assert [(r["user"], r["role"], r["ref"]) for r in shown["reads"]] == [
+        ("dsl", "dsl", ref),
+        ("head", "headteacher", ref),
+    ]
+    table = ydsi.ok("audit", "reads", "--ref", ref)
+    assert "2 read(s) of" in table and f"incident {ref}" in table and "(Headteacher)" in table
+    assert "Rhi Reader" not in table  # who looked, never what they saw
+    everything = json.loads(ydsi.ok("audit", "reads", "--json"))
+    assert len(everything["reads"]) >= 2
+    one_line_error(ydsi.run("audit", "reads", user="head"), 8)
+    one_line_error(ydsi.run("audit", "reads", "--ref", "1999-999"), 4)
+
+
+def test_export_one_pupil_across_incidents(ydsi: Ydsi) -> None:
+    first = ydsi.incident("Pia's image shared", "Pia Across", "--dob", "03/03/2011")
+    ydsi.ok(
+        "pupil", "add", first, "--text-file", "-", "--part", "shared", "--year-group", "10",
+        stdin="Oli Other",
+    )  # fmt: skip
+    second = ydsi.incident("Pia again", "Pia Across", "--dob", "03/03/2011")
+    ydsi.ok("note", second, "--text-file", "-", stdin="Oli Other was seen with the phone")
+    shown = json.loads(ydsi.ok("incident", "show", first, "--json"))
+    pupil_id = next(p["id"] for p in shown["pupils"] if p["name"] == "Pia Across")
+    for fmt in ("pdf", "md", "json"):
+        out = ydsi.tmp / f"pia.{fmt}"
+        said = ydsi.ok("export", "--pupil", pupil_id[:8], "--format", fmt, "--output", str(out))
+        assert "across 2 incident(s)" in said and "another pupil" in said
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    data = json.loads((ydsi.tmp / "pia.json").read_text(encoding="utf-8"))
+    assert data["kind"] == "child_chronology" and data["marking"] == "OFFICIAL-SENSITIVE"
+    assert [i["ref"] for i in data["incidents"]] == [first, second]
+    markdown = (ydsi.tmp / "pia.md").read_text(encoding="utf-8")
+    assert "Oli" not in markdown and "another pupil was seen with the phone" in markdown
+    reads = json.loads(ydsi.ok("audit", "reads", "--json"))["reads"]
+    assert {r["ref"] for r in reads[-2:]} == {first, second}  # each incident opened, audited
+    one_line_error(ydsi.run("export", "--format", "md", "--output", "x.md"), 2)
+    one_line_error(ydsi.run("export", first, "--pupil", pupil_id, "--format", "md",
+                            "--output", "x.md"), 2)  # fmt: skip
+
+
+def test_export_by_register_id_and_its_read_in_the_audit(ydsi: Ydsi) -> None:
+    from ydsi_tui.service.factory import services_for
+    from ydsi_tui.service.register import PupilRegister
+    from ydsi_tui.vault.vault import Vault
+
+    ref = ydsi.incident("Rae's incident", "Rae Register", "--dob", "04/04/2011")
+    session = Vault.open(ydsi.vault).unlock("dsl", PASS)
+    try:
+        cases = services_for(session).cases
+        assert cases is not None
+        register = PupilRegister(cases)
+        rid = register.add({"name": "Rae Register", "dob": "2011-04-04", "sex": "female"})
+        register.link(ref, rid)
+    finally:
+        session.close()
+    out = ydsi.tmp / "rae.json"
+    ydsi.ok("export", "--pupil", rid, "--format", "json", "--output", str(out))
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["pupil"]["register_id"] == rid and [i["ref"] for i in data["incidents"]] == [ref]
+    reads = json.loads(ydsi.ok("audit", "reads", "--json"))["reads"]
+    assert [(r["record"], r["ref"]) for r in reads[-2:]] == [
+        ("pupil record", rid),
+        ("incident", ref),
+    ]
+    one_line_error(ydsi.run("export", "--pupil", "P-000000000000", "--format", "json",
+                            "--output", str(ydsi.tmp / "none.json")), 2)  # fmt: skip

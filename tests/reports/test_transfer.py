@@ -169,3 +169,28 @@ def test_the_incident_json_shows_transfers_and_retention(
     # Ben (Year 10, no date of birth) is kept longest, on an estimate that says so.
     assert shape["retention"]["keep_until"] == "2038-08-31" and shape["retention"]["estimated"]
     assert shape["holds"] == []
+
+
+def test_the_transfer_carries_the_child_s_chronology_masking_across_incidents(
+    world: World, leaver: tuple[str, str], tmp_path: Path
+) -> None:
+    """Ben is recorded in the first incident only; the second's free text names him.
+
+    Before the child's chronology, each incident masked only its own pupils:
+    "ben STAYS" in the second incident went to the next school as written.
+    """
+    first, second = leaver
+    dsl = world.cases()
+    dsl.note(second, "Ava says ben STAYS still has the picture")
+    out = tmp_path / "ava.ydsi-transfer"
+    desk(world).send("Ava Leaver", out, PASSPHRASE, to_school="Ash Grove Academy")
+    contents = json.loads(open_transfer(out.read_bytes(), PASSPHRASE).plaintext)
+    chrono = contents["chronology"]
+    assert chrono["kind"] == "child_chronology" and chrono["marking"] == "OFFICIAL-SENSITIVE"
+    assert [i["ref"] for i in chrono["incidents"]] == [first, second]
+    everything = json.dumps(contents, ensure_ascii=False).lower()
+    assert "stays" not in everything and "ben " not in everything
+    assert "Ava says another pupil still has the picture" in contents["markdown"]
+    assert contents["markdown"].index("Chronology of Ava Leaver") < contents["markdown"].index(
+        f"Chronology of incident {first}"
+    )

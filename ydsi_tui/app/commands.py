@@ -124,6 +124,9 @@ COMMANDS: tuple[Command, ...] = (
        "Send a pupil's records to their new school; record the receipt"),
     _c("home.backup", None, "tool('backup')", "Backup",
        "DSL: write the vault, still encrypted, to one new file, then verify it"),
+    _c("home.reads", None, "tool('reads')", "Who opened which record",
+       "DSL: every read of an incident or pupil record, who and when, from the signed "
+       "audit log"),
     # -- an incident --------------------------------------------------------
     _c("incident.back", "escape", "back", "Back", "Back to the list of incidents"),
     _c("incident.guide", "1", "pane('guide')", "Guide",
@@ -161,6 +164,11 @@ COMMANDS: tuple[Command, ...] = (
     _c("incident.export", "e", "export", "Export",
        "Export this incident's chronology (PDF, Markdown or JSON) to a new file only you "
        "can read", show=False),
+    _c("incident.reads", "w", "reads", "Who opened it",
+       "DSL: who opened this incident and when, from the signed audit log", show=False),
+    _c("incident.child_chronology", "y", "child_chronology", "Young person's chronology",
+       "The highlighted young person (People pane, 6) across all their incidents, in the "
+       "order things happened, other pupils shown as 'another pupil'", show=False),
     # -- the device custody log ---------------------------------------------
     _c("devices.open", "enter", "open_device", "Open", "Open the highlighted device's chain"),
     _c("devices.seize", "s", "seize", "Seize", "Record a device seized"),
@@ -239,6 +247,16 @@ COMMANDS: tuple[Command, ...] = (
        "reference to confirm)"),
     _c("retention.back", "escape", "back", "Back", "Back to reports and records"),
     _c("retention.refresh", "f5", "refresh", "Reload", "Read the list again", show=False),
+    # -- who opened which record (the read audit) ---------------------------
+    _c("reads.open", "enter", "open_incident", "Open",
+       "Open the highlighted incident (opening it is a read, and is audited)", show=False),
+    _c("reads.back", "escape", "back", "Back", "Back to where you were"),
+    _c("reads.refresh", "f5", "refresh", "Reload", "Read the audit log again"),
+    # -- one young person's chronology ---------------------------------------
+    _c("childchron.export", "e", "export", "Export",
+       "Write this chronology to a new PDF, Markdown or JSON file only you can read"),
+    _c("childchron.back", "escape", "back", "Back", "Back to where you were"),
+    _c("childchron.refresh", "f5", "refresh", "Reload", "Gather it again", show=False),
     # -- subject access -----------------------------------------------------
     _c("sar.gather", "f2", "gather", "Gather",
        "Gather what the vault holds about the young person named", key_display="F2"),

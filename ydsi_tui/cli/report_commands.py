@@ -19,9 +19,17 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..model.register import REGISTER_ID_PATTERN
 from ..model.schoolyear import parse_school_year
 from ..model.summary import status_words
 from ..model.timeparse import format_local, format_local_date, parse_date
+from ..service.pupils import PupilRef, find_pupil
+from ..service.reports.child_chronology import (
+    child_chronology,
+    child_chronology_document,
+    child_chronology_json,
+    register_chronology,
+)
 from ..service.reports.chronology import chronology, chronology_document, chronology_json
 from ..service.reports.formats import FORMATS, render
 from ..service.reports.governors import governors_document, governors_json, governors_report
@@ -118,10 +126,53 @@ def _dob(text: str | None) -> date | None:
 # ----------------------------------------------------------------------
 def cmd_export(ctx: Context) -> int:
     a = ctx.args
+    if (a.ref is None) == (a.pupil is None):
+        raise CliError("give one incident's REF, or --pupil ID for one pupil across incidents")
+    if a.pupil is not None:
+        return _export_pupil(ctx)
     with open_services(ctx) as services:
         chrono = chronology(require_cases(services), services.devices, a.ref)
     data = render(a.format, chronology_document(chrono), chronology_json(chrono))
     _write(a.output, data, f"the chronology of {a.ref} ({a.format.upper()})")
+    return 0
+
+
+def pupil_links(cases: CaseBook, pupil_id: str) -> list[PupilRef]:
+    """The incidents of the pupil ``pupil_id`` names, and their pupil id in each.
+
+    Until the pupil register, an id names one pupil in one incident (as
+    ``ydsi incident show`` prints it); the other incidents are found by name
+    and date of birth (:func:`~ydsi_tui.service.pupils.find_pupil`), which
+    refuses to guess between two children of the same name.
+    """
+    name, dob = _pupil_by_id(cases, pupil_id)
+    return find_pupil(cases, name, dob=dob)
+
+
+def _export_pupil(ctx: Context) -> int:
+    """``--pupil P-…``: a register record; an incident's pupil id: found by name (older records)."""
+    a = ctx.args
+    with open_services(ctx) as services:
+        cases = require_cases(services)
+        if REGISTER_ID_PATTERN.fullmatch(a.pupil.strip()):
+            chrono = register_chronology(cases, a.pupil.strip(), devices=services.devices)
+        else:
+            links = pupil_links(cases, a.pupil)
+            chrono = child_chronology(cases, links, devices=services.devices)
+    data = render(a.format, child_chronology_document(chrono), child_chronology_json(chrono))
+    count = len(chrono.incidents)
+    _write(a.output, data, f"one pupil's chronology across {count} incident(s) "
+                           f"({a.format.upper()})")  # fmt: skip
+    say(
+        f"Other young people appear as 'another pupil'; {chrono.left_out} entries about them "
+        "were left out. Read it before it leaves the school: names nobody recorded as a "
+        "pupil cannot be recognised."
+    )
+    if chrono.unmatched:
+        warn(
+            f"ydsi: left out {', '.join(chrono.unmatched)}: listed under this pupil, but the "
+            "incident itself does not link them (see 'ydsi pupil show')"
+        )
     return 0
 
 
@@ -671,12 +722,21 @@ def register(
     p = sub.add_parser(
         "export",
         parents=[common],
-        help="export one incident's chronology (PDF, Markdown or JSON)",
+        help="export one incident's chronology, or one pupil's across incidents",
+        usage="ydsi export (REF | --pupil ID) --format {pdf,md,json} --output FILE",
         description="Every entry in time order with who recorded it and when, decisions with "
         "their reasons, sign-offs with their signatures verified, the policy used; marked "
-        "OFFICIAL-SENSITIVE. The file is new, readable by you only; the read is audited.",
+        "OFFICIAL-SENSITIVE. With --pupil: everything about one young person across their "
+        "incidents in the order it happened, other young people shown as 'another pupil'. "
+        "The file is new, readable by you only; every read is audited.",
     )
-    p.add_argument("ref")
+    p.add_argument("ref", nargs="?", help="the incident (or give --pupil)")
+    p.add_argument(
+        "--pupil",
+        metavar="ID",
+        help="one pupil across incidents: their register id (P-..., 'ydsi pupil list'), or "
+        "for a pupil not in the register their id in one incident ('ydsi incident show')",
+    )
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("--output", metavar="FILE", required=True, help="a new file to write")
     p.set_defaults(func=cmd_export)

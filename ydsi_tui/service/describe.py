@@ -174,7 +174,9 @@ _DESCRIBERS: dict[str, Describer] = {
     ),
     "pupil.added": lambda d, p, n: _join(
         _s(d, "name"),
-        f"born {_date(d, 'dob')}" if d.get("dob") else f"Year {_s(d, 'year_group')}",
+        f"born {_date(d, 'dob')}"
+        if d.get("dob")
+        else (f"Year {_s(d, 'year_group')}" if d.get("year_group") is not None else ""),
         _s(d, "sex"),
         "part: " + ", ".join(policy_words(p, "pupil_parts", v).lower() for v in _list(d, "parts")),
         "SEN" if d.get("sen") else "",

@@ -2,9 +2,12 @@
 
 ``send`` gathers every incident about the young person (found by name, see
 :mod:`.pupils`; each one opened, so audited), writes one file encrypted to a
-passphrase (:mod:`ydsi_tui.vault.transfer`) holding their chronologies as
-JSON, Markdown and PDF, and records a ``transfer.sent`` entry in each
-incident with the transfer's id and the file's SHA-256. The receiving DSL
+passphrase (:mod:`ydsi_tui.vault.transfer`) holding the child's chronology
+across those incidents (:mod:`.reports.child_chronology`, built from the same
+reads) and each incident's chronology, as JSON, Markdown and PDF, other
+pupils of any of those incidents masked in all of them, and records a
+``transfer.sent`` entry in each incident with the transfer's id and the
+file's SHA-256. The receiving DSL
 gets the passphrase separately. ``receipt`` records the receiving school's
 receipt in each of those incidents; until then the incident carries an
 obligation due five school days after sending (the policy's
@@ -20,6 +23,8 @@ Contents of the decrypted file (JSON), shape 1::
     {"shape": 1, "kind": "transfer", "marking", "transfer_id", "created_at",
      "from": {"school", "dsl"}, "to": {"school", "dsl"},
      "pupil": {"name", "dob"},
+     "chronology": <the child's chronology across these incidents, see
+                    reports.child_chronology>,
      "incidents": [<chronology JSON, see reports.chronology>],
      "markdown": str, "pdf_base64": str}
 """
@@ -35,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from ..model.events import Event
 from ..model.timeparse import date_to_iso, from_iso, to_iso_utc
 from ..vault.crypto import KdfParams
 from ..vault.errors import AccessDenied, NotSaved, VaultError
@@ -43,12 +49,18 @@ from ..vault.transfer import seal_transfer
 from .casebook import CaseBook, When
 from .devices import DeviceLog
 from .pupils import find_pupil
+from .reports.child_chronology import (
+    child_chronology_document,
+    child_chronology_json,
+    child_chronology_of,
+    other_pupils,
+)
 from .reports.chronology import Chronology, chronology, chronology_document, chronology_json
 from .reports.document import MARKING, Block, Document, Fields, Heading, Paragraph
 from .reports.formats import render
 from .reports.markdown import render_markdown
 from .reports.scan import Progress
-from .reports.third_parties import OTHER_PUPIL, transfer_view
+from .reports.third_parties import OTHER_PUPIL, People, transfer_view
 from .shapes import SHAPE_VERSION
 
 __all__ = ["PendingTransfer", "SentTransfer", "TransferDesk"]
@@ -103,14 +115,24 @@ class TransferDesk:
         matches = find_pupil(self.cases, pupil, dob=dob, progress=progress)
         now = self.cases.clock.now()
         transfer_id = secrets.token_hex(8)
+        full = [chronology(self.cases, self.devices, m.ref) for m in matches]  # audited
+        pairs = list(zip(full, matches, strict=True))
+        people = other_pupils((c.view, m.pupil_id) for c, m in pairs)
         chronologies: list[Chronology] = []
         left_out = 0
-        for match in matches:
-            chrono, dropped = _about_one_pupil(
-                chronology(self.cases, self.devices, match.ref), match.pupil_id, now
-            )
+        for chrono_in_full, match in pairs:
+            chrono, dropped = _about_one_pupil(chrono_in_full, match.pupil_id, now, people)
             chronologies.append(chrono)
             left_out += dropped
+        # The child's chronology across these incidents, from the reads already made.
+        child = child_chronology_of(
+            [
+                (c.view, m.pupil_id, _own_custody(c, m.pupil_id))
+                for c, m in zip(full, matches, strict=True)
+            ],
+            now=now,
+            by=self.cases.author,
+        )
         subject = matches[0]
         known_dob = dob or next((m.dob for m in matches if m.dob is not None), None)
         school = self.cases.policies.current.school
@@ -125,7 +147,9 @@ class TransferDesk:
             known_dob,
             left_out,
         )
-        documents = [chronology_document(c) for c in chronologies]
+        documents = [child_chronology_document(child)] + [
+            chronology_document(c) for c in chronologies
+        ]
         combined = Document(
             title=f"Transfer of safeguarding records: {subject.name}",
             blocks=(
@@ -150,6 +174,7 @@ class TransferDesk:
                 "name": subject.name,
                 "dob": date_to_iso(known_dob) if known_dob else None,
             },
+            "chronology": child_chronology_json(child),
             "incidents": [chronology_json(c) for c in chronologies],
             "markdown": render_markdown(combined),
             "pdf_base64": base64.b64encode(render("pdf", combined, {})).decode("ascii"),
@@ -230,13 +255,26 @@ class TransferDesk:
         return found.refs
 
 
-def _about_one_pupil(chrono: Chronology, pupil_id: str, now: datetime) -> tuple[Chronology, int]:
+def _own_custody(chrono: Chronology, pupil_id: str) -> tuple[Event, ...]:
+    """The custody entries of the devices recorded as this pupil's (already opened)."""
+    return tuple(
+        link.event
+        for d in chrono.devices
+        if d.device.owner_pupil_id == pupil_id
+        for link in d.device.chain
+    )
+
+
+def _about_one_pupil(
+    chrono: Chronology, pupil_id: str, now: datetime, people: People
+) -> tuple[Chronology, int]:
     """The chronology as it may go to another school about one pupil (see third_parties).
 
-    Devices recorded as another pupil's are left out with the entries about them.
+    Devices recorded as another pupil's are left out with the entries about them;
+    ``people`` masks the pupils of all the transferred incidents, in each.
     """
     subject = chrono.view.incident.pupils[pupil_id]
-    view, left_out = transfer_view(chrono.view, subject, now)
+    view, left_out = transfer_view(chrono.view, subject, now, people)
     others = {
         d.device.meta.ref
         for d in chrono.devices

@@ -31,7 +31,7 @@ from .vault import RECOVERY_ID, Vault
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["CouldNotCheck", "VerifyReport", "verify_entries", "verify_vault"]
+__all__ = ["CouldNotCheck", "VerifyReport", "entry_problems", "verify_entries", "verify_vault"]
 
 
 class CouldNotCheck(VaultBusy):
@@ -312,6 +312,17 @@ def _check_signature(
     if not allowed:
         problems.append(f"{where}: a {role} may not make this change ({described.action})")
     return problems
+
+
+def entry_problems(
+    entry: AuditEntry, header: Header, described: AuditEntry | None = None
+) -> list[str]:
+    """What ``verify`` finds wrong with one entry's signature and its author's right.
+
+    Public so that a reader of the log that shows entries one by one (the
+    read audit, :mod:`.read_log`) applies exactly the checks ``verify`` does.
+    """
+    return _check_signature(entry, header, described)
 
 
 def _check_key_name(

@@ -490,6 +490,25 @@ class IncidentScreen(Screen[None]):
             )
         )
 
+    def action_child_chronology(self) -> None:
+        from .child_chronology import ChildChronologyScreen
+
+        if self.view is None:
+            return
+        pupils = self.view.incident.pupils
+        pupil_id = self.query_one(PeoplePane).pupil_id if self.pane == "people" else None
+        if pupil_id is None and len(pupils) == 1:
+            pupil_id = next(iter(pupils))
+        if pupil_id is None or pupil_id not in pupils:
+            self.notify("Highlight the young person on the People pane (6) first.", markup=False)
+            return
+        self.app.push_screen(ChildChronologyScreen(ref=self.ref, pupil_id=pupil_id))
+
+    def action_reads(self) -> None:
+        from .reports import open_reads
+
+        open_reads(self.ydsi, self.ref)
+
     def action_back(self) -> None:
         self.dismiss(None)
 

@@ -26,7 +26,7 @@ from ..widgets.options import Options
 if TYPE_CHECKING:
     from ..app import YdsiApp
 
-__all__ = ["TOOLS", "ReportsScreen", "Tool", "open_tool"]
+__all__ = ["TOOLS", "ReportsScreen", "Tool", "open_reads", "open_tool"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,24 @@ def open_tool(app: YdsiApp, tool_id: str) -> None:
         from .backup import BackupScreen
 
         app.push_screen(BackupScreen())
+    elif tool_id == "reads":
+        open_reads(app, None)
+
+
+def open_reads(app: YdsiApp, ref: str | None) -> None:
+    """The read audit, of one incident or of all; refused at once for anyone but a DSL."""
+    services = app.services
+    if services is None:
+        return
+    session = services.session
+    if session.role != "dsl" or session.is_recovery:
+        app.show_error(
+            Failed("show who opened which record", "Only a DSL sees the read audit: ask a DSL.")
+        )
+        return
+    from .reads import ReadAuditScreen
+
+    app.push_screen(ReadAuditScreen(ref))
 
 
 class ReportsScreen(Screen[None]):

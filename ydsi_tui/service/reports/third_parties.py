@@ -54,6 +54,7 @@ __all__ = [
     "harm_review",
     "transfer_events",
     "transfer_view",
+    "young_disclosers",
 ]
 
 #: How another young person appears in anything that leaves the school about one pupil.
@@ -150,6 +151,18 @@ ENTRY_RULES: dict[str, EntryRule] = {
 }
 
 
+def young_disclosers(incident: Incident) -> list[str]:
+    """The name of a discloser who is a young person (a friend, the young person), if any."""
+    disclosure = incident.disclosure
+    if (
+        disclosure is not None
+        and disclosure.discloser_type in _YOUNG_DISCLOSERS
+        and disclosure.discloser_name
+    ):
+        return [disclosure.discloser_name]
+    return []
+
+
 def about_other_pupil(event: Event, subject_id: str) -> bool:
     """The entry is about a named pupil who is not the subject."""
     rule = ENTRY_RULES.get(event.kind)
@@ -171,20 +184,28 @@ class People:
     """The other young people of an incident, found in text and replaced."""
 
     def __init__(self, incident: Incident, subject: Pupil) -> None:
-        own = set(name_key(subject.name).split())
         names = [p.name for p in incident.pupils.values() if p.pupil_id != subject.pupil_id]
-        disclosure = incident.disclosure
-        if (
-            disclosure is not None
-            and disclosure.discloser_type in _YOUNG_DISCLOSERS
-            and disclosure.discloser_name
-            and name_key(disclosure.discloser_name) != name_key(subject.name)
-        ):
-            names.append(disclosure.discloser_name)
+        names.extend(young_disclosers(incident))
+        self._compile(names, (subject.name,))
+
+    @classmethod
+    def of_names(cls, names: Iterable[str], own: Iterable[str]) -> People:
+        """Other pupils' ``names`` (from any incidents), keeping the subject's ``own`` names.
+
+        For a record about one pupil across incidents, where another pupil
+        recorded in one incident may be named in the free text of another.
+        """
+        people = cls.__new__(cls)
+        people._compile(names, own)
+        return people
+
+    def _compile(self, names: Iterable[str], own_names: Iterable[str]) -> None:
+        own_keys = {name_key(name) for name in own_names}
+        own = {part for key in own_keys for part in key.split()}
         terms: set[str] = set()
         for person in names:
             key = name_key(person)
-            if not key or key == name_key(subject.name):
+            if not key or key in own_keys:
                 continue
             terms.add(key)
             terms.update(part for part in key.split() if len(part) >= 2 and part not in own)
@@ -236,7 +257,9 @@ def redact_payload(kind: str, data: Mapping[str, Any], people: People) -> dict[s
     return out
 
 
-def transfer_events(incident: Incident, subject: Pupil) -> tuple[list[Event], int]:
+def transfer_events(
+    incident: Incident, subject: Pupil, people: People | None = None
+) -> tuple[list[Event], int]:
     """The incident's entries as they may go to another school about ``subject``.
 
     Returns the entries and how many were left out. Another pupil keeps only
@@ -244,7 +267,7 @@ def transfer_events(incident: Incident, subject: Pupil) -> tuple[list[Event], in
     about them (their parents, conversations, deletion, discipline…) are
     left out; their names are replaced in all free text.
     """
-    people = People(incident, subject)
+    people = people or People(incident, subject)
     out: list[Event] = []
     left_out = 0
     for item in incident.timeline:
@@ -270,12 +293,14 @@ def transfer_events(incident: Incident, subject: Pupil) -> tuple[list[Event], in
     return out, left_out
 
 
-def transfer_view(view: IncidentView, subject: Pupil, now: datetime) -> tuple[IncidentView, int]:
+def transfer_view(
+    view: IncidentView, subject: Pupil, now: datetime, people: People | None = None
+) -> tuple[IncidentView, int]:
     """``view`` refolded from :func:`transfer_events`, so every rendering of it agrees."""
-    events, left_out = transfer_events(view.incident, subject)
+    people = people or People(view.incident, subject)
+    events, left_out = transfer_events(view.incident, subject, people)
     incident = fold(view.incident.meta, events)
     policy = view.policy
-    people = People(view.incident, subject)
     redone = dataclasses.replace(
         view,
         incident=incident,
