@@ -246,20 +246,61 @@ def test_the_governors_chart_is_numbers_first_and_fits() -> None:
 
     year = SchoolYear(2025)
     autumn, spring, summer = year.terms
+    # No count of 1 or 2 here (those are hidden: see the next test).
     report = GovernorsReport(
         "Hindley School",
         year,
-        ((autumn, Counts(6, 2, 1, 3, 0, 1, 4)), (spring, Counts()), (summer, Counts(1))),
-        Counts(7, 2, 1, 3, 0, 1, 4),
+        ((autumn, Counts(6, 3, 0, 3, 0, 0, 4, 3, 0, 6)), (spring, Counts()),
+         (summer, Counts(3, 0, 0, 0, 3, 0, 0, 0, 0, 3))),
+        Counts(9, 3, 0, 3, 3, 0, 4, 3, 0, 9),
         NOW,
-    )
+    )  # fmt: skip
     for width in (78, 118):
         lines = [line.plain for line in chart_lines(report, width)]
         assert all(len(line) <= width for line in lines)
         assert lines[0].split()[:2] == ["Term", "Incidents"]
         assert lines[1].startswith("Autumn  ██████") and lines[1].split()[2] == "6"
         assert lines[2].split()[1:3] == ["·", "0"]
-        assert lines[-1].split()[:2] == ["Year", "7"]
+        assert lines[-1].split()[:2] == ["Year", "9"]
+
+
+def test_a_hidden_count_is_a_c_with_no_bar_on_every_chart() -> None:
+    from ydsi_tui.app.figures import breakdown_lines, chart_lines, outcome_lines
+    from ydsi_tui.model.schoolyear import SchoolYear
+    from ydsi_tui.service.reports.governors import (
+        Breakdown,
+        BreakdownRow,
+        Counts,
+        GovernorsReport,
+    )
+
+    year = SchoolYear(2025)
+    autumn, spring, summer = year.terms
+    kinds = Breakdown("by_kind", "Incidents by kind", "incidents", (
+        BreakdownRow("peer_sharing", "Sharing between young people", (5, 0, 4)),
+        BreakdownRow("sextortion", "Sextortion", (1, 0, 0)),
+    ))  # fmt: skip
+    report = GovernorsReport(
+        "Hindley School",
+        year,
+        ((autumn, Counts(6, 0, 0, 6, 0, 0, 0, 0, 0, 0)), (spring, Counts()),
+         (summer, Counts(4, 0, 0, 4, 0, 0, 0, 0, 0, 0))),
+        Counts(10, 0, 0, 10, 0, 0, 0, 0, 0, 0),
+        NOW,
+        breakdowns=(kinds,),
+    )  # fmt: skip
+    assert report.shown("by_kind", "sextortion", "autumn") is None
+    assert report.shown("by_kind", "sextortion", "year") is None
+    assert report.shown("by_kind", "peer_sharing", "autumn") is None  # or 6 - 5 gives the 1
+    lines = [line.plain for line in breakdown_lines(report, kinds, 78)]
+    assert all(len(line) <= 78 for line in lines)
+    sextortion = next(line for line in lines if line.startswith("Sextortion"))
+    assert sextortion.split()[1:] == ["c", "0", "0", "c"]  # no bar: its length would tell
+    assert "█" not in sextortion and "·" not in sextortion
+    assert lines[0].split() == ["Kind", "Aut", "Spr", "Sum", "Year"]
+    autumn_line = [line.plain for line in chart_lines(report, 78)][1]
+    assert autumn_line.split()[:3] == ["Autumn", "██████", "6"]  # 6 = 5 + 1: both hidden
+    assert len(outcome_lines(report, 78)) == 5
 
 
 def test_export_paths_are_new_and_shown_from_home(

@@ -99,7 +99,9 @@ def suppress(
         if not pinned:
             return frozenset(hidden)
         for cell in sorted(pinned, key=order.__getitem__):
-            around = [c for identity in identities if cell in identity.cells for c in identity.cells]
+            around = [
+                c for identity in identities if cell in identity.cells for c in identity.cells
+            ]
             extra = pick(around) or pick(values)
             if extra is None:  # everything is hidden: nothing more to do
                 return frozenset(hidden)
@@ -120,9 +122,7 @@ def _small_remainder(
     return 0 < total < threshold
 
 
-def determined(
-    hidden: Iterable[Hashable], identities: Sequence[Identity]
-) -> frozenset[Hashable]:
+def determined(hidden: Iterable[Hashable], identities: Sequence[Identity]) -> frozenset[Hashable]:
     """The hidden cells whose value follows from the shown ones (exact linear algebra).
 
     Every identity is a linear equation; the shown cells are constants. A
