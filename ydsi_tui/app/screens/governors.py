@@ -98,8 +98,7 @@ class GovernorsScreen(ToolScreen):
                     (f"School year {year.label}", "bold"),
                     f" ({format_local_date(year.start)} to {format_local_date(year.end)})",
                     f"  {school}\n" if school else "\n",
-                    "Figures only: nobody and no incident is named. c: hidden (a small "
-                    "number). ↑↓ scroll.",
+                    "Nobody and no incident named. c: hidden (a small number). ↑↓ scrolls.",
                 ]
             )
         )

@@ -553,10 +553,12 @@ def duration_words(minutes: int | None) -> str:
 
 
 def timing_words(report: GovernorsReport, timing: Timing) -> str:
-    """``3 h 10 min (over 7 incidents)``; hidden over fewer than 3."""
+    """``3 h 10 min (over 7 incidents)``; hidden over fewer than 3 (the count is too)."""
     if not timing.minutes:
         return "none recorded"
-    n = figure(report.shown("times", timing.key))
+    n = report.shown("times", timing.key)
+    if n is None:
+        return f"{HIDDEN} (over fewer than {THRESHOLD} incidents)"
     return f"{duration_words(report.shown_median(timing))} (over {n} incidents)"
 
 

@@ -11,11 +11,12 @@ Education publish tables:
   is shown. Every published total is an *identity* (the parts add up to the
   whole: the terms add up to the year, the kinds to the incidents), and an
   identity with one hidden cell gives that cell away by subtraction; so the
-  next-smallest cell in it is hidden too. Hidden cells in an identity whose
+  next-smallest non-zero cell in it is hidden too. Hidden cells in an identity whose
   other side is shown add up to a number anyone can work out: when that sum
-  is itself under the threshold, another cell is hidden. Zeros are not picked
-  while a non-zero cell is there (a hidden 0 beside a hidden 1 leaves their
-  sum, 1, on show).
+  is itself under the threshold, another cell is hidden. A zero is never
+  hidden: counts cannot go below 0, so a hidden 0 is found again by anyone
+  who sees the rest of its row, and a hidden 0 beside a hidden 1 leaves
+  their sum, 1, on show.
 * those two rules are how the offices say it, and they are not enough where
   tables are linked (the same incidents counted by kind, by term and by
   outcome): cells can be pinned by combining several totals. So the last
@@ -76,11 +77,29 @@ def suppress(
     wholes = {cell for identity in identities for cell in identity.wholes}
 
     def pick(candidates: Iterable[Hashable]) -> Hashable | None:
-        """The next-smallest shown cell: a non-zero one, a part before a total."""
-        shown = [cell for cell in candidates if cell not in hidden]
+        """The next-smallest shown non-zero cell, a part before a total.
+
+        Never a zero: a hidden 0 protects nothing (counts cannot go below it,
+        so an attacker who sees the rest of its row finds it again) and the
+        reader is promised that 0 is shown.
+        """
+        shown = [cell for cell in candidates if cell not in hidden and values[cell] > 0]
         if not shown:
             return None
-        return min(shown, key=lambda c: (values[c] == 0, c in wholes, values[c], order[c]))
+        return min(shown, key=lambda c: (c in wholes, values[c], order[c]))
+
+    def near(cell: Hashable) -> Hashable | None:
+        """A cell to hide beside ``cell``: in its identities, else one step further out."""
+        reached = {cell}
+        frontier = {cell}
+        while frontier:
+            ring = {c for i in identities if frontier & set(i.cells) for c in i.cells} - reached
+            found = pick(sorted(ring, key=order.__getitem__))
+            if found is not None:
+                return found
+            reached |= ring
+            frontier = ring
+        return pick(values)
 
     while True:
         added = False
@@ -98,15 +117,11 @@ def suppress(
         pinned = determined(hidden, identities)
         if not pinned:
             return frozenset(hidden)
-        for cell in sorted(pinned, key=order.__getitem__):
-            around = [
-                c for identity in identities if cell in identity.cells for c in identity.cells
-            ]
-            extra = pick(around) or pick(values)
-            if extra is None:  # everything is hidden: nothing more to do
-                return frozenset(hidden)
-            hidden.add(extra)
-            break
+        first = min(pinned, key=order.__getitem__)
+        extra = near(first)
+        if extra is None:  # every non-zero count is hidden already: nothing more can be done
+            return frozenset(hidden)
+        hidden.add(extra)
 
 
 def _small_remainder(
