@@ -83,7 +83,9 @@ class GovernorsScreen(ToolScreen):
         def job(services: Services, reporter: Reporter) -> GovernorsReport:
             assert services.cases is not None
             reporter.stage(f"Counting {year.label}")
-            return governors_report(services.cases, services.devices, year, progress=reporter)
+            report = governors_report(services.cases, services.devices, year, progress=reporter)
+            _ = report.hidden  # the suppression's solve, here in the worker, not when drawing
+            return report
 
         self.run_job(f"count the figures for {year.label}", job, self._counted)
 
