@@ -334,3 +334,17 @@ def test_a_document_on_screen_shows_every_redaction_mark_in_words() -> None:
     assert text.startswith("OFFICIAL-SENSITIVE")
     assert "[REDACT THIS ENTRY: staff's note]" in text
     assert "Saw [REDACT other pupil: [b]Ben[/b]]" in text  # markup stays text
+
+
+def test_a_chart_in_a_document_on_screen_writes_every_count_and_no_hidden_bar() -> None:
+    from ydsi_tui.app.docview import document_content
+    from ydsi_tui.service.reports.document import Bar, Chart, Document
+
+    chart = Chart("Incidents by kind", (Bar("[b]Peer[/b]", 8), Bar("Sextortion", None),
+                                        Bar("Other", 0)))  # fmt: skip
+    lines = document_content(Document("Governors", (chart,))).plain.splitlines()
+    peer = next(line for line in lines if line.startswith("[b]Peer[/b]"))  # markup stays text
+    assert peer.split()[1] == "8" and peer.endswith("█" * 30)
+    hidden = next(line for line in lines if line.startswith("Sextortion"))
+    assert hidden.split() == ["Sextortion", "c"]
+    assert next(line for line in lines if line.startswith("Other")).split() == ["Other", "0", "·"]
