@@ -281,6 +281,49 @@ async def test_the_governors_figures_name_no_one_and_no_incident(
         assert "outside the vault's protection" in screen_text(app)
 
 
+async def test_the_governors_charts_fit_80x24_scroll_by_keys_and_hide_small_numbers(
+    app_factory: MakeApp, refs: Refs, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every breakdown at 80x24 under NO_COLOR: reached by the keyboard, numbers in characters."""
+    from textual.containers import VerticalScroll
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await to_tool(pilot, "2")
+        screen = app.screen
+        assert isinstance(screen, GovernorsScreen) and screen.report is not None
+        body = screen.query_one("#governors-body", VerticalScroll)
+        assert body.has_focus and body.max_scroll_y > 0  # more than fits: it scrolls
+        assert body.max_scroll_x == 0  # nothing is cut off at the side
+        seen = screen_text(app)
+        assert "Term    Incidents" in seen and "Repeat involvement" not in seen
+        # The seeded vault's four incidents are one of each kind: every kind's count is hidden.
+        report = screen.report
+        assert report.shown("by_kind", "sextortion", "year") is None
+        await press(pilot, "end")
+        assert body.scroll_y == body.max_scroll_y
+        bottom = screen_text(app)
+        assert "Repeat involvement" in bottom and "Median times" in bottom
+        pages = [seen]
+        await press(pilot, "home")
+        while True:
+            await press(pilot, "pagedown")
+            pages.append(screen_text(app))
+            if body.scroll_y >= body.max_scroll_y:
+                break
+        every = "\n".join(pages)
+        for heading in ("Decision", "Kind", "Year group", "Sex", "Median times"):
+            assert re.search(rf"^\s*{heading}\s", every, re.MULTILINE), heading
+        assert re.search(r"Sextortion\s+c\s+0\s+0\s+c", every)  # the hidden mark, no bar
+        for secret in (refs.chat, refs.referral, refs.signoff, refs.fresh, refs.device,
+                       "Ann", "Ben", "Cara", "Example", "Sample", "Dana", "Hana"):  # fmt: skip
+            assert secret not in every, secret
+        await press(pilot, "left")  # the scrolling body lets the year keys through
+        assert "School year 2025-26" in screen_text(app)
+
+
 # ------------------------------------------------------------------ retention
 
 

@@ -218,6 +218,15 @@ def test_reports_and_records(
 
 
 @SIZES
+def test_governors_breakdowns(
+    snap_compare: Any, app_factory: MakeApp, home: Any, size: tuple[int, int]
+) -> None:
+    """The governors' figures scrolled down by a page: the breakdowns, small numbers as c."""
+    run = after(unlock, keys("r", "2", "pagedown"))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
 @pytest.mark.parametrize("step", ["list", "hold", "destroy"])
 def test_retention(
     snap_compare: Any, app_factory: MakeApp, vault: Any, size: tuple[int, int], step: str

@@ -246,20 +246,61 @@ def test_the_governors_chart_is_numbers_first_and_fits() -> None:
 
     year = SchoolYear(2025)
     autumn, spring, summer = year.terms
+    # No count of 1 or 2 here (those are hidden: see the next test).
     report = GovernorsReport(
         "Hindley School",
         year,
-        ((autumn, Counts(6, 2, 1, 3, 0, 1, 4)), (spring, Counts()), (summer, Counts(1))),
-        Counts(7, 2, 1, 3, 0, 1, 4),
+        ((autumn, Counts(6, 3, 0, 3, 0, 0, 4, 3, 0, 6)), (spring, Counts()),
+         (summer, Counts(3, 0, 0, 0, 3, 0, 0, 0, 0, 3))),
+        Counts(9, 3, 0, 3, 3, 0, 4, 3, 0, 9),
         NOW,
-    )
+    )  # fmt: skip
     for width in (78, 118):
         lines = [line.plain for line in chart_lines(report, width)]
         assert all(len(line) <= width for line in lines)
         assert lines[0].split()[:2] == ["Term", "Incidents"]
         assert lines[1].startswith("Autumn  ██████") and lines[1].split()[2] == "6"
         assert lines[2].split()[1:3] == ["·", "0"]
-        assert lines[-1].split()[:2] == ["Year", "7"]
+        assert lines[-1].split()[:2] == ["Year", "9"]
+
+
+def test_a_hidden_count_is_a_c_with_no_bar_on_every_chart() -> None:
+    from ydsi_tui.app.figures import breakdown_lines, chart_lines, outcome_lines
+    from ydsi_tui.model.schoolyear import SchoolYear
+    from ydsi_tui.service.reports.governors import (
+        Breakdown,
+        BreakdownRow,
+        Counts,
+        GovernorsReport,
+    )
+
+    year = SchoolYear(2025)
+    autumn, spring, summer = year.terms
+    kinds = Breakdown("by_kind", "Incidents by kind", "incidents", (
+        BreakdownRow("peer_sharing", "Sharing between young people", (5, 0, 4)),
+        BreakdownRow("sextortion", "Sextortion", (1, 0, 0)),
+    ))  # fmt: skip
+    report = GovernorsReport(
+        "Hindley School",
+        year,
+        ((autumn, Counts(6, 0, 0, 6, 0, 0, 0, 0, 0, 0)), (spring, Counts()),
+         (summer, Counts(4, 0, 0, 4, 0, 0, 0, 0, 0, 0))),
+        Counts(10, 0, 0, 10, 0, 0, 0, 0, 0, 0),
+        NOW,
+        breakdowns=(kinds,),
+    )  # fmt: skip
+    assert report.shown("by_kind", "sextortion", "autumn") is None
+    assert report.shown("by_kind", "sextortion", "year") is None
+    assert report.shown("by_kind", "peer_sharing", "autumn") is None  # or 6 - 5 gives the 1
+    lines = [line.plain for line in breakdown_lines(report, kinds, 78)]
+    assert all(len(line) <= 78 for line in lines)
+    sextortion = next(line for line in lines if line.startswith("Sextortion"))
+    assert sextortion.split()[1:] == ["c", "0", "0", "c"]  # no bar: its length would tell
+    assert "█" not in sextortion and "·" not in sextortion
+    assert lines[0].split() == ["Kind", "Aut", "Spr", "Sum", "Year"]
+    autumn_line = [line.plain for line in chart_lines(report, 78)][1]
+    assert autumn_line.split()[:3] == ["Autumn", "██████", "6"]  # 6 = 5 + 1: both hidden
+    assert len(outcome_lines(report, 78)) == 5
 
 
 def test_export_paths_are_new_and_shown_from_home(
@@ -293,3 +334,17 @@ def test_a_document_on_screen_shows_every_redaction_mark_in_words() -> None:
     assert text.startswith("OFFICIAL-SENSITIVE")
     assert "[REDACT THIS ENTRY: staff's note]" in text
     assert "Saw [REDACT other pupil: [b]Ben[/b]]" in text  # markup stays text
+
+
+def test_a_chart_in_a_document_on_screen_writes_every_count_and_no_hidden_bar() -> None:
+    from ydsi_tui.app.docview import document_content
+    from ydsi_tui.service.reports.document import Bar, Chart, Document
+
+    chart = Chart("Incidents by kind", (Bar("[b]Peer[/b]", 8), Bar("Sextortion", None),
+                                        Bar("Other", 0)))  # fmt: skip
+    lines = document_content(Document("Governors", (chart,))).plain.splitlines()
+    peer = next(line for line in lines if line.startswith("[b]Peer[/b]"))  # markup stays text
+    assert peer.split()[1] == "8" and peer.endswith("█" * 30)
+    hidden = next(line for line in lines if line.startswith("Sextortion"))
+    assert hidden.split() == ["Sextortion", "c"]
+    assert next(line for line in lines if line.startswith("Other")).split() == ["Other", "0", "·"]

@@ -106,6 +106,12 @@ def test_reports_print_or_write(ydsi: Ydsi) -> None:
     label = f"{year}-{(year + 1) % 100:02d}"
     governors = ydsi.ok("report", "governors", "--year", label)
     assert "OFFICIAL-SENSITIVE" in governors and "Ann Other" not in governors
+    figures = ydsi.ok("report", "governors", "--year", label, "--format", "json")
+    shape = json.loads(figures)
+    assert shape["shape"] == 2 and "Ann Other" not in figures
+    for key in ("by_kind", "by_year_group", "by_sex", "repeat", "times", "terms", "year_total"):
+        assert key in shape, key
+    assert shape["year_total"]["incidents"] is None  # 1 or 2 this year: hidden
     one_line_error(ydsi.run("report", "governors", "--year", label, "--format", "pdf"), 2)
     out = ydsi.tmp / "governors.pdf"
     ydsi.ok("report", "governors", "--year", label, "--format", "pdf", "--output", str(out))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from ..service.reports.document import (
+    Chart,
     Document,
     Fields,
     Heading,
@@ -20,6 +21,7 @@ from ..service.reports.document import (
     Table,
     Text,
 )
+from .figures import text_bar
 from .text import join
 
 __all__ = ["document_content"]
@@ -66,6 +68,12 @@ def document_content(doc: Document) -> Content:
             parts += ["\n", (" │ ".join(block.headers), "bold"), "\n"]
             for row in block.rows:
                 parts += [" │ ".join(row), "\n"]
+        elif isinstance(block, Chart):
+            parts += ["\n", (block.caption, "bold"), "\n"]
+            for bar in block.bars:
+                count = block.hidden_mark if bar.value is None else str(bar.value)
+                drawn = "" if bar.value is None else text_bar(bar.value, block.largest, 30)
+                parts += [f"{bar.label[:28]:<28} {count:>4} {drawn}".rstrip(), "\n"]
         elif isinstance(block, Item):
             parts += ["\n", (f"{block.when}  {block.title}", "bold"), "\n"]
             if block.redact:

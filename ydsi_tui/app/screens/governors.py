@@ -1,10 +1,16 @@
-"""Governors' figures: a school year's counts by term, as a chart, with no names or references.
+"""Governors' figures: a school year's counts as text charts, with no names or references.
 
 The figures are counted in a thread worker (every incident is read, without
-logging a read: nothing of any incident is shown). ``←``/``→`` move a school
+logging a read: nothing of any incident is shown). The screen shows the
+counts by term, then referred against handled in school, by kind, by year
+group and by sex (each by term, with a bar for the year), repeat involvement
+and the median times; they are longer than 24 lines, so the body scrolls
+(``↑``/``↓``, ``PgUp``/``PgDn``, ``Home``/``End``). ``←``/``→`` move a school
 year, ``y`` types one, ``e`` writes the report to a new PDF or Markdown file.
-Nothing on this screen names a young person, a member of staff or an
-incident: only the school, the year, the terms and the numbers.
+Small numbers are hidden here exactly as in the export (``c``): what the
+screen shows is what a governor may be shown. Nothing on this screen names
+a young person, a member of staff or an incident: only the school, the year,
+the terms and the numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Footer, Static
 
 from ...model.errors import ValidationError
@@ -21,7 +28,7 @@ from ...model.schoolyear import SchoolYear, parse_school_year, school_year_of
 from ...model.timeparse import format_local_date, to_local
 from ...service.reports.governors import GovernorsReport, governors_report
 from ..commands import bindings
-from ..figures import MEASURES, chart_lines
+from ..figures import MEASURES, breakdown_lines, chart_lines, outcome_lines, repeat_lines
 from ..messages import Failed
 from ..text import join
 from ..widgets.bars import TopBar
@@ -29,8 +36,6 @@ from ..widgets.progress import ProgressLine
 from .tools import ToolScreen
 
 if TYPE_CHECKING:
-    from textual.content import Content
-
     from ...service.factory import Services
     from ..jobs import Reporter
 
@@ -49,10 +54,11 @@ class GovernorsScreen(ToolScreen):
 
     def compose(self) -> ComposeResult:
         yield TopBar("Governors' figures")
-        with Vertical(id="governors-body"):
-            yield Static("", id="governors-title")
-            yield ProgressLine(id="governors-progress")
+        yield Static("", id="governors-title")
+        yield ProgressLine(id="governors-progress")
+        with VerticalScroll(id="governors-body"):
             yield Static("", id="governors-chart")
+            yield Static("", id="governors-more")
             yield Static("", id="governors-notes")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -60,6 +66,7 @@ class GovernorsScreen(ToolScreen):
         if self.year is None:
             self.year = school_year_of(to_local(self.ydsi.now()).date())
         self.load(self.year)
+        self.query_one("#governors-body", VerticalScroll).focus()
 
     # ------------------------------------------------------------------
     def reload(self) -> None:
@@ -76,7 +83,9 @@ class GovernorsScreen(ToolScreen):
         def job(services: Services, reporter: Reporter) -> GovernorsReport:
             assert services.cases is not None
             reporter.stage(f"Counting {year.label}")
-            return governors_report(services.cases, services.devices, year, progress=reporter)
+            report = governors_report(services.cases, services.devices, year, progress=reporter)
+            _ = report.hidden  # the suppression's solve, here in the worker, not when drawing
+            return report
 
         self.run_job(f"count the figures for {year.label}", job, self._counted)
 
@@ -91,8 +100,7 @@ class GovernorsScreen(ToolScreen):
                     (f"School year {year.label}", "bold"),
                     f" ({format_local_date(year.start)} to {format_local_date(year.end)})",
                     f"  {school}\n" if school else "\n",
-                    "Figures only: no young person, member of staff or incident is named or "
-                    "referenced.",
+                    "Nobody and no incident named. c: hidden (a small number). ↑↓ scrolls.",
                 ]
             )
         )
@@ -118,13 +126,19 @@ class GovernorsScreen(ToolScreen):
         report = self.report
         if report is None:
             return
-        width = max(40, self.size.width - 2)
+        width = max(40, self.size.width - 4)  # the body's padding and its scrollbar
         chart = self.query_one("#governors-chart", Static)
         chart.update(join(chart_lines(report, width), "\n"))
+        sections = [outcome_lines(report, width)]
+        sections += [breakdown_lines(report, b, width) for b in report.breakdowns]
+        sections.append(repeat_lines(report))
+        more = [line for section in sections for line in (*section, Content(""))]
+        self.query_one("#governors-more", Static).update(join(more, "\n"))
         legend = "; ".join(f"{heading}: {meaning}" for _, heading, meaning in MEASURES[1:])
         notes: list[Content | str | tuple[str, str]] = [
             f"Each row is a term, each bar a count on the same scale. {legend}. "
-            f"Not yet decided: {report.total.undecided}.\n",
+            "Below, each row's bar is its year's figure. c: hidden to protect the young "
+            "people (under 3, or a number that would give one away); 0 is shown.\n",
         ]
         if report.unreadable:
             notes += [("⚠ ", "bold"), f"{report.unreadable} record(s) could not be read and "

@@ -42,9 +42,9 @@ TOOLS = (
          "Every incident against the inspectorate's questions: per incident, what is "
          "missing and the step to fix it. Enter on an item opens the incident at that step."),
     Tool("governors", "Governors' figures", "",
-         "Counts by term for a school year (incidents, referrals to the police and to "
-         "children's social care, handled in school, devices seized, viewings) as a chart, "
-         "with no names and no references; export to PDF or Markdown."),
+         "A school year's counts as charts: by term, referred or handled in school, by "
+         "kind, year group and sex, repeat involvement, median times. No names, no "
+         "references, no count under 3; export to PDF or Markdown."),
     Tool("retention", "Retention and legal holds", "",
          "Until when each record is kept (date of birth + 25 years) and what is due for "
          "review. Set or lift a legal hold; a DSL keeps a record longer or destroys it."),

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 __all__ = [
     "MARKING",
+    "Bar",
     "Block",
+    "Chart",
     "Document",
     "Fields",
     "Heading",
@@ -90,7 +92,33 @@ class Item:
     redact: str = ""
 
 
-Block = Heading | Paragraph | Fields | Table | Item
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: what it counts and the count (None: hidden, drawn as no bar)."""
+
+    label: str
+    value: int | None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart of counts on one scale (the largest shown count fills the width).
+
+    Every renderer writes each count beside its bar: the bar only makes the
+    numbers quicker to compare, and a hidden count has no bar at all (its
+    length would give it away).
+    """
+
+    caption: str
+    bars: tuple[Bar, ...]
+    hidden_mark: str = "c"
+
+    @property
+    def largest(self) -> int:
+        return max((bar.value for bar in self.bars if bar.value is not None), default=0)
+
+
+Block = Heading | Paragraph | Fields | Table | Item | Chart
 
 
 @dataclass(frozen=True)

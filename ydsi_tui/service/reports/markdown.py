@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .document import Document, Fields, Heading, Item, Paragraph, Span, Table, Text
+from .document import Chart, Document, Fields, Heading, Item, Paragraph, Span, Table, Text
 from .text import visible
 
 __all__ = ["render_markdown"]
@@ -43,6 +43,26 @@ def _span(span: Span, *, inline: bool) -> str:
     return f"**\\[REDACT {md(span.redact, inline=True)}:** {md(span.text, inline=True)}**\\]**"
 
 
+#: The widest bar of a chart, in characters.
+BAR_CHARS = 24
+
+
+def _chart(chart: Chart) -> list[str]:
+    """A chart as a table: the label, the count, and a bar of blocks (no bar when hidden)."""
+    largest = chart.largest
+    out = [f"**{md(chart.caption, inline=True)}**", "", "| | Count | |", "|---|---:|---|"]
+    for bar in chart.bars:
+        if bar.value is None:
+            count, drawn = chart.hidden_mark, "(hidden)"
+        else:
+            count = str(bar.value)
+            length = max(1, round(bar.value * BAR_CHARS / largest)) if bar.value else 0
+            drawn = "█" * length if length else "·"
+        out.append(f"| {md(bar.label, inline=True)} | {md(count, inline=True)} | {drawn} |")
+    out.append("")
+    return out
+
+
 def render_markdown(doc: Document) -> str:
     marking = f"**{doc.marking}**"
     out: list[str] = [marking, "", f"# {md(doc.title, inline=True)}", ""]
@@ -69,6 +89,8 @@ def render_markdown(doc: Document) -> str:
             out.append("|" + "---|" * len(block.headers))
             out += ["| " + " | ".join(md(c, inline=True) for c in row) + " |" for row in block.rows]
             out.append("")
+        elif isinstance(block, Chart):
+            out += _chart(block)
         elif isinstance(block, Item):
             out.append(f"### {md(block.when, inline=True)}: {md(block.title, inline=True)}")
             out.append("")

@@ -28,7 +28,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from .document import Document, Fields, Heading, Item, Paragraph, Span, Table, Text
+from .document import Chart, Document, Fields, Heading, Item, Paragraph, Span, Table, Text
 from .text import code, is_hidden
 
 __all__ = ["FontChoice", "find_unicode_font", "render_pdf"]
@@ -246,6 +246,49 @@ class _Renderer:
                 self.table(block.headers, block.rows, block.widths)
             elif isinstance(block, Item):
                 self.item(block)
+            elif isinstance(block, Chart):
+                self.chart(block)
+
+    def chart(self, chart: Chart) -> None:
+        """Bars drawn as filled rectangles on one scale, each count written beside its bar.
+
+        A hidden count gets no bar (its length would give it away) and its mark
+        instead of a number; a zero gets a thin outline, so it reads as drawn.
+        """
+        pdf = self.pdf
+        row, label_w, count_w, gap = 5.2, 64.0, 10.0, 2.0
+        if pdf.will_page_break(row * len(chart.bars) + 8):
+            pdf.add_page()
+        self.para(chart.caption, 9, bold=True)
+        pdf.ln(1)
+        bar_max = pdf.epw - label_w - count_w - gap
+        largest = chart.largest
+        for bar in chart.bars:
+            x, y = pdf.l_margin, pdf.get_y()
+            self.font(9)
+            pdf.set_xy(x, y)
+            pdf.cell(label_w, row, self._fit(bar.label, label_w - 1), align="L")
+            shown = chart.hidden_mark if bar.value is None else str(bar.value)
+            pdf.cell(count_w, row, self.t(shown), align="R")
+            left = x + label_w + count_w + gap
+            if bar.value:
+                pdf.set_fill_color(70, 70, 70)
+                pdf.rect(left, y + 1, max(0.8, bar_max * bar.value / largest), row - 2, style="F")
+            elif bar.value == 0:
+                pdf.set_draw_color(120, 120, 120)
+                pdf.rect(left, y + 1, 0.4, row - 2, style="D")
+                pdf.set_draw_color(0, 0, 0)
+            pdf.set_xy(x, y + row)
+        pdf.ln(3)
+
+    def _fit(self, text: str, width: float) -> str:
+        """The text, cut with an ellipsis to fit ``width`` (the table below has it whole)."""
+        shown = self.t(text)
+        if self.pdf.get_string_width(shown) <= width:
+            return shown
+        while shown and self.pdf.get_string_width(shown + "...") > width:
+            shown = shown[:-1]
+        return shown.rstrip() + "..."
 
     def fields(self, block: Fields) -> None:
         """Label: value lines; a value may be as long as a note, so never a table cell."""
