@@ -8,7 +8,9 @@ idle lock (tests lock by key), a fixed theme and clock.
 
 from __future__ import annotations
 
+import itertools
 import shutil
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ from tests.support.vaults import enrol_user
 from ydsi_tui.app.app import YdsiApp
 from ydsi_tui.app.main import make_app
 from ydsi_tui.app.settings import AppSettings
+from ydsi_tui.model import events
 from ydsi_tui.model.events import new_id
 from ydsi_tui.model.timeparse import to_iso_utc
 from ydsi_tui.service.clock import FixedClock
@@ -145,10 +148,19 @@ def _seed(path: Path) -> Refs:
     return Refs(chat, referral, signoff, fresh, device)
 
 
+#: Spreads counted ids over all 128 bits, so their short forms differ too.
+_SPREAD = 0x9E3779B97F4A7C15F39CC0605CEDC835
+
+
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Refs]:
     path = tmp_path_factory.mktemp("template") / "vault"
-    refs = _seed(path)
+    with pytest.MonkeyPatch.context() as patch:
+        # Entry ids are random in use; here they are counted, so a screen that
+        # shows one (the chronology's "entry 1a2b3c4d") reads the same every run.
+        counter = itertools.count(1)
+        patch.setattr(events.uuid, "uuid4", lambda: uuid.UUID(int=next(counter) * _SPREAD % 2**128))
+        refs = _seed(path)
     return path, refs
 
 

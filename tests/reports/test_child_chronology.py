@@ -68,6 +68,23 @@ def test_one_timeline_across_incidents_in_order_of_happening(
     assert chrono.dob is not None and chrono.year_group == 11
 
 
+def test_entries_at_the_same_moment_keep_the_incidents_own_order(world: World) -> None:
+    """Ties were broken by the entries' random ids: the same record read in a new order."""
+    dsl = world.cases()
+    world.at(NOW)
+    ref = dsl.create("Several notes made at once", disclosed_at=NOW)
+    add_pupil(dsl, ref, "Ava Smith")
+    for n in range(8):
+        dsl.note(ref, f"note number {n}", at=NOW)
+    chrono = child_chronology(dsl, find_pupil(dsl, "Ava Smith"))
+    shown = [e.event.id for e in chrono.entries]
+    own = [t.event.id for t in dsl.open(ref, log=False).incident.timeline]
+    assert shown == [i for i in own if i in shown]
+    assert [e.text for e in chrono.entries if e.event.kind == "note"] == [
+        f"note number {n}" for n in range(8)
+    ]
+
+
 def test_other_pupils_are_another_pupil_everywhere(
     world: World, three: tuple[str, str, str]
 ) -> None:

@@ -156,7 +156,7 @@ def test_a_dropped_ssh_connection_loses_nothing(
         pane.keys("n")
         pane.wait_for("Enter: save")
         pane.type("typed but never saved")
-        time.sleep(0.5)
+        pane.wait_for("typed but never saved")  # every key has reached the form
         os.kill(pane.client_pid(), signal.SIGKILL)  # the connection drops
         deadline = time.monotonic() + 20
         while _app_running(vault) and time.monotonic() < deadline:

@@ -343,8 +343,10 @@ def child_chronology_of(
                     (),
                 )
             )
-    # The order of happening across incidents; ties by when recorded, then incident.
-    entries.sort(key=lambda e: (e.event.at, e.event.recorded_at, e.ref, e.event.id))
+    # The order of happening across incidents; ties by when recorded, then incident,
+    # then the incident's own timeline order (the sort is stable). Never by event id:
+    # ids are random, so two exports of the same record would read differently.
+    entries.sort(key=lambda e: (e.event.at, e.event.recorded_at, e.ref))
     by_date = sorted(opened, key=lambda o: o[0].incident.opened_at or o[0].incident.meta.created_at)
     year_groups = [view.incident.pupils[pid].year_group for view, pid, _ in by_date]
     csc = tuple(dict.fromkeys(fact for p in subjects for fact in p.csc_facts))
