@@ -92,6 +92,7 @@ KIND_STEP = {
     "adult.added": "disclosure",
     "staff.added": "disclosure",
     "incident.opened": "disclosure",
+    "staff_report.taken_in": "disclosure",
     "review.meeting": "review_meeting",
     "content.described": "review_meeting",
     "trigger.answered": "decision",

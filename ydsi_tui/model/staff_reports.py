@@ -30,3 +30,7 @@ class StaffReport:
     filed_at: datetime
     owner_uid: int
     owner_login: str  # pwd name of owner_uid, "" if unknown
+    #: When the reporter's words for "when" were not a time, kept as typed.
+    disclosed_when_text: str = ""
+    #: A report about the Headteacher (sealed to the key the school names).
+    about_headteacher: bool = False

@@ -124,8 +124,9 @@ PUPIL_FORMS = (
     "pupil.updated",
 )
 
-#: Entries nobody records through a form (made by their own commands).
-_NO_FORM = {"signoff", "incident.opened"}
+#: Entries nobody records through a form (made by their own commands; a report
+#: from staff is taken in from the inbox, verbatim, never typed).
+_NO_FORM = {"signoff", "incident.opened", "staff_report.taken_in"}
 
 
 class IncidentScreen(Screen[None]):
