@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .crypto import b64d, verify_signature
 from .entry_notes import open_note, seal_note
 from .errors import AccessDenied, Conflict, NotSaved
+from .rights import may_write
 from .saving import not_saved, utc_now
 
 if TYPE_CHECKING:
@@ -82,8 +83,7 @@ def triage_marks(
         note: dict[str, Any] = {}
         if index_key is not None:
             note = (
-                open_note(index_key, header.vault_id, DROP_COMP, rid, entry.extra.get("note"))
-                or {}
+                open_note(index_key, header.vault_id, DROP_COMP, rid, entry.extra.get("note")) or {}
             )
         record = entry.extra.get("record")
         found[rid] = Triage(
@@ -192,7 +192,9 @@ def _signed_by_triage_role(entry: AuditEntry, header: Header) -> bool:
     if known is None or entry.key_id.rsplit(".", 1)[0] != entry.actor:
         return False
     public, role = known
-    if role not in TRIAGE_ROLES:
+    if role not in TRIAGE_ROLES or not may_write(
+        role, entry.action, entry.comp, actor=entry.actor, subject=None
+    ):
         return False
     try:
         signature = b64d(entry.sig, length=64)

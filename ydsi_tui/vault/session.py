@@ -29,6 +29,7 @@ from .crypto import (
     verify_signature,
 )
 from .drafts import DraftBox, DraftsLoaded, new_draft_key
+from .drop_inbox import DropInbox
 from .drop_triage import DropTriage
 from .entry_notes import open_note, seal_note
 from .errors import (
@@ -149,7 +150,7 @@ class _RecordChannel:
         )
 
 
-class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropTriage):
+class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropInbox, DropTriage):
     """The keys of one unlocked user; dropped by :meth:`close`.
 
     Watching the log for rollbacks (:class:`Witnessing`, witnessing.py), user
