@@ -29,10 +29,10 @@ from ..model.errors import ValidationError
 from ..model.events import Event
 from ..model.staff_reports import StaffReport
 from ..model.text import NAME_MAX_CHARS, check_text
-from ..model.timeparse import format_local, from_iso, to_iso_utc
+from ..model.timeparse import format_local, from_iso, parse_when, to_iso_utc
 from ..vault.drop_inbox import ReceivedReport
 from ..vault.drop_triage import Triage
-from ..vault.errors import Conflict, NotSaved
+from ..vault.errors import AccessDenied, Conflict, NotSaved
 from .casebook import CaseBook, When
 from .staff_reports import open_staff_report, receive_staff_reports
 
@@ -117,8 +117,10 @@ class Inbox:
         :func:`disclosure_from` for what the report fills in); ``disclosed_at``
         defaults to the time the reporter gave, if they gave one.
         """
+        self._refuse_if_triaged(report.report_id)  # first: the one line that matters then
+        self._require_own_keys()
         received = self._received(report)
-        when = disclosed_at if disclosed_at is not None else report.disclosed_at
+        when = disclosed_at if disclosed_at is not None else reported_time(report)
         if when is None:
             said = (
                 f" (the report says {report.disclosed_when_text!r})"
@@ -151,6 +153,7 @@ class Inbox:
         (an earlier attempt saved it, then could not log its triage: this
         finishes that, and adds nothing twice).
         """
+        self._require_own_keys()
         received = self._received(report)
         data = taken_in_payload(report, received)
         with self.session.vault.lock():
@@ -181,6 +184,15 @@ class Inbox:
             return self.session.mark_dismissed(report.report_id, reason, received.digest)
 
     # ------------------------------------------------------------------ helpers
+    def _require_own_keys(self) -> None:
+        """Refuse before anything is written: a DSL-issued key's entry would never count."""
+        own = self.session.own_signer()
+        if own is None or not own.owner_made:
+            raise AccessDenied(
+                "your signing key was issued by a DSL, so a report you take in would not count "
+                "as yours: make your own keys first ('ydsi user passwd --new-keys')"
+            )
+
     def _received(self, report: StaffReport) -> ReceivedReport:
         received = self.session.received_reports().get(report.report_id)
         if received is None:
@@ -214,6 +226,23 @@ def already_done(done: Triage) -> str:
         f"This report was already dismissed as not for this procedure ({when}); "
         "nothing was changed."
     )
+
+
+def reported_time(report: StaffReport) -> datetime | None:
+    """When the reporter said it was disclosed: their time, or their words read as one.
+
+    Words such as "today 3:20pm" are read against the time the report was
+    filed (not now: "today" was the day they typed it). None if neither.
+    """
+    if report.disclosed_at is not None:
+        return report.disclosed_at
+    words = report.disclosed_when_text.strip()
+    if not words:
+        return None
+    try:
+        return parse_when(words, now=report.filed_at)
+    except ValidationError:
+        return None
 
 
 def taken_in_payload(report: StaffReport, received: ReceivedReport) -> dict[str, Any]:
