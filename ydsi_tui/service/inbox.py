@@ -34,6 +34,7 @@ from ..vault.drop_inbox import ReceivedReport
 from ..vault.drop_triage import Triage
 from ..vault.errors import AccessDenied, Conflict, NotSaved
 from .casebook import CaseBook, When
+from .records import SIGNED
 from .staff_reports import open_staff_report, receive_staff_reports
 
 __all__ = ["Inbox", "InboxRow", "disclosure_from", "taken_in_payload"]
@@ -159,8 +160,14 @@ class Inbox:
         with self.session.vault.lock():
             self._refuse_if_triaged(report.report_id)
             view = self.cases.open(ref, log=False)
+            # Held already only if this user saved it (an interrupted take-in); an
+            # entry anyone else saved for this report must not stop the real one.
             held = any(
-                e.kind == "staff_report.taken_in" and e.data.get("report_id") == report.report_id
+                e.kind == "staff_report.taken_in"
+                and e.data.get("report_id") == report.report_id
+                and e.authorship == SIGNED
+                and e.by == self.cases.author
+                and e.by_role == self.session.role
                 for e in view.incident.events_by_id.values()
             )
             event = None
