@@ -37,7 +37,14 @@ from .casebook import CaseBook, When
 from .records import SIGNED
 from .staff_reports import open_staff_report, receive_staff_reports
 
-__all__ = ["Inbox", "InboxRow", "disclosure_from", "taken_in_payload"]
+__all__ = [
+    "Inbox",
+    "InboxRow",
+    "disclosure_from",
+    "disclosure_from_words",
+    "reported_time",
+    "taken_in_payload",
+]
 
 #: How the disclosure says it reached the DSL when the reporter did not say how.
 _BY_THE_DROP = "reported by a member of staff through the staff report drop"
@@ -280,6 +287,17 @@ def taken_in_payload(report: StaffReport, received: ReceivedReport) -> dict[str,
 def disclosure_from(
     report: StaffReport, received: ReceivedReport, *, discloser_type: str = "young_person"
 ) -> dict[str, Any]:
+    """The disclosure's fields as the report fills them (see :func:`disclosure_from_words`)."""
+    return disclosure_from_words(
+        report,
+        received_at=from_iso(received.received_at, "received_at"),
+        discloser_type=discloser_type,
+    )
+
+
+def disclosure_from_words(
+    report: StaffReport, *, received_at: datetime, discloser_type: str = "young_person"
+) -> dict[str, Any]:
     """The disclosure form's fields as the report fills them (the DSL may change any).
 
     Disclosed to the reporter, by name and job title as they typed them; the
@@ -292,7 +310,7 @@ def disclosure_from(
         "discloser_type": discloser_type,
         "to_whom": to_whom,
         "how": report.how.strip() or _BY_THE_DROP,
-        "dsl_told_at": received.received_at,
+        "dsl_told_at": to_iso_utc(received_at),
     }
     if report.disclosed_by.strip() and len(report.disclosed_by) <= NAME_MAX_CHARS:
         data["discloser_name"] = report.disclosed_by
