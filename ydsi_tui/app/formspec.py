@@ -673,7 +673,6 @@ def report_incident_spec(
         title="New incident from a report from staff",
         target="from_report",
         fields=tuple(fields),
-        fixed={"report_id": report.report_id},
         source=ReportSource(report.report_id, spool, report),
     )
 
@@ -929,7 +928,7 @@ def check_form(
     if errors:
         return data, at, errors
     payload = {k: v for k, v in data.items() if k not in (INCIDENT_REF, CORRECTION_REASON)}
-    if form.target == "new_incident":
+    if form.target in ("new_incident", "from_report"):
         return data, at, _check_new_incident(data, at, now, policy)
     if form.target == "triggers":
         return data, at, _check_triggers(form, data, now, policy)

@@ -25,10 +25,9 @@ from .rights import may_write
 from .saving import not_saved, utc_now
 
 if TYPE_CHECKING:
-    from .audit import AuditEntry
+    from .audit import AuditEntry, Signer
     from .header import Header, UserEntry
     from .keys import Identity
-    from .session import _Signer
     from .vault import Vault
 
 __all__ = ["TRIAGE_ACTIONS", "TRIAGE_ROLES", "DropTriage", "Triage", "triage_marks"]
@@ -111,7 +110,7 @@ class DropTriage:
     if TYPE_CHECKING:
 
         @property
-        def signer(self) -> _Signer: ...
+        def signer(self) -> Signer: ...
 
         @property
         def role(self) -> str: ...

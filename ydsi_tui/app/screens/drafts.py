@@ -180,8 +180,7 @@ def restore(app: YdsiApp, draft: Draft) -> None:
                        values if isinstance(values, dict) else {}, draft_id=draft.draft_id)
         )  # fmt: skip
         return
-    fixed = content.get("fixed")
-    report_id = fixed.get("report_id") if isinstance(fixed, dict) else None
+    report_id = content.get("report_id")
     spool = app.settings.drop_spool
     if target == "from_report" and isinstance(report_id, str) and spool is not None:
         # The report itself is not in the draft: saving opens it again (logged).
@@ -193,7 +192,6 @@ def restore(app: YdsiApp, draft: Draft) -> None:
             new_incident_spec(services.policy),
             title="New incident from a report from staff",
             target="from_report",
-            fixed={"report_id": report_id},
             source=ReportSource(report_id, spool),
         )
         app.push_screen(

@@ -467,6 +467,12 @@ class FormScreen(Screen[Saved | None]):
             "ref": self.base_form.ref,
             "supersedes": self.base_form.supersedes,
             "fixed": dict(self.base_form.fixed),
+            # A form opened from a report from staff: which (the report is not kept).
+            **(
+                {"report_id": self.base_form.source.report_id}
+                if self.base_form.source is not None
+                else {}
+            ),
             "values": self.values,
             "title": self.base_form.title,
             "saved_at": to_iso_utc(datetime.now(UTC)),
