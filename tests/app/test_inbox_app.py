@@ -9,7 +9,6 @@ every run. The login the kernel gives is named the same on every machine.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -44,7 +43,7 @@ class Spool:
 
 
 @pytest.fixture
-def spool(vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Spool]:
+def spool(vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Spool:
     received = iter(
         (NOW - timedelta(minutes=30 - n)).strftime("%Y-%m-%dT%H:%M:%S.%fZ") for n in range(1000)
     )
@@ -78,7 +77,7 @@ def spool(vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
             now=NOW - timedelta(minutes=40 - n),
         )
         ids.append(receipt.report_id)
-    yield Spool(path, ids)
+    return Spool(path, ids)
 
 
 def _app(vault: Path, spool: Spool, user: str = "dsl") -> Any:
