@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         completion,
         config_commands,
         doctor_commands,
+        drop_commands,
         manpage,
         policy_commands,
         record_commands,
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.register(sub, common)
     doctor_commands.register(sub, common)
     calendar_commands.register(sub, common)
+    drop_commands.register(sub, common)
     completion.register(sub, common)
     manpage.register(sub, common)
     return parser
