@@ -14,6 +14,7 @@ import argparse
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model.timeparse import format_local
 from ..service.staff_reports import (
@@ -29,8 +30,14 @@ from ..vault.drop import (
     pin_text,
 )
 from ..vault.drop_inbox import ReceivedReport
+from ..vault.drop_triage import Triage
+
+if TYPE_CHECKING:
+    from ..service.factory import Services
+    from ..service.inbox import Inbox
 from . import disclose_command
-from .context import CliError, Context
+from .content import Field, takes_content
+from .context import CliError, Context, open_services, require_cases
 from .output import emit_json, print_table, safe, say
 
 __all__ = ["register"]
@@ -57,26 +64,41 @@ def _row(report: ReceivedReport, who: dict[str, str]) -> dict[str, object]:
     }
 
 
+def _triage_json(mark: Triage | None) -> dict[str, object]:
+    """What became of a report, for ``inbox list --json`` (a reference at most, no reason)."""
+    if mark is None:
+        return {"triage": None, "ref": None}
+    return {"triage": "taken_in" if mark.taken_in else "dismissed", "ref": mark.ref or None}
+
+
 def cmd_inbox_list(ctx: Context) -> int:
     session = ctx.unlock()
     try:
         reports = receive_staff_reports(session, ctx.settings.drop_spool)
         header = session.vault.header
         who = {u.id: u.name for u in header.users}
+        marks = session.triaged_reports()
     finally:
         session.close()
-    rows = [_row(r, who) for r in reports]
+    rows = [{**_row(r, who), **_triage_json(marks.get(r.report_id))} for r in reports]
     if ctx.args.json:
         emit_json(rows)
         return 0
-    new = [r for r in reports if not r.opened]
+    new = [r for r in reports if not r.opened and r.report_id not in marks]
     if not reports:
         say("No reports from staff.")
         return 0
     say(f"{len(new)} new report{'s' if len(new) != 1 else ''} from staff ({len(reports)} in all).")
     table: list[list[str]] = []
     for r in reports:
-        if r.sealed_for == "headteacher":
+        mark = marks.get(r.report_id)
+        if mark is not None:
+            state = (
+                f"taken into {mark.ref or 'an incident'}"
+                if mark.taken_in
+                else "dismissed: not for this procedure"
+            )
+        elif r.sealed_for == "headteacher":
             state = "about staff: for the Headteacher only"
         elif r.sealed_for == "about_headteacher":
             state = "about the Headteacher: for the named key only"
@@ -179,13 +201,125 @@ def cmd_drop_keygen(ctx: Context) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------
+# triage: take a report in, add it to an incident, or dismiss it (service/inbox.py)
+# ----------------------------------------------------------------------
+def _inbox(ctx: Context, services: Services) -> Inbox:
+    from ..service.inbox import Inbox
+
+    return Inbox(require_cases(services), ctx.settings.drop_spool)
+
+
+def cmd_inbox_take(ctx: Context) -> int:
+    a = ctx.args
+    with open_services(ctx) as services:
+        inbox = _inbox(ctx, services)
+        report = inbox.open(a.report_id)
+        ref = inbox.take_in(
+            report,
+            summary=a.summary,
+            kind=a.kind,
+            disclosed_at=a.disclosed_at,
+            discloser_type=a.discloser_type,
+        )
+    say(
+        f"{ref}: opened from report {a.report_id}, which is its first-hand account, word for "
+        "word, taken in by you. Add the young people with 'ydsi pupil add'."
+    )
+    return 0
+
+
+def cmd_inbox_add(ctx: Context) -> int:
+    a = ctx.args
+    with open_services(ctx) as services:
+        inbox = _inbox(ctx, services)
+        event = inbox.add(inbox.open(a.report_id), a.ref)
+    if event is None:
+        say(f"Report {a.report_id} was already in {a.ref}: its triage is now logged too.")
+    else:
+        say(
+            f"Added report {a.report_id} to {a.ref} as a first-hand account (entry {event.id[:8]})."
+        )
+    return 0
+
+
+def cmd_inbox_dismiss(ctx: Context) -> int:
+    a = ctx.args
+    reason = (a.reason or "").strip()
+    if not reason:
+        raise CliError("say why the report is not for this procedure (it is kept, sealed)")
+    with open_services(ctx) as services:
+        inbox = _inbox(ctx, services)
+        inbox.dismiss(inbox.open(a.report_id), reason)
+    say(f"Report {a.report_id} recorded as not for this procedure, with your reason.")
+    return 0
+
+
+def _register_triage(
+    isub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    q = isub.add_parser(
+        "take",
+        parents=[common],
+        help="open a new incident from a report: the disclosure filled in from it, the report "
+        "kept word for word as its first-hand account",
+    )
+    q.add_argument("report_id", metavar="ID")
+    q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
+    takes_content(q, Field("summary", "--summary", "a short description, in words", True))
+    q.add_argument(
+        "--kind",
+        default="peer_sharing",
+        help="peer_sharing (the default), non_consensual, sextortion, ai_generated or other",
+    )
+    q.add_argument(
+        "--discloser-type",
+        required=True,
+        metavar="WHO",
+        help="who disclosed, as the record says it: young_person, friend, parent, staff, "
+        "police or other (the report says it in words; the choice is yours)",
+    )
+    q.add_argument(
+        "--disclosed-at",
+        metavar="WHEN",
+        help="when it was disclosed (default: what the report says, if it is a time)",
+    )
+    q.set_defaults(func=cmd_inbox_take)
+    q = isub.add_parser(
+        "add", parents=[common], help="add a report to an incident as a first-hand account"
+    )
+    q.add_argument("report_id", metavar="ID")
+    q.add_argument("ref", metavar="REF", help="the incident, such as 2026-007")
+    q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
+    q.set_defaults(func=cmd_inbox_add)
+    q = isub.add_parser(
+        "dismiss",
+        parents=[common],
+        help="record why a report is not for this procedure (the reason kept sealed)",
+    )
+    q.add_argument("report_id", metavar="ID")
+    q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
+    takes_content(
+        q,
+        Field(
+            "reason",
+            "--reason",
+            "why it is not for this procedure (for example: recorded in the school's main "
+            "safeguarding system, reference ...)",
+            True,
+        ),
+    )
+    q.set_defaults(func=cmd_inbox_dismiss)
+
+
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
     disclose_command.register(sub)
     inbox = sub.add_parser(
         "inbox",
-        help="reports from staff: list them (no content) and open one (audited)",
+        help="reports from staff: list them (no content), open one (audited), then take it "
+        "in, add it to an incident, or dismiss it",
         description="Reports filed with 'ydsi disclose'. Listing logs each new one as received "
         "(its id, its hash and its owner's login, never its content) so that 'ydsi verify' "
         "notices one deleted or altered afterwards.",
@@ -206,6 +340,7 @@ def register(
         "(no vault passphrase)",
     )
     q.set_defaults(func=cmd_inbox_open)
+    _register_triage(isub, common)
 
     drop = sub.add_parser(
         "drop",

@@ -118,12 +118,15 @@ class Inbox:
         disclosure: Mapping[str, Any] | None = None,
         disclosed_at: When = None,
         pupils: Sequence[Mapping[str, Any]] = (),
+        discloser_type: str = "young_person",
     ) -> str:
         """Open a new incident from ``report``; returns its reference.
 
         ``disclosure`` is the disclosure form as the DSL completed it (see
         :func:`disclosure_from` for what the report fills in); ``disclosed_at``
-        defaults to the time the reporter gave, if they gave one.
+        defaults to the time the reporter gave, if they gave one. Without
+        ``disclosure`` the report fills it in, with ``discloser_type`` (the
+        report says who in words; the record's choice is the DSL's).
         """
         self._refuse_if_triaged(report.report_id)  # first: the one line that matters then
         self._require_own_keys()
@@ -147,7 +150,7 @@ class Inbox:
                 disclosed_at=when,
                 disclosure=disclosure
                 if disclosure is not None
-                else disclosure_from(report, received),
+                else disclosure_from(report, received, discloser_type=discloser_type),
                 pupils=pupils,
                 taken_in=(data, from_iso(received.received_at)),
             )

@@ -391,7 +391,7 @@ def staff_reports_heading(waiting: list[InboxRow], now: datetime) -> str:
 
 
 def _when_received(moment: datetime, now: datetime) -> str:
-    """"09:30" today, else "14/11 09:30": the heading stays on one line at 80 columns."""
+    """ "09:30" today, else "14/11 09:30": the heading stays on one line at 80 columns."""
     if to_local(moment).date() == to_local(now).date():
         return f"{to_local(moment):%H:%M}"
     return format_local_short(moment, now=now)
