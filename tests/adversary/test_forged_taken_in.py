@@ -137,3 +137,39 @@ def test_a_keyless_dismissal_does_not_silence_a_report(world: World, tmp_path: P
         [row.report_id for row in inbox.waiting()] == [report_id],
     )
     checks.finish()
+
+
+def test_a_report_misquoted_when_taken_in_is_named_against_the_spool(
+    world: World, tmp_path: Path
+) -> None:
+    """A team member takes a report in, as themselves, with words of their own."""
+    spool, report_id = _spool(world, tmp_path)
+    ref = world.incidents[1]
+    team = world.unlock(TEAM)
+    report = Inbox(world.cases(TEAM), spool).open(report_id)
+    received = team.received_reports()[report_id]
+    data = {**taken_in_payload(report, received), "words": "Nothing happened, she was joking"}
+    world.cases(TEAM).record(
+        ref,
+        "staff_report.taken_in",
+        data,
+        at=from_iso(received.received_at),
+        via_inbox=True,  # a modified client: the honest one never types the words
+    )
+    team.mark_taken_in(report_id, ref, received.digest)
+    checks = Checks("team", "a report taken in with other words than were filed")
+    found = Inbox(world.cases(DSL), spool).compare_with_spool(ref)
+    checks.attack(
+        "the DSL's comparison with the spool names it",
+        any(report_id in line and "(words)" in line and TEAM.full_name in line for line in found),
+        repr(found),
+    )
+    honest = Inbox(world.cases(DSL), spool)
+    other = disclose(spool, tmp_path / "authority.pub", tmp_path / "state", "As filed")
+    honest.add(honest.open(other.report_id), world.incidents[0])
+    checks.keep(
+        "a report taken in as filed compares clean",
+        honest.compare_with_spool(world.incidents[0]) == [],
+        repr(honest.compare_with_spool(world.incidents[0])),
+    )
+    checks.finish()

@@ -200,6 +200,40 @@ class Inbox:
             self._refuse_if_triaged(report.report_id)
             return self.session.mark_dismissed(report.report_id, reason, received.digest)
 
+    def compare_with_spool(self, ref: str) -> list[str]:
+        """Each report from staff in ``ref`` against the report as filed: what differs.
+
+        The entry holds the digest of the spooled ciphertext, so while the spool
+        still holds that file the words can be checked: anyone who took a report
+        in could have typed other words into the entry. Opening is logged, as
+        every opening is. A report no longer in the spool (or changed there,
+        which ``ydsi verify`` names) cannot be compared, and says so.
+        """
+        view = self.cases.open(ref, log=False)
+        spooled = {r.report_id: r for r in receive_staff_reports(self.session, self.spool)}
+        found: list[str] = []
+        for event in view.incident.events_by_id.values():
+            if event.kind != "staff_report.taken_in":
+                continue
+            report_id = str(event.data.get("report_id", ""))
+            here = spooled.get(report_id)
+            if here is None or not here.in_spool or here.digest != event.data.get("digest"):
+                found.append(f"report {report_id}: not in the spool as filed; not compared")
+                continue
+            filed = taken_in_payload(self.open(report_id), here)
+            differs = [
+                name
+                for name, value in filed.items()
+                if name not in ("received_at", "owner_login")
+                and _stored(event.data.get(name)) != _stored(value)
+            ]
+            if differs:
+                found.append(
+                    f"report {report_id}: the entry by {event.by} differs from the report "
+                    f"as filed ({', '.join(differs)})"
+                )
+        return found
+
     # ------------------------------------------------------------------ helpers
     def _require_own_keys(self) -> None:
         """Refuse before anything is written: a DSL-issued key's entry would never count."""
@@ -231,6 +265,18 @@ class Inbox:
                 f"{exc}: the report is in {ref}, but its triage was not logged; "
                 f"run 'ydsi inbox add {report.report_id} {ref}' to finish"
             ) from exc
+
+
+def _stored(value: object) -> object:
+    """A payload value as the record stores it (lists as tuples, times as UTC ISO)."""
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    if isinstance(value, str) and value.endswith("Z") and "T" in value:
+        try:
+            return to_iso_utc(from_iso(value))
+        except ValidationError:
+            return value
+    return value
 
 
 def already_done(done: Triage) -> str:
