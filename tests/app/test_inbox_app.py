@@ -201,3 +201,48 @@ def test_inbox_snapshot(snap_compare: Any, vault: Path, spool: Spool) -> None:
         await settle(pilot)
 
     assert snap_compare(_app(vault, spool), terminal_size=(80, 24), run_before=run)
+
+
+async def test_a_report_about_staff_only_exists_for_the_dsl_and_opens_for_the_head(
+    vault: Path, spool: Spool, tmp_path: Path
+) -> None:
+    pin = tmp_path / "authority.pub"
+    file_staff_report(
+        Disclosure(
+            reporter_name="Sam Support",
+            job_title="Teaching assistant",
+            words="A teacher messaged a pupil at night",
+            about_staff=True,
+        ),
+        spool=spool.path,
+        pin_file=pin,
+        state_dir=tmp_path / "state",
+        now=NOW - timedelta(minutes=35),
+    )
+    app = _app(vault, spool)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        heading = " ".join(screen_text(app).split())  # it wraps at 80 columns
+        assert (
+            "3 new reports from staff (received 09:30, 09:31, 09:32; 1 about a member of "
+            "staff): i opens the inbox" in heading
+        )
+        await pilot.press("i")
+        await settle(pilot)
+        assert "about staff: for the Headteacher only" in screen_text(app)
+        await pilot.press("enter")  # the newest: the report about staff
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        text = screen_text(app)
+        assert "only the Headteacher can open it" in text
+        assert "messaged" not in text and "Sam Support" not in text
+    head = _app(vault, spool, user="head")
+    async with head.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(head)
+        assert "A teacher messaged a pupil at night" in text, text
+        assert "This report is about a member of staff." in text

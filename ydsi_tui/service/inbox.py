@@ -78,7 +78,7 @@ class InboxRow:
                 return f"taken into {self.triage.ref}" if self.triage.ref else "taken in"
             return "dismissed: not for this procedure"
         if self.received.sealed_to_headteacher_only:
-            return "about a member of staff: sealed to the Headteacher"
+            return "about staff: for the Headteacher only"
         return "opened, not yet taken in" if self.received.opened else "new, not opened"
 
 

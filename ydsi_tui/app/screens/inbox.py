@@ -186,7 +186,7 @@ class InboxScreen(Screen[None]):
         if report is None:
             what = (
                 "This report is about a member of staff: only the Headteacher can open it."
-                if row.received.sealed_to_headteacher_only and self.ydsi.role != "headteacher"
+                if self._sealed_from_me(row)
                 else "Enter opens this report here (the opening is logged)."
             )
             text.update(plain(f"{row.status[:1].upper()}{row.status[1:]}. {what}"))
@@ -206,14 +206,18 @@ class InboxScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         row = self._current() if self.is_mounted else None
         if action == "open_report":
-            return row is not None or None
+            return (row is not None and not self._sealed_from_me(row)) or None
         if action in ("take_in", "add_to_incident", "dismiss_report"):
             return (row is not None and row.new and row.report_id in self.opened) or None
         return True
 
+    def _sealed_from_me(self, row: InboxRow) -> bool:
+        """A report about a member of staff, for anyone but the Headteacher: it only exists."""
+        return row.received.sealed_to_headteacher_only and self.ydsi.role != "headteacher"
+
     def action_open_report(self) -> None:
         row = self._current()
-        if row is None or self.spool is None:
+        if row is None or self.spool is None or self._sealed_from_me(row):
             return
         if row.report_id in self.opened:
             self._show_report()
