@@ -124,3 +124,24 @@ def test_disclose_takes_no_passphrase_option(school: tuple[Ydsi, Path, Path]) ->
     shown = _disclose(ydsi.tmp, spool, pin, "--help")
     assert shown.returncode == 0
     assert "passphrase" not in shown.stdout
+
+
+def test_everything_can_come_as_fields_on_stdin_as_over_ssh(
+    school: tuple[Ydsi, Path, Path],
+) -> None:
+    """ForceCommand runs plain 'ydsi disclose': no options, no terminal, all on stdin."""
+    ydsi, spool, pin = school
+    fields = (
+        "name: Ann Tutor\njob_title: Lunchtime supervisor\nwords: She said he\n"
+        "  took a photo\ndisclosed_by: a pupil\nyoung_people: Kid A\n"
+    )
+    filed = _disclose(ydsi.tmp, spool, pin, "--json", stdin=fields)
+    assert filed.returncode == 0, filed.stderr
+    rid = json.loads(filed.stdout)["report_id"]
+    opened = ydsi.run("inbox", "open", rid, "--spool", str(spool), "--json")
+    assert opened.returncode == 0, opened.stderr
+    report = json.loads(opened.stdout)
+    assert report["reporter_name"] == "Ann Tutor"
+    assert report["job_title"] == "Lunchtime supervisor"
+    assert report["words"] == "She said he\ntook a photo"
+    assert report["young_people"] == ["Kid A"]
