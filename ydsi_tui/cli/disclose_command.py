@@ -29,15 +29,17 @@ def _at_terminal(_args: argparse.Namespace) -> bool:
 
 
 def _ask_line(prompt: str, what: str) -> str:
+    """Ask at a terminal; with none (a script, ssh without a tty) refuse in one line."""
+    flag = "--" + what.replace(" ", "-")
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise CliError(f"no {what} given: nothing was filed (give it with {flag})")
     warn(f"{prompt}:")
     try:
         got = sys.stdin.readline()
     except (OSError, ValueError):
         got = ""
-    if not got:
-        raise CliError(
-            f"no {what} given: nothing was filed (give it with --{what.replace(' ', '-')})"
-        )
+    if not got.strip():
+        raise CliError(f"no {what} given: nothing was filed (give it with {flag})")
     return got.rstrip("\r\n")
 
 
@@ -47,9 +49,13 @@ def _state_dir() -> Path:
 
 def cmd_disclose(ctx: Context) -> int:
     args = ctx.args
-    name = args.name if args.name is not None else _ask_line("Your name", "name")
+    # Over ssh with ForceCommand no option can be given: the name and title may
+    # then come as "name:" and "job_title:" lines of the fields on stdin.
+    name = args.name or getattr(args, "name_in_fields", None) or _ask_line("Your name", "name")
     title = (
-        args.job_title if args.job_title is not None else _ask_line("Your job title", "job title")
+        args.job_title
+        or getattr(args, "job_title_in_fields", None)
+        or _ask_line("Your job title", "job title")
     )
     people = args.young_people or []
     if isinstance(people, str):
@@ -152,6 +158,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             many=True,
         ),
         Field("already_done", "--already-done", "what you have done already", _at_terminal),
+        # Your own name and title: --name and --job-title above, or in the fields.
+        Field("name", "--name", "your name", attr="name_in_fields"),
+        Field("job_title", "--job-title", "your job title", attr="job_title_in_fields"),
         primary="words",
     )
     p.set_defaults(func=cmd_disclose)
