@@ -33,6 +33,7 @@ from ..model.summary import INCIDENT_REF_PATTERN, STATUS_WORDS, summary_field
 from ..model.timeparse import from_iso, parse_when, to_iso_utc
 from ..model.triggers import Referral, Suggestion
 from ..vault.crypto import verify_signature
+from ..vault.drop_inbox import ReceivedReport
 from ..vault.drop_triage import TRIAGE_ROLES, Triage
 from ..vault.errors import AccessDenied, VaultError
 from ..vault.session import Session, Signer, decode_signature
@@ -288,14 +289,18 @@ class CaseBook:
         checks: dict[str, SignoffCheck] = {}
         out: list[Event] = []
         marks: dict[str, Triage] | None = None
+        received: dict[str, ReceivedReport] | None = None
         for event in events:
             if event.kind in _HEADTEACHERS_OWN:
                 out.append(dataclasses.replace(event, verified=_headteachers_own(signers, event)))
                 continue
             if event.kind in _INBOX_ONLY:
-                if marks is None:
+                if marks is None or received is None:  # the log read once per reading
                     marks = self.session.triaged_reports()
-                verified = self._taken_in_verified(meta, event, signers.get(event.id), marks)
+                    received = self.session.received_reports()
+                verified = self._taken_in_verified(
+                    meta, event, signers.get(event.id), marks, received
+                )
                 out.append(dataclasses.replace(event, verified=verified))
                 continue
             if event.kind != "signoff":
@@ -312,6 +317,7 @@ class CaseBook:
         event: Event,
         signer: Signer | None,
         marks: Mapping[str, Triage],
+        receipts: Mapping[str, ReceivedReport],
     ) -> bool:
         """A report from staff counts only as the person who saved it took it in.
 
@@ -326,7 +332,7 @@ class CaseBook:
         report_id = event.data.get("report_id")
         if not isinstance(report_id, str):
             return False
-        received = self.session.received_reports().get(report_id)
+        received = receipts.get(report_id)
         if received is None or received.digest != event.data.get("digest"):
             return False
         try:
