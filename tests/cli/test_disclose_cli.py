@@ -171,3 +171,14 @@ def test_a_rotation_republishes_the_drop_key_and_old_reports_still_open(
         shown = ydsi.run("inbox", "open", row["report_id"], "--spool", str(spool), "--json")
         assert shown.returncode == 0, shown.stderr
     assert len(rows) == 2
+
+
+def test_a_passphrase_file_is_refused(school: tuple[Ydsi, Path, Path]) -> None:
+    ydsi, spool, pin = school
+    secret = ydsi.secret("reporter-pass", "not needed here")
+    refused = _disclose(
+        ydsi.tmp, spool, pin, "--name", "A", "--job-title", "B",
+        "--passphrase-file", str(secret), stdin="words",
+    )  # fmt: skip
+    assert refused.returncode == 2 and "takes no passphrase" in refused.stderr
+    assert sorted(os.listdir(spool)) == [DROP_KEY_NAME]

@@ -49,6 +49,11 @@ def _state_dir() -> Path:
 
 def cmd_disclose(ctx: Context) -> int:
     args = ctx.args
+    if getattr(args, "passphrase_file", None):
+        raise CliError(
+            "ydsi disclose takes no passphrase: anyone with a login may file, and no "
+            "passphrase opens a report once filed"
+        )
     # Over ssh with ForceCommand no option can be given: the name and title may
     # then come as "name:" and "job_title:" lines of the fields on stdin.
     name = args.name or getattr(args, "name_in_fields", None) or _ask_line("Your name", "name")
@@ -127,7 +132,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="an allegation against the Headteacher: sealed to the key the school names",
     )
     p.add_argument("--json", action="store_true", help="print the receipt as JSON")
+    # The options every command takes, accepted so that scripts and wrappers that
+    # pass them to any ydsi command still work; hidden, since none applies here:
+    # the login (not --user) is who files, and a passphrase is refused outright.
     p.add_argument("--allow-argv", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--user", help=argparse.SUPPRESS)
+    p.add_argument("--passphrase-file", help=argparse.SUPPRESS)
     takes_content(
         p,
         Field(
