@@ -53,6 +53,8 @@ __all__ = [
 
 DEFAULT_LOCK_AFTER_MINUTES = 5.0
 SYSTEM_CONFIG = Path("/etc/ydsi/config.toml")
+DEFAULT_DROP_SPOOL = Path("/var/spool/ydsi")
+DEFAULT_DROP_AUTHORITY = Path("/etc/ydsi/authority.pub")
 _KEY = re.compile(r"^[a-z0-9_+-]{1,40}$")
 
 
@@ -85,6 +87,27 @@ SPECS: tuple[Spec, ...] = (
         "--allow-argv",
         False,
         "true: take record content as arguments (others see them in ps)",
+    ),
+    Spec(
+        "drop_spool",
+        "YDSI_DROP_SPOOL",
+        "--spool",
+        True,
+        "the staff-report spool (default /var/spool/ydsi)",
+    ),
+    Spec(
+        "drop_authority",
+        "YDSI_DROP_AUTHORITY",
+        None,
+        True,
+        "the vault authority key root pinned for reporters (default /etc/ydsi/authority.pub)",
+    ),
+    Spec(
+        "drop_about_headteacher_key",
+        "YDSI_DROP_ABOUT_HEADTEACHER_KEY",
+        None,
+        True,
+        "the public key reports about the Headteacher are sealed to ('ydsi drop keygen')",
     ),
 )
 _BY_KEY = {spec.key: spec for spec in SPECS}
@@ -148,6 +171,22 @@ class Settings:
     @property
     def keymap(self) -> dict[str, str]:
         return dict(self.values["keymap"].value or {})
+
+    @property
+    def drop_spool(self) -> Path:
+        value = self.get("drop_spool")
+        return Path(value) if value else DEFAULT_DROP_SPOOL
+
+    @property
+    def drop_authority(self) -> Path:
+        value = self.get("drop_authority")
+        return Path(value) if value else DEFAULT_DROP_AUTHORITY
+
+    @property
+    def drop_about_headteacher_key(self) -> str | None:
+        """The recipient line of the key reports about the Headteacher go to, if named."""
+        value = self.get("drop_about_headteacher_key")
+        return str(value) if value else None
 
     @property
     def lock_after_seconds(self) -> float:
@@ -263,6 +302,17 @@ def _check_flag(value: Any) -> bool:
     raise _Bad("must be true or false")
 
 
+_RECIPIENT = re.compile(r"^ydsi-drop-recipient v1 [A-Za-z0-9+/]{43}=$")
+
+
+def _check_recipient(value: Any) -> str:
+    """A recipient line as 'ydsi drop keygen' prints it (an X25519 public key)."""
+    text = _text(value).strip()
+    if not _RECIPIENT.match(text):
+        raise _Bad("is not a 'ydsi-drop-recipient v1 KEY' line as 'ydsi drop keygen' prints")
+    return text
+
+
 def _show(text: str) -> str:
     """A value quoted in a message: shortened, controls made visible."""
     short = text if len(text) <= 60 else text[:57] + "..."
@@ -277,8 +327,10 @@ def _check(
     themes: Collection[str] | None,
     command_ids: Collection[str] | None,
 ) -> Any:
-    if key in ("vault", "policy", "pdf_font"):
+    if key in ("vault", "policy", "pdf_font", "drop_spool", "drop_authority"):
         return _check_path(value, from_file=from_file)
+    if key == "drop_about_headteacher_key":
+        return _check_recipient(value)
     if key == "user":
         return _check_user(value)
     if key == "theme":
@@ -388,6 +440,9 @@ def load_settings(
         "lock_after": DEFAULT_LOCK_AFTER_MINUTES,
         "pdf_font": None,
         "allow_argv": False,
+        "drop_spool": None,
+        "drop_authority": None,
+        "drop_about_headteacher_key": None,
     }
     values: dict[str, Resolved] = {}
     for spec in SPECS:

@@ -107,6 +107,10 @@ COMMANDS: tuple[Command, ...] = (
     _c("home.attention", "a", "attention", "Attention",
        "Move to the list of what needs attention today", show=False),
     _c("home.devices", "d", "devices", "Devices", "The device custody log"),
+    # Not in the footer: the home's heading says "i" whenever a report waits.
+    _c("home.inbox", "i", "inbox", "Inbox",
+       "Reports from staff: open one, take it in, add it to an incident, or dismiss it",
+       show=False),
     _c("home.refresh", "f5", "refresh", "Reload", "Read the list again from the vault",
        show=False),
     _c("home.reports", "r", "reports", "Reports",
@@ -205,6 +209,19 @@ COMMANDS: tuple[Command, ...] = (
        "or refer", key_display="F3"),
     _c("signoff.back", "escape", "close", "Back", "Back to the incident, nothing signed"),
     # -- reports and records -----------------------------------------------
+    # -- inbox: reports from staff (issue 13) ---------------------------------
+    _c("inbox.open", "enter", "open_report", "Open",
+       "Open the highlighted report and read it (the opening is logged)"),
+    _c("inbox.take", "t", "take_in", "Take in",
+       "Open a new incident from the report: the disclosure filled in from it, the report "
+       "kept word for word as its first-hand account"),
+    _c("inbox.add", "a", "add_to_incident", "Add to incident",
+       "Add the report to an incident already open, as its first-hand account"),
+    _c("inbox.dismiss", "x", "dismiss_report", "Not ours",
+       "Record why the report is not for this procedure (for example: recorded in the "
+       "school's main safeguarding system, reference ...)"),
+    _c("inbox.back", "escape", "back", "Back", "Back to the incidents"),
+    _c("inbox.refresh", "f5", "refresh", "Reload", "Look for new reports again", show=False),
     _c("reports.open", "enter", "open", "Open", "Open the highlighted tool"),
     _c("reports.back", "escape", "back", "Back", "Back to the incidents"),
     _c("reports.inspection", "1", "tool('inspection')", "Inspection check",

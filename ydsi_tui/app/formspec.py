@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..model.errors import ValidationError
@@ -50,6 +51,7 @@ from ..service.describe import KIND_LABELS
 if TYPE_CHECKING:
     from ..model.events import Event
     from ..model.policy import Policy
+    from ..model.staff_reports import StaffReport
     from ..service.casebook import IncidentView
 
 __all__ = [
@@ -94,6 +96,7 @@ KIND_STEP = {
     "adult.added": "disclosure",
     "staff.added": "disclosure",
     "incident.opened": "disclosure",
+    "staff_report.taken_in": "disclosure",
     "review.meeting": "review_meeting",
     "content.described": "review_meeting",
     "trigger.answered": "decision",
@@ -261,6 +264,19 @@ _CHOICE_LABELS = CHOICE_WORDS
 
 
 @dataclass(frozen=True)
+class ReportSource:
+    """The report from staff a new incident is opened from (kept in memory, never drawn).
+
+    ``report`` is None for a form restored from a draft: saving opens the
+    report again (that opening is logged too).
+    """
+
+    report_id: str
+    spool: Path
+    report: StaffReport | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     """One field as shown: ``widget`` is line, text, when, deadline, dob, int, list,
     select, yesno or multi."""
@@ -284,7 +300,8 @@ class FormSpec:
     ``target`` is ``incident`` (an entry in incident ``ref``), ``new_incident``,
     ``device`` (an entry in device ``ref``) or ``new_device`` (a seizure).
     ``fixed`` holds payload values the form does not show (the id of a new
-    pupil, the decision a review is of).
+    pupil, the decision a review is of). ``from_report`` is the new-incident
+    form opened from a report from staff (``source`` says which).
     """
 
     kind: str
@@ -295,6 +312,7 @@ class FormSpec:
     guidance: str = ""
     supersedes: str | None = None
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    source: ReportSource | None = None
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -615,6 +633,56 @@ def new_incident_spec(policy: Policy) -> FormSpec:
     )
 
 
+def report_incident_spec(
+    policy: Policy, report: StaffReport, *, received_at: datetime, spool: Path
+) -> FormSpec:
+    """The one disclosure form, filled in from a report from staff (the DSL checks each field).
+
+    Disclosed to the reporter (their name and job title as typed); the DSL
+    told when the report was received; when it was disclosed, as the
+    reporter said (their words shown beside it where they were not a time);
+    the first young people they named.
+    """
+    from ..service.inbox import disclosure_from_words, reported_time
+
+    base = new_incident_spec(policy)
+    filled = disclosure_from_words(report, received_at=received_at)
+    when = reported_time(report)
+    defaults: dict[str, Any] = {
+        "to_whom": filled["to_whom"],
+        "how": filled["how"],
+        "dsl_told_at": _local_minute(received_at),
+        AT: _local_minute(when) if when is not None else "",
+    }
+    if "discloser_name" in filled:
+        defaults["discloser_name"] = filled["discloser_name"]
+    for n, name in enumerate(report.young_people[:NEW_INCIDENT_PUPILS], start=1):
+        defaults[pupil_field(n, "name")] = name
+    said = report.disclosed_when_text.strip()
+    fields: list[FieldSpec] = []
+    for spec in base.fields:
+        if spec.name in defaults:
+            spec = replace(spec, default=defaults[spec.name])
+        if spec.name == AT and said:
+            spec = replace(spec, help=f"The report says: \N{LEFT DOUBLE QUOTATION MARK}{said}"
+                           "\N{RIGHT DOUBLE QUOTATION MARK}")  # fmt: skip
+        if spec.name == "dsl_told_at":
+            spec = replace(spec, help="When the report reached the inbox: the earliest you "
+                           "could have known.")  # fmt: skip
+        fields.append(spec)
+    return replace(
+        base,
+        title="New incident from a report from staff",
+        target="from_report",
+        fields=tuple(fields),
+        source=ReportSource(report.report_id, spool, report),
+    )
+
+
+def _local_minute(moment: datetime) -> str:
+    return f"{to_local(moment):%d/%m/%Y %H:%M}"
+
+
 @dataclass(frozen=True)
 class NewIncident:
     """The new-incident form's payloads, as the service's ``create`` takes them.
@@ -862,7 +930,7 @@ def check_form(
     if errors:
         return data, at, errors
     payload = {k: v for k, v in data.items() if k not in (INCIDENT_REF, CORRECTION_REASON)}
-    if form.target == "new_incident":
+    if form.target in ("new_incident", "from_report"):
         return data, at, _check_new_incident(data, at, now, policy)
     if form.target == "triggers":
         return data, at, _check_triggers(form, data, now, policy)

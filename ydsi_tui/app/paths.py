@@ -20,6 +20,7 @@ STYLESHEETS = (
     "forms.tcss",
     "dialogs.tcss",
     "reports.tcss",
+    "inbox.tcss",
 )
 
 _PACKAGE = Path(__file__).resolve().parent.parent

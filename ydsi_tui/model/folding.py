@@ -39,6 +39,7 @@ from ydsi_tui.model.records import (
     ReviewMeeting,
     Signoff,
     StaffMember,
+    StaffReportTaken,
     StepStatus,
     TimelineEntry,
     Transfer,
@@ -180,6 +181,7 @@ class Builder:
         self.lifts: dict[str, Entry] = {}
         self.transfers: list[Transfer] = []
         self.receipts: dict[str, Entry] = {}
+        self.staff_reports: list[StaffReportTaken] = []
         #: For each "one entry counts" slot: (complete?, recorded_at) of the one kept.
         self.chosen: dict[str, tuple[bool, datetime]] = {}
 
@@ -332,6 +334,7 @@ class Builder:
             viewing_acknowledgements=entries("viewing.acknowledged"),
             conversations_not_held=entries("conversation.not_held"),
             signoff_declines=entries("signoff.declined"),
+            staff_reports=tuple(self.staff_reports),
         )
 
 
@@ -724,6 +727,42 @@ def _signoff_declined(b: Builder, e: Event, p: Payload) -> None:
     b.keep("signoff.declined", e)
 
 
+def _staff_report(b: Builder, e: Event, p: Payload) -> None:
+    """A report from the staff drop counts only as the reader verified it.
+
+    Anyone holding the case key can write an entry saying "a report reached
+    the DSL at 15:20, taken in by the DSL"; its time received sets the earliest
+    time the DSL could have known. The reader marks the entries saved by a
+    triage role's own key and matching the drop's signed audit entries.
+    """
+    received = p.time("received_at")
+    report_id = p.text("report_id")
+    if not e.verified:
+        p.problems.append(
+            "This report from staff is not verified as taken in from the drop (by the "
+            "person who saved it, matching the drop's own log); it does not count."
+        )
+        return
+    if received is None or not report_id:
+        p.problems.append("This report from staff has no time received; it does not count.")
+        return
+    if any(taken.report_id == report_id for taken in b.staff_reports):
+        p.problems.append("This report from staff is already in this record.")
+        return
+    b.staff_reports.append(
+        StaffReportTaken(
+            event_id=e.id,
+            report_id=report_id,
+            digest=p.text("digest"),
+            received_at=received,
+            reporter_name=p.text("reporter_name"),
+            job_title=p.text("job_title"),
+            owner_login=p.text("owner_login"),
+            taken_in_by=e.by,
+        )
+    )
+
+
 def _harm(b: Builder, e: Event, p: Payload) -> None:
     b.harm.append(b.entry(e))
 
@@ -776,6 +815,7 @@ _HANDLERS: dict[str, _Handler] = {
     "transfer.receipt": _transfer_receipt,
     "retention.reviewed": _keep_as("retention.reviewed"),
     "signoff.declined": _signoff_declined,
+    "staff_report.taken_in": _staff_report,
 }
 
 

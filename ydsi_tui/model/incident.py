@@ -35,6 +35,7 @@ from ydsi_tui.model.records import (
     ReviewMeeting,
     Signoff,
     StaffMember,
+    StaffReportTaken,
     StepStatus,
     TimelineEntry,
     Transfer,
@@ -70,6 +71,7 @@ __all__ = [
     "ReviewMeeting",
     "Signoff",
     "StaffMember",
+    "StaffReportTaken",
     "StepStatus",
     "TimelineEntry",
     "Transfer",
@@ -188,10 +190,32 @@ class Incident:
     #: compartment: the reader who holds the custody key passes them in
     #: (`custody.with_custody`); None when nobody did (not known here).
     custody: tuple[DeviceCustody, ...] | None = None
+    #: Reports from the staff drop taken into this record, verified, in timeline order.
+    staff_reports: tuple[StaffReportTaken, ...] = ()
 
     @property
     def ref(self) -> str:
         return self.meta.ref
+
+    @property
+    def dsl_knew_at(self) -> datetime | None:
+        """The earliest time the DSL could have known: when told, or a staff report received.
+
+        "When the DSL was told" is whatever the DSL types; a report from staff
+        reached the DSL's inbox at a time the drop recorded. The earlier counts,
+        so a late entry of the time cannot make a slow response look prompt.
+        """
+        told = self.disclosure.dsl_told_at if self.disclosure is not None else None
+        times = [report.received_at for report in self.staff_reports]
+        if told is not None:
+            times.append(told)
+        return min(times, default=None)
+
+    @property
+    def dsl_knew_from_report(self) -> StaffReportTaken | None:
+        """The staff report that gives :attr:`dsl_knew_at`, if one does."""
+        knew = self.dsl_knew_at
+        return next((r for r in self.staff_reports if r.received_at == knew), None)
 
     @property
     def current_decision(self) -> Decision | None:

@@ -59,17 +59,23 @@ def overdue(incident: Incident, policy: Policy, now: datetime) -> list[Flag]:
 def _dsl_delay(incident: Incident, policy: Policy) -> list[Flag]:
     """A late referral to the DSL stays flagged: it is part of the record, not a task."""
     d = incident.disclosure
-    if d is None or d.disclosed_at is None or d.dsl_told_at is None:
+    knew = incident.dsl_knew_at
+    if d is None or d.disclosed_at is None or knew is None:
         return []
     limit = dsl_told_limit(policy)
     due = limit.due(d.disclosed_at)
-    if d.dsl_told_at <= due:
+    if knew <= due:
         return []
+    how = (
+        "A report from staff reached the DSL's inbox"
+        if incident.dsl_knew_from_report is not None
+        else "The DSL was told"
+    )
     return [
         Flag(
             "dsl_delay",
-            f"The DSL was told {format_local(d.dsl_told_at)}, "
-            f"{_elapsed(d.dsl_told_at - d.disclosed_at)} after the disclosure "
+            f"{how} {format_local(knew)}, "
+            f"{_elapsed(knew - d.disclosed_at)} after the disclosure "
             f"({format_local(d.disclosed_at)}); the limit is {limit.shown}.",
             due,
         )

@@ -92,15 +92,17 @@ def disclosure_recorded(incident: Incident, policy: Policy) -> bool:
 
 @predicate("dsl_told_time_recorded", "When the DSL was told")
 def dsl_told_time_recorded(incident: Incident, policy: Policy) -> bool:
-    return incident.disclosure is not None and incident.disclosure.dsl_told_at is not None
+    # A report from staff taken in from the drop says when it reached the DSL.
+    return incident.disclosure is not None and incident.dsl_knew_at is not None
 
 
 @predicate("dsl_told_within_limit", "The DSL told within the time the policy allows")
 def dsl_told_within_limit(incident: Incident, policy: Policy) -> bool:
     d = incident.disclosure
-    if d is None or d.disclosed_at is None or d.dsl_told_at is None:
+    knew = incident.dsl_knew_at
+    if d is None or d.disclosed_at is None or knew is None:
         return False
-    return d.dsl_told_at <= dsl_told_limit(policy).due(d.disclosed_at)
+    return knew <= dsl_told_limit(policy).due(d.disclosed_at)
 
 
 @predicate("pupils_recorded", "The young people involved, each with their part")

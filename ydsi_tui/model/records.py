@@ -74,6 +74,25 @@ class Disclosure:
 
 
 @dataclass(frozen=True)
+class StaffReportTaken:
+    """A report from the staff drop taken into this record (its entry holds the words).
+
+    Only an entry the reader verified counts (saved by a triage role's own key,
+    matching the drop's audit entries): its ``received_at`` moves the earliest
+    time the DSL could have known, which a forger would like to choose.
+    """
+
+    event_id: str
+    report_id: str
+    digest: str
+    received_at: datetime
+    reporter_name: str
+    job_title: str
+    owner_login: str
+    taken_in_by: str
+
+
+@dataclass(frozen=True)
 class ContentDescription:
     event_id: str
     description: str

@@ -250,7 +250,8 @@ def referral_times(incident: Incident, policy: Policy) -> dict[str, object]:
     state = referral_state(incident, policy)
     d = incident.disclosure
     disclosed = d.disclosed_at if d is not None else None
-    told = d.dsl_told_at if d is not None else None
+    # The earliest the DSL could have known: a staff report's receipt counts.
+    told = incident.dsl_knew_at if d is not None else None
     required = min((r.since for r in state.requirements), default=None)
     referred = state.first_made() if state.requirements else None
 

@@ -279,6 +279,31 @@ INCIDENT_SCHEMAS: dict[str, dict[str, Field]] = {
     },
     "transfer.receipt": {"transfer_id": Field("id"), "received_by": NAME, "note": OPTIONAL_TEXT},
     "retention.reviewed": {"keep_until": Field("date"), "reason": TEXT},
+    # A report from the staff drop taken into the record verbatim: the first-hand
+    # account. The reporter's name and job title are as they typed them; the login
+    # is the kernel's word (the spool file's owner); the report id and the digest of
+    # its ciphertext tie the entry to the drop's ``drop.received`` audit entry, and
+    # the time received is the earliest the DSL could have known.
+    "staff_report.taken_in": {
+        "report_id": Field("ref", max_chars=REF_MAX_CHARS),
+        "digest": Field("sha256"),
+        "received_at": Field("datetime"),
+        "filed_at": Field("datetime"),
+        "reporter_name": NAME,
+        "job_title": OPTIONAL_NAME,
+        "owner_login": OPTIONAL_NAME,
+        "owner_uid": Field("int", low=0),
+        "about_staff": Field("bool"),
+        "about_headteacher": Field("bool", required=False),
+        "words": LONG_TEXT,
+        "disclosed_by": OPTIONAL_TEXT,
+        # As the reporter typed it, even if it is wrong: the account is verbatim.
+        "disclosed_at": Field("datetime", required=False, future=True),
+        "disclosed_when_text": OPTIONAL_NAME,
+        "how": OPTIONAL_TEXT,
+        "young_people": Field("names", required=False),
+        "already_done": OPTIONAL_TEXT,
+    },
 }
 
 #: The facts the register keeps of one child (a pupil record, beside the incidents).
@@ -662,10 +687,19 @@ def _check_merge(data: dict[str, Any], context: Context) -> None:
         raise ValidationError("into", "A pupil record cannot be merged into itself.")
 
 
+def _check_taken_in(data: dict[str, Any], context: Context) -> None:
+    """Only the drop's own times are checked: what the reporter typed is kept as typed."""
+    if from_iso(data["received_at"]) < from_iso(data["filed_at"]) - FUTURE_TOLERANCE:
+        raise ValidationError(
+            "received_at", "A report cannot have been received before it was filed."
+        )
+
+
 CROSS_CHECKS: dict[str, Callable[[dict[str, Any], Context], None]] = {
     "pupil.registered": lambda data, context: _check_register(data, context, added=True),
     "pupil.details": lambda data, context: _check_register(data, context, added=False),
     "pupil.merged": _check_merge,
+    "staff_report.taken_in": _check_taken_in,
     "disclosure": _check_disclosure,
     "pupil.added": lambda data, context: _check_pupil(data, context, added=True),
     "pupil.updated": lambda data, context: _check_pupil(data, context, added=False),

@@ -263,8 +263,12 @@ def incident_times(incident: Incident, policy: Policy) -> tuple[Timing, ...]:
     d = incident.disclosure
     if d is not None and d.disclosed_at is not None:
         limit = dsl_told_limit(policy)
+        # The earliest the DSL could have known: a staff report's receipt, if earlier.
+        label = "Disclosure to the DSL" + (
+            " (a report from staff received)" if incident.dsl_knew_from_report else ""
+        )
         times.append(
-            Timing(limit, "Disclosure to the DSL", d.disclosed_at, d.dsl_told_at,
+            Timing(limit, label, d.disclosed_at, incident.dsl_knew_at,
                    limit.due(d.disclosed_at))
         )  # fmt: skip
     state = referral_state(incident, policy)

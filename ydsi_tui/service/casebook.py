@@ -41,6 +41,8 @@ from ..model.summary import INCIDENT_REF_PATTERN, STATUS_WORDS, summary_field
 from ..model.timeparse import from_iso, parse_when, to_iso_utc
 from ..model.triggers import Referral, Suggestion
 from ..vault.crypto import verify_signature
+from ..vault.drop_inbox import ReceivedReport
+from ..vault.drop_triage import TRIAGE_ROLES, Triage
 from ..vault.errors import AccessDenied, VaultError
 from ..vault.session import Listed, Session, Signer, decode_signature
 from .clock import Clock, SystemClock
@@ -86,6 +88,11 @@ _HEADTEACHERS_OWN = {
     "viewing.acknowledged": "the acknowledgement of a viewing that broke the policy's conditions",
     "signoff.declined": "a refusal to sign off a decision",
 }
+
+#: Entries made only by taking a report in from the staff inbox (service/inbox.py):
+#: the report's own words, never typed, and never corrected (a correction would
+#: rewrite a first-hand account).
+_INBOX_ONLY = {"staff_report.taken_in"}
 
 When = str | datetime | None
 #: What the pupil register reads of one listed summary.
@@ -332,9 +339,20 @@ class CaseBook:
         by_id = {event.id: event for event in events}
         checks: dict[str, SignoffCheck] = {}
         out: list[Event] = []
+        marks: dict[str, Triage] | None = None
+        received: dict[str, ReceivedReport] | None = None
         for event in events:
             if event.kind in _HEADTEACHERS_OWN:
                 out.append(dataclasses.replace(event, verified=_headteachers_own(signers, event)))
+                continue
+            if event.kind in _INBOX_ONLY:
+                if marks is None or received is None:  # the log read once per reading
+                    marks = self.session.triaged_reports()
+                    received = self.session.received_reports()
+                verified = self._taken_in_verified(
+                    meta, event, signers.get(event.id), marks, received
+                )
+                out.append(dataclasses.replace(event, verified=verified))
                 continue
             if event.kind != "signoff":
                 out.append(event)
@@ -343,6 +361,63 @@ class CaseBook:
             checks[event.id] = check
             out.append(dataclasses.replace(event, verified=check.valid))
         return out, checks
+
+    def _taken_in_verified(
+        self,
+        meta: IncidentMeta,
+        event: Event,
+        signer: Signer | None,
+        marks: Mapping[str, Triage],
+        receipts: Mapping[str, ReceivedReport],
+    ) -> bool:
+        """A report from staff counts only as the person who saved it took it in.
+
+        All of: the save that added it was signed by a triage role's own key
+        (not one a DSL issued); the drop's log holds that report's receipt with
+        the same ciphertext digest and time received; and its one triage,
+        signed by that same person, names this incident. Anyone holding the
+        case key can write the entry; only these make it the drop's report.
+        """
+        if signer is None or not signer.owner_made or signer.role not in TRIAGE_ROLES:
+            return False
+        report_id = event.data.get("report_id")
+        if not isinstance(report_id, str):
+            return False
+        received = receipts.get(report_id)
+        if received is None or received.digest != event.data.get("digest"):
+            return False
+        try:
+            same_time = from_iso(received.received_at) == from_iso(
+                str(event.data.get("received_at"))
+            )
+        except ValidationError:
+            return False
+        mark = marks.get(report_id)
+        return (
+            same_time
+            and mark is not None
+            and mark.taken_in
+            and mark.actor == signer.user_id
+            and mark.record == self.session.record_id(COMPARTMENT, meta.ref)
+        )
+
+    def _counted(self, event: Event) -> Event:
+        """An entry as every reader will count it, for the summary written with its save.
+
+        This save is signed with the user's own key: a Headteacher's own entry
+        counts exactly when every reader will (see _headteachers_own); a report
+        taken in counts once its triage is logged, which follows the save.
+        """
+        own = self.session.own_signer()
+        if event.kind in _HEADTEACHERS_OWN:
+            return dataclasses.replace(
+                event, verified=own is not None and own.owner_made and own.role == "headteacher"
+            )
+        if event.kind in _INBOX_ONLY:
+            return dataclasses.replace(
+                event, verified=own is not None and own.owner_made and own.role in TRIAGE_ROLES
+            )
+        return event
 
     # ------------------------------------------------------------------
     # writing
@@ -355,6 +430,7 @@ class CaseBook:
         disclosed_at: When = None,
         disclosure: Mapping[str, Any] | None = None,
         pupils: Sequence[Mapping[str, Any]] = (),
+        taken_in: tuple[Mapping[str, Any], datetime] | None = None,
     ) -> str:
         """Open a new incident; returns its reference (such as ``2026-007``).
 
@@ -362,6 +438,8 @@ class CaseBook:
         ``pupils`` (each a ``pupil.added`` payload) are recorded with it, at the
         time of the disclosure, in the same save: everything is checked first,
         so a mistake in any of it opens nothing (the app's one disclosure form).
+        ``taken_in`` (a ``staff_report.taken_in`` payload and its time) is the
+        report from staff the incident is opened from (service/inbox.py only).
         """
         now = self.clock.now()
         at = self._when(disclosed_at, now)
@@ -377,6 +455,14 @@ class CaseBook:
         if disclosure is not None:
             events.append(entry("disclosure", {**disclosure, "disclosed_at": to_iso_utc(at)}))
         events.extend(entry("pupil.added", pupil) for pupil in pupils)
+        if taken_in is not None:
+            data, received = taken_in
+            events.append(
+                make_event(
+                    "staff_report.taken_in", data, at=received, now=now, by=self.author,
+                    by_role=self.session.role, policy=policy,
+                )
+            )  # fmt: skip
         self.policies.ensure_stored()
         with self.session.vault.lock():
             # Checked against the record as it grows, before a reference is taken.
@@ -393,7 +479,8 @@ class CaseBook:
                 db.table("meta", cache_size=0).insert(meta.to_doc())
                 for event in events:
                     append_event(db, event)
-                write_summary(db, rules.summarize(fold(meta, events), policy), "incident")
+                counted = [self._counted(event) for event in events]
+                write_summary(db, rules.summarize(fold(meta, counted), policy), "incident")
         return ref
 
     def record(
@@ -406,15 +493,23 @@ class CaseBook:
         supersedes: str | None = None,
         expect_hash: str | None = None,
         correction_reason: str = "",
+        via_inbox: bool = False,
     ) -> Event:
         """Add one entry, checked against the schema and the policy's rules.
 
         A correction (``supersedes``) must say why: years later a reader sees
         two versions of an entry and needs to know which mistake was mended.
+        ``via_inbox``: the inbox taking a report from staff in (nobody types one).
         """
         require_correction_reason(supersedes, correction_reason)
         if kind == "signoff":
             raise ValidationError("kind", "A sign-off is made with its own command, not recorded")
+        if kind in _INBOX_ONLY and (not via_inbox or supersedes is not None):
+            raise ValidationError(
+                "kind",
+                "A report from staff is taken in from the inbox ('ydsi inbox add'), as filed; "
+                "it is never typed or corrected (add a note to say what is wrong in it)",
+            )
         if kind in _HEADTEACHERS_OWN and self.session.role != "headteacher":
             raise AccessDenied(f"only the Headteacher records this ({_HEADTEACHERS_OWN[kind]})")
         now = self.clock.now()
@@ -435,15 +530,7 @@ class CaseBook:
             )
             self._check(incident, policy, event)
             append_event(db, event)
-            counted = event
-            if kind in _HEADTEACHERS_OWN:
-                # This save is signed with the user's own key: count it exactly
-                # when every reader will (see _headteachers_own).
-                own = self.session.own_signer()
-                counted = dataclasses.replace(
-                    event,
-                    verified=own is not None and own.owner_made and own.role == "headteacher",
-                )
+            counted = self._counted(event)
             folded = self._with_custody(fold(meta, [*events, counted]), custody)
             write_summary(db, rules.summarize(folded, policy), "incident")
         return event

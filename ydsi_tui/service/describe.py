@@ -71,6 +71,7 @@ KIND_LABELS: dict[str, str] = {
     "transfer.sent": "Records sent to another school",
     "transfer.receipt": "Receipt from the receiving school",
     "retention.reviewed": "Retention reviewed",
+    "staff_report.taken_in": "Report from staff (first-hand account)",
     "device.seized": "Device seized",
     "device.powered_off": "Powered off",
     "device.locked": "Locked away",
@@ -329,6 +330,23 @@ _DESCRIBERS: dict[str, Describer] = {
     ),
     "retention.reviewed": lambda d, p, n: _join(
         f"keep until {_date(d, 'keep_until')}", _s(d, "reason")
+    ),
+    # The reporter's name and title as typed (not proof), the login as the kernel
+    # gave it, then their words verbatim.
+    "staff_report.taken_in": lambda d, p, n: _join(
+        f"from {_s(d, 'reporter_name')} (name as typed)",
+        _s(d, "job_title"),
+        f"login {_s(d, 'owner_login')}" if d.get("owner_login") else "login unknown",
+        f"received {_when(d, 'received_at')}",
+        "ABOUT A MEMBER OF STAFF" if d.get("about_staff") else "",
+        f"disclosed by {_s(d, 'disclosed_by')}" if d.get("disclosed_by") else "",
+        f"disclosed {_when(d, 'disclosed_at')}" if d.get("disclosed_at") else "",
+        f"disclosed {_s(d, 'disclosed_when_text')} (as typed)"
+        if d.get("disclosed_when_text")
+        else "",
+        _s(d, "how"),
+        f"in their words: {_s(d, 'words')}",
+        f"already done: {_s(d, 'already_done')}" if d.get("already_done") else "",
     ),
     "device.seized": lambda d, p, n: _join(
         _s(d, "description"),

@@ -39,6 +39,11 @@ DSL_RECORD_ACTIONS = frozenset(
 )
 
 
+#: What the triage side of the staff drop records (content-free, plain entries).
+#: Triage (vault/drop_triage.py): a report taken into an incident, or dismissed.
+DROP_ACTIONS = frozenset({"drop.received", "drop.opened", "drop.triaged", "drop.dismissed"})
+
+
 def may_write(role: str, action: str, comp: str, *, actor: str, subject: object) -> bool:
     """True when a signer of ``role`` may make this entry.
 
@@ -55,6 +60,8 @@ def may_write(role: str, action: str, comp: str, *, actor: str, subject: object)
         return role == "dsl"
     if comp == "case":
         return role in CASE_ROLES
+    if comp == "drop":  # staff reports received and opened (drop_inbox.py)
+        return role in CASE_ROLES and action in DROP_ACTIONS
     if comp == "custody":
         return role in CUSTODY_ROLES
     return False

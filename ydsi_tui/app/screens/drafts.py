@@ -180,6 +180,25 @@ def restore(app: YdsiApp, draft: Draft) -> None:
                        values if isinstance(values, dict) else {}, draft_id=draft.draft_id)
         )  # fmt: skip
         return
+    report_id = content.get("report_id")
+    spool = app.settings.drop_spool
+    if target == "from_report" and isinstance(report_id, str) and spool is not None:
+        # The report itself is not in the draft: saving opens it again (logged).
+        from dataclasses import replace
+
+        from ..formspec import ReportSource, new_incident_spec
+
+        form_spec = replace(
+            new_incident_spec(services.policy),
+            title="New incident from a report from staff",
+            target="from_report",
+            source=ReportSource(report_id, spool),
+        )
+        app.push_screen(
+            FormScreen(form_spec, values if isinstance(values, dict) else {},
+                       draft_id=draft.draft_id)
+        )  # fmt: skip
+        return
     if target == "new_device":
         from ..formspec import device_spec
 

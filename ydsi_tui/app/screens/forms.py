@@ -379,7 +379,7 @@ class FormScreen(Screen[Saved | None]):
         self.draft_id = None
         self.values = dict(self.initial)  # nothing unsaved any more
         self.restored = False
-        if self.form.target == "new_incident":
+        if self.form.target in ("new_incident", "from_report"):
             self._open_new(message)
             return
         self.dismiss(message)
@@ -467,6 +467,12 @@ class FormScreen(Screen[Saved | None]):
             "ref": self.base_form.ref,
             "supersedes": self.base_form.supersedes,
             "fixed": dict(self.base_form.fixed),
+            # A form opened from a report from staff: which (the report is not kept).
+            **(
+                {"report_id": self.base_form.source.report_id}
+                if self.base_form.source is not None
+                else {}
+            ),
             "values": self.values,
             "title": self.base_form.title,
             "saved_at": to_iso_utc(datetime.now(UTC)),
@@ -497,6 +503,8 @@ def save_entry(
     services: Services, form: FormSpec, data: dict[str, Any], at: datetime | None
 ) -> Saved:
     """Hand one form's payload to the service (called in a worker thread)."""
+    if form.target == "from_report":
+        return _save_from_report(services, form, data, at)
     if form.target == "new_incident":
         assert services.cases is not None
         now = services.cases.clock.now()
@@ -531,6 +539,30 @@ def save_entry(
         form.ref, form.kind, data, at=at, supersedes=form.supersedes, correction_reason=why
     )
     return Saved(form.ref, "entry", event)
+
+
+def _save_from_report(
+    services: Services, form: FormSpec, data: dict[str, Any], at: datetime | None
+) -> Saved:
+    """The new incident opened from a report from staff: the report taken in with it."""
+    from ...service.inbox import Inbox
+
+    assert services.cases is not None
+    assert form.source is not None
+    inbox = Inbox(services.cases, form.source.spool)
+    report = form.source.report or inbox.open(form.source.report_id)
+    now = services.cases.clock.now()
+    parts = new_incident_parts(data, [new_id() for _ in range(NEW_INCIDENT_PUPILS)], now)
+    try:
+        ref = inbox.take_in(
+            report, summary=parts.summary, kind=parts.kind, disclosure=parts.disclosure,
+            disclosed_at=at, pupils=parts.pupils,
+        )  # fmt: skip
+    except ValidationError as error:  # shown on the form field it is about
+        group = "disclosure" if error.field in parts.disclosure else ""
+        name = parts.fields.get((group, error.field), error.field)
+        raise ValidationError(name, error.message) from error
+    return Saved(ref, "incident", len(parts.pupils))
 
 
 def save_triggers(

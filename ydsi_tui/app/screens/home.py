@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -21,11 +22,11 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.summary import STATUS_WORDS as MODEL_STATUS_WORDS
-from ...model.timeparse import format_local_short
+from ...model.timeparse import format_local_short, to_local
 from ..commands import PaletteEntry, bindings
 from ..jobs import call
 from ..loading import load_home
-from ..messages import Failed, IncidentsLoaded, VaultChanged
+from ..messages import Failed, IncidentsLoaded, JobDone, StaffReportsArrived, VaultChanged
 from ..text import cell, line, plain
 from ..widgets.bars import TopBar
 from ..widgets.options import Options
@@ -35,9 +36,10 @@ if TYPE_CHECKING:
     from ...model.obligations import Flag
     from ...service.casebook import IncidentRow
     from ...service.factory import Services
+    from ...service.inbox import InboxRow
     from ..app import YdsiApp
 
-__all__ = ["FLAG_WORDS", "STATUS_WORDS", "HomeScreen", "flag_words"]
+__all__ = ["FLAG_WORDS", "STATUS_WORDS", "HomeScreen", "flag_words", "staff_reports_heading"]
 
 SORTS = ("opened", "reference", "status", "next step", "flags")
 
@@ -90,6 +92,7 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar("Incidents")
+        yield Static("", id="staff-reports")
         yield Static(plain("Reading the vault…"), id="attention-none")
         yield Options(id="attention")
         with Horizontal(id="filter-row"):
@@ -113,6 +116,8 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#attention", OptionList).display = False
+        self.query_one("#staff-reports", Static).display = False
+        self.load_reports()
         self.query_one("#filter", Input).cursor_blink = self.ydsi.settings.cursor_blink
         self._show_sort()
         self.query_one("#incidents", RecordTable).focus()
@@ -137,6 +142,40 @@ class HomeScreen(Screen[None]):
 
         self.post_message(call(self.ydsi, "read the incidents", job))
 
+    def load_reports(self) -> None:
+        """Reports from staff waiting for triage: they head the home (times, never content)."""
+        spool = self.ydsi.settings.drop_spool
+        if spool is None or self.ydsi.role not in ("dsl", "team", "headteacher"):
+            return
+        self._load_reports(spool)
+
+    @work(thread=True, exit_on_error=False, group="home-reports", description="read the inbox")
+    def _load_reports(self, spool: Path) -> None:
+        from ...service.inbox import Inbox
+
+        def job(services: Services) -> JobDone:
+            assert services.cases is not None
+            return JobDone("staff reports", Inbox(services.cases, spool).waiting())
+
+        # Receiving logs each new report as received: a write, under the app's lock.
+        result = call(self.ydsi, "look for reports from staff", job, write=True)
+        if isinstance(result, JobDone):
+            self.post_message(result)
+        # A spool that cannot be read is the alerts' and 'ydsi doctor's to report.
+
+    def on_job_done(self, message: JobDone) -> None:
+        if message.what == "staff reports" and isinstance(message.result, list):
+            self._show_reports(message.result)
+
+    def _show_reports(self, waiting: list[InboxRow]) -> None:
+        heading = self.query_one("#staff-reports", Static)
+        heading.display = bool(waiting)
+        if waiting:
+            heading.update(plain(staff_reports_heading(waiting, self.ydsi.now())))
+
+    def on_staff_reports_arrived(self, message: StaffReportsArrived) -> None:
+        self.load_reports()
+
     def on_incidents_loaded(self, message: IncidentsLoaded) -> None:
         if message.generation != self._generation:
             return  # an older reload finished late
@@ -156,12 +195,14 @@ class HomeScreen(Screen[None]):
 
     def on_vault_changed(self, message: VaultChanged) -> None:
         self.load()
+        self.load_reports()
 
     def on_screen_resume(self) -> None:
         # Back from an incident: show what was just recorded. (Not on the
         # first showing: the rows were read with the keys a moment ago.)
         if self._resumed and self.loaded:
             self.load()
+            self.load_reports()
         self._resumed = True
 
     # ------------------------------------------------------------------
@@ -308,6 +349,13 @@ class HomeScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.load()
+        self.load_reports()
+
+    def action_inbox(self) -> None:
+        from .inbox import InboxScreen
+
+        if self.ydsi.role in ("dsl", "team", "headteacher"):
+            self.app.push_screen(InboxScreen())
 
     def action_reports(self) -> None:
         from .reports import ReportsScreen
@@ -329,6 +377,24 @@ class HomeScreen(Screen[None]):
         yield PaletteEntry(
             "Clear the filter", "Show every incident again", lambda: self.key_escape()
         )
+
+
+def staff_reports_heading(waiting: list[InboxRow], now: datetime) -> str:
+    """ "2 new reports from staff (received 14:20, 15:05): i opens the inbox". Times only."""
+    n = len(waiting)
+    times = ", ".join(_when_received(row.received_at, now) for row in waiting[:4])
+    more = f" and {n - 4} more" if n > 4 else ""
+    sealed = sum(1 for row in waiting if row.received.sealed_to_headteacher_only)
+    about = f"; {sealed} about a member of staff" if sealed else ""
+    what = "A new report from staff" if n == 1 else f"{n} new reports from staff"
+    return f"‼ {what} (received {times}{more}{about}): i opens the inbox"
+
+
+def _when_received(moment: datetime, now: datetime) -> str:
+    """ "09:30" today, else "14/11 09:30": the heading stays on one line at 80 columns."""
+    if to_local(moment).date() == to_local(now).date():
+        return f"{to_local(moment):%H:%M}"
+    return format_local_short(moment, now=now)
 
 
 def _haystack(row: IncidentRow) -> str:

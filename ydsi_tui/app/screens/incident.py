@@ -124,8 +124,15 @@ PUPIL_FORMS = (
     "pupil.updated",
 )
 
-#: Entries nobody records through a form (made by their own commands).
-_NO_FORM = {"signoff", "incident.opened", "pupil.linked", "pupil.unlinked"}
+#: Entries nobody records through a form (made by their own commands; a report
+#: from staff is taken in from the inbox, verbatim, never typed).
+_NO_FORM = {
+    "signoff",
+    "incident.opened",
+    "pupil.linked",
+    "pupil.unlinked",
+    "staff_report.taken_in",
+}
 
 
 class IncidentScreen(Screen[None]):

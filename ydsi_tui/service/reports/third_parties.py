@@ -139,6 +139,9 @@ ENTRY_RULES: dict[str, EntryRule] = {
     "transfer.sent": EntryRule(about="pupil_id"),
     "transfer.receipt": EntryRule(),
     "retention.reviewed": EntryRule(),
+    # A member of staff's own words about what a young person told them: it may
+    # name others, and the reporter did not write it for the family to read.
+    "staff_report.taken_in": EntryRule(harm="a member of staff's first-hand report"),
     "device.seized": EntryRule(about="owner_pupil_id"),
     "device.powered_off": EntryRule(),
     "device.locked": EntryRule(),
