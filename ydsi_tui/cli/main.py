@@ -74,6 +74,7 @@ def _epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import (
+        attention_commands,
         calendar_commands,
         completion,
         config_commands,
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.register(sub, common)
     doctor_commands.register(sub, common)
     calendar_commands.register(sub, common)
+    attention_commands.register(sub, common)
     completion.register(sub, common)
     manpage.register(sub, common)
     return parser
