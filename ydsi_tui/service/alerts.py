@@ -142,12 +142,18 @@ def read_sent(path: Path) -> Sent:
     if len(data) > MAX_STATE_BYTES:
         raise VaultError(f"the alert state {path} is too large to be ydsi's: move it away")
     try:
-        return Sent.from_json(json.loads(data.decode("utf-8")))
-    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
-        reason = str(exc) if isinstance(exc, ValueError) else "is not JSON"
-        raise VaultError(
-            f"the alert state {path} {reason}: move it away (alerts may then be sent again)"
-        ) from None
+        doc = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        doc = None
+    problem = "is not JSON" if not isinstance(doc, dict) else None
+    if doc is not None and isinstance(doc, dict):
+        try:
+            return Sent.from_json(doc)
+        except ValueError as exc:
+            problem = str(exc)
+    raise VaultError(
+        f"the alert state {path} {problem}: move it away (alerts may then be sent again)"
+    )
 
 
 def write_sent(path: Path, sent: Sent) -> None:
