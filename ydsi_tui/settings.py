@@ -53,8 +53,9 @@ __all__ = [
 ]
 
 DEFAULT_LOCK_AFTER_MINUTES = 5.0
-DEFAULT_DROP_SPOOL = Path("/var/spool/ydsi")
 SYSTEM_CONFIG = Path("/etc/ydsi/config.toml")
+DEFAULT_DROP_SPOOL = Path("/var/spool/ydsi")
+DEFAULT_DROP_AUTHORITY = Path("/etc/ydsi/authority.pub")
 _KEY = re.compile(r"^[a-z0-9_+-]{1,40}$")
 
 
@@ -88,7 +89,27 @@ SPECS: tuple[Spec, ...] = (
         False,
         "true: take record content as arguments (others see them in ps)",
     ),
-    Spec("drop_spool", "YDSI_DROP_SPOOL", "--spool", True, "the staff reports' spool directory"),
+    Spec(
+        "drop_spool",
+        "YDSI_DROP_SPOOL",
+        "--spool",
+        True,
+        "the staff-report spool (default /var/spool/ydsi)",
+    ),
+    Spec(
+        "drop_authority",
+        "YDSI_DROP_AUTHORITY",
+        None,
+        True,
+        "the vault authority key root pinned for reporters (default /etc/ydsi/authority.pub)",
+    ),
+    Spec(
+        "drop_about_headteacher_key",
+        "YDSI_DROP_ABOUT_HEADTEACHER_KEY",
+        None,
+        True,
+        "the public key reports about the Headteacher are sealed to ('ydsi drop keygen')",
+    ),
     # The alerts of `ydsi attention --notify` (issue 13): none carries content.
     # Critical: a wrong address or relay must stop the timer's run loudly, not
     # send nothing and say nothing.
@@ -182,12 +203,24 @@ class Settings:
         return dict(self.values["keymap"].value or {})
 
     @property
-    def lock_after_seconds(self) -> float:
-        return float(self.values["lock_after"].value) * 60
+    def drop_spool(self) -> Path:
+        value = self.get("drop_spool")
+        return Path(value) if value else DEFAULT_DROP_SPOOL
 
     @property
-    def drop_spool(self) -> Path:
-        return Path(self.get("drop_spool") or DEFAULT_DROP_SPOOL)
+    def drop_authority(self) -> Path:
+        value = self.get("drop_authority")
+        return Path(value) if value else DEFAULT_DROP_AUTHORITY
+
+    @property
+    def drop_about_headteacher_key(self) -> str | None:
+        """The recipient line of the key reports about the Headteacher go to, if named."""
+        value = self.get("drop_about_headteacher_key")
+        return str(value) if value else None
+
+    @property
+    def lock_after_seconds(self) -> float:
+        return float(self.values["lock_after"].value) * 60
 
     @property
     def alert_state(self) -> Path:
@@ -376,6 +409,17 @@ def _check_message(value: Any) -> str:
     return value
 
 
+_RECIPIENT = re.compile(r"^ydsi-drop-recipient v1 [A-Za-z0-9+/]{43}=$")
+
+
+def _check_recipient(value: Any) -> str:
+    """A recipient line as 'ydsi drop keygen' prints it (an X25519 public key)."""
+    text = _text(value).strip()
+    if not _RECIPIENT.match(text):
+        raise _Bad("is not a 'ydsi-drop-recipient v1 KEY' line as 'ydsi drop keygen' prints")
+    return text
+
+
 def _show(text: str) -> str:
     """A value quoted in a message: shortened, controls made visible."""
     short = text if len(text) <= 60 else text[:57] + "..."
@@ -390,8 +434,10 @@ def _check(
     themes: Collection[str] | None,
     command_ids: Collection[str] | None,
 ) -> Any:
-    if key in ("vault", "policy", "pdf_font", "drop_spool", "alert_state"):
+    if key in ("vault", "policy", "pdf_font", "drop_spool", "drop_authority", "alert_state"):
         return _check_path(value, from_file=from_file)
+    if key == "drop_about_headteacher_key":
+        return _check_recipient(value)
     if key == "user":
         return _check_user(value)
     if key == "theme":
@@ -512,6 +558,8 @@ def load_settings(
         "pdf_font": None,
         "allow_argv": False,
         "drop_spool": None,
+        "drop_authority": None,
+        "drop_about_headteacher_key": None,
         "alert_to": (),
         "alert_headteacher": (),
         "alert_from": None,

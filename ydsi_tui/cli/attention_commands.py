@@ -14,13 +14,12 @@ can read without a key: a banner and a timer have no passphrase to give.
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 from ..model.staff_alerts import brief_line
 from ..service.alerts import (
     AlertConfig,
+    SpoolView,
     notify,
     pinned_authority,
     spool_view,
@@ -32,8 +31,6 @@ from .output import emit_json, safe, say, warn
 
 __all__ = ["register"]
 
-DEFAULT_AUTHORITY_PIN = Path("/etc/ydsi/authority.pub")
-
 
 def _settings(ctx: Context) -> Settings:
     return load_settings(
@@ -43,10 +40,6 @@ def _settings(ctx: Context) -> Settings:
             "drop_spool": getattr(ctx.args, "spool", None),
         }
     )
-
-
-def _pin_path() -> Path:
-    return Path(os.environ.get("YDSI_DROP_AUTHORITY") or DEFAULT_AUTHORITY_PIN)
 
 
 def alert_config(settings: Settings) -> AlertConfig:
@@ -62,6 +55,11 @@ def alert_config(settings: Settings) -> AlertConfig:
     )
 
 
+def _view(settings: Settings) -> SpoolView:
+    pin = pinned_authority(settings.drop_authority)
+    return spool_view(settings.drop_spool, settings.vault, pinned_authority=pin)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -71,9 +69,7 @@ def cmd_attention(ctx: Context) -> int:
     if ctx.args.notify:
         return _notify(ctx, settings)
     try:
-        view = spool_view(
-            settings.drop_spool, settings.vault, pinned_authority=pinned_authority(_pin_path())
-        )
+        view = _view(settings)
     except VaultError as exc:
         # Not "something waits" (1): the banner must not cry wolf, nor stay silent.
         warn(f"ydsi: cannot tell whether a report from staff waits: {safe(str(exc))}")
@@ -95,9 +91,7 @@ def _notify(ctx: Context, settings: Settings) -> int:
         return 2
     state_path = settings.alert_state
     try:
-        view = spool_view(
-            settings.drop_spool, settings.vault, pinned_authority=pinned_authority(_pin_path())
-        )
+        view = _view(settings)
         result = notify(config, view, state_path, _now())
     except VaultError as exc:
         warn(f"ydsi: no alert sent: {safe(str(exc))}")

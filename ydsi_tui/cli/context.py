@@ -130,6 +130,7 @@ class Context:
             options={
                 "vault": getattr(self.args, "vault", None),
                 "user": getattr(self.args, "user", None),
+                "drop_spool": getattr(self.args, "spool", None),
             }
         )
 

@@ -6,10 +6,10 @@ report in the spool, has a DSL, team member or the Headteacher opened it?
 The drop's entries say so (``drop.opened``, ``drop.received``: ids, digests,
 uids and times, never content), and the log is readable by the vault's group.
 
-An entry counts only if its signature verifies under a key the header lists
-for a user of a triage role (DSL, team, Headteacher) who is its author, and the
-header itself is signed by its authority, rooted at the authority root pinned
-at install when that file exists. Otherwise a keyless group member could
+An entry counts only if a case role (DSL, team, Headteacher) signed it, as
+the drop reads its own entries (vault/drop_inbox.py), and the header whose
+keys say so is signed by its authority, rooted at the authority key pinned at
+install when that file exists. Otherwise a keyless group member could
 write "opened" for a report nobody read, and silence the Headteacher's alert.
 """
 
@@ -20,17 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .audit import AUDIT_NAME, AuditEntry, AuditLog
-from .crypto import b64d, verify_signature
+from .audit import AUDIT_NAME, AuditLog
+from .drop_inbox import drop_entries
 from .errors import DamagedFile, VaultError, VaultNotFound
 from .fs import FileSystem
 from .header import HEADER_NAME, Header
 
 __all__ = ["DropState", "drop_state"]
-
-#: The roles whose opening a report counts (the Headteacher: reports about staff).
-TRIAGE_ROLES = frozenset({"dsl", "team", "headteacher"})
-OPENED, RECEIVED = "drop.opened", "drop.received"
 
 
 @dataclass(frozen=True)
@@ -39,8 +35,6 @@ class DropState:
 
     received: dict[str, datetime] = field(default_factory=dict)
     opened: dict[str, datetime] = field(default_factory=dict)
-    #: Drop entries passed over: a bad signature, an author of another role.
-    refused: int = 0
     #: The digest of the policy the vault's DSL approved (its time limits apply).
     policy_digest: str | None = None
 
@@ -63,26 +57,9 @@ def _header(vault: Path, fs: FileSystem, pinned: bytes | None) -> Header:
     return header
 
 
-def _signed_by_triage(header: Header, entry: AuditEntry) -> bool:
-    found = header.public_key(entry.key_id)
-    if found is None or found[1] not in TRIAGE_ROLES:
-        return False
-    if entry.key_id.rsplit(".", 1)[0] != entry.actor:
-        return False
-    try:
-        return verify_signature(found[0], b64d(entry.sig), entry.signing_bytes())
-    except ValueError:
-        return False
-
-
-def _report_id(entry: AuditEntry) -> str | None:
-    value = entry.extra.get("report_id", entry.rec)
-    return value if isinstance(value, str) and value else None
-
-
-def _when(entry: AuditEntry) -> datetime:
+def _when(text: str) -> datetime:
     with contextlib.suppress(ValueError):
-        at = datetime.fromisoformat(entry.ts.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
         return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     return datetime.min.replace(tzinfo=UTC)
 
@@ -90,27 +67,19 @@ def _when(entry: AuditEntry) -> datetime:
 def drop_state(
     vault: Path, *, pinned_authority: bytes | None = None, fs: FileSystem | None = None
 ) -> DropState:
-    """Read the whole log once; the first valid entry of each kind per report wins."""
+    """Read the whole log once: when each report was received and first opened."""
     fs = fs or FileSystem()
     header = _header(vault, fs, pinned_authority)
     log = AuditLog(fs, vault / AUDIT_NAME, header.vault_id)
-    received: dict[str, datetime] = {}
-    opened: dict[str, datetime] = {}
-    refused = 0
     try:
         entries = list(log.entries())
     except PermissionError:
         raise VaultError(
             f"{vault / AUDIT_NAME}: permission denied (are you in the vault's group?)"
         ) from None
-    for entry in entries:
-        if entry.action not in (OPENED, RECEIVED):
-            continue
-        report = _report_id(entry)
-        if report is None or not _signed_by_triage(header, entry):
-            refused += 1
-            continue
-        target = opened if entry.action == OPENED else received
-        target.setdefault(report, _when(entry))
+    # The drop's own reading of its entries: only those a case role signed count.
+    found = drop_entries(entries, header)
+    received = {rid: _when(r.received_at) for rid, r in found.items()}
+    opened = {rid: _when(r.opened_at) for rid, r in found.items() if r.opened}
     pin = header.policy
-    return DropState(received, opened, refused, pin.digest if pin is not None else None)
+    return DropState(received, opened, pin.digest if pin is not None else None)

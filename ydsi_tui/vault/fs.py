@@ -88,6 +88,8 @@ def file_limit(path: Path) -> tuple[int, str]:
     if name.startswith(TEMP_PREFIX):
         name = name[len(TEMP_PREFIX) :].rsplit("-", 1)[0]
     folder = path.parent.name
+    if name.endswith(".report"):
+        return 2 * _MIB, "a staff report"
     if folder in ("case", "custody"):
         return MAX_RECORD_FILE, "a record file"
     if folder == "throttle":
@@ -299,6 +301,11 @@ class FileSystem:
 
     def close(self, fd: int) -> None:
         os.close(fd)
+
+    def fchmod(self, fd: int, mode: int, path: str) -> None:
+        """Set a file's mode through its descriptor (the staff drop's "complete" mark)."""
+        self.hook("chmod", path)
+        os.fchmod(fd, mode)
 
     def truncate(self, fd: int, length: int, path: str) -> None:
         self.hook("truncate", path)

@@ -39,6 +39,10 @@ DSL_RECORD_ACTIONS = frozenset(
 )
 
 
+#: What the triage side of the staff drop records (content-free, plain entries).
+DROP_ACTIONS = frozenset({"drop.received", "drop.opened"})
+
+
 def may_write(role: str, action: str, comp: str, *, actor: str, subject: object) -> bool:
     """True when a signer of ``role`` may make this entry.
 
@@ -55,6 +59,8 @@ def may_write(role: str, action: str, comp: str, *, actor: str, subject: object)
         return role == "dsl"
     if comp == "case":
         return role in CASE_ROLES
+    if comp == "drop":  # staff reports received and opened (drop_inbox.py)
+        return role in CASE_ROLES and action in DROP_ACTIONS
     if comp == "custody":
         return role in CUSTODY_ROLES
     return False

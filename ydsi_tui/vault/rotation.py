@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .audit import AuditEntry
 from .crypto import ed25519_public_bytes, private_bytes, random_key, sign
+from .drop import drop_private_key
 from .errors import KeyChangeIncomplete
 from .header import (
     AUTHORITY_ROLES,
@@ -128,6 +129,13 @@ class KeyRotation:
         self, header: Header, compartments: list[str], *, rotate_authority: bool
     ) -> None:
         new: dict[str, bytes] = {}
+        if "case" in compartments:
+            # The staff drop's key of the epoch being retired is kept (as
+            # "drop:N", sealed like the case key) so reports filed to it stay
+            # openable; the case key itself goes at the end of the rotation.
+            old = header.epochs["case"]
+            retired = drop_private_key(header.vault_id, old, self._keys[f"case:{old}"])
+            new[f"drop:{old}"] = private_bytes(retired)
         for comp in compartments:
             header.epochs[comp] += 1
             new[f"{comp}:{header.epochs[comp]}"] = random_key()
@@ -148,6 +156,7 @@ class KeyRotation:
                 for n in new
                 if role == "recovery"
                 or n.split(":")[0] in ROLE_COMPARTMENTS[role]
+                or (n.startswith("drop:") and "case" in ROLE_COMPARTMENTS[role])
                 or (n.startswith("authority:") and role in AUTHORITY_ROLES)
             ]
             sealed.update(seal_keys(header.vault_id, owner, box, self._keys, names))

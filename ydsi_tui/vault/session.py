@@ -29,6 +29,7 @@ from .crypto import (
     verify_signature,
 )
 from .drafts import DraftBox, DraftsLoaded, new_draft_key
+from .drop_inbox import DropInbox
 from .entry_notes import open_note, seal_note
 from .errors import (
     AccessDenied,
@@ -148,7 +149,7 @@ class _RecordChannel:
         )
 
 
-class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation):
+class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropInbox):
     """The keys of one unlocked user; dropped by :meth:`close`.
 
     Watching the log for rollbacks (:class:`Witnessing`, witnessing.py), user

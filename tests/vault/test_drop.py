@@ -1,0 +1,191 @@
+"""The staff-report drop at the vault layer: sealing, the spool, the drop key, receipt.
+
+Real files, real keys: a vault made at the KDF's lowest cost, a spool with the
+real mode, reports sealed and filed by the real client code.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.drop import HOSTILE_WORDS, disclose, make_spool, publish
+from tests.support.faults import FaultyFileSystem
+from tests.support.vaults import DSL_PASS, MakeVault
+from ydsi_tui.service.staff_reports import open_staff_report
+from ydsi_tui.vault.drop import (
+    BUCKETS,
+    DROP_KEY_NAME,
+    DropError,
+    DropKey,
+    list_spool,
+    pin_text,
+)
+from ydsi_tui.vault.errors import DamagedFile
+from ydsi_tui.vault.session import Session
+from ydsi_tui.vault.vault import Vault
+
+#: (a DSL's session, the spool, the pinned authority file, the reporter's state dir)
+Drop = tuple[Session, Path, Path, Path]
+
+
+@pytest.fixture
+def drop(make_vault: MakeVault, tmp_path: Path) -> Drop:
+    session, _code, _path = make_vault()
+    spool = make_spool(tmp_path)
+    _key, pin = publish(session, spool, tmp_path)
+    return session, spool, pin, tmp_path / "state"
+
+
+def test_a_report_filed_is_received_once_and_opens_as_typed(drop: Drop) -> None:
+    session, spool, pin, state = drop
+    receipt = disclose(spool, pin, state, young_people=("Kid A",))
+    path = spool / f"{receipt.report_id}.report"
+    assert receipt.digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert path.stat().st_size in BUCKETS
+    assert HOSTILE_WORDS.encode() not in path.read_bytes()
+    assert b"Kid A" not in path.read_bytes()
+    first = session.receive_reports(spool)
+    again = session.receive_reports(spool)
+    assert [r.report_id for r in first] == [receipt.report_id] == [r.report_id for r in again]
+    received = [e for e in session.vault.audit.entries() if e.action == "drop.received"]
+    assert len(received) == 1
+    assert received[0].extra["digest"] == receipt.digest
+    assert received[0].extra["owner_uid"] == os.getuid()
+    report = open_staff_report(session, spool, receipt.report_id)
+    assert report.words == HOSTILE_WORDS
+    assert report.young_people == ("Kid A",)
+    assert report.owner_uid == os.getuid()
+    assert session.receive_reports(spool)[0].opened
+
+
+def test_the_log_entries_carry_no_content(drop: Drop) -> None:
+    session, spool, pin, state = drop
+    receipt = disclose(
+        spool, pin, state, words="a unique phrase zebra-tango", young_people=("Kid Q",)
+    )
+    open_staff_report(session, spool, receipt.report_id)
+    log = (session.vault.path / "audit.log").read_bytes()
+    for word in (b"zebra-tango", b"Kid Q", b"Ann Tutor", b"Form tutor"):
+        assert word not in log
+
+
+def test_sizes_are_padded_to_buckets(drop: Drop) -> None:
+    _session, spool, pin, state = drop
+    short = disclose(spool, pin, state, words="a")
+    longer = disclose(spool, pin, state, words="b" * 3000)
+    assert short.size == longer.size == BUCKETS[0]
+
+
+def test_an_empty_or_huge_report_is_refused_and_nothing_is_filed(drop: Drop) -> None:
+    _session, spool, pin, state = drop
+    from ydsi_tui.model.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        disclose(spool, pin, state, words="   ")
+    with pytest.raises(ValidationError):
+        disclose(spool, pin, state, words="x" * 300_000)
+    with pytest.raises(ValidationError):
+        disclose(spool, pin, state, words="see /home/t/photo.jpg")
+    assert [n for n in os.listdir(spool) if n != DROP_KEY_NAME] == []
+
+
+@pytest.mark.parametrize("op", ["write", "fsync", "chmod"])
+def test_a_full_disk_leaves_nothing_half_written(drop: Drop, op: str) -> None:
+    session, spool, pin, state = drop
+    earlier = disclose(spool, pin, state)  # the reporter's client has seen this key already
+    before = sorted(os.listdir(spool))
+    fs = FaultyFileSystem(1, op=op, error=errno.ENOSPC)
+    with pytest.raises(DropError, match="spool is full"):
+        disclose(spool, pin, state, fs=fs)
+    assert fs.fired
+    assert sorted(os.listdir(spool)) == before
+    assert [r.report_id for r in session.receive_reports(spool)] == [earlier.report_id]
+
+
+def test_the_spool_listing_ignores_what_is_not_a_complete_report(drop: Drop) -> None:
+    _session, spool, pin, state = drop
+    receipt = disclose(spool, pin, state)
+    real = spool / f"{receipt.report_id}.report"
+    os.symlink(real, spool / ("A" * 22 + ".report"))
+    (spool / "planted.report").write_bytes(real.read_bytes())
+    half = spool / ("B" * 22 + ".report")
+    half.write_bytes(real.read_bytes())
+    os.chmod(half, 0o200)  # still being written
+    os.mkfifo(spool / ("C" * 22 + ".report"))
+    assert [r.report_id for r in list_spool(spool)] == [receipt.report_id]
+
+
+def test_a_report_moved_to_another_name_does_not_open(drop: Drop) -> None:
+    session, spool, pin, state = drop
+    receipt = disclose(spool, pin, state)
+    data = (spool / f"{receipt.report_id}.report").read_bytes()
+    copy = spool / ("D" * 22 + ".report")
+    copy.write_bytes(data)
+    os.chmod(copy, 0o440)
+    with pytest.raises(DamagedFile, match="does not match its name"):
+        open_staff_report(session, spool, "D" * 22)
+
+
+def test_a_drop_key_from_another_vault_is_refused(drop: Drop, make_vault: MakeVault) -> None:
+    _session, spool, pin, state = drop
+    other, _code, _path = make_vault()
+    forged = other.drop_key()
+    (spool / DROP_KEY_NAME).write_bytes(forged.to_bytes())
+    with pytest.raises(DropError, match="not signed by this school"):
+        disclose(spool, pin, state)
+    # Nor with the pin pointed at the other vault's id but the real key (a mixed file).
+    mixed = DropKey.from_bytes(forged.to_bytes())
+    pin.write_text(pin_text(mixed.vault_id, _session.vault.header.authority[0].public))
+    with pytest.raises(DropError, match="not signed by this school"):
+        disclose(spool, pin, state)
+
+
+def test_an_older_drop_key_is_refused_once_a_newer_was_seen(drop: Drop) -> None:
+    session, spool, pin, state = drop
+    old = (spool / DROP_KEY_NAME).read_bytes()
+    session.rotate(["case"])
+    session.publish_drop_key(spool)
+    assert (
+        DropKey.from_bytes((spool / DROP_KEY_NAME).read_bytes()).serial
+        > DropKey.from_bytes(old).serial
+    )
+    disclose(spool, pin, state)  # the reporter sees the new serial
+    (spool / DROP_KEY_NAME).write_bytes(old)
+    with pytest.raises(DropError, match="older"):
+        disclose(spool, pin, state)
+
+
+def test_after_authority_rotation_the_pinned_first_key_still_vouches(drop: Drop) -> None:
+    session, spool, pin, state = drop
+    session.rotate(["case", "authority"])
+    session.publish_drop_key(spool)
+    receipt = disclose(spool, pin, state)
+    assert open_staff_report(session, spool, receipt.report_id).words == HOSTILE_WORDS
+
+
+def test_a_report_filed_before_a_rotation_still_opens_after_it(drop: Drop) -> None:
+    session, spool, pin, state = drop
+    receipt = disclose(spool, pin, state)
+    session.rotate(["case"])
+    assert session.vault.header.epochs["case"] == 2
+    fresh = Vault.open(session.vault.path).unlock("dsl", DSL_PASS)
+    assert "case:1" not in fresh._keys  # the old case key is gone
+    assert open_staff_report(fresh, spool, receipt.report_id).words == HOSTILE_WORDS
+
+
+def test_an_about_staff_report_needs_a_headteacher(drop: Drop) -> None:
+    _session, spool, pin, state = drop
+    with pytest.raises(DropError, match="no Headteacher"):
+        disclose(spool, pin, state, about_staff=True)
+
+
+def test_an_unsafe_spool_is_refused(drop: Drop) -> None:
+    _session, spool, pin, state = drop
+    os.chmod(spool, 0o777)
+    with pytest.raises(DropError, match="3773"):
+        disclose(spool, pin, state)

@@ -1,0 +1,101 @@
+"""Staff reports: filing one (any login, no passphrase) and opening one (the triage roles).
+
+The model says what a report is (:mod:`ydsi_tui.model.staff_reports`); the
+vault seals, files, lists and opens the bytes (:mod:`ydsi_tui.vault.drop`,
+:mod:`ydsi_tui.vault.drop_inbox`). This module joins the two, since neither
+may know the other: the CLI and the app call only what is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..model.staff_reports import StaffReport, report_doc
+from ..vault.drop import (
+    FOR_ABOUT_HEADTEACHER,
+    FOR_HEADTEACHER,
+    FOR_TRIAGE,
+    FiledReceipt,
+    check_spool_dir,
+    file_report,
+    new_report_id,
+    read_drop_key,
+    seal_report,
+)
+from ..vault.drop_inbox import ReceivedReport
+from ..vault.fs import FileSystem
+from ..vault.session import Session
+
+__all__ = ["Disclosure", "file_staff_report", "open_staff_report", "receive_staff_reports"]
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What a member of staff typed, before it is sealed."""
+
+    reporter_name: str
+    job_title: str
+    words: str
+    disclosed_by: str = ""
+    disclosed_when_text: str = ""
+    how: str = ""
+    young_people: tuple[str, ...] = ()
+    already_done: str = ""
+    about_staff: bool = False
+    about_headteacher: bool = False
+
+
+def file_staff_report(
+    disclosure: Disclosure,
+    *,
+    spool: Path,
+    pin_file: Path,
+    state_dir: Path,
+    fs: FileSystem | None = None,
+    now: datetime | None = None,
+) -> FiledReceipt:
+    """Check, seal and file one report; the receipt names it and its hash, nothing more.
+
+    Every check (the fields, the spool, the drop key's signature and serial)
+    runs before a byte is written, and a failed write leaves nothing behind.
+    """
+    check_spool_dir(spool)
+    key = read_drop_key(spool, pin_file, state_dir, fs)
+    report_id = new_report_id()
+    doc = report_doc(
+        report_id=report_id,
+        reporter_name=disclosure.reporter_name,
+        job_title=disclosure.job_title,
+        words=disclosure.words,
+        filed_at=now or datetime.now(UTC),
+        disclosed_by=disclosure.disclosed_by,
+        disclosed_when_text=disclosure.disclosed_when_text,
+        how=disclosure.how,
+        young_people=disclosure.young_people,
+        already_done=disclosure.already_done,
+        about_staff=disclosure.about_staff or disclosure.about_headteacher,
+        about_headteacher=disclosure.about_headteacher,
+    )
+    if disclosure.about_headteacher:
+        sealed_for = FOR_ABOUT_HEADTEACHER
+    elif disclosure.about_staff:
+        sealed_for = FOR_HEADTEACHER
+    else:
+        sealed_for = FOR_TRIAGE
+    data = seal_report(key, report_id, doc, sealed_for=sealed_for)
+    return file_report(spool, report_id, data, fs=fs)
+
+
+def receive_staff_reports(session: Session, spool: Path) -> list[ReceivedReport]:
+    """Every report received (new ones logged now), oldest first, without content."""
+    return session.receive_reports(spool)
+
+
+def open_staff_report(session: Session, spool: Path, report_id: str) -> StaffReport:
+    """Open one report (audited ``drop.opened``) and check its fields again."""
+    opened = session.open_report(spool, report_id)
+    return StaffReport.from_doc(
+        opened.doc, owner_uid=opened.owner_uid, owner_login=opened.owner_login
+    )
