@@ -32,6 +32,7 @@ __all__ = [
     "JobDone",
     "Progressed",
     "Saved",
+    "StaffReportsArrived",
     "Unlocked",
     "VaultChanged",
     "VaultOpened",
@@ -133,3 +134,16 @@ class JobDone(Message, bubble=False):
 
     what: str
     result: Any = None
+
+
+@dataclass(repr=False)
+class StaffReportsArrived(Message, bubble=False):
+    """The spool holds reports from staff this app had not seen (posted to every screen).
+
+    Counts only: the app's alert, like every alert, carries no name, no
+    reference and no word of a report. ``waiting`` is how many are unopened,
+    ``new`` how many appeared since the last look (0 at the first look).
+    """
+
+    new: int
+    waiting: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .commands import COMMANDS
 
@@ -29,6 +30,13 @@ class AppSettings:
     watch_terminal: bool = True
     #: Draw only what the Linux console's font has (``TERM=linux``; see glyphs.py).
     console_glyphs: bool = False
+    #: The staff reports' spool, watched for new reports (DSL and team only);
+    #: None: not watched. Looked at every ``drop_poll_seconds`` (a directory
+    #: listing), so a new report is rung within 5 seconds (issue 13).
+    drop_spool: Path | None = None
+    drop_poll_seconds: float = 2.0
+    #: The authority key pinned at install: the log's openings count only under it.
+    drop_authority: Path | None = None
 
     #: Settings that were wrong and replaced by defaults: the app shows them.
     warnings: tuple[str, ...] = ()
@@ -53,7 +61,11 @@ class AppSettings:
             themes=set(BUILTIN_THEMES),
             command_ids={command.id for command in COMMANDS},
         )
+        spool = settings.resolved("drop_spool")
+        authority = settings.resolved("drop_authority")
         return cls(
+            drop_spool=settings.drop_spool if spool.problem is None else None,
+            drop_authority=settings.drop_authority if authority.problem is None else None,
             lock_after=settings.lock_after_seconds,
             theme=settings.theme,
             keymap=settings.keymap,

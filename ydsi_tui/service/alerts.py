@@ -39,6 +39,7 @@ from ..model.staff_alerts import (
     waiting_reports,
 )
 from ..model.timelimits import TimeLimit, staff_report_limit
+from ..vault.drop import list_spool, parse_pin
 from ..vault.drop_watch import DropState, drop_state
 from ..vault.errors import VaultError
 from ..vault.fs import FileSystem
@@ -56,6 +57,7 @@ __all__ = [
     "read_sent",
     "send",
     "spool_view",
+    "spooled_ids",
     "write_sent",
 ]
 
@@ -105,12 +107,15 @@ class SpoolView:
 
 def spool_view(spool: Path, vault: Path, *, pinned_authority: bytes | None = None) -> SpoolView:
     """List the spool and read the log's openings; no key is used or needed."""
-    from ..vault.drop import list_spool  # the drop's own reader (vault/drop.py)
-
     listed = list_spool(spool)
     state = drop_state(vault, pinned_authority=pinned_authority)
     present = tuple((r.report_id, r.filed_at) for r in listed)
     return SpoolView(present, waiting_reports(present, state.opened), state)
+
+
+def spooled_ids(spool: Path) -> frozenset[str]:
+    """The ids of the spool's complete reports (a listing: the app looks every 2 s)."""
+    return frozenset(r.report_id for r in list_spool(spool))
 
 
 def policy_in_force(digest: str | None) -> Policy:
@@ -307,8 +312,6 @@ def pinned_authority(path: Path | None) -> bytes | None:
     """The authority root pinned at install (``/etc/ydsi/authority.pub``), if it is there."""
     if path is None or not os.path.exists(path):
         return None
-    from ..vault.drop import parse_pin
-
     try:
         return parse_pin(path.read_text(encoding="utf-8"))[1]
     except (OSError, UnicodeDecodeError):
