@@ -24,22 +24,12 @@ from ..service.alerts import (
     pinned_authority,
     spool_view,
 )
-from ..settings import Settings, load_settings
+from ..settings import Settings
 from ..vault.errors import VaultError
 from .context import Context
 from .output import emit_json, safe, say, warn
 
 __all__ = ["register"]
-
-
-def _settings(ctx: Context) -> Settings:
-    return load_settings(
-        options={
-            "vault": getattr(ctx.args, "vault", None),
-            "user": getattr(ctx.args, "user", None),
-            "drop_spool": getattr(ctx.args, "spool", None),
-        }
-    )
 
 
 def alert_config(settings: Settings) -> AlertConfig:
@@ -65,7 +55,7 @@ def _now() -> datetime:
 
 
 def cmd_attention(ctx: Context) -> int:
-    settings = _settings(ctx)
+    settings = ctx.settings  # --spool included
     if ctx.args.notify:
         return _notify(ctx, settings)
     try:
