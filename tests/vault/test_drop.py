@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import pwd
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from ydsi_tui.vault.drop import (
 from ydsi_tui.vault.errors import DamagedFile
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
+from ydsi_tui.vault.verify import verify_vault
 
 #: (a DSL's session, the spool, the pinned authority file, the reporter's state dir)
 Drop = tuple[Session, Path, Path, Path]
@@ -189,3 +191,27 @@ def test_an_unsafe_spool_is_refused(drop: Drop) -> None:
     os.chmod(spool, 0o777)
     with pytest.raises(DropError, match="3773"):
         disclose(spool, pin, state)
+
+
+def test_verify_finds_a_received_report_deleted_or_altered_naming_its_owner(drop: Drop) -> None:
+    session, spool, pin, state = drop
+    kept = disclose(spool, pin, state)
+    gone = disclose(spool, pin, state)
+    changed = disclose(spool, pin, state)
+    session.receive_reports(spool)
+    clean = verify_vault(session.vault.path, spool=spool)
+    assert clean.ok, clean.problems
+    (spool / f"{gone.report_id}.report").unlink()
+    path = spool / f"{changed.report_id}.report"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    os.chmod(path, 0o640)
+    path.write_bytes(bytes(data))
+    os.chmod(path, 0o440)
+    report = verify_vault(session.vault.path, spool=spool)
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    missing = [p for p in report.problems if gone.report_id in p]
+    altered = [p for p in report.problems if changed.report_id in p]
+    assert len(missing) == 1 and "missing" in missing[0] and owner in missing[0]
+    assert len(altered) == 1 and "altered" in altered[0] and owner in altered[0]
+    assert not [p for p in report.problems if kept.report_id in p]

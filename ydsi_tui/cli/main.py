@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         completion,
         config_commands,
         doctor_commands,
+        drop_commands,
         manpage,
         policy_commands,
         record_commands,
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.register(sub, common)
     doctor_commands.register(sub, common)
     calendar_commands.register(sub, common)
+    drop_commands.register(sub, common)
     attention_commands.register(sub, common)
     completion.register(sub, common)
     manpage.register(sub, common)

@@ -380,6 +380,7 @@ def cmd_verify(ctx: Context) -> int:
                 checkpoint=checkpoint,
                 checker=ctx.user,
                 opener=session.vault.audit.sealer,
+                spool=ctx.settings.drop_spool,
             )
             if report.entries:
                 problems, checked = verify_entries(session)
@@ -388,7 +389,9 @@ def cmd_verify(ctx: Context) -> int:
         finally:
             session.close()
     else:
-        report = verify_vault(ctx.vault_path, checkpoint=checkpoint, checker=ctx.user)
+        report = verify_vault(
+            ctx.vault_path, checkpoint=checkpoint, checker=ctx.user, spool=ctx.settings.drop_spool
+        )
     if ctx.args.json:
         emit_json(
             {
@@ -670,6 +673,12 @@ def register(
         "(asks for your passphrase)",
     )
     p.add_argument("--backup", metavar="FILE", help="check a backup file instead of the vault")
+    p.add_argument(
+        "--spool",
+        metavar="DIR",
+        help="the staff-report spool whose received reports are compared by hash "
+        "(default: the drop_spool setting)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON: {ok, problems, ...}")
     p.set_defaults(func=cmd_verify)
 

@@ -59,6 +59,7 @@ from .crypto import (
     ed25519_public_bytes,
     hkdf,
     open_wrapped,
+    private_bytes,
     random_key,
     seal,
     sha256_hex,
@@ -85,14 +86,17 @@ __all__ = [
     "check_spool_dir",
     "drop_private_key",
     "file_report",
+    "keygen_recipient",
     "list_spool",
     "make_drop_key",
     "open_report_bytes",
     "parse_pin",
+    "parse_recipient",
     "pin_text",
     "publish_drop_key",
     "read_drop_key",
     "read_head",
+    "read_recipient_secret",
     "read_spooled",
     "seal_report",
 ]
@@ -684,3 +688,61 @@ def open_report_bytes(
     if not isinstance(doc, dict) or doc.get("report_id") != report_id:
         raise DamagedFile(label, "the report's content does not match its name")
     return doc
+
+
+# ---------------------------------------------------------------- a key outside the vault
+
+_RECIPIENT_PREFIX = "ydsi-drop-recipient v1"
+
+
+def parse_recipient(text: str) -> bytes:
+    """The X25519 public key of a ``ydsi-drop-recipient v1 KEY`` line."""
+    parts = text.strip().split()
+    if len(parts) != 3 or " ".join(parts[:2]) != _RECIPIENT_PREFIX:
+        raise DropError("not a 'ydsi-drop-recipient v1 KEY' line as 'ydsi drop keygen' prints")
+    try:
+        return b64d(parts[2], length=KEY_BYTES)
+    except ValueError:
+        raise DropError("the drop recipient line holds no valid key") from None
+
+
+def keygen_recipient(target: Path, fs: FileSystem | None = None) -> str:
+    """A key pair for reports about the Headteacher: private half to ``target`` (0600, new).
+
+    Its holder (the chair of governors, say) keeps the file off the server;
+    the returned public line goes in the system config file.
+    """
+    fs = fs or FileSystem()
+    private = X25519PrivateKey.generate()
+    line = f"{_RECIPIENT_PREFIX} {b64e(x25519_public_bytes(private))}"
+    secret = f"ydsi-drop-recipient-secret v1 {b64e(private_bytes(private))}\n".encode("ascii")
+    try:
+        fd = fs.open_new(Path(target), 0o600)
+    except FileExistsError:
+        raise DropError(f"{target} exists already: nothing was written") from None
+    except OSError as exc:
+        raise DropError(f"{target} cannot be written ({exc.strerror})") from None
+    try:
+        fs.write_all(fd, secret, str(target))
+        fs.fsync(fd, str(target))
+    except OSError as exc:
+        fs.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        raise DropError(f"{target} could not be written ({exc.strerror})") from None
+    fs.close(fd)
+    return line
+
+
+def read_recipient_secret(path: Path) -> X25519PrivateKey:
+    """The private key ``keygen_recipient`` wrote (to open a report about the Headteacher)."""
+    try:
+        parts = Path(path).read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DropError(f"{path} cannot be read as a drop recipient key ({exc})") from None
+    if len(parts) != 3 or parts[0] != "ydsi-drop-recipient-secret":
+        raise DropError(f"{path} is not a key 'ydsi drop keygen' wrote")
+    try:
+        return X25519PrivateKey.from_private_bytes(b64d(parts[2], length=KEY_BYTES))
+    except ValueError:
+        raise DropError(f"{path} holds no valid key") from None

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from .audit import AUDIT_NAME, SEALED_ACTION, AuditEntry, EntryOpener, genesis_hash
 from .checkpoint import Checkpoint
 from .crypto import b64d, sha256_hex, verify_signature
+from .drop import DropError, list_spool
+from .drop_inbox import DROP_COMP, drop_entries
 from .errors import DamagedFile, VaultBusy, VaultError
 from .fs import TEMP_PREFIX, FileSystem, open_checked
 from .header import COMPARTMENTS, HEADER_NAME, Header
@@ -71,8 +73,12 @@ def verify_vault(
     fs: FileSystem | None = None,
     checker: str | None = None,
     opener: EntryOpener | None = None,
+    spool: Path | None = None,
 ) -> VerifyReport:
     """Check the log, every signature, the header and every file (no key needed).
+
+    With ``spool``, every staff report the log says was received is also
+    compared with the spool, by its ciphertext's hash (nothing is decrypted).
 
     ``checker`` is the login name of whoever runs it: a checkpoint counts only
     if a DSL or they signed it. Entries about case records are sealed
@@ -106,8 +112,13 @@ def verify_vault(
     # only their signatures are not checked again. If the chain does not reach
     # that head, the check below says so and the vault is not intact.
     covered = mark.seq if mark is not None and mark.refusal(header, checker=checker) is None else 0
-    chain, writes, history = _walk_log(path, fs, header, report, covered=covered, opener=opener)
+    drops: list[AuditEntry] = []
+    chain, writes, history = _walk_log(
+        path, fs, header, report, covered=covered, opener=opener, drops=drops
+    )
     _check_files(path, fs, header, writes, history, report)
+    if spool is not None:
+        _check_spool(spool, fs, header, drops, report)
     _note_planted(path, report)
     if mark is not None:
         report.problems.extend(mark.check(header, chain, checker=checker))
@@ -161,6 +172,7 @@ def _walk_log(
     *,
     covered: int = 0,
     opener: EntryOpener | None = None,
+    drops: list[AuditEntry] | None = None,
 ) -> tuple[list[str], dict[tuple[str, str], AuditEntry], dict[tuple[str, str], dict[str, int]]]:
     """Check the chain and signatures; collect each record's last write and past hashes.
 
@@ -242,6 +254,8 @@ def _walk_log(
                 # in the queue keeps its entries in memory.
                 while len(pending) > 2 * workers:
                     _collect(pending.pop(0), signature_problems)
+            if drops is not None and described.comp == DROP_COMP:
+                drops.append(described)
             if described.action == "record.read" or (
                 not described.hash and described.action != "record.destroy"
             ):
@@ -312,6 +326,43 @@ def _check_signature(
     if not allowed:
         problems.append(f"{where}: a {role} may not make this change ({described.action})")
     return problems
+
+
+def _check_spool(
+    spool: Path, fs: FileSystem, header: Header, drops: list[AuditEntry], report: VerifyReport
+) -> None:
+    """Every received staff report still in the spool, byte for byte (by its hash).
+
+    A report file's owner is the only login (root aside) that can remove or
+    change it in the sticky spool, so each finding names that login.
+    """
+    received = drop_entries(drops, header)
+    if not received:
+        return
+    try:
+        present = {item.report_id: item for item in list_spool(spool, fs)}
+    except DropError as exc:
+        report.notes.append(f"staff reports were not compared with the spool: {exc}")
+        return
+    for rid, known in sorted(received.items(), key=lambda kv: kv[1].received_at):
+        who = known.owner_login or f"uid {known.owner_uid}"
+        what = f"staff report {rid} (received {known.received_at[:16].replace('T', ' ')})"
+        item = present.get(rid)
+        if item is None:
+            report.add(
+                f"{what} is missing from the spool: only its owner's login, {who}, or root "
+                "could have removed it"
+            )
+        elif item.digest != known.digest:
+            report.add(
+                f"{what} was altered after it was received: only its owner's login, {who}, "
+                "or root could have changed it"
+            )
+        elif item.owner_uid != known.owner_uid:
+            report.add(
+                f"{what} now belongs to uid {item.owner_uid}, not {who} who filed it: it was "
+                "removed and put back"
+            )
 
 
 def _check_key_name(

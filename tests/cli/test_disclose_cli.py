@@ -1,0 +1,126 @@
+"""``ydsi disclose``, ``inbox`` and ``drop publish`` as a member of staff and a DSL run them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import KDF, Ydsi
+from tests.support.drop import make_spool
+
+pytestmark = pytest.mark.slow
+
+HOSTILE = "He said [red]don't[/red] tell\x1b]0;owned\x07 anyone"
+
+
+def _disclose(
+    tmp: Path, spool: Path, pin: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """A reporter: no --user, no passphrase; the words on stdin."""
+    env = {
+        **os.environ,
+        "HOME": str(tmp / "reporter"),
+        "XDG_STATE_HOME": str(tmp / "reporter" / "state"),
+        "YDSI_DROP_AUTHORITY": str(pin),
+    }
+    command = [sys.executable, "-m", "ydsi_tui.cli.main", "disclose", "--spool", str(spool), *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=env, input=stdin, check=False
+    )
+
+
+@pytest.fixture
+def school(tmp_path: Path) -> tuple[Ydsi, Path, Path]:
+    ydsi = Ydsi(tmp_path)
+    assert ydsi.run("init", "--text-file", "-", *KDF, stdin="Dana Lead\n").returncode == 0
+    spool = make_spool(tmp_path)
+    pin = tmp_path / "authority.pub"
+    published = ydsi.run("drop", "publish", "--spool", str(spool), "--pin-file", str(pin))
+    assert published.returncode == 0, published.stderr
+    assert "ydsi-authority v1" in published.stdout
+    return ydsi, spool, pin
+
+
+def test_a_member_of_staff_files_and_the_dsl_opens_it(school: tuple[Ydsi, Path, Path]) -> None:
+    ydsi, spool, pin = school
+    filed = _disclose(
+        ydsi.tmp, spool, pin, "--name", "Ann Tutor", "--job-title", "Form tutor",
+        "--text-file", "-", "--json", stdin=HOSTILE,
+    )  # fmt: skip
+    assert filed.returncode == 0, filed.stderr
+    receipt = json.loads(filed.stdout)
+    path = spool / f"{receipt['report_id']}.report"
+    assert receipt["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert "tell" not in filed.stdout
+    listed = ydsi.run("inbox", "list", "--spool", str(spool), "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert [r["report_id"] for r in rows] == [receipt["report_id"]]
+    assert rows[0]["opened"] is False
+    assert "tell" not in listed.stdout
+    opened = ydsi.run("inbox", "open", receipt["report_id"], "--spool", str(spool))
+    assert opened.returncode == 0, opened.stderr
+    assert "\x1b" not in opened.stdout and "\\x1b]0;owned\\x07" in opened.stdout
+    assert "[red]don't[/red]" in opened.stdout  # shown as typed, never as markup
+    assert "Ann Tutor" in opened.stdout and "not proof" in opened.stdout
+    again = json.loads(ydsi.run("inbox", "list", "--spool", str(spool), "--json").stdout)
+    assert again[0]["opened"] is True and again[0]["opened_by"] == "dsl"
+    verified = ydsi.run("verify", "--spool", str(spool), passphrase=None)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_receipt_is_printed_without_content(school: tuple[Ydsi, Path, Path]) -> None:
+    ydsi, spool, pin = school
+    filed = _disclose(
+        ydsi.tmp, spool, pin, "--name", "Ann", "--job-title", "TA", stdin="a unique zebra phrase"
+    )
+    assert filed.returncode == 0, filed.stderr
+    assert "Receipt: report " in filed.stdout and "sha256 " in filed.stdout
+    assert "zebra" not in filed.stdout + filed.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "args", "said"),
+    [
+        ("   ", (), "cannot be left empty"),
+        ("x" * 300_000, (), "limit here is"),
+        ("see /home/ann/photo.jpg", (), "image or video"),
+        ("", ("--text-file", "photo.jpg"), "image or video file"),
+    ],
+    ids=["empty", "huge", "imagery-path", "imagery-file"],
+)
+def test_bad_reports_get_one_line_and_nothing_is_filed(
+    school: tuple[Ydsi, Path, Path], stdin: str, args: tuple[str, ...], said: str
+) -> None:
+    ydsi, spool, pin = school
+    before = sorted(os.listdir(spool))
+    refused = _disclose(
+        ydsi.tmp, spool, pin, "--name", "Ann", "--job-title", "TA", *args, stdin=stdin
+    )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert said in refused.stderr and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert sorted(os.listdir(spool)) == before
+
+
+def test_no_published_key_or_no_pin_is_one_clear_line(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path)
+    refused = _disclose(
+        tmp_path, spool, tmp_path / "absent.pub", "--name", "A", "--job-title", "B", stdin="x"
+    )
+    assert refused.returncode == 1
+    assert "no pinned authority key" in refused.stderr
+    assert os.listdir(spool) == []
+
+
+def test_disclose_takes_no_passphrase_option(school: tuple[Ydsi, Path, Path]) -> None:
+    ydsi, spool, pin = school
+    shown = _disclose(ydsi.tmp, spool, pin, "--help")
+    assert shown.returncode == 0
+    assert "passphrase" not in shown.stdout
