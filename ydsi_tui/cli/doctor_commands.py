@@ -8,7 +8,6 @@ import os
 import sys
 from pathlib import Path
 
-from ..service.reports.pdf import find_unicode_font
 from ..vault.install_checks import (
     FAIL,
     OK,
@@ -46,6 +45,10 @@ def _read(path: str) -> str | None:
 
 
 def cmd_doctor(ctx: Context) -> int:
+    # Imported here: fpdf takes a second to import, and every command (a login
+    # banner's 'ydsi attention --brief' too) builds this module's parser.
+    from ..service.reports.pdf import find_unicode_font
+
     checks = run_checks(ctx.vault_path, proc_hides=proc_is_private)
     mask = os.umask(0o077)
     os.umask(mask)
