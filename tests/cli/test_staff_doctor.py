@@ -90,3 +90,23 @@ def test_doctor_shows_both_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     found = {row["check"]: row["status"] for row in json.loads(done.stdout)}
     assert found["staff login"] == "ok"
     assert found["staff spool"] == ("ok" if os.geteuid() == 0 else "FAIL")
+
+
+def test_the_readmes_staff_reporting_section_gives_the_block_the_doctor_accepts(
+    tmp_path: Path,
+) -> None:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Staff reporting")
+    section = text[start : text.index("\n## ", start + 1)]
+    block = "\n".join(restricted_login_block("Group ydsi-staff", "/usr/local/bin/ydsi disclose"))
+    assert block in section
+    conf = section.split("<<'CONF'\n", 1)[1].split("\nCONF\n", 1)[0]
+    assert staff_login_check(_config(tmp_path, BASE + conf + "\n")).status == "ok"
+    for step in (
+        "install -d -o root -g ydsi-case -m 3773 /var/spool/ydsi",
+        "/etc/profile.d/",
+        "ydsi attention --brief",
+        "ExecStart=/usr/local/bin/ydsi attention --notify",
+        'restrict,pty,command="/usr/local/bin/ydsi disclose" ssh-ed25519',
+    ):
+        assert step in section, step
