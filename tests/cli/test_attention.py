@@ -111,6 +111,9 @@ def test_brief_cannot_tell_without_the_spool_and_says_so(setup: Setup) -> None:
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.startswith("ydsi: cannot tell whether a report from staff waits: ")
     assert missing.stderr.count("\n") == 1
+    # No authority key pinned: the log's "opened" entries cannot be trusted, so no answer.
+    unpinned = setup.run("--brief", YDSI_DROP_AUTHORITY=str(setup.tmp / "absent.pub"))
+    assert unpinned.returncode == 2 and "no pinned authority key at" in unpinned.stderr
 
 
 def test_notify_sends_one_content_free_alert_then_the_headteacher_after_the_limit(

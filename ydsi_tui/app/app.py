@@ -506,12 +506,17 @@ class YdsiApp(App[int]):
         try:
             assert spool is not None
             if seen is None:
-                # The first look: which of the reports already there wait unopened.
-                view = spool_view(
-                    spool,
-                    self.vault_path,
-                    pinned_authority=pinned_authority(self.settings.drop_authority),
-                )
+                # The first look: which of the reports already there wait unopened
+                # (a log or pin that cannot be read: none said, new ones still rung).
+                try:
+                    authority = self.settings.drop_authority
+                    assert authority is not None
+                    view = spool_view(
+                        spool, self.vault_path, pinned_authority=pinned_authority(authority)
+                    )
+                except Exception:  # noqa: BLE001 - the baseline is then the listing alone
+                    self.post_message(_SpoolLooked(spooled_ids(spool), 0, 0))
+                    return
                 ids = frozenset(rid for rid, _ in view.present)
                 self.post_message(_SpoolLooked(ids, 0, len(view.waiting)))
                 return

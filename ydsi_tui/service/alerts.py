@@ -15,7 +15,6 @@ Three readers: ``ydsi attention --brief`` (a login banner), ``ydsi attention
 from __future__ import annotations
 
 import json
-import os
 import smtplib
 import socket
 import subprocess
@@ -308,11 +307,21 @@ def notify(
     )
 
 
-def pinned_authority(path: Path | None) -> bytes | None:
-    """The authority root pinned at install (``/etc/ydsi/authority.pub``), if it is there."""
-    if path is None or not os.path.exists(path):
-        return None
+def pinned_authority(path: Path) -> bytes:
+    """The authority key root pinned at install (``/etc/ydsi/authority.pub``): required.
+
+    Without it, a group member could put another vault's genuine header in
+    place of ``vault.json`` and have its keys vouch for "opened" entries of
+    their making (tests/adversary/test_alert_silencing.py); reporters cannot
+    file without it either.
+    """
     try:
-        return parse_pin(path.read_text(encoding="utf-8"))[1]
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VaultError(
+            f"no pinned authority key at {path}: root installs the line 'ydsi drop publish' "
+            "prints (see 'Staff reporting' in the README)"
+        ) from None
     except (OSError, UnicodeDecodeError):
         raise VaultError(f"the pinned authority {path} cannot be read") from None
+    return parse_pin(text)[1]
