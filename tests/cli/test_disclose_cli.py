@@ -13,6 +13,7 @@ import pytest
 
 from tests.cli.test_cli import KDF, Ydsi
 from tests.support.drop import make_spool
+from ydsi_tui.vault.drop import DROP_KEY_NAME, DropKey
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +125,49 @@ def test_disclose_takes_no_passphrase_option(school: tuple[Ydsi, Path, Path]) ->
     shown = _disclose(ydsi.tmp, spool, pin, "--help")
     assert shown.returncode == 0
     assert "passphrase" not in shown.stdout
+
+
+def test_everything_can_come_as_fields_on_stdin_as_over_ssh(
+    school: tuple[Ydsi, Path, Path],
+) -> None:
+    """ForceCommand runs plain 'ydsi disclose': no options, no terminal, all on stdin."""
+    ydsi, spool, pin = school
+    fields = (
+        "name: Ann Tutor\njob_title: Lunchtime supervisor\nwords: She said he\n"
+        "  took a photo\ndisclosed_by: a pupil\nyoung_people: Kid A\n"
+    )
+    filed = _disclose(ydsi.tmp, spool, pin, "--json", stdin=fields)
+    assert filed.returncode == 0, filed.stderr
+    rid = json.loads(filed.stdout)["report_id"]
+    opened = ydsi.run("inbox", "open", rid, "--spool", str(spool), "--json")
+    assert opened.returncode == 0, opened.stderr
+    report = json.loads(opened.stdout)
+    assert report["reporter_name"] == "Ann Tutor"
+    assert report["job_title"] == "Lunchtime supervisor"
+    assert report["words"] == "She said he\ntook a photo"
+    assert report["young_people"] == ["Kid A"]
+
+
+def test_a_rotation_republishes_the_drop_key_and_old_reports_still_open(
+    school: tuple[Ydsi, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ydsi, spool, pin = school
+    monkeypatch.setenv("YDSI_DROP_SPOOL", str(spool))  # the setting, as /etc/ydsi would name it
+    before = DropKey.from_bytes((spool / DROP_KEY_NAME).read_bytes())
+    old = _disclose(ydsi.tmp, spool, pin, "--name", "A", "--job-title", "B", stdin="before")
+    assert old.returncode == 0, old.stderr
+    rotated = ydsi.run("user", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "Published the new staff-drop key" in rotated.stdout
+    after = DropKey.from_bytes((spool / DROP_KEY_NAME).read_bytes())
+    assert after.serial > before.serial and after.epoch == before.epoch + 1
+    assert after.public != before.public
+    new = _disclose(
+        ydsi.tmp, spool, pin, "--name", "A", "--job-title", "B", "--json", stdin="after"
+    )
+    assert new.returncode == 0, new.stderr
+    rows = json.loads(ydsi.run("inbox", "list", "--spool", str(spool), "--json").stdout)
+    for row in rows:
+        shown = ydsi.run("inbox", "open", row["report_id"], "--spool", str(spool), "--json")
+        assert shown.returncode == 0, shown.stderr
+    assert len(rows) == 2

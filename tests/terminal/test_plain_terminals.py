@@ -27,6 +27,9 @@ from ydsi_tui.service.policies import approve_policy_file
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
 
+#: A real ydsi in a real pseudo-terminal: the terminal tests, not the quick loop.
+pytestmark = pytest.mark.terminal
+
 PASS = "plain terminal passphrase"
 TAB, ENTER, ESC, DOWN = "\t", "\r", "\x1b", "\x1b[B"
 F1, F12, CTRL_P = "\x1bOP", "\x1b[24~", "\x10"

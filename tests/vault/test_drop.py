@@ -17,16 +17,18 @@ import pytest
 from tests.support.drop import HOSTILE_WORDS, disclose, make_spool, publish
 from tests.support.faults import FaultyFileSystem
 from tests.support.vaults import DSL_PASS, MakeVault
-from ydsi_tui.service.staff_reports import open_staff_report
+from ydsi_tui.service.staff_reports import open_staff_report, open_with_named_key
 from ydsi_tui.vault.drop import (
     BUCKETS,
     DROP_KEY_NAME,
     DropError,
     DropKey,
+    keygen_recipient,
     list_spool,
+    parse_recipient,
     pin_text,
 )
-from ydsi_tui.vault.errors import DamagedFile
+from ydsi_tui.vault.errors import AccessDenied, DamagedFile
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
 from ydsi_tui.vault.verify import verify_vault
@@ -215,3 +217,24 @@ def test_verify_finds_a_received_report_deleted_or_altered_naming_its_owner(drop
     assert len(missing) == 1 and "missing" in missing[0] and owner in missing[0]
     assert len(altered) == 1 and "altered" in altered[0] and owner in altered[0]
     assert not [p for p in report.problems if kept.report_id in p]
+
+
+def test_a_report_about_the_headteacher_opens_only_with_the_named_key(
+    drop: Drop, tmp_path: Path
+) -> None:
+    session, spool, pin, state = drop
+    with pytest.raises(DropError, match="names nobody"):
+        disclose(spool, pin, state, about_headteacher=True)
+    line = keygen_recipient(tmp_path / "chair.key")
+    assert (tmp_path / "chair.key").stat().st_mode & 0o777 == 0o600
+    session.publish_drop_key(spool, about_headteacher=parse_recipient(line))
+    receipt = disclose(spool, pin, state, about_headteacher=True)
+    (row,) = session.receive_reports(spool)
+    assert row.sealed_for == "about_headteacher" and row.sealed_to_headteacher_only
+    with pytest.raises(AccessDenied, match="about the Headteacher"):
+        session.open_report(spool, receipt.report_id)
+    opened = open_with_named_key(spool, receipt.report_id, tmp_path / "chair.key")
+    assert opened.words == HOSTILE_WORDS and opened.about_headteacher
+    keygen_recipient(tmp_path / "other.key")
+    with pytest.raises(DamagedFile):
+        open_with_named_key(spool, receipt.report_id, tmp_path / "other.key")

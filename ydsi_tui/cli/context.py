@@ -22,16 +22,17 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from ..settings import Settings, load_settings
-from ..vault.enrolment import endorse_quietly
 from ..vault.errors import AccessDenied, UnknownUser, VaultNotFound
 from ..vault.header import HEADER_NAME, check_user_name
-from ..vault.session import Session
-from ..vault.vault import Vault
 from .output import safe, warn
 
 if TYPE_CHECKING:
+    # Imported where used: ``ydsi disclose`` (any member of staff, no vault)
+    # must start fast, and never needs a session (bench_disclose.py).
     from ..service.casebook import CaseBook
     from ..service.factory import Services
+    from ..vault.session import Session
+    from ..vault.vault import Vault
 
 __all__ = [
     "CliError",
@@ -155,6 +156,8 @@ class Context:
         return prompt_secret(f"New passphrase for {who}: ", confirm=True)
 
     def open_vault(self) -> Vault:
+        from ..vault.vault import Vault
+
         try:
             vault = Vault.open(self.vault_path)
         except VaultNotFound as exc:
@@ -189,6 +192,8 @@ class Context:
             raise
         for warning in session.witness_warnings:  # a rollback this user's client noticed
             warn(f"ydsi: warning: {safe(warning)}")
+        from ..vault.enrolment import endorse_quietly
+
         endorsed, refused = endorse_quietly(session)
         for name in endorsed:
             warn(f"ydsi: endorsed the new keys of {name}")

@@ -1,8 +1,8 @@
-"""``ydsi disclose``, ``ydsi inbox`` and ``ydsi drop``: the write-only staff-report drop.
+"""``ydsi inbox`` and ``ydsi drop``: the triage side of the write-only staff-report drop.
 
-``disclose`` is for any member of staff with a login: no passphrase, no
-vault membership, nothing to read back. ``inbox`` is the triage side (a DSL,
-the Headteacher or a team member, unlocked): new reports are logged as
+``disclose`` (disclose_command.py) is for any member of staff with a login:
+no passphrase, no vault membership, nothing to read back. ``inbox`` is the
+triage side (a DSL, the Headteacher or a team member, unlocked): new reports are logged as
 received, listed without content, and opened one at a time (audited).
 ``drop publish`` is a DSL's: it signs the drop key into the spool and prints
 the authority key root pins for reporters at ``/etc/ydsi/authority.pub``.
@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
-import platformdirs
-
 from ..model.timeparse import format_local
 from ..service.staff_reports import (
-    Disclosure,
-    file_staff_report,
     open_staff_report,
+    open_with_named_key,
     receive_staff_reports,
 )
 from ..vault.drop import (
@@ -33,33 +29,11 @@ from ..vault.drop import (
     pin_text,
 )
 from ..vault.drop_inbox import ReceivedReport
-from .content import Field, takes_content
+from . import disclose_command
 from .context import CliError, Context
-from .output import emit_json, print_table, safe, say, warn
+from .output import emit_json, print_table, safe, say
 
 __all__ = ["register"]
-
-
-def _at_terminal(_args: argparse.Namespace) -> bool:
-    """Ask every question at a terminal; from a file only the words are required."""
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
-def _ask_line(prompt: str, what: str) -> str:
-    warn(f"{prompt}:")
-    try:
-        got = sys.stdin.readline()
-    except (OSError, ValueError):
-        got = ""
-    if not got:
-        raise CliError(
-            f"no {what} given: nothing was filed (give it with --{what.replace(' ', '-')})"
-        )
-    return got.rstrip("\r\n")
-
-
-def _state_dir() -> Path:
-    return platformdirs.user_state_path("ydsi")
 
 
 def _when(text: str) -> str:
@@ -67,54 +41,6 @@ def _when(text: str) -> str:
         return format_local(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         return text
-
-
-def cmd_disclose(ctx: Context) -> int:
-    args = ctx.args
-    name = args.name if args.name is not None else _ask_line("Your name", "name")
-    title = (
-        args.job_title if args.job_title is not None else _ask_line("Your job title", "job title")
-    )
-    people = args.young_people or []
-    if isinstance(people, str):
-        people = [people]
-    names = [p.strip() for item in people for p in item.replace("\n", ",").split(",") if p.strip()]
-    disclosure = Disclosure(
-        reporter_name=name,
-        job_title=title,
-        words=args.words or "",
-        disclosed_by=args.disclosed_by or "",
-        disclosed_when_text=args.disclosed_when or "",
-        how=args.how or "",
-        young_people=tuple(names),
-        already_done=args.already_done or "",
-        about_staff=bool(args.about_staff),
-        about_headteacher=bool(args.about_headteacher),
-    )
-    receipt = file_staff_report(
-        disclosure,
-        spool=ctx.settings.drop_spool,
-        pin_file=ctx.settings.drop_authority,
-        state_dir=_state_dir(),
-    )
-    if args.json:
-        emit_json(
-            {
-                "report_id": receipt.report_id,
-                "filed_at": receipt.filed_at.isoformat(),
-                "sha256": receipt.digest,
-            }
-        )
-        return 0
-    say(
-        "Filed. The DSL is told a report is waiting (never what it says).\n"
-        f"Receipt: report {receipt.report_id}\n"
-        f"         filed {format_local(receipt.filed_at)}\n"
-        f"         sha256 {receipt.digest}\n"
-        "Keep this receipt: it proves you reported. Nobody can read the report back here, "
-        "you included. If it is urgent, also tell the DSL in person now."
-    )
-    return 0
 
 
 def _row(report: ReceivedReport, who: dict[str, str]) -> dict[str, object]:
@@ -166,11 +92,15 @@ def cmd_inbox_list(ctx: Context) -> int:
 
 
 def cmd_inbox_open(ctx: Context) -> int:
-    session = ctx.unlock()
-    try:
-        report = open_staff_report(session, ctx.settings.drop_spool, ctx.args.report_id)
-    finally:
-        session.close()
+    if ctx.args.key_file:
+        key = Path(ctx.args.key_file).expanduser()
+        report = open_with_named_key(ctx.settings.drop_spool, ctx.args.report_id, key)
+    else:
+        session = ctx.unlock()
+        try:
+            report = open_staff_report(session, ctx.settings.drop_spool, ctx.args.report_id)
+        finally:
+            session.close()
     if ctx.args.json:
         emit_json(
             {
@@ -252,68 +182,7 @@ def cmd_drop_keygen(ctx: Context) -> int:
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    p = sub.add_parser(
-        "disclose",
-        help="report a concern to the DSL (any member of staff; no passphrase)",
-        description="Write a report for the DSL: what was disclosed in the young person's "
-        "words, who disclosed, when and how, the young people involved, what you did. It is "
-        "sealed so that only the DSL and safeguarding team (or, for a report about a member "
-        "of staff, the Headteacher alone) can read it; you get a receipt, not a copy.",
-    )
-    p.add_argument(
-        "--vault", metavar="DIR", help="the vault the spool belongs to (not read: no access needed)"
-    )
-    p.add_argument(
-        "--spool", metavar="DIR", help="the staff-report spool (default /var/spool/ydsi)"
-    )
-    p.add_argument("--name", metavar="NAME", help="your name (asked if not given)")
-    p.add_argument("--job-title", metavar="TITLE", help="your job title (asked if not given)")
-    p.add_argument(
-        "--about-staff",
-        action="store_true",
-        help="an allegation against an adult in school: sealed to the Headteacher only",
-    )
-    p.add_argument(
-        "--about-headteacher",
-        action="store_true",
-        help="an allegation against the Headteacher: sealed to the key the school names",
-    )
-    p.add_argument("--json", action="store_true", help="print the receipt as JSON")
-    p.add_argument("--allow-argv", action="store_true", help=argparse.SUPPRESS)
-    takes_content(
-        p,
-        Field(
-            "words",
-            "--words",
-            "what was disclosed, in the young person's words as far as you remember them",
-            True,
-            long=True,
-        ),
-        Field(
-            "disclosed_by",
-            "--disclosed-by",
-            "who disclosed it (a pupil, a parent, ...)",
-            _at_terminal,
-        ),
-        Field(
-            "disclosed_when",
-            "--disclosed-when",
-            "when it was disclosed, as you remember",
-            _at_terminal,
-        ),
-        Field("how", "--how", "how it came to light", _at_terminal),
-        Field(
-            "young_people",
-            "--young-person",
-            "the young people involved (comma-separated)",
-            _at_terminal,
-            many=True,
-        ),
-        Field("already_done", "--already-done", "what you have done already", _at_terminal),
-        primary="words",
-    )
-    p.set_defaults(func=cmd_disclose)
-
+    disclose_command.register(sub)
     inbox = sub.add_parser(
         "inbox",
         help="reports from staff: list them (no content) and open one (audited)",
@@ -330,6 +199,12 @@ def register(
     q.add_argument("report_id", metavar="ID")
     q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
+    q.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help="open a report about the Headteacher with the key 'ydsi drop keygen' wrote "
+        "(no vault passphrase)",
+    )
     q.set_defaults(func=cmd_inbox_open)
 
     drop = sub.add_parser(

@@ -244,6 +244,7 @@ def cmd_user_remove(ctx: Context) -> int:
         if rotate:
             count = session.rotate(held, passphrase=passphrase)
             say(f"Rotated the keys and re-encrypted {count} records.")
+            republish_drop_key(ctx, session)
         else:
             say("Keys not rotated: run 'ydsi user rotate' to do it later.")
     finally:
@@ -251,10 +252,29 @@ def cmd_user_remove(ctx: Context) -> int:
     return 0
 
 
+def republish_drop_key(ctx: Context, session: Session) -> None:
+    """After a rotation, the staff drop's key changed too: publish it if a spool has one."""
+    from ..vault.drop import DROP_KEY_NAME, DropError, parse_recipient
+
+    spool = ctx.settings.drop_spool
+    if not (spool / DROP_KEY_NAME).exists():
+        return
+    try:
+        about = ctx.settings.drop_about_headteacher_key
+        key = session.publish_drop_key(
+            spool, about_headteacher=parse_recipient(about) if about else None
+        )
+    except (DropError, AccessDenied) as exc:
+        warn(f"ydsi: warning: the staff drop's key was not republished: {safe(str(exc))}")
+        return
+    say(f"Published the new staff-drop key (serial {key.serial}) to {spool / DROP_KEY_NAME}.")
+
+
 def cmd_user_rotate(ctx: Context) -> int:
     session, passphrase = ctx.unlock_keeping_passphrase()
     try:
         count = session.rotate(["case", "custody", "authority"], passphrase=passphrase)
+        republish_drop_key(ctx, session)
     finally:
         session.close()
     say(f"Rotated the data keys and re-encrypted {count} records.")
@@ -310,6 +330,7 @@ def _passwd_compromised(ctx: Context, session: Session) -> int:
     revoked = session.declare_compromised(new)
     say(f"New keys made for {ctx.user}; the old key slot is gone.")
     count = session.rotate(revoked.rotate, passphrase=new)
+    republish_drop_key(ctx, session)
     say(f"Rotated the data keys and the authority key, and re-encrypted {count} records.")
     say(
         "Your old passphrase, with any copy of vault.json, opens nothing saved from now on. "
@@ -324,6 +345,7 @@ def cmd_recovery_reissue(ctx: Context) -> int:
     try:
         code = session.reissue_recovery_code()
         count = session.rotate(list(ALL_TARGETS), passphrase=passphrase)
+        republish_drop_key(ctx, session)
     finally:
         session.close()
     say(

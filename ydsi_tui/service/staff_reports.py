@@ -11,24 +11,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model.staff_reports import StaffReport, report_doc
 from ..vault.drop import (
+    ABOUT_HEADTEACHER_ID,
     FOR_ABOUT_HEADTEACHER,
     FOR_HEADTEACHER,
     FOR_TRIAGE,
+    DropError,
     FiledReceipt,
     check_spool_dir,
     file_report,
     new_report_id,
+    open_report_bytes,
     read_drop_key,
+    read_head,
+    read_recipient_secret,
+    read_spooled,
     seal_report,
 )
-from ..vault.drop_inbox import ReceivedReport
 from ..vault.fs import FileSystem
-from ..vault.session import Session
 
-__all__ = ["Disclosure", "file_staff_report", "open_staff_report", "receive_staff_reports"]
+if TYPE_CHECKING:
+    # Not imported to file a report: ``ydsi disclose`` starts without a session.
+    from ..vault.drop_inbox import ReceivedReport
+    from ..vault.session import Session
+
+__all__ = [
+    "Disclosure",
+    "file_staff_report",
+    "open_staff_report",
+    "open_with_named_key",
+    "receive_staff_reports",
+]
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,25 @@ def file_staff_report(
         sealed_for = FOR_TRIAGE
     data = seal_report(key, report_id, doc, sealed_for=sealed_for)
     return file_report(spool, report_id, data, fs=fs)
+
+
+def open_with_named_key(spool: Path, report_id: str, key_file: Path) -> StaffReport:
+    """Open a report about the Headteacher with the school's named key (not a vault key).
+
+    Its holder (the chair of governors, say) is no vault user, so nothing is
+    logged here; the triage roles' inbox has logged it as received.
+    """
+    read = read_spooled(spool, report_id)
+    if read is None:
+        raise DropError(f"no report {report_id} in the staff-report spool")
+    item, data = read
+    head = read_head(data, report_id)[0]
+    if head.sealed_for != FOR_ABOUT_HEADTEACHER:
+        raise DropError("this report is not about the Headteacher: a DSL or the team opens it")
+    doc = open_report_bytes(
+        data, report_id, head.vault_id, ABOUT_HEADTEACHER_ID, read_recipient_secret(key_file)
+    )
+    return StaffReport.from_doc(doc, owner_uid=item.owner_uid, owner_login=item.owner_login)
 
 
 def receive_staff_reports(session: Session, spool: Path) -> list[ReceivedReport]:
