@@ -40,6 +40,7 @@ from typing import Any
 import platformdirs
 
 __all__ = [
+    "DEFAULT_DROP_SPOOL",
     "DEFAULT_LOCK_AFTER_MINUTES",
     "SPECS",
     "Resolved",
@@ -109,6 +110,35 @@ SPECS: tuple[Spec, ...] = (
         True,
         "the public key reports about the Headteacher are sealed to ('ydsi drop keygen')",
     ),
+    # The alerts of `ydsi attention --notify` (issue 13): none carries content.
+    # Critical: a wrong address or relay must stop the timer's run loudly, not
+    # send nothing and say nothing.
+    Spec("alert_to", "YDSI_ALERT_TO", None, True, "addresses told of a new staff report"),
+    Spec(
+        "alert_headteacher",
+        "YDSI_ALERT_HEADTEACHER",
+        None,
+        True,
+        "addresses told of a staff report not opened in time",
+    ),
+    Spec("alert_from", "YDSI_ALERT_FROM", None, True, "the From address of the alerts"),
+    Spec("alert_smtp", "YDSI_ALERT_SMTP", None, True, "host:port of the SMTP relay for alerts"),
+    Spec(
+        "alert_mail_command",
+        "YDSI_ALERT_MAIL_COMMAND",
+        None,
+        True,
+        'a sendmail-style command for alerts: "/usr/sbin/sendmail -oi"',
+    ),
+    Spec("alert_message", "YDSI_ALERT_MESSAGE", None, True, "the alert's text (no content)"),
+    Spec(
+        "alert_late_message",
+        "YDSI_ALERT_LATE_MESSAGE",
+        None,
+        True,
+        "the Headteacher's alert text (no content)",
+    ),
+    Spec("alert_state", "YDSI_ALERT_STATE", None, True, "where the alerts sent are remembered"),
 )
 _BY_KEY = {spec.key: spec for spec in SPECS}
 
@@ -191,6 +221,11 @@ class Settings:
     @property
     def lock_after_seconds(self) -> float:
         return float(self.values["lock_after"].value) * 60
+
+    @property
+    def alert_state(self) -> Path:
+        value = self.get("alert_state")
+        return Path(value) if value else platformdirs.user_state_path("ydsi") / "alerts.json"
 
     @property
     def problems(self) -> list[str]:
@@ -302,6 +337,78 @@ def _check_flag(value: Any) -> bool:
     raise _Bad("must be true or false")
 
 
+#: An address as a relay accepts it: no spaces, quotes, brackets or commas to
+#: smuggle a second recipient or a header through.
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
+)
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
+
+
+def _check_address(value: Any) -> str:
+    text = _text(value).strip()
+    if not _ADDRESS.match(text) or len(text) > 254:
+        raise _Bad(f"{_show(text)} is not an email address such as dsl@school.example")
+    return text
+
+
+def _check_addresses(value: Any) -> tuple[str, ...]:
+    """A TOML array of addresses, or (in a variable) addresses split by commas."""
+    if isinstance(value, str):
+        items: list[Any] = [part for part in value.split(",") if part.strip()]
+    elif isinstance(value, list):
+        items = list(value)
+    else:
+        raise _Bad('must be a list of addresses, e.g. ["dsl@school.example"]')
+    if not items:
+        raise _Bad("names no address")
+    addresses = tuple(dict.fromkeys(_check_address(item) for item in items))
+    return addresses
+
+
+def _check_relay(value: Any) -> tuple[str, int]:
+    text = _text(value).strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        host, port_text = text, "25"
+    if not _HOST.match(host):
+        raise _Bad(f"{_show(text)} is not host:port, e.g. localhost:25")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _Bad(f"{_show(text)}: the port must be a number from 1 to 65535")
+    return host.strip("[]"), int(port_text)
+
+
+def _check_command(value: Any) -> tuple[str, ...]:
+    """A TOML array, or one string split as a shell would (no shell ever runs it)."""
+    import shlex
+
+    if isinstance(value, str):
+        try:
+            words = shlex.split(_text(value))
+        except ValueError as exc:
+            raise _Bad(f"{_show(value)} cannot be split into words ({exc})") from None
+    elif isinstance(value, list) and all(isinstance(w, str) for w in value):
+        words = [_text(w) for w in value]
+    else:
+        raise _Bad('must be a command, e.g. "/usr/sbin/sendmail -oi"')
+    if not words:
+        raise _Bad("is empty")
+    if not os.path.isabs(words[0]):
+        # A timer's PATH is not the IT manager's: name the program exactly.
+        raise _Bad(f"{_show(words[0])} is not an absolute path (e.g. /usr/sbin/sendmail)")
+    return tuple(words)
+
+
+def _check_message(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad("must be some text in quotes")
+    if any((ord(ch) < 0x20 and ch != "\n") or ord(ch) == 0x7F for ch in value):
+        raise _Bad("contains control characters (only line breaks are allowed)")
+    if len(value) > 2000:
+        raise _Bad("is longer than 2000 characters")
+    return value
+
+
 _RECIPIENT = re.compile(r"^ydsi-drop-recipient v1 [A-Za-z0-9+/]{43}=$")
 
 
@@ -327,7 +434,7 @@ def _check(
     themes: Collection[str] | None,
     command_ids: Collection[str] | None,
 ) -> Any:
-    if key in ("vault", "policy", "pdf_font", "drop_spool", "drop_authority"):
+    if key in ("vault", "policy", "pdf_font", "drop_spool", "drop_authority", "alert_state"):
         return _check_path(value, from_file=from_file)
     if key == "drop_about_headteacher_key":
         return _check_recipient(value)
@@ -341,6 +448,16 @@ def _check(
         return _check_minutes(value)
     if key == "allow_argv":
         return _check_flag(value)
+    if key in ("alert_to", "alert_headteacher"):
+        return _check_addresses(value)
+    if key == "alert_from":
+        return _check_address(value)
+    if key == "alert_smtp":
+        return _check_relay(value)
+    if key == "alert_mail_command":
+        return _check_command(value)
+    if key in ("alert_message", "alert_late_message"):
+        return _check_message(value)
     raise AssertionError(key)  # pragma: no cover - SPECS lists every key
 
 
@@ -443,6 +560,14 @@ def load_settings(
         "drop_spool": None,
         "drop_authority": None,
         "drop_about_headteacher_key": None,
+        "alert_to": (),
+        "alert_headteacher": (),
+        "alert_from": None,
+        "alert_smtp": None,
+        "alert_mail_command": None,
+        "alert_message": None,
+        "alert_late_message": None,
+        "alert_state": None,
     }
     values: dict[str, Resolved] = {}
     for spec in SPECS:

@@ -88,7 +88,7 @@ def test_the_pdf_is_marked_ordered_verified_and_keeps_every_name(
     assert "SIGNATUREVERIFIED" in flat
     assert "NOTVERIFIED" not in flat
     # The policy the incident was handled under, and its status in words, not a code.
-    assert "version2016.3" in flat
+    assert "version2016.4" in flat
     assert "Status:inschool" in flat and "in_school" not in text
     # Names in any script survive; what the font cannot draw, or what could disguise
     # text, is written as a code rather than dropped.
@@ -162,7 +162,7 @@ def test_the_json_export_has_the_documented_shape(world: World, incident: str) -
     timeline = data["incident"]["timeline"]
     assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
     assert {p["name"] for p in data["incident"]["pupils"]} == {LATIN, CYRILLIC, CJK, HOSTILE}
-    assert data["incident"]["policy"]["version"] == "2016.3"
+    assert data["incident"]["policy"]["version"] == "2016.4"
     assert data["incident"]["status"] == "in_school"  # codes stay codes in JSON
     assert data["devices"][0]["owner"] == "LT-1"  # a label: the device log holds no name
 

@@ -15,7 +15,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +46,13 @@ class SshServer:
 
     def ssh_command(self, remote: str, *, term: str = "xterm") -> list[str]:
         """The client command line that logs in and runs ``remote`` with a terminal."""
+        return self.client(["-tt", "-o", f"SetEnv=TERM={term}"], remote)
+
+    def client(self, options: Sequence[str], remote: str | None = None) -> list[str]:
+        """The client command line with ``options`` (-N, -W, -s ...) and, maybe, a command."""
         return [
             "ssh",
-            "-tt",
+            *options,
             "-p", str(self.port),
             "-i", str(self.client_key),
             "-F", "/dev/null",
@@ -56,15 +60,22 @@ class SshServer:
             "-o", f"UserKnownHostsFile={self.directory / 'known_hosts'}",
             "-o", "LogLevel=ERROR",
             "-o", "BatchMode=yes",
-            "-o", f"SetEnv=TERM={term}",
             f"{self.user}@127.0.0.1",
-            remote,
+            *([remote] if remote is not None else []),
         ]  # fmt: skip
 
 
 @contextlib.contextmanager
-def ssh_server(directory: Path) -> Iterator[SshServer]:
-    """Start sshd in the foreground (-D) on a free port; stop it afterwards."""
+def ssh_server(
+    directory: Path, *, extra_config: Sequence[str] = (), key_options: str = ""
+) -> Iterator[SshServer]:
+    """Start sshd in the foreground (-D) on a free port; stop it afterwards.
+
+    ``extra_config`` is appended to the server's config (a ``Match`` block
+    with ``ForceCommand``: a restricted login); ``key_options`` go in front
+    of the client key in authorized_keys (``restrict,command="..."``: a
+    per-person key that can only run one program).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     host_key = directory / "host_ed25519"
@@ -72,7 +83,8 @@ def ssh_server(directory: Path) -> Iterator[SshServer]:
     for key in (host_key, client_key):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     authorized = directory / "authorized_keys"
-    authorized.write_text(client_key.with_suffix(".pub").read_text())
+    prefix = f"{key_options} " if key_options else ""
+    authorized.write_text(prefix + client_key.with_suffix(".pub").read_text())
     authorized.chmod(0o600)
     port = _free_port()
     user = getpass.getuser()
@@ -93,6 +105,7 @@ def ssh_server(directory: Path) -> Iterator[SshServer]:
                 "UsePAM no",
                 "AcceptEnv TERM LANG LC_*",
                 "PermitUserEnvironment no",
+                *extra_config,
                 "",
             ]
         )

@@ -50,7 +50,14 @@ from .commands import bindings, palette_provider
 from .filters import ConsoleGlyphs, WithoutColour
 from .jobs import describe_error
 from .loading import HomeData, Opened, open_session, start_thread
-from .messages import DraftsFound, Failed, Unlocked, VaultChanged, VaultOpened
+from .messages import (
+    DraftsFound,
+    Failed,
+    StaffReportsArrived,
+    Unlocked,
+    VaultChanged,
+    VaultOpened,
+)
 from .paths import stylesheets
 from .settings import AppSettings
 from .text import visible
@@ -184,6 +191,9 @@ class YdsiApp(App[int]):
         self._last_input = time.monotonic()
         self._audit_seq: int | None = None
         self._polling = False
+        #: Report ids the spool held at the last look (None: not looked yet).
+        self._spool_seen: frozenset[str] | None = None
+        self._spool_polling = False
         self._hung_up = False
         self._home_prefetch: HomeData | None = None
         self._preset: Future[Opened] | None = None
@@ -233,6 +243,10 @@ class YdsiApp(App[int]):
             self.set_interval(self.settings.poll_seconds, self._poll, name="poll")
         if self.settings.watch_terminal:
             self.set_interval(5.0, self._check_terminal, name="terminal-watch")
+        if self.settings.drop_spool is not None and self.settings.drop_poll_seconds > 0:
+            self.set_interval(
+                self.settings.drop_poll_seconds, self._poll_spool, name="staff-report-watch"
+            )
 
     @work(thread=True, exit_on_error=False, group="vault-open")
     def _await_preset(self) -> None:
@@ -473,6 +487,74 @@ class YdsiApp(App[int]):
                 screen.post_message(VaultChanged(changed=message.changed))
 
     # ------------------------------------------------------------------
+    # reports from staff (issue 13): told at once, with no content
+    # ------------------------------------------------------------------
+    def _poll_spool(self) -> None:
+        """Look at the spool (DSL and team only: the roles that triage reports)."""
+        if self.session is None or self.locked or self._spool_polling:
+            return
+        if self.role not in ("dsl", "team"):
+            return
+        self._spool_polling = True
+        self._look_at_spool(self._spool_seen)
+
+    @work(thread=True, exit_on_error=False, group="spool-poll")
+    def _look_at_spool(self, seen: frozenset[str] | None) -> None:
+        from ..service.alerts import pinned_authority, spool_view, spooled_ids
+
+        spool = self.settings.drop_spool
+        try:
+            assert spool is not None
+            if seen is None:
+                # The first look: which of the reports already there wait unopened
+                # (a log or pin that cannot be read: none said, new ones still rung).
+                try:
+                    authority = self.settings.drop_authority
+                    assert authority is not None
+                    view = spool_view(
+                        spool, self.vault_path, pinned_authority=pinned_authority(authority)
+                    )
+                except Exception:  # noqa: BLE001 - the baseline is then the listing alone
+                    self.post_message(_SpoolLooked(spooled_ids(spool), 0, 0))
+                    return
+                ids = frozenset(rid for rid, _ in view.present)
+                self.post_message(_SpoolLooked(ids, 0, len(view.waiting)))
+                return
+            ids = spooled_ids(spool)
+            self.post_message(_SpoolLooked(ids, len(ids - seen), len(ids - seen)))
+        except Exception:  # noqa: BLE001 - a spool not set up or unreadable: look again later
+            self.post_message(_SpoolLooked(seen, 0, 0))
+
+    def on__spool_looked(self, message: _SpoolLooked) -> None:
+        self._spool_polling = False
+        if message.ids is not None:
+            self._spool_seen = message.ids
+        if message.new == 0 and message.waiting == 0:
+            return
+        if message.new:
+            text = (
+                "A new report from staff is waiting"
+                if message.new == 1
+                else f"{message.new} new reports from staff are waiting"
+            )
+        else:
+            text = (
+                "A report from staff is waiting"
+                if message.waiting == 1
+                else f"{message.waiting} reports from staff are waiting"
+            )
+        self.bell()
+        self.notify(
+            text + ": open the inbox to read it.",
+            title="Report from staff",
+            severity="warning",
+            timeout=60,
+            markup=False,
+        )
+        for screen in self.screen_stack:
+            screen.post_message(StaffReportsArrived(message.new, message.waiting))
+
+    # ------------------------------------------------------------------
     # drafts
     # ------------------------------------------------------------------
     def draft_sources(self) -> Iterable[DraftSource]:
@@ -658,6 +740,16 @@ def _paste_for(target: object, paste: events.Paste) -> events.Paste:
     if paste._sender is not None:
         single.set_sender(paste._sender)
     return single
+
+
+class _SpoolLooked(Message, bubble=False):
+    """The spool poll's report: the ids now there, how many are new, how many wait."""
+
+    def __init__(self, ids: frozenset[str] | None, new: int, waiting: int) -> None:
+        super().__init__()
+        self.ids = ids
+        self.new = new
+        self.waiting = waiting
 
 
 class _Polled(VaultChanged, bubble=False):

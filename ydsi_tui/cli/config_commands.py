@@ -32,8 +32,16 @@ def _shown(settings: Settings, key: str) -> str:
         return "(not usable: see below)"
     if key == "keymap":
         return "; ".join(f"{k}={v}" for k, v in sorted(value.items())) or "(none)"
-    if value is None:
+    if value is None or value == ():
         return "(none)"
+    if key == "alert_smtp":
+        return f"{value[0]}:{value[1]}"
+    if key == "alert_mail_command":
+        return " ".join(value)
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    if key in ("alert_message", "alert_late_message"):
+        return str(value).replace("\n", " / ")
     return str(value)
 
 

@@ -8,13 +8,14 @@ import os
 import sys
 from pathlib import Path
 
-from ..service.reports.pdf import find_unicode_font
 from ..vault.install_checks import (
     FAIL,
     OK,
     environment_checks,
     host_checks,
     run_checks,
+    spool_check,
+    staff_login_check,
     system_zone,
 )
 from .content import proc_is_private
@@ -22,6 +23,8 @@ from .context import Context
 from .output import emit_json, safe, say
 
 __all__ = ["register"]
+
+SSHD_CONFIG = "/etc/ssh/sshd_config"
 
 
 def _london_loads() -> bool:
@@ -42,6 +45,10 @@ def _read(path: str) -> str | None:
 
 
 def cmd_doctor(ctx: Context) -> int:
+    # Imported here: fpdf takes a second to import, and every command (a login
+    # banner's 'ydsi attention --brief' too) builds this module's parser.
+    from ..service.reports.pdf import find_unicode_font
+
     checks = run_checks(ctx.vault_path, proc_hides=proc_is_private)
     mask = os.umask(0o077)
     os.umask(mask)
@@ -57,6 +64,9 @@ def cmd_doctor(ctx: Context) -> int:
         pdf_font=find_unicode_font().regular,
         swaps=_read("/proc/swaps"),
     )
+    # Staff reporting (issue 13): the spool, and the SSH login for staff with no account.
+    checks.append(spool_check(ctx.settings.drop_spool, ctx.vault_path))
+    checks.append(staff_login_check(Path(os.environ.get("YDSI_SSHD_CONFIG") or SSHD_CONFIG)))
     if ctx.args.json:
         emit_json([{"check": c.name, "status": c.status, "message": c.message, "fix": c.fix}
                    for c in checks])  # fmt: skip
@@ -80,7 +90,9 @@ def register(
         "directory's own group (no technician in it), the folder above the vault, whether "
         "/proc hides other accounts' processes, the vault's authority fingerprint and format, "
         "your umask, time zone, locale and terminal, Python, a font for PDFs and unencrypted "
-        "swap. Exits 1 if any check FAILs.",
+        "swap, the staff-report spool (root's, mode 3773, case/'s group) and the SSH login "
+        "for staff without an account (ForceCommand ydsi disclose, no forwarding; "
+        "$YDSI_SSHD_CONFIG names another sshd_config). Exits 1 if any check FAILs.",
     )
     p.add_argument(
         "--json", action="store_true", help="print JSON: [{check, status, message, fix}]"

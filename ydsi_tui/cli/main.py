@@ -74,6 +74,7 @@ def _epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import (
+        attention_commands,
         audit_commands,
         calendar_commands,
         completion,
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar_commands.register(sub, common)
     audit_commands.register(sub, common)
     drop_commands.register(sub, common)
+    attention_commands.register(sub, common)
     completion.register(sub, common)
     manpage.register(sub, common)
     return parser

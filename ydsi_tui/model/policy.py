@@ -91,8 +91,9 @@ class TextNote:
     where: tuple[str, ...] = ()
 
 
-#: Places a note may name besides the policy's own step ids.
-NOTE_PLACES = frozenset({"signoff"})
+#: Places a note may name besides the policy's own step ids: the Headteacher's
+#: sign-off, and the DSL's inbox of reports from staff (the drop).
+NOTE_PLACES = frozenset({"signoff", "inbox"})
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,10 @@ class PolicySettings:
     #: the same or the next school day). None where the policy gives hours.
     parents_inform_within_school_days: int | None = 1
     parents_inform_within_hours: int | None = None
+    #: "As soon as possible", for a report a member of staff filed in the drop:
+    #: minutes by the clock, at any hour, until a DSL or team member opens it;
+    #: after that the Headteacher is told too (``ydsi attention --notify``).
+    staff_report_unopened_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -606,6 +611,11 @@ class _Reader:
                 if "allow_trigger_override" in table
                 else False
             ),
+            staff_report_unopened_minutes=(
+                self.integer(table, "staff_report_unopened_minutes", path, 1, 24 * 60)
+                if "staff_report_unopened_minutes" in table
+                else 30
+            ),
         )
 
     def limit(
@@ -705,11 +715,13 @@ class _Reader:
         if "where" in entry:
             raw = entry["where"]
             if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
-                raise self.fail(f"{where}.where", "must be a list of step ids or 'signoff'")
+                raise self.fail(
+                    f"{where}.where", "must be a list of step ids, 'signoff' or 'inbox'"
+                )
             unknown = [p for p in raw if p not in step_ids and p not in NOTE_PLACES]
             if unknown:
                 raise self.fail(
-                    f"{where}.where", f"{unknown[0]!r} is neither a step id nor 'signoff'"
+                    f"{where}.where", f"{unknown[0]!r} is not a step id, 'signoff' or 'inbox'"
                 )
             places = tuple(raw)
         return TextNote(

@@ -37,11 +37,12 @@ __all__ = [
     "incident_times",
     "parents_limit",
     "parents_start",
+    "staff_report_limit",
     "step_limits",
     "time_limits",
 ]
 
-UNITS = ("hours", "days", "school_days")
+UNITS = ("minutes", "hours", "days", "school_days")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class TimeLimit:
 
     def due(self, start: datetime) -> datetime:
         """When something started at `start` must be done by (aware UTC)."""
+        if self.unit == "minutes":
+            return start + timedelta(minutes=self.amount)
         if self.unit == "hours":
             return start + timedelta(hours=self.amount)
         if self.unit == "days":
@@ -87,7 +90,7 @@ class TimeLimit:
             if n == 1:
                 return "the same or the next school day"
             return f"within {n} school days"
-        unit = {"hours": "hour", "days": "day"}[self.unit]
+        unit = {"minutes": "minute", "hours": "hour", "days": "day"}[self.unit]
         return f"within {n} {unit}{'' if n == 1 else 's'}"
 
     @property
@@ -197,6 +200,24 @@ def _time_limits(policy: Policy) -> tuple[TimeLimit, ...]:
             "transfer when a pupil leaves the school",
             "closing",
         ),
+    )
+
+
+def staff_report_limit(policy: Policy) -> TimeLimit:
+    """A report from staff opened by a DSL or team member: minutes by the clock, any hour.
+
+    Kept out of :func:`time_limits` (an incident's limits): it runs from a
+    report's filing in the drop, before any incident exists, and what it
+    drives is the alert to the Headteacher (``ydsi attention --notify``).
+    """
+    return TimeLimit(
+        "staff_report_opened",
+        "A report from staff opened by a DSL or team member",
+        "staff_report_unopened_minutes",
+        policy.settings.staff_report_unopened_minutes,
+        "minutes",
+        "as soon as possible",
+        "disclosure",
     )
 
 

@@ -20,7 +20,16 @@ from pathlib import Path
 from .errors import VaultError
 from .header import COMPARTMENTS, FORMAT_VERSION, HEADER_NAME, Header
 
-__all__ = ["Check", "authority_check", "environment_checks", "run_checks", "system_zone"]
+__all__ = [
+    "Check",
+    "authority_check",
+    "environment_checks",
+    "restricted_login_block",
+    "run_checks",
+    "spool_check",
+    "staff_login_check",
+    "system_zone",
+]
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -332,3 +341,163 @@ def _hidepid(proc_hides: Callable[[], bool]) -> Check:
         "refuses content as arguments, but other tools may not",
         "mount -o remount,hidepid=2 /proc (and add hidepid=2 to /proc in /etc/fstab)",
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- staff reporting (issue 13)
+
+#: What a staff-reporting login must not be able to do besides run the forced
+#: program: each sshd keyword and the value that turns it off.
+_LOGIN_OFF = (
+    ("DisableForwarding", "yes"),
+    ("AllowTcpForwarding", "no"),
+    ("AllowStreamLocalForwarding", "no"),
+    ("AllowAgentForwarding", "no"),
+    ("X11Forwarding", "no"),
+    ("PermitTunnel", "no"),
+    ("PermitUserRC", "no"),
+)
+
+
+def restricted_login_block(match: str, command: str) -> list[str]:
+    """The sshd_config block the README gives: ``Match {match}``, the forced program, no more.
+
+    ``ForceCommand`` runs ``command`` whatever the client asks (a shell, a
+    command, sftp); the rest turn off every kind of forwarding and the user's
+    own ``~/.ssh/rc``. A terminal is allowed: ``ydsi disclose`` asks its
+    questions in one.
+    """
+    return [
+        f"Match {match}",
+        f"    ForceCommand {command}",
+        *(f"    {keyword} {value}" for keyword, value in _LOGIN_OFF),
+        "    PermitTTY yes",
+    ]
+
+
+def _sshd_lines(path: Path, seen: set[Path]) -> list[tuple[str, str]]:
+    """(keyword lower-cased, rest) of a config file, Include files read in place."""
+    import glob
+
+    if path in seen:
+        return []
+    seen.add(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    lines: list[tuple[str, str]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, rest = line.replace("=", " ", 1).partition(" ")
+        keyword, rest = keyword.lower(), rest.strip()
+        if keyword == "include":
+            for pattern in rest.split():
+                full = pattern if os.path.isabs(pattern) else str(Path("/etc/ssh") / pattern)
+                for name in sorted(glob.glob(full)):
+                    lines.extend(_sshd_lines(Path(name), seen))
+            continue
+        lines.append((keyword, rest))
+    return lines
+
+
+def staff_login_check(config: Path = Path("/etc/ssh/sshd_config")) -> Check:
+    """Is there a restricted SSH login for staff reporting, and does it allow nothing else?
+
+    Reads sshd's config as a member of the group can (it is world-readable on
+    Debian): a ``Match`` block whose ``ForceCommand`` runs ``ydsi disclose``,
+    with every kind of forwarding and ``~/.ssh/rc`` off, in the block or
+    before any block. Per-person keys (``restrict,command=`` in an
+    authorized_keys file) cannot be read from here; the README says how.
+    """
+    lines = _sshd_lines(config, set())
+    if not lines:
+        return Check(
+            "staff login", WARN, f"{config} could not be read: the staff login was not checked"
+        )
+    fix = "see 'Staff reporting' in the README: a Match block with ForceCommand ydsi disclose"
+    global_values: dict[str, str] = {}
+    blocks: list[tuple[str, dict[str, str]]] = []
+    for keyword, rest in lines:
+        if keyword == "match":
+            blocks.append((rest, {}))
+        elif blocks:
+            blocks[-1][1].setdefault(keyword, rest)
+        else:
+            global_values.setdefault(keyword, rest)
+    forced = [
+        (criteria, values)
+        for criteria, values in blocks
+        if "disclose" in values.get("forcecommand", "").split()
+    ]
+    if not forced:
+        return Check(
+            "staff login",
+            WARN,
+            "no SSH login for staff without a server account (no Match block with "
+            "ForceCommand ... ydsi disclose): staff with no login cannot report",
+            fix,
+        )
+    problems: list[str] = []
+    for criteria, values in forced:
+        merged = {**global_values, **values}
+        if merged.get("disableforwarding", "no").lower() == "yes":
+            off = {"disableforwarding"} | {k.lower() for k, _ in _LOGIN_OFF[1:5]}
+        else:
+            off = set()
+        missing = [
+            f"{keyword} {value}"
+            for keyword, value in _LOGIN_OFF[1:]
+            if keyword.lower() not in off and merged.get(keyword.lower(), "").lower() != value
+        ]
+        if missing:
+            problems.append(f"Match {criteria} lacks {', '.join(missing)}")
+    if problems:
+        return Check(
+            "staff login",
+            FAIL,
+            "the staff reporting login allows more than ydsi disclose: " + "; ".join(problems),
+            fix,
+        )
+    who = ", ".join(f"Match {criteria}" for criteria, _ in forced)
+    return Check("staff login", OK, f"staff report through a restricted SSH login ({who})")
+
+
+def spool_check(spool: Path, vault: Path) -> Check:
+    """The staff-report spool: root's, 3773, in the case group (no technician can list it)."""
+    fix = (
+        f"install -d -o root -g GROUP -m 3773 {spool}   # GROUP: case/'s group "
+        "(DSLs, Headteacher, team; see 'Staff reporting' in the README)"
+    )
+    try:
+        info = os.lstat(spool)
+    except FileNotFoundError:
+        return Check(
+            "staff spool", WARN, f"no staff-report spool at {spool}: staff cannot report", fix
+        )
+    except OSError as exc:
+        return Check("staff spool", WARN, f"{spool} could not be checked ({exc.strerror})")
+    if not stat.S_ISDIR(info.st_mode):
+        return Check("staff spool", FAIL, f"{spool} is not a directory (a link?)", fix)
+    mode = stat.S_IMODE(info.st_mode)
+    wrong: list[str] = []
+    if info.st_uid != 0:
+        wrong.append("not owned by root (its owner could open it to everyone)")
+    if not mode & stat.S_ISVTX:
+        wrong.append("not sticky (anyone could delete or replace others' reports)")
+    if mode & stat.S_IROTH:
+        wrong.append("listable by every account")
+    if not mode & stat.S_IWOTH or not mode & stat.S_IXOTH:
+        wrong.append("not writable by every account (staff cannot file)")
+    if not mode & stat.S_ISGID:
+        wrong.append("not setgid (reports would not be readable by the triage group)")
+    try:
+        case_gid = os.stat(vault / "case").st_gid
+    except OSError:
+        case_gid = None
+    if case_gid is not None and info.st_gid != case_gid:
+        wrong.append("its group is not case/'s group (the DSLs, Headteacher and team)")
+    if wrong:
+        return Check("staff spool", FAIL, f"{spool} (mode {mode:04o}): " + "; ".join(wrong), fix)
+    return Check("staff spool", OK, f"{spool} is root's, mode {mode:04o}, in case/'s group")
