@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ import pytest
 from tests.support.drop import HOSTILE_WORDS, disclose, make_spool, publish
 from tests.support.vaults import enrol_user
 from ydsi_tui.model.errors import ValidationError
+from ydsi_tui.model.staff_reports import StaffReport
 from ydsi_tui.model.timeparse import from_iso, to_iso_utc
 from ydsi_tui.service.clock import SystemClock
 from ydsi_tui.service.factory import Services
@@ -96,7 +97,7 @@ def test_a_report_taken_in_opens_an_incident_from_it_verbatim(desk: Desk) -> Non
 
 
 def test_a_report_triaged_once_cannot_be_triaged_again(desk: Desk) -> None:
-    report_id = desk.file(disclosed_when_text="today 9am")
+    report_id = desk.file(disclosed_when_text="yesterday 9am")
     inbox = desk.inbox()
     report = inbox.open(report_id)
     ref = inbox.take_in(report, summary="Shared image")
@@ -171,7 +172,7 @@ def test_a_take_in_interrupted_before_its_triage_is_finished_by_add(desk: Desk) 
     """The incident was saved, the triage entry not (a full disk): add finishes it, once."""
     from ydsi_tui.service.inbox import taken_in_payload
 
-    report_id = desk.file(disclosed_when_text="today 9am")
+    report_id = desk.file(disclosed_when_text="yesterday 9am")
     inbox = desk.inbox()
     report = inbox.open(report_id)
     received = desk.services.session.received_reports()[report_id]
@@ -200,7 +201,7 @@ def test_a_report_without_a_time_asks_for_one(desk: Desk) -> None:
 
 def test_a_team_member_with_their_own_keys_takes_a_report_in(desk: Desk) -> None:
     enrol_user(desk.services.session, desk.world.path, "tam", "team", PASS, full_name="Tam Team")
-    report_id = desk.file(disclosed_when_text="today 9am")
+    report_id = desk.file(disclosed_when_text="yesterday 9am")
     team = desk.world.services("tam")
     try:
         inbox = desk.inbox(team)
@@ -209,3 +210,38 @@ def test_a_team_member_with_their_own_keys_takes_a_report_in(desk: Desk) -> None
         team.session.close()
     [taken] = desk.services.cases.open(ref).incident.staff_reports  # type: ignore[union-attr]
     assert taken.taken_in_by == "Tam Team"
+
+
+def _report_filed_at(filed_at: datetime, when_text: str) -> StaffReport:
+    return StaffReport(
+        report_id="r1",
+        reporter_name="Ann Tutor",
+        job_title="Form tutor",
+        words="words",
+        disclosed_by="a pupil",
+        disclosed_at=None,
+        how="in class",
+        young_people=(),
+        already_done="",
+        about_staff=False,
+        filed_at=filed_at,
+        owner_uid=1000,
+        owner_login="ann",
+        disclosed_when_text=when_text,
+    )
+
+
+def test_the_reporters_words_are_read_against_when_they_filed_not_now() -> None:
+    """"today 9am" typed at 10:00 is that morning; typed at 08:00 it is not yet a time.
+
+    (The tests above once used "today 9am" on the real clock and failed whenever
+    the suite ran before nine.)
+    """
+    from ydsi_tui.service.inbox import reported_time
+
+    morning = datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc)
+    assert reported_time(_report_filed_at(morning, "today 9am")) == datetime(
+        2026, 11, 16, 9, 0, tzinfo=timezone.utc
+    )
+    early = datetime(2026, 11, 16, 8, 0, tzinfo=timezone.utc)
+    assert reported_time(_report_filed_at(early, "today 9am")) is None
