@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -239,9 +239,9 @@ def test_the_reporters_words_are_read_against_when_they_filed_not_now() -> None:
     """
     from ydsi_tui.service.inbox import reported_time
 
-    morning = datetime(2026, 11, 16, 10, 0, tzinfo=timezone.utc)
+    morning = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
     assert reported_time(_report_filed_at(morning, "today 9am")) == datetime(
-        2026, 11, 16, 9, 0, tzinfo=timezone.utc
+        2026, 11, 16, 9, 0, tzinfo=UTC
     )
-    early = datetime(2026, 11, 16, 8, 0, tzinfo=timezone.utc)
+    early = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
     assert reported_time(_report_filed_at(early, "today 9am")) is None
