@@ -232,7 +232,7 @@ def _report_filed_at(filed_at: datetime, when_text: str) -> StaffReport:
 
 
 def test_the_reporters_words_are_read_against_when_they_filed_not_now() -> None:
-    """"today 9am" typed at 10:00 is that morning; typed at 08:00 it is not yet a time.
+    """Words such as "today 9am" typed at 10:00 are that morning; at 08:00 not yet a time.
 
     (The tests above once used "today 9am" on the real clock and failed whenever
     the suite ran before nine.)
