@@ -11,6 +11,7 @@ import pytest
 
 from tests.app.conftest import MakeApp, Refs, open_incident, screen_text, settle, unlock
 from tests.app.test_flows import choose, fill, services
+from ydsi_tui.app.formspec import RISKS_FORM, risk_field
 from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.screens.incident import IncidentScreen
 from ydsi_tui.app.widgets.table import RecordTable
@@ -73,12 +74,12 @@ async def test_risk_answers_and_no_conversation_are_recorded_for_the_chosen_pupi
 
         await pilot.press("enter")
         await settle(pilot)
-        await choose(pilot, "risk.answered")
+        await choose(pilot, RISKS_FORM)  # the risk questions, for the pupil chosen
         form = app.screen
         assert isinstance(form, FormScreen)
-        assert form.form.field("pupil_id") is not None
-        await fill(pilot, "question_id", question.id)
-        await fill(pilot, "answer", "Shared it on to impress friends; no pressure from others")
+        assert form.form.fixed["pupil_id"] == ben.pupil_id
+        await fill(pilot, risk_field(question.id),
+                   "Shared it on to impress friends; no pressure from others")  # fmt: skip
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)

@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Select
 
 from tests.app.conftest import MakeApp, Refs, open_incident, settle, unlock
-from ydsi_tui.app.formspec import TRIGGERS_FORM, field_id
+from ydsi_tui.app.formspec import RISKS_FORM, TRIGGERS_FORM, field_id
 from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.screens.incident import _NO_FORM, IncidentScreen
 from ydsi_tui.model.schema import INCIDENT_SCHEMAS
@@ -86,8 +86,11 @@ async def test_tabbing_through_every_form_keeps_the_field_in_view(
         assert isinstance(incident, IncidentScreen)
         kinds = [k for k in INCIDENT_SCHEMAS if k not in _NO_FORM] + ["device.seized"]
         kinds.append(TRIGGERS_FORM)  # the five triggers in one form (finding 4)
+        kinds.append(RISKS_FORM)  # a young person's risk questions in one form
+        assert incident.view is not None
+        pupil = {"pupil_id": next(iter(incident.view.incident.pupils))}
         for kind in kinds:
-            incident.open_form(kind)
+            incident.open_form(kind, preset=pupil if kind == RISKS_FORM else None)
             await settle(pilot)
             form = app.screen
             assert isinstance(form, FormScreen), kind

@@ -301,13 +301,13 @@ async def test_trigger_yes_shows_the_referral_banner(app_factory: MakeApp, refs:
         assert "IMMEDIATE REFERRAL" not in screen_text(app)
         await pilot.press("3")
         await settle(pilot)
-        await pilot.press("enter")  # answer trigger 1, highlighted
+        await pilot.press("enter")  # the triggers' form, on trigger 1 (highlighted)
         await settle(pilot)
         form = app.screen
         assert isinstance(form, FormScreen)
-        assert form.query_one(f"#{field_id('n')}", Select).value == "1"
-        await fill(pilot, "answer", "yes")
-        await fill(pilot, "basis", "a 23-year-old asked for the image")
+        assert app.focused is form.query_one(f"#{field_id('t1.answer')}", Select)
+        await fill(pilot, "t1.answer", "yes")
+        await fill(pilot, "t1.basis", "a 23-year-old asked for the image")
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)

@@ -124,6 +124,15 @@ def pty_vault(tmp_path: Path) -> tuple[Path, str]:
 
 @pytest.fixture
 def app_in_pty(tmp_path: Path, pty_vault: tuple[Path, str]) -> Iterator[Pty]:
+    term = launch(tmp_path, pty_vault[0])
+    try:
+        yield term
+    finally:
+        term.close()
+
+
+def launch(tmp_path: Path, vault: Path) -> Pty:
+    """``ydsi`` on vault ``vault`` as the DSL, in a pseudo-terminal of 80x24."""
     ydsi = Path(sys.executable).with_name("ydsi")
     argv = [str(ydsi)] if ydsi.exists() else [sys.executable, "-m", "ydsi_tui.cli.main"]
     env = {
@@ -135,11 +144,7 @@ def app_in_pty(tmp_path: Path, pty_vault: tuple[Path, str]) -> Iterator[Pty]:
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
     }
-    term = Pty([*argv, "--vault", str(pty_vault[0]), "--user", "dsl"], env)
-    try:
-        yield term
-    finally:
-        term.close()
+    return Pty([*argv, "--vault", str(vault), "--user", "dsl"], env)
 
 
 def read_vault(path: Path) -> list[Any]:

@@ -171,3 +171,30 @@ async def test_the_services_refusal_names_the_row(app_factory: MakeApp, refs: Re
         events = [e for e in cases.open(refs.fresh, log=False).incident.effective
                   if e.kind == "trigger.answered"]  # fmt: skip
         assert sorted(e.data["n"] for e in events) == [1, 2, 3]
+
+
+async def test_enter_on_the_triggers_pane_opens_the_five_trigger_form(
+    app_factory: MakeApp, refs: Refs
+) -> None:
+    """Enter on a row of pane 3 opened that one trigger's form (issue 11, finding 4):
+    it opens the five-trigger form, as t does, on the row it was pressed on."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        for key in ("3", "down", "down", "enter"):  # Enter on trigger 3
+            await pilot.press(key)
+            await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.form.kind == TRIGGERS_FORM
+        assert app.focused is form.query_one(f"#{field_id(trigger_field(3, 'answer'))}")
+        await pilot.press("n")
+        await fill(pilot, trigger_field(3, "basis"), "nothing violent in the description")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen), form.errors
+        services = app.services
+        assert services is not None and services.cases is not None
+        triggers = services.cases.open(refs.fresh, log=False).incident.triggers
+        assert {n: a.answer for n, a in triggers.items()} == {3: "no"}

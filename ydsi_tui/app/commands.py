@@ -157,6 +157,9 @@ COMMANDS: tuple[Command, ...] = (
     _c("incident.triggers_all", "t", "triggers_all", "Triggers",
        "Answer the five immediate-referral triggers in one form, with the record's "
        "suggestions beside each", show=False),
+    _c("incident.risks", "k", "risks", "Risks",
+       "Answer the risk questions for one young person in one form (on pane 6, the "
+       "highlighted one)", show=False),
     _c("incident.mark", "m", "mark_step", "Mark step",
        "Mark the highlighted step done, not applicable or for later (with a reason)"),
     _c("incident.correct", "c", "correct", "Correct",

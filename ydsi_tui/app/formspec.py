@@ -370,6 +370,11 @@ def _guidance(policy: Policy, kind: str) -> str:
     return f"{step.title} (the policy's words):\n{step.guidance.strip()}"
 
 
+#: Yes, no and not yet known by one letter each (by their labels' letters, n would be
+#: No and Not yet known in turn).
+_YNU_LETTERS = {"y": "yes", "n": "no", "u": "unknown"}
+
+
 def _field(
     kind: str, name: str, spec: Field, policy: Policy, view: IncidentView | None
 ) -> list[FieldSpec]:
@@ -402,7 +407,9 @@ def _field(
     if t == "int":
         return [FieldSpec(name, label, "int", required)]
     if t == "choice":
-        return [FieldSpec(name, label, "select", required, options=_choices(spec.choices))]
+        letters = _YNU_LETTERS if set(spec.choices) == set(_YNU_LETTERS.values()) else {}
+        return [FieldSpec(name, label, "select", required, options=_choices(spec.choices),
+                          letters=letters)]  # fmt: skip
     if t == "vocab":
         options = _vocab_options(policy, spec.vocab or "")
         short = tuple((text[:60] + ("…" if len(text) > 60 else ""), v) for text, v in options)
@@ -934,6 +941,8 @@ def check_form(
         return data, at, _check_new_incident(data, at, now, policy)
     if form.target == "triggers":
         return data, at, _check_triggers(form, data, now, policy)
+    if form.target == "risks":
+        return data, at, _check_risks(form, values, data, now, policy)
     try:
         validate_payload(form.kind, payload, Context(at=at or now, now=now, policy=policy))
     except ValidationError as error:
@@ -1039,8 +1048,6 @@ TRIGGERS_FORM = "triggers.all"
 #: Each row's parts, as ``t<n>.<part>``: the answer, its basis, and (only where the
 #: record suggests YES) the reason for answering against the suggestion.
 _TRIGGER_PARTS = ("answer", "basis", "reason_against_suggestion")
-#: One letter per answer: with arrows a dropdown took four keys for each.
-_YNU_LETTERS = {"y": "yes", "n": "no", "u": "unknown"}
 
 
 def trigger_field(n: int, part: str) -> str:
@@ -1156,4 +1163,92 @@ def _check_triggers(
             validate_payload("trigger.answered", row, Context(at=now, now=now, policy=policy))
         except ValidationError as error:
             errors[trigger_field(n, error.field)] = error.message
+    return errors
+
+
+# --------------------------------------------------------------------- the risk questions
+
+#: The form that answers every risk question for one young person at once (not an
+#: entry kind: it saves one ``risk.answered`` entry per row that changed).
+RISKS_FORM = "risks.all"
+
+
+def risk_field(question_id: str) -> str:
+    """The risk form's field for question ``question_id``: ``r.why_shared``."""
+    return f"r.{question_id}"
+
+
+def risks_spec(policy: Policy, view: IncidentView, *, ref: str, pupil_id: str) -> FormSpec:
+    """The policy's risk questions for one young person, a row each, opened on the
+    answers already recorded for them.
+
+    "For each young person": the walk found seven forms, each a question chosen
+    from a dropdown and no way to say whom the answer was about. Here the form
+    names the young person, each row is the question in full, and saving records
+    only the rows that changed.
+    """
+    pupil = view.incident.pupils.get(pupil_id)
+    who = (pupil.name if pupil is not None else "") or "(no name)"
+    answers = view.incident.risk_answers.get(pupil_id, {})
+    count = len(policy.risk_questions)
+    fields = []
+    for i, question in enumerate(policy.risk_questions, start=1):
+        recorded = answers.get(question.id)
+        fields.append(
+            FieldSpec(
+                risk_field(question.id),
+                f"{i} of {count}. {question.text}",
+                "text",
+                default=recorded.text("answer") if recorded is not None else "",
+            )
+        )
+    return FormSpec(
+        kind=RISKS_FORM,
+        title=f"Record: the risk questions for {who} ({ref})",
+        target="risks",
+        fields=tuple(fields),
+        ref=ref,
+        guidance=_guidance(policy, "risk.answered"),
+        fixed={"pupil_id": pupil_id},
+    )
+
+
+def risk_rows(form: FormSpec, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``risk.answered`` payloads of the rows that differ from how the form opened
+    (a row left empty records nothing)."""
+    rows: list[dict[str, Any]] = []
+    for spec in form.fields:
+        value = data.get(spec.name)
+        answer = value.strip() if isinstance(value, str) else ""
+        default = spec.default.strip() if isinstance(spec.default, str) else ""
+        if answer and answer != default:
+            rows.append({"pupil_id": form.fixed.get("pupil_id"),
+                         "question_id": spec.name.split(".", 1)[1], "answer": answer})  # fmt: skip
+    return rows
+
+
+def _check_risks(
+    form: FormSpec, values: Mapping[str, Any], data: Mapping[str, Any], now: datetime,
+    policy: Policy,
+) -> dict[str, str]:  # fmt: skip
+    """Each changed row checked as its own entry; an emptied row is refused (an answer
+    recorded stays in the record: it is corrected, from the Timeline, never blanked)."""
+    errors: dict[str, str] = {}
+    for spec in form.fields:
+        typed = values.get(spec.name)
+        if isinstance(spec.default, str) and spec.default.strip() and not str(typed or "").strip():
+            errors[spec.name] = (
+                "This answer is recorded; to change it, type the new answer here "
+                "(to withdraw it, correct its entry on the Timeline, c)."
+            )
+    rows = risk_rows(form, data)
+    if not rows and not errors and form.fields:
+        errors[form.fields[0].name] = (
+            "Nothing to save: answer a question, or close with Esc."
+        )  # fmt: skip
+    for row in rows:
+        try:
+            validate_payload("risk.answered", row, Context(at=now, now=now, policy=policy))
+        except ValidationError as error:
+            errors[risk_field(row["question_id"])] = error.message
     return errors

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from ..commands import bindings
 from ..text import join, plain, styled
-from ..widgets.options import Options
+from ..widgets.options import Keyed
 
 __all__ = [
     "CloseDialog",
@@ -231,7 +231,7 @@ class MenuDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box menu-box"):
             yield Label(styled(self.title_text, "bold"), classes="dialog-title")
-            yield Options(
+            yield Keyed(
                 *[Option(plain(label), id=item_id) for item_id, label in self.items],
                 id="menu",
             )

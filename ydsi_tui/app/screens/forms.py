@@ -39,6 +39,8 @@ from ..formspec import (
     field_id,
     new_incident_parts,
     new_incident_spec,
+    risk_field,
+    risk_rows,
     trigger_field,
     trigger_rows,
     unmet_viewing_rules,
@@ -48,7 +50,7 @@ from ..messages import Failed, Saved
 from ..text import join, plain
 from ..widgets.bars import TopBar
 from ..widgets.choices import ChoiceList
-from ..widgets.options import Dropdown, KeyedDropdown
+from ..widgets.options import Dropdown
 
 if TYPE_CHECKING:
     from ...service.factory import Services
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 __all__ = ["FormScreen", "entry_spec", "new_incident_spec"]
 
 _TIME_WIDGETS = ("when", "deadline", "dob")
+#: The columns a label has at 80 (the form's padding and its scroll bar taken off).
+_LABEL_ROOM = 74
 
 
 class FormScreen(Screen[Saved | None]):
@@ -72,10 +76,13 @@ class FormScreen(Screen[Saved | None]):
         *,
         draft_id: str | None = None,
         notice: str | None = None,
+        focus: str | None = None,
     ) -> None:
-        """``notice``: a line shown above the fields (what a restored draft will do)."""
+        """``notice``: a line shown above the fields (what a restored draft will do);
+        ``focus``: the field to start on (the row Enter was pressed on), else the first."""
         super().__init__()
         self.notice = notice
+        self.start = focus
         self.base_form = form
         self.form = form
         self.initial: Values = {f.name: f.default for f in form.fields}
@@ -124,18 +131,17 @@ class FormScreen(Screen[Saved | None]):
     def _field(self, spec: FieldSpec) -> Widget:
         fid = field_id(spec.name)
         mark = " *" if spec.required else ""
-        children: list[Widget] = [Label(plain(spec.label + mark), classes="field-label")]
+        # A label longer than 80 columns leave (a risk question in full) wraps, not cut.
+        wrap = " -wrap" if len(spec.label) > _LABEL_ROOM else ""
+        children: list[Widget] = [Label(plain(spec.label + mark), classes="field-label" + wrap)]
         value = self.values.get(spec.name, spec.default)
         if spec.widget in ("select", "yesno"):
             options = [(plain(label), v) for label, v in spec.options]
             chosen = value if value in {v for _, v in spec.options} else Select.NULL
-            select: Select[str] = (
-                KeyedDropdown(options, prompt="— choose —", value=chosen, id=fid,
-                              compact=True, letters=spec.letters)
-                if spec.letters
-                else Dropdown(options, prompt="— choose —", value=chosen, id=fid, compact=True)
+            children.append(
+                Dropdown(options, prompt="— choose —", value=chosen, id=fid, compact=True,
+                         letters=spec.letters)
             )  # fmt: skip
-            children.append(select)
         elif spec.widget == "multi":
             chosen = value if isinstance(value, list) else []
             children.append(ChoiceList(spec.options, chosen, id=fid))
@@ -159,9 +165,13 @@ class FormScreen(Screen[Saved | None]):
             if not (spec.help or spec.option_help.get(str(self.values.get(spec.name)))):
                 self.query_one(f"#{field_id(spec.name)}-help").display = False
         self._check()
-        first = self.form.fields[0] if self.form.fields else None
+        first = self.form.field(self.start) if self.start else None
+        first = first or (self.form.fields[0] if self.form.fields else None)
         if first is not None:
-            self.query_one(f"#{field_id(first.name)}").focus()
+            # Not Textual's scroll on focus: it centres the widget from a layout that
+            # may not be final yet, so where it landed varied run to run. The focus
+            # handler below scrolls the whole field into view after the layout.
+            self.query_one(f"#{field_id(first.name)}").focus(scroll_visible=False)
 
     # ------------------------------------------------------------------
     # reading and checking
@@ -528,6 +538,8 @@ def save_entry(
     assert form.ref is not None
     if form.target == "triggers":
         return save_triggers(services, form, data, at)
+    if form.target == "risks":
+        return save_risks(services, form, data, at)
     why = str(data.pop(CORRECTION_REASON, "") or "")
     if form.target == "device":
         event = services.devices.record(form.ref, form.kind, data, at=at,
@@ -591,5 +603,32 @@ def save_triggers(
             services.cases.record(form.ref, "trigger.answered", row, at=at)
         except ValidationError as error:
             raise ValidationError(trigger_field(n, error.field), error.message) from error
+        saved += 1
+    return Saved(form.ref, "entry", saved)
+
+
+def save_risks(
+    services: Services, form: FormSpec, data: dict[str, Any], at: datetime | None
+) -> Saved:
+    """One ``risk.answered`` entry per changed row, each checked by the service.
+
+    As with the triggers, rows are compared with the record as it is now, so a
+    save again after a refusal part-way records no row twice; a refusal names
+    its row's field.
+    """
+    assert services.cases is not None
+    assert form.ref is not None
+    pupil_id = str(form.fixed.get("pupil_id", ""))
+    recorded = services.cases.open(form.ref, log=False).incident.risk_answers.get(pupil_id, {})
+    saved = 0
+    for row in risk_rows(form, data):
+        question_id = row["question_id"]
+        now = recorded.get(question_id)
+        if now is not None and now.text("answer") == row["answer"]:
+            continue
+        try:
+            services.cases.record(form.ref, "risk.answered", row, at=at)
+        except ValidationError as error:
+            raise ValidationError(risk_field(question_id), error.message) from error
         saved += 1
     return Saved(form.ref, "entry", saved)

@@ -25,10 +25,13 @@ from ...model.timeparse import format_local_short
 from ...service.describe import KIND_LABELS
 from ..commands import PaletteEntry, bindings
 from ..formspec import (
+    RISKS_FORM,
     TRIGGERS_FORM,
     correction_fixed,
     device_spec,
     entry_spec,
+    risks_spec,
+    trigger_field,
     triggers_spec,
     values_from_event,
 )
@@ -71,7 +74,7 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
         "decision.reviewed",
         "concern.harm",
     ),
-    "risks": ("risk.answered",),
+    "risks": (RISKS_FORM, "risk.answered"),
     "parents": ("parents.informed", "parents.not_informed"),
     "police": ("police.contact", "police.outcome"),
     "devices": ("device.seized",),
@@ -89,9 +92,12 @@ STEP_FORMS: dict[str, tuple[str, ...]] = {
 }
 
 #: Menu words for what is not an entry kind of its own.
-_MENU_LABELS = {TRIGGERS_FORM: "All five triggers, in one form"}
+_MENU_LABELS = {
+    TRIGGERS_FORM: "All five triggers, in one form",
+    RISKS_FORM: "The risk questions for one young person, in one form",
+}
 #: Whose the form is: the entry kind it saves.
-_ROLES_OF = {TRIGGERS_FORM: "trigger.answered"}
+_ROLES_OF = {TRIGGERS_FORM: "trigger.answered", RISKS_FORM: "risk.answered"}
 
 
 def role_may(role: str, kind: str) -> bool:
@@ -110,12 +116,12 @@ ADD_BY_PANE: dict[str, tuple[str, ...]] = {
 
 #: What may be recorded for one young person (Enter on the People pane).
 PUPIL_FORMS = (
+    RISKS_FORM,
     "parents.informed",
     "parents.not_informed",
     "deletion.requested",
     "deletion.confirmed",
     "deletion.search",
-    "risk.answered",
     "conversation",
     "conversation.not_held",
     "support.route",
@@ -154,6 +160,13 @@ class IncidentScreen(Screen[None]):
     @property
     def ydsi(self) -> YdsiApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed before the incident is first read wait for it (see YdsiApp): t or
+        k typed on the heels of Enter found no record to build a form from, and the
+        keys meant for that form went to this screen's own keys instead."""
+        return self.view is None
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Incident {self.ref}")
@@ -328,6 +341,7 @@ class IncidentScreen(Screen[None]):
         fixed: dict[str, Any] | None = None,
         draft_id: str | None = None,
         notice: str | None = None,
+        focus: str | None = None,
     ) -> None:
         from dataclasses import replace
 
@@ -336,7 +350,13 @@ class IncidentScreen(Screen[None]):
         services = self.ydsi.services
         if services is None or self.view is None:
             return
-        if kind == TRIGGERS_FORM:
+        if kind == RISKS_FORM:
+            pupil_id = (preset or {}).get("pupil_id") or (fixed or {}).get("pupil_id")
+            if pupil_id not in self.view.incident.pupils:
+                self._risks_for_whom(values=values, draft_id=draft_id)
+                return
+            form = risks_spec(services.policy, self.view, ref=self.ref, pupil_id=str(pupil_id))
+        elif kind == TRIGGERS_FORM:
             form = triggers_spec(services.policy, self.view, ref=self.ref)
         elif kind.startswith("device."):
             pupils = {pid: pupil.name for pid, pupil in self.view.incident.pupils.items()}
@@ -348,7 +368,8 @@ class IncidentScreen(Screen[None]):
         if fixed:
             form = replace(form, fixed={**form.fixed, **fixed})
         self.app.push_screen(
-            FormScreen(form, values, draft_id=draft_id, notice=notice), self._after_form
+            FormScreen(form, values, draft_id=draft_id, notice=notice, focus=focus),
+            self._after_form,
         )
 
     def _after_form(self, saved: Saved | None) -> None:
@@ -431,6 +452,36 @@ class IncidentScreen(Screen[None]):
         """Every trigger in one form (the walk counted five forms of 8 to 10 keys each)."""
         if role_may(self.ydsi.role, "trigger.answered"):
             self.open_form(TRIGGERS_FORM)
+
+    def action_risks(self) -> None:
+        """The risk questions for one young person in one form (the walk counted seven
+        forms, each with its question chosen from a dropdown): on the People pane for
+        the highlighted one, elsewhere asked which, if there are several."""
+        if not role_may(self.ydsi.role, "risk.answered"):
+            return
+        pupil_id = self.query_one(PeoplePane).pupil_id if self.pane == "people" else None
+        self.open_form(RISKS_FORM, preset={"pupil_id": pupil_id} if pupil_id else None)
+
+    def _risks_for_whom(self, **kwargs: Any) -> None:
+        from .dialogs import MenuDialog
+
+        if self.view is None:
+            return
+        pupils = [(pid, pupil.name or "(no name)")
+                  for pid, pupil in self.view.incident.pupils.items()]  # fmt: skip
+        if not pupils:
+            self.notify("Record a young person first (6: People, then a).", markup=False)
+            return
+        if len(pupils) == 1:
+            self.open_form(RISKS_FORM, preset={"pupil_id": pupils[0][0]}, **kwargs)
+            return
+
+        def chosen(pupil_id: str | None) -> None:
+            if pupil_id is not None:
+                self.open_form(RISKS_FORM, preset={"pupil_id": pupil_id}, **kwargs)
+
+        self.app.push_screen(MenuDialog("The risk questions: for which young person?", pupils),
+                             chosen)  # fmt: skip
 
     def action_harm(self) -> None:
         self.open_form("concern.harm")
@@ -527,9 +578,11 @@ class IncidentScreen(Screen[None]):
     # ------------------------------------------------------------------
     @on(RecordTable.RowSelected, "#triggers-table")
     def _answer_trigger(self) -> None:
+        """The five triggers' form, as t opens it, starting on the row Enter was on (it
+        opened one trigger's form: five forms of 8 to 10 keys for what one form does)."""
         n = self.query_one(TriggersPane).trigger_n
-        if n is not None:
-            self.open_form("trigger.answered", preset={"n": str(n)})
+        if n is not None and role_may(self.ydsi.role, "trigger.answered"):
+            self.open_form(TRIGGERS_FORM, focus=trigger_field(n, "answer"))
 
     @on(RecordTable.RowSelected, "#timeline-table")
     def _read_entry(self) -> None:
@@ -610,6 +663,12 @@ class IncidentScreen(Screen[None]):
             return
         services = self.ydsi.services
         if services is None or self.view is None:
+            return
+        if kind in (TRIGGERS_FORM, RISKS_FORM):  # forms of several entries: no corrections
+            fixed = content.get("fixed")
+            pupil = fixed.get("pupil_id") if isinstance(fixed, dict) else None
+            preset = {"pupil_id": pupil} if isinstance(pupil, str) else None
+            self.open_form(kind, values=typed, draft_id=draft.draft_id, preset=preset)
             return
         if not kind.startswith("device.") and (kind not in INCIDENT_SCHEMAS or kind in _NO_FORM):
             self.notify("This draft is not a form this version knows.", markup=False)

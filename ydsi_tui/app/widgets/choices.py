@@ -3,7 +3,7 @@
 Textual's SelectionList and Checkbox tell ticked from unticked by colour
 alone; here each line reads ``[x] Sent it`` or ``[ ] Sent it``, and the
 highlighted line starts with ``▶`` (:class:`Options`). Space or Enter toggles
-the highlighted line.
+the highlighted line; a letter moves to the choice it starts (:class:`Keyed`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from textual.widgets.option_list import Option
 
 from ..commands import bindings
 from ..text import plain
-from .options import Options
+from .options import Keyed
 
 __all__ = ["ChoiceList"]
 
 
-class ChoiceList(Options):
+class ChoiceList(Keyed):
     """Several choices, each ticked or not; ``selected`` lists the ticked values."""
 
     BINDINGS = bindings("choices")

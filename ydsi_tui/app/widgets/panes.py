@@ -448,7 +448,7 @@ class TriggersPane(Pane):
             )
         table = self.query_one("#triggers-table", RecordTable)
         table.show_rows(rows)
-        table.border_title = "Any YES means refer immediately. Enter answers the highlighted one"
+        table.border_title = "Any YES means refer immediately. Enter answers all five, in one form"
         self._detail()
 
     @property
