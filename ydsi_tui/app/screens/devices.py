@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -25,13 +24,13 @@ from ..widgets.bars import TopBar
 from ..widgets.options import Options
 from ..widgets.panes import event_text, timeline_rows
 from ..widgets.table import RecordTable, Row
-from .home import flag_words
+from ..words import flag_words
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from ...service.devices import DeviceRow, DeviceView
     from ...service.factory import Services
     from ...vault.drafts import Draft
-    from ..app import YdsiApp
 
 __all__ = ["DeviceListScreen", "DeviceScreen"]
 
@@ -44,7 +43,7 @@ STATUS = {
 }
 
 
-class DeviceListScreen(Screen[None]):
+class DeviceListScreen(AppScreen[None]):
     """Every device seized: status, where it is, what is overdue."""
 
     COMMAND_SCOPES = ("devices",)
@@ -55,10 +54,6 @@ class DeviceListScreen(Screen[None]):
         self.technician = technician
         self.rows: list[DeviceRow] = []
         self._generation = 0
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield TopBar("Device custody log")
@@ -193,7 +188,7 @@ class DeviceListScreen(Screen[None]):
         self.load()
 
 
-class DeviceScreen(Screen[Saved | None]):
+class DeviceScreen(AppScreen[Saved | None]):
     """One device: where it is now, and its custody chain in the order things happened."""
 
     COMMAND_SCOPES = ("device",)
@@ -206,10 +201,6 @@ class DeviceScreen(Screen[Saved | None]):
         self.record_id: str | None = None
         self._restore = restore
         self.changed = False
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Device {self.ref}")

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -27,6 +26,7 @@ from ...model.timeparse import format_local_short, from_iso
 from ..commands import bindings
 from ..text import plain, styled
 from ..widgets.options import Options
+from .base import AppModal
 
 if TYPE_CHECKING:
     from ...model.events import Event
@@ -86,16 +86,12 @@ def draft_title(draft: Draft) -> str:
     return f"{title}{when}"
 
 
-class DraftsScreen(ModalScreen[None]):
+class DraftsScreen(AppModal[None]):
     BINDINGS = bindings("drafts")
 
     def __init__(self, drafts: list[Draft]) -> None:
         super().__init__(classes="dialog")
         self.drafts = list(drafts)
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box menu-box"):

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...service.reports.formats import SUFFIXES
@@ -30,10 +29,10 @@ from ..messages import Failed, JobDone, Progressed
 from ..text import join, plain, styled, visible
 from ..widgets.options import Dropdown
 from ..widgets.progress import ProgressLine
+from .base import AppModal
 
 if TYPE_CHECKING:
     from ...service.factory import Services
-    from ..app import YdsiApp
 
 __all__ = ["FORMAT_LABELS", "Build", "ExportDialog", "Written"]
 
@@ -53,7 +52,7 @@ class Written:
     size: int
 
 
-class ExportDialog(ModalScreen[Path | None]):
+class ExportDialog(AppModal[Path | None]):
     """Format, path, F2; then where it went. Dismisses with the path written (or None)."""
 
     COMMAND_SCOPES = ("export",)
@@ -79,10 +78,6 @@ class ExportDialog(ModalScreen[Path | None]):
         self.format = self.formats[0]
         self.busy = False
         self.written: Written | None = None
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box export-box"):

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
@@ -51,10 +50,10 @@ from ..text import join, plain
 from ..widgets.bars import TopBar
 from ..widgets.choices import ChoiceList
 from ..widgets.options import Dropdown
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from ...service.factory import Services
-    from ..app import YdsiApp
 
 __all__ = ["FormScreen", "entry_spec", "new_incident_spec"]
 
@@ -63,7 +62,7 @@ _TIME_WIDGETS = ("when", "deadline", "dob")
 _LABEL_ROOM = 74
 
 
-class FormScreen(Screen[Saved | None]):
+class FormScreen(AppScreen[Saved | None]):
     """One entry's form. Dismisses with :class:`Saved` once the vault has it."""
 
     COMMAND_SCOPES = ("form",)
@@ -95,10 +94,6 @@ class FormScreen(Screen[Saved | None]):
         self.tried = False
         self.saving = False
         self.errors: dict[str, str] = {}
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def holds_keys(self) -> bool:

@@ -16,12 +16,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...model.summary import STATUS_WORDS as MODEL_STATUS_WORDS
 from ...model.timeparse import format_local_short, to_local
 from ..commands import PaletteEntry, bindings
 from ..jobs import call
@@ -31,15 +29,15 @@ from ..text import cell, line, plain
 from ..widgets.bars import TopBar
 from ..widgets.options import Options
 from ..widgets.table import RecordTable
+from ..words import STATUS_WORDS, flag_words
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ...model.obligations import Flag
     from ...service.casebook import IncidentRow
     from ...service.factory import Services
     from ...service.inbox import InboxRow
-    from ..app import YdsiApp
 
-__all__ = ["FLAG_WORDS", "STATUS_WORDS", "HomeScreen", "flag_words", "staff_reports_heading"]
+__all__ = ["HomeScreen", "staff_reports_heading"]
 
 SORTS = ("opened", "reference", "status", "next step", "flags")
 
@@ -47,30 +45,8 @@ SORTS = ("opened", "reference", "status", "next step", "flags")
 #: below the table, for the highlighted row only.
 SUMMARY_FROM = 100
 
-STATUS_WORDS = {**MODEL_STATUS_WORDS, "damaged": "✗ DAMAGED"}
 
-#: Short words (and a symbol) for each flag code, for tables.
-FLAG_WORDS = {
-    "referral_required": "‼ REFER NOW",
-    "referral_overdue": "‼ referral overdue",
-    "signoff_waiting": "✎ sign-off",
-    "viewing_breach": "‼ viewing: Head",
-    "staff_support_due": "⚠ staff support",
-    "deletion_overdue": "⌛ deletion",
-    "decision_review_due": "↻ review",
-    "parents_not_informed": "⚠ parents",
-    "csc_contact_due": "⚠ contact CSC",
-    "dsl_delay": "⚠ late to DSL",
-    "device_collection_overdue": "⌛ collection",
-    "device_power_unconfirmed": "⚠ not off",
-}
-
-
-def flag_words(flags: Iterable[Flag]) -> str:
-    return " ".join(FLAG_WORDS.get(flag.code, "⚠ " + flag.code) for flag in flags)
-
-
-class HomeScreen(Screen[None]):
+class HomeScreen(AppScreen[None]):
     """The DSL's (and Headteacher's) list of incidents."""
 
     COMMAND_SCOPES = ("home",)
@@ -85,10 +61,6 @@ class HomeScreen(Screen[None]):
         self._haystacks: dict[str, str] = {}
         self._resumed = False
         self.loaded = False
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield TopBar("Incidents")

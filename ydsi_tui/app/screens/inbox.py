@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ...model.timeparse import format_local, format_local_short
@@ -32,6 +31,7 @@ from ..messages import Failed, JobDone, Saved, StaffReportsArrived, VaultChanged
 from ..text import cell, plain
 from ..widgets.bars import TopBar
 from ..widgets.table import RecordTable
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from ...model.staff_reports import StaffReport
     from ...service.factory import Services
     from ...service.inbox import Inbox, InboxRow
-    from ..app import YdsiApp
 
 __all__ = ["InboxScreen", "report_text"]
 
@@ -60,7 +59,7 @@ class _Opened:
     report: StaffReport
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(AppScreen[None]):
     """Reports from staff for a DSL, a team member or the Headteacher."""
 
     COMMAND_SCOPES = ("inbox",)
@@ -72,10 +71,6 @@ class InboxScreen(Screen[None]):
         self.opened: dict[str, StaffReport] = {}
         self.loaded = False
         self._resumed = False
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def spool(self) -> Path | None:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from ...model.referrals import AGENCY_WORDS, referrals_made
@@ -52,14 +51,14 @@ from ..widgets.panes import (
     pupil_names,
 )
 from ..widgets.table import RecordTable
-from .home import STATUS_WORDS, flag_words
+from ..words import STATUS_WORDS, flag_words
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from ...service.casebook import IncidentView
     from ...service.devices import DeviceView
     from ...service.factory import Services
     from ...vault.drafts import Draft
-    from ..app import YdsiApp
 
 __all__ = ["ADD_BY_PANE", "STEP_FORMS", "IncidentScreen"]
 
@@ -141,7 +140,7 @@ _NO_FORM = {
 }
 
 
-class IncidentScreen(Screen[None]):
+class IncidentScreen(AppScreen[None]):
     COMMAND_SCOPES = ("incident",)
     BINDINGS = bindings("incident")
 
@@ -156,10 +155,6 @@ class IncidentScreen(Screen[None]):
         self.record_id: str | None = None
         self._restore = restore
         self._generation = 0
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def holds_keys(self) -> bool:

@@ -11,22 +11,22 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from ..messages import Failed, Unlocked
 from ..text import join, plain, styled
 from ..widgets.bars import TopBar
 from ..widgets.secret import SecretInput
+from .base import AppScreen
 from .unlock import unlock_in_thread
 
 if TYPE_CHECKING:
-    from ..app import YdsiApp
+    pass
 
 __all__ = ["LockScreen"]
 
 
-class LockScreen(Screen[None]):
+class LockScreen(AppScreen[None]):
     COMMAND_SCOPES = ("lock",)
 
     def __init__(self, user: str, role_name: str) -> None:
@@ -34,10 +34,6 @@ class LockScreen(Screen[None]):
         self.user = user
         self.role_name = role_name
         self.busy = False
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def holds_keys(self) -> bool:

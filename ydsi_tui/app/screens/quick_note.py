@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...model.timeparse import format_local, to_iso_utc
@@ -23,15 +22,15 @@ from ..formspec import split_note_time
 from ..jobs import call
 from ..messages import Failed, Saved
 from ..text import join, plain, styled
+from .base import AppModal
 
 if TYPE_CHECKING:
     from ...service.factory import Services
-    from ..app import YdsiApp
 
 __all__ = ["QuickNoteScreen"]
 
 
-class QuickNoteScreen(ModalScreen[Saved | None]):
+class QuickNoteScreen(AppModal[Saved | None]):
     COMMAND_SCOPES = ("note",)
     BINDINGS = bindings("note")
 
@@ -42,10 +41,6 @@ class QuickNoteScreen(ModalScreen[Saved | None]):
         self.text = text
         self.draft_id = draft_id
         self.saving = False
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def holds_keys(self) -> bool:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -22,6 +21,7 @@ from ..messages import Failed
 from ..text import join, line
 from ..widgets.bars import TopBar
 from ..widgets.options import Options
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from ..app import YdsiApp
@@ -114,13 +114,9 @@ def open_reads(app: YdsiApp, ref: str | None) -> None:
     app.push_screen(ReadAuditScreen(ref))
 
 
-class ReportsScreen(Screen[None]):
+class ReportsScreen(AppScreen[None]):
     COMMAND_SCOPES = ("reports",)
     BINDINGS = bindings("reports")
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield TopBar("Reports and records")

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from ...model.decisions import (
@@ -34,13 +33,13 @@ from ..messages import Failed, Saved
 from ..text import join, plain
 from ..widgets.bars import TopBar
 from ..widgets.panes import answer_words, differences_from_text, pupil_names
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from textual.content import Content
 
     from ...service.casebook import IncidentView
     from ...service.factory import Services
-    from ..app import YdsiApp
 
 __all__ = ["DEFAULT_STATEMENT", "SignoffScreen", "signoff_refusal", "what_is_signed"]
 
@@ -158,7 +157,7 @@ def signoff_refusal(view: IncidentView) -> str | None:
     return None
 
 
-class SignoffScreen(Screen[Saved | None]):
+class SignoffScreen(AppScreen[Saved | None]):
     COMMAND_SCOPES = ("signoff",)
     BINDINGS = bindings("signoff")
 
@@ -167,10 +166,6 @@ class SignoffScreen(Screen[Saved | None]):
         self.view = view
         self.saving = False
         self.draft_id: str | None = None
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def holds_keys(self) -> bool:

@@ -13,19 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual.screen import Screen
-
 from ..jobs import Job, start_job
 from ..messages import Failed, JobDone, Progressed, VaultChanged
 from ..widgets.progress import ProgressLine
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import YdsiApp
+    pass
 
 __all__ = ["ToolScreen"]
 
 
-class ToolScreen(Screen[None]):
+class ToolScreen(AppScreen[None]):
     """A screen whose work is slow: ``run_job(what, job, then)``."""
 
     def __init__(self) -> None:
@@ -33,10 +32,6 @@ class ToolScreen(Screen[None]):
         self.busy = False
         self.writing = False
         self._then: dict[str, Callable[[Any], None]] = {}
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def progress(self) -> ProgressLine:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static
 from textual.widgets.input import Selection
 
@@ -24,6 +23,7 @@ from ..text import join, plain, styled
 from ..widgets.bars import TopBar
 from ..widgets.options import Dropdown
 from ..widgets.secret import SecretInput
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from ...vault.session import Session
@@ -57,7 +57,7 @@ def unlocked(app: YdsiApp, session: Session) -> Unlocked | Failed:
     return Unlocked(opened.session, opened.services, opened.head, opened.home)
 
 
-class UnlockScreen(Screen[None]):
+class UnlockScreen(AppScreen[None]):
     """The first screen: choose the user, type the passphrase, Enter."""
 
     COMMAND_SCOPES = ("unlock",)
@@ -70,10 +70,6 @@ class UnlockScreen(Screen[None]):
         #: the habitual Tab that follows must not wrap back to the user list,
         #: where the passphrase would then be typed and Enter reopen the list.
         self._tab_lands_here = False
-
-    @property
-    def ydsi(self) -> YdsiApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def holds_keys(self) -> bool:
