@@ -926,7 +926,7 @@ async def test_a_restored_correction_says_what_it_corrects(
     app_factory: MakeApp, refs: Refs
 ) -> None:
     from ydsi_tui.app.formspec import entry_spec, values_from_event
-    from ydsi_tui.app.screens.drafts import DROPPED_CORRECTION
+    from ydsi_tui.app.words import DROPPED_CORRECTION
 
     app = app_factory()
     view = services(app).cases.open(refs.chat)

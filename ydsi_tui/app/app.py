@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual import events, on, work
-from textual.app import App
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.worker import Worker, WorkerState
@@ -58,6 +57,7 @@ from .messages import (
     VaultChanged,
     VaultOpened,
 )
+from .navigation import Places
 from .paths import stylesheets
 from .settings import AppSettings
 from .text import visible
@@ -144,7 +144,7 @@ class KeyTrail(Message):
         self.target = target
 
 
-class YdsiApp(App[int]):
+class YdsiApp(Places):
     """ydsi: the Designated Safeguarding Lead's record keeper."""
 
     CSS_PATH: ClassVar[list[Path]] = stylesheets()  # type: ignore[assignment]
@@ -591,7 +591,8 @@ class YdsiApp(App[int]):
             self.post_message(DraftsFound(drafts, discarded))
 
     def on_drafts_found(self, message: DraftsFound) -> None:
-        from .screens.drafts import DraftsScreen, discarded_warning
+        from .screens.drafts import DraftsScreen
+        from .words import discarded_warning
 
         if message.discarded:
             self.notify(discarded_warning(message.discarded), severity="warning",

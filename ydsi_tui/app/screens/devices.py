@@ -146,7 +146,7 @@ class DeviceListScreen(AppScreen[None]):
     @on(OptionList.OptionSelected, "#attention")
     def _attention(self, event: OptionList.OptionSelected) -> None:
         ref = (event.option.id or "").split(":", 1)[-1]
-        self.app.push_screen(DeviceScreen(ref), self._after)
+        self.ydsi.open_device(ref, self._after)
 
     def on_failed(self, message: Failed) -> None:
         if message.error_type != "Locked":
@@ -170,15 +170,13 @@ class DeviceListScreen(AppScreen[None]):
         key = self.query_one("#devices", RecordTable).current_key
         row = next((r for r in self.rows if r.ref == key), None)
         if row is not None and row.error is None:
-            self.app.push_screen(DeviceScreen(row.ref), self._after)
+            self.ydsi.open_device(row.ref, self._after)
 
     def action_seize(self) -> None:
-        from .forms import FormScreen
-
         services = self.ydsi.services
         if services is not None:
             form = device_spec("device.seized", services.policy, ref=None)
-            self.app.push_screen(FormScreen(form), self._after)
+            self.ydsi.open_form(form, after=self._after)
 
     def action_back(self) -> None:
         if not self.technician:
@@ -277,17 +275,14 @@ class DeviceScreen(AppScreen[Saved | None]):
 
     @on(RecordTable.RowSelected, "#chain")
     def _read(self) -> None:
-        from .reader import ReaderScreen
-
         key = self.query_one("#chain", RecordTable).current_key
         services = self.ydsi.services
         if self.view is None or key is None or services is None:
             return
         entry = next((e for e in self.view.device.chain if e.event.id == key), None)
         if entry is not None:
-            self.app.push_screen(
-                ReaderScreen(f"Device {self.ref}", event_text(entry.event, services.policy, {}))
-            )
+            text = event_text(entry.event, services.policy, {})
+            self.ydsi.open_reader(f"Device {self.ref}", text)
 
     def on_failed(self, message: Failed) -> None:
         if message.error_type != "Locked":
@@ -298,14 +293,10 @@ class DeviceScreen(AppScreen[Saved | None]):
             self.load(log=bool(message.changed))
 
     def action_entry(self, kind: str) -> None:
-        from .forms import FormScreen
-
         services = self.ydsi.services
         if services is None:
             return
-        self.app.push_screen(
-            FormScreen(device_spec(kind, services.policy, ref=self.ref)), self._after
-        )
+        self.ydsi.open_form(device_spec(kind, services.policy, ref=self.ref), after=self._after)
 
     def _after(self, saved: Saved | None) -> None:
         if saved is not None:
@@ -317,8 +308,6 @@ class DeviceScreen(AppScreen[Saved | None]):
 
 
 def _restore_device_form(screen: DeviceScreen, draft: Draft) -> None:
-    from .forms import FormScreen
-
     services = screen.ydsi.services
     content = draft.content
     kind = str(content.get("form", ""))
@@ -328,9 +317,7 @@ def _restore_device_form(screen: DeviceScreen, draft: Draft) -> None:
     ref = None if kind == "device.seized" else str(content.get("ref") or "")
     incident_ref = str(content.get("ref") or "") if kind == "device.seized" else None
     form = device_spec(kind, services.policy, ref=ref, incident_ref=incident_ref or None)
-    screen.app.push_screen(
-        FormScreen(form, values if isinstance(values, dict) else {}, draft_id=draft.draft_id)
-    )
+    screen.ydsi.open_form(form, values if isinstance(values, dict) else {}, draft_id=draft.draft_id)
 
 
 def _damaged_text(services: Services | None, row: DeviceRow) -> str:

@@ -26,10 +26,10 @@ from ...model.timeparse import format_local_short, from_iso
 from ..commands import bindings
 from ..text import plain, styled
 from ..widgets.options import Options
+from ..words import DROPPED_CORRECTION, correction_notice, discarded_warning
 from .base import AppModal
 
 if TYPE_CHECKING:
-    from ...model.events import Event
     from ...vault.drafts import Draft
     from ..app import YdsiApp
 
@@ -41,36 +41,6 @@ __all__ = [
     "draft_title",
     "restore",
 ]
-
-#: Said when a draft names a correction target the form cannot show.
-DROPPED_CORRECTION = (
-    "This draft was a correction of an entry that is not here; the correction was left "
-    "out and it opens as a new entry. Check it before saving."
-)
-
-
-def discarded_warning(count: int) -> str:
-    """The warning after loading: drafts that did not verify are gone, and why that matters."""
-    if count == 1:
-        return (
-            "1 draft could not be verified and was discarded (it was damaged or not "
-            "written by you)."
-        )
-    return (
-        f"{count} drafts could not be verified and were discarded (they were damaged or "
-        "not written by you)."
-    )
-
-
-def correction_notice(event: Event) -> str:
-    """What a restored correction says at the top of its form: which entry it replaces."""
-    from ...service.describe import KIND_LABELS
-
-    label = KIND_LABELS.get(event.kind, event.kind)
-    return (
-        f"This draft corrects the entry “{label}” of {format_local_short(event.at)}, "
-        f"recorded by {event.by}. Saving records it as that entry's correction."
-    )
 
 
 def draft_title(draft: Draft) -> str:
@@ -154,14 +124,11 @@ class DraftsScreen(AppModal[None]):
 
 def restore(app: YdsiApp, draft: Draft) -> None:
     """Open a draft's form again, inside its incident or device where it has one."""
-    from .devices import DeviceScreen
-    from .forms import FormScreen
-    from .incident import IncidentScreen
-
     content = draft.content
     target = str(content.get("target", ""))
     ref = content.get("ref")
     values = content.get("values")
+    typed = values if isinstance(values, dict) else {}
     services = app.services
     if services is None:
         return
@@ -171,10 +138,7 @@ def restore(app: YdsiApp, draft: Draft) -> None:
     if target == "new_incident":
         from ..formspec import new_incident_spec
 
-        app.push_screen(
-            FormScreen(new_incident_spec(services.policy),
-                       values if isinstance(values, dict) else {}, draft_id=draft.draft_id)
-        )  # fmt: skip
+        app.open_form(new_incident_spec(services.policy), typed, draft_id=draft.draft_id)
         return
     report_id = content.get("report_id")
     spool = app.settings.drop_spool
@@ -190,10 +154,7 @@ def restore(app: YdsiApp, draft: Draft) -> None:
             target="from_report",
             source=ReportSource(report_id, spool),
         )
-        app.push_screen(
-            FormScreen(form_spec, values if isinstance(values, dict) else {},
-                       draft_id=draft.draft_id)
-        )  # fmt: skip
+        app.open_form(form_spec, typed, draft_id=draft.draft_id)
         return
     if target == "new_device":
         from ..formspec import device_spec
@@ -201,13 +162,10 @@ def restore(app: YdsiApp, draft: Draft) -> None:
         incident_ref = ref if isinstance(ref, str) and ref else None
         form_spec = device_spec("device.seized", services.policy, ref=None,
                                 incident_ref=incident_ref)  # fmt: skip
-        app.push_screen(
-            FormScreen(form_spec, values if isinstance(values, dict) else {},
-                       draft_id=draft.draft_id)
-        )  # fmt: skip
+        app.open_form(form_spec, typed, draft_id=draft.draft_id)
         return
     if target == "device" and isinstance(ref, str):
-        app.push_screen(DeviceScreen(ref, restore=draft))
+        app.open_device(ref, restore=draft)
         return
     if isinstance(ref, str) and services.cases is not None:
-        app.push_screen(IncidentScreen(ref, restore=draft))
+        app.open_incident(ref, restore=draft)

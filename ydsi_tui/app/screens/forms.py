@@ -395,8 +395,6 @@ class FormScreen(AppScreen[Saved | None]):
         The form is replaced (not closed, then the incident opened) so that keys
         typed during the save go to the new incident, never to the list between.
         """
-        from .incident import IncidentScreen
-
         count = message.result if isinstance(message.result, int) else 0
         people = f" with {count} young {'person' if count == 1 else 'people'}" if count else ""
         self.app.notify(
@@ -404,7 +402,7 @@ class FormScreen(AppScreen[Saved | None]):
             title=f"New incident {message.ref}",
             markup=False,
         )
-        self.app.switch_screen(IncidentScreen(message.ref))
+        self.ydsi.open_incident(message.ref, replacing=True)
 
     def on_failed(self, message: Failed) -> None:
         self.saving = False

@@ -267,9 +267,7 @@ class HomeScreen(AppScreen[None]):
         if any(row.ref == ref for row in self.rows):
             self._open(ref)
         else:  # a device reference
-            from .devices import DeviceScreen
-
-            self.app.push_screen(DeviceScreen(ref))
+            self.ydsi.open_device(ref)
 
     # ------------------------------------------------------------------
     # actions
@@ -287,17 +285,15 @@ class HomeScreen(AppScreen[None]):
         self._open(row.ref)
 
     def _open(self, ref: str) -> None:
-        from .incident import IncidentScreen
-
-        self.app.push_screen(IncidentScreen(ref))
+        self.ydsi.open_incident(ref)
 
     def action_new_incident(self) -> None:
-        from .forms import FormScreen, new_incident_spec
+        from ..formspec import new_incident_spec
 
         services = self.ydsi.services
         if services is None:
             return
-        self.app.push_screen(FormScreen(new_incident_spec(services.policy)))
+        self.ydsi.open_form(new_incident_spec(services.policy))
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
@@ -315,29 +311,21 @@ class HomeScreen(AppScreen[None]):
                 options.highlighted = 0  # so Enter opens the first at once (no Down first)
 
     def action_devices(self) -> None:
-        from .devices import DeviceListScreen
-
-        self.app.push_screen(DeviceListScreen(technician=False))
+        self.ydsi.open_device_list(technician=False)
 
     def action_refresh(self) -> None:
         self.load()
         self.load_reports()
 
     def action_inbox(self) -> None:
-        from .inbox import InboxScreen
-
         if self.ydsi.role in ("dsl", "team", "headteacher"):
-            self.app.push_screen(InboxScreen())
+            self.ydsi.open_inbox()
 
     def action_reports(self) -> None:
-        from .reports import ReportsScreen
-
-        self.app.push_screen(ReportsScreen())
+        self.ydsi.open_reports()
 
     def action_tool(self, tool_id: str) -> None:
-        from .reports import open_tool
-
-        open_tool(self.ydsi, tool_id)
+        self.ydsi.open_tool(tool_id)
 
     def key_escape(self) -> None:
         filter_input = self.query_one("#filter", Input)

@@ -228,7 +228,6 @@ class InboxScreen(AppScreen[None]):
 
     def action_take_in(self) -> None:
         from ..formspec import report_incident_spec
-        from .forms import FormScreen
 
         row = self._current()
         services = self.ydsi.services
@@ -240,7 +239,7 @@ class InboxScreen(AppScreen[None]):
         spec = report_incident_spec(
             services.policy, report, received_at=row.received_at, spool=self.spool
         )
-        self.app.push_screen(FormScreen(spec))
+        self.ydsi.open_form(spec)
 
     def action_add_to_incident(self) -> None:
         from .dialogs import MenuDialog

@@ -340,8 +340,6 @@ class IncidentScreen(AppScreen[None]):
     ) -> None:
         from dataclasses import replace
 
-        from .forms import FormScreen
-
         services = self.ydsi.services
         if services is None or self.view is None:
             return
@@ -362,9 +360,8 @@ class IncidentScreen(AppScreen[None]):
                               supersedes=supersedes, preset=preset)  # fmt: skip
         if fixed:
             form = replace(form, fixed={**form.fixed, **fixed})
-        self.app.push_screen(
-            FormScreen(form, values, draft_id=draft_id, notice=notice, focus=focus),
-            self._after_form,
+        self.ydsi.open_form(
+            form, values, self._after_form, draft_id=draft_id, notice=notice, focus=focus
         )
 
     def _after_form(self, saved: Saved | None) -> None:
@@ -417,9 +414,7 @@ class IncidentScreen(AppScreen[None]):
             self._menu("Add an entry", [k for k in INCIDENT_SCHEMAS if k not in _NO_FORM])
 
     def action_note(self) -> None:
-        from .quick_note import QuickNoteScreen
-
-        self.app.push_screen(QuickNoteScreen(self.ref), self._after_form)
+        self.ydsi.open_quick_note(self.ref, after=self._after_form)
 
     def action_refer(self) -> None:
         """A referral counts once the contact is recorded: offer the two contacts."""
@@ -506,10 +501,8 @@ class IncidentScreen(AppScreen[None]):
         )
 
     def action_sign_off(self) -> None:
-        from .signoff import SignoffScreen
-
         if self.view is not None:
-            self.app.push_screen(SignoffScreen(self.view), self._after_form)
+            self.ydsi.open_signoff(self.view, self._after_form)
 
     def action_export(self) -> None:
         from ...service.reports.chronology import (
@@ -544,8 +537,6 @@ class IncidentScreen(AppScreen[None]):
         )
 
     def action_child_chronology(self) -> None:
-        from .child_chronology import ChildChronologyScreen
-
         if self.view is None:
             return
         pupils = self.view.incident.pupils
@@ -555,12 +546,10 @@ class IncidentScreen(AppScreen[None]):
         if pupil_id is None or pupil_id not in pupils:
             self.notify("Highlight the young person on the People pane (6) first.", markup=False)
             return
-        self.app.push_screen(ChildChronologyScreen(ref=self.ref, pupil_id=pupil_id))
+        self.ydsi.open_child_chronology(ref=self.ref, pupil_id=pupil_id)
 
     def action_reads(self) -> None:
-        from .reports import open_reads
-
-        open_reads(self.ydsi, self.ref)
+        self.ydsi.open_reads(self.ref)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -581,22 +570,16 @@ class IncidentScreen(AppScreen[None]):
 
     @on(RecordTable.RowSelected, "#timeline-table")
     def _read_entry(self) -> None:
-        from .reader import ReaderScreen
-
         event = self.query_one(TimelinePane).event
         if event is None or self.view is None:
             return
-        self.app.push_screen(
-            ReaderScreen("Entry", event_text(event, self.view.policy, pupil_names(self.view)))
-        )
+        self.ydsi.open_reader("Entry", event_text(event, self.view.policy, pupil_names(self.view)))
 
     @on(RecordTable.RowSelected, "#custody-table")
     def _open_device(self) -> None:
-        from .devices import DeviceScreen
-
         ref = self.query_one(CustodyPane).device_ref
         if ref is not None:
-            self.app.push_screen(DeviceScreen(ref), self._after_form)
+            self.ydsi.open_device(ref, self._after_form)
 
     @on(RecordTable.RowSelected, "#people-table")
     def _pupil_menu(self) -> None:
@@ -640,20 +623,18 @@ class IncidentScreen(AppScreen[None]):
         kind in this incident, and the form says which one (else it is dropped
         with a notice and the draft opens as a new entry).
         """
-        from .drafts import DROPPED_CORRECTION, correction_notice
+        from ..words import DROPPED_CORRECTION, correction_notice
 
         content = draft.content
         kind = str(content.get("form", ""))
         values = content.get("values")
         typed = values if isinstance(values, dict) else {}
         if kind == "note":
-            from .quick_note import QuickNoteScreen
-
             text = typed.get("text", "")
             if content.get("supersedes"):
                 self.notify(DROPPED_CORRECTION, severity="warning", timeout=20, markup=False)
-            self.app.push_screen(
-                QuickNoteScreen(self.ref, str(text), draft_id=draft.draft_id), self._after_form
+            self.ydsi.open_quick_note(
+                self.ref, str(text), self._after_form, draft_id=draft.draft_id
             )
             return
         services = self.ydsi.services

@@ -238,9 +238,7 @@ class InspectionScreen(ToolScreen):
         return True
 
     def action_open_item(self) -> None:
-        from .incident import IncidentScreen
-
         item = self.current
         if item is None or item.kind == "damaged":
             return
-        self.app.push_screen(IncidentScreen(item.ref, step=item.step_id))
+        self.ydsi.open_incident(item.ref, step=item.step_id)

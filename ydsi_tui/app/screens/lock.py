@@ -15,10 +15,10 @@ from textual.widgets import Footer, Input, Label, Static
 
 from ..messages import Failed, Unlocked
 from ..text import join, plain, styled
+from ..unlocking import unlock_in_thread
 from ..widgets.bars import TopBar
 from ..widgets.secret import SecretInput
 from .base import AppScreen
-from .unlock import unlock_in_thread
 
 if TYPE_CHECKING:
     pass

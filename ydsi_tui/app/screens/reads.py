@@ -155,12 +155,10 @@ class ReadAuditScreen(ToolScreen):
         return True
 
     def action_open_incident(self) -> None:
-        from .incident import IncidentScreen
-
         row = self.current
         if row is None or row.record != "incident" or not row.ref:
             return
-        self.app.push_screen(IncidentScreen(row.ref))
+        self.ydsi.open_incident(row.ref)
 
     def action_refresh(self) -> None:
         self.reload()

@@ -17,16 +17,15 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..commands import bindings
-from ..messages import Failed
 from ..text import join, line
 from ..widgets.bars import TopBar
 from ..widgets.options import Options
 from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import YdsiApp
+    pass
 
-__all__ = ["TOOLS", "ReportsScreen", "Tool", "open_reads", "open_tool"]
+__all__ = ["TOOLS", "ReportsScreen", "Tool"]
 
 
 @dataclass(frozen=True)
@@ -60,58 +59,6 @@ TOOLS = (
 )  # fmt: skip
 
 _BY_ID = {tool.id: tool for tool in TOOLS}
-
-
-def open_tool(app: YdsiApp, tool_id: str) -> None:
-    """Push the tool's screen (from this screen, from home, or from the palette)."""
-    services = app.services
-    if services is None:
-        return
-    if services.cases is None:
-        app.show_error(Failed("open reports", "Your role records device custody only."))
-        return
-    if tool_id == "inspection":
-        from .inspection import InspectionScreen
-
-        app.push_screen(InspectionScreen())
-    elif tool_id == "governors":
-        from .governors import GovernorsScreen
-
-        app.push_screen(GovernorsScreen())
-    elif tool_id == "retention":
-        from .retention import RetentionScreen
-
-        app.push_screen(RetentionScreen())
-    elif tool_id == "subject_access":
-        from .subject_access import SubjectAccessScreen
-
-        app.push_screen(SubjectAccessScreen())
-    elif tool_id == "transfer":
-        from .transfer import TransferScreen
-
-        app.push_screen(TransferScreen())
-    elif tool_id == "backup":
-        from .backup import BackupScreen
-
-        app.push_screen(BackupScreen())
-    elif tool_id == "reads":
-        open_reads(app, None)
-
-
-def open_reads(app: YdsiApp, ref: str | None) -> None:
-    """The read audit, of one incident or of all; refused at once for anyone but a DSL."""
-    services = app.services
-    if services is None:
-        return
-    session = services.session
-    if session.role != "dsl" or session.is_recovery:
-        app.show_error(
-            Failed("show who opened which record", "Only a DSL sees the read audit: ask a DSL.")
-        )
-        return
-    from .reads import ReadAuditScreen
-
-    app.push_screen(ReadAuditScreen(ref))
 
 
 class ReportsScreen(AppScreen[None]):
@@ -182,7 +129,7 @@ class ReportsScreen(AppScreen[None]):
 
     def action_tool(self, tool_id: str) -> None:
         if tool_id in _BY_ID:
-            open_tool(self.ydsi, tool_id)
+            self.ydsi.open_tool(tool_id)
 
     def action_back(self) -> None:
         self.dismiss(None)

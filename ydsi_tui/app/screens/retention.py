@@ -225,11 +225,9 @@ class RetentionScreen(ToolScreen):
 
     # ------------------------------------------------------------------
     def action_open_incident(self) -> None:
-        from .incident import IncidentScreen
-
         row = self.row
         if row is not None and not row.error:
-            self.app.push_screen(IncidentScreen(row.ref))
+            self.ydsi.open_incident(row.ref)
 
     def action_hold(self) -> None:
         from .dialogs import FieldDef, FieldsDialog
@@ -394,15 +392,13 @@ class RetentionScreen(ToolScreen):
         self.app.push_screen(DestroyDialog(plan), confirmed)
 
     def _destroyed(self, done: Destroyed) -> None:
-        from .reader import ReaderScreen
-
         devices = f" and {len(done.devices)} device record(s)" if done.devices else ""
         text = (
             f"Destroyed {done.ref}{devices}. The audit log (entry {done.entry.seq}) records "
             "what was destroyed, when and by whom; none of its content."
         )
         self.notify(text, markup=False, timeout=10)
-        self.app.push_screen(ReaderScreen(f"{done.ref} destroyed", join([("✔ ", "bold"), text])))
+        self.ydsi.open_reader(f"{done.ref} destroyed", join([("✔ ", "bold"), text]))
         self.reload()
 
     def _done(self, text: str) -> None:

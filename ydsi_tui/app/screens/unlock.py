@@ -16,45 +16,18 @@ from textual.widgets import Footer, Input, Label, Select, Static
 from textual.widgets.input import Selection
 
 from ..commands import bindings
-from ..jobs import describe_error
-from ..loading import open_session
 from ..messages import Failed, Unlocked, VaultOpened
 from ..text import join, plain, styled
+from ..unlocking import unlock_in_thread
 from ..widgets.bars import TopBar
 from ..widgets.options import Dropdown
 from ..widgets.secret import SecretInput
 from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ...vault.session import Session
-    from ..app import YdsiApp
+    pass
 
-__all__ = ["UnlockScreen", "unlock_in_thread"]
-
-
-def unlock_in_thread(app: YdsiApp, user: str, passphrase: str) -> Unlocked | Failed:
-    """Open the keys and build the services (runs in a worker thread)."""
-    vault = app.vault
-    if vault is None:
-        return Failed("unlock", app.vault_error or "The vault is not open yet.")
-    try:
-        session = vault.unlock(user, passphrase)
-    except Exception as error:  # noqa: BLE001 - every refusal becomes words on screen
-        return describe_error("unlock", error)
-    # A DSL's unlock endorses waiting enrolments (best effort, never blocks reading).
-    from ...vault.enrolment import endorse_quietly
-
-    endorse_quietly(session)
-    return unlocked(app, session)
-
-
-def unlocked(app: YdsiApp, session: Session) -> Unlocked | Failed:
-    """Services for an unlocked session, and the first home screen read at once."""
-    try:
-        opened = open_session(session, app.clock)
-    except Exception as error:  # noqa: BLE001 - every refusal becomes words on screen
-        return describe_error("unlock", error)
-    return Unlocked(opened.session, opened.services, opened.head, opened.home)
+__all__ = ["UnlockScreen"]
 
 
 class UnlockScreen(AppScreen[None]):
