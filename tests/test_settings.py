@@ -95,8 +95,8 @@ def test_a_file_policy_reaches_the_service_as_the_environment_would(
         ({"YDSI_KEYMAP": "incident.nosuch=m"}, "'incident.nosuch' is not a command id"),
         ({"YDSI_KEYMAP": "garbage"}, "'garbage' is not id=key"),
         ({"YDSI_LOCK_AFTER": "soon"}, "'soon' is not a number of minutes"),
-        ({"YDSI_LOCK_AFTER": "0"}, "0 is not between 0 and 1440 minutes"),
-        ({"YDSI_LOCK_AFTER": "nan"}, "not between 0 and 1440"),
+        ({"YDSI_LOCK_AFTER": "0"}, "0 must be more than 0 and at most 1440 minutes"),
+        ({"YDSI_LOCK_AFTER": "nan"}, "nan must be more than 0 and at most 1440"),
     ],
 )
 def test_a_bad_cosmetic_setting_is_said_and_the_default_used(

@@ -324,7 +324,9 @@ def _check_minutes(value: Any) -> float:
         raise _Bad("must be a number of minutes")
     if not math.isfinite(value) or not 0 < value <= 24 * 60:
         # Never "off" by mistake: 0, a negative or a silly value is refused.
-        raise _Bad(f"{value:g} is not between 0 and 1440 minutes")
+        raise _Bad(
+            f"{value:g} must be more than 0 and at most 1440 minutes (the lock cannot be off)"
+        )
     return float(value)
 
 
