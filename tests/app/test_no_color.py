@@ -23,6 +23,9 @@ from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.widgets.choices import ChoiceList
 from ydsi_tui.app.widgets.options import Dropdown, Options
 
+# A full app session each: ./dev test --quick leaves them out; ./dev test runs them.
+pytestmark = pytest.mark.slow
+
 
 def marked_lines(text: str) -> list[str]:
     """The lines holding a highlight mark, from the mark on (borders cut off)."""

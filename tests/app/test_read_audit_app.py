@@ -13,6 +13,9 @@ from ydsi_tui.app.screens.home import HomeScreen
 from ydsi_tui.app.screens.incident import IncidentScreen
 from ydsi_tui.app.screens.reads import ReadAuditScreen
 
+# A full app session each: ./dev test --quick leaves them out; ./dev test runs them.
+pytestmark = pytest.mark.slow
+
 
 async def press(pilot: Pilot[Any], *keys: str) -> None:
     for key in keys:

@@ -9,11 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.app.conftest import CLOCK, NOW, PASS, MakeApp, Refs, open_incident, screen_text, unlock
 from ydsi_tui.app.widgets.options import Options
 from ydsi_tui.model.events import new_id
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.vault.vault import Vault
+
+# A full app session each: ./dev test --quick leaves them out; ./dev test runs them.
+pytestmark = pytest.mark.slow
 
 
 async def test_a_summary_column_from_100_columns(app_factory: MakeApp) -> None:

@@ -21,6 +21,9 @@ from tests.support.drop import disclose, make_spool, publish
 from ydsi_tui.app.app import YdsiApp
 from ydsi_tui.vault.vault import Vault
 
+# A full app session each: ./dev test --quick leaves them out; ./dev test runs them.
+pytestmark = pytest.mark.slow
+
 WORDS = "the quokka-lantern photo went round the whole of year nine"
 NAME = "Petronella Quigley"
 

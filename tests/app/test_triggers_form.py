@@ -29,6 +29,9 @@ from ydsi_tui.app.screens.incident import IncidentScreen
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.model.events import new_id
 
+# A full app session each: ./dev test --quick leaves them out; ./dev test runs them.
+pytestmark = pytest.mark.slow
+
 ANSWERS = {
     1: ("no", "no adult involved: both pupils are 15"),
     2: ("no", "no coercion or blackmail described by either pupil"),

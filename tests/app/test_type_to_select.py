@@ -58,6 +58,7 @@ def test_every_option_of_every_form_has_a_letter() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 async def test_letters_choose_in_the_new_incident_form(app_factory: MakeApp) -> None:
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -102,6 +103,7 @@ async def test_letters_choose_in_the_new_incident_form(app_factory: MakeApp) -> 
         assert form._read()[pupil_field(1, "parts")] == ["sent", "received", "shared"]
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 async def test_a_letter_moves_in_a_menu(app_factory: MakeApp, refs: Refs) -> None:
     app = app_factory()

@@ -36,6 +36,9 @@ from ydsi_tui.model.events import new_id
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.vault.vault import Vault
 
+# A full app session each: ./dev test --quick leaves them out; ./dev test runs them.
+pytestmark = pytest.mark.slow
+
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 NOTE = "mum says she saw the image on his phone"
 
