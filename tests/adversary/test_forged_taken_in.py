@@ -12,6 +12,9 @@ only what the team member holds: their passphrase, the files, the spool.
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -139,9 +142,7 @@ def test_a_keyless_dismissal_does_not_silence_a_report(world: World, tmp_path: P
     checks.finish()
 
 
-def test_a_report_misquoted_when_taken_in_is_named_against_the_spool(
-    world: World, tmp_path: Path
-) -> None:
+def _misquoted(world: World, tmp_path: Path) -> tuple[Path, str, str]:
     """A team member takes a report in, as themselves, with words of their own."""
     spool, report_id = _spool(world, tmp_path)
     ref = world.incidents[1]
@@ -157,6 +158,13 @@ def test_a_report_misquoted_when_taken_in_is_named_against_the_spool(
         via_inbox=True,  # a modified client: the honest one never types the words
     )
     team.mark_taken_in(report_id, ref, received.digest)
+    return spool, report_id, ref
+
+
+def test_a_report_misquoted_when_taken_in_is_named_against_the_spool(
+    world: World, tmp_path: Path
+) -> None:
+    spool, report_id, ref = _misquoted(world, tmp_path)
     checks = Checks("team", "a report taken in with other words than were filed")
     found = Inbox(world.cases(DSL), spool).compare_with_spool(ref)
     checks.attack(
@@ -171,5 +179,41 @@ def test_a_report_misquoted_when_taken_in_is_named_against_the_spool(
         "a report taken in as filed compares clean",
         honest.compare_with_spool(world.incidents[0]) == [],
         repr(honest.compare_with_spool(world.incidents[0])),
+    )
+    checks.finish()
+
+
+def test_the_dsls_verify_names_a_misquoted_report(world: World, tmp_path: Path) -> None:
+    """``ydsi verify --entries`` runs the comparison: no one has to know to ask for it."""
+    spool, report_id, ref = _misquoted(world, tmp_path)
+    world.close()
+    secret = tmp_path / "pass-dsl"
+    secret.write_text(DSL.passphrase + "\n", encoding="utf-8")
+    secret.chmod(0o600)
+    before = (world.path / "audit.log").read_bytes().count(b"drop.received")
+    run = subprocess.run(
+        [sys.executable, "-m", "ydsi_tui.cli.main", "verify", "--entries", "--json",
+         "--spool", str(spool), "--vault", str(world.path), "--user", DSL.login,
+         "--passphrase-file", str(secret)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False,
+    )  # fmt: skip
+    checks = Checks("team", "a misquoted report, found by the DSL's routine verify")
+    result = json.loads(run.stdout)
+    checks.attack(
+        "verify --entries fails, naming the incident, the report and the field",
+        run.returncode == 1
+        and any(
+            ref in line and report_id in line and "(words)" in line for line in result["problems"]
+        ),
+        run.stdout + run.stderr,
+    )
+    checks.keep(
+        "it says how many reports it compared",
+        any("compared 1 reports from staff" in note for note in result["notes"]),
+        repr(result["notes"]),
+    )
+    checks.keep(
+        "comparing logs no report as received (verify reads the spool, it files nothing)",
+        (world.path / "audit.log").read_bytes().count(b"drop.received") == before,
     )
     checks.finish()

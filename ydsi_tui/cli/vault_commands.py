@@ -25,6 +25,7 @@ from .output import ask, emit_json, print_table, safe, say, say_block, warn
 if TYPE_CHECKING:
     from ..service.policies import PolicyFile
     from ..vault.session import Session
+    from ..vault.verify import VerifyReport
 
 __all__ = ["register"]
 
@@ -408,6 +409,8 @@ def cmd_verify(ctx: Context) -> int:
                 problems, checked = verify_entries(session)
                 report.problems.extend(problems)
                 report.notes.append(f"checked the entries of {checked} records with your keys")
+                if ctx.settings.drop_spool is not None:
+                    _compare_staff_reports(session, ctx.settings.drop_spool, report)
         finally:
             session.close()
     else:
@@ -445,6 +448,34 @@ def cmd_verify(ctx: Context) -> int:
                 "checked in full)"
             )
     return 0 if report.ok else 1
+
+
+def _compare_staff_reports(session: Session, spool: Path, report: VerifyReport) -> None:
+    """Each report from staff taken into an incident, word for word against the spool.
+
+    Only a triage role holds the key that opens the reports; anyone who took a
+    report in could have typed other words into its entry, and this is where
+    that shows (each report opened is audited, as every opening is).
+    """
+    from ..service.factory import services_for
+    from ..service.inbox import Inbox
+    from ..vault.drop_triage import TRIAGE_ROLES
+
+    if session.role not in TRIAGE_ROLES or session.is_recovery:
+        return
+    services = services_for(session)
+    if services.cases is None:
+        return
+    try:
+        found = Inbox(services.cases, spool).compare_all_with_spool()
+    except VaultError as exc:
+        report.notes.append(f"reports from staff were not compared with the spool: {exc}")
+        return
+    report.problems.extend(found.differs)
+    report.notes.extend(found.uncompared)
+    report.notes.append(
+        f"compared {found.compared} reports from staff in the records with the spool"
+    )
 
 
 def cmd_upgrade(ctx: Context) -> int:
@@ -691,8 +722,10 @@ def register(
     p.add_argument(
         "--entries",
         action="store_true",
-        help="also decrypt every record you may open and check its history entry by entry "
-        "(asks for your passphrase)",
+        help="also decrypt every record you may open and check its history entry by entry, "
+        "and (a DSL, team member or Headteacher) each report from staff taken in against the "
+        "report in the spool, word for word (asks for your passphrase; each report opened is "
+        "audited)",
     )
     p.add_argument("--backup", metavar="FILE", help="check a backup file instead of the vault")
     p.add_argument(

@@ -20,7 +20,7 @@ the login that filed it, and whether it was opened.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,10 @@ from ..model.events import Event
 from ..model.staff_reports import StaffReport
 from ..model.text import NAME_MAX_CHARS, check_text
 from ..model.timeparse import format_local, from_iso, parse_when, to_iso_utc
+from ..vault.drop import list_spool
 from ..vault.drop_inbox import ReceivedReport
 from ..vault.drop_triage import Triage
-from ..vault.errors import AccessDenied, Conflict, NotSaved
+from ..vault.errors import AccessDenied, Conflict, NotSaved, VaultError
 from .casebook import CaseBook, When
 from .records import SIGNED
 from .staff_reports import open_staff_report, receive_staff_reports
@@ -40,6 +41,7 @@ from .staff_reports import open_staff_report, receive_staff_reports
 __all__ = [
     "Inbox",
     "InboxRow",
+    "SpoolComparison",
     "disclosure_from",
     "disclosure_from_words",
     "reported_time",
@@ -80,6 +82,18 @@ class InboxRow:
         if self.received.sealed_to_headteacher_only:
             return "about staff: for the Headteacher only"
         return "opened, not yet taken in" if self.received.opened else "new, not opened"
+
+
+@dataclass
+class SpoolComparison:
+    """Reports from staff in the records, against the spool's ciphertexts."""
+
+    #: An entry whose words are not the report's as filed (a problem).
+    differs: list[str] = field(default_factory=list)
+    #: A report that could not be compared: gone from the spool, or not yours to open.
+    uncompared: list[str] = field(default_factory=list)
+    #: Reports compared (as filed, or differing).
+    compared: int = 0
 
 
 class Inbox:
@@ -209,26 +223,68 @@ class Inbox:
         every opening is. A report no longer in the spool (or changed there,
         which ``ydsi verify`` names) cannot be compared, and says so.
         """
+        found = self._compare(ref, self._spooled())
+        return found.differs + found.uncompared
+
+    def compare_all_with_spool(self) -> SpoolComparison:
+        """Every incident's reports from staff against the spool (each line names its incident).
+
+        Every incident is read, not only those the triage marks name: an entry
+        typed into an incident no mark names is the one most worth seeing.
+        ``ydsi verify --entries`` runs this for a triage role.
+        """
+        spooled = self._spooled()
+        total = SpoolComparison()
+        for row in self.cases.rows():
+            if row.error is not None:
+                continue  # damaged: verify names it already
+            found = self._compare(row.ref, spooled)
+            total.differs.extend(f"{row.ref}: {line}" for line in found.differs)
+            total.uncompared.extend(f"{row.ref}: {line}" for line in found.uncompared)
+            total.compared += found.compared
+        return total
+
+    def _spooled(self) -> dict[str, ReceivedReport]:
+        """What the log says was received, marked where the spool no longer lists it.
+
+        Read only: a comparison (run by ``verify``) logs no report as received;
+        one taken in was received before.
+        """
+        known = self.session.received_reports()
+        present = {item.report_id for item in list_spool(self.spool, self.session.vault.fs)}
+        return {
+            report_id: report if report_id in present else replace(report, in_spool=False)
+            for report_id, report in known.items()
+        }
+
+    def _compare(self, ref: str, spooled: Mapping[str, ReceivedReport]) -> SpoolComparison:
         view = self.cases.open(ref, log=False)
-        spooled = {r.report_id: r for r in receive_staff_reports(self.session, self.spool)}
-        found: list[str] = []
+        found = SpoolComparison()
         for event in view.incident.events_by_id.values():
             if event.kind != "staff_report.taken_in":
                 continue
             report_id = str(event.data.get("report_id", ""))
             here = spooled.get(report_id)
             if here is None or not here.in_spool or here.digest != event.data.get("digest"):
-                found.append(f"report {report_id}: not in the spool as filed; not compared")
+                found.uncompared.append(
+                    f"report {report_id}: not in the spool as filed; not compared"
+                )
                 continue
-            filed = taken_in_payload(self.open(report_id), here)
+            try:
+                opened = self.open(report_id)
+            except (VaultError, ValidationError) as exc:
+                found.uncompared.append(f"report {report_id}: not opened ({exc}); not compared")
+                continue
+            filed = taken_in_payload(opened, here)
             differs = [
                 name
                 for name, value in filed.items()
                 if name not in ("received_at", "owner_login")
                 and _stored(event.data.get(name)) != _stored(value)
             ]
+            found.compared += 1
             if differs:
-                found.append(
+                found.differs.append(
                     f"report {report_id}: the entry by {event.by} differs from the report "
                     f"as filed ({', '.join(differs)})"
                 )
