@@ -13,7 +13,8 @@ written with single ``os.write`` calls so lines never interleave):
 * ``{"cmd": "notes", "seed": S, "first_id": N, "refs": [[comp, ref], ...]}``
   forks a worker that appends notes ``N, N+1, ...`` to random records, one
   transaction each, and after each transaction returns prints
-  ``ACK <comp> <ref> <id>``; replies ``PID <pid>`` first.
+  ``ACK <comp> <ref> <id>``; replies ``PID <pid>`` (after ``pid_delay`` seconds
+  if given: the worker's first lines may come before it, as under load).
 * ``{"cmd": "op", "op": "add_user"|"change_passphrase"|"rotate", "args": {...},
   "kill_at": K|null}`` forks a worker that runs one key change (killing itself
   just before file-system primitive K if given) and prints ``OPDONE``.
@@ -27,6 +28,7 @@ import json
 import os
 import random
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -98,6 +100,8 @@ def main() -> int:
                 traceback.print_exc()
                 os._exit(3)
             os._exit(0)
+        # Tests of the harness itself delay this line, as a loaded machine can.
+        time.sleep(float(command.get("pid_delay", 0)))
         say(f"PID {worker}")
     return 0
 

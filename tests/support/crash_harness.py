@@ -66,6 +66,7 @@ class Server:
             bufsize=1,
         )
         self._lines: queue.Queue[str] = queue.Queue()
+        self._early: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         self._send({"vault": str(vault), "user": user, "passphrase": passphrase})
         self._wait("READY", timeout=60)
@@ -95,7 +96,10 @@ class Server:
 
     def start(self, command: dict[str, Any]) -> int:
         self._send(command)
-        line, _ = self._wait("PID")
+        # The worker may print before the server prints its pid (the child of a
+        # fork can run first, and under load it can save and acknowledge a note
+        # by then): those lines are the worker's output too, kept for reap.
+        line, self._early = self._wait("PID")
         return int(line.split()[1])
 
     def kill_and_reap(self, pid: int) -> tuple[int, int, list[str]]:
@@ -106,8 +110,9 @@ class Server:
     def reap(self) -> tuple[int, int, list[str]]:
         self._send({"cmd": "reap"})
         line, output = self._wait("REAPED")
+        early, self._early = self._early, []
         _, sig, code = line.split()
-        return int(sig), int(code), output
+        return int(sig), int(code), early + output
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -20,7 +20,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.crash_harness import (
+    DSL_PASS,
     KEY_OPS,
+    Server,
+    make_notes_vault,
     run_key_crash_points,
     run_key_kills,
     run_notes_campaign,
@@ -69,3 +72,21 @@ def test_crash_at_every_step_of_key_changes_leaves_old_or_new(tmp_path: Path, op
     assert stats.neither == 0, stats.problems
     assert stats.old_state > 0 and stats.new_state > 0  # both sides of the switch were seen
     assert not stats.problems
+
+
+def test_a_workers_acknowledgements_before_its_pid_line_are_counted(tmp_path: Path) -> None:
+    """The harness's own bookkeeping: under load the forked worker can save and print
+    ACK before the server prints its pid, and those notes were once counted as
+    "never written" (CI, a loaded machine: 60 of them)."""
+    refs = make_notes_vault(tmp_path / "vault", 1)
+    server = Server(tmp_path / "vault", "dsl", DSL_PASS, tmp_path / "child.log")
+    try:
+        pid = server.start(
+            {"cmd": "notes", "seed": 1, "first_id": 1, "refs": refs, "pid_delay": 1.0}
+        )
+        _sig, _code, output = server.kill_and_reap(pid)
+    finally:
+        server.close()
+    acked = [line for line in output if line.startswith("ACK ")]
+    assert acked, output  # a second is ample for a save at the lowest KDF cost
+    assert acked[0].endswith(" 1")  # the very first note's acknowledgement is kept
