@@ -15,21 +15,23 @@ import pytest
 
 from tests.service.conftest import PASS
 from tests.support.drop import make_spool, publish
-from tests.support.vaults import copy_vault, enrol_user, min_kdf, tree_hashes
+from tests.support.vaults import copy_vault, enrol_user, min_kdf, old_copy_reads, tree_hashes
 from ydsi_tui.model.errors import ValidationError
 from ydsi_tui.service.casebook import CaseBook
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.service.policies import approve_policy_file
-from ydsi_tui.service.users import (
+from ydsi_tui.service.user_removal import (
     ALL_DATA_KEYS,
     DropSettings,
+    plan_removal,
+    remove_and_rotate,
+    rotate_keys,
+)
+from ydsi_tui.service.users import (
     endorse_requests,
     invite_user,
     list_users,
-    plan_removal,
-    remove_and_rotate,
     reset_with_recovery_code,
-    rotate_keys,
 )
 from ydsi_tui.vault.errors import (
     AccessDenied,
@@ -38,7 +40,6 @@ from ydsi_tui.vault.errors import (
     VaultError,
     WrongPassphrase,
 )
-from ydsi_tui.vault.recordfile import RECORD_SUFFIX, decode
 from ydsi_tui.vault.session import Session
 from ydsi_tui.vault.vault import Vault
 
@@ -142,22 +143,6 @@ def test_inviting_again_replaces_the_code(school: School) -> None:
     dsl.close()
 
 
-def _read_with_old_keys(kept: Path, live: Path, login: str, ref: str) -> str:
-    """The removed user's own copy unlocks; try its case key on today's file of ``ref``."""
-    old = Vault.open(kept).unlock(login, PASS)
-    try:
-        name, key = old.current_key("case")
-        record_id = old.record_id("case", ref)  # the index key is not rotated
-        path = live / "case" / f"{record_id}{RECORD_SUFFIX}"
-        decode(path.read_bytes(), str(path), vault_id=old.vault.header.vault_id,
-               compartment="case", record_id=record_id, keys={name: key})  # fmt: skip
-        return f"READ with {name}"
-    except VaultError as exc:
-        return f"refused: {exc}"
-    finally:
-        old.close()
-
-
 def test_removal_rotates_what_they_held_so_an_old_copy_opens_nothing_new(
     school: School,
 ) -> None:
@@ -176,7 +161,7 @@ def test_removal_rotates_what_they_held_so_an_old_copy_opens_nothing_new(
 
     with pytest.raises(UnknownUser):
         school.unlock("head")
-    assert _read_with_old_keys(kept, school.path, "head", ref).startswith("refused")
+    assert old_copy_reads(kept, school.path, "head", PASS, ref).startswith("refused")
     school.unlock().close()  # the DSL's own slot still opens (re-pinned, not broken)
     assert "head" not in _names(school.path)
 

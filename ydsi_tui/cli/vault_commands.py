@@ -23,7 +23,7 @@ from .output import ask, emit_json, print_table, safe, say, say_block, warn
 
 if TYPE_CHECKING:
     from ..service.policies import PolicyFile
-    from ..service.users import Rotated
+    from ..service.user_removal import Rotated
     from ..vault.session import Session
 
 __all__ = ["register"]
@@ -204,7 +204,7 @@ def cmd_user_endorse(ctx: Context) -> int:
 
 
 def cmd_user_remove(ctx: Context) -> int:
-    from ..service.users import remove_user
+    from ..service.user_removal import remove_user
 
     args = ctx.args
     session, passphrase = ctx.unlock_keeping_passphrase()
@@ -235,7 +235,7 @@ def rotate_keys_for(
     ctx: Context, session: Session, targets: tuple[str, ...] | list[str], passphrase: str
 ) -> Rotated:
     """A rotation through the service, the staff drop's key following it (see ``say_drop_key``)."""
-    from ..service.users import DropSettings, rotate_keys
+    from ..service.user_removal import DropSettings, rotate_keys
 
     drop = DropSettings(ctx.settings.drop_spool, ctx.settings.drop_about_headteacher_key)
     return rotate_keys(session, targets, passphrase=passphrase, drop=drop)
@@ -253,7 +253,7 @@ def say_drop_key(rotated: Rotated) -> None:
 
 
 def cmd_user_rotate(ctx: Context) -> int:
-    from ..service.users import ALL_DATA_KEYS
+    from ..service.user_removal import ALL_DATA_KEYS
 
     session, passphrase = ctx.unlock_keeping_passphrase()
     try:

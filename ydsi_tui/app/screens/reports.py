@@ -26,7 +26,7 @@ from ..widgets.options import Options
 if TYPE_CHECKING:
     from ..app import YdsiApp
 
-__all__ = ["TOOLS", "ReportsScreen", "Tool", "open_reads", "open_tool"]
+__all__ = ["TOOLS", "ReportsScreen", "Tool", "open_reads", "open_tool", "open_users"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ TOOLS = (
     Tool("backup", "Backup of the vault", "DSL",
          "Write the vault, still encrypted and holding no key, to one new file with a "
          "signed manifest, then verify it. Restoring is done from the command line."),
+    Tool("users", "Users and keys", "DSL",
+         "Invite a member of staff (a one-time code), endorse their keys, reset a forgotten "
+         "passphrase with the recovery code, remove someone and rotate the keys they held."),
 )  # fmt: skip
 
 _BY_ID = {tool.id: tool for tool in TOOLS}
@@ -94,8 +97,24 @@ def open_tool(app: YdsiApp, tool_id: str) -> None:
         from .backup import BackupScreen
 
         app.push_screen(BackupScreen())
+    elif tool_id == "users":
+        open_users(app)
     elif tool_id == "reads":
         open_reads(app, None)
+
+
+def open_users(app: YdsiApp) -> None:
+    """Users and keys: refused at once for anyone but a DSL (the service refuses too)."""
+    services = app.services
+    if services is None:
+        return
+    session = services.session
+    if session.role != "dsl" or session.is_recovery:
+        app.show_error(Failed("manage users", "Only a DSL manages users and keys: ask a DSL."))
+        return
+    from .users import UsersScreen
+
+    app.push_screen(UsersScreen())
 
 
 def open_reads(app: YdsiApp, ref: str | None) -> None:
