@@ -246,3 +246,23 @@ async def test_only_a_dsl_opens_users_and_keys(app_factory: MakeApp, user: str) 
             await settle(pilot)
         assert isinstance(app.screen, ErrorDialog)
         assert not any(isinstance(s, UsersScreen) for s in app.screen_stack)
+
+
+async def test_t_rotates_every_key_once_the_passphrase_is_typed(app_factory: MakeApp) -> None:
+    app = app_factory()
+    epochs = dict(Vault.open(app.vault_path).header.epochs)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await users_screen(pilot)
+        await press(pilot, "t")
+        dialog = app.screen
+        assert isinstance(dialog, KeyConfirmDialog)
+        await press(pilot, "f2", "enter")  # nothing typed: nothing happens
+        assert app.screen is dialog
+        dialog.query_one("#confirm-pass", SecretInput).value = PASS
+        await press(pilot, "f2")
+        assert isinstance(app.screen, UsersScreen)
+        assert "Rotated every key" in status(pilot), status(pilot)
+    after = Vault.open(app.vault_path).header.epochs
+    assert all(after[name] == epochs[name] + 1 for name in ("case", "custody"))
+    Vault.open(app.vault_path).unlock("head", PASS).close()  # nobody's access changed
