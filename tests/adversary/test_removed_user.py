@@ -197,3 +197,29 @@ def test_without_rotation_old_keys_still_open_records_documented_limit(world: Wo
         )
     expect_intact(world, checks, before)
     checks.finish()
+
+
+def test_removed_through_the_apps_removal_the_old_copy_opens_nothing_new(world: World) -> None:
+    """The app's path (``remove_and_rotate``, the Users screen's x): one act, rotated."""
+    from ydsi_tui.service.user_removal import remove_and_rotate
+
+    dsl = world.unlock(DSL)
+    enrol(dsl, world.path, EX, "headteacher", EX_PASS, full_name="Ex Head")
+    kept = copy_vault(world.path, world.path.parent / "kept-by-exhead")
+    removal = remove_and_rotate(dsl, EX, DSL.passphrase, drop=None)
+    book = world.cases(DSL)
+    book.note(world.incidents[0], "Ava disclosed coercion (after Ex Head left)")
+    new = book.create("A new incident after Ex Head left")
+    before = world.genuine()
+    checks = Checks("removed user", "old copy and old passphrase after the app's removal")
+    checks.keep("the removal says the keys were rotated", removal.rotated is not None)
+    checks.refused(
+        "the old passphrase on the live vault",
+        partial(_unlock, world.path, EX, EX_PASS),
+        damaged=False,
+    )
+    for ref, result in _read_with_old_keys(world, kept, [world.incidents[0], new]).items():
+        checks.attack(f"{ref} (written after the removal) stays unreadable",
+                      result.startswith("refused"), result)  # fmt: skip
+    expect_intact(world, checks, before)
+    checks.finish()

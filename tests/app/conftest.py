@@ -61,11 +61,14 @@ class Refs:
     signoff: str  # handled in school, waiting for the Headteacher's sign-off
     fresh: str  # just opened
     device: str  # a phone seized for the referral incident
+    recovery: str  # the vault's recovery code (the envelope in the school safe)
 
 
 def _seed(path: Path) -> Refs:
     kdf = KdfParams.new(64 * 1024, 3, 1)
-    session, _ = Vault.create(path, user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf)
+    session, recovery = Vault.create(
+        path, user="dsl", passphrase=PASS, full_name="Dana Lead", kdf=kdf
+    )
     approve_policy_file(session)
     # The Headteacher signs off: their keys must be their own (enrolment, not add_user).
     enrol_user(session, path, "head", "headteacher", PASS, full_name="Hana Head")
@@ -145,7 +148,7 @@ def _seed(path: Path) -> Refs:
     fresh = services.cases.create("A parent reports an image being shared", "peer_sharing",
                                   disclosed_at=NOW - timedelta(minutes=20))  # fmt: skip
     session.close()
-    return Refs(chat, referral, signoff, fresh, device)
+    return Refs(chat, referral, signoff, fresh, device, recovery)
 
 
 #: Spreads counted ids over all 128 bits, so their short forms differ too.

@@ -309,3 +309,14 @@ def test_child_chronology(
     """One young person across incidents (the People pane's first, y): others masked."""
     run = after(unlock, incident(refs.chat), keys("6", "y"))
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+@pytest.mark.parametrize("step", ["list", "remove"])
+def test_users_and_keys(
+    snap_compare: Any, app_factory: MakeApp, size: tuple[int, int], step: str
+) -> None:
+    """The DSL's users and keys (reports, 7), and a removal's confirmation (x on head)."""
+    pressed = {"list": [], "remove": ["down", "x"]}[step]
+    run = after(unlock, keys("r", "7", *pressed))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)

@@ -210,3 +210,34 @@ def enrolment_code(stdout: str) -> str:
     codes = [line.strip() for line in stdout.splitlines() if line.strip().count("-") == 6]
     assert len(codes) == 1, stdout
     return codes[0]
+
+
+def old_copy_reads(kept: Path, live: Path, login: str, passphrase: str, ref: str) -> str:
+    """What a removed user's own copy of the vault opens of today's case file ``ref``.
+
+    They unlock their copy (taken before they left) with their old
+    passphrase and try its case key on the live vault's file, as
+    ``tests/adversary/test_removed_user.py`` does: "READ ..." or "refused: ...".
+    """
+    from ydsi_tui.vault.errors import VaultError
+    from ydsi_tui.vault.recordfile import RECORD_SUFFIX, decode
+    from ydsi_tui.vault.vault import Vault
+
+    old = Vault.open(kept).unlock(login, passphrase)
+    try:
+        name, key = old.current_key("case")
+        record_id = old.record_id("case", ref)  # the index key is not rotated
+        path = live / "case" / f"{record_id}{RECORD_SUFFIX}"
+        decode(
+            path.read_bytes(),
+            str(path),
+            vault_id=old.vault.header.vault_id,
+            compartment="case",
+            record_id=record_id,
+            keys={name: key},
+        )
+        return f"READ with {name}"
+    except VaultError as exc:
+        return f"refused: {exc}"
+    finally:
+        old.close()

@@ -115,7 +115,7 @@ COMMANDS: tuple[Command, ...] = (
        show=False),
     _c("home.reports", "r", "reports", "Reports",
        "Reports and records: inspection check, governors' figures, retention and legal "
-       "holds, subject access, transfers, backup"),
+       "holds, subject access, transfers, backup, users and keys"),
     _c("home.inspection", None, "tool('inspection')", "Inspection check",
        "Every incident against the inspectorate's questions: what is missing, and where"),
     _c("home.governors", None, "tool('governors')", "Governors' figures",
@@ -128,6 +128,8 @@ COMMANDS: tuple[Command, ...] = (
        "Send a pupil's records to their new school; record the receipt"),
     _c("home.backup", None, "tool('backup')", "Backup",
        "DSL: write the vault, still encrypted, to one new file, then verify it"),
+    _c("home.users", None, "tool('users')", "Users and keys",
+       "DSL: invite, endorse, reset and remove users; a removal rotates the keys they held"),
     _c("home.reads", None, "tool('reads')", "Who opened which record",
        "DSL: every read of an incident or pupil record, who and when, from the signed "
        "audit log"),
@@ -239,6 +241,8 @@ COMMANDS: tuple[Command, ...] = (
        "5: send a pupil's records to their new school; receipts", show=False),
     _c("reports.backup", "6", "tool('backup')", "Backup",
        "6: a verified backup of the vault (DSL only)", show=False),
+    _c("reports.users", "7", "tool('users')", "Users and keys",
+       "7: invite, endorse, reset and remove users (DSL only)", show=False),
     # -- the inspection check -----------------------------------------------
     _c("inspection.open", "enter", "open_item", "Open at step",
        "Open the incident on its Guide pane, at the step that fixes the highlighted item"),
@@ -304,6 +308,35 @@ COMMANDS: tuple[Command, ...] = (
        "(ydsi restore FILE --vault DIR), never from inside the vault it replaces",
        key_display="F2", priority=True),
     _c("backup.back", "escape", "back", "Back", "Back to reports and records"),
+    # -- users and keys (a DSL's) --------------------------------------------
+    _c("users.add", "a", "add", "Add",
+       "Invite a member of staff: a one-time enrolment code to hand over in person; they "
+       "choose their own passphrase and make their own keys"),
+    _c("users.endorse", "e", "endorse", "Endorse",
+       "Endorse the waiting enrolment and new-key requests that verify (a DSL's unlock "
+       "does it too)"),
+    _c("users.reset", "r", "reset", "Reset",
+       "Reset the highlighted user's forgotten passphrase, with the recovery code from the "
+       "school safe"),
+    _c("users.remove", "x", "remove", "Remove",
+       "Remove the highlighted user and rotate the keys they held (asks for their login "
+       "name and your passphrase)"),
+    _c("users.rotate", "t", "rotate", "Rotate keys",
+       "New data keys and authority key, every record re-encrypted; finishes a rotation "
+       "that stopped part-way (asks for your passphrase)", show=False),
+    _c("users.back", "escape", "back", "Back", "Back to where you were"),
+    _c("users.refresh", "f5", "refresh", "Reload", "Read the list again", show=False),
+    _c("reset.reset", "f2", "reset", "Reset",
+       "Reset the passphrase, once the recovery code and the new passphrase are typed",
+       key_display="F2"),
+    _c("reset.back", "escape", "back", "Back", "Back, nothing changed (the fields are cleared)"),
+    _c("keyconfirm.confirm", "f2", "confirm", "Confirm",
+       "Go on, once what is asked is typed", key_display="F2"),
+    _c("keyconfirm.back", "escape", "back", "Back", "Back, nothing changed", show=False),
+    _c("code.done", "enter", "done", "Done",
+       "Close: the enrolment code is not shown again", show=False),
+    _c("code.back", "escape", "ask_done", "Close",
+       "Close (asks first: the enrolment code is not shown again)", show=False),
     # -- my passphrase ------------------------------------------------------
     _c("passwd.change", "f2", "change", "Change", "Change the passphrase to the new one",
        key_display="F2"),

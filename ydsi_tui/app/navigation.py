@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["TOOL_SCREENS", "Places"]
 
 #: The report and tool screens, by the id the reports menu and the palette use.
-#: Each takes no argument; "reads" is a place of its own (a DSL only, and scoped).
+#: Each takes no argument; "reads" and "users" are places of their own (a DSL only).
 TOOL_SCREENS: dict[str, str] = {
     "inspection": "inspection:InspectionScreen",
     "governors": "governors:GovernorsScreen",
@@ -157,11 +157,29 @@ class Places(App[int]):
         if tool_id == "reads":
             self.open_reads(None)
             return
+        if tool_id == "users":
+            self.open_users()
+            return
         place = TOOL_SCREENS.get(tool_id)
         if place is None:
             self.show_error(Failed("open a report", f"There is no report called {tool_id!r}."))
             return
         self.push_screen(_screen_class(place)())
+
+    def open_users(self) -> None:
+        """Users and keys: refused at once for anyone but a DSL (the service refuses too)."""
+        from .messages import Failed
+
+        services = self.services
+        if services is None:
+            return
+        session = services.session
+        if session.role != "dsl" or session.is_recovery:
+            self.show_error(Failed("manage users", "Only a DSL manages users and keys: ask a DSL."))
+            return
+        from .screens.users import UsersScreen
+
+        self.push_screen(UsersScreen())
 
     def open_reads(self, ref: str | None) -> None:
         """The read audit, of one incident or of all; refused at once for anyone but a DSL."""

@@ -37,6 +37,9 @@ class AppSettings:
     drop_poll_seconds: float = 2.0
     #: The authority key pinned at install: the log's openings count only under it.
     drop_authority: Path | None = None
+    #: The recipient reports about the Headteacher are sealed to: a DSL's
+    #: rotation republishes the drop key with it, as ``ydsi user rotate`` does.
+    drop_about_headteacher_key: str | None = None
 
     #: Settings that were wrong and replaced by defaults: the app shows them.
     warnings: tuple[str, ...] = ()
@@ -66,6 +69,7 @@ class AppSettings:
         return cls(
             drop_spool=settings.drop_spool if spool.problem is None else None,
             drop_authority=settings.drop_authority if authority.problem is None else None,
+            drop_about_headteacher_key=settings.drop_about_headteacher_key,
             lock_after=settings.lock_after_seconds,
             theme=settings.theme,
             keymap=settings.keymap,

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 from ..vault.audit import AuditEntry
 from ..vault.checkpoint import make_checkpoint
 from ..vault.crypto import KdfParams
-from ..vault.enrolment import read_requests
 from ..vault.errors import AccessDenied, VaultError
-from ..vault.header import ROLES, UserEntry
+from ..vault.header import ROLES
 from ..vault.revocation import ALL_TARGETS
-from ..vault.vault import RECOVERY_ID, Vault
+from ..vault.vault import Vault
 from ..vault.verify import verify_entries, verify_vault
 from .content import Field, takes_content
 from .context import CliError, Context, prompt_secret, read_secret_file, user_name
@@ -24,6 +23,7 @@ from .output import ask, emit_json, print_table, safe, say, say_block, warn
 
 if TYPE_CHECKING:
     from ..service.policies import PolicyFile
+    from ..service.user_removal import Rotated
     from ..vault.session import Session
     from ..vault.verify import VerifyReport
 
@@ -108,47 +108,21 @@ def _print_recovery_code(code: str) -> None:
     say("Do not store it on this server or in email.")
 
 
-def _key_note(vault: Vault, user: UserEntry) -> str:
-    """Who made this user's current signing key: "" when they did, else "issued by X"."""
-    try:
-        key = user.sign_key
-    except LookupError:
-        return ""
-    if key.owner_made:
-        return ""
-    if key.issued_by == RECOVERY_ID:
-        return "issued by the recovery code"
-    issuer = vault.header.user_by_id(key.issued_by)
-    return f"issued by {issuer.name if issuer is not None else 'a removed DSL'}"
-
-
 def cmd_user_list(ctx: Context) -> int:
-    vault = ctx.open_vault()
-    header = vault.header
-    waiting = {check.request.user if check.request else check.path.stem: check
-               for check in read_requests(vault, header)}  # fmt: skip
-    rows: list[dict[str, Any]] = []
-    for user in header.users:
-        if not (user.active or user.pending):
-            continue
-        check = waiting.get(user.id)
-        request = None
-        if check is not None and not check.done:
-            kind = check.request.kind if check.request else "key"
-            request = f"{kind} request waiting" + (
-                f" ({check.problem})" if check.problem else " (will be endorsed)"
-            )
-        note = _key_note(vault, user)
-        rows.append(
-            {
-                "name": user.name,
-                "role": user.role,
-                "full_name": user.full_name,
-                "status": "pending enrolment" if user.pending else "active",
-                "key_issued_by": note[len("issued by ") :] if note else None,
-                "request": request,
-            }
-        )
+    from ..service.users import list_users
+
+    users = list_users(ctx.open_vault())
+    rows: list[dict[str, Any]] = [
+        {
+            "name": user.name,
+            "role": user.role,
+            "full_name": user.full_name,
+            "status": user.status,
+            "key_issued_by": user.key_issued_by,
+            "request": user.request,
+        }
+        for user in users
+    ]
     if ctx.args.json:
         emit_json(rows)
         return 0
@@ -165,6 +139,8 @@ def cmd_user_list(ctx: Context) -> int:
 
 
 def cmd_user_add(ctx: Context) -> int:
+    from ..service.users import invite_user
+
     args = ctx.args
     if args.role not in ROLES:
         raise CliError(f"unknown role {args.role!r}: choose one of {', '.join(ROLES)}")
@@ -175,7 +151,7 @@ def cmd_user_add(ctx: Context) -> int:
         )
     session = ctx.unlock()
     try:
-        code = session.issue_enrolment(args.name, args.role, args.full_name or "")
+        code = invite_user(session, args.name, args.role, args.full_name or "").code
     finally:
         session.close()
     say(f"Invited {args.name} as {args.role}.")
@@ -205,33 +181,36 @@ def cmd_enrol(ctx: Context) -> int:
 
 
 def cmd_user_endorse(ctx: Context) -> int:
+    from ..service.users import discard_request, endorse_requests
+
     args = ctx.args
     vault = ctx.open_vault()
     session = vault.unlock(ctx.user, ctx.passphrase())
     try:
         if args.discard:
-            if not session.discard_request(args.discard):
+            if not discard_request(session, args.discard):
                 raise CliError(f"no request is waiting for {args.discard}")
             say(f"Discarded the request waiting for {args.discard}.")
             return 0
-        refused: list[str] = []
-        endorsed = session.endorse_requests(refused=refused)
+        done = endorse_requests(session)
     finally:
         session.close()
-    for name in endorsed:
+    for name in done.endorsed:
         say(f"Endorsed the new keys of {name}.")
-    for problem in refused:
+    for problem in done.refused:
         say(f"REFUSED: {safe(problem)}")
-    if not endorsed and not refused:
+    if not done.endorsed and not done.refused:
         say("No requests are waiting.")
-    return 1 if refused else 0
+    return 1 if done.refused else 0
 
 
 def cmd_user_remove(ctx: Context) -> int:
+    from ..service.user_removal import remove_user
+
     args = ctx.args
     session, passphrase = ctx.unlock_keeping_passphrase()
     try:
-        held = session.remove_user(args.name)
+        held = remove_user(session, args.name)
         if not held:
             say(f"Cancelled the enrolment of {args.name}: they never held a key.")
             return 0
@@ -243,9 +222,9 @@ def cmd_user_remove(ctx: Context) -> int:
                 "re-encrypt every record, so that a copy they kept opens nothing? [Y/n] "
             )
         if rotate:
-            count = session.rotate(held, passphrase=passphrase)
-            say(f"Rotated the keys and re-encrypted {count} records.")
-            republish_drop_key(ctx, session)
+            rotated = rotate_keys_for(ctx, session, held, passphrase)
+            say(f"Rotated the keys and re-encrypted {rotated.records} records.")
+            say_drop_key(rotated)
         else:
             say("Keys not rotated: run 'ydsi user rotate' to do it later.")
     finally:
@@ -253,32 +232,37 @@ def cmd_user_remove(ctx: Context) -> int:
     return 0
 
 
-def republish_drop_key(ctx: Context, session: Session) -> None:
-    """After a rotation, the staff drop's key changed too: publish it if a spool has one."""
-    from ..vault.drop import DROP_KEY_NAME, DropError, parse_recipient
+def rotate_keys_for(
+    ctx: Context, session: Session, targets: tuple[str, ...] | list[str], passphrase: str
+) -> Rotated:
+    """A rotation through the service, the staff drop's key following it (see ``say_drop_key``)."""
+    from ..service.user_removal import DropSettings, rotate_keys
 
-    spool = ctx.settings.drop_spool
-    if not (spool / DROP_KEY_NAME).exists():
+    drop = DropSettings(ctx.settings.drop_spool, ctx.settings.drop_about_headteacher_key)
+    return rotate_keys(session, targets, passphrase=passphrase, drop=drop)
+
+
+def say_drop_key(rotated: Rotated) -> None:
+    """What became of the staff drop's key after a rotation (nothing when none was published)."""
+    published = rotated.drop_key
+    if published is None:
         return
-    try:
-        about = ctx.settings.drop_about_headteacher_key
-        key = session.publish_drop_key(
-            spool, about_headteacher=parse_recipient(about) if about else None
-        )
-    except (DropError, AccessDenied) as exc:
-        warn(f"ydsi: warning: the staff drop's key was not republished: {safe(str(exc))}")
+    if published.problem is not None:
+        warn(f"ydsi: warning: the staff drop's key was not republished: {safe(published.problem)}")
         return
-    say(f"Published the new staff-drop key (serial {key.serial}) to {spool / DROP_KEY_NAME}.")
+    say(f"Published the new staff-drop key (serial {published.serial}) to {published.path}.")
 
 
 def cmd_user_rotate(ctx: Context) -> int:
+    from ..service.user_removal import ALL_DATA_KEYS
+
     session, passphrase = ctx.unlock_keeping_passphrase()
     try:
-        count = session.rotate(["case", "custody", "authority"], passphrase=passphrase)
-        republish_drop_key(ctx, session)
+        rotated = rotate_keys_for(ctx, session, ALL_DATA_KEYS, passphrase)
+        say_drop_key(rotated)
     finally:
         session.close()
-    say(f"Rotated the data keys and re-encrypted {count} records.")
+    say(f"Rotated the data keys and re-encrypted {rotated.records} records.")
     return 0
 
 
@@ -330,8 +314,9 @@ def _passwd_compromised(ctx: Context, session: Session) -> int:
     new = ctx.new_passphrase(who=ctx.user)
     revoked = session.declare_compromised(new)
     say(f"New keys made for {ctx.user}; the old key slot is gone.")
-    count = session.rotate(revoked.rotate, passphrase=new)
-    republish_drop_key(ctx, session)
+    rotated = rotate_keys_for(ctx, session, revoked.rotate, new)
+    say_drop_key(rotated)
+    count = rotated.records
     say(f"Rotated the data keys and the authority key, and re-encrypted {count} records.")
     say(
         "Your old passphrase, with any copy of vault.json, opens nothing saved from now on. "
@@ -345,8 +330,9 @@ def cmd_recovery_reissue(ctx: Context) -> int:
     session, passphrase = ctx.unlock_keeping_passphrase()
     try:
         code = session.reissue_recovery_code()
-        count = session.rotate(list(ALL_TARGETS), passphrase=passphrase)
-        republish_drop_key(ctx, session)
+        rotated = rotate_keys_for(ctx, session, list(ALL_TARGETS), passphrase)
+        say_drop_key(rotated)
+        count = rotated.records
     finally:
         session.close()
     say(
@@ -359,17 +345,16 @@ def cmd_recovery_reissue(ctx: Context) -> int:
 
 
 def cmd_recover(ctx: Context) -> int:
+    from ..service.users import reset_with_recovery_code
+
     args = ctx.args
     vault = ctx.open_vault()
     if args.recovery_code_file:
         code = read_secret_file(args.recovery_code_file, "recovery code")
     else:
         code = prompt_secret("Recovery code: ")
-    session = vault.unlock_recovery(code)
-    try:
-        session.reset_user(args.name, ctx.new_passphrase(who=args.name))
-    finally:
-        session.close()
+    new = ctx.new_passphrase(who=args.name)  # asked twice at a terminal: checked there
+    reset_with_recovery_code(vault, code, args.name, new, new)
     say(f"Reset the passphrase of {args.name}. Their old signatures still verify.")
     say(
         f"Their new keys were made here, so they count as issued by the recovery code until "

@@ -478,6 +478,21 @@ class UserAdministration:
             header.slots[self.user.id] = Slot(kdf, wrapped)
             self._commit_header(header, previous, "user.passwd", {"user": self.user.id})
 
+    def confirm_passphrase(self, passphrase: str) -> None:
+        """Check that ``passphrase`` opens this user's own slot (``WrongPassphrase`` if not).
+
+        For a DSL's act that needs the passphrase again after unlocking (the
+        app's removal with rotation re-pins the slot with it). :meth:`repin`
+        re-wraps the slot under whatever it is given, so a mistyped passphrase
+        would lock its owner out: it is checked first. Wrong attempts count
+        and are slowed down like wrong unlocks, so an unlocked screen left
+        alone is no faster a way to guess.
+        """
+        self._require_identity()
+        if self.is_recovery:
+            raise AccessDenied("the recovery code has no passphrase of its own to confirm")
+        self.vault.confirm_passphrase(self.user.id, passphrase)
+
     def repin(self, passphrase: str) -> bool:
         """Pin this user's slot to the current authority key, after a rotation.
 

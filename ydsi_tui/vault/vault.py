@@ -564,6 +564,27 @@ class Vault:
         self._repin(session, identity, passphrase)
         return session
 
+    def confirm_passphrase(self, user_id: str, passphrase: str) -> None:
+        """Check a passphrase against a user's slot, counted and slowed down as unlocks are.
+
+        For an unlocked session asked for its passphrase again
+        (:meth:`Session.confirm_passphrase`); nothing is changed but the
+        failure count.
+        """
+        header = self.reload_header()
+        user = header.user_by_id(user_id)
+        slot = header.slots.get(user_id)
+        if user is None or slot is None:
+            raise DamagedFile(str(self.path / HEADER_NAME), "your key slot is missing")
+        self._throttle(user_id)
+        try:
+            open_slot(header.vault_id, user_id, passphrase, slot.kdf, slot.wrapped)
+        except WrongPassphrase:
+            failures = self._count_failure(user_id)
+            hint = " (attempts are now slowed down)" if failures >= FREE_ATTEMPTS else ""
+            raise WrongPassphrase(f"passphrase not recognised for {user.name}{hint}") from None
+        self._clear_failures(user_id)
+
     def unlock_recovery(self, typed_code: str) -> Session:
         """A session acting as the recovery code: it may only reset passphrases."""
         try:

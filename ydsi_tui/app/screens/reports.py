@@ -9,7 +9,6 @@ A technician never reaches this screen (their session holds no case key).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,9 +20,6 @@ from ..text import join, line
 from ..widgets.bars import TopBar
 from ..widgets.options import Options
 from .base import AppScreen
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["TOOLS", "ReportsScreen", "Tool"]
 
@@ -56,6 +52,9 @@ TOOLS = (
     Tool("backup", "Backup of the vault", "DSL",
          "Write the vault, still encrypted and holding no key, to one new file with a "
          "signed manifest, then verify it. Restoring is done from the command line."),
+    Tool("users", "Users and keys", "DSL",
+         "Invite a member of staff (a one-time code), endorse their keys, reset a forgotten "
+         "passphrase with the recovery code, remove someone and rotate the keys they held."),
 )  # fmt: skip
 
 _BY_ID = {tool.id: tool for tool in TOOLS}

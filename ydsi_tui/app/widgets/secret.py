@@ -17,8 +17,8 @@ TYPED = "(typed, hidden)"
 
 
 class SecretInput(Input):
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(password=True, id=id, placeholder="")
+    def __init__(self, *, id: str | None = None, compact: bool = False) -> None:
+        super().__init__(password=True, id=id, placeholder="", compact=compact)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
