@@ -38,6 +38,7 @@ def test_the_contracts_hold() -> None:
     assert f"{len(contracts['contracts'])} kept, 0 broken" in result.stdout
 
 
+@pytest.mark.slow  # a copy of the package and a lint-imports run each
 @pytest.mark.parametrize(
     ("module", "line", "broken"),
     [
@@ -68,6 +69,7 @@ def test_a_planted_import_breaks_its_contract(
     assert any(broken in text for text in broken_lines), result.stdout
 
 
+@pytest.mark.slow
 def test_a_type_checking_import_breaks_nothing(tmp_path: Path) -> None:
     shutil.copytree(
         ROOT / "ydsi_tui", tmp_path / "ydsi_tui", ignore=shutil.ignore_patterns("__pycache__")

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import KDF, PASS, Ydsi, no_traceback
 from tests.support.vaults import enrolment_code, tree_hashes
+
+# Real processes through whole key changes: ./dev test --quick leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def test_a_dsl_cannot_remove_themselves_and_another_dsl_can(tmp_path: Path) -> None:
