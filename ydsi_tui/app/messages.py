@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..service.casebook import IncidentRow, IncidentView
     from ..service.devices import DeviceRow, DeviceView
     from ..service.factory import Services
+    from ..service.register import LinkedPupil
     from ..vault.drafts import Draft
     from ..vault.session import Session
     from ..vault.vault import Vault
@@ -89,6 +90,8 @@ class IncidentLoaded(Message, bubble=False):
     view: IncidentView
     devices: list[DeviceView]
     generation: int = 0
+    #: {pupil id: their register record and incidents}, for the pupils linked to one.
+    linked: dict[str, LinkedPupil] = field(default_factory=dict)
 
 
 @dataclass(repr=False)

@@ -347,6 +347,11 @@ class HomeScreen(Screen[None]):
 
         self.app.push_screen(DeviceListScreen(technician=False))
 
+    def action_pupils(self) -> None:
+        from .pupils import open_pupils
+
+        open_pupils(self.ydsi)
+
     def action_refresh(self) -> None:
         self.load()
         self.load_reports()

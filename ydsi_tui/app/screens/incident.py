@@ -23,6 +23,7 @@ from ...model.schema import INCIDENT_SCHEMAS, KIND_ROLES
 from ...model.summary import incident_status
 from ...model.timeparse import format_local_short
 from ...service.describe import KIND_LABELS
+from ...service.register import PupilRegister
 from ..commands import PaletteEntry, bindings
 from ..formspec import (
     RISKS_FORM,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from ...service.casebook import IncidentView
     from ...service.devices import DeviceView
     from ...service.factory import Services
+    from ...service.register import LinkedPupil
     from ...vault.drafts import Draft
     from ..app import YdsiApp
 
@@ -152,6 +154,8 @@ class IncidentScreen(Screen[None]):
         self._step = step
         self.view: IncidentView | None = None
         self.devices: list[DeviceView] = []
+        #: The pupils linked to the register: their record and other incidents.
+        self.linked: dict[str, LinkedPupil] = {}
         self.pane = "guide"
         self.record_id: str | None = None
         self._restore = restore
@@ -207,7 +211,9 @@ class IncidentScreen(Screen[None]):
                 if row.error is None
             ]
             self.record_id = services.session.record_id("case", ref)
-            return IncidentLoaded(view, devices, generation)
+            # From summaries (nothing more is opened), and only if a pupil is linked.
+            linked = PupilRegister(services.cases).linked(view.incident)
+            return IncidentLoaded(view, devices, generation, linked)
 
         self.post_message(call(self.ydsi, "open the incident", job))
 
@@ -216,6 +222,7 @@ class IncidentScreen(Screen[None]):
             return
         self.view = message.view
         self.devices = list(message.devices)
+        self.linked = dict(message.linked)
         self._show()
         if self._step is not None:
             step, self._step = self._step, None
@@ -253,6 +260,7 @@ class IncidentScreen(Screen[None]):
             join([(f"{self.ref}", "bold"), f" · {status} · Next: {next_title}{overdue}{problems}"])
         )
         self._banner(view)
+        self.query_one(PeoplePane).show_linked(self.linked)
         for pane in self.query(Pane):
             pane.show(view, self.devices, now)
 
@@ -548,19 +556,42 @@ class IncidentScreen(Screen[None]):
             )
         )
 
-    def action_child_chronology(self) -> None:
-        from .child_chronology import ChildChronologyScreen
-
+    def _chosen_pupil(self) -> str | None:
+        """The highlighted young person (People pane), or the incident's only one."""
         if self.view is None:
-            return
+            return None
         pupils = self.view.incident.pupils
         pupil_id = self.query_one(PeoplePane).pupil_id if self.pane == "people" else None
         if pupil_id is None and len(pupils) == 1:
             pupil_id = next(iter(pupils))
         if pupil_id is None or pupil_id not in pupils:
             self.notify("Highlight the young person on the People pane (6) first.", markup=False)
+            return None
+        return pupil_id
+
+    def action_child_chronology(self) -> None:
+        from .child_chronology import ChildChronologyScreen
+
+        pupil_id = self._chosen_pupil()
+        if pupil_id is not None:
+            self.app.push_screen(ChildChronologyScreen(ref=self.ref, pupil_id=pupil_id))
+
+    def action_pupil_record(self) -> None:
+        """Their record in the pupil register (merges followed): facts and every incident."""
+        from .pupil_record import PupilRecordScreen
+
+        pupil_id = self._chosen_pupil()
+        if pupil_id is None:
             return
-        self.app.push_screen(ChildChronologyScreen(ref=self.ref, pupil_id=pupil_id))
+        linked = self.linked.get(pupil_id)
+        if linked is None:
+            self.notify(
+                "This young person is not linked to a pupil record yet: 'ydsi pupil link "
+                f"{self.ref} new' makes one (command line).",
+                markup=False,
+            )
+            return
+        self.app.push_screen(PupilRecordScreen(linked.register_id))
 
     def action_reads(self) -> None:
         from .reports import open_reads
