@@ -137,6 +137,17 @@ async def test_enter_opens_the_record_and_the_opening_is_an_audited_read(
         assert record_reads(app, BEN_RECORD) == 2
 
 
+async def test_the_headteacher_reads_the_register_too(register_app_factory: MakeApp) -> None:
+    app = register_app_factory(user="head")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        screen = await pupil_list(pilot)
+        assert screen.rows is not None and len(screen.rows) == 3
+        await highlight(pilot, "#pupils-table", BEN_RECORD)
+        await press(pilot, "enter")
+        assert len((await record(pilot)).view.incidents) == 2  # type: ignore[union-attr]
+
+
 async def test_y_on_a_record_opens_the_childs_chronology(register_app_factory: MakeApp) -> None:
     app = register_app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -183,6 +194,28 @@ async def test_the_people_pane_says_the_second_incident_and_p_opens_the_record(
         await highlight(pilot, "#people-table", f"pupil:{pupils[HOSTILE_NAME]}")
         await press(pilot, "p")
         assert (await record(pilot)).register_id == ANN_RECORD
+
+
+async def test_a_link_undone_meanwhile_leaves_the_people_pane(
+    register_app_factory: MakeApp, refs: Refs
+) -> None:
+    app = register_app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        await press(pilot, "6")
+        assert "↺ Ben Example" in screen_text(app)
+        register = PupilRegister(services(app).cases)  # another user, meanwhile
+        register.unlink(refs.chat, BEN_RECORD, "another Ben: the wrong child")
+        register.unlink(refs.chat, ANN_RECORD, "linked by mistake")
+        incident = app.screen
+        assert isinstance(incident, IncidentScreen)
+        incident.load()
+        await settle(pilot)
+        assert incident.linked == {} and not incident.linked_pending
+        lines = [line for line in screen_text(app).splitlines() if "Ben Example" in line]
+        assert lines and all("↺" not in line for line in lines)
+        assert "no pupil record" in lines[0]
 
 
 async def test_p_on_a_young_person_not_in_the_register_says_how_to_link(

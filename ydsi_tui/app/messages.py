@@ -32,6 +32,7 @@ __all__ = [
     "IncidentsLoaded",
     "JobDone",
     "Progressed",
+    "PupilsLinked",
     "Saved",
     "StaffReportsArrived",
     "Unlocked",
@@ -90,8 +91,15 @@ class IncidentLoaded(Message, bubble=False):
     view: IncidentView
     devices: list[DeviceView]
     generation: int = 0
+
+
+@dataclass(repr=False)
+class PupilsLinked(Message, bubble=False):
+    """An opened incident's pupils as the register counts them (read just after it)."""
+
     #: {pupil id: their register record and incidents}, for the pupils linked to one.
-    linked: dict[str, LinkedPupil] = field(default_factory=dict)
+    linked: dict[str, LinkedPupil]
+    generation: int = 0
 
 
 @dataclass(repr=False)

@@ -37,7 +37,7 @@ from ..formspec import (
     values_from_event,
 )
 from ..jobs import Reporter, call
-from ..messages import Failed, IncidentLoaded, Saved, VaultChanged
+from ..messages import Failed, IncidentLoaded, PupilsLinked, Saved, VaultChanged
 from ..text import join, plain
 from ..widgets.bars import PaneBar, TopBar
 from ..widgets.panes import (
@@ -156,6 +156,8 @@ class IncidentScreen(Screen[None]):
         self.devices: list[DeviceView] = []
         #: The pupils linked to the register: their record and other incidents.
         self.linked: dict[str, LinkedPupil] = {}
+        #: The register is being read for this incident's linked pupils (just after it).
+        self.linked_pending = False
         self.pane = "guide"
         self.record_id: str | None = None
         self._restore = restore
@@ -169,8 +171,9 @@ class IncidentScreen(Screen[None]):
     def holds_keys(self) -> bool:
         """Keys typed before the incident is first read wait for it (see YdsiApp): t or
         k typed on the heels of Enter found no record to build a form from, and the
-        keys meant for that form went to this screen's own keys instead."""
-        return self.view is None
+        keys meant for that form went to this screen's own keys instead. Likewise p
+        typed before the register's word on the young people (read just after)."""
+        return self.view is None or self.linked_pending
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Incident {self.ref}")
@@ -211,18 +214,28 @@ class IncidentScreen(Screen[None]):
                 if row.error is None
             ]
             self.record_id = services.session.record_id("case", ref)
-            # From summaries (nothing more is opened), and only if a pupil is linked.
-            linked = PupilRegister(services.cases).linked(view.incident)
-            return IncidentLoaded(view, devices, generation, linked)
+            return IncidentLoaded(view, devices, generation)
 
-        self.post_message(call(self.ydsi, "open the incident", job))
+        loaded = call(self.ydsi, "open the incident", job)
+        self.post_message(loaded)
+        if isinstance(loaded, IncidentLoaded) and _any_linked(loaded.view):
+            # After the incident is shown: a pass over every summary (nothing opened).
+            incident = loaded.view.incident
+
+            def register(services: Services) -> PupilsLinked:
+                assert services.cases is not None
+                return PupilsLinked(PupilRegister(services.cases).linked(incident), generation)
+
+            self.post_message(call(self.ydsi, _READ_REGISTER, register))
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         if message.generation != self._generation:
             return
         self.view = message.view
         self.devices = list(message.devices)
-        self.linked = dict(message.linked)
+        self.linked_pending = _any_linked(message.view)
+        if not self.linked_pending:
+            self.linked = {}  # unlinked since: nothing of the register's to say
         self._show()
         if self._step is not None:
             step, self._step = self._step, None
@@ -231,7 +244,18 @@ class IncidentScreen(Screen[None]):
             draft, self._restore = self._restore, None
             self.restore(draft)
 
+    def on_pupils_linked(self, message: PupilsLinked) -> None:
+        if message.generation != self._generation or self.view is None:
+            return
+        self.linked = dict(message.linked)
+        self.linked_pending = False
+        people = self.query_one(PeoplePane)
+        people.show_linked(self.linked)
+        people.show(self.view, self.devices, self.ydsi.now())
+
     def on_failed(self, message: Failed) -> None:
+        if message.what == _READ_REGISTER:
+            self.linked_pending = False  # the incident stands; the register's word is missing
         if message.error_type == "Locked":
             return
         self.ydsi.show_error(message)
@@ -723,6 +747,13 @@ class IncidentScreen(Screen[None]):
             draft_id=draft.draft_id,
             notice=correction_notice(target),
         )
+
+
+_READ_REGISTER = "read the pupil register for this incident's young people"
+
+
+def _any_linked(view: IncidentView) -> bool:
+    return any(pupil.register_id for pupil in view.incident.pupils.values())
 
 
 def _status(view: IncidentView) -> str:
