@@ -8,8 +8,10 @@ name with markup and another with an escape sequence.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.app.conftest import (
@@ -194,6 +196,27 @@ async def test_the_people_pane_says_the_second_incident_and_p_opens_the_record(
         await highlight(pilot, "#people-table", f"pupil:{pupils[HOSTILE_NAME]}")
         await press(pilot, "p")
         assert (await record(pilot)).register_id == ANN_RECORD
+
+
+async def test_p_typed_ahead_of_the_incident_opens_the_record(
+    register_app_factory: MakeApp, refs: Refs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = PupilRegister.linked
+
+    def slow(self: PupilRegister, incident: Any) -> Any:
+        time.sleep(0.5)  # a register of thousands on a busy server: the real call, late
+        return real(self, incident)
+
+    monkeypatch.setattr(PupilRegister, "linked", slow)
+    app = register_app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        table = app.screen.query_one("#incidents", RecordTable)
+        table.move_cursor(row=table.keys.index(refs.chat))
+        await settle(pilot)
+        await pilot.press("enter", "6", "down", "p")  # as fast as a DSL types them
+        await settle(pilot)
+        assert (await record(pilot)).register_id == BEN_RECORD
 
 
 async def test_a_link_undone_meanwhile_leaves_the_people_pane(
