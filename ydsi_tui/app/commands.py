@@ -107,9 +107,11 @@ COMMANDS: tuple[Command, ...] = (
     _c("home.attention", "a", "attention", "Attention",
        "Move to the list of what needs attention today", show=False),
     _c("home.devices", "d", "devices", "Devices", "The device custody log"),
+    # Not in the footer, as Inbox and Attention are not: at 80 columns it holds no more.
+    # F1 and Ctrl+P list it.
     _c("home.pupils", "p", "pupils", "Pupils",
        "The pupil register: each young person across incidents, their parts and repeat "
-       "involvement; Enter opens one's record (the opening is logged)"),
+       "involvement; Enter opens one's record (the opening is logged)", show=False),
     # Not in the footer: the home's heading says "i" whenever a report waits.
     _c("home.inbox", "i", "inbox", "Inbox",
        "Reports from staff: open one, take it in, add it to an incident, or dismiss it",
