@@ -12,7 +12,9 @@ index cache and the page cache hold the files, as in a running app):
   summary in ``case/``, links grouped per child, merges followed);
 * the home screen's ``CaseBook.rows()`` with the repeat flags, beside the same
   listing with the flags' own pass timed alone (what they add to a launch);
-* ``incidents_of`` for one child (the chronology's input).
+* ``incidents_of`` for one child (the chronology's input);
+* ``PupilRegister.linked`` for one incident with a linked pupil: what opening
+  an incident adds to draw its People pane's register column (issue 15's app).
 
 Target from issue 15 (2-core machine): the pupil list under 1 s warm with
 10,000 incidents. The records are written by the real save protocol (signed,
@@ -33,6 +35,7 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from tests.bench_vault import MIN_KDF, PASSPHRASE, _no_fsync
 from ydsi_tui.model.register import register_ref, repeat_flags
@@ -161,6 +164,14 @@ def main() -> None:
         busiest = max(rows, key=lambda r: len(r.incidents))
         median, cpu = _best(lambda: incidents_of(cases, busiest.register_id))
         print(f"incidents_of one child ({len(busiest.incidents)} incidents): "
+              f"median {median:.3f} s wall, {cpu:.3f} s CPU")  # fmt: skip
+        # The incident screen's addition: one listing when a pupil of it is linked.
+        child = busiest.incidents[-1]
+        opened = SimpleNamespace(
+            ref=child.ref, pupils={child.pupil_id: SimpleNamespace(register_id=busiest.register_id)}
+        )
+        median, cpu = _best(lambda: register.linked(opened))  # type: ignore[arg-type]
+        print(f"an incident's linked pupils (People pane, on opening it): "
               f"median {median:.3f} s wall, {cpu:.3f} s CPU")  # fmt: skip
         session.close()
     finally:

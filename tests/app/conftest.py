@@ -31,6 +31,7 @@ from ydsi_tui.model.timeparse import to_iso_utc
 from ydsi_tui.service.clock import FixedClock
 from ydsi_tui.service.factory import services_for
 from ydsi_tui.service.policies import approve_policy_file
+from ydsi_tui.service.register import PupilRegister
 from ydsi_tui.vault.crypto import KdfParams
 from ydsi_tui.vault.vault import Vault
 
@@ -151,6 +152,49 @@ def _seed(path: Path) -> Refs:
     return Refs(chat, referral, signoff, fresh, device, recovery)
 
 
+#: The pupil register of :func:`register_template`: fixed ids, so screens read the same.
+ANN_RECORD, BEN_RECORD, CARA_RECORD = "P-00000000a001", "P-00000000b001", "P-00000000c001"
+#: Another name Ann's record holds: an escape sequence, to be shown, never obeyed.
+HOSTILE_OTHER_NAME = "Annie\x1b[2J M"
+
+
+def _seed_register(path: Path, refs: Refs) -> None:
+    """The seeded vault's young people in the pupil register; Ben in two incidents.
+
+    Ben is added to the altered-image incident of ten days ago (pictured), so
+    the group chat three days ago is his second: the repeat involvement the
+    register screens and the People pane show. Nothing else changes.
+    """
+    session = Vault.open(path).unlock("dsl", PASS)
+    then = NOW - timedelta(days=10) + timedelta(hours=1)
+    services = services_for(session, clock=FixedClock(then))
+    assert services.cases is not None
+    ben_then = new_id()
+    services.cases.record(refs.signoff, "pupil.added", {
+        "pupil_id": ben_then, "name": "Ben Example", "year_group": 10, "sex": "male",
+        "parts": ["pictured"], "sen": False, "vulnerabilities": "",
+    })  # fmt: skip
+    services = services_for(session, clock=FixedClock(NOW - timedelta(hours=1)))
+    cases = services.cases
+    assert cases is not None
+    register = PupilRegister(cases)
+    chat = {p.name: p.pupil_id for p in cases.open(refs.chat, log=False).incident.pupils.values()}
+    [cara] = cases.open(refs.referral, log=False).incident.pupils
+    records = [
+        (ANN_RECORD, {"name": HOSTILE_NAME, "other_names": [HOSTILE_OTHER_NAME],
+                      "year_group": 10, "sex": "female"}, [(refs.chat, chat[HOSTILE_NAME])]),
+        (BEN_RECORD, {"name": "Ben Example", "year_group": 10, "sex": "male"},
+         [(refs.signoff, ben_then), (refs.chat, chat["Ben Example"])]),
+        (CARA_RECORD, {"name": "Cara Sample", "year_group": 9, "sex": "female", "sen": True},
+         [(refs.referral, cara)]),
+    ]  # fmt: skip
+    for register_id, facts, links in records:
+        register.add(facts, register_id=register_id)
+        for ref, pupil_id in links:
+            register.link(ref, register_id, pupil_id=pupil_id)
+    session.close()
+
+
 #: Spreads counted ids over all 128 bits, so their short forms differ too.
 _SPREAD = 0x9E3779B97F4A7C15F39CC0605CEDC835
 
@@ -165,6 +209,24 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ref
         patch.setattr(events.uuid, "uuid4", lambda: uuid.UUID(int=next(counter) * _SPREAD % 2**128))
         refs = _seed(path)
     return path, refs
+
+
+@pytest.fixture(scope="session")
+def register_template(
+    seeded_template: tuple[Path, Refs], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The seeded vault with its young people in the pupil register (a copy: the
+    seeded vault itself, and every snapshot of it, stay as they were)."""
+    source, refs = seeded_template
+    path = tmp_path_factory.mktemp("register") / "vault"
+    shutil.copytree(source, path, symlinks=True)
+    with pytest.MonkeyPatch.context() as patch:
+        # Its own witness: the seeded vault's copies must not look rolled back after it.
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("register-state")))
+        counter = itertools.count(10_000)
+        patch.setattr(events.uuid, "uuid4", lambda: uuid.UUID(int=next(counter) * _SPREAD % 2**128))
+        _seed_register(path, refs)
+    return path
 
 
 @pytest.fixture
@@ -184,13 +246,25 @@ def refs(seeded_template: tuple[Path, Refs]) -> Refs:
 MakeApp = Callable[..., YdsiApp]
 
 
-@pytest.fixture
-def app_factory(vault: Path) -> MakeApp:
+def _factory(vault: Path) -> MakeApp:
     def build(user: str = "dsl", **overrides: Any) -> YdsiApp:
         settings = overrides.pop("settings", TEST_SETTINGS)
         return make_app(vault, user=user, settings=settings, clock=CLOCK, **overrides)
 
     return build
+
+
+@pytest.fixture
+def app_factory(vault: Path) -> MakeApp:
+    return _factory(vault)
+
+
+@pytest.fixture
+def register_app_factory(register_template: Path, tmp_path: Path) -> MakeApp:
+    """The app on a private copy of :func:`register_template`'s vault."""
+    target = tmp_path / "register-vault"
+    shutil.copytree(register_template, target, symlinks=True)
+    return _factory(target)
 
 
 @pytest.fixture(autouse=True)

@@ -320,3 +320,30 @@ def test_users_and_keys(
     pressed = {"list": [], "remove": ["down", "x"]}[step]
     run = after(unlock, keys("r", "7", *pressed))
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_pupil_list(
+    snap_compare: Any, register_app_factory: MakeApp, size: tuple[int, int]
+) -> None:
+    """The pupil register from home (p), Ben highlighted: two incidents, ↺ repeat."""
+    run = after(unlock, keys("p", "down"))
+    assert snap_compare(register_app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_pupil_record(
+    snap_compare: Any, register_app_factory: MakeApp, size: tuple[int, int]
+) -> None:
+    """Ben's record (Enter on the list): the facts held and both incidents, earliest first."""
+    run = after(unlock, keys("p", "down", "enter"))
+    assert snap_compare(register_app_factory(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_people_pane_with_the_register(
+    snap_compare: Any, register_app_factory: MakeApp, refs: Refs, size: tuple[int, int]
+) -> None:
+    """The group chat's People pane, Ben highlighted: his 2nd incident, p opens his record."""
+    run = after(unlock, incident(refs.chat), keys("6", "down"))
+    assert snap_compare(register_app_factory(), terminal_size=size, run_before=run)

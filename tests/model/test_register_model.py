@@ -13,6 +13,7 @@ from ydsi_tui.model.register import (
     links_from_summary,
     ordinal,
     outsider_key,
+    pupil_repeat,
     register_entry_from_summary,
     repeat_flags,
     resolve,
@@ -77,6 +78,34 @@ def test_repeat_flags_follow_the_order_of_happening_not_of_reference() -> None:
         "2026-002": ("2nd incident for a pupil; earlier: shared on (2026-009)",),
         "2026-003": ("3rd incident for a pupil; earlier: shared on, sent (2026-009, 2026-002)",),
     }
+
+
+def test_one_childs_repeat_is_said_from_each_of_their_incidents() -> None:
+    first = _incident("2026-009", 1, (A, "shared"))
+    second = _incident("2026-002", 5, (A, "sent"), (B, "pictured"))
+    third = _incident("2026-003", 9, (A, "received"))
+    history = involvements([third, second, first], {})
+    assert pupil_repeat(history[A], "2026-009") == "1st of 3 incidents; later: 2026-002, 2026-003"
+    assert pupil_repeat(history[A], "2026-002") == (
+        "2nd incident; earlier: shared on (2026-009); later: 2026-003"
+    )
+    assert pupil_repeat(history[A], "2026-003") == (
+        "3rd incident; earlier: shared on, sent (2026-009, 2026-002)"
+    )
+    # The incident's own flag says the same of "a pupil" (the home screen's words).
+    (flag,) = repeat_flags([first, second, third], {})["2026-003"]
+    assert flag.replace(" for a pupil", "") == pupil_repeat(history[A], "2026-003")
+    assert pupil_repeat(history[B], "2026-002") == ""  # one incident: nothing to say
+    assert pupil_repeat(history[A], "2026-404") == ""  # not one of theirs
+
+
+def test_two_merged_records_linked_in_one_incident_are_one_incident() -> None:
+    both = _incident("2026-001", 1, (A, "sent"), (B, "received"))
+    later = _incident("2026-002", 2, (B, "shared"))
+    history = involvements([both, later], {B: A})[A]
+    assert len(history) == 3
+    assert pupil_repeat(history, "2026-001") == "1st of 2 incidents; later: 2026-002"
+    assert pupil_repeat(history, "2026-002") == ("2nd incident; earlier: sent, received (2026-001)")
 
 
 def test_merged_records_count_as_one_child() -> None:

@@ -152,6 +152,32 @@ def test_merge_counts_the_incidents_under_one_child_and_undo_splits_them(service
     assert view.pupil.merged_into is None
 
 
+def test_an_incidents_linked_pupils_carry_their_record_and_repeat(services: Make) -> None:
+    book = cases(services)
+    register = PupilRegister(book)
+    keep = register.add(BEN)
+    dup = register.add({"name": "Benjamin Okafor", "year_group": 11, "sex": "male"})
+    first, p1 = _incident(book, "Ben Okafor", ["shared"], dob="2011-03-04")
+    other = add_pupil(book, first, "Ava Smith", dob="2014-01-01")  # not linked
+    register.link(first, keep, pupil_id=p1)
+    second, p2 = _incident(book, "Benjamin Okafor", ["received"])
+    register.link(second, dup, pupil_id=p2)
+    assert register.linked(book.open(second).incident)[p2].repeat == ""  # two children yet
+    register.merge(keep, dup, "the same boy: his full name")
+
+    linked = register.linked(book.open(first).incident)
+    assert set(linked) == {p1} and other not in linked
+    assert linked[p1].register_id == keep
+    assert linked[p1].repeat == f"1st of 2 incidents; later: {second}"
+    later = register.linked(book.open(second).incident)[p2]
+    assert later.register_id == keep  # linked to the merged record: opens the one it joined
+    assert [i.ref for i in later.incidents] == [first, second]
+    assert later.repeat == f"2nd incident; earlier: shared on ({first})"
+    alone = book.create("nobody linked")
+    add_pupil(book, alone, "Cal Third")
+    assert register.linked(book.open(alone).incident) == {}
+
+
 def test_only_a_dsl_merges(services: Make) -> None:
     dsl = cases(services)
     register = PupilRegister(dsl)

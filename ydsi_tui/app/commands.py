@@ -107,6 +107,11 @@ COMMANDS: tuple[Command, ...] = (
     _c("home.attention", "a", "attention", "Attention",
        "Move to the list of what needs attention today", show=False),
     _c("home.devices", "d", "devices", "Devices", "The device custody log"),
+    # Not in the footer, as Inbox and Attention are not: at 80 columns it holds no more.
+    # F1 and Ctrl+P list it.
+    _c("home.pupils", "p", "pupils", "Pupils",
+       "The pupil register: each young person across incidents, their parts and repeat "
+       "involvement; Enter opens one's record (the opening is logged)", show=False),
     # Not in the footer: the home's heading says "i" whenever a report waits.
     _c("home.inbox", "i", "inbox", "Inbox",
        "Reports from staff: open one, take it in, add it to an incident, or dismiss it",
@@ -178,6 +183,9 @@ COMMANDS: tuple[Command, ...] = (
     _c("incident.child_chronology", "y", "child_chronology", "Young person's chronology",
        "The highlighted young person (People pane, 6) across all their incidents, in the "
        "order things happened, other pupils shown as 'another pupil'", show=False),
+    _c("incident.pupil_record", "p", "pupil_record", "Pupil record",
+       "The highlighted young person's record in the pupil register (People pane, 6): "
+       "every incident they are in and their part (the opening is logged)", show=False),
     # -- the device custody log ---------------------------------------------
     _c("devices.open", "enter", "open_device", "Open", "Open the highlighted device's chain"),
     _c("devices.seize", "s", "seize", "Seize", "Record a device seized"),
@@ -276,6 +284,21 @@ COMMANDS: tuple[Command, ...] = (
        "Open the highlighted incident (opening it is a read, and is audited)", show=False),
     _c("reads.back", "escape", "back", "Back", "Back to where you were"),
     _c("reads.refresh", "f5", "refresh", "Reload", "Read the audit log again"),
+    # -- the pupil register (issue 15) ----------------------------------------
+    _c("pupils.open", "enter", "open_record", "Open",
+       "Open the highlighted young person's record (the opening is logged)"),
+    _c("pupils.filter", "slash,f", "filter", "Filter",
+       "Type to narrow the list (names, year, part, repeat)", key_display="/"),
+    _c("pupils.back", "escape", "back", "Back",
+       "Clear the filter; with none, back to the incidents"),
+    _c("pupils.refresh", "f5", "refresh", "Reload", "Read the register again", show=False),
+    _c("pupil.open", "enter", "open_incident", "Open",
+       "Open the highlighted incident (opening it is a read, and is audited)", show=False),
+    _c("pupil.chronology", "y", "child_chronology", "Chronology",
+       "This young person across all their incidents, in the order things happened, "
+       "other pupils shown as 'another pupil'"),
+    _c("pupil.back", "escape", "back", "Back", "Back to where you were"),
+    _c("pupil.refresh", "f5", "refresh", "Reload", "Read the record again", show=False),
     # -- one young person's chronology ---------------------------------------
     _c("childchron.export", "e", "export", "Export",
        "Write this chronology to a new PDF, Markdown or JSON file only you can read"),

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..service.casebook import IncidentRow, IncidentView
     from ..service.devices import DeviceRow, DeviceView
     from ..service.factory import Services
+    from ..service.register import LinkedPupil
     from ..vault.drafts import Draft
     from ..vault.session import Session
     from ..vault.vault import Vault
@@ -31,6 +32,7 @@ __all__ = [
     "IncidentsLoaded",
     "JobDone",
     "Progressed",
+    "PupilsLinked",
     "Saved",
     "StaffReportsArrived",
     "Unlocked",
@@ -88,6 +90,15 @@ class IncidentsLoaded(Message, bubble=False):
 class IncidentLoaded(Message, bubble=False):
     view: IncidentView
     devices: list[DeviceView]
+    generation: int = 0
+
+
+@dataclass(repr=False)
+class PupilsLinked(Message, bubble=False):
+    """An opened incident's pupils as the register counts them (read just after it)."""
+
+    #: {pupil id: their register record and incidents}, for the pupils linked to one.
+    linked: dict[str, LinkedPupil]
     generation: int = 0
 
 

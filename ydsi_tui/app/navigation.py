@@ -139,6 +139,27 @@ class Places(App[int]):
 
         self.push_screen(ChildChronologyScreen(register_id=register_id, ref=ref, pupil_id=pupil_id))
 
+    def open_pupils(self) -> None:
+        """The pupil register, or why not (a technician holds no case key)."""
+        from .messages import Failed
+
+        services = self.services
+        if services is None:
+            return
+        if services.cases is None:
+            self.show_error(
+                Failed("open the pupil register", "Your role records device custody only.")
+            )
+            return
+        from .screens.pupils import PupilListScreen
+
+        self.push_screen(PupilListScreen())
+
+    def open_pupil_record(self, register_id: str) -> None:
+        from .screens.pupil_record import PupilRecordScreen
+
+        self.push_screen(PupilRecordScreen(register_id))
+
     def open_reports(self) -> None:
         from .screens.reports import ReportsScreen
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -55,6 +55,7 @@ __all__ = [
     "merges_from_summaries",
     "ordinal",
     "outsider_key",
+    "pupil_repeat",
     "register_entry_from_summary",
     "register_ref",
     "register_summary",
@@ -375,6 +376,28 @@ def involvements(
                 Involvement(incident.ref, pupil_id, parts, incident.incident_date, incident.status)
             )
     return out
+
+
+def pupil_repeat(history: Sequence[Involvement], ref: str) -> str:
+    """One child's repeat involvement as seen from one of their incidents ("" if none).
+
+    ``history`` is the child's incidents earliest first (:func:`involvements`).
+    Worded as :func:`repeat_flags` words the incident's flag, but said of this
+    child: "2nd incident; earlier: shared on (2026-003)"; an incident that came
+    first says what came after ("1st of 2 incidents; later: 2026-005"). The
+    People pane shows it on the child's row.
+    """
+    refs = list(dict.fromkeys(i.ref for i in history))  # merged records: one per incident
+    if ref not in refs or len(refs) < 2:
+        return ""
+    at = refs.index(ref)
+    before, later = set(refs[:at]), ", ".join(refs[at + 1 :])
+    if not before:
+        return f"1st of {len(refs)} incidents; later: {later}"
+    parts = (PART_WORDS.get(p, p) for i in history if i.ref in before for p in i.parts)
+    words = ", ".join(dict.fromkeys(parts)) or "part not recorded"
+    text = f"{ordinal(at + 1)} incident; earlier: {words} ({', '.join(refs[:at])})"
+    return f"{text}; later: {later}" if later else text
 
 
 def repeat_flags(

@@ -39,6 +39,7 @@ from ..model.register import (
     fold_register,
     involvements,
     merges_from_summaries,
+    pupil_repeat,
     register_ref,
     register_summary,
     resolve,
@@ -56,6 +57,7 @@ from .records import (
 
 __all__ = [
     "NEW",
+    "LinkedPupil",
     "PupilLink",
     "PupilRegister",
     "PupilView",
@@ -128,6 +130,18 @@ class RegisterListing:
 
     def involvements(self) -> dict[str, list[Involvement]]:
         return involvements(self.incidents, self.merges)
+
+
+@dataclass(frozen=True)
+class LinkedPupil:
+    """An incident's pupil as the register counts them (the People pane's row)."""
+
+    #: The record their incidents count under (merges followed): the one to open.
+    register_id: str
+    #: Every incident of theirs, earliest first (this one included).
+    incidents: tuple[Involvement, ...]
+    #: "2nd incident; earlier: shared on (2026-003)" ("" if this is their only one).
+    repeat: str
 
 
 @dataclass(frozen=True)
@@ -223,6 +237,24 @@ class PupilRegister:
             until,
             any(i.on_hold for i in kept),
         )
+
+    def linked(self, incident: Incident) -> dict[str, LinkedPupil]:
+        """{pupil id: their register record and incidents} for an incident's linked pupils.
+
+        One listing (summaries only, nothing opened or audited), and none at
+        all when no pupil of the incident is linked.
+        """
+        ids = {pid: p.register_id for pid, p in incident.pupils.items() if p.register_id}
+        if not ids:
+            return {}
+        listing = self.listing()
+        seen = listing.involvements()
+        out: dict[str, LinkedPupil] = {}
+        for pupil_id, register_id in ids.items():
+            target = resolve(register_id, listing.merges)
+            history = tuple(seen.get(target, ()))
+            out[pupil_id] = LinkedPupil(target, history, pupil_repeat(history, incident.ref))
+        return out
 
     def candidates(
         self,

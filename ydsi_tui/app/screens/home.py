@@ -313,6 +313,9 @@ class HomeScreen(AppScreen[None]):
     def action_devices(self) -> None:
         self.ydsi.open_device_list(technician=False)
 
+    def action_pupils(self) -> None:
+        self.ydsi.open_pupils()
+
     def action_refresh(self) -> None:
         self.load()
         self.load_reports()

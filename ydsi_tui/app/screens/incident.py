@@ -22,6 +22,7 @@ from ...model.schema import INCIDENT_SCHEMAS, KIND_ROLES
 from ...model.summary import incident_status
 from ...model.timeparse import format_local_short
 from ...service.describe import KIND_LABELS
+from ...service.register import PupilRegister
 from ..commands import PaletteEntry, bindings
 from ..formspec import (
     RISKS_FORM,
@@ -35,7 +36,7 @@ from ..formspec import (
     values_from_event,
 )
 from ..jobs import Reporter, call
-from ..messages import Failed, IncidentLoaded, Saved, VaultChanged
+from ..messages import Failed, IncidentLoaded, PupilsLinked, Saved, VaultChanged
 from ..text import join, plain
 from ..widgets.bars import PaneBar, TopBar
 from ..widgets.panes import (
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from ...service.casebook import IncidentView
     from ...service.devices import DeviceView
     from ...service.factory import Services
+    from ...service.register import LinkedPupil
     from ...vault.drafts import Draft
 
 __all__ = ["ADD_BY_PANE", "STEP_FORMS", "IncidentScreen"]
@@ -151,6 +153,10 @@ class IncidentScreen(AppScreen[None]):
         self._step = step
         self.view: IncidentView | None = None
         self.devices: list[DeviceView] = []
+        #: The pupils linked to the register: their record and other incidents.
+        self.linked: dict[str, LinkedPupil] = {}
+        #: The register is being read for this incident's linked pupils (just after it).
+        self.linked_pending = False
         self.pane = "guide"
         self.record_id: str | None = None
         self._restore = restore
@@ -160,8 +166,9 @@ class IncidentScreen(AppScreen[None]):
     def holds_keys(self) -> bool:
         """Keys typed before the incident is first read wait for it (see YdsiApp): t or
         k typed on the heels of Enter found no record to build a form from, and the
-        keys meant for that form went to this screen's own keys instead."""
-        return self.view is None
+        keys meant for that form went to this screen's own keys instead. Likewise p
+        typed before the register's word on the young people (read just after)."""
+        return self.view is None or self.linked_pending
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Incident {self.ref}")
@@ -204,13 +211,26 @@ class IncidentScreen(AppScreen[None]):
             self.record_id = services.session.record_id("case", ref)
             return IncidentLoaded(view, devices, generation)
 
-        self.post_message(call(self.ydsi, "open the incident", job))
+        loaded = call(self.ydsi, "open the incident", job)
+        self.post_message(loaded)
+        if isinstance(loaded, IncidentLoaded) and _any_linked(loaded.view):
+            # After the incident is shown: a pass over every summary (nothing opened).
+            incident = loaded.view.incident
+
+            def register(services: Services) -> PupilsLinked:
+                assert services.cases is not None
+                return PupilsLinked(PupilRegister(services.cases).linked(incident), generation)
+
+            self.post_message(call(self.ydsi, _READ_REGISTER, register))
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         if message.generation != self._generation:
             return
         self.view = message.view
         self.devices = list(message.devices)
+        self.linked_pending = _any_linked(message.view)
+        if not self.linked_pending:
+            self.linked = {}  # unlinked since: nothing of the register's to say
         self._show()
         if self._step is not None:
             step, self._step = self._step, None
@@ -219,7 +239,18 @@ class IncidentScreen(AppScreen[None]):
             draft, self._restore = self._restore, None
             self.restore(draft)
 
+    def on_pupils_linked(self, message: PupilsLinked) -> None:
+        if message.generation != self._generation or self.view is None:
+            return
+        self.linked = dict(message.linked)
+        self.linked_pending = False
+        people = self.query_one(PeoplePane)
+        people.show_linked(self.linked)
+        people.show(self.view, self.devices, self.ydsi.now())
+
     def on_failed(self, message: Failed) -> None:
+        if message.what == _READ_REGISTER:
+            self.linked_pending = False  # the incident stands; the register's word is missing
         if message.error_type == "Locked":
             return
         self.ydsi.show_error(message)
@@ -248,6 +279,7 @@ class IncidentScreen(AppScreen[None]):
             join([(f"{self.ref}", "bold"), f" · {status} · Next: {next_title}{overdue}{problems}"])
         )
         self._banner(view)
+        self.query_one(PeoplePane).show_linked(self.linked)
         for pane in self.query(Pane):
             pane.show(view, self.devices, now)
 
@@ -536,17 +568,38 @@ class IncidentScreen(AppScreen[None]):
             )
         )
 
-    def action_child_chronology(self) -> None:
+    def _chosen_pupil(self) -> str | None:
+        """The highlighted young person (People pane), or the incident's only one."""
         if self.view is None:
-            return
+            return None
         pupils = self.view.incident.pupils
         pupil_id = self.query_one(PeoplePane).pupil_id if self.pane == "people" else None
         if pupil_id is None and len(pupils) == 1:
             pupil_id = next(iter(pupils))
         if pupil_id is None or pupil_id not in pupils:
             self.notify("Highlight the young person on the People pane (6) first.", markup=False)
+            return None
+        return pupil_id
+
+    def action_child_chronology(self) -> None:
+        pupil_id = self._chosen_pupil()
+        if pupil_id is not None:
+            self.ydsi.open_child_chronology(ref=self.ref, pupil_id=pupil_id)
+
+    def action_pupil_record(self) -> None:
+        """Their record in the pupil register (merges followed): facts and every incident."""
+        pupil_id = self._chosen_pupil()
+        if pupil_id is None:
             return
-        self.ydsi.open_child_chronology(ref=self.ref, pupil_id=pupil_id)
+        linked = self.linked.get(pupil_id)
+        if linked is None:
+            self.notify(
+                "This young person is not linked to a pupil record yet: 'ydsi pupil link "
+                f"{self.ref} new' makes one (command line).",
+                markup=False,
+            )
+            return
+        self.ydsi.open_pupil_record(linked.register_id)
 
     def action_reads(self) -> None:
         self.ydsi.open_reads(self.ref)
@@ -668,6 +721,13 @@ class IncidentScreen(AppScreen[None]):
             draft_id=draft.draft_id,
             notice=correction_notice(target),
         )
+
+
+_READ_REGISTER = "read the pupil register for this incident's young people"
+
+
+def _any_linked(view: IncidentView) -> bool:
+    return any(pupil.register_id for pupil in view.incident.pupils.values())
 
 
 def _status(view: IncidentView) -> str:

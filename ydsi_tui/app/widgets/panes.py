@@ -32,6 +32,7 @@ from ...model.viewing_rules import (
 from ...model.wording import choice_words, value_words
 from ...service.describe import KIND_LABELS, describe
 from ..formspec import field_label
+from ..pupil_words import REPEAT
 from ..text import cell, join, plain, styled
 from .options import Options
 from .table import RecordTable, Row
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from ...model.steps import StepState
     from ...service.casebook import IncidentView
     from ...service.devices import DeviceView
+    from ...service.register import LinkedPupil
 
 __all__ = [
     "PANES",
@@ -735,15 +737,31 @@ class CustodyPane(Pane):
 
 
 class PeoplePane(Pane):
+    """Everyone involved; a young person linked to the pupil register says whether this
+    is their only incident or which came before (``p`` opens their record)."""
+
     def compose(self) -> ComposeResult:
         yield RecordTable(
-            [("who", "Who", 26), ("part", "Part", 18), ("parents", "Parents", None)],
+            [
+                ("who", "Who", 26),
+                ("part", "Part", 18),
+                ("parents", "Parents", None),
+                ("register", "Pupil register", None),
+            ],
             id="people-table",
+            shown_from={"register": 100},
+            shares={"parents": (0.45, 32)},  # who was told comes first; the register's
+            # line is said whole below the table
         )
         yield Static("", id="people-detail")
 
     def on_mount(self) -> None:
         self.view: IncidentView | None = None
+        self.linked: Mapping[str, LinkedPupil] = {}
+
+    def show_linked(self, linked: Mapping[str, LinkedPupil]) -> None:
+        """The register's word on each linked pupil (read with the incident, drawn by show)."""
+        self.linked = linked
 
     def show(self, view: IncidentView, devices: Sequence[DeviceView], now: datetime) -> None:
         self.view = view
@@ -751,14 +769,18 @@ class PeoplePane(Pane):
         rows: list[Row] = []
         for pid, pupil in view.incident.pupils.items():
             parts = ", ".join(policy.label("pupil_parts", p) for p in pupil.parts)
-            rows.append((f"pupil:{pid}", [cell(pupil.name, "bold"), cell(parts),
-                                          cell(*_parents(view, pid))]))  # fmt: skip
+            linked = self.linked.get(pid)
+            mark = f"{REPEAT} " if linked is not None and linked.repeat else ""
+            rows.append((f"pupil:{pid}", [cell(mark + pupil.name, "bold"), cell(parts),
+                                          cell(*_parents(view, pid)),
+                                          cell(*_register(linked))]))  # fmt: skip
         for aid, adult in view.incident.adults.items():
             rows.append((f"adult:{aid}", [cell(f"{adult.name} (adult)", "bold"),
-                                          cell(adult.description), cell("")]))  # fmt: skip
+                                          cell(adult.description), cell(""),
+                                          cell("")]))  # fmt: skip
         for index, staff in enumerate(view.incident.staff):
             rows.append((f"staff:{index}", [cell(f"{staff.name} (staff)"), cell(staff.role),
-                                            cell(staff.involvement)]))  # fmt: skip
+                                            cell(staff.involvement), cell("")]))  # fmt: skip
         table = self.query_one("#people-table", RecordTable)
         table.show_rows(rows)
         table.border_title = "Young people, adults and staff involved"
@@ -802,10 +824,28 @@ class PeoplePane(Pane):
                         if pupil.known_to_csc
                         else ""
                     ),
+                    _register_line(self.linked.get(pid or "")),
                     "\nEnter: record for this young person (parents, deletion, conversation…)",
                 ]
             )
         )
+
+
+def _register(linked: LinkedPupil | None) -> tuple[str, str]:
+    """The People pane's register cell: another incident before or after this one?"""
+    if linked is None:
+        return "no pupil record", ""
+    if linked.repeat:
+        return f"{REPEAT} {linked.repeat}", "bold"
+    return "only incident", ""
+
+
+def _register_line(linked: LinkedPupil | None) -> Content | str:
+    if linked is None:
+        return ""
+    if linked.repeat:
+        return join(["\n", (f"{REPEAT} {linked.repeat}", "bold"), ". p: their pupil record"])
+    return "\nIn the pupil register (their only incident there). p: their pupil record"
 
 
 def _parents(view: IncidentView, pupil_id: str) -> tuple[str, str]:
