@@ -30,6 +30,7 @@ __all__ = [
     "FieldsDialog",
     "MenuDialog",
     "ReasonDialog",
+    "ShownOnceDialog",
     "steady_cursors",
 ]
 
@@ -187,6 +188,51 @@ class DiscardDialog(ModalScreen[bool]):
 
     def action_back(self) -> None:
         self.dismiss(False)
+
+
+class ShownOnceDialog(ModalScreen[None]):
+    """A secret shown this once (an enrolment code, a transfer's passphrase), then forgotten.
+
+    Enter closes it; Escape asks first, since closing loses the secret for good, and
+    only D then says so. A subclass draws it (a ``#done`` button among its widgets),
+    forgets it in :meth:`forget`, and says what losing it means.
+    """
+
+    #: The question and the words of the second confirmation (Escape).
+    LOST_TITLE = "Close without it"
+    LOST_TEXT = (
+        "It will not be shown again. Press D to close without it; any other key shows it again."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog")
+
+    def forget(self) -> None:
+        """Drop the secret: nothing keeps it once this closes."""
+
+    def lost_text(self) -> str:
+        return self.LOST_TEXT
+
+    def on_mount(self) -> None:
+        self.query_one("#done", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_done()
+
+    def action_done(self) -> None:
+        self.forget()
+        self.dismiss(None)
+
+    def action_ask_done(self) -> None:
+        def answer(sure: bool | None) -> None:
+            if sure:
+                self.action_done()
+
+        self.app.push_screen(
+            DiscardDialog(self.LOST_TITLE, text=self.lost_text(), confirm="Close without it"),
+            answer,
+        )
 
 
 class ErrorDialog(ModalScreen[None]):

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from ...model.errors import ValidationError
@@ -31,6 +30,7 @@ from ..text import cell, join, plain, styled, visible
 from ..widgets.bars import TopBar
 from ..widgets.progress import ProgressLine
 from ..widgets.table import RecordTable, Row
+from .dialogs import ShownOnceDialog
 from .tools import ToolScreen
 
 if TYPE_CHECKING:
@@ -317,14 +317,20 @@ class SendScreen(ToolScreen):
         self.action_back()
 
 
-class PassphraseDialog(ModalScreen[None]):
+class PassphraseDialog(ShownOnceDialog):
     """The transfer's passphrase, once, and what to do with it."""
 
     COMMAND_SCOPES = ("passphrase",)
     BINDINGS = bindings("passphrase")
+    LOST_TITLE = "Close without the passphrase"
+    LOST_TEXT = (
+        "It will not be shown again. Without it the receiving school cannot open the file, "
+        "and the records would have to be sent again. Press D to close without it; any "
+        "other key shows it again."
+    )
 
     def __init__(self, sent: Sent) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.sent: Sent | None = sent
 
     def compose(self) -> ComposeResult:
@@ -363,32 +369,5 @@ class PassphraseDialog(ModalScreen[None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(plain("Enter  I have it: close"), id="done", variant="primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#done", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_done()
-
-    def action_done(self) -> None:
-        self.sent = None  # nothing keeps it once this closes
-        self.dismiss(None)
-
-    def action_ask_done(self) -> None:
-        """Escape: closing loses the passphrase for good, so only D says so (Y, N go back)."""
-        from .dialogs import DiscardDialog
-
-        def answer(sure: bool | None) -> None:
-            if sure:
-                self.action_done()
-
-        self.app.push_screen(
-            DiscardDialog(
-                "Close without the passphrase",
-                text="It will not be shown again. Without it the receiving school cannot "
-                "open the file, and the records would have to be sent again. Press D to "
-                "close without it; any other key shows it again.",
-                confirm="Close without it",
-            ),
-            answer,
-        )
+    def forget(self) -> None:
+        self.sent = None

@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Static
 from ..commands import bindings
 from ..text import join, plain, styled, visible
 from ..widgets.secret import SecretInput
+from .dialogs import ShownOnceDialog
 
 if TYPE_CHECKING:
     from textual.content import Content
@@ -32,14 +33,15 @@ if TYPE_CHECKING:
 __all__ = ["CodeDialog", "KeyConfirmDialog"]
 
 
-class CodeDialog(ModalScreen[None]):
+class CodeDialog(ShownOnceDialog):
     """A new member of staff's enrolment code, once, and how they use it."""
 
     COMMAND_SCOPES = ("code",)
     BINDINGS = bindings("code")
+    LOST_TITLE = "Close without the code"
 
     def __init__(self, invitation: Invitation, role_words: str, vault_path: str) -> None:
-        super().__init__(classes="dialog")
+        super().__init__()
         self.invitation: Invitation | None = invitation
         self.role_words = role_words
         self.vault_path = vault_path
@@ -68,36 +70,14 @@ class CodeDialog(ModalScreen[None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(plain("Enter  Handed over: close"), id="done", variant="primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#done", Button).focus()
+    def forget(self) -> None:
+        self.invitation = None
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_done()
-
-    def action_done(self) -> None:
-        self.invitation = None  # nothing keeps it once this closes
-        self.dismiss(None)
-
-    def action_ask_done(self) -> None:
-        """Escape: closing loses the code for good, so only D says so."""
-        from .dialogs import DiscardDialog
-
+    def lost_text(self) -> str:
         name = self.invitation.name if self.invitation else "them"
-
-        def answer(sure: bool | None) -> None:
-            if sure:
-                self.action_done()
-
-        self.app.push_screen(
-            DiscardDialog(
-                "Close without the code",
-                text=f"It will not be shown again. Without it {name} cannot enrol: invite "
-                "them again for a new code. Press D to close without it; any other key "
-                "shows it again.",
-                confirm="Close without it",
-            ),
-            answer,
+        return (
+            f"It will not be shown again. Without it {name} cannot enrol: invite them again "
+            "for a new code. Press D to close without it; any other key shows it again."
         )
 
 
