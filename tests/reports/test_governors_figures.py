@@ -24,6 +24,7 @@ import pypdf
 from tests.reports.test_suppression import attacker_solves_by_elimination
 from ydsi_tui.model.schoolyear import parse_school_year
 from ydsi_tui.service.casebook import CaseBook
+from ydsi_tui.service.register import PupilRegister
 from ydsi_tui.service.reports.document import Chart
 from ydsi_tui.service.reports.formats import render
 from ydsi_tui.service.reports.governors import (
@@ -385,3 +386,49 @@ def test_repeat_incidents_is_one_function_over_the_incidents(world: World) -> No
     assert earlier.count(1) == 4 and earlier.count(0) == len(earlier) - 4
     people = {i.person for i in involvements}
     assert len(people) == 7  # the two Zoe Trelawneys are two children
+
+
+def test_the_register_says_who_is_one_child_in_the_repeat_figure(world: World) -> None:
+    """Links count before names: one child under two spellings is a repeat; two children
+    of one name and year, linked to two records, are not; a merge makes two records one;
+    a young person not yet linked joins the one register child of their name and year."""
+    dsl = world.cases()
+    register = PupilRegister(dsl)
+
+    def incident(day: int, name: str) -> tuple[str, str]:
+        on(world, 2025, 10, day)
+        ref = dsl.create(f"Incident about {name}", "peer_sharing")
+        return ref, add_pupil(dsl, ref, name, year_group=9)
+
+    def figures() -> tuple[int, int, int]:
+        report = governors_report(dsl, world.devices(), parse_school_year("2025-26"))
+        r = report.repeat
+        return r.incidents, r.young_people, r.involved_before
+
+    def repeats() -> set[str]:
+        incidents = [dsl.open(r.ref, log=False).incident for r in dsl.rows()]
+        merges = register.listing().merges
+        return {i.ref for i in repeat_incidents(incidents, merges) if i.earlier}
+
+    sam1, sam2 = incident(6, "Sam Okoro"), incident(7, "Samuel Okoro")
+    alex1, alex2 = incident(8, "Alex Kim"), incident(9, "Alex Kim")
+    jo1, jo2 = incident(10, "Jo Bell"), incident(13, "Joanna Bell")
+    # By names alone: the two Alex Kims are one child, Sam and Samuel two, Jo and Joanna two.
+    assert figures() == (1, 5, 1) and repeats() == {alex2[0]}
+    sam = register.register_incident_pupil(*sam1)
+    register.link(sam2[0], sam, pupil_id=sam2[1])
+    register.register_incident_pupil(*alex1)
+    register.register_incident_pupil(*alex2)  # another boy of the same name and year
+    jo = register.register_incident_pupil(*jo1)
+    joanna = register.register_incident_pupil(*jo2)
+    assert figures() == (1, 5, 1)
+    assert repeats() == {sam2[0]}  # Sam is a repeat now, the Alex Kims are not
+    register.merge(jo, joanna, "the same girl: Joanna is her full name")
+    assert figures() == (2, 4, 2) and repeats() == {sam2[0], jo2[0]}
+    incident(14, "sam okoro")  # not linked: joins the one register child of that name
+    assert figures() == (3, 4, 2)
+    involvements = repeat_incidents(
+        [dsl.open(r.ref, log=False).incident for r in dsl.rows()],
+        register.listing().merges,
+    )
+    assert sorted(i.earlier for i in involvements) == [0, 0, 0, 0, 1, 1, 2]

@@ -29,7 +29,8 @@ out from the date of birth at the incident's date) and by **sex**, each by
 term and for the year. **Repeat involvement** counts, for the year, the
 incidents in which a young person had been in an earlier incident (of any
 year), the young people involved, and how many of them had been involved
-before (matched as :func:`.repeats.repeat_incidents` says). **Times** are
+before (the pupil register's links first, merges followed, then names for a
+young person not yet linked: :func:`.repeats.repeat_incidents`). **Times** are
 medians over the year's incidents where both ends are recorded: from the
 disclosure to the DSL being told, and from the DSL being told to the first
 referral (:func:`ydsi_tui.model.referrals.referral_times`).
@@ -71,7 +72,7 @@ where it is hidden.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
@@ -86,6 +87,7 @@ from ...model.timeparse import date_to_iso, format_local, format_local_date, to_
 from ..casebook import CaseBook
 from ..devices import DeviceLog
 from ..pupils import birth_cohort
+from ..register import PupilRegister
 from .document import MARKING, Bar, Block, Chart, Document, Fields, Heading, Paragraph, Table
 from .repeats import repeat_incidents
 from .scan import Progress, each_incident
@@ -458,13 +460,13 @@ def governors_report(
         cases.clock.now(),
         unreadable,
         breakdowns=breakdowns,
-        repeat=_repeat(every, in_year),
+        repeat=_repeat(every, in_year, PupilRegister(cases).listing().merges),
         times=tuple(Timing(key, label, tuple(timings[key])) for key, label in TIMINGS),
     )
 
 
-def _repeat(incidents: Iterable[Incident], in_year: set[str]) -> Repeat:
-    involvements = [i for i in repeat_incidents(incidents) if i.ref in in_year]
+def _repeat(incidents: Iterable[Incident], in_year: set[str], merges: Mapping[str, str]) -> Repeat:
+    involvements = [i for i in repeat_incidents(incidents, merges) if i.ref in in_year]
     people = {i.person for i in involvements}
     before = {i.person for i in involvements if i.earlier}
     return Repeat(
