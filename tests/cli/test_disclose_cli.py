@@ -182,3 +182,23 @@ def test_a_passphrase_file_is_refused(school: tuple[Ydsi, Path, Path]) -> None:
     )  # fmt: skip
     assert refused.returncode == 2 and "takes no passphrase" in refused.stderr
     assert sorted(os.listdir(spool)) == [DROP_KEY_NAME]
+
+
+def test_a_reporter_about_the_headteacher_is_told_its_existence_is_not_hidden(
+    school: tuple[Ydsi, Path, Path],
+) -> None:
+    """Sealing keeps the words from the Headteacher, not the fact that a report exists:
+    the reporter reads that before anything is filed, and that no key is named here."""
+    ydsi, spool, pin = school
+    before = set(spool.iterdir())
+    filed = _disclose(
+        ydsi.tmp, spool, pin, "--name", "Ann", "--job-title", "TA", "--about-headteacher",
+        stdin="what the head did",
+    )  # fmt: skip
+    said = " ".join(filed.stderr.split())
+    assert "Its existence is not hidden" in said and "from your login" in said
+    assert "chair of governors directly" in said
+    assert filed.returncode != 0 and "names nobody" in said  # no key named: nothing filed
+    assert set(spool.iterdir()) == before
+    helped = _disclose(ydsi.tmp, spool, pin, "--help")
+    assert "cannot open was filed" in " ".join(helped.stdout.split())

@@ -15,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.drop import disclose, make_spool
 from tests.support.smtp import smtp_server
+from tests.support.vaults import DSL_PASS, min_kdf
 from ydsi_tui.model.policy import bundled_policy
 from ydsi_tui.model.staff_alerts import LATE_SUBJECT, NEW_SUBJECT, waiting_reports
-from ydsi_tui.service.alerts import AlertConfig, SpoolView, notify, read_sent
+from ydsi_tui.service.alerts import AlertConfig, SpoolView, notify, read_sent, spool_view
+from ydsi_tui.vault.drop import keygen_recipient, parse_recipient, pin_text
 from ydsi_tui.vault.errors import VaultError
+from ydsi_tui.vault.vault import Vault
 
 NOW = datetime(2026, 11, 13, 15, 20, tzinfo=UTC)  # a Friday, 3:20 pm
 DSLS = ("dsl@school.example", "team@school.example")
@@ -137,3 +141,33 @@ def test_the_config_says_what_is_missing() -> None:
     assert "not both" in (AlertConfig(to=DSLS, smtp=("h", 25), command=("/x",)).problem() or "")
     assert "nobody to tell" in (AlertConfig(smtp=("h", 25)).problem() or "")
     assert bundled_policy().settings.staff_report_unopened_minutes == 30
+
+
+def test_a_report_about_the_headteacher_is_never_sent_to_them_as_late(tmp_path: Path) -> None:
+    """Real reports in a real spool: one about the Headteacher (sealed to the chair's key,
+    so no vault user can ever open it and it would always look late) and one for the DSL.
+    Past the limit only the DSL's goes to the Headteacher; both were announced to the DSL."""
+    vault = tmp_path / "vault"
+    session, _code = Vault.create(vault, user="dsl", passphrase=DSL_PASS, kdf=min_kdf())
+    spool = make_spool(tmp_path)
+    chair = parse_recipient(keygen_recipient(tmp_path / "chair.key"))
+    key = session.publish_drop_key(spool, about_headteacher=chair)
+    pin = tmp_path / "authority.pub"
+    pin.write_text(pin_text(key.vault_id, session.vault.header.authority[0].public))
+    reporter = tmp_path / "reporter"
+    about_head = disclose(spool, pin, reporter, about_headteacher=True)
+    for_dsl = disclose(spool, pin, reporter)
+    seen = spool_view(spool, vault)
+    assert seen.about_headteacher == {about_head.report_id}
+    assert {w.report_id for w in seen.waiting} == {about_head.report_id, for_dsl.report_id}
+    now = datetime.now(UTC)
+    state = tmp_path / "alerts.json"
+    with smtp_server() as box:
+        first = notify(config(box.port), seen, state, now)
+        assert (first.announced, first.escalated) == (2, 0)
+        late = notify(config(box.port), seen, state, now + timedelta(minutes=31))
+        assert [w.report_id for w in late.plan.escalate] == [for_dsl.report_id]
+        assert late.escalated == 1 and late.plan.next_due is None
+        notify(config(box.port), seen, state, now + timedelta(days=3))
+        assert [m.recipients for m in box.received][1:] == [list(HEAD)]
+    session.close()

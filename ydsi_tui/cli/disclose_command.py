@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from ..model.timeparse import format_local
-from ..service.staff_reports import Disclosure, file_staff_report
+from ..service.staff_reports import ABOUT_HEADTEACHER_NOTICE, Disclosure, file_staff_report
 from .content import Field, takes_content
 from .context import CliError, Context
 from .output import emit_json, say, warn
@@ -78,6 +78,8 @@ def cmd_disclose(ctx: Context) -> int:
         about_staff=bool(args.about_staff),
         about_headteacher=bool(args.about_headteacher),
     )
+    if disclosure.about_headteacher:
+        warn(ABOUT_HEADTEACHER_NOTICE)
     receipt = file_staff_report(
         disclosure,
         spool=ctx.settings.drop_spool,
@@ -129,7 +131,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--about-headteacher",
         action="store_true",
-        help="an allegation against the Headteacher: sealed to the key the school names",
+        help="an allegation against the Headteacher: sealed to the key the school names "
+        "(its content only: the Headteacher can see that a report they cannot open was filed)",
     )
     p.add_argument("--json", action="store_true", help="print the receipt as JSON")
     # The options every command takes, accepted so that scripts and wrappers that

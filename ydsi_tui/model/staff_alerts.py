@@ -13,7 +13,10 @@ The rules:
   waits (not opened);
 * a report still not opened when the policy's limit has passed (minutes by the
   clock, at any hour: :func:`~ydsi_tui.model.timelimits.staff_report_limit`)
-  is sent once to the Headteacher too;
+  is sent once to the Headteacher too, unless it is a report *about* the
+  Headteacher: nobody in the vault can open that one (it is sealed to the key the
+  school names), so it would always look late, and the one person it must not
+  be escalated to is the one it is about;
 * what was sent is remembered (:class:`Sent`), so a timer that runs every
   minute never sends the same alert twice; reports gone from the spool are
   forgotten, so the memory stays as small as the spool.
@@ -139,20 +142,27 @@ def plan_alerts(
     sent: Sent,
     now: datetime,
     limit: TimeLimit,
+    about_headteacher: Iterable[str] = (),
 ) -> Plan:
     """Which alerts are due now.
 
     ``present`` is every report id in the spool, opened or not: memory of a
     report is dropped only when it has left the spool, so a report opened and
     then somehow shown unopened again is not announced twice.
+    ``about_headteacher`` names the reports never sent to the Headteacher.
     """
     keep = set(present)
+    not_for_head = set(about_headteacher)
     announce = tuple(w for w in waiting if w.report_id not in sent.announced)
     escalate = tuple(
-        w for w in waiting if w.report_id not in sent.escalated and limit.due(w.filed_at) <= now
+        w
+        for w in waiting
+        if w.report_id not in sent.escalated
+        and w.report_id not in not_for_head
+        and limit.due(w.filed_at) <= now
     )
     kept = Sent(sent.announced & keep, sent.escalated & keep)
-    later = {w.report_id for w in escalate} | set(sent.escalated)
+    later = {w.report_id for w in escalate} | set(sent.escalated) | not_for_head
     pending = [limit.due(w.filed_at) for w in waiting if w.report_id not in later]
     return Plan(announce, escalate, waiting, kept, min(pending, default=None))
 

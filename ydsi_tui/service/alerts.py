@@ -18,7 +18,7 @@ import json
 import smtplib
 import socket
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -38,9 +38,9 @@ from ..model.staff_alerts import (
     waiting_reports,
 )
 from ..model.timelimits import TimeLimit, staff_report_limit
-from ..vault.drop import list_spool, parse_pin
+from ..vault.drop import FOR_ABOUT_HEADTEACHER, list_spool, parse_pin, read_head, read_spooled
 from ..vault.drop_watch import DropState, drop_state
-from ..vault.errors import VaultError
+from ..vault.errors import DamagedFile, VaultError
 from ..vault.fs import FileSystem
 from .policies import bundled_files, read_policy_file
 
@@ -102,6 +102,8 @@ class SpoolView:
     present: tuple[tuple[str, datetime], ...]
     waiting: tuple[Waiting, ...]
     state: DropState = field(default_factory=DropState)
+    #: Reports whose clear head says they are about the Headteacher: never sent to them.
+    about_headteacher: frozenset[str] = frozenset()
 
 
 def spool_view(spool: Path, vault: Path, *, pinned_authority: bytes | None = None) -> SpoolView:
@@ -109,7 +111,28 @@ def spool_view(spool: Path, vault: Path, *, pinned_authority: bytes | None = Non
     listed = list_spool(spool)
     state = drop_state(vault, pinned_authority=pinned_authority)
     present = tuple((r.report_id, r.filed_at) for r in listed)
-    return SpoolView(present, waiting_reports(present, state.opened), state)
+    about = _about_headteacher(spool, (r.report_id for r in listed))
+    return SpoolView(present, waiting_reports(present, state.opened), state, about)
+
+
+def _about_headteacher(spool: Path, report_ids: Iterable[str]) -> frozenset[str]:
+    """The reports sealed to the school's named key, from their clear heads (no key).
+
+    The head is bound to the report as associated data, so only its filer could
+    have said "about the Headteacher", and only of their own report.
+    """
+    found: set[str] = set()
+    for report_id in report_ids:
+        read = read_spooled(spool, report_id)
+        if read is None:
+            continue
+        try:
+            head = read_head(read[1], report_id)[0]
+        except DamagedFile:
+            continue
+        if head.sealed_for == FOR_ABOUT_HEADTEACHER:
+            found.add(report_id)
+    return frozenset(found)
 
 
 def spooled_ids(spool: Path) -> frozenset[str]:
@@ -270,7 +293,9 @@ def notify(
     """
     limit = staff_report_limit(policy or policy_in_force(view.state.policy_digest))
     sent = read_sent(state_path)
-    plan = plan_alerts(view.waiting, (rid for rid, _ in view.present), sent, now, limit)
+    plan = plan_alerts(
+        view.waiting, (rid for rid, _ in view.present), sent, now, limit, view.about_headteacher
+    )
     problems: list[str] = []
     announced = escalated = False
     if plan.announce:

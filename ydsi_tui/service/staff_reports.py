@@ -39,12 +39,25 @@ if TYPE_CHECKING:
     from ..vault.session import Session
 
 __all__ = [
+    "ABOUT_HEADTEACHER_NOTICE",
     "Disclosure",
     "file_staff_report",
     "open_staff_report",
     "open_with_named_key",
     "receive_staff_reports",
 ]
+
+
+#: What a reporter is told before a report about the Headteacher is filed: its
+#: content is sealed to the key the school names, its existence is not hidden
+#: (SECURITY.md, "Not promised"), so they should not rely on the drop alone.
+ABOUT_HEADTEACHER_NOTICE = (
+    "A report about the Headteacher is sealed so that only the holder of the key the "
+    "school names (such as the chair of governors) can read it. Its existence is not "
+    "hidden: the Headteacher and the safeguarding team can see that a report they cannot "
+    "open was filed, when, and from your login. Tell the chair of governors directly too, "
+    "as the school's procedure for allegations against the Headteacher says."
+)
 
 
 @dataclass(frozen=True)
