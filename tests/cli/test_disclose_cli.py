@@ -202,3 +202,27 @@ def test_a_reporter_about_the_headteacher_is_told_its_existence_is_not_hidden(
     assert set(spool.iterdir()) == before
     helped = _disclose(ydsi.tmp, spool, pin, "--help")
     assert "cannot open was filed" in " ".join(helped.stdout.split())
+
+
+def test_a_backup_keeps_the_reports_waiting_and_the_restore_says_where_they_are(
+    school: tuple[Ydsi, Path, Path],
+) -> None:
+    """A report not taken in lives only in the spool: 'ydsi backup' copies it (sealed),
+    'ydsi restore' leaves it for root to give back to its filer, and says how."""
+    ydsi, spool, pin = school
+    filed = _disclose(ydsi.tmp, spool, pin, "--name", "Ann", "--job-title", "TA", stdin="zebra")
+    assert filed.returncode == 0, filed.stderr
+    backup = ydsi.tmp / "with-reports.tar"
+    made = ydsi.run("backup", "--output", str(backup), "--spool", str(spool))
+    assert made.returncode == 0, made.stderr
+    assert "and 1 report from staff" in made.stdout
+    (ydsi.tmp / "elsewhere").mkdir()
+    other = Ydsi(ydsi.tmp / "elsewhere")
+    restored = other.run("restore", str(backup))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    said = " ".join(restored.stdout.split())
+    assert "1 report from staff from the backup" in said
+    assert f"uid {os.getuid()}" in said and "install -p -o UID" in said
+    (kept,) = list((ydsi.tmp / "elsewhere").glob("vault.staff-reports-*"))
+    (report,) = spool.glob("*.report")
+    assert (kept / report.name).read_bytes() == report.read_bytes()

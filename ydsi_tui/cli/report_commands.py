@@ -52,6 +52,7 @@ from ..vault.backup import (
     write_backup,
     write_unattended_backup,
 )
+from ..vault.drop import REPORT_SUFFIX
 from ..vault.errors import VaultError
 from ..vault.export import write_new_private
 from ..vault.transfer import generate_passphrase, open_transfer
@@ -357,14 +358,18 @@ def cmd_backup(ctx: Context) -> int:
     session = ctx.unlock()
     try:
         target = Path(ctx.args.output).expanduser()
-        manifest = write_backup(session, target)
+        manifest = write_backup(session, target, spool=ctx.settings.drop_spool)
     finally:
         session.close()
     size = target.stat().st_size
+    n = len(manifest.spool)
+    reports = f" and {n} report{'s' if n != 1 else ''} from staff" if n else ""
     say(
-        f"Backed up {len(manifest.files)} files (audit entry {manifest.audit_seq}) to "
+        f"Backed up {len(manifest.files)} files{reports} (audit entry {manifest.audit_seq}) to "
         f"{safe(str(target))} ({size:,} bytes, readable by you only)."
     )
+    if manifest.spool_note:
+        warn(f"ydsi: note: {safe(manifest.spool_note)}")
     say(
         "The records in it are still encrypted and no key is in it, but keep it as securely "
         "as the vault, off this server. Check it any time with: ydsi verify --backup FILE"
@@ -414,6 +419,8 @@ def cmd_restore(ctx: Context) -> int:
     say(f"Restored the backup made {safe(result.manifest.created_at)} to {safe(str(target))}.")
     if result.replaced is not None:
         say(f"The vault that was there is kept, renamed, at {safe(str(result.replaced))}.")
+    if result.staff_reports is not None:
+        say(_restored_reports(result))
     if result.manifest.shared:
         say("A shared vault: give it to the vault's group again (chgrp -R GROUP DIR).")
     verdict = "intact" if result.report.ok else "NOT intact"
@@ -424,6 +431,21 @@ def cmd_restore(ctx: Context) -> int:
     if result.report.ok:
         return _sign_restore(ctx, target, result)
     return 1
+
+
+def _restored_reports(result: RestoreResult) -> str:
+    """What root does with the backup's reports from staff: back to their filers, in the spool."""
+    where = safe(str(result.staff_reports))
+    n = len(result.manifest.spool)
+    owners = ", ".join(
+        f"{f.report_id}{REPORT_SUFFIX} uid {f.owner_uid}" for f in result.manifest.spool
+    )
+    return (
+        f"{n} report{'s' if n != 1 else ''} from staff from the backup (sealed, as filed) "
+        f"are in {where}. Only root can give each back to the login that filed it: as root, "
+        "for each file, 'install -p -o UID -g ydsi-case -m 0440 FILE /var/spool/ydsi/' "
+        f"({owners}), then 'ydsi verify' compares them with the audit log."
+    )
 
 
 def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> int:
@@ -797,6 +819,12 @@ def register(
         "'ydsi verify --backup' checks the files against the signed audit log instead.",
     )
     p.add_argument("--output", metavar="FILE")
+    p.add_argument(
+        "--spool",
+        metavar="DIR",
+        help="the staff-report spool, whose reports (sealed) the backup holds too "
+        "(default drop_spool, /var/spool/ydsi)",
+    )
     p.add_argument(
         "--unattended",
         action="store_true",

@@ -19,6 +19,14 @@ the target *before* touching it, then moves the verified copy into place.
 It refuses a target that holds a newer vault (its audit log extends beyond
 the backup's) or a different history (the logs diverge), unless forced; a
 vault it replaces is kept beside it, renamed, never deleted.
+
+**Reports from staff** wait in the spool, outside the vault, until a DSL or
+the team takes them in; a disk lost before then would lose them. So a DSL's
+backup also holds every complete report file of the spool, byte for byte
+(ciphertext: nothing in the backup opens one), listed in the signed manifest
+with its owner's uid (the kernel's word for who filed it). A restore does not
+put them back into the spool, since only root can give a file back to its
+owner: it leaves them in a private folder beside the vault, for root to move.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .audit import AUDIT_NAME, AuditEntry, AuditLog, EntryOpener
 from .checkpoint import Checkpoint, make_checkpoint
 from .crypto import b64d, b64e, canonical_json, verify_signature
+from .drop import REPORT_SUFFIX, DropError, list_spool, read_spooled
 from .errors import AccessDenied, NewerFormat, VaultError
 from .export import new_private_file
 from .fs import TEMP_PREFIX, FileSystem, Modes
@@ -62,6 +71,7 @@ __all__ = [
     "Generation",
     "Manifest",
     "RestoreResult",
+    "SpoolFile",
     "authority_fingerprint",
     "backup_generation",
     "compare_logs",
@@ -77,10 +87,16 @@ BACKUP_VERSION = 1
 #: An unattended backup's manifest (unsigned): an older ydsi says "upgrade"
 #: rather than calling it damaged.
 UNATTENDED_VERSION = 2
+#: A DSL's signed manifest that also lists reports from staff (so an older
+#: ydsi says "upgrade" rather than "altered or forged").
+SPOOL_VERSION = 3
+#: Where a backup holds the spool's reports, and where a restore leaves them.
+SPOOL_DIR = "spool"
 MANIFEST_NAME = "ydsi-backup.json"
 MAX_MANIFEST = 16 * 1024 * 1024
 MAX_MEMBER = 4 * 1024 * 1024 * 1024
 _MEMBER = re.compile(r"^(vault\.json|audit\.log|(case|custody)/[0-9a-f]{32}\.ydsr)$")
+_SPOOL_MEMBER = re.compile(r"^spool/([A-Za-z0-9_-]{22})\.report$")
 _CHUNK = 1 << 20
 
 Progress = Callable[[int, int], None]
@@ -98,6 +114,41 @@ class BackupFile:
 
     def to_doc(self) -> dict[str, Any]:
         return {"path": self.path, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class SpoolFile:
+    """A report from staff in a backup: its ciphertext's size and hash, and who filed it."""
+
+    report_id: str
+    size: int
+    sha256: str
+    owner_uid: int
+    filed_at: str  # ISO 8601 UTC: the file's modification time in the spool
+
+    @property
+    def path(self) -> str:
+        return f"{SPOOL_DIR}/{self.report_id}{REPORT_SUFFIX}"
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"report_id": self.report_id, "size": self.size, "sha256": self.sha256,
+                "owner_uid": self.owner_uid, "filed_at": self.filed_at}  # fmt: skip
+
+    @classmethod
+    def from_doc(cls, item: Any) -> SpoolFile:
+        report_id, size, digest = item["report_id"], item["size"], item["sha256"]
+        uid, filed = item["owner_uid"], item["filed_at"]
+        if not isinstance(report_id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{22}", report_id):
+            raise ValueError(f"the manifest lists a report that is not one: {report_id!r}")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_MEMBER:
+            raise ValueError(f"bad size for report {report_id}")
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise ValueError(f"bad hash for report {report_id}")
+        if not isinstance(uid, int) or isinstance(uid, bool) or uid < 0:
+            raise ValueError(f"bad owner for report {report_id}")
+        if not isinstance(filed, str) or len(filed) > 40:
+            raise ValueError(f"bad filing time for report {report_id}")
+        return cls(report_id, size, digest, uid, filed)
 
 
 @dataclass(frozen=True)
@@ -120,6 +171,11 @@ class Manifest:
     unattended: bool = False
     #: SHA-256 of the vault's first authority key (the root every DSL's slot pins).
     authority: str = ""
+    #: Reports from staff copied from the spool (a DSL's backup only).
+    spool: tuple[SpoolFile, ...] = ()
+    #: Why the spool is not in this backup, in words ("": it is, or there is none).
+    #: Not part of the signed body: said to the DSL who made it.
+    spool_note: str = ""
 
     def body(self) -> dict[str, Any]:
         if self.unattended:
@@ -135,9 +191,11 @@ class Manifest:
                 "files": [f.to_doc() for f in self.files],
             }
         assert self.checkpoint is not None
+        spool = {"spool": [f.to_doc() for f in self.spool]} if self.spool else {}
         return {
+            **spool,
             "format": BACKUP_FORMAT,
-            "version": BACKUP_VERSION,
+            "version": SPOOL_VERSION if self.spool else BACKUP_VERSION,
             "vault_id": self.vault_id,
             "created_at": self.created_at,
             "made_by": self.made_by,
@@ -164,7 +222,7 @@ class Manifest:
         version = doc.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValueError("the backup has no valid version")
-        if version > UNATTENDED_VERSION:
+        if version > SPOOL_VERSION:
             raise NewerFormat("this backup was made by a newer version of ydsi: upgrade to use it")
         unattended = doc.get("unattended") is True
         if unattended != (version == UNATTENDED_VERSION):
@@ -185,6 +243,15 @@ class Manifest:
             files.append(BackupFile(path, size, digest))
         if len({f.path for f in files}) != len(files):
             raise ValueError("the manifest lists a file twice")
+        spool: list[SpoolFile] = []
+        if version == SPOOL_VERSION:
+            spool = [SpoolFile.from_doc(item) for item in doc["spool"]]
+            if not spool:
+                raise ValueError("the backup's version says it holds reports, but none is listed")
+            if len({f.report_id for f in spool}) != len(spool):
+                raise ValueError("the manifest lists a report twice")
+        elif "spool" in doc:
+            raise ValueError("the backup's version and its reports from staff disagree")
         if unattended:
             authority = doc["authority"]
             if not isinstance(authority, str) or not re.fullmatch(r"[0-9a-f]{64}", authority):
@@ -214,6 +281,7 @@ class Manifest:
             files=tuple(files),
             checkpoint=checkpoint + b"\n",
             sig=b64d(doc["sig"], length=64),
+            spool=tuple(spool),
         )
 
 
@@ -253,14 +321,50 @@ def _member(name: str, size: int, mtime: int) -> tarfile.TarInfo:
     return info
 
 
+def _spool_reports(
+    fs: FileSystem, spool: Path | None
+) -> tuple[dict[str, bytes], list[SpoolFile], str]:
+    """The spool's complete reports as read now ({member: bytes}, their entries, a note).
+
+    No spool set up (none there) is no note; a spool this DSL cannot list is one,
+    and the backup goes on without it: the vault matters more than waiting for root.
+    """
+    if spool is None or not spool.exists():
+        return {}, [], ""
+    try:
+        listed = list_spool(spool, fs)
+    except DropError as exc:
+        return {}, [], f"reports from staff are not in this backup: {exc}"
+    except OSError as exc:  # not a directory, an I/O error: the vault is backed up still
+        reason = exc.strerror or type(exc).__name__
+        return {}, [], f"reports from staff are not in this backup: {spool}: {reason}"
+    data: dict[str, bytes] = {}
+    files: list[SpoolFile] = []
+    for item in listed:
+        read = read_spooled(spool, item.report_id, fs)
+        if read is None:  # gone since it was listed (its filer removed it)
+            continue
+        entry, content = read
+        found = SpoolFile(entry.report_id, entry.size, entry.digest, entry.owner_uid,
+                          entry.filed_at.isoformat())  # fmt: skip
+        files.append(found)
+        data[found.path] = content
+    return data, files, ""
+
+
 def write_backup(
-    session: Session, output: Path | str, *, progress: Progress | None = None
+    session: Session,
+    output: Path | str,
+    *,
+    progress: Progress | None = None,
+    spool: Path | None = None,
 ) -> Manifest:
     """Write a backup of the session's vault to a new 0600 file; a DSL's job.
 
     Everything is read under the vault's lock, so the backup is one moment of
     the vault: no save can land between the files. The manifest's signature
-    and checkpoint are the DSL's own.
+    and checkpoint are the DSL's own. ``spool``: the staff-report spool, whose
+    reports (ciphertext) the backup holds too.
     """
     if session.role != "dsl" or session.is_recovery:
         raise AccessDenied("only a DSL can back up the vault")
@@ -275,6 +379,7 @@ def write_backup(
             files.append(BackupFile(name, size, digest))
             if progress is not None:
                 progress(index + 1, 2 * len(names))
+        reports, spooled, note = _spool_reports(vault.fs, spool)
         manifest = Manifest(
             vault_id=vault.header.vault_id,
             created_at=checkpoint.ts,
@@ -285,15 +390,22 @@ def write_backup(
             audit_hash=checkpoint.hash,
             files=tuple(files),
             checkpoint=checkpoint.to_bytes(),
+            spool=tuple(spooled),
+            spool_note=note,
         )
         _, sig = session.sign(manifest.signing_bytes())
         manifest = replace(manifest, sig=sig)
-        _write_archive(vault.fs, root, manifest, output, progress)
+        _write_archive(vault.fs, root, manifest, output, progress, reports)
     return manifest
 
 
 def _write_archive(
-    fs: FileSystem, root: Path, manifest: Manifest, output: Path | str, progress: Progress | None
+    fs: FileSystem,
+    root: Path,
+    manifest: Manifest,
+    output: Path | str,
+    progress: Progress | None,
+    reports: dict[str, bytes] | None = None,
 ) -> None:
     """The tar itself: the manifest first, then each file as hashed (the caller holds the lock)."""
     files = manifest.files
@@ -309,6 +421,8 @@ def _write_archive(
                 tar.addfile(_member(item.path, item.size, mtime), source)
             if progress is not None:
                 progress(len(files) + index + 1, 2 * len(files))
+        for path, data in (reports or {}).items():
+            tar.addfile(_member(path, len(data), mtime), _BytesReader(data))
 
 
 def authority_fingerprint(header: Header) -> str:
@@ -523,8 +637,9 @@ class _OwnedTar(tarfile.TarFile):
                 self.owned.close()
 
 
-def _unpack(backup: Path, target: Path, check: BackupCheck) -> None:
-    """Unpack a backup into the (new, empty) directory ``target``, checking as it goes."""
+def _unpack(backup: Path, target: Path, check: BackupCheck, spool_target: Path) -> None:
+    """Unpack a backup into the (new, empty) directory ``target``, checking as it goes;
+    its reports from staff into ``spool_target`` (made here, 0700, only if there are any)."""
     try:
         tar = open_backup_tar(backup)
     except FileNotFoundError:
@@ -533,7 +648,7 @@ def _unpack(backup: Path, target: Path, check: BackupCheck) -> None:
         raise BackupRefused(f"{backup}: not a ydsi backup ({exc})") from None
     with tar:
         try:
-            _unpack_members(tar, backup, target, check)
+            _unpack_members(tar, backup, target, check, spool_target)
         except (tarfile.TarError, EOFError) as exc:
             check.problems.append(f"the backup is truncated or damaged ({exc})")
         except OSError as exc:
@@ -542,7 +657,9 @@ def _unpack(backup: Path, target: Path, check: BackupCheck) -> None:
             ) from None
 
 
-def _unpack_members(tar: tarfile.TarFile, backup: Path, target: Path, check: BackupCheck) -> None:
+def _unpack_members(
+    tar: tarfile.TarFile, backup: Path, target: Path, check: BackupCheck, spool_target: Path
+) -> None:
     first = tar.next()
     if first is None or first.name != MANIFEST_NAME or not first.isreg():
         raise BackupRefused(f"{backup}: not a ydsi backup (no manifest first)")
@@ -562,13 +679,21 @@ def _unpack_members(tar: tarfile.TarFile, backup: Path, target: Path, check: Bac
         os.mkdir(target / comp, modes.dir)
     fd = os.open(target / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, modes.file)
     os.close(fd)
-    expected = {f.path: f for f in manifest.files}
+    expected: dict[str, BackupFile | SpoolFile] = {f.path: f for f in manifest.files}
+    expected.update((f.path, f) for f in manifest.spool)
+    if manifest.spool:
+        os.mkdir(spool_target, 0o700)
     seen: set[str] = set()
     for member in tar:
         if member is first:
             continue
         name = member.name
-        if not _MEMBER.match(name) or not member.isreg():
+        report = _SPOOL_MEMBER.match(name)
+        if report is not None and member.isreg():
+            where = spool_target / f"{report.group(1)}{REPORT_SUFFIX}"
+        elif _MEMBER.match(name) and member.isreg():
+            where = target / name
+        else:
             check.problems.append(f"the backup holds {name!r}, which is not a vault file")
             continue
         if name in seen:
@@ -582,9 +707,13 @@ def _unpack_members(tar: tarfile.TarFile, backup: Path, target: Path, check: Bac
         if member.size != listed.size:
             check.problems.append(f"{name}: its size differs from the manifest's")
             continue
+        if isinstance(listed, SpoolFile) != (report is not None):
+            check.problems.append(f"{name}: listed in the manifest as another kind of file")
+            continue
         stream = tar.extractfile(member)
         assert stream is not None
-        if _copy_member(stream, target / name, member.size, modes.file) != listed.sha256:
+        mode = 0o600 if report is not None else modes.file
+        if _copy_member(stream, where, member.size, mode) != listed.sha256:
             check.problems.append(f"{name}: altered (its hash differs from the manifest's)")
     for name in sorted(set(expected) - seen):
         check.problems.append(f"{name}: listed in the manifest but missing from the backup")
@@ -641,9 +770,10 @@ def _unpack_and_verify(
     *,
     pin: Path | None = None,
     checkpoint: bytes | None = None,
+    spool_target: Path | None = None,
 ) -> BackupCheck:
     check = BackupCheck()
-    _unpack(backup, target, check)
+    _unpack(backup, target, check, spool_target or target.parent / f".{target.name}.spool")
     if check.problems:
         return check
     _check_manifest(target, check)
@@ -660,6 +790,12 @@ def _unpack_and_verify(
         )
     if manifest.unattended:
         _check_unattended(target, check, pin=pin, checkpoint=checkpoint)
+    if manifest.spool:
+        n = len(manifest.spool)
+        check.notes.append(
+            f"{n} report{'s' if n != 1 else ''} from staff, as filed (sealed: nothing in the "
+            "backup opens them), each matching the signed manifest's hash"
+        )
     return check
 
 
@@ -762,6 +898,7 @@ def verify_backup(
             opener,
             pin=Path(pin) if pin is not None else None,
             checkpoint=checkpoint,
+            spool_target=scratch / SPOOL_DIR,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -794,6 +931,8 @@ class RestoreResult:
     report: VerifyReport
     replaced: Path | None
     previous: str  # "none", "empty", "same", "older", "newer", "diverged", "other vault"
+    #: The backup's reports from staff, left here (0700) for root to put back in the spool.
+    staff_reports: Path | None = None
 
 
 def _existing_state(target: Path, staged: Path, manifest: Manifest) -> str:
@@ -829,11 +968,14 @@ def restore_backup(backup: Path | str, target: Path | str, *, force: bool = Fals
     """Verify a backup, then put it at ``target``; refuses to lose newer work unless forced."""
     backup, target = Path(backup), Path(target).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    staged = target.parent / f".{target.name}.restoring-{secrets.token_hex(4)}"
+    token = secrets.token_hex(4)
+    staged = target.parent / f".{target.name}.restoring-{token}"
+    staged_spool = target.parent / f".{target.name}.reports-restoring-{token}"
     os.mkdir(staged, 0o700)
+    reports: Path | None = None
     try:
         pin = target if (target / HEADER_NAME).exists() else None
-        check = _unpack_and_verify(backup, staged, pin=pin)
+        check = _unpack_and_verify(backup, staged, pin=pin, spool_target=staged_spool)
         if not check.ok:
             shown = "; ".join(check.problems[:3]) or "it does not verify"
             more = f" (and {len(check.problems) - 3} more)" if len(check.problems) > 3 else ""
@@ -849,13 +991,16 @@ def restore_backup(backup: Path | str, target: Path | str, *, force: bool = Fals
                 "restored (add --force to replace it; it would be kept beside, renamed)"
             )
         replaced = None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        if manifest.spool:
+            reports = target.parent / f"{target.name}.staff-reports-{stamp}"
+            os.rename(staged_spool, reports)
         if previous == "none":
             os.rename(staged, target)
         elif previous == "empty":
             os.rmdir(target)
             os.rename(staged, target)
         else:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             replaced = target.parent / f"{target.name}.replaced-{stamp}"
             lock = VaultLock(target)
             # Under the old vault's lock, so that no save of it is half-way.
@@ -869,9 +1014,12 @@ def restore_backup(backup: Path | str, target: Path | str, *, force: bool = Fals
         _fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
+        shutil.rmtree(staged_spool, ignore_errors=True)
+        if reports is not None:
+            shutil.rmtree(reports, ignore_errors=True)
         raise
     report = verify_vault(target)
-    return RestoreResult(manifest, report, replaced, previous)
+    return RestoreResult(manifest, report, replaced, previous, reports)
 
 
 def record_restore(session: Session, result: RestoreResult) -> AuditEntry:

@@ -55,9 +55,11 @@ class BackedUp:
 def check_content(done: BackedUp) -> Content:
     """What writing and verifying found, in words."""
     check, manifest = done.check, done.manifest
+    n = len(manifest.spool)
+    reports = f" and {n} report{'s' if n != 1 else ''} from staff" if n else ""
     parts: list[Content | str | tuple[str, str]] = [
         ("✔ Written: ", "bold"),
-        f"{len(manifest.files)} files (audit entry {manifest.audit_seq}) to\n"
+        f"{len(manifest.files)} files{reports} (audit entry {manifest.audit_seq}) to\n"
         f"{visible(shown(done.path))}\n({done.size:,} bytes, readable by you only). The records "
         "in it are still encrypted and no key is in it; keep it as securely as the vault, "
         "off this server.\n",
@@ -73,7 +75,8 @@ def check_content(done: BackedUp) -> Content:
     else:
         parts += [(f"✗ NOT intact: {len(check.problems)} problem(s).", "bold reverse")]
         parts += [f"\n  ✗ {problem}" for problem in check.problems]
-    parts += [f"\n  note: {note}" for note in check.notes]
+    notes = [manifest.spool_note] if manifest.spool_note else []
+    parts += [f"\n  note: {note}" for note in [*notes, *check.notes]]
     return join(parts)
 
 
@@ -130,11 +133,12 @@ class BackupScreen(ToolScreen):
         if self.busy or self.done is not None:
             return
         text = self.query_one("#backup-path", Input).value
+        spool = self.ydsi.settings.drop_spool
 
         def job(services: Services, reporter: Reporter) -> BackedUp:
             path = prepare(resolve(text))
             reporter.stage("Copying the vault's files")
-            manifest = write_backup(services.session, path, progress=reporter)
+            manifest = write_backup(services.session, path, progress=reporter, spool=spool)
             reporter.stage("Verifying the backup")
             try:
                 check = verify_backup(path, session=services.session)
