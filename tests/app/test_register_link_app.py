@@ -12,6 +12,7 @@ leaves the young person unlinked; ``u`` undoes a wrong link, with a reason.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,34 @@ async def test_escape_leaves_the_young_person_unlinked_and_p_offers_again(
         await press(pilot, "p")  # later: the same offer
         assert offered(app) == [BEN_RECORD, NEW]
         await press(pilot, "escape")
+        assert pupil_named(app, refs.fresh, "Ben Example").register_id == ""
+
+
+async def test_keys_typed_on_the_heels_of_the_save_go_to_the_dialog(
+    register_app_factory: MakeApp, refs: Refs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = PupilRegister.candidates
+
+    def slow(self: PupilRegister, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)  # a register of thousands on a busy server: the real call, late
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(PupilRegister, "candidates", slow)
+    app = register_app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.fresh)
+        await press(pilot, "6", "a")
+        await choose(pilot, "pupil.added")
+        for field, value in [
+            ("name", "Ben Example"), ("year_group", "10"), ("sex", "male"),
+            ("parts", ["received"]), ("sen", "no"),
+        ]:  # fmt: skip
+            await fill(pilot, field, value)
+        await pilot.press("f2", "escape")  # as fast as a DSL types: "not now"
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)  # still there, no dialog left over
+        assert not any(isinstance(s, MenuDialog) for s in app.screen_stack)
         assert pupil_named(app, refs.fresh, "Ben Example").register_id == ""
 
 

@@ -694,6 +694,8 @@ class IncidentScreen(AppScreen[None]):
         from .dialogs import MenuDialog
 
         self.offer_pending = False
+        if self.app.screen is not self:
+            return  # moved on meanwhile (past the keys' hold): p on them offers it again
         items: list[tuple[str, str | Content]] = [
             (row.register_id, _record_label(row)) for row in message.offered
         ]
