@@ -12,6 +12,7 @@ import pytest
 from tests.app.conftest import MakeApp, Refs, open_incident, screen_text, settle, unlock
 from tests.app.test_flows import choose, fill, services
 from ydsi_tui.app.formspec import RISKS_FORM, risk_field
+from ydsi_tui.app.screens.dialogs import MenuDialog
 from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.screens.incident import IncidentScreen
 from ydsi_tui.app.widgets.table import RecordTable
@@ -43,6 +44,10 @@ async def test_the_pupil_form_takes_csc_facts_and_the_incident_says_contact_them
         ]:  # fmt: skip
             await fill(pilot, name, value)
         await pilot.press("f2")
+        await settle(pilot)
+        link = app.screen  # the pupil register's records of him are offered at once
+        assert isinstance(link, MenuDialog) and link.title_text == "Link to the pupil register"
+        await pilot.press("escape")  # not now: he stays unlinked
         await settle(pilot)
         assert isinstance(app.screen, IncidentScreen)
         assert "contact CSC" in screen_text(app)  # the incident line's overdue words

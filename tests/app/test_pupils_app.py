@@ -26,7 +26,6 @@ from tests.app.conftest import (
     unlock,
 )
 from tests.app.test_flows import services
-from tests.app.test_reports import spy_notifications
 from ydsi_tui.app.palette import _screen_entries
 from ydsi_tui.app.screens.child_chronology import ChildChronologyScreen
 from ydsi_tui.app.screens.devices import DeviceListScreen
@@ -239,20 +238,6 @@ async def test_a_link_undone_meanwhile_leaves_the_people_pane(
         lines = [line for line in screen_text(app).splitlines() if "Ben Example" in line]
         assert lines and all("↺" not in line for line in lines)
         assert "no pupil record" in lines[0]
-
-
-async def test_p_on_a_young_person_not_in_the_register_says_how_to_link(
-    app_factory: MakeApp, refs: Refs
-) -> None:
-    app = app_factory()  # the seeded vault: nobody is in the register
-    async with app.run_test(size=(80, 24)) as pilot:
-        seen = spy_notifications(app)
-        await unlock(pilot)
-        await open_incident(pilot, refs.referral)  # one young person: no need to highlight
-        await press(pilot, "p")
-        assert isinstance(app.screen, IncidentScreen)
-        assert seen and "not linked to a pupil record yet" in seen[-1]
-        assert f"'ydsi pupil link {refs.referral} new'" in seen[-1]
 
 
 async def test_a_technician_never_reaches_the_register(app_factory: MakeApp) -> None:

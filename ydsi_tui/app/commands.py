@@ -185,7 +185,11 @@ COMMANDS: tuple[Command, ...] = (
        "order things happened, other pupils shown as 'another pupil'", show=False),
     _c("incident.pupil_record", "p", "pupil_record", "Pupil record",
        "The highlighted young person's record in the pupil register (People pane, 6): "
-       "every incident they are in and their part (the opening is logged)", show=False),
+       "every incident they are in and their part (the opening is logged); not yet in "
+       "it: link them to a matching record, or a new one", show=False),
+    _c("incident.unlink", "u", "unlink_pupil", "Undo link",
+       "The highlighted young person was linked to the wrong pupil record: undo the link, "
+       "with the reason (the link stays in the timeline)", show=False),
     # -- the device custody log ---------------------------------------------
     _c("devices.open", "enter", "open_device", "Open", "Open the highlighted device's chain"),
     _c("devices.seize", "s", "seize", "Seize", "Record a device seized"),

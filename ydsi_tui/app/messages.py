@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..service.casebook import IncidentRow, IncidentView
     from ..service.devices import DeviceRow, DeviceView
     from ..service.factory import Services
-    from ..service.register import LinkedPupil
+    from ..service.register import LinkedPupil, RegisterRow
     from ..vault.drafts import Draft
     from ..vault.session import Session
     from ..vault.vault import Vault
@@ -31,8 +31,10 @@ __all__ = [
     "IncidentLoaded",
     "IncidentsLoaded",
     "JobDone",
+    "LinkOffered",
     "Progressed",
     "PupilsLinked",
+    "RegisterLinkChanged",
     "Saved",
     "StaffReportsArrived",
     "Unlocked",
@@ -100,6 +102,27 @@ class PupilsLinked(Message, bubble=False):
     #: {pupil id: their register record and incidents}, for the pupils linked to one.
     linked: dict[str, LinkedPupil]
     generation: int = 0
+
+
+@dataclass(repr=False)
+class LinkOffered(Message, bubble=False):
+    """The register records that may be an incident's young person (not yet linked)."""
+
+    pupil_id: str
+    #: The young person as the incident records them: their name, and age in words.
+    name: str
+    born: str
+    #: The records the model offers, likeliest first (another child never is).
+    offered: list[RegisterRow]
+    #: How many records of the same name are another child (not offered).
+    others: int = 0
+
+
+@dataclass(repr=False)
+class RegisterLinkChanged(Message, bubble=False):
+    """A young person was linked to the register, or a wrong link undone: what to say."""
+
+    said: str
 
 
 @dataclass(repr=False)

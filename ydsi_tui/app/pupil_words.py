@@ -15,7 +15,7 @@ from datetime import date
 from ..model.register import PART_WORDS
 from ..model.timeparse import format_local_date
 
-__all__ = ["REPEAT", "born_words", "count_words", "parts_words"]
+__all__ = ["REPEAT", "born_words", "count_words", "incidents_words", "parts_words"]
 
 #: The mark of a child seen in more than one incident (``@`` on the Linux console).
 REPEAT = "↺"
@@ -36,3 +36,12 @@ def parts_words(parts: Iterable[str]) -> str:
 def count_words(count: int) -> str:
     """ "1", or "2 ↺ repeat": the count, and the flag in a symbol and a word."""
     return f"{count} {REPEAT} repeat" if count > 1 else str(count)
+
+
+def incidents_words(count: int) -> str:
+    """ "no incident", "1 incident", "3 incidents ↺ repeat": a record's incidents in words."""
+    if count == 0:
+        return "no incident"
+    if count == 1:
+        return "1 incident"
+    return f"{count} incidents {REPEAT} repeat"

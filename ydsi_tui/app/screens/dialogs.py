@@ -13,6 +13,7 @@ from typing import Any
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -265,23 +266,41 @@ class ErrorDialog(ModalScreen[None]):
 
 
 class MenuDialog(ModalScreen[str | None]):
-    """Pick one of several things to do; returns its id, or None on Escape."""
+    """Pick one of several things to do; returns its id, or None on Escape.
+
+    ``prompt`` (optional) says above the list what is being chosen; a label given
+    as ``Content`` is shown as built (two lines, a bold name), a string as typed.
+    """
 
     BINDINGS = bindings("menu")
 
-    def __init__(self, title: str, items: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        title: str,
+        items: Sequence[tuple[str, str | Content]],
+        *,
+        prompt: str = "",
+        hint: str = "Enter: choose   Esc: back",
+    ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.items = tuple(items)
+        self.prompt = prompt
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box menu-box"):
             yield Label(styled(self.title_text, "bold"), classes="dialog-title")
+            if self.prompt:
+                yield Static(plain(self.prompt, multiline=True), classes="dialog-text")
             yield Keyed(
-                *[Option(plain(label), id=item_id) for item_id, label in self.items],
+                *[
+                    Option(label if isinstance(label, Content) else plain(label), id=item_id)
+                    for item_id, label in self.items
+                ],
                 id="menu",
             )
-            yield Static(plain("Enter: choose   Esc: back"), classes="dialog-hint")
+            yield Static(plain(self.hint), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()

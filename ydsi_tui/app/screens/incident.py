@@ -17,12 +17,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
+from ...model.events import Event
 from ...model.referrals import AGENCY_WORDS, referrals_made
 from ...model.schema import INCIDENT_SCHEMAS, KIND_ROLES
 from ...model.summary import incident_status
 from ...model.timeparse import format_local_short
 from ...service.describe import KIND_LABELS
-from ...service.register import PupilRegister
+from ...service.register import NEW, PupilRegister
 from ..commands import PaletteEntry, bindings
 from ..formspec import (
     RISKS_FORM,
@@ -36,8 +37,17 @@ from ..formspec import (
     values_from_event,
 )
 from ..jobs import Reporter, call
-from ..messages import Failed, IncidentLoaded, PupilsLinked, Saved, VaultChanged
-from ..text import join, plain
+from ..messages import (
+    Failed,
+    IncidentLoaded,
+    LinkOffered,
+    PupilsLinked,
+    RegisterLinkChanged,
+    Saved,
+    VaultChanged,
+)
+from ..pupil_words import born_words, incidents_words
+from ..text import join, plain, styled
 from ..widgets.bars import PaneBar, TopBar
 from ..widgets.panes import (
     PANES,
@@ -56,10 +66,14 @@ from ..words import STATUS_WORDS, flag_words
 from .base import AppScreen
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from textual.content import Content
+
     from ...service.casebook import IncidentView
     from ...service.devices import DeviceView
     from ...service.factory import Services
-    from ...service.register import LinkedPupil
+    from ...service.register import LinkedPupil, RegisterRow
     from ...vault.drafts import Draft
 
 __all__ = ["ADD_BY_PANE", "STEP_FORMS", "IncidentScreen"]
@@ -141,6 +155,11 @@ _NO_FORM = {
     "staff_report.taken_in",
 }
 
+#: What the register's workers do, in words (an error dialog's "Could not ...").
+_FIND_MATCHES = "search the pupil register for this young person"
+_LINK = "link the young person to the pupil register"
+_UNLINK = "undo the link to the pupil register"
+
 
 class IncidentScreen(AppScreen[None]):
     COMMAND_SCOPES = ("incident",)
@@ -157,6 +176,8 @@ class IncidentScreen(AppScreen[None]):
         self.linked: dict[str, LinkedPupil] = {}
         #: The register is being read for this incident's linked pupils (just after it).
         self.linked_pending = False
+        #: The register is being searched for a young person just added (the dialog follows).
+        self.offer_pending = False
         self.pane = "guide"
         self.record_id: str | None = None
         self._restore = restore
@@ -167,8 +188,10 @@ class IncidentScreen(AppScreen[None]):
         """Keys typed before the incident is first read wait for it (see YdsiApp): t or
         k typed on the heels of Enter found no record to build a form from, and the
         keys meant for that form went to this screen's own keys instead. Likewise p
-        typed before the register's word on the young people (read just after)."""
-        return self.view is None or self.linked_pending
+        typed before the register's word on the young people (read just after), and
+        keys typed while the register is searched for a young person just added (they
+        are meant for the dialog that follows)."""
+        return self.view is None or self.linked_pending or self.offer_pending
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Incident {self.ref}")
@@ -251,6 +274,8 @@ class IncidentScreen(AppScreen[None]):
     def on_failed(self, message: Failed) -> None:
         if message.what == _READ_REGISTER:
             self.linked_pending = False  # the incident stands; the register's word is missing
+        if message.what == _FIND_MATCHES:
+            self.offer_pending = False
         if message.error_type == "Locked":
             return
         self.ydsi.show_error(message)
@@ -397,8 +422,26 @@ class IncidentScreen(AppScreen[None]):
         )
 
     def _after_form(self, saved: Saved | None) -> None:
-        if saved is not None:
-            self.load()
+        if saved is None:
+            return
+        self.load()
+        event = saved.result  # an entry's Event (a form of several entries: their count)
+        if isinstance(event, Event) and event.kind == "pupil.added" and not event.supersedes:
+            self._offer_for_added(event)
+
+    def _offer_for_added(self, event: Event) -> None:
+        """A young person just added: the register's records of them, offered at once."""
+        from datetime import date
+
+        data = event.data
+        dob = data.get("dob")
+        year = data.get("year_group")
+        self.offer_link(
+            str(data["pupil_id"]),
+            str(data.get("name", "")),
+            date.fromisoformat(dob) if isinstance(dob, str) and dob else None,
+            year if isinstance(year, int) else None,
+        )
 
     def _menu(self, title: str, kinds: Iterable[str], **preset: Any) -> None:
         from .dialogs import MenuDialog
@@ -587,19 +630,175 @@ class IncidentScreen(AppScreen[None]):
             self.ydsi.open_child_chronology(ref=self.ref, pupil_id=pupil_id)
 
     def action_pupil_record(self) -> None:
-        """Their record in the pupil register (merges followed): facts and every incident."""
+        """Their record in the pupil register (merges followed): facts and every incident;
+        a young person not yet linked is offered the records that may be them."""
         pupil_id = self._chosen_pupil()
-        if pupil_id is None:
+        if pupil_id is None or self.view is None:
             return
         linked = self.linked.get(pupil_id)
-        if linked is None:
+        if linked is not None:
+            self.ydsi.open_pupil_record(linked.register_id)
+            return
+        pupil = self.view.incident.pupils[pupil_id]
+        if pupil.register_id:  # the register's word did not come: the link itself is known
+            self.ydsi.open_pupil_record(pupil.register_id)
+            return
+        self.offer_link(pupil_id, pupil.name, pupil.dob, pupil.year_group)
+
+    # ------------------------------------------------------------------
+    # the pupil register: link, undo a link
+    # ------------------------------------------------------------------
+    def offer_link(
+        self, pupil_id: str, name: str, dob: date | None, year_group: int | None
+    ) -> None:
+        """Search the register for this young person, then ask which record is theirs."""
+        if self.view is None or self.offer_pending:
+            return
+        self.offer_pending = True
+        incident = self.view.incident
+        # A year group is that of the incident's school year (as the link checks it).
+        day = incident.incident_date or self.ydsi.now().date()
+        # A record linked to another of this incident's young people is not theirs.
+        taken = frozenset(p.register_id for p in incident.pupils.values() if p.register_id)
+        self._find_matches(pupil_id, name, dob, year_group, day, taken)
+
+    @work(thread=True, exit_on_error=False, group="register-link", description=_FIND_MATCHES)
+    def _find_matches(
+        self,
+        pupil_id: str,
+        name: str,
+        dob: date | None,
+        year_group: int | None,
+        day: date,
+        taken: frozenset[str],
+    ) -> None:
+        def job(services: Services) -> LinkOffered:
+            assert services.cases is not None
+            register = PupilRegister(services.cases)
+            listing = register.listing()
+            found = register.candidates(
+                [name], dob=dob, year_group=year_group, as_of=day, listing=listing
+            )
+            rows = {row.register_id: row for row in register.rows(listing)}
+            offered = [
+                rows[m.register_id]
+                for m in found
+                if m.offered and m.register_id in rows and m.register_id not in taken
+            ]
+            others = sum(1 for m in found if not m.offered)
+            return LinkOffered(pupil_id, name, born_words(dob, year_group), offered, others)
+
+        self.post_message(call(self.ydsi, _FIND_MATCHES, job))
+
+    def on_link_offered(self, message: LinkOffered) -> None:
+        from .dialogs import MenuDialog
+
+        self.offer_pending = False
+        if self.app.screen is not self:
+            return  # moved on meanwhile (past the keys' hold): p on them offers it again
+        items: list[tuple[str, str | Content]] = [
+            (row.register_id, _record_label(row)) for row in message.offered
+        ]
+        items.append((NEW, "A new pupil record for this young person"))
+        who = f"{message.name or '(no name)'} ({message.born})"
+        if message.offered:
+            found = (
+                f"{who} may be one of these pupil records, likeliest first. Link the same "
+                "child, so their incidents are seen together:"
+            )
+        else:
+            found = f"No pupil record matches {who}."
+        if message.others:
+            found += (
+                f"\n{message.others} record(s) of the same name are another child (another "
+                "date of birth or school year): not offered."
+            )
+        pupil_id = message.pupil_id
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                self._link(pupil_id, choice)
+
+        self.app.push_screen(
+            MenuDialog(
+                "Link to the pupil register",
+                items,
+                prompt=found,
+                hint="Enter: link   Esc: not now (they stay unlinked)",
+            ),
+            chosen,
+        )
+
+    @work(thread=True, exit_on_error=False, group="register-link", description=_LINK)
+    def _link(self, pupil_id: str, choice: str) -> None:
+        ref = self.ref
+
+        def job(services: Services) -> RegisterLinkChanged:
+            assert services.cases is not None
+            register = PupilRegister(services.cases)
+            if choice == NEW:
+                register.register_incident_pupil(ref, pupil_id)
+                return RegisterLinkChanged("✔ A new pupil record was made and linked.")
+            register.link(ref, choice, pupil_id=pupil_id)
+            return RegisterLinkChanged("✔ Linked to their pupil record.")
+
+        self.post_message(call(self.ydsi, _LINK, job, write=True))
+
+    def action_unlink_pupil(self) -> None:
+        """A wrong link undone, with the reason (``ydsi pupil unlink REF ID --reason``)."""
+        from .dialogs import FieldDef, FieldsDialog
+
+        pupil_id = self._chosen_pupil()
+        if pupil_id is None or self.view is None:
+            return
+        pupil = self.view.incident.pupils[pupil_id]
+        register_id = pupil.register_id
+        if not register_id:
             self.notify(
-                "This young person is not linked to a pupil record yet: 'ydsi pupil link "
-                f"{self.ref} new' makes one (command line).",
+                "This young person is not linked to a pupil record: nothing to undo "
+                "(p links them).",
                 markup=False,
             )
             return
-        self.ydsi.open_pupil_record(linked.register_id)
+        name = pupil.name or "(no name)"
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._unlink(register_id, values["reason"])
+
+        self.app.push_screen(
+            FieldsDialog(
+                "Undo the link to the pupil register",
+                f"{name} is linked to a pupil record. If that record is another child, "
+                "undo the link: this incident stops counting under it. The link and its "
+                "undoing both stay in the timeline, with your reason.",
+                [
+                    FieldDef(
+                        "reason",
+                        "Why the link is wrong",
+                        required=True,
+                        hint="e.g. another child of the same name",
+                    )
+                ],
+                done="Undo the link",
+            ),
+            done,
+        )
+
+    @work(thread=True, exit_on_error=False, group="register-link", description=_UNLINK)
+    def _unlink(self, register_id: str, reason: str) -> None:
+        ref = self.ref
+
+        def job(services: Services) -> RegisterLinkChanged:
+            assert services.cases is not None
+            PupilRegister(services.cases).unlink(ref, register_id, reason)
+            return RegisterLinkChanged("✔ The link to the pupil record was undone.")
+
+        self.post_message(call(self.ydsi, _UNLINK, job, write=True))
+
+    def on_register_link_changed(self, message: RegisterLinkChanged) -> None:
+        self.notify(message.said, markup=False)
+        self.load()
 
     def action_reads(self) -> None:
         self.ydsi.open_reads(self.ref)
@@ -724,6 +923,14 @@ class IncidentScreen(AppScreen[None]):
 
 
 _READ_REGISTER = "read the pupil register for this incident's young people"
+
+
+def _record_label(row: RegisterRow) -> Content:
+    """One register record in the link dialog: their name(s) as typed, then in words
+    their year or birth date and how many incidents they are in (nothing more)."""
+    names = " / ".join(row.names) or "(no name)"
+    facts = f"{born_words(row.dob, row.year_group)} · {incidents_words(len(row.incidents))}"
+    return join([styled(names, "bold"), "\n  ", plain(facts)])
 
 
 def _any_linked(view: IncidentView) -> bool:

@@ -104,8 +104,8 @@ class PupilListScreen(ToolScreen):
         if not rows:
             summary = [
                 ("✔ ", "bold"),
-                "No pupil records yet. A DSL makes one from an incident's young person: "
-                "'ydsi pupil link REF new' on the command line.",
+                "No pupil records yet. One is made from an incident's young person: "
+                "p on them on its People pane (6), or 'ydsi pupil link REF new'.",
             ]
         else:
             summary = [

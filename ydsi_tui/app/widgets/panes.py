@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from ...model.events import Event
     from ...model.policy import Policy, TextNote
-    from ...model.records import Entry, TimelineEntry
+    from ...model.records import Entry, Pupil, TimelineEntry
     from ...model.steps import StepState
     from ...service.casebook import IncidentView
     from ...service.devices import DeviceView
@@ -824,7 +824,7 @@ class PeoplePane(Pane):
                         if pupil.known_to_csc
                         else ""
                     ),
-                    _register_line(self.linked.get(pid or "")),
+                    _register_line(self.linked.get(pid or ""), pupil),
                     "\nEnter: record for this young person (parents, deletion, conversation…)",
                 ]
             )
@@ -840,12 +840,18 @@ def _register(linked: LinkedPupil | None) -> tuple[str, str]:
     return "only incident", ""
 
 
-def _register_line(linked: LinkedPupil | None) -> Content | str:
+def _register_line(linked: LinkedPupil | None, pupil: Pupil) -> Content | str:
     if linked is None:
-        return ""
+        if pupil.register_id:
+            return f"\nIn the pupil register. {_RECORD_KEYS}"
+        return "\nNot in the pupil register yet. p: link them to it"
     if linked.repeat:
-        return join(["\n", (f"{REPEAT} {linked.repeat}", "bold"), ". p: their pupil record"])
-    return "\nIn the pupil register (their only incident there). p: their pupil record"
+        return join(["\n", (f"{REPEAT} {linked.repeat}", "bold"), f". {_RECORD_KEYS}"])
+    return f"\nIn the pupil register (their only incident there). {_RECORD_KEYS}"
+
+
+#: The keys of a linked young person's register record (People pane).
+_RECORD_KEYS = "p: their pupil record  u: undo a wrong link"
 
 
 def _parents(view: IncidentView, pupil_id: str) -> tuple[str, str]:
