@@ -380,3 +380,42 @@ def test_the_form_at_80x24(snap_compare: Any, drop: Drop) -> None:
         await settle(pilot)
 
     assert snap_compare(drop.app(), terminal_size=(80, 24), run_before=typed)
+
+
+async def test_help_and_the_palette_work_with_no_vault_session(drop: Drop) -> None:
+    from ydsi_tui.app.screens.help import HelpScreen
+
+    app = drop.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        _fill(app, words="kept while looking at the help")
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert "File the report" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert _form(app).query_one("#report-words", TextArea).text == (
+            "kept while looking at the help"
+        )
+
+
+async def test_a_hang_up_writes_nothing_typed_anywhere(drop: Drop, tmp_path: Path) -> None:
+    """No drafts for this form: what was typed and not filed never reaches the disk."""
+    phrase = "zebra-unfiled-phrase"
+    app = drop.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        _fill(app, reporter_name="Ann", job_title="TA", words=phrase)
+        assert app.save_drafts() == 0
+        app.hangup()
+        await settle(pilot)
+    assert app.return_code == 129
+    assert drop.files() == []
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert phrase.encode() not in path.read_bytes(), path
