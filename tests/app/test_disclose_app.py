@@ -419,3 +419,45 @@ async def test_a_hang_up_writes_nothing_typed_anywhere(drop: Drop, tmp_path: Pat
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert phrase.encode() not in path.read_bytes(), path
+
+
+def test_ydsi_in_a_real_terminal_files_and_prints_the_receipt(drop: Drop, tmp_path: Path) -> None:
+    """The real ``ydsi`` on a pseudo-terminal, as a login the vault does not name."""
+    import sys
+
+    from tests.app.test_pty_burst import F2, TAB, Pty, poll
+
+    ydsi = Path(sys.executable).with_name("ydsi")
+    argv = [str(ydsi)] if ydsi.exists() else [sys.executable, "-m", "ydsi_tui.cli.main"]
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "home" / "config"),
+        "XDG_STATE_HOME": str(drop.state),
+        "YDSI_DROP_SPOOL": str(drop.spool),
+        "YDSI_DROP_AUTHORITY": str(drop.pin),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
+    term = Pty([*argv, "--vault", str(drop.vault), "--user", "ptutor"], env)
+    try:
+        term.wait_for("Report a concern to the safeguarding team")
+        assert "Passphrase" not in term.text()
+        since = len(term.text())
+        term.write("Pat Tutor" + TAB + "Form tutor" + TAB + "She said he sent it on")
+        term.write(F2)
+        term.wait_for("Receipt: report", since=since)
+        term.write("\x11")  # Ctrl+Q: the receipt is shown, nothing unfiled, so it leaves
+        poll(lambda: term.process.poll() is not None, "ydsi to leave", 30, term.text)
+        assert term.process.returncode == 0
+    finally:
+        term.close()
+    [name] = drop.files()
+    digest = hashlib.sha256((drop.spool / name).read_bytes()).hexdigest()
+    text = term.text()
+    assert f"Receipt: report {name.removesuffix('.report')}" in text
+    assert text.count(f"sha256 {digest}") >= 2  # shown on the screen, then printed on leaving
+    assert "sent it on" not in text[text.index("Receipt: report") :]
