@@ -69,10 +69,11 @@ if TYPE_CHECKING:
     from ..service.clock import Clock
     from ..service.factory import Services
     from ..vault.drafts import Draft, DraftBox
+    from ..vault.drop import FiledReceipt
     from ..vault.session import Session
     from ..vault.vault import Vault
 
-__all__ = ["DraftSource", "KeyHolder", "YdsiApp"]
+__all__ = ["DraftSource", "KeyHolder", "UnfiledText", "YdsiApp"]
 
 #: A key whose trail was lost (its widget was removed before the trail passed)
 #: stops holding the keys behind it after this long.
@@ -110,6 +111,19 @@ class DraftSource(Protocol):
 
     def draft_content(self) -> dict[str, Any] | None:
         """The form as a JSON-safe dict, or None when nothing has been typed."""
+        ...
+
+
+@runtime_checkable
+class UnfiledText(Protocol):
+    """A screen holding typed text that is kept nowhere, not even as a draft.
+
+    The staff report's form (a reporter has no vault, so no drafts): leaving
+    with text typed asks first, and only D, then D again, throws it away.
+    """
+
+    def holds_unfiled_text(self) -> bool:
+        """True while something typed would be lost by leaving."""
         ...
 
 
@@ -165,9 +179,15 @@ class YdsiApp(Places):
         settings: AppSettings | None = None,
         clock: Clock | None = None,
         session: Session | None = None,
+        reporter: bool = False,
     ) -> None:
         """``session``: one already unlocked (benchmarks, embedding); the app then
-        starts at home and locks to the usual passphrase prompt."""
+        starts at home and locks to the usual passphrase prompt.
+
+        ``reporter``: the login is no member of the vault (``ydsi`` decided so
+        before starting, see ``cli/app_launch.py``): the app is then only the form
+        that reports a concern to the safeguarding team; the vault is not opened.
+        """
         super().__init__()
         # Whatever $TEXTUAL asked for: no devtools (localhost is shared on a
         # server), no debug feature (it prints every error, tracebacks included).
@@ -178,6 +198,9 @@ class YdsiApp(Places):
         self.demo = demo
         self.settings = settings or AppSettings()
         self.clock = clock
+        self.reporter = reporter
+        #: What a reporter filed this run: ``ydsi`` prints each receipt again on leaving.
+        self.receipts: list[FiledReceipt] = []
         self.title = "ydsi DEMO" if demo else "ydsi"
         self.vault: Vault | None = None
         self.vault_error: str | None = None
@@ -231,7 +254,9 @@ class YdsiApp(Places):
             self.theme = self.settings.theme
         elif self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette
-        if self._preset is not None:
+        if self.reporter:
+            self.open_report_form()
+        elif self._preset is not None:
             self._await_preset()
         else:
             self.push_screen(UnlockScreen())
@@ -634,6 +659,26 @@ class YdsiApp(Places):
     async def action_quit(self) -> None:
         from .screens.dialogs import CloseDialog
 
+        unfiled = [
+            s for s in self.screen_stack if isinstance(s, UnfiledText) and s.holds_unfiled_text()
+        ]
+        if unfiled:
+
+            def leave(choice: str | None) -> None:
+                if choice == "discard":
+                    self.exit(return_code=0)
+
+            self.push_screen(
+                CloseDialog(
+                    "Quit without filing?",
+                    "The report is not filed, and it is kept nowhere (not even as a draft): "
+                    "quitting loses what you typed.",
+                    keep=None,
+                    discard="Discard the report and quit",
+                ),
+                leave,
+            )
+            return
         unsaved = [s for s in self.draft_sources() if s.draft_content()]
         if not unsaved:
             self.exit(return_code=0)

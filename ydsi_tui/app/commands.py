@@ -226,6 +226,13 @@ COMMANDS: tuple[Command, ...] = (
        "or refer", key_display="F3"),
     _c("signoff.back", "escape", "close", "Back", "Back to the incident, nothing signed"),
     # -- reports and records -----------------------------------------------
+    # -- a report from a member of staff not in the vault (issue 13) ----------
+    _c("disclose.file", "f2", "file", "File",
+       "File the report: sealed for the DSL and the safeguarding team; you get a receipt, "
+       "not a copy", key_display="F2", priority=True),
+    _c("disclose.close", "escape", "close", "Leave",
+       "Leave; if anything was typed and not filed, asks first (there are no drafts here: "
+       "D, then D again, discards it)"),
     # -- inbox: reports from staff (issue 13) ---------------------------------
     _c("inbox.open", "enter", "open_report", "Open",
        "Open the highlighted report and read it (the opening is logged)"),

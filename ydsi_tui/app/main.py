@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..service.clock import Clock
+    from ..vault.drop import FiledReceipt
     from ..vault.session import Session
     from .app import YdsiApp
     from .settings import AppSettings
@@ -50,8 +51,10 @@ def make_app(
     settings: AppSettings | None = None,
     clock: Clock | None = None,
     session: Session | None = None,
+    reporter: bool = False,
 ) -> YdsiApp:
-    """The app, as ``ydsi`` and the tests build it (``session``: already unlocked)."""
+    """The app, as ``ydsi`` and the tests build it (``session``: already unlocked;
+    ``reporter``: only the form that reports a concern, for a login not in the vault)."""
     from .app import YdsiApp
     from .settings import AppSettings
 
@@ -62,6 +65,7 @@ def make_app(
         settings=settings or AppSettings.from_env(),
         clock=clock,
         session=session,
+        reporter=reporter,
     )
 
 
@@ -82,10 +86,23 @@ def install_hangup_handler(app: YdsiApp) -> None:
             signal.signal(number, handler)
 
 
-def run_app(vault_path: Path, *, user: str | None = None, demo: bool = False) -> int:
-    """Run the app in this terminal until the user quits; returns the exit code."""
+def run_app(
+    vault_path: Path,
+    *,
+    user: str | None = None,
+    demo: bool = False,
+    reporter: bool = False,
+    receipts: list[FiledReceipt] | None = None,
+) -> int:
+    """Run the app in this terminal until the user quits; returns the exit code.
+
+    ``receipts``: given, it gets every report a reporter filed, for ``ydsi``
+    to print once the screen is gone (the receipt is printed and shown).
+    """
     close_textual_leaks()
-    app = make_app(vault_path, user=user, demo=demo)
+    app = make_app(vault_path, user=user, demo=demo, reporter=reporter)
     install_hangup_handler(app)
     app.run()
+    if receipts is not None:
+        receipts.extend(app.receipts)
     return app.return_code or 0

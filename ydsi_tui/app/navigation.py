@@ -87,6 +87,12 @@ class Places(App[int]):
 
         self.push_screen(DeviceListScreen(technician=technician))
 
+    def open_report_form(self) -> None:
+        """A member of staff who is not in the vault: report a concern (no passphrase)."""
+        from .screens.disclose import DiscloseScreen
+
+        self.push_screen(DiscloseScreen())
+
     def open_inbox(self) -> None:
         from .screens.inbox import InboxScreen
 

@@ -40,6 +40,9 @@ class AppSettings:
     #: The recipient reports about the Headteacher are sealed to: a DSL's
     #: rotation republishes the drop key with it, as ``ydsi user rotate`` does.
     drop_about_headteacher_key: str | None = None
+    #: Where a reporter's form keeps the highest drop-key serial seen (None: the
+    #: login's own state directory, as ``ydsi disclose``; tests name their own).
+    reporter_state: Path | None = None
 
     #: Settings that were wrong and replaced by defaults: the app shows them.
     warnings: tuple[str, ...] = ()

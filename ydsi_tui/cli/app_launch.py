@@ -1,12 +1,23 @@
-"""Opening the app (``ydsi`` with no command), or the demo (``ydsi --demo``)."""
+"""Opening the app (``ydsi`` with no command), or the demo (``ydsi --demo``).
+
+Who the app is for is decided here, before Textual starts: a login the
+vault's header names (``--user``, ``$YDSI_USER`` or the login itself, as
+every command reads it) gets the unlock screen; any other login is a member
+of staff without a vault account and gets only the form that reports a
+concern to the safeguarding team, with no passphrase (issue 13). If no
+report could be filed (no spool, no published drop key, no pinned authority
+key), the app does not start: one line says why, as ``ydsi disclose`` would.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
+from typing import Any
 
 from .context import Context
-from .output import safe, warn
+from .output import safe, say, warn
 
 __all__ = ["launch"]
 
@@ -34,4 +45,24 @@ def launch(ctx: Context, *, demo: bool) -> int:
     user = ctx.user
     if demo and not getattr(ctx.args, "user", None):
         user = "dsl"
+    if not demo:
+        from ..service.staff_reports import check_drop_ready, reporter_state_dir, vault_member
+
+        if vault_member(vault_path, user) is False:
+            # Raises DropError, shown by main() as one line: nothing is started.
+            check_drop_ready(
+                ctx.settings.drop_spool, ctx.settings.drop_authority, reporter_state_dir()
+            )
+            return _report_form(app_main, vault_path, user)
     return int(app_main.run_app(vault_path, user=user, demo=demo))
+
+
+def _report_form(app_main: Any, vault_path: Path, user: str) -> int:
+    """The staff report's form; each receipt printed again once the screen is gone."""
+    from ..service.staff_reports import receipt_text
+
+    receipts: list[Any] = []
+    code = int(app_main.run_app(vault_path, user=user, reporter=True, receipts=receipts))
+    for receipt in receipts:
+        say(receipt_text(receipt))
+    return code

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-import platformdirs
-
-from ..model.timeparse import format_local
-from ..service.staff_reports import ABOUT_HEADTEACHER_NOTICE, Disclosure, file_staff_report
+from ..service.staff_reports import (
+    ABOUT_HEADTEACHER_NOTICE,
+    Disclosure,
+    file_staff_report,
+    receipt_text,
+    reporter_state_dir,
+    young_people_from,
+)
 from .content import Field, takes_content
 from .context import CliError, Context
 from .output import emit_json, say, warn
@@ -43,10 +46,6 @@ def _ask_line(prompt: str, what: str) -> str:
     return got.rstrip("\r\n")
 
 
-def _state_dir() -> Path:
-    return platformdirs.user_state_path("ydsi")
-
-
 def cmd_disclose(ctx: Context) -> int:
     args = ctx.args
     if getattr(args, "passphrase_file", None):
@@ -62,10 +61,6 @@ def cmd_disclose(ctx: Context) -> int:
         or getattr(args, "job_title_in_fields", None)
         or _ask_line("Your job title", "job title")
     )
-    people = args.young_people or []
-    if isinstance(people, str):
-        people = [people]
-    names = [p.strip() for item in people for p in item.replace("\n", ",").split(",") if p.strip()]
     disclosure = Disclosure(
         reporter_name=name,
         job_title=title,
@@ -73,7 +68,7 @@ def cmd_disclose(ctx: Context) -> int:
         disclosed_by=args.disclosed_by or "",
         disclosed_when_text=args.disclosed_when or "",
         how=args.how or "",
-        young_people=tuple(names),
+        young_people=young_people_from(args.young_people or []),
         already_done=args.already_done or "",
         about_staff=bool(args.about_staff),
         about_headteacher=bool(args.about_headteacher),
@@ -84,7 +79,7 @@ def cmd_disclose(ctx: Context) -> int:
         disclosure,
         spool=ctx.settings.drop_spool,
         pin_file=ctx.settings.drop_authority,
-        state_dir=_state_dir(),
+        state_dir=reporter_state_dir(),
     )
     if args.json:
         emit_json(
@@ -95,14 +90,7 @@ def cmd_disclose(ctx: Context) -> int:
             }
         )
         return 0
-    say(
-        "Filed. The DSL is told a report is waiting (never what it says).\n"
-        f"Receipt: report {receipt.report_id}\n"
-        f"         filed {format_local(receipt.filed_at)}\n"
-        f"         sha256 {receipt.digest}\n"
-        "Keep this receipt: it proves you reported. Nobody can read the report back here, "
-        "you included. If it is urgent, also tell the DSL in person now."
-    )
+    say(receipt_text(receipt))
     return 0
 
 

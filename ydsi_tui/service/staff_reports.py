@@ -8,12 +8,14 @@ may know the other: the CLI and the app call only what is here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model.staff_reports import StaffReport, report_doc
+from ..model.timeparse import format_local
 from ..vault.drop import (
     ABOUT_HEADTEACHER_ID,
     FOR_ABOUT_HEADTEACHER,
@@ -41,10 +43,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ABOUT_HEADTEACHER_NOTICE",
     "Disclosure",
+    "check_drop_ready",
     "file_staff_report",
     "open_staff_report",
     "open_with_named_key",
+    "receipt_text",
     "receive_staff_reports",
+    "reporter_state_dir",
+    "vault_member",
+    "young_people_from",
 ]
 
 
@@ -74,6 +81,71 @@ class Disclosure:
     already_done: str = ""
     about_staff: bool = False
     about_headteacher: bool = False
+
+
+def young_people_from(items: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The young people as typed: one per item, or several split at commas and lines."""
+    given = [items] if isinstance(items, str) else list(items)
+    return tuple(
+        name.strip()
+        for item in given
+        for name in item.replace("\n", ",").split(",")
+        if name.strip()
+    )
+
+
+def reporter_state_dir() -> Path:
+    """Where a reporter's client keeps the highest drop-key serial it has seen (no content)."""
+    import platformdirs
+
+    return platformdirs.user_state_path("ydsi")
+
+
+def receipt_text(receipt: FiledReceipt) -> str:
+    """The receipt, word for word as ``ydsi disclose`` prints it and the app's form shows it."""
+    return (
+        "Filed. The DSL is told a report is waiting (never what it says).\n"
+        f"Receipt: report {receipt.report_id}\n"
+        f"         filed {format_local(receipt.filed_at)}\n"
+        f"         sha256 {receipt.digest}\n"
+        "Keep this receipt: it proves you reported. Nobody can read the report back here, "
+        "you included. If it is urgent, also tell the DSL in person now."
+    )
+
+
+def check_drop_ready(spool: Path, pin_file: Path, state_dir: Path) -> None:
+    """Refuse, as filing would, if no report could be filed now (nothing is written).
+
+    The same checks :func:`file_staff_report` makes first: the spool's mode,
+    the published drop key vouched for by the pinned authority, its serial.
+    """
+    check_spool_dir(spool)
+    read_drop_key(spool, pin_file, state_dir)
+
+
+def vault_member(vault_path: Path, login: str) -> bool | None:
+    """Whether the vault's header names ``login``: the app then asks for a passphrase.
+
+    False also when this login may not read the vault at all (a member of
+    staff outside its group): they can only file a report. None when there is
+    no vault to ask, or it cannot be opened for another reason: the unlock
+    screen then says why, as it always has.
+    """
+    from ..vault.errors import VaultError, VaultNotFound
+    from ..vault.vault import Vault
+
+    path = Path(vault_path)
+    try:
+        vault = Vault.open(path, repair=False)
+    except VaultNotFound:
+        if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+            return False  # there, but closed to this login
+        return None
+    except VaultError as error:
+        if isinstance(error.__cause__, PermissionError):
+            return False
+        return None
+    return login in {user.name for user in vault.users()}
 
 
 def file_staff_report(

@@ -98,12 +98,14 @@ class CloseDialog(ModalScreen[str | None]):
 
     Y and N are both harmless, whichever a person reads the question as: Y
     keeps the work as a draft, N goes back to it. Throwing it away has a key
-    of its own (D) and a second question (:class:`DiscardDialog`).
+    of its own (D) and a second question (:class:`DiscardDialog`). With
+    ``keep=None`` there is nothing to keep it as (the staff report's form has
+    no drafts): no Y button, and Y goes back like N.
     """
 
     BINDINGS = bindings("closing")
 
-    def __init__(self, title: str, question: str, *, keep: str, discard: str) -> None:
+    def __init__(self, title: str, question: str, *, keep: str | None, discard: str) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.question = question
@@ -115,8 +117,11 @@ class CloseDialog(ModalScreen[str | None]):
             yield Label(styled(self.title_text, "bold"), classes="dialog-title")
             yield Static(plain(self.question, multiline=True), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(plain(f"Y  {self.keep_label}"), id="keep", variant="primary")
-                yield Button(plain("N/Esc  Go back"), id="back")
+                if self.keep_label is not None:
+                    yield Button(plain(f"Y  {self.keep_label}"), id="keep", variant="primary")
+                    yield Button(plain("N/Esc  Go back"), id="back")
+                else:
+                    yield Button(plain("N/Esc  Go back"), id="back", variant="primary")
                 yield Button(plain(f"D  {self.discard_label}…"), id="discard", variant="error")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -129,7 +134,7 @@ class CloseDialog(ModalScreen[str | None]):
             self.action_back()
 
     def action_keep(self) -> None:
-        self.dismiss("keep")
+        self.dismiss("keep" if self.keep_label is not None else None)
 
     def action_back(self) -> None:
         self.dismiss(None)
