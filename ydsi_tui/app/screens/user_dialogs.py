@@ -197,7 +197,8 @@ class KeyConfirmDialog(ModalScreen[str | None]):
         elif named and typed:
             check.update(join([("✔ ", "bold"), f"F2: {self.action_label.lower()}."]))
         else:
-            check.update(plain("Nothing changes until both are typed and F2 is pressed."))
+            what = "both are" if self.name_to_type is not None else "your passphrase is"
+            check.update(plain(f"Nothing changes until {what} typed and F2 is pressed."))
         self.query_one("#confirm", Button).disabled = not (named and typed)
 
     @on(Input.Submitted)
