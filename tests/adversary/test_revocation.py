@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 
 from tests.support.adversary import DSL, HEAD, TEAM, TECH, Checks, World, expect_intact, plain_write
-from tests.support.vaults import copy_vault
+from tests.support.vaults import copy_vault, tree_hashes
+from ydsi_tui.service.user_removal import reissue_recovery_code
 from ydsi_tui.vault.errors import VaultError
 from ydsi_tui.vault.header import RECOVERY_ID, Header, UserEntry
 from ydsi_tui.vault.keys import open_slot, unseal_keys
@@ -255,6 +256,59 @@ def test_recovery_code_reissued_old_code_opens_nothing(world: World, tmp_path: P
     recovery.close()
     checks.keep(
         "the new code still resets a passphrase",
+        Vault.open(world.path).unlock(TECH.login, "technician after a recovery").role
+        == "technician",
+    )
+    expect_intact(world, checks, before)
+    report = verify_vault(world.path)
+    checks.keep("verify ok", report.ok, "; ".join(report.problems))
+    checks.finish()
+
+
+def test_the_shared_reissue_leaves_the_old_envelope_nothing_new(world: World) -> None:
+    """The act the CLI and the app's Users screen share: the opened envelope opens nothing new.
+
+    The technician kept a copy of ``vault.json`` and read the envelope in the
+    safe when it was left open. After a DSL re-issues the code (``c`` on
+    Users and keys, or ``ydsi recovery-code reissue``), nothing saved
+    afterwards opens to the old code: offline with the copy, or online.
+    """
+    dsl = world.unlock(DSL)
+    # The world's code was thrown away when it was built: give the vault a known one first.
+    first = reissue_recovery_code(dsl, DSL.passphrase, drop=None)
+    checks = Checks("technician", "an opened envelope + old vault.json, after the shared reissue")
+    checks.keep("the first reissue finished", first.rotated is not None, str(first.unfinished))
+    old_header = (world.path / "vault.json").read_bytes()  # the technician's copy
+    second = reissue_recovery_code(dsl, DSL.passphrase, drop=None)
+    checks.keep("the second reissue finished", second.rotated is not None, str(second.unfinished))
+    refs = _write_after(world)
+    before = world.genuine()
+
+    old_keys = _keys_from_old_copy(old_header, RECOVERY_ID, first.code)
+    checks.keep("the old copy still opens its own old keys (the limit)", bool(old_keys))
+    for ref, result in _readable(world, old_keys, refs).items():
+        checks.attack(f"{ref} under the old code's keys", result == "refused", result)
+    today = _today_with_old_identity(world, old_header, RECOVERY_ID, first.code)
+    checks.attack("the old code opens no key today's header seals", not today, str(today))
+    checks.refused(
+        "the old code on the live vault",
+        lambda: Vault.open(world.path).unlock_recovery(first.code),
+        damaged=False,
+    )
+
+    # At the DSL's unlocked screen, left alone: no new code without the DSL's passphrase.
+    hashes = tree_hashes(world.path, skip_throttle=True)
+    checks.refused(
+        "a reissue at an unlocked DSL session with a guessed passphrase",
+        lambda: reissue_recovery_code(dsl, "a guess at the dsl's passphrase", drop=None),
+        damaged=False,
+    )
+    checks.keep("the guess changed nothing", tree_hashes(world.path, skip_throttle=True) == hashes)
+    recovery = Vault.open(world.path).unlock_recovery(second.code)
+    recovery.reset_user(TECH.login, "technician after a recovery")
+    recovery.close()
+    checks.keep(
+        "the new code resets a passphrase",
         Vault.open(world.path).unlock(TECH.login, "technician after a recovery").role
         == "technician",
     )

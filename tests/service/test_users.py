@@ -24,6 +24,7 @@ from ydsi_tui.service.user_removal import (
     ALL_DATA_KEYS,
     DropSettings,
     plan_removal,
+    reissue_recovery_code,
     remove_and_rotate,
     rotate_keys,
 )
@@ -283,3 +284,75 @@ def test_a_reset_of_someone_not_yet_enrolled_is_refused(school: School) -> None:
     dsl.close()
     with pytest.raises(VaultError, match="has not enrolled yet"):
         reset_with_recovery_code(Vault.open(school.path), school.recovery, "newbie", NEW, NEW)
+
+
+# ---------------------------------------------------------------- the recovery code
+
+
+def test_a_dsl_reissues_the_recovery_code_and_every_key_is_rotated(school: School) -> None:
+    dsl = school.unlock()
+    school.cases(dsl).create("A record the rotation must re-encrypt")
+    epochs = dict(dsl.vault.reload_header().epochs)
+    reissued = reissue_recovery_code(dsl, PASS, drop=None)
+    dsl.close()
+    assert reissued.rotated is not None and reissued.rotated.records >= 1
+    assert reissued.unfinished is None and reissued.code != school.recovery
+    assert reissued.code not in repr(reissued)
+    after = Vault.open(school.path).header
+    assert all(after.epochs[name] == epochs[name] + 1 for name in ("case", "custody"))
+    assert not after.rotation_due
+    Vault.open(school.path).unlock_recovery(reissued.code).close()
+    with pytest.raises(WrongPassphrase):
+        Vault.open(school.path).unlock_recovery(school.recovery)
+
+
+@pytest.mark.parametrize("who", ["head", "tech", "recovery"])
+def test_only_a_dsl_reissues_the_recovery_code(school: School, who: str) -> None:
+    session = (
+        Vault.open(school.path).unlock_recovery(school.recovery)
+        if who == "recovery"
+        else school.unlock(who)
+    )
+    before = tree_hashes(school.path, skip_throttle=True)
+    with pytest.raises(AccessDenied, match="only a DSL"):
+        reissue_recovery_code(session, PASS, drop=None)
+    session.close()
+    assert tree_hashes(school.path, skip_throttle=True) == before
+    Vault.open(school.path).unlock_recovery(school.recovery).close()
+
+
+def test_a_wrong_passphrase_reissues_nothing(school: School) -> None:
+    """An unlocked screen left alone does not hand out a code that resets anyone."""
+    dsl = school.unlock()
+    before = tree_hashes(school.path, skip_throttle=True)
+    with pytest.raises(WrongPassphrase):
+        reissue_recovery_code(dsl, "not the dsl's passphrase", drop=None)
+    dsl.close()
+    assert tree_hashes(school.path, skip_throttle=True) == before
+    Vault.open(school.path).unlock_recovery(school.recovery).close()
+
+
+def test_a_rotation_that_stops_part_way_still_hands_over_the_new_code(school: School) -> None:
+    dsl = school.unlock()
+    school.cases(dsl).create("A record the rotation must re-encrypt")
+    case_dir = school.path / "case"
+    blocked = case_dir.with_name("case-blocked")
+    case_dir.rename(blocked)
+    case_dir.write_bytes(b"")  # a file where the folder was: listing it fails
+    try:
+        reissued = reissue_recovery_code(dsl, PASS, drop=None)
+    finally:
+        case_dir.unlink()
+        blocked.rename(case_dir)
+    dsl.close()
+    assert reissued.rotated is None and reissued.unfinished is not None
+    assert "did not finish" in reissued.unfinished and "ydsi user rotate" in reissued.unfinished
+    # The old code's slot is gone already: the code returned is the only one that works.
+    Vault.open(school.path).unlock_recovery(reissued.code).close()
+    with pytest.raises(WrongPassphrase):
+        Vault.open(school.path).unlock_recovery(school.recovery)
+    dsl = school.unlock()
+    assert any(slot.role == "recovery" for slot in dsl.revocations_due())
+    rotate_keys(dsl, ALL_DATA_KEYS, passphrase=PASS, drop=None)
+    assert not dsl.revocations_due()
+    dsl.close()

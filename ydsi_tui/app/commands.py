@@ -358,6 +358,10 @@ COMMANDS: tuple[Command, ...] = (
     _c("users.rotate", "t", "rotate", "Rotate keys",
        "New data keys and authority key, every record re-encrypted; finishes a rotation "
        "that stopped part-way (asks for your passphrase)", show=False),
+    _c("users.recovery", "c", "reissue", "New recovery code",
+       "Re-issue the recovery code from the school safe: a new code shown once, every key "
+       "rotated, so the old code opens nothing saved afterwards (asks for your passphrase)",
+       show=False),
     _c("users.back", "escape", "back", "Back", "Back to where you were"),
     _c("users.refresh", "f5", "refresh", "Reload", "Read the list again", show=False),
     _c("reset.reset", "f2", "reset", "Reset",
@@ -371,6 +375,10 @@ COMMANDS: tuple[Command, ...] = (
        "Close: the enrolment code is not shown again", show=False),
     _c("code.back", "escape", "ask_done", "Close",
        "Close (asks first: the enrolment code is not shown again)", show=False),
+    _c("recoverycode.done", "enter", "done", "Done",
+       "Close: the recovery code is not shown again", show=False),
+    _c("recoverycode.back", "escape", "ask_done", "Close",
+       "Close (asks first: the recovery code is not shown again)", show=False),
     # -- my passphrase ------------------------------------------------------
     _c("passwd.change", "f2", "change", "Change", "Change the passphrase to the new one",
        key_display="F2"),

@@ -14,7 +14,6 @@ from ..vault.checkpoint import make_checkpoint
 from ..vault.crypto import KdfParams
 from ..vault.errors import AccessDenied, VaultError
 from ..vault.header import ROLES
-from ..vault.revocation import ALL_TARGETS
 from ..vault.vault import Vault
 from ..vault.verify import verify_entries, verify_vault
 from .content import Field, takes_content
@@ -327,19 +326,27 @@ def _passwd_compromised(ctx: Context, session: Session) -> int:
 
 def cmd_recovery_reissue(ctx: Context) -> int:
     """A DSL replaces the recovery code; the old one opens nothing saved afterwards."""
+    from ..service.user_removal import DropSettings, reissue_recovery_code
+
+    drop = DropSettings(ctx.settings.drop_spool, ctx.settings.drop_about_headteacher_key)
     session, passphrase = ctx.unlock_keeping_passphrase()
     try:
-        code = session.reissue_recovery_code()
-        rotated = rotate_keys_for(ctx, session, list(ALL_TARGETS), passphrase)
-        say_drop_key(rotated)
-        count = rotated.records
+        reissued = reissue_recovery_code(session, passphrase, drop=drop)
     finally:
         session.close()
+    if reissued.rotated is None:
+        # The old code's slot is gone already: the new one is printed whatever happened.
+        _print_recovery_code(reissued.code)
+        say("Destroy the old envelope.")
+        warn(f"ydsi: warning: {safe(reissued.unfinished or '')}")
+        return 1
+    say_drop_key(reissued.rotated)
     say(
-        f"Re-issued the recovery code, rotated every key and re-encrypted {count} records: "
-        "the old code, with any copy of vault.json, opens nothing saved from now on."
+        f"Re-issued the recovery code, rotated every key and re-encrypted "
+        f"{reissued.rotated.records} records: the old code, with any copy of vault.json, "
+        "opens nothing saved from now on."
     )
-    _print_recovery_code(code)
+    _print_recovery_code(reissued.code)
     say("Destroy the old envelope.")
     return 0
 

@@ -8,6 +8,12 @@ afterwards (``tests/adversary/test_removed_user.py``). So the app's removal
 rotation is; the command line keeps asking in between (``--no-rotate``). The
 staff drop's published key is derived from the case key, so it follows every
 rotation here, for both.
+
+Re-issuing the recovery code (:func:`reissue_recovery_code`, ``ydsi
+recovery-code reissue`` and the Users screen's ``c``) is the same kind of
+act: a new code, then a rotation of every key, so that the old envelope
+(opened, or lost) with any copy of ``vault.json`` opens nothing saved
+afterwards.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ __all__ = [
     "ALL_DATA_KEYS",
     "DropRepublished",
     "DropSettings",
+    "Reissued",
     "Removal",
     "RemovalPlan",
     "Rotated",
     "plan_removal",
+    "reissue_recovery_code",
     "remove_and_rotate",
     "remove_user",
     "republish_drop_key",
@@ -206,3 +214,54 @@ def remove_and_rotate(
             "rotate'); until then a copy of vault.json they kept still opens the records"
         ) from exc
     return Removal(plan, rotated)
+
+
+# ---------------------------------------------------------------- the recovery code
+
+
+@dataclass(frozen=True, repr=False)
+class Reissued:
+    """A new recovery code (shown once; in no repr) and the rotation that followed it.
+
+    ``rotated`` is None when the rotation stopped part-way: the new code
+    works all the same (and must still be shown, since the old one no longer
+    resets anyone), but until a rotation finishes the old code with an old
+    copy of ``vault.json`` still opens the records; ``unfinished`` says so.
+    """
+
+    code: str
+    rotated: Rotated | None
+    unfinished: str | None = None
+
+
+def reissue_recovery_code(
+    session: Session, passphrase: str, *, drop: DropSettings | None
+) -> Reissued:
+    """``ydsi recovery-code reissue``: a new code, then every key rotated.
+
+    A DSL only, not the recovery code itself. The DSL's passphrase is
+    confirmed first, before anything changes: the new code resets anyone's
+    passphrase, so an unlocked screen left alone must not hand one out (and
+    the rotation re-pins their slot with it). The command line has just
+    unlocked with it; one more derivation is the price of one path for both.
+
+    The new code replaces the old one in the signed header before the
+    rotation starts; a rotation that stops part-way therefore does not lose
+    the code (it is returned, with ``unfinished``), and every DSL is shown
+    that the rotation is due until one finishes it.
+    """
+    require_dsl(session)
+    session.confirm_passphrase(passphrase)
+    code = session.reissue_recovery_code()
+    try:
+        rotated = rotate_keys(session, ALL_DATA_KEYS, passphrase=passphrase, drop=drop)
+    except (VaultError, OSError) as exc:
+        why = str(exc) if isinstance(exc, VaultError) else (exc.strerror or type(exc).__name__)
+        return Reissued(
+            code,
+            None,
+            f"the new code works, but the rotation of every key did not finish ({why}): "
+            "rotate the keys now ('Rotate keys' on the users screen, or 'ydsi user rotate'); "
+            "until then the old code with a copy of vault.json still opens the records",
+        )
+    return Reissued(code, rotated)

@@ -1,8 +1,9 @@
-"""The Users screen's two dialogs: an enrolment code shown once, and a confirmation with keys.
+"""The Users screen's dialogs: a code shown once, and a confirmation with keys.
 
 :class:`CodeDialog` shows a new member of staff's one-time enrolment code
-and what to do with it; closing it without the code needs a key of its own
-(D) and says the code is gone. :class:`KeyConfirmDialog` stands before a
+and what to do with it, :class:`RecoveryCodeDialog` a re-issued recovery
+code and where it goes (the school safe); closing either without the code
+needs a key of its own (D) and says the code is gone. :class:`KeyConfirmDialog` stands before a
 removal or a rotation: it goes on only once the user's login name (for a
 removal) and the DSL's own passphrase are typed, then F2. Neither a stray
 key nor an unlocked screen left alone removes anyone. The passphrase is
@@ -28,9 +29,10 @@ from .dialogs import ShownOnceDialog
 if TYPE_CHECKING:
     from textual.content import Content
 
+    from ...service.user_removal import Reissued
     from ...service.users import Invitation
 
-__all__ = ["CodeDialog", "KeyConfirmDialog"]
+__all__ = ["CodeDialog", "KeyConfirmDialog", "RecoveryCodeDialog"]
 
 
 class CodeDialog(ShownOnceDialog):
@@ -79,6 +81,60 @@ class CodeDialog(ShownOnceDialog):
             f"It will not be shown again. Without it {name} cannot enrol: invite them again "
             "for a new code. Press D to close without it; any other key shows it again."
         )
+
+
+class RecoveryCodeDialog(ShownOnceDialog):
+    """A re-issued recovery code, once, and the words ``ydsi recovery-code reissue`` prints."""
+
+    COMMAND_SCOPES = ("recoverycode",)
+    BINDINGS = bindings("recoverycode")
+    LOST_TITLE = "Close without the recovery code"
+    LOST_TEXT = (
+        "It will not be shown again, and the old code no longer resets anyone: without it "
+        "nobody can reset a forgotten passphrase until a DSL re-issues the code again. "
+        "Press D to close without it; any other key shows it again."
+    )
+
+    def __init__(self, reissued: Reissued) -> None:
+        super().__init__()
+        self.reissued: Reissued | None = reissued
+
+    def compose(self) -> ComposeResult:
+        reissued = self.reissued
+        assert reissued is not None
+        rotated = reissued.rotated
+        if rotated is None:
+            title = "⚠ Re-issued the recovery code; the rotation did not finish"
+            done: list[Content | str | tuple[str, str]] = [
+                ("⚠ ", "bold"),
+                f"{reissued.unfinished}.\n",
+            ]
+        else:
+            title = "✔ Re-issued the recovery code"
+            done = [
+                f"Every key is rotated ({rotated.records} records re-encrypted): the old code, "
+                "with any copy of vault.json, opens nothing saved from now on.\n"
+            ]
+        with Vertical(classes="dialog-box passphrase-box"):
+            yield Label(styled(title, "bold"), classes="dialog-title")
+            yield Static(styled(reissued.code, "bold reverse"), id="recovery-code")
+            yield Static(
+                join(
+                    [
+                        *done,
+                        ("⚠ Shown once; it can reset any user's passphrase. ", "bold"),
+                        "Print it or write it down, seal it in an envelope and lock it in the "
+                        "school safe. Do not store it on this server or in email. Destroy the "
+                        "old envelope.",
+                    ]
+                ),
+                classes="dialog-text",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(plain("Enter  Written down: close"), id="done", variant="primary")
+
+    def forget(self) -> None:
+        self.reissued = None
 
 
 class KeyConfirmDialog(ModalScreen[str | None]):
@@ -141,7 +197,8 @@ class KeyConfirmDialog(ModalScreen[str | None]):
         elif named and typed:
             check.update(join([("✔ ", "bold"), f"F2: {self.action_label.lower()}."]))
         else:
-            check.update(plain("Nothing changes until both are typed and F2 is pressed."))
+            what = "both are" if self.name_to_type is not None else "your passphrase is"
+            check.update(plain(f"Nothing changes until {what} typed and F2 is pressed."))
         self.query_one("#confirm", Button).disabled = not (named and typed)
 
     @on(Input.Submitted)

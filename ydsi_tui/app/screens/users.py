@@ -6,7 +6,9 @@ left unfinished, a slot declared compromised) above it. ``a`` invites a
 member of staff (a role, a login name; the one-time code is shown once),
 ``e`` endorses waiting requests, ``r`` resets a forgotten passphrase with the
 recovery code, ``x`` removes the highlighted user and rotates the keys they
-held, ``t`` rotates every key (or finishes a rotation that stopped).
+held, ``t`` rotates every key (or finishes a rotation that stopped), ``c``
+re-issues the recovery code (a new code shown once, then every key rotated,
+as ``ydsi recovery-code reissue``).
 
 A removal is never one key: ``x`` first asks the service whether it would
 refuse, then a dialog wants the user's login name and the DSL's own
@@ -29,10 +31,12 @@ from ...model.errors import ValidationError
 from ...model.roles import ROLES, role_name
 from ...service.user_removal import (
     DropSettings,
+    Reissued,
     Removal,
     RemovalPlan,
     Rotated,
     plan_removal,
+    reissue_recovery_code,
     remove_and_rotate,
     rotate_all,
 )
@@ -210,7 +214,16 @@ class UsersScreen(ToolScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("reset", "remove"):
             return self.current is not None or None
+        if action == "reissue":
+            return self.may_reissue
         return True
+
+    @property
+    def may_reissue(self) -> bool:
+        """A DSL's own session, not the recovery code's (the service refuses it again)."""
+        services = self.ydsi.services
+        session = services.session if services is not None else None
+        return session is not None and session.role == "dsl" and not session.is_recovery
 
     def job_failed(self, message: Failed) -> bool:
         """Every refusal is one line under the list; then the list is read again."""
@@ -457,3 +470,57 @@ class UsersScreen(ToolScreen):
         if published.problem is not None:
             return f" ⚠ The staff drop's key was not republished: {published.problem}"
         return f" The staff drop's new key is published (serial {published.serial})."
+
+    # ------------------------------------------------------------ the recovery code
+
+    def action_reissue(self) -> None:
+        from .user_dialogs import KeyConfirmDialog
+
+        if not self.may_reissue:
+            self._status(("✗ ", "bold"), "Only a DSL re-issues the recovery code: ask a DSL.")
+            return
+        text = join(
+            [
+                "A new recovery code, shown once, for the envelope in the school safe. ",
+                ("The old code stops opening anything saved afterwards", "bold"),
+                " (use this when the envelope was opened or lost): every key is rotated and "
+                "every record re-encrypted, which takes a while. Nobody's access changes.",
+            ]
+        )
+
+        def confirmed(passphrase: str | None) -> None:
+            if passphrase is not None:
+                self._reissue(passphrase)
+
+        self.app.push_screen(
+            KeyConfirmDialog("Re-issue the recovery code?", text, action="Re-issue", name=None),
+            confirmed,
+        )
+
+    def _reissue(self, passphrase: str) -> None:
+        drop = self.drop
+
+        def job(services: Services, reporter: Reporter) -> Reissued:
+            reporter.stage("Making a new recovery code, then re-encrypting every record")
+            return reissue_recovery_code(services.session, passphrase, drop=drop)
+
+        self.run_job("re-issue the recovery code", job, self._reissued, write=True)
+
+    def _reissued(self, reissued: Reissued) -> None:
+        from .user_dialogs import RecoveryCodeDialog
+
+        rotated, unfinished = reissued.rotated, reissued.unfinished  # not the code
+
+        def closed(_: None) -> None:
+            if rotated is None:
+                self._status(("⚠ ", "bold"), unfinished or "")
+            else:
+                self._status(
+                    ("✔ Re-issued ", "bold"),
+                    f"the recovery code: every key rotated ({rotated.records} records "
+                    "re-encrypted); the old code opens nothing saved from now on."
+                    f"{self._drop_words(rotated)}",
+                )
+            self.reload()
+
+        self.app.push_screen(RecoveryCodeDialog(reissued), closed)
