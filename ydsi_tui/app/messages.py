@@ -135,6 +135,8 @@ class DevicesLoaded(Message, bubble=False):
 @dataclass(repr=False)
 class DeviceLoaded(Message, bubble=False):
     view: DeviceView
+    #: Which load this answers: a slower, earlier read must not overwrite a newer one.
+    generation: int = 0
 
 
 @dataclass(repr=False)

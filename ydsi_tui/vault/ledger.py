@@ -35,10 +35,11 @@ import json.scanner
 import marshal
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .audit import SEALED_ACTION, AuditEntry, genesis_hash
 from .chain import ChainState, Prefixes
@@ -131,6 +132,29 @@ class _State:
     unopened: list[int] = field(default_factory=list)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_thread_at_a_time(
+    method: Callable[Concatenate[Ledger, _P], _R],
+) -> Callable[Concatenate[Ledger, _P], _R]:
+    """Run a Ledger method under the ledger's own lock.
+
+    The app shares one session between its workers: a save's worker refreshing
+    the index while a load's worker refreshed it too parsed the same lines twice
+    into one state, and the load said "the audit log is broken" of a sound log.
+    """
+
+    def locked(self: Ledger, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._thread_lock:
+            return method(self, *args, **kwargs)
+
+    locked.__name__ = method.__name__
+    locked.__doc__ = method.__doc__
+    return locked
+
+
 class Ledger:
     """The audit log as a per-record index; the caller holds no lock to read it."""
 
@@ -146,6 +170,7 @@ class Ledger:
         self.fs = fs
         self.path = path
         self.vault_id = vault_id
+        self._thread_lock = threading.RLock()
         self._state = _State(last_hash=genesis_hash(vault_id))
         #: Log lines parsed by this ledger, all told (tests: a warm open parses the tail).
         self.lines_parsed = 0
@@ -184,6 +209,7 @@ class Ledger:
         """The entry at which the chain breaks; nothing from there on is trusted."""
         return self._state.broken_at
 
+    @_one_thread_at_a_time
     def refresh(self) -> None:
         """Parse what was appended since the last call (or everything, if the log changed).
 
@@ -331,6 +357,7 @@ class Ledger:
                 f"{where}: could not be read ({exc.strerror or exc}); nothing was changed"
             ) from exc
 
+    @_one_thread_at_a_time
     def persist(self, acknowledged: int = 0, *, at_least: int = 1) -> bool:
         """Keep the index for the next open (best effort: False when nothing was written).
 
@@ -395,6 +422,7 @@ class Ledger:
         self._fresh = 0
         return True
 
+    @_one_thread_at_a_time
     def persist_at_close(self, acknowledged: int) -> None:
         """A session closes: keep the index if it moved on enough to be worth rewriting.
 
@@ -483,6 +511,7 @@ class Ledger:
             return doc
         return opened
 
+    @_one_thread_at_a_time
     def set_opener(self, opener: EntrySealer) -> None:
         """A case role has unlocked: index the sealed entries parsed before they could be read.
 
@@ -520,23 +549,28 @@ class Ledger:
             state.records[key].sort(key=lambda w: w.seq)
             self._checked.pop(key, None)
 
+    @_one_thread_at_a_time
     def drop_opener(self) -> None:
         """The session locked: sealed entries parsed from now on wait for the next key."""
         self._opener = None
 
     @property
+    @_one_thread_at_a_time
     def unopened(self) -> list[int]:
         """Sealed entries this reader's key did not open (altered, moved, another key's)."""
         return list(self._state.unopened)
 
     @property
+    @_one_thread_at_a_time
     def sealed_unread(self) -> int:
         """Sealed entries passed over because this reader holds no case key."""
         return len(self._state.skipped)
 
+    @_one_thread_at_a_time
     def writes(self, comp: str, rec: str) -> list[Write]:
         return list(self._list((comp, rec)))
 
+    @_one_thread_at_a_time
     def records(self, comp: str) -> Iterable[str]:
         state = self._state
         return [rec for (c, rec) in itertools.chain(state.records, state.packed) if c == comp]
@@ -635,6 +669,7 @@ class Ledger:
         self._retired_cache = (count, retired)
         return retired
 
+    @_one_thread_at_a_time
     def valid(self, header: Header, write: Write, comp: str) -> bool:
         """Signed by its named author, whose role may make it, with a key not yet retired."""
         role = self._role(header, write)
@@ -647,6 +682,7 @@ class Ledger:
             return False
         return self._signature_ok(header, write)
 
+    @_one_thread_at_a_time
     def entry_of(self, write: Write) -> AuditEntry | None:
         """The whole audit entry behind a write (its extras), or None if it no longer parses."""
         try:
@@ -659,9 +695,11 @@ class Ledger:
             return self._opener.open(entry) if self._opener is not None else None
         return entry
 
+    @_one_thread_at_a_time
     def role_of(self, header: Header, write: Write) -> str | None:
         return self._role(header, write)
 
+    @_one_thread_at_a_time
     def latest_valid(self, header: Header, comp: str, rec: str) -> Write | None:
         """The newest save (or destruction) of a record that counts: what a file must match.
 
@@ -675,6 +713,7 @@ class Ledger:
     # ------------------------------------------------------------------
     # vouching for a file
     # ------------------------------------------------------------------
+    @_one_thread_at_a_time
     def vouch(self, header: Header, comp: str, rec: str, file_hash: str, label: str) -> Write:
         """The save that vouches for this exact file, or :class:`RecordDamaged` saying why not.
 
@@ -772,6 +811,7 @@ class Ledger:
             )
         return f"written at entry {write.seq} by a {role}, who may not write this record"
 
+    @_one_thread_at_a_time
     def authors(
         self, header: Header, comp: str, rec: str, prefixes: Prefixes, vouching: Write, label: str
     ) -> dict[str, dict[str, Author]]:

@@ -199,6 +199,7 @@ class DeviceScreen(AppScreen[Saved | None]):
         self.record_id: str | None = None
         self._restore = restore
         self.changed = False
+        self._generation = 0
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Device {self.ref}")
@@ -214,19 +215,24 @@ class DeviceScreen(AppScreen[Saved | None]):
         self.load(log=True)
 
     def load(self, *, log: bool = False) -> None:
-        self._load(log)
+        self._generation += 1
+        self._load(log, self._generation)
 
     @work(thread=True, exit_on_error=False, group="device-load", description="open the device")
-    def _load(self, log: bool) -> None:
+    def _load(self, log: bool, generation: int) -> None:
         ref = self.ref
 
         def job(services: Services) -> DeviceLoaded:
             self.record_id = services.session.record_id("custody", ref)
-            return DeviceLoaded(services.devices.open(ref, log=log))
+            return DeviceLoaded(services.devices.open(ref, log=log), generation)
 
         self.post_message(call(self.ydsi, "open the device", job))
 
     def on_device_loaded(self, message: DeviceLoaded) -> None:
+        # Loads overlap (the save's own, a change seen by the watcher): only the
+        # latest one asked for is shown, or an earlier read would undo a save on screen.
+        if message.generation != self._generation:
+            return
         self.view = message.view
         device = message.view.device
         now = self.ydsi.now()
