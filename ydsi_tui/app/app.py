@@ -473,10 +473,23 @@ class YdsiApp(Places):
 
     @work(thread=True, exit_on_error=False, group="vault-lock")
     def _close_session(self) -> None:
+        self._end_session()
+
+    def _end_session(self) -> None:
+        """Drop the keys once no save of this process is half-way (saves hold the lock).
+
+        Closing is also what keeps the audit log's index, with the signatures
+        this session checked, for the next open (ledger.py): an app that quit
+        without closing made its next launch check every record's signature again.
+        """
         with self.vault_lock:
             session, self.session, self.services = self.session, None, None
-            if session is not None:
+            if session is not None and not session.closed:
                 session.close()
+
+    def on_unmount(self) -> None:
+        """Quitting closes the session, as locking does (after any save in flight)."""
+        self._end_session()
 
     # ------------------------------------------------------------------
     # other users' writes
