@@ -312,7 +312,13 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
         } | {f"{compartment}:{self.vault.header.epochs[compartment]}"}
 
     def decode_vouched(
-        self, raw: bytes | None, compartment: str, record_id: str, *, body: bool
+        self,
+        raw: bytes | None,
+        compartment: str,
+        record_id: str,
+        *,
+        body: bool,
+        log_read: bool = False,
     ) -> Decoded | None:
         """Decrypt a record file only if the audit log vouches for it (see ledger.py).
 
@@ -321,7 +327,23 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
         a mismatch (``RecordDamaged.transient``) is checked again under the
         vault's lock before it is called damage; any other is reported at
         once. None when there is no file and the log agrees there is none.
+
+        ``log_read``: the caller has just read the log's new entries, once
+        for many files (a listing): each file is first checked against the
+        log as read then, instead of reading the log again per file. Anything
+        short of a clean match reads the log again and, if it has moved on,
+        checks anew as below, so a save that landed since is never mistaken
+        for damage; a clean match is what the log said a moment earlier.
         """
+        if log_read:
+            ledger = self.vault.ledger
+            seen = ledger.seq
+            try:
+                return self._decode_vouched(raw, compartment, record_id, body=body, fresh=False)
+            except RecordDamaged:
+                ledger.refresh()
+                if ledger.seq == seen and raw is not None:
+                    raise  # the log has not moved: the first answer stands
         path = self._path(compartment, record_id)
         delay = 0.001
         for _ in range(_SETTLE_TRIES):
@@ -347,11 +369,18 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
             raise VaultError(unreadable(exc)) from exc
 
     def _decode_vouched(
-        self, raw: bytes | None, compartment: str, record_id: str, *, body: bool
+        self,
+        raw: bytes | None,
+        compartment: str,
+        record_id: str,
+        *,
+        body: bool,
+        fresh: bool = True,
     ) -> Decoded | None:
         label = f"{compartment}/{record_id}{RECORD_SUFFIX}"
         ledger = self.vault.ledger
-        ledger.refresh()
+        if fresh:
+            ledger.refresh()
         header = self.vault.header
         if raw is None:
             self._check_absent(compartment, record_id, label)
@@ -620,7 +649,9 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
             self._listed.pop(key, None)
             try:
                 raw = self.vault.fs.read_bytes(directory / name)
-                decoded = self.decode_vouched(raw, compartment, record_id, body=False)
+                decoded = self.decode_vouched(
+                    raw, compartment, record_id, body=False, log_read=True
+                )
                 summary = decoded.summary if decoded is not None else {}
                 doc = next(iter(summary.values()), None)
                 role = ""
