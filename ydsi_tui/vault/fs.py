@@ -75,19 +75,22 @@ def vault_label(path: Path) -> str:
     vault's layout is flat: a file sits in the root or in one of its
     directories, which is all a message needs to name it.
     """
-    path = Path(path)
-    if path.parent.name in _VAULT_DIRS:
-        return f"{path.parent.name}/{path.name}"
-    return path.name
+    folder, name = _parts(path)
+    return f"{folder}/{name}" if folder in _VAULT_DIRS else name
+
+
+def _parts(path: Path) -> tuple[str, str]:
+    """(the parent folder's name, the file's name): string work, not pathlib's (a
+    listing of 10,000 records asks it for every file)."""
+    head, name = os.path.split(os.fspath(path))
+    return os.path.basename(head), name
 
 
 def file_limit(path: Path) -> tuple[int, str]:
     """(the most bytes this file may hold, what to call it) from where it sits."""
-    path = Path(path)
-    name = path.name
+    folder, name = _parts(path)
     if name.startswith(TEMP_PREFIX):
         name = name[len(TEMP_PREFIX) :].rsplit("-", 1)[0]
-    folder = path.parent.name
     if name.endswith(".report"):
         return 2 * _MIB, "a staff report"
     if folder in ("case", "custody"):
@@ -139,7 +142,12 @@ def open_checked(path: Path) -> tuple[int, int]:
     anything but a regular file and any file larger than :func:`file_limit`
     allows, before a byte is read.
     """
-    label = vault_label(path)
+    fd, size, _limit = _open_checked(path)
+    return fd, size
+
+
+def _open_checked(path: Path) -> tuple[int, int, int]:
+    """:func:`open_checked`, and the file's cap: (fd, size, the most it may hold)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
@@ -148,21 +156,22 @@ def open_checked(path: Path) -> tuple[int, int]:
                 reason = _what_is(os.lstat(path).st_mode)
             except OSError:
                 reason = "cannot be opened as a file"
-            raise UnsafeFile(label, reason) from None
+            raise UnsafeFile(vault_label(path), reason) from None
         raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFile(label, _what_is(info.st_mode))
+            raise UnsafeFile(vault_label(path), _what_is(info.st_mode))
         limit, what = file_limit(path)
         if info.st_size > limit:
             raise UnsafeFile(
-                label, f"is {_size(info.st_size)}, more than the {_size(limit)} {what} may be"
+                vault_label(path),
+                f"is {_size(info.st_size)}, more than the {_size(limit)} {what} may be",
             )
     except BaseException:
         os.close(fd)
         raise
-    return fd, info.st_size
+    return fd, info.st_size, limit
 
 
 def _too_big(path: Path) -> UnsafeFile:
@@ -191,8 +200,7 @@ class FileSystem:
     def read_bytes(self, path: Path) -> bytes:
         """The whole file, if it is a regular file within its cap (:func:`open_checked`)."""
         self.hook("read", str(path))
-        fd, _ = open_checked(path)
-        limit, _what = file_limit(path)
+        fd, _size_then, limit = _open_checked(path)
         try:
             chunks: list[bytes] = []
             total = 0
