@@ -17,6 +17,7 @@ under, whatever the file says today.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import stat
@@ -110,7 +111,21 @@ def bundled_file(name: str = DEFAULT_BUNDLED) -> PolicyFile:
 
     Read once: the shipped files change only with the package."""
     origin, raw = bundled_policy_bytes(name)
+    if name == DEFAULT_BUNDLED:
+        try:  # the same bytes the model reads for its forms: parsed once, not twice
+            return PolicyFile(origin, None, bundled_policy(), raw, bundled_name=name)
+        except PolicyError:  # pragma: no cover - a broken installation, said below
+            pass
     return _parsed(origin, None, raw, (), bundled_name=name)
+
+
+@cache
+def _shipped_digests() -> dict[str, str]:
+    """digest -> short name of every shipped text, without parsing one (a start-up
+    parsed all of them for the one in force)."""
+    return {
+        hashlib.sha256(bundled_policy_bytes(name)[1]).hexdigest(): name for name in BUNDLED_POLICIES
+    }
 
 
 def bundled_files() -> list[PolicyFile]:
@@ -271,10 +286,6 @@ class PolicyLibrary:
         if bundled.digest not in self._known:
             raw = resources.files("ydsi_tui.model").joinpath("policies", BUNDLED_POLICY)
             self._remember(bundled, raw.read_bytes())
-        for name in BUNDLED_POLICIES:  # every shipped text can be found by its digest
-            shipped = bundled_file(name)
-            if shipped.policy is not None:
-                self._remember(shipped.policy, shipped.raw)
         pin = self.approved
         self.in_force = None if pin is None else self._find(pin.digest)
         self.warnings = [w for w in (self._warning(),) if w]
@@ -292,6 +303,12 @@ class PolicyLibrary:
         known = self._known.get(digest)
         if known is not None:
             return known.policy
+        shipped = _shipped_digests().get(digest)  # every shipped text is at hand
+        if shipped is not None:
+            found = bundled_file(shipped)
+            if found.policy is not None and found.policy.digest == digest:
+                self._remember(found.policy, found.raw)
+                return self._known[digest].policy
         if not self.session.can_read("case"):
             return None
         ref = policy_record_ref(digest)
