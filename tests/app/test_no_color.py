@@ -103,3 +103,34 @@ async def test_every_highlight_has_a_mark(
         ticked = [line for line in marked_lines(screen_text(app)) if "[" in line]
         assert len(ticked) == 1 and re.match(r"▶ \[x\] \w", ticked[0])
         assert parts.selected == [parts.choices[1][1]]
+
+
+async def test_the_command_palette_marks_its_highlighted_command(
+    app_factory: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The palette's list was told by reverse video alone: one ▶, and it follows Down."""
+    from textual.command import CommandList, CommandPalette
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        commands = app.screen.query_one(CommandList)
+        await pilot.press("down")
+        await settle(pilot)
+        seen: list[str] = []
+        for _ in range(2):
+            highlighted = commands.highlighted
+            assert highlighted is not None
+            title = str(commands.get_option_at_index(highlighted).prompt).split("\n")[0]
+            # The home table's cursor row may show round the palette: not counted.
+            palette_mark = [m for m in marked_lines(screen_text(app)) if not m.startswith("▶2026")]
+            assert len(palette_mark) == 1, palette_mark
+            assert palette_mark[0].startswith(f"▶ {title[:20]}"), (palette_mark, title)
+            seen.append(title)
+            await pilot.press("down")
+            await settle(pilot)
+        assert seen[0] != seen[1]

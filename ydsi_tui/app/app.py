@@ -715,6 +715,15 @@ class YdsiApp(Places):
             answer,
         )
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with the highlighted command marked (palette.py)."""
+        from textual.command import CommandPalette
+
+        from .palette import MarkedPalette
+
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(MarkedPalette(id="--command-palette"))
+
     def action_toggle_ansi_theme(self) -> None:
         self.theme = "textual-dark" if self.theme.startswith("ansi") else "ansi-dark"
 

@@ -13,17 +13,53 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import (
+    CommandInput,
+    CommandList,
+    CommandPalette,
+    DiscoveryHit,
+    Hit,
+    Hits,
+    Provider,
+    SearchIcon,
+)
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.widgets import Button, LoadingIndicator
 
 from .commands import PaletteEntry, commands_for, key_name
 from .text import plain
+from .widgets.options import MarksHighlight
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
     from textual.screen import Screen
 
-__all__ = ["PaletteCommands"]
+__all__ = ["MarkedPalette", "PaletteCommands"]
+
+
+class MarkedCommandList(CommandList, MarksHighlight, can_focus=False):
+    """The palette's list, its highlighted command marked ``▶`` like every other list
+    (widgets/options.py): under NO_COLOR it was told only by reverse video, which
+    a plain ``tmux capture-pane`` or a screen reader does not show."""
+
+
+class MarkedPalette(CommandPalette):
+    """Textual's palette with the marked list (Textual is pinned exactly, and
+    tests/app/test_no_color.py opens the palette and reads the mark)."""
+
+    def compose(self) -> ComposeResult:
+        # CommandPalette.compose, with the marked list in place of CommandList.
+        with Vertical(id="--container"):
+            with Horizontal(id="--input"):
+                yield SearchIcon()
+                yield CommandInput(placeholder=self._placeholder, select_on_focus=False)
+                if not self.run_on_select:
+                    yield Button("\u25b6")
+            with Vertical(id="--results"):
+                yield MarkedCommandList()
+                yield LoadingIndicator()
 
 
 def _screen_entries(screen: Screen[object]) -> Iterator[PaletteEntry]:

@@ -10,7 +10,8 @@ the styles keep free for it (``styles/base.tcss``: the options' left padding).
 :class:`Options` replaces OptionList everywhere in the app (the home screen's
 attention list, the steps, menus, drafts, the reports list, and through
 :class:`~ydsi_tui.app.widgets.choices.ChoiceList` every checkbox list);
-:class:`Dropdown` replaces Select.
+:class:`Dropdown` replaces Select; the command palette's list is marked the
+same way (palette.py).
 
 Type to select (issue 11, finding 4: typing ``p`` in "Who disclosed" chose
 nothing): a letter or digit on a closed :class:`Dropdown`, a menu
@@ -40,7 +41,7 @@ from ..glyphs import HIGHLIGHT
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-__all__ = ["Dropdown", "Keyed", "Options", "initial", "marked", "next_match"]
+__all__ = ["Dropdown", "Keyed", "MarksHighlight", "Options", "initial", "marked", "next_match"]
 
 #: Words an option's letter skips: "The young person" is chosen by y, "A friend" by f.
 _ARTICLES = frozenset({"the", "a", "an"})
@@ -104,7 +105,7 @@ def marked(strip: Strip) -> Strip:
 _REVERSE = Style(reverse=True)
 
 
-class _MarksHighlight(OptionList):
+class MarksHighlight(OptionList):
     """The mark on the first line of the highlighted option (the first one visible).
 
     Under ``NO_COLOR`` the highlighted option of the focused list is also in
@@ -124,7 +125,7 @@ class _MarksHighlight(OptionList):
         return marked(strip)
 
 
-class Options(_MarksHighlight):
+class Options(MarksHighlight):
     """An OptionList whose highlighted option is marked with ``▶``."""
 
 
@@ -149,7 +150,7 @@ class Keyed(Options):
             self.highlighted = index
 
 
-class DropdownList(SelectOverlay, _MarksHighlight):
+class DropdownList(SelectOverlay, MarksHighlight):
     """The list a Dropdown opens, marked the same way."""
 
 
