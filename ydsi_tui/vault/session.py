@@ -340,9 +340,12 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
             seen = ledger.seq
             try:
                 return self._decode_vouched(raw, compartment, record_id, body=body, fresh=False)
-            except RecordDamaged:
+            except RecordDamaged as exc:
+                # A save in flight (transient) is waited for below, however the
+                # log looks now: another thread of this process may have read
+                # the save's entry into the shared index before this file was.
                 ledger.refresh()
-                if ledger.seq == seen and raw is not None:
+                if ledger.seq == seen and not exc.transient and raw is not None:
                     raise  # the log has not moved: the first answer stands
         path = self._path(compartment, record_id)
         delay = 0.001
