@@ -348,16 +348,19 @@ if hidden:
         drop.people.other_reporter, code, str(drop.spool), "", changed["report_id"],
         hidden["report_id"],
     )  # fmt: skip
-    report = verify_vault(drop.world.path, spool=drop.spool)
-    problems = " | ".join(report.problems)
+    # Anyone's verify finds each; only a case role's names the login (it is sealed).
+    keyless = verify_vault(drop.world.path, spool=drop.spool)
+    dsl = drop.world.unlock(DSL)
+    named = verify_vault(drop.world.path, spool=drop.spool, opener=dsl.vault.audit.sealer)
     for rid, who, what in (
         (gone["report_id"], drop.people.reporter, "missing"),
         (changed["report_id"], drop.people.other_reporter, "altered"),
         (hidden["report_id"], drop.people.other_reporter, "missing"),
     ):
-        found = [p for p in report.problems if rid in p]
-        assert len(found) == 1, problems
-        assert what in found[0] and who in found[0], found
+        for report, naming in ((keyless, False), (named, True)):
+            found = [p for p in report.problems if rid in p]
+            assert len(found) == 1, " | ".join(report.problems)
+            assert what in found[0] and (who in found[0]) is naming, found
 
 
 def test_a_forged_opened_entry_does_not_silence_a_new_report(drop: Drop) -> None:
@@ -390,3 +393,56 @@ def test_a_report_about_staff_opens_for_the_headteacher_alone(drop: Drop) -> Non
             session.open_report(drop.spool, report["report_id"])
     opened = open_staff_report(drop.world.unlock(HEAD), drop.spool, report["report_id"])
     assert opened.words == WORDS and opened.about_staff
+
+
+def test_the_log_does_not_tell_a_technician_or_a_thief_who_reported(drop: Drop) -> None:
+    """The vault's whole group reads the audit log (technicians too), and every
+    backup holds it: its ``drop.received`` entries named each report's filer,
+    which told a technician which member of staff had reported a concern."""
+    ordinary = drop.disclose(drop.people.reporter)
+    about_staff = drop.disclose(drop.people.other_reporter, "about the caretaker", "--about-staff")
+    team = drop.world.unlock(TEAM)
+    team.receive_reports(drop.spool)
+    log = (drop.world.path / "audit.log").read_bytes()  # the technician's group read
+    for who in (drop.people.reporter, drop.people.other_reporter):
+        assert who.encode() not in log, f"{who} is named in the audit log"
+        uid = drop.people.uid(who)
+        assert f'"owner_uid":{uid}'.encode() not in log
+        assert f'"uid":{uid}'.encode() not in log
+    # The technician's own tools tell them no more than the bytes do.
+    tech = drop.world.unlock(TECH)
+    keyless = drop_entries(list(tech.vault.audit.entries()), tech.vault.header)
+    assert {r.owner_login for r in keyless.values()} == {""}
+    assert {r.owner_uid for r in keyless.values()} == {-1}
+    # The case roles still see who filed each (the inbox, verify, the taken-in check).
+    names = {r.report_id: r.owner_login for r in team.received_reports().values()}
+    assert names == {
+        ordinary["report_id"]: drop.people.reporter,
+        about_staff["report_id"]: drop.people.other_reporter,
+    }
+    head = drop.world.unlock(HEAD)
+    assert {r.owner_login for r in head.received_reports().values()} == set(names.values())
+
+
+def test_a_filer_moved_to_another_reports_entry_does_not_open(drop: Drop) -> None:
+    """The sealed filer is bound to its report and ciphertext: a team member cannot
+    make one report look filed by the other report's filer by copying the blob."""
+    first = drop.disclose(drop.people.reporter)
+    second = drop.disclose(drop.people.other_reporter)
+    dsl = drop.world.unlock(DSL)
+    dsl.receive_reports(drop.spool)
+    entries = {
+        e.extra.get("report_id"): e
+        for e in dsl.vault.audit.entries()
+        if e.action == "drop.received"
+    }
+    sealer = dsl.vault.audit.sealer
+    assert sealer is not None
+    blob = entries[first["report_id"]].extra["filer"]
+    digest = entries[second["report_id"]].extra["digest"]
+    assert sealer.open_filer(second["report_id"], digest, blob) is None
+    own = entries[first["report_id"]].extra
+    assert sealer.open_filer(first["report_id"], own["digest"], blob) == (
+        drop.people.uid(drop.people.reporter),
+        drop.people.reporter,
+    )

@@ -177,6 +177,8 @@ class EntryOpener(Protocol):
 
     def open(self, entry: AuditEntry) -> AuditEntry | None: ...
 
+    def open_filer(self, report_id: str, digest: str, sealed: object) -> tuple[int, str] | None: ...
+
 
 class AuditLog:
     """Reads and appends ``audit.log``; the caller holds the vault lock for writes.

@@ -2,11 +2,14 @@
 
 :class:`DropInbox` is a mixin of :class:`~ydsi_tui.vault.session.Session`.
 Receiving appends one signed ``drop.received`` entry per new report (its id,
-the hash of its ciphertext, its owner's uid, when), so that from then on a
+the hash of its ciphertext, when, and who filed it), so that from then on a
 report deleted or altered in the spool is a finding of ``ydsi verify`` that
 names the only login that could have done it. Those entries, and
-``drop.opened``, carry no content and are not sealed: the triage group reads
-them without a passphrase (``ydsi attention``).
+``drop.opened``, carry no content and stay in clear: the alert timer reads
+them without a passphrase (``ydsi attention``). Who filed a report is sealed
+in the entry (:meth:`EntrySealer.seal_filer`) for the case roles only: the
+whole vault group reads the log, technicians included, and every backup
+holds it. Entries written before 12/2026 name the filer in clear.
 
 Opening needs the drop key (derived from the case key of the report's epoch)
 or, for a report about a member of staff, the Headteacher's own box key.
@@ -39,9 +42,10 @@ from .drop import (
 from .errors import AccessDenied, DamagedFile, NotSaved
 from .rights import may_write
 from .saving import not_saved, utc_now
+from .sealed_entries import EntrySealer
 
 if TYPE_CHECKING:
-    from .audit import AuditEntry, Signer
+    from .audit import AuditEntry, EntryOpener, Signer
     from .header import Header, UserEntry
     from .keys import Identity
     from .vault import Vault
@@ -85,12 +89,15 @@ class OpenedReport:
     sealed_for: str
 
 
-def drop_entries(entries: list[AuditEntry], header: Header) -> dict[str, ReceivedReport]:
+def drop_entries(
+    entries: list[AuditEntry], header: Header, opener: EntryOpener | None = None
+) -> dict[str, ReceivedReport]:
     """The received reports an audit log describes, by report id (no key needed).
 
     Only entries a case role signed count: a technician can append a validly
     chained entry signed with their own key, and a forged "opened" must not
-    silence the alert for a report nobody has read.
+    silence the alert for a report nobody has read. Who filed each is known
+    only with a case role's ``opener`` (uid -1 and no login without it).
     """
     found: dict[str, ReceivedReport] = {}
     for entry in entries:
@@ -101,12 +108,13 @@ def drop_entries(entries: list[AuditEntry], header: Header) -> dict[str, Receive
         if not isinstance(rid, str):
             continue
         if entry.action == "drop.received" and rid not in found:
-            uid = extra.get("owner_uid")
+            digest = str(extra.get("digest", ""))
+            uid, login = _filer(extra, rid, digest, opener)
             found[rid] = ReceivedReport(
                 report_id=rid,
-                digest=str(extra.get("digest", "")),
-                owner_uid=uid if isinstance(uid, int) else -1,
-                owner_login=str(extra.get("owner_login", "")),
+                digest=digest,
+                owner_uid=uid,
+                owner_login=login,
                 filed_at=str(extra.get("filed_at", "")),
                 received_at=entry.ts,
                 received_by=entry.actor,
@@ -116,6 +124,18 @@ def drop_entries(entries: list[AuditEntry], header: Header) -> dict[str, Receive
             old = found[rid]
             found[rid] = replace(old, opened=True, opened_by=entry.actor, opened_at=entry.ts)
     return found
+
+
+def _filer(
+    extra: dict[str, Any], rid: str, digest: str, opener: EntryOpener | None
+) -> tuple[int, str]:
+    """(uid, login) of who filed a report: sealed (opened with a case role's key), or
+    in clear in an entry from before sealing; (-1, "") when it cannot be told."""
+    if "filer" in extra:
+        opened = opener.open_filer(rid, digest, extra["filer"]) if opener is not None else None
+        return opened if opened is not None else (-1, "")
+    uid = extra.get("owner_uid")
+    return (uid if isinstance(uid, int) else -1), str(extra.get("owner_login", ""))
 
 
 class DropInbox:
@@ -151,16 +171,26 @@ class DropInbox:
 
     def received_reports(self) -> dict[str, ReceivedReport]:
         """What the log says was received (and opened), by report id."""
-        return drop_entries(list(self.vault.audit.entries()), self.vault.header)
+        return drop_entries(list(self.vault.audit.entries()), self.vault.header, self._sealer())
+
+    def _sealer(self) -> EntrySealer | None:
+        """The case index key's sealer, which seals and opens who filed each report
+        (None for a session without the case key)."""
+        key = self._keys.get("index:case")
+        return None if key is None else EntrySealer(key, self.vault.header.vault_id)
 
     def receive_reports(self, spool: Path) -> list[ReceivedReport]:
         """Log every spooled report not yet received; return all received, oldest first.
 
         Each new one gets a signed ``drop.received`` entry, content-free: its
-        id, the hash of its ciphertext, its owner's uid and login, and whom it
-        is sealed for (read from the clear head; nothing is decrypted).
+        id, the hash of its ciphertext, its owner's uid and login (sealed for
+        the case roles), and whom it is sealed for (read from the clear head;
+        nothing is decrypted).
         """
         self._require_triage()
+        sealer = self._sealer()
+        if sealer is None:  # every triage role holds the case index key
+            raise AccessDenied("your keys do not include the case key: ask a DSL")
         spooled = list_spool(spool, self.vault.fs)
         with self.vault.lock():
             known = self.received_reports()
@@ -178,8 +208,12 @@ class DropInbox:
                 extra = {
                     "report_id": current.report_id,
                     "digest": current.digest,
-                    "owner_uid": current.owner_uid,
-                    "owner_login": current.owner_login,
+                    "filer": sealer.seal_filer(
+                        current.report_id,
+                        current.digest,
+                        current.owner_uid,
+                        current.owner_login,
+                    ),
                     "filed_at": current.filed_at.isoformat(),
                     "for": sealed_for,
                 }

@@ -41,6 +41,9 @@ __all__ = ["SEALED_COMPARTMENTS", "EntrySealer", "is_sealed_doc"]
 SEALED_COMPARTMENTS = frozenset({"case"})
 
 _INFO = b"ydsi sealed audit entry v1"
+_FILER_INFO = b"ydsi staff report filer v1"
+#: A filer's uid and login are padded to this (a login's length tells nothing).
+_FILER_BUCKET = 128
 #: Plaintext sizes are padded to a multiple of this (a read and a save then
 #: seal to the same length; only long extras such as a repair's grow).
 _BUCKET = 512
@@ -57,6 +60,48 @@ class EntrySealer:
     def __init__(self, index_key: bytes, vault_id: str) -> None:
         self.vault_id = vault_id
         self._aead = AESGCM(hkdf(index_key, vault_id.encode("ascii"), _INFO))
+        self._filer = AESGCM(hkdf(index_key, vault_id.encode("ascii"), _FILER_INFO))
+
+    # -- who filed a report from staff (drop_inbox.py) ---------------------
+    def _filer_aad(self, report_id: str, digest: str) -> bytes:
+        return b"ydsi staff report filer v1|" + canonical_json([self.vault_id, report_id, digest])
+
+    def seal_filer(self, report_id: str, digest: str, uid: int, login: str) -> str:
+        """Who filed a report, for its plain ``drop.received`` entry: only case roles read it.
+
+        The entry stays in clear for the keyless alert timer (which report,
+        when, opened or not), but the whole vault group reads the log,
+        technicians included, and every backup holds it: the filer's login
+        there told them which member of staff had reported a concern. Bound
+        to the report and its ciphertext's hash, so it cannot be moved to
+        another report's entry.
+        """
+        inner = canonical_json({"uid": uid, "login": login})
+        padded = inner + b" " * (-len(inner) % _FILER_BUCKET)
+        nonce = os.urandom(NONCE_BYTES)
+        blob = nonce + self._filer.encrypt(nonce, padded, self._filer_aad(report_id, digest))
+        return b64e(blob)
+
+    def open_filer(self, report_id: str, digest: str, sealed: object) -> tuple[int, str] | None:
+        """(uid, login) from :meth:`seal_filer`'s blob; None if it does not open."""
+        if not isinstance(sealed, str):
+            return None
+        try:
+            blob = b64d(sealed)
+            if len(blob) < NONCE_BYTES + TAG_BYTES:
+                return None
+            plain = self._filer.decrypt(
+                blob[:NONCE_BYTES], blob[NONCE_BYTES:], self._filer_aad(report_id, digest)
+            )
+            inner = json.loads(plain)
+        except (InvalidTag, ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(inner, dict) or set(inner) != {"uid", "login"}:
+            return None
+        uid, login = inner["uid"], inner["login"]
+        if not isinstance(uid, int) or isinstance(uid, bool) or not isinstance(login, str):
+            return None
+        return uid, login
 
     def _aad(self, seq: object, ts: object, actor: object, key_id: object, comp: object,
              prev: object) -> bytes:  # fmt: skip

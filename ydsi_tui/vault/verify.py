@@ -118,7 +118,7 @@ def verify_vault(
     )
     _check_files(path, fs, header, writes, history, report)
     if spool is not None:
-        _check_spool(spool, fs, header, drops, report)
+        _check_spool(spool, fs, header, drops, report, opener)
     _note_planted(path, report)
     if mark is not None:
         report.problems.extend(mark.check(header, chain, checker=checker))
@@ -340,14 +340,20 @@ def entry_problems(
 
 
 def _check_spool(
-    spool: Path, fs: FileSystem, header: Header, drops: list[AuditEntry], report: VerifyReport
+    spool: Path,
+    fs: FileSystem,
+    header: Header,
+    drops: list[AuditEntry],
+    report: VerifyReport,
+    opener: EntryOpener | None,
 ) -> None:
     """Every received staff report still in the spool, byte for byte (by its hash).
 
     A report file's owner is the only login (root aside) that can remove or
-    change it in the sticky spool, so each finding names that login.
+    change it in the sticky spool, so each finding names that login, when the
+    checker is a case role: who filed a report is sealed to them.
     """
-    received = drop_entries(drops, header)
+    received = drop_entries(drops, header, opener)
     if not received:
         return
     try:
@@ -356,7 +362,11 @@ def _check_spool(
         report.notes.append(f"staff reports were not compared with the spool: {exc}")
         return
     for rid, known in sorted(received.items(), key=lambda kv: kv[1].received_at):
-        who = known.owner_login or f"uid {known.owner_uid}"
+        who = (
+            known.owner_login
+            or (f"uid {known.owner_uid}" if known.owner_uid >= 0 else "")
+            or "the one who filed it (a case role's 'ydsi verify --entries' names them)"
+        )
         what = f"staff report {rid} (received {known.received_at[:16].replace('T', ' ')})"
         item = present.get(rid)
         if item is None:
@@ -369,7 +379,7 @@ def _check_spool(
                 f"{what} was altered after it was received: only its owner's login, {who}, "
                 "or root could have changed it"
             )
-        elif item.owner_uid != known.owner_uid:
+        elif known.owner_uid >= 0 and item.owner_uid != known.owner_uid:
             report.add(
                 f"{what} now belongs to uid {item.owner_uid}, not {who} who filed it: it was "
                 "removed and put back"
