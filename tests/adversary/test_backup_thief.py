@@ -8,6 +8,7 @@ vault's users must not be shown the old state as the current one.
 
 from __future__ import annotations
 
+import re
 import tarfile
 
 from tests.support.adversary import (
@@ -79,4 +80,42 @@ def test_old_backup_unpacked_over_the_vault_is_noticed(world: World) -> None:
     restore_vault(live, world.path)  # the school puts the real vault back
     world.close()
     expect_intact(world, checks, before)
+    checks.finish()
+
+
+def test_a_stolen_backup_with_reports_from_staff_tells_neither_words_nor_filer(
+    world: World,
+) -> None:
+    """A DSL's backup holds the spool's reports not yet taken in (sealed, as filed) and,
+    in its audit log and manifest, that they were received: the thief with the tar
+    must learn no word of them and not who filed them."""
+    import os
+    import pwd
+
+    from tests.support.drop import disclose, make_spool, publish
+
+    base = world.path.parent
+    dsl = world.unlock(DSL)
+    spool = make_spool(base)
+    _key, pin = publish(dsl, spool, base)
+    words = "the caretaker keeps a phone of pupils' photos quokka-unique"
+    disclose(spool, pin, base / "reporter", words, reporter_name="Zed Quill-Reporter")
+    disclose(spool, pin, base / "reporter", "a second concern marmoset-unique")
+    dsl.receive_reports(spool)  # the first in the log, then one more filed after
+    disclose(spool, pin, base / "reporter", "a third, not received, wombat-unique")
+    backup = base / "backup-with-reports.tar"
+    write_backup(dsl, backup, spool=spool)
+    data = backup.read_bytes()
+    checks = Checks("backup thief", "stolen backup holding reports from staff")
+    for text in (words, "quokka-unique", "marmoset-unique", "wombat-unique", "Zed Quill"):
+        for form in {text, text.lower(), text.upper()}:
+            found = form.encode() in data or form.encode("utf-16-le") in data
+            checks.attack(f"{form!r} is not in the backup", not found)
+    login, uid = pwd.getpwuid(os.getuid()).pw_name, os.getuid()
+    for key, value in (("owner_login", f'"{login}"'), ("login", f'"{login}"'),
+                       ("owner_uid", str(uid)), ("uid", str(uid))):  # fmt: skip
+        pattern = rb'"' + key.encode() + rb'"\s*:\s*' + re.escape(value.encode()) + rb"\b"
+        checks.attack(f"the filer ({key}) is not in the backup", not re.search(pattern, data))
+    check = verify_backup(backup)
+    checks.keep("the backup verifies, keyless", check.ok, "; ".join(check.problems))
     checks.finish()

@@ -50,10 +50,14 @@ def test_a_backup_holds_the_spools_reports_and_a_restore_gives_them_back(
     backup = tmp_path / "backup.tar"
     manifest = write_backup(session, backup, spool=spool)  # type: ignore[arg-type]
     assert sorted(f.report_id for f in manifest.spool) == sorted(ids)
-    assert all(f.owner_uid == os.getuid() for f in manifest.spool)
+    # Who filed each is sealed for the case roles: a thief reads no uid in the manifest.
+    sealer = session.filer_sealer()  # type: ignore[attr-defined]
+    assert all(f.owner(sealer) == os.getuid() for f in manifest.spool)
+    assert all(f.owner(None) is None and f.owner_uid == -1 for f in manifest.spool)
     assert manifest.spool_note == ""
     data = backup.read_bytes()
     assert HOSTILE_WORDS.encode() not in data and b"a second" not in data  # sealed, as filed
+    assert b"owner_uid" not in data and b'"uid"' not in data
     with tarfile.open(backup) as tar:
         names = tar.getnames()
     assert sorted(n for n in names if n.startswith("spool/")) == sorted(
@@ -157,3 +161,37 @@ def test_no_spool_keeps_the_old_format_and_a_broken_one_is_said(
     assert "reports from staff are not in this backup" in broken.spool_note
     assert verify_backup(tmp_path / "broken.tar").ok  # the vault is backed up all the same
     session.close()
+
+
+def test_a_manifest_from_before_sealed_filers_still_reads() -> None:
+    """Backups made before 12/2026 name each report's owner as a uid in clear."""
+    from ydsi_tui.vault.backup import SpoolFile
+
+    old = {"report_id": "A" * 22, "size": 8192, "sha256": "0" * 64, "owner_uid": 1003,
+           "filed_at": "2026-12-03T10:00:00+00:00"}  # fmt: skip
+    item = SpoolFile.from_doc(old)
+    assert item.owner(None) == 1003 and item.to_doc() == old
+    sealed = {**{k: v for k, v in old.items() if k != "owner_uid"}, "filer": "c2VhbGVk"}
+    assert SpoolFile.from_doc(sealed).owner(None) is None
+    for bad in ({**sealed, "filer": ""}, {**sealed, "filer": 7}, {**old, "owner_uid": -1}):
+        with pytest.raises(ValueError):
+            SpoolFile.from_doc(bad)
+
+
+def test_sealed_filers_are_manifest_version_4_and_the_version_must_agree(
+    make_vault: MakeVault, tmp_path: Path
+) -> None:
+    """A ydsi that knows version 3 says "upgrade"; a manifest whose version and
+    filers disagree is refused (a filer cannot be swapped in for a sealed one)."""
+    from ydsi_tui.vault.backup import Manifest
+
+    session, spool, _ids = _filed(make_vault, tmp_path)
+    backup = tmp_path / "backup.tar"
+    manifest = write_backup(session, backup, spool=spool)  # type: ignore[arg-type]
+    doc = json.loads(manifest.to_bytes())
+    assert doc["version"] == 4 and all("filer" in f and "owner_uid" not in f for f in doc["spool"])
+    for changed in ({**doc, "version": 3},
+                    {**doc, "spool": [{**{k: v for k, v in f.items() if k != "filer"},
+                                       "owner_uid": 0} for f in doc["spool"]]}):  # fmt: skip
+        with pytest.raises(ValueError):
+            Manifest.from_bytes(json.dumps(changed).encode())

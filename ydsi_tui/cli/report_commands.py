@@ -70,6 +70,7 @@ from .output import ask, emit_json, print_table, safe, say, say_block, warn
 
 if TYPE_CHECKING:
     from ..service.casebook import CaseBook
+    from ..vault.audit import EntryOpener
 
 __all__ = ["print_backup_check", "register"]
 
@@ -437,15 +438,27 @@ def _restored_reports(result: RestoreResult) -> str:
     """What root does with the backup's reports from staff: back to their filers, in the spool."""
     where = safe(str(result.staff_reports))
     n = len(result.manifest.spool)
-    owners = ", ".join(
-        f"{f.report_id}{REPORT_SUFFIX} uid {f.owner_uid}" for f in result.manifest.spool
-    )
+    owners = _report_owners(result, None)
     return (
         f"{n} report{'s' if n != 1 else ''} from staff from the backup (sealed, as filed) "
         f"are in {where}. Only root can give each back to the login that filed it: as root, "
         "for each file, 'install -p -o UID -g ydsi-case -m 0440 FILE /var/spool/ydsi/' "
-        f"({owners}), then 'ydsi verify' compares them with the audit log."
+        + (
+            f"({owners}), then 'ydsi verify' compares them with the audit log."
+            if owners
+            else "(who filed each is sealed in the backup for the case roles: it is listed "
+            "once you have signed the restore), then 'ydsi verify' compares them with the "
+            "audit log."
+        )
     )
+
+
+def _report_owners(result: RestoreResult, opener: EntryOpener | None) -> str:
+    """``ID.report uid N, ...``; "" while any filer is sealed and no key opens it."""
+    owners = [(f.report_id, f.owner(opener)) for f in result.manifest.spool]
+    if any(uid is None for _, uid in owners):
+        return ""
+    return ", ".join(f"{rid}{REPORT_SUFFIX} uid {uid}" for rid, uid in owners)
 
 
 def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> int:
@@ -493,6 +506,9 @@ def _sign_restore(ctx: Context, target: Path, result: RestoreResult) -> int:
     try:
         entry = record_restore(session, result)
         say(f"The restore is recorded in the audit log (entry {entry.seq}), signed by you.")
+        if result.staff_reports is not None and not _report_owners(result, None):
+            owners = _report_owners(result, session.filer_sealer())
+            say(f"Who filed each report from staff, for root: {owners or 'not readable'}.")
     except VaultError as exc:
         warn(f"ydsi: note: the restore is not in the audit log: {safe(str(exc))}")
     finally:

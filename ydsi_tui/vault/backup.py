@@ -60,6 +60,7 @@ from .recordfile import RECORD_SUFFIX
 from .verify import VerifyReport, verify_vault
 
 if TYPE_CHECKING:
+    from .sealed_entries import EntrySealer
     from .session import Session
 
 __all__ = [
@@ -90,6 +91,9 @@ UNATTENDED_VERSION = 2
 #: A DSL's signed manifest that also lists reports from staff (so an older
 #: ydsi says "upgrade" rather than "altered or forged").
 SPOOL_VERSION = 3
+#: The same, with who filed each report sealed for the case roles (``filer``):
+#: a ydsi that knows only version 3 says "upgrade" instead of "not a backup".
+SEALED_FILER_VERSION = 4
 #: Where a backup holds the spool's reports, and where a restore leaves them.
 SPOOL_DIR = "spool"
 MANIFEST_NAME = "ydsi-backup.json"
@@ -118,37 +122,55 @@ class BackupFile:
 
 @dataclass(frozen=True)
 class SpoolFile:
-    """A report from staff in a backup: its ciphertext's size and hash, and who filed it."""
+    """A report from staff in a backup: its ciphertext's size and hash, and who filed it.
+
+    Who filed it is ``filer``, sealed for the case roles (EntrySealer.seal_filer),
+    as in the audit log: a backup is exactly what a thief takes. A manifest from
+    before 12/2026 names the owner's uid in clear instead (``filer`` is then "").
+    """
 
     report_id: str
     size: int
     sha256: str
-    owner_uid: int
+    owner_uid: int  # -1 when sealed in ``filer``
     filed_at: str  # ISO 8601 UTC: the file's modification time in the spool
+    filer: str = ""
 
     @property
     def path(self) -> str:
         return f"{SPOOL_DIR}/{self.report_id}{REPORT_SUFFIX}"
 
+    def owner(self, opener: EntryOpener | None) -> int | None:
+        """The filer's uid: in clear (an older manifest) or opened with a case role's key."""
+        if not self.filer:
+            return self.owner_uid
+        opened = opener.open_filer(self.report_id, self.sha256, self.filer) if opener else None
+        return None if opened is None else opened[0]
+
     def to_doc(self) -> dict[str, Any]:
+        who: dict[str, Any] = {"filer": self.filer} if self.filer else {"owner_uid": self.owner_uid}
         return {"report_id": self.report_id, "size": self.size, "sha256": self.sha256,
-                "owner_uid": self.owner_uid, "filed_at": self.filed_at}  # fmt: skip
+                **who, "filed_at": self.filed_at}  # fmt: skip
 
     @classmethod
     def from_doc(cls, item: Any) -> SpoolFile:
         report_id, size, digest = item["report_id"], item["size"], item["sha256"]
-        uid, filed = item["owner_uid"], item["filed_at"]
+        filer = item.get("filer", "")
+        uid = -1 if "filer" in item else item["owner_uid"]
+        filed = item["filed_at"]
+        if not isinstance(filer, str) or len(filer) > 1024 or ("filer" in item and not filer):
+            raise ValueError(f"bad filer for report {report_id}")
         if not isinstance(report_id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{22}", report_id):
             raise ValueError(f"the manifest lists a report that is not one: {report_id!r}")
         if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_MEMBER:
             raise ValueError(f"bad size for report {report_id}")
         if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
             raise ValueError(f"bad hash for report {report_id}")
-        if not isinstance(uid, int) or isinstance(uid, bool) or uid < 0:
+        if not isinstance(uid, int) or isinstance(uid, bool) or uid < (-1 if filer else 0):
             raise ValueError(f"bad owner for report {report_id}")
         if not isinstance(filed, str) or len(filed) > 40:
             raise ValueError(f"bad filing time for report {report_id}")
-        return cls(report_id, size, digest, uid, filed)
+        return cls(report_id, size, digest, uid, filed, filer)
 
 
 @dataclass(frozen=True)
@@ -177,6 +199,11 @@ class Manifest:
     #: Not part of the signed body: said to the DSL who made it.
     spool_note: str = ""
 
+    def _version(self) -> int:
+        if not self.spool:
+            return BACKUP_VERSION
+        return SEALED_FILER_VERSION if self.spool[0].filer else SPOOL_VERSION
+
     def body(self) -> dict[str, Any]:
         if self.unattended:
             return {
@@ -195,7 +222,7 @@ class Manifest:
         return {
             **spool,
             "format": BACKUP_FORMAT,
-            "version": SPOOL_VERSION if self.spool else BACKUP_VERSION,
+            "version": self._version(),
             "vault_id": self.vault_id,
             "created_at": self.created_at,
             "made_by": self.made_by,
@@ -222,7 +249,7 @@ class Manifest:
         version = doc.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValueError("the backup has no valid version")
-        if version > SPOOL_VERSION:
+        if version > SEALED_FILER_VERSION:
             raise NewerFormat("this backup was made by a newer version of ydsi: upgrade to use it")
         unattended = doc.get("unattended") is True
         if unattended != (version == UNATTENDED_VERSION):
@@ -244,10 +271,12 @@ class Manifest:
         if len({f.path for f in files}) != len(files):
             raise ValueError("the manifest lists a file twice")
         spool: list[SpoolFile] = []
-        if version == SPOOL_VERSION:
+        if version in (SPOOL_VERSION, SEALED_FILER_VERSION):
             spool = [SpoolFile.from_doc(item) for item in doc["spool"]]
             if not spool:
                 raise ValueError("the backup's version says it holds reports, but none is listed")
+            if any(bool(f.filer) != (version == SEALED_FILER_VERSION) for f in spool):
+                raise ValueError("the backup's version and its reports' filers disagree")
             if len({f.report_id for f in spool}) != len(spool):
                 raise ValueError("the manifest lists a report twice")
         elif "spool" in doc:
@@ -322,7 +351,7 @@ def _member(name: str, size: int, mtime: int) -> tarfile.TarInfo:
 
 
 def _spool_reports(
-    fs: FileSystem, spool: Path | None
+    fs: FileSystem, spool: Path | None, sealer: EntrySealer
 ) -> tuple[dict[str, bytes], list[SpoolFile], str]:
     """The spool's complete reports as read now ({member: bytes}, their entries, a note).
 
@@ -345,8 +374,10 @@ def _spool_reports(
         if read is None:  # gone since it was listed (its filer removed it)
             continue
         entry, content = read
-        found = SpoolFile(entry.report_id, entry.size, entry.digest, entry.owner_uid,
-                          entry.filed_at.isoformat())  # fmt: skip
+        filer = sealer.seal_filer(entry.report_id, entry.digest, entry.owner_uid,
+                                  entry.owner_login)  # fmt: skip
+        found = SpoolFile(entry.report_id, entry.size, entry.digest, -1,
+                          entry.filed_at.isoformat(), filer)  # fmt: skip
         files.append(found)
         data[found.path] = content
     return data, files, ""
@@ -379,7 +410,7 @@ def write_backup(
             files.append(BackupFile(name, size, digest))
             if progress is not None:
                 progress(index + 1, 2 * len(names))
-        reports, spooled, note = _spool_reports(vault.fs, spool)
+        reports, spooled, note = _spool_reports(vault.fs, spool, session.filer_sealer())
         manifest = Manifest(
             vault_id=vault.header.vault_id,
             created_at=checkpoint.ts,

@@ -171,13 +171,22 @@ class DropInbox:
 
     def received_reports(self) -> dict[str, ReceivedReport]:
         """What the log says was received (and opened), by report id."""
-        return drop_entries(list(self.vault.audit.entries()), self.vault.header, self._sealer())
+        return drop_entries(
+            list(self.vault.audit.entries()), self.vault.header, self._filer_sealer()
+        )
 
-    def _sealer(self) -> EntrySealer | None:
-        """The case index key's sealer, which seals and opens who filed each report
-        (None for a session without the case key)."""
+    def _filer_sealer(self) -> EntrySealer | None:
         key = self._keys.get("index:case")
         return None if key is None else EntrySealer(key, self.vault.header.vault_id)
+
+    def filer_sealer(self) -> EntrySealer:
+        """The case index key's sealer, which seals and opens who filed each report
+        (the log's ``drop.received``, a backup's manifest)."""
+        self._require_identity()
+        sealer = self._filer_sealer()
+        if sealer is None:  # every case role holds the case index key
+            raise AccessDenied("your keys do not include the case key: ask a DSL")
+        return sealer
 
     def receive_reports(self, spool: Path) -> list[ReceivedReport]:
         """Log every spooled report not yet received; return all received, oldest first.
@@ -188,9 +197,7 @@ class DropInbox:
         nothing is decrypted).
         """
         self._require_triage()
-        sealer = self._sealer()
-        if sealer is None:  # every triage role holds the case index key
-            raise AccessDenied("your keys do not include the case key: ask a DSL")
+        sealer = self.filer_sealer()
         spooled = list_spool(spool, self.vault.fs)
         with self.vault.lock():
             known = self.received_reports()
