@@ -446,3 +446,34 @@ def test_a_filer_moved_to_another_reports_entry_does_not_open(drop: Drop) -> Non
         drop.people.uid(drop.people.reporter),
         drop.people.reporter,
     )
+
+
+def test_a_login_the_vault_is_closed_to_is_a_reporter_not_a_member(drop: Drop) -> None:
+    """``ydsi`` decides before Textual starts: a login the vault's header names gets the
+    unlock screen, any other member of staff only the report form (cli/app_launch.py).
+    As root every vault is readable, so only a real account shows the closed case."""
+    code = (
+        "import sys\n"
+        "from ydsi_tui.service.staff_reports import vault_member\n"
+        "print(vault_member(sys.argv[1], sys.argv[2]))\n"
+    )
+    python = str(drop.people.python)
+    reporter = drop.people.reporter
+    closed = drop.run_as(reporter, python, "-c", code, str(drop.world.path), reporter)
+    assert closed.returncode == 0, closed.stderr
+    assert closed.stdout.strip() == "False"  # there, but closed to this login
+    # Open to them (a copy every login may read) but not naming them: still a reporter.
+    shutil.copytree(drop.world.path, drop.people.base / "readable", symlinks=True)
+    readable = drop.people.base / "readable"
+    for root, dirs, files in os.walk(readable):
+        for name in [*dirs, *files]:
+            os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
+    readable.chmod(0o755)
+    named_not = drop.run_as(reporter, python, "-c", code, str(readable), reporter)
+    assert named_not.stdout.strip() == "False", named_not.stderr
+    # ... and a login the header names is a member, whoever runs it.
+    member = drop.run_as(reporter, python, "-c", code, str(readable), DSL.login)
+    assert member.stdout.strip() == "True", member.stderr
+    # No vault at all: not for this function to say (the unlock screen says why).
+    missing = drop.run_as(reporter, python, "-c", code, str(drop.people.base / "none"), reporter)
+    assert missing.stdout.strip() == "None", missing.stderr

@@ -145,7 +145,11 @@ class Vault:
         path = Path(path)
         fs = fs or FileSystem()
         header_path = path / HEADER_NAME
-        if not path.is_dir() or not fs.exists(header_path):
+        try:
+            found = path.is_dir() and fs.exists(header_path)
+        except PermissionError as exc:  # a folder on the way is closed to this login
+            raise VaultError(f"{path}: permission denied (are you in the vault's group?)") from exc
+        if not found:
             raise VaultNotFound(_not_found(path))
         try:
             data = fs.read_bytes(header_path)
