@@ -8,13 +8,16 @@ argv.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import KDF, Ydsi
+from tests.cli.test_cli import KDF, PASS, Ydsi
 from tests.cli.test_disclose_cli import _disclose
 from tests.support.drop import make_spool
 from ydsi_tui.model.timeparse import to_local
@@ -129,3 +132,41 @@ def test_a_take_without_a_time_says_what_the_report_says(school: School) -> None
     )  # fmt: skip
     assert taken.returncode == 2
     assert "sometime after lunch" in taken.stderr and taken.stdout == ""
+
+
+def test_an_id_that_starts_with_a_dash_is_taken_after_double_dash(
+    school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1 id in 64 used to start with '-', which argparse reads as an option ('the
+    following arguments are required: ID'); ids are no longer made so, and one
+    filed before is given after '--', as the help says."""
+    import secrets
+
+    import ydsi_tui.service.staff_reports as staff_reports
+    from tests.support.drop import disclose
+
+    ydsi, spool, pin = school
+    dashed = "-" + secrets.token_urlsafe(16)[1:]
+    monkeypatch.setattr(staff_reports, "new_report_id", lambda: dashed)
+    assert disclose(spool, pin, ydsi.tmp / "reporter-state", WORDS).report_id == dashed
+    helped = ydsi.run("inbox", "take", "--help")
+    assert "goes after '--'" in " ".join(helped.stdout.split())
+    # As a DSL types it: every option first, then '--' and the id (Ydsi.run puts
+    # its own options last, where '--' would make them positional).
+    command = [
+        sys.executable, "-m", "ydsi_tui.cli.main", "inbox", "take", "--spool", str(spool),
+        "--discloser-type", "young_person", "--disclosed-at", _an_hour_ago(),
+        "--text-file", "-", "--vault", str(ydsi.vault), "--user", "dsl",
+        "--passphrase-file", str(ydsi.secret("pass-dsl", PASS)), "--", dashed,
+    ]  # fmt: skip
+    env = {**os.environ, "HOME": str(ydsi.tmp), "XDG_DATA_HOME": str(ydsi.tmp / "data")}
+    taken = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        input="Image shared in Year 9\n",
+        check=False,
+    )
+    assert taken.returncode == 0, taken.stderr
+    assert re.match(r"\d{4}-\d{3}: opened from report", taken.stdout), taken.stdout

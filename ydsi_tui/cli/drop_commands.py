@@ -40,6 +40,9 @@ from .content import Field, takes_content
 from .context import CliError, Context, open_services, require_cases
 from .output import emit_json, print_table, safe, say
 
+#: Ids filed before 12/2026 may start with a dash, which argparse reads as an option.
+_ID_HELP = "the report's id (one that starts with '-' goes after '--': inbox take -- -Ab...)"
+
 __all__ = ["register"]
 
 
@@ -264,7 +267,7 @@ def _register_triage(
         help="open a new incident from a report: the disclosure filled in from it, the report "
         "kept word for word as its first-hand account",
     )
-    q.add_argument("report_id", metavar="ID")
+    q.add_argument("report_id", metavar="ID", help=_ID_HELP)
     q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
     takes_content(q, Field("summary", "--summary", "a short description, in words", True))
     q.add_argument(
@@ -288,7 +291,7 @@ def _register_triage(
     q = isub.add_parser(
         "add", parents=[common], help="add a report to an incident as a first-hand account"
     )
-    q.add_argument("report_id", metavar="ID")
+    q.add_argument("report_id", metavar="ID", help=_ID_HELP)
     q.add_argument("ref", metavar="REF", help="the incident, such as 2026-007")
     q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
     q.set_defaults(func=cmd_inbox_add)
@@ -297,7 +300,7 @@ def _register_triage(
         parents=[common],
         help="record why a report is not for this procedure (the reason kept sealed)",
     )
-    q.add_argument("report_id", metavar="ID")
+    q.add_argument("report_id", metavar="ID", help=_ID_HELP)
     q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
     takes_content(
         q,
@@ -330,7 +333,7 @@ def register(
     q.add_argument("--json", action="store_true", help="print JSON (a list of report rows)")
     q.set_defaults(func=cmd_inbox_list)
     q = isub.add_parser("open", parents=[common], help="open one report (audited)")
-    q.add_argument("report_id", metavar="ID")
+    q.add_argument("report_id", metavar="ID", help=_ID_HELP)
     q.add_argument("--spool", metavar="DIR", help="the staff-report spool")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     q.add_argument(
