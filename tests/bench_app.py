@@ -179,7 +179,7 @@ def child_unlock(vault: str, report: str, rows: int) -> None:
                 if self.vault is not None and field.has_focus:
                     field.value = PASSPHRASE
                     marks["enter"] = time.monotonic()
-                    field.action_submit()
+                    self.call_later(field.action_submit)  # as Enter does
             elif isinstance(screen, HomeScreen) and screen.loaded and "kdf" in marks:
                 table = screen.query_one("#incidents", RecordTable)
                 if table.row_count == rows:
