@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import PASS, MakeApp, settle, unlock
+from tests.support.vaults import count_signature_checks
 from ydsi_tui.vault import ledger as ledger_module
 from ydsi_tui.vault.vault import Vault
 
@@ -31,14 +32,7 @@ async def test_quitting_drops_the_keys_and_keeps_the_checked_signatures(
     assert session.closed, "the keys outlived the app"
     assert app.session is None and app.services is None
 
-    checked: list[int] = []
-    real = ledger_module.verify_signature
-
-    def counting(public: bytes, signature: bytes, message: bytes) -> bool:
-        checked.append(1)
-        return real(public, signature, message)
-
-    monkeypatch.setattr(ledger_module, "verify_signature", counting)
+    checked = count_signature_checks(monkeypatch)
     again = Vault.open(vault_path).unlock("dsl", PASS)
     try:
         listed = again.list_records("case")

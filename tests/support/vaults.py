@@ -22,6 +22,8 @@ from ydsi_tui.vault.crypto import KdfParams, normalise_passphrase
 from ydsi_tui.vault.fs import TEMP_PREFIX
 
 if TYPE_CHECKING:
+    import pytest
+
     from ydsi_tui.vault.header import UserEntry
     from ydsi_tui.vault.session import Session
 
@@ -241,3 +243,19 @@ def old_copy_reads(kept: Path, live: Path, login: str, passphrase: str, ref: str
         return f"refused: {exc}"
     finally:
         old.close()
+
+
+def count_signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count every Ed25519 check the audit log's index makes from now on (one item each):
+    what the index cache between runs saves is how many are not made again."""
+    from ydsi_tui.vault import ledger as ledger_module
+
+    checked: list[int] = []
+    real = ledger_module.verify_signature
+
+    def counting(public: bytes, signature: bytes, message: bytes) -> bool:
+        checked.append(1)
+        return real(public, signature, message)
+
+    monkeypatch.setattr(ledger_module, "verify_signature", counting)
+    return checked

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.vaults import DSL_PASS
+from tests.support.vaults import DSL_PASS, count_signature_checks
 from ydsi_tui.vault import ledger as ledger_module
 from ydsi_tui.vault.fs import FileSystem
 from ydsi_tui.vault.index_cache import cache_path
@@ -98,14 +98,7 @@ def test_a_listing_checks_no_signature_the_cache_saw_verify(
     first.close()  # keeps the newly checked signatures
     vault = Vault.open(path)
     session = vault.unlock("dsl", DSL_PASS)
-    checked: list[int] = []
-    real = ledger_module.verify_signature
-
-    def counting(public: bytes, signature: bytes, message: bytes) -> bool:
-        checked.append(1)
-        return real(public, signature, message)
-
-    monkeypatch.setattr(ledger_module, "verify_signature", counting)
+    checked = count_signature_checks(monkeypatch)
     listed = session.list_records("case")
     assert len(listed) >= 5 and not [x for x in listed if x.error]
     assert checked == []
