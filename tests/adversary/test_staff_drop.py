@@ -398,12 +398,19 @@ def test_a_report_about_staff_opens_for_the_headteacher_alone(drop: Drop) -> Non
 def test_the_log_does_not_tell_a_technician_or_a_thief_who_reported(drop: Drop) -> None:
     """The vault's whole group reads the audit log (technicians too), and every
     backup holds it: its ``drop.received`` entries named each report's filer,
-    which told a technician which member of staff had reported a concern."""
+    which told a technician which member of staff had reported a concern, and
+    said which reports were sealed to the Headteacher only (about staff)."""
     ordinary = drop.disclose(drop.people.reporter)
     about_staff = drop.disclose(drop.people.other_reporter, "about the caretaker", "--about-staff")
     team = drop.world.unlock(TEAM)
     team.receive_reports(drop.spool)
     log = (drop.world.path / "audit.log").read_bytes()  # the technician's group read
+    # Nor that one report is about a member of staff (sealed to the Headteacher only):
+    # each receipt holds its id, hash, filing time and the sealed blob, nothing else.
+    receipts = [json.loads(line) for line in log.splitlines() if b'"drop.received"' in line]
+    assert len(receipts) == 2
+    assert all(set(r["extra"]) == {"report_id", "digest", "filed_at", "filer"} for r in receipts)
+    assert b'"for":"headteacher"' not in log and b'"for":"triage"' not in log
     for who in (drop.people.reporter, drop.people.other_reporter):
         assert who.encode() not in log, f"{who} is named in the audit log"
         uid = drop.people.uid(who)
@@ -414,6 +421,7 @@ def test_the_log_does_not_tell_a_technician_or_a_thief_who_reported(drop: Drop) 
     keyless = drop_entries(list(tech.vault.audit.entries()), tech.vault.header)
     assert {r.owner_login for r in keyless.values()} == {""}
     assert {r.owner_uid for r in keyless.values()} == {-1}
+    assert {r.sealed_for for r in keyless.values()} == {""}
     # The case roles still see who filed each (the inbox, verify, the taken-in check).
     names = {r.report_id: r.owner_login for r in team.received_reports().values()}
     assert names == {
@@ -422,6 +430,8 @@ def test_the_log_does_not_tell_a_technician_or_a_thief_who_reported(drop: Drop) 
     }
     head = drop.world.unlock(HEAD)
     assert {r.owner_login for r in head.received_reports().values()} == set(names.values())
+    sealed_for = {r.report_id: r.sealed_for for r in team.received_reports().values()}
+    assert sealed_for == {ordinary["report_id"]: "triage", about_staff["report_id"]: "headteacher"}
 
 
 def test_a_filer_moved_to_another_reports_entry_does_not_open(drop: Drop) -> None:
@@ -445,6 +455,7 @@ def test_a_filer_moved_to_another_reports_entry_does_not_open(drop: Drop) -> Non
     assert sealer.open_filer(first["report_id"], own["digest"], blob) == (
         drop.people.uid(drop.people.reporter),
         drop.people.reporter,
+        "triage",
     )
 
 

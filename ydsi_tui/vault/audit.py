@@ -177,7 +177,9 @@ class EntryOpener(Protocol):
 
     def open(self, entry: AuditEntry) -> AuditEntry | None: ...
 
-    def open_filer(self, report_id: str, digest: str, sealed: object) -> tuple[int, str] | None: ...
+    def open_filer(
+        self, report_id: str, digest: str, sealed: object
+    ) -> tuple[int, str, str] | None: ...
 
 
 class AuditLog:

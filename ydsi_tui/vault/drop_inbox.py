@@ -66,7 +66,7 @@ class ReceivedReport:
     filed_at: str
     received_at: str
     received_by: str  # user id
-    sealed_for: str  # "triage", "headteacher", "about_headteacher"
+    sealed_for: str  # "triage", "headteacher", "about_headteacher"; "" to a keyless reader
     opened: bool = False
     opened_by: str = ""  # user id of the first to open it
     opened_at: str = ""
@@ -109,7 +109,7 @@ def drop_entries(
             continue
         if entry.action == "drop.received" and rid not in found:
             digest = str(extra.get("digest", ""))
-            uid, login = _filer(extra, rid, digest, opener)
+            uid, login, sealed_for = _filer(extra, rid, digest, opener)
             found[rid] = ReceivedReport(
                 report_id=rid,
                 digest=digest,
@@ -118,7 +118,7 @@ def drop_entries(
                 filed_at=str(extra.get("filed_at", "")),
                 received_at=entry.ts,
                 received_by=entry.actor,
-                sealed_for=str(extra.get("for", "triage")),
+                sealed_for=sealed_for,
             )
         elif entry.action == "drop.opened" and rid in found and not found[rid].opened:
             old = found[rid]
@@ -128,14 +128,18 @@ def drop_entries(
 
 def _filer(
     extra: dict[str, Any], rid: str, digest: str, opener: EntryOpener | None
-) -> tuple[int, str]:
-    """(uid, login) of who filed a report: sealed (opened with a case role's key), or
-    in clear in an entry from before sealing; (-1, "") when it cannot be told."""
+) -> tuple[int, str, str]:
+    """(uid, login, sealed for) of a report: sealed (opened with a case role's key), or
+    in clear in an entry from before sealing; (-1, "", "") when it cannot be told."""
     if "filer" in extra:
         opened = opener.open_filer(rid, digest, extra["filer"]) if opener is not None else None
-        return opened if opened is not None else (-1, "")
+        return opened if opened is not None else (-1, "", "")
     uid = extra.get("owner_uid")
-    return (uid if isinstance(uid, int) else -1), str(extra.get("owner_login", ""))
+    return (
+        uid if isinstance(uid, int) else -1,
+        str(extra.get("owner_login", "")),
+        str(extra.get("for", "triage")),
+    )
 
 
 class DropInbox:
@@ -192,9 +196,9 @@ class DropInbox:
         """Log every spooled report not yet received; return all received, oldest first.
 
         Each new one gets a signed ``drop.received`` entry, content-free: its
-        id, the hash of its ciphertext, its owner's uid and login (sealed for
-        the case roles), and whom it is sealed for (read from the clear head;
-        nothing is decrypted).
+        id, the hash of its ciphertext, and, sealed for the case roles, its
+        owner's uid and login and whom it is sealed for (read from the clear
+        head; nothing is decrypted).
         """
         self._require_triage()
         sealer = self.filer_sealer()
@@ -220,9 +224,9 @@ class DropInbox:
                         current.digest,
                         current.owner_uid,
                         current.owner_login,
+                        sealed_for,
                     ),
                     "filed_at": current.filed_at.isoformat(),
-                    "for": sealed_for,
                 }
                 try:
                     self.vault.audit.append(

@@ -66,24 +66,30 @@ class EntrySealer:
     def _filer_aad(self, report_id: str, digest: str) -> bytes:
         return b"ydsi staff report filer v1|" + canonical_json([self.vault_id, report_id, digest])
 
-    def seal_filer(self, report_id: str, digest: str, uid: int, login: str) -> str:
-        """Who filed a report, for its plain ``drop.received`` entry: only case roles read it.
+    def seal_filer(
+        self, report_id: str, digest: str, uid: int, login: str, sealed_for: str = ""
+    ) -> str:
+        """Who filed a report, and whom it is sealed for, for its plain ``drop.received``
+        entry: only case roles read them.
 
         The entry stays in clear for the keyless alert timer (which report,
         when, opened or not), but the whole vault group reads the log,
         technicians included, and every backup holds it: the filer's login
-        there told them which member of staff had reported a concern. Bound
-        to the report and its ciphertext's hash, so it cannot be moved to
-        another report's entry.
+        there told them which member of staff had reported a concern, and
+        "sealed for the Headteacher only" that it was about a member of staff
+        (or about the Headteacher). Bound to the report and its ciphertext's
+        hash, so it cannot be moved to another report's entry.
         """
-        inner = canonical_json({"uid": uid, "login": login})
+        inner = canonical_json({"uid": uid, "login": login, "for": sealed_for})
         padded = inner + b" " * (-len(inner) % _FILER_BUCKET)
         nonce = os.urandom(NONCE_BYTES)
         blob = nonce + self._filer.encrypt(nonce, padded, self._filer_aad(report_id, digest))
         return b64e(blob)
 
-    def open_filer(self, report_id: str, digest: str, sealed: object) -> tuple[int, str] | None:
-        """(uid, login) from :meth:`seal_filer`'s blob; None if it does not open."""
+    def open_filer(
+        self, report_id: str, digest: str, sealed: object
+    ) -> tuple[int, str, str] | None:
+        """(uid, login, sealed for) from :meth:`seal_filer`'s blob; None if it does not open."""
         if not isinstance(sealed, str):
             return None
         try:
@@ -96,12 +102,14 @@ class EntrySealer:
             inner = json.loads(plain)
         except (InvalidTag, ValueError, UnicodeDecodeError):
             return None
-        if not isinstance(inner, dict) or set(inner) != {"uid", "login"}:
+        if not isinstance(inner, dict) or set(inner) != {"uid", "login", "for"}:
             return None
-        uid, login = inner["uid"], inner["login"]
+        uid, login, sealed_for = inner["uid"], inner["login"], inner["for"]
         if not isinstance(uid, int) or isinstance(uid, bool) or not isinstance(login, str):
             return None
-        return uid, login
+        if not isinstance(sealed_for, str):
+            return None
+        return uid, login, sealed_for
 
     def _aad(self, seq: object, ts: object, actor: object, key_id: object, comp: object,
              prev: object) -> bytes:  # fmt: skip
