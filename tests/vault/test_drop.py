@@ -250,3 +250,35 @@ def test_a_report_id_never_starts_with_a_dash() -> None:
     assert not [i for i in ids if i.startswith("-")]
     assert all(len(i) == 22 and all(c.isalnum() or c in "-_" for c in i) for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_a_receipt_written_before_sealed_filers_still_reads(drop: Drop) -> None:
+    """Logs from before 12/2026 hold receipts naming the filer and recipient in clear:
+    they are read as they were, by everyone's verify and the case roles' inbox."""
+    from ydsi_tui.vault.drop_inbox import DROP_COMP, drop_entries
+    from ydsi_tui.vault.saving import utc_now
+
+    session, spool, pin, state = drop
+    receipt = disclose(spool, pin, state)
+    (item,) = list_spool(spool)
+    extra = {
+        "report_id": receipt.report_id, "digest": receipt.digest, "owner_uid": os.getuid(),
+        "owner_login": "old-style-login", "filed_at": item.filed_at.isoformat(),
+        "for": "triage",
+    }  # fmt: skip
+    with session.vault.lock():  # as receive_reports wrote it then
+        session.vault.audit.append(session.signer, ts=utc_now(), action="drop.received",
+                                   comp=DROP_COMP, rec=receipt.report_id, extra=extra)  # fmt: skip
+    got = session.received_reports()[receipt.report_id]
+    assert (got.owner_uid, got.owner_login, got.sealed_for) == (
+        os.getuid(),
+        "old-style-login",
+        "triage",
+    )
+    keyless = drop_entries(list(session.vault.audit.entries()), session.vault.header)
+    assert keyless[receipt.report_id].owner_login == "old-style-login"
+    assert session.receive_reports(spool)[0].report_id == receipt.report_id  # not again
+    assert len([e for e in session.vault.audit.entries() if e.action == "drop.received"]) == 1
+    report = verify_vault(session.vault.path, spool=spool)
+    assert report.ok, report.problems
+    assert open_staff_report(session, spool, receipt.report_id).words == HOSTILE_WORDS
