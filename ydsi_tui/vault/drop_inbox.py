@@ -6,10 +6,11 @@ the hash of its ciphertext, when, and who filed it), so that from then on a
 report deleted or altered in the spool is a finding of ``ydsi verify`` that
 names the only login that could have done it. Those entries, and
 ``drop.opened``, carry no content and stay in clear: the alert timer reads
-them without a passphrase (``ydsi attention``). Who filed a report is sealed
-in the entry (:meth:`EntrySealer.seal_filer`) for the case roles only: the
-whole vault group reads the log, technicians included, and every backup
-holds it. Entries written before 12/2026 name the filer in clear.
+them without a passphrase (``ydsi attention``). Who filed a report, and whom
+it is sealed for, are sealed in the entry (:meth:`EntrySealer.seal_filer`)
+for the case roles only: the whole vault group reads the log, technicians
+included, and every backup holds it. Entries written before 12/2026 name
+both in clear.
 
 Opening needs the drop key (derived from the case key of the report's epoch)
 or, for a report about a member of staff, the Headteacher's own box key.

@@ -331,9 +331,11 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
         ``log_read``: the caller has just read the log's new entries, once
         for many files (a listing): each file is first checked against the
         log as read then, instead of reading the log again per file. Anything
-        short of a clean match reads the log again and, if it has moved on,
-        checks anew as below, so a save that landed since is never mistaken
-        for damage; a clean match is what the log said a moment earlier.
+        short of a clean match reads the log again and is checked anew as
+        below (a save in flight waited for), unless the log has not moved and
+        the mismatch is not one a save in flight makes: so a save that landed
+        since is never mistaken for damage, and a clean match is what the log
+        said a moment earlier.
         """
         if log_read:
             ledger = self.vault.ledger
