@@ -590,9 +590,16 @@ def rewrite_events(
     return f"{how} of a {doc['kind']} entry by {doc['by']}"
 
 
-def event_claiming(kind: str, data: dict[str, Any], person: Person) -> Event:
-    """An entry that says ``person`` wrote it (whoever saves it)."""
-    moment = now()
+def event_claiming(
+    kind: str, data: dict[str, Any], person: Person, at: datetime | None = None
+) -> Event:
+    """An entry that says ``person`` wrote it (whoever saves it), at ``at`` or now.
+
+    A test that compares the planted entry's place with entries the world's fixed
+    clock dates passes ``at`` from that clock: a forger picks any time, and a real
+    one beside a fixed one sorts by how long ago the world was made.
+    """
+    moment = now() if at is None else at
     return make_event(
         kind,
         data,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tarfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,10 @@ COUNTS = {"repairs": 0, "refusals": 0}
 
 
 def _clock() -> FixedClock:
-    return FixedClock(datetime.now(UTC).replace(microsecond=0))
+    """An hour behind real time, every run: an entry dated by the real clock (as a
+    forger's may be) then always sorts apart from the world's, so a test that reads
+    places fails every time instead of once in a slow parallel run."""
+    return FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +151,7 @@ def _forge_cut(world: World, ref: str, extra_note: str | None = None) -> bytes:
         from tests.support.adversary import event_claiming
 
         events[str(max(int(k) for k in events) + 5)] = event_claiming(
-            "note", {"text": extra_note}, DSL
+            "note", {"text": extra_note}, DSL, at=world.clock.now()
         ).to_doc()
     tables["events"] = events
     blob = encode_over(head, target, key_compartment="case", summary=summary, body=tables)
@@ -179,9 +182,8 @@ def test_forged_file_then_accept_as_found_names_what_was_lost(world: World) -> N
     notes = view.incident.notes
     texts = [n.text("text") for n in notes]
     assert "The note the Headteacher wants gone" not in texts
-    # Found by its words, not its place: the planted note carries the real time
-    # and the repair the world's fixed clock, so which sorts last depends on how
-    # long ago the world was made (it failed once in a full parallel run).
+    # Found by its words, not its place: which of the planted note and the repair
+    # note sorts last is the forger's choice of time, not the repair's.
     (repair_note,) = [t for t in texts if t.startswith("Repaired: accepted as found;")]
     assert f"entries saved at entry {lost_seq.seq} and after are lost" in repair_note
     assert lost_seq.ts[:10] in repair_note and repair_note.endswith("no backup since Monday")
