@@ -196,6 +196,11 @@ class Ledger:
         ] = {}
         self._opener: EntrySealer | None = None
 
+    @property
+    def cache_file(self) -> Path | None:
+        """Where this account keeps the index between runs (None: caching is off)."""
+        return self._cache.path if self._cache is not None else None
+
     # ------------------------------------------------------------------
     # reading the log
     # ------------------------------------------------------------------

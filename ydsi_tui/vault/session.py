@@ -52,7 +52,8 @@ from .keys import (
     Identity,
     unseal_keys,
 )
-from .ledger import Author
+from .ledger import Author, Write
+from .listing_cache import ListingCache
 from .reads import Decoded, Listed, Signer, Snapshot, decode_signature
 from .recordfile import RECORD_SUFFIX, RecordHeader, decode_parsed, parse
 from .revocation import KeyRevocation
@@ -180,6 +181,15 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
         #: What a listing found in each file it checked: (file identity, the hash
         #: its vouching save named, the listed summary). See :meth:`list_records`.
         self._listed: dict[tuple[str, str], tuple[tuple[int, ...], str, Listed]] = {}
+        #: The same findings between runs (listing_cache.py): which compartments
+        #: were read from it this session, and which have changed since.
+        index_file = vault.ledger.cache_file
+        self._listing_cache = (
+            None if index_file is None or recovery
+            else ListingCache(index_file, vault.header.vault_id, user.id)
+        )  # fmt: skip
+        self._listing_loaded: set[str] = set()
+        self._listing_changed: set[str] = set()
         self._draft_box: DraftBox | None = None
         #: Set when the audit log is shorter than, or forks from, what this user
         #: saw (see witness.py): saves raise RolledBack until a DSL acknowledges it.
@@ -218,6 +228,7 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
     def close(self) -> None:
         """Drop every key reference (as far as Python allows: no wiping of bytes)."""
         self.vault.ledger.persist_at_close(self._witness.seen_seq() if self._witness else 0)
+        self._keep_listings()
         if "index:case" in self._keys:
             self.vault.use_entry_sealer(self, None)
         self._keys.clear()
@@ -635,6 +646,8 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
         results: list[Listed] = []
         ledger = self.vault.ledger
         ledger.refresh()
+        if compartment not in self._listing_loaded:
+            self._load_listing(compartment)
         for name in sorted(self.vault.fs.listdir(directory)):
             if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
                 continue
@@ -649,9 +662,18 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
                 except VaultError:
                     write = None
                 if write is not None and write.hash == known[1]:
+                    role = self._saver_role(write)  # today's header's word, not remembered
+                    if role != known[2].saved_by_role:
+                        known = (
+                            known[0],
+                            known[1],
+                            Listed(record_id, known[2].summary, saved_by_role=role),
+                        )
+                        self._listed[key] = known
                     results.append(known[2])
                     continue
-            self._listed.pop(key, None)
+            if self._listed.pop(key, None) is not None:
+                self._listing_changed.add(compartment)
             try:
                 raw = self.vault.fs.read_bytes(directory / name)
                 decoded = self.decode_vouched(
@@ -659,23 +681,24 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
                 )
                 summary = decoded.summary if decoded is not None else {}
                 doc = next(iter(summary.values()), None)
-                role = ""
-                if decoded is not None and not decoded.vouching.legacy:
-                    write = decoded.vouching
-                    saver = self.signer_of(Author(write.actor, write.key_id, write.seq))
-                    role = saver.role if saver is not None else ""
+                role = self._saver_role(decoded.vouching) if decoded is not None else ""
                 listed = Listed(
                     record_id, doc if isinstance(doc, dict) else None, saved_by_role=role
                 )
                 results.append(listed)
                 if decoded is not None and identity is not None:
                     self._listed[key] = (identity, decoded.vouching.hash, listed)
+                    self._listing_changed.add(compartment)
             except VaultError as exc:
                 results.append(Listed(record_id, None, str(exc)))
             except OSError as exc:  # EACCES, EIO: one line naming the file, as a read says
                 results.append(Listed(record_id, None, unreadable(exc)))
         # A file deleted outside ydsi is not in the directory, but the log remembers it.
         on_disk = {listed.record_id for listed in results}
+        gone = [k for k in self._listed if k[0] == compartment and k[1] not in on_disk]
+        for key in gone:  # destroyed: not kept for the next run either
+            del self._listed[key]
+            self._listing_changed.add(compartment)
         for record_id in self.vault.ledger.records(compartment):
             if record_id in on_disk or record_id.startswith("."):
                 continue
@@ -684,6 +707,48 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
             except RecordDamaged as exc:
                 results.append(Listed(record_id, None, str(exc)))
         return results
+
+    def _saver_role(self, write: Write) -> str:
+        """The role of whoever signed a save ("" for a legacy save or an unknown key)."""
+        if write.legacy:
+            return ""
+        saver = self.signer_of(Author(write.actor, write.key_id, write.seq))
+        return saver.role if saver is not None else ""
+
+    def _load_listing(self, compartment: str) -> None:
+        """What this user's last session listed here, to be checked as if listed now."""
+        self._listing_loaded.add(compartment)
+        cache = self._listing_cache
+        name = f"{compartment}:{self.vault.header.epochs[compartment]}"
+        if cache is None or name not in self._keys:
+            return
+        for record_id, (identity, digest, summary) in cache.load(
+            compartment, name, self._keys[name]
+        ).items():
+            key = (compartment, record_id)
+            if key not in self._listed:
+                self._listed[key] = (identity, digest, Listed(record_id, summary))
+
+    def _keep_listings(self) -> None:
+        """Write what changed since it was loaded, under today's key; never raises.
+
+        Only the records the last listing found are kept (see :meth:`list_records`).
+        """
+        cache = self._listing_cache
+        if cache is None:
+            return
+        for compartment in sorted(self._listing_changed):
+            name = f"{compartment}:{self.vault.header.epochs[compartment]}"
+            if name not in self._keys:
+                continue  # rotated since: the next session starts afresh
+            rows = {
+                record_id: (identity, digest, listed.summary)
+                for (comp, record_id), (identity, digest, listed) in self._listed.items()
+                if comp == compartment and listed.summary is not None
+            }
+            with contextlib.suppress(OSError, ValueError):
+                cache.save(compartment, name, self._keys[name], rows)
+        self._listing_changed.clear()
 
     def audit_head(self) -> int:
         """The audit log's last sequence number: a cheap "has anything changed?"."""
