@@ -346,7 +346,9 @@ def timed_launch(args: list[str], workdir: Path) -> float:
     if not report.exists():
         tail = terminal.output[-2000:].decode(errors="replace")
         raise RuntimeError(f"the benchmark child failed; its terminal showed:\n{tail}")
-    return float(json.loads(report.read_text())["seconds"])
+    seconds = float(json.loads(report.read_text())["seconds"])
+    report.unlink()  # --dir keeps the vaults, not a file per run
+    return seconds
 
 
 def key_to_screen(vault: Path) -> list[float]:
