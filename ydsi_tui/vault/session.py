@@ -737,13 +737,14 @@ class Session(Witnessing, UserAdministration, KeyRotation, KeyRevocation, DropIn
         cache = self._listing_cache
         if cache is None:
             return
-        for compartment in sorted(self._listing_changed):
+        for compartment in sorted(self._listing_changed.copy()):
             name = f"{compartment}:{self.vault.header.epochs[compartment]}"
             if name not in self._keys:
                 continue  # rotated since: the next session starts afresh
             rows = {
                 record_id: (identity, digest, listed.summary)
-                for (comp, record_id), (identity, digest, listed) in self._listed.items()
+                # A copy: a listing may still be running in another thread.
+                for (comp, record_id), (identity, digest, listed) in self._listed.copy().items()
                 if comp == compartment and listed.summary is not None
             }
             with contextlib.suppress(OSError, ValueError):
