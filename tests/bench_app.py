@@ -102,8 +102,12 @@ def build(path: Path, incidents: int, entries: int = 1) -> None:
 # ------------------------------------------------------------------ children
 
 
-def _report(path: str, seconds: float) -> None:
-    Path(path).write_text(json.dumps({"seconds": seconds}))
+def _report(path: str, seconds: float, cpu_started: float | None = None) -> None:
+    """``cpu_started``: ``time.process_time()`` when the clock started; the CPU time
+    of every thread since then is reported too (steadier than wall time on a busy
+    machine, so it tells a real saving from noise)."""
+    cpu = None if cpu_started is None else time.process_time() - cpu_started
+    Path(path).write_text(json.dumps({"seconds": seconds, "cpu": cpu}))
 
 
 def child_app(vault: str, report: str, rows: int) -> None:
@@ -111,7 +115,7 @@ def child_app(vault: str, report: str, rows: int) -> None:
     from ydsi_tui.vault.vault import Vault
 
     session = Vault.open(vault).unlock("bench", PASSPHRASE)  # not timed
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
 
     from ydsi_tui.app.app import YdsiApp
     from ydsi_tui.app.main import close_textual_leaks
@@ -134,7 +138,7 @@ def child_app(vault: str, report: str, rows: int) -> None:
                     self.call_after_refresh(self._bench_done)
 
         def _bench_done(self) -> None:
-            _report(report, time.monotonic() - started)
+            _report(report, time.monotonic() - started, cpu_started)
             self.exit()
 
     settings = AppSettings(lock_after=0, poll_seconds=0, watch_terminal=False)
@@ -196,7 +200,7 @@ def child_unlock(vault: str, report: str, rows: int) -> None:
 
 def child_bare(report: str, rows: int) -> None:
     """A bare Textual app: one DataTable of ``rows`` rows, timed the same way."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
 
     from rich.text import Text
     from textual.app import App, ComposeResult
@@ -218,7 +222,7 @@ def child_bare(report: str, rows: int) -> None:
             self.call_after_refresh(self._bench_done)
 
         def _bench_done(self) -> None:
-            _report(report, time.monotonic() - started)
+            _report(report, time.monotonic() - started, cpu_started)
             self.exit()
 
     Bare().run()
@@ -336,7 +340,8 @@ class Terminal:
         os.close(self.fd)
 
 
-def timed_launch(args: list[str], workdir: Path) -> float:
+def timed_launch(args: list[str], workdir: Path) -> tuple[float, float | None]:
+    """The child's wall time to its mark, and its CPU time (all threads) if it said."""
     report = workdir / f"report-{time.monotonic_ns()}.json"
     terminal = Terminal([*args, "--report", str(report)])
     try:
@@ -346,9 +351,10 @@ def timed_launch(args: list[str], workdir: Path) -> float:
     if not report.exists():
         tail = terminal.output[-2000:].decode(errors="replace")
         raise RuntimeError(f"the benchmark child failed; its terminal showed:\n{tail}")
-    seconds = float(json.loads(report.read_text())["seconds"])
+    said = json.loads(report.read_text())
     report.unlink()  # --dir keeps the vaults, not a file per run
-    return seconds
+    cpu = said.get("cpu")
+    return float(said["seconds"]), None if cpu is None else float(cpu)
 
 
 def key_to_screen(vault: Path) -> list[float]:
@@ -382,6 +388,19 @@ def key_to_screen(vault: Path) -> list[float]:
 
 
 # ------------------------------------------------------------------ main
+
+
+def _compile_bytecode() -> str:
+    """Compile ydsi's bytecode first, as an installed ydsi has it (pip compiles at
+    install; an editable install under PYTHONDONTWRITEBYTECODE never would, and
+    every launch would then compile the source: not what a school's server does)."""
+    import compileall
+
+    import ydsi_tui
+
+    package = Path(ydsi_tui.__file__).parent
+    ok = compileall.compile_dir(str(package), quiet=1)
+    return f"compiled for {package}" if ok else f"could not compile all of {package}"
 
 
 def _ms(seconds: float) -> str:
@@ -424,15 +443,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"building {args.incidents} incidents of {args.entries} entries ...",
           file=sys.stderr, flush=True)  # fmt: skip
     build(vault, args.incidents, args.entries)
-    app_times: list[float] = []
-    bare_times: list[float] = []
-    unlock_times: list[float] = []
+    compiled = _compile_bytecode()
+    print(f"bytecode: {compiled}")
+    app: list[tuple[float, float | None]] = []
+    bare: list[tuple[float, float | None]] = []
+    unlock: list[tuple[float, float | None]] = []
     for _ in range(args.runs):
-        app_times.append(timed_launch(["--child", "app", "--vault", str(vault),
-                                       "--rows", str(args.incidents)], base))  # fmt: skip
-        bare_times.append(timed_launch(["--child", "bare", "--rows", str(args.incidents)], base))
-        unlock_times.append(timed_launch(["--child", "unlock", "--vault", str(vault),
-                                          "--rows", str(args.incidents)], base))  # fmt: skip
+        app.append(timed_launch(["--child", "app", "--vault", str(vault),
+                                 "--rows", str(args.incidents)], base))  # fmt: skip
+        bare.append(timed_launch(["--child", "bare", "--rows", str(args.incidents)], base))
+        unlock.append(timed_launch(["--child", "unlock", "--vault", str(vault),
+                                    "--rows", str(args.incidents)], base))  # fmt: skip
+    app_times, bare_times = [t for t, _ in app], [t for t, _ in bare]
+    unlock_times = [t for t, _ in unlock]
     app_median = statistics.median(app_times)
     bare_median = statistics.median(bare_times)
     print(f"\nLaunch to an interactive home screen, {args.incidents} rows of "
@@ -447,6 +470,14 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{t * 1000:.0f}" for t in bare_times)
     )
     print(f"  ratio                     {app_median / bare_median:7.2f}   (target <= 1.30)")
+    app_cpu = [c for _, c in app if c is not None]
+    bare_cpu = [c for _, c in bare if c is not None]
+    if app_cpu and bare_cpu:  # every thread's CPU over the same span: less noisy
+        app_cpu_median, bare_cpu_median = statistics.median(app_cpu), statistics.median(bare_cpu)
+        print(
+            f"  CPU, all threads: ydsi {_ms(app_cpu_median)}, bare {_ms(bare_cpu_median)}, "
+            f"ratio {app_cpu_median / bare_cpu_median:.2f}"
+        )
     print(
         f"  after Enter on the unlock screen, the key derivation subtracted:\n"
         f"  ydsi unlock to home       {_ms(statistics.median(unlock_times))}   runs: "
