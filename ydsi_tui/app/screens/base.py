@@ -8,7 +8,7 @@ screen imports the app at run time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
@@ -28,6 +28,10 @@ def ydsi_app(node: DOMNode) -> YdsiApp:
 
 class AppScreen(Screen[ResultT]):
     """A full screen of the app."""
+
+    #: The session's first screen replaces this one rather than covering it (the
+    #: unlock screen): asked of the screen, so starting a session need not import it.
+    gives_way_to_home: ClassVar[bool] = False
 
     @property
     def ydsi(self) -> YdsiApp:

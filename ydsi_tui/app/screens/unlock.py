@@ -35,6 +35,7 @@ class UnlockScreen(AppScreen[None]):
 
     COMMAND_SCOPES = ("unlock",)
     BINDINGS = bindings("unlock")
+    gives_way_to_home = True
 
     def __init__(self) -> None:
         super().__init__()
