@@ -167,7 +167,10 @@ async def test_new_incident(app_factory: MakeApp) -> None:
         rows = services(app).cases.rows()
         (row,) = [r for r in rows if r.summary == "Image passed round the Year 8 bus"]
         assert screen.ref == row.ref
-        assert any(row.ref in message for message in seen), seen
+        said = [message for message in seen if row.ref in message]
+        # Nobody is linked to the pupil register by the form: the notice says how.
+        link = "Not yet in the pupil register: on People (6), p links each of them."
+        assert any(link in message for message in said), said
         incident = services(app).cases.open(row.ref).incident
         disclosure = incident.disclosure
         assert disclosure is not None

@@ -397,8 +397,12 @@ class FormScreen(AppScreen[Saved | None]):
         """
         count = message.result if isinstance(message.result, int) else 0
         people = f" with {count} young {'person' if count == 1 else 'people'}" if count else ""
+        # Not a dialog of its own here, as after adding one young person: keys typed on
+        # the heels of F2 are meant for the incident (a note, a pane), not for a dialog.
+        who = "each of them" if count > 1 else "them"
+        link = f" Not yet in the pupil register: on People (6), p links {who}." if count else ""
         self.app.notify(
-            f"Incident {message.ref} opened: the disclosure is recorded{people}.",
+            f"Incident {message.ref} opened: the disclosure is recorded{people}.{link}",
             title=f"New incident {message.ref}",
             markup=False,
         )
