@@ -9,6 +9,11 @@ Two rules from the design review (its knot 4, ``session <-> vault``):
 * **No module imports an underscore name from another** anywhere in
   ``ydsi_tui``: a name another module needs is public, with a docstring, or
   lives where it is used.
+* **No import cycle at import time anywhere in ``ydsi_tui``** (module level,
+  functions' bodies excluded). The unlock imports the session's modules in a
+  second thread while the key derivation runs (``app/unlocking.py``); Python
+  lets two threads importing around a cycle go on with a module half made (its
+  names not yet defined). With no cycle, neither can.
 
 Read from the source (``ast``), because lazy imports only run when their
 function does; every vault module is also imported, so a module that cannot
@@ -43,14 +48,19 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _imports(tree: ast.AST, *, run_time_only: bool) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement, at any depth; optionally skipping ``if TYPE_CHECKING:`` bodies."""
+def _imports(
+    tree: ast.AST, *, run_time_only: bool, at_import: bool = False
+) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, at any depth; optionally skipping ``if TYPE_CHECKING:`` bodies
+    and (``at_import``) the bodies of functions, which run later if ever."""
     found: list[ast.Import | ast.ImportFrom] = []
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.If) and run_time_only and _is_type_checking(node.test):
             for child in node.orelse:
                 visit(child)
+            return
+        if at_import and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             return
         if isinstance(node, ast.Import | ast.ImportFrom):
             found.append(node)
@@ -78,13 +88,14 @@ def _sources(root: Path, top: str) -> dict[str, tuple[Path, ast.Module]]:
     }
 
 
-def run_time_edges(root: Path, top: str) -> dict[str, set[str]]:
-    """module -> the modules of the same package it imports when it runs (lazily or not)."""
+def run_time_edges(root: Path, top: str, *, at_import: bool = False) -> dict[str, set[str]]:
+    """module -> the modules of the same package it imports when it runs (lazily or not);
+    ``at_import``: only while it is imported, with the packages on the way to each."""
     sources = _sources(root, top)
     edges: dict[str, set[str]] = {name: set() for name in sources}
     for name, (path, tree) in sources.items():
         is_package = path.name == "__init__.py"
-        for node in _imports(tree, run_time_only=True):
+        for node in _imports(tree, run_time_only=True, at_import=at_import):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -93,6 +104,9 @@ def run_time_edges(root: Path, top: str) -> dict[str, set[str]]:
                 targets = [base]
                 # ``from . import enrolment`` imports the module enrolment.
                 targets += [f"{base}.{alias.name}" for alias in node.names]
+            if at_import:  # importing a.b.c runs a and a.b first
+                parts = [t.split(".") for t in targets]
+                targets += [".".join(p[:n]) for p in parts for n in range(1, len(p))]
             edges[name] |= {t for t in targets if t in sources and t != name}
     return edges
 
@@ -161,6 +175,14 @@ def test_no_run_time_import_cycle_inside_the_vault() -> None:
     assert cycle is None, "run-time import cycle: " + " -> ".join(cycle or [])
 
 
+def test_no_import_cycle_at_import_time_in_the_package() -> None:
+    edges = run_time_edges(PACKAGE_ROOT, "ydsi_tui", at_import=True)
+    assert "ydsi_tui.model.records" in edges["ydsi_tui.model.incident"]  # the graph is read
+    assert "ydsi_tui.app.loading" in edges["ydsi_tui.app.unlocking"]
+    cycle = find_cycle(edges)
+    assert cycle is None, "import cycle at import time: " + " -> ".join(cycle or [])
+
+
 def test_no_module_imports_an_underscore_name_from_another() -> None:
     assert private_imports(PACKAGE_ROOT, "ydsi_tui") == []
 
@@ -186,6 +208,13 @@ def test_the_checks_see_a_lazy_cycle_and_a_borrowed_private_but_not_a_type_hint(
         },
     )
     assert find_cycle(run_time_edges(lazy, "pkg")) == ["pkg.a", "pkg.b", "pkg.a"]
+    assert find_cycle(run_time_edges(lazy, "pkg", at_import=True)) is None  # b's is lazy
+    (tmp_path / "eager").mkdir()
+    eager = _package(
+        tmp_path / "eager",
+        {"a.py": "from .b import thing\n", "b.py": "class B:\n    from .a import other\n"},
+    )
+    assert find_cycle(run_time_edges(eager, "pkg", at_import=True)) == ["pkg.a", "pkg.b", "pkg.a"]
     assert private_imports(lazy, "pkg") == [f"{lazy / 'b.py'}:3 imports _hidden from pkg"]
     typed = tmp_path / "typed"
     typed.mkdir()
