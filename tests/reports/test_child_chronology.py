@@ -203,3 +203,23 @@ def test_a_link_the_incident_does_not_confirm_is_left_out_and_named(
     chrono = child_chronology(dsl, links, register_ids={ava})
     assert [i.ref for i in chrono.incidents] == [first] and chrono.unmatched == (second,)
     assert second in render_markdown(child_chronology_document(chrono)).split("Left out: ")[1]
+
+
+def test_a_correction_is_marked_both_ways_as_in_the_incidents_chronology(world: World) -> None:
+    """A child's chronology marks a corrected entry and its correction in the words of the
+    incident's own chronology (one function makes both), and keeps both entries."""
+    dsl = world.cases()
+    world.at(NOW)
+    ref = dsl.create("A note corrected later", disclosed_at=NOW)
+    add_pupil(dsl, ref, "Ava Smith")
+    wrong = dsl.note(ref, "spoke to mum at 10:00", at=NOW)
+    fixed = dsl.record(
+        ref, "note", {"text": "spoke to dad at 10:00"}, supersedes=wrong.id,
+        correction_reason="It was her father who phoned",
+    )  # fmt: skip
+    chrono = child_chronology(dsl, find_pupil(dsl, "Ava Smith"))
+    marks = {e.event.id: e.marks for e in chrono.entries}
+    assert marks[wrong.id] == ("CORRECTED BY A LATER ENTRY (both are kept)",)
+    assert marks[fixed.id] == (f"CORRECTS THE ENTRY {wrong.id[:8]}",)
+    whole = render_markdown(child_chronology_document(chrono))
+    assert "CORRECTED BY A LATER ENTRY" in whole and f"CORRECTS THE ENTRY {wrong.id[:8]}" in whole

@@ -80,7 +80,7 @@ from ..devices import DeviceLog
 from ..pupils import name_key
 from ..register import PupilRegister, incidents_of
 from ..shapes import SHAPE_VERSION
-from .chronology import signature_mark
+from .chronology import entry_marks
 from .document import MARKING, Block, Document, Fields, Heading, Item, Paragraph, Table
 from .third_parties import OTHER_PUPIL, People, transfer_view, young_disclosers
 
@@ -316,21 +316,13 @@ def child_chronology_of(
         )
         for entry in incident.timeline:
             event = entry.event
-            marks: list[str] = []
-            if entry.superseded:
-                marks.append("CORRECTED BY A LATER ENTRY (both are kept)")
-            if entry.corrects:
-                marks.append(f"CORRECTS THE ENTRY {entry.corrects[:8]}")
-            if event.kind == "signoff":
-                marks.append(signature_mark(view.signoffs.get(event.id)))
-            marks.extend(f"PROBLEM: {people.replace(p)}" for p in entry.problems)
             entries.append(
                 ChildEntry(
                     event,
                     incident.ref,
                     KIND_LABELS.get(event.kind, event.kind),
                     people.replace(describe(event, view.policy, names)),
-                    tuple(marks),
+                    entry_marks(entry, view, people.replace),
                 )
             )
         for event in custody:

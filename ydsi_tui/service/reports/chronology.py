@@ -21,9 +21,10 @@ JSON shape (``ydsi export REF --format json``), ``shape`` 1::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...model import rules
 from ...model.roles import role_name
@@ -33,6 +34,9 @@ from ..describe import KIND_LABELS, describe
 from ..devices import DeviceLog, DeviceRow, DeviceView
 from ..shapes import SHAPE_VERSION, device_json, incident_json
 from .document import MARKING, Block, Document, Fields, Heading, Item, Paragraph, Table
+
+if TYPE_CHECKING:
+    from ...model.records import TimelineEntry
 
 __all__ = [
     "Chronology",
@@ -88,6 +92,24 @@ def signature_mark(check: SignoffCheck | None) -> str:
         return f"SIGNATURE VERIFIED: Ed25519 signature by {check.signer}'s key over this decision"
     reason = check.reason.removeprefix("NOT VERIFIED: ")
     return f"SIGNATURE NOT VERIFIED: {reason}"
+
+
+def entry_marks(
+    entry: TimelineEntry, view: IncidentView, shown: Callable[[str], str] = str
+) -> tuple[str, ...]:
+    """What an export marks beside a timeline entry: a correction either way, a sign-off's
+    signature as checked, and each problem found in it. One wording for the incident's
+    chronology and a child's (where ``shown`` masks the other young people in a problem)."""
+    event = entry.event
+    marks: list[str] = []
+    if entry.superseded:
+        marks.append("CORRECTED BY A LATER ENTRY (both are kept)")
+    if entry.corrects:
+        marks.append(f"CORRECTS THE ENTRY {entry.corrects[:8]}")
+    if event.kind == "signoff":
+        marks.append(signature_mark(view.signoffs.get(event.id)))
+    marks.extend(f"PROBLEM: {shown(problem)}" for problem in entry.problems)
+    return tuple(marks)
 
 
 def _by(name: str, role: str) -> str:
@@ -205,14 +227,6 @@ def chronology_document(chrono: Chronology) -> Document:
     blocks.append(Heading("Chronology: every entry, in the order things happened"))
     for entry in incident.timeline:
         event = entry.event
-        marks: list[str] = []
-        if entry.superseded:
-            marks.append("CORRECTED BY A LATER ENTRY (both are kept)")
-        if entry.corrects:
-            marks.append(f"CORRECTS THE ENTRY {entry.corrects[:8]}")
-        if event.kind == "signoff":
-            marks.append(signature_mark(view.signoffs.get(event.id)))
-        marks.extend(f"PROBLEM: {problem}" for problem in entry.problems)
         blocks.append(
             Item(
                 format_local(event.at),
@@ -220,7 +234,7 @@ def chronology_document(chrono: Chronology) -> Document:
                 describe(event, policy, names),
                 f"Recorded {format_local(event.recorded_at)} by {_by(event.by, event.by_role)}; "
                 f"entry {event.id[:8]}",
-                tuple(marks),
+                entry_marks(entry, view),
             )
         )
 
