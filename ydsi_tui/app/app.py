@@ -318,7 +318,6 @@ class YdsiApp(Places):
     # ------------------------------------------------------------------
     def begin_session(self, unlocked: Unlocked) -> None:
         """Called by the unlock and lock screens once a passphrase opened the keys."""
-
         relock = self.locked
         session, services = unlocked.session, unlocked.services
         self.session = session

@@ -43,6 +43,7 @@ __all__ = [
     "chronology",
     "chronology_document",
     "chronology_json",
+    "entry_marks",
     "signature_mark",
 ]
 
