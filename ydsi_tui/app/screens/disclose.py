@@ -44,6 +44,7 @@ from ..messages import Failed
 from ..text import join, plain, styled
 from ..widgets.bars import TopBar
 from ..widgets.options import Dropdown
+from ..widgets.text_area import TextField
 from .base import AppScreen
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class DiscloseScreen(AppScreen[None]):
                 with Vertical(classes="field"):
                     yield Label(plain(label), classes="field-label -wrap")
                     if long:
-                        yield TextArea(id=_fid(name), soft_wrap=True, tab_behavior="focus",
+                        yield TextField(id=_fid(name), soft_wrap=True, tab_behavior="focus",
                                        compact=True)  # fmt: skip
                     else:
                         yield Input(id=_fid(name), compact=True)

@@ -50,6 +50,7 @@ from ..text import join, plain
 from ..widgets.bars import TopBar
 from ..widgets.choices import ChoiceList
 from ..widgets.options import Dropdown
+from ..widgets.text_area import TextField
 from .base import AppScreen
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class FormScreen(AppScreen[Saved | None]):
             chosen = value if isinstance(value, list) else []
             children.append(ChoiceList(spec.options, chosen, id=fid))
         elif spec.widget == "text":
-            area = TextArea(str(value or ""), id=fid, soft_wrap=True, tab_behavior="focus",
+            area = TextField(str(value or ""), id=fid, soft_wrap=True, tab_behavior="focus",
                             compact=True)  # fmt: skip
             area.cursor_blink = self.ydsi.settings.cursor_blink
             children.append(area)
