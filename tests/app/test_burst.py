@@ -8,6 +8,7 @@ these tests post whole bursts at once, the way the driver does after one read.
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from typing import Any
 
@@ -18,6 +19,7 @@ from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input, Select
 
 from tests.app.conftest import MakeApp, Refs, open_incident, settle, unlock
+from ydsi_tui.app.screens.dialogs import MenuDialog
 from ydsi_tui.app.screens.forms import FormScreen
 from ydsi_tui.app.screens.quick_note import QuickNoteScreen
 from ydsi_tui.service.factory import services_for
@@ -149,3 +151,35 @@ async def test_a_paste_goes_into_the_focused_field_only(app_factory: MakeApp) ->
                          "the time typed after the paste")  # fmt: skip
         summary = app.screen.query_one("#f-summary", Input).value
         assert summary == "pasted all of it into one field"
+
+
+async def test_keys_behind_a_menu_choice_reach_the_form_it_opens(
+    app_factory: MakeApp, refs: Refs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enter on a menu dismisses it, and the screen beneath opens a form from the
+    dismissal's callback: the keys behind that Enter belong to the form's first
+    field (CI lost the first letter: 'ent when asked' for 'sent when asked').
+
+    The Enter's trail (the message the app sends behind each key) followed it into
+    the menu, which was removed: half a second later the next key went out to
+    whatever had focus, and on a loaded server the form was still being built. A
+    choice that takes a second to handle makes that happen every time.
+    """
+    chosen = MenuDialog.on_option_list_option_selected
+
+    def slow_choice(self: MenuDialog, event: Any) -> None:
+        chosen(self, event)
+        time.sleep(1.0)  # a loaded server: the menu is gone before the trail passes
+
+    monkeypatch.setattr(MenuDialog, "on_option_list_option_selected", slow_choice)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await open_incident(pilot, refs.chat)
+        burst(app, ["k", "b", "enter"], "sent when asked")
+        await wait_until(pilot, lambda: not app.keys_pending, "every key handled")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen), "the risk questions for Ben"
+        assert app.focused is not None
+        assert getattr(app.focused, "text", None) == "sent when asked"

@@ -76,9 +76,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DraftSource", "KeyHolder", "UnfiledText", "YdsiApp"]
 
-#: A key whose trail was lost (its widget was removed before the trail passed)
-#: stops holding the keys behind it after this long.
-KEY_TRAIL_TIMEOUT = 0.5
 #: A screen that holds keys (a save, an unlock) lets them go after this long
 #: at the most, so that keys are never stuck behind a job that hangs.
 KEY_HOLD_LIMIT = 10.0
@@ -403,12 +400,18 @@ class YdsiApp(Places):
         while self._held_keys:
             now = time.monotonic()
             if self._key_in_flight is not None:
-                # A slow screen (a big form being built on a busy server) only
-                # delays the trail; a removed widget loses it.
                 trail_at = self._key_trail_at
-                lost = trail_at is None or not trail_at.is_attached
-                waited = now - self._key_sent_at
-                if waited < (KEY_TRAIL_TIMEOUT if lost else KEY_HOLD_LIMIT):
+                if trail_at is None or not trail_at.is_attached:
+                    # The widget the trail was following has been removed (Enter
+                    # chose from a menu, and the menu went), perhaps with the trail
+                    # inside it. Not a reason to let the next key go: the screen
+                    # showing now may still be building the form that key is for.
+                    self._send_trail_through_screen(self._key_in_flight)
+                    self._arm_key_timer()
+                    return
+                # A slow screen (a big form being built on a busy server) only
+                # delays the trail.
+                if now - self._key_sent_at < KEY_HOLD_LIMIT:
                     self._arm_key_timer()
                     return
                 self._key_in_flight = None
@@ -433,6 +436,14 @@ class YdsiApp(Places):
             await super().on_event(event)
             target.post_message(KeyTrail(self._key_token, 1, target))
 
+    def _send_trail_through_screen(self, token: int) -> None:
+        """The key's last stage: through the current screen's queue, behind what it
+        has queued (mounting, focusing its first field)."""
+        screen = self.screen
+        self._key_trail_at = screen
+        self._key_sent_at = time.monotonic()
+        screen.post_message(KeyTrail(token, 3, screen))
+
     def _arm_key_timer(self) -> None:
         """Look again shortly (a lost trail, a screen still holding keys)."""
         if not self._key_timer_armed:
@@ -451,9 +462,10 @@ class YdsiApp(Places):
         if message.stage == 1 and message.target.is_attached:
             message.target.post_message(KeyTrail(message.token, 2, message.target))
             return
-        if message.stage < 3:
-            self._key_trail_at = self.screen
-            self.screen.post_message(KeyTrail(message.token, 3, self.screen))
+        if message.stage < 3 or message.target is not self.screen:
+            # Stage 3, or again when the screen changed while the trail was passing
+            # through the one before (a menu's choice opening a form from its callback).
+            self._send_trail_through_screen(message.token)
             return
         self._key_trail_at = None
         self._key_in_flight = None
