@@ -463,8 +463,10 @@ class YdsiApp(Places):
             message.target.post_message(KeyTrail(message.token, 2, message.target))
             return
         if message.stage < 3 or message.target is not self.screen:
-            # Stage 3, or again when the screen changed while the trail was passing
-            # through the one before (a menu's choice opening a form from its callback).
+            # Stage 3; or stage 3 again, when another screen came up while the trail
+            # was passing through the one before: the keys behind it are for the new
+            # screen, which may still be mounting. (A menu that closed with the trail
+            # inside it is the pump's case above, which sends it through the screen.)
             self._send_trail_through_screen(message.token)
             return
         self._key_trail_at = None
